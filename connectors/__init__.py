@@ -1,0 +1,1 @@
+"""Connectors: one module per kind of store (SQL, files, S3, mail). Arrives with issue 4."""

@@ -1,0 +1,116 @@
+"""Values shared by every detector: the finding, the validation errors, masking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ValidationError(ValueError):
+    """A value is not a valid identifier of the kind asked for.
+
+    Messages never contain the value itself: they may end up in logs.
+    """
+
+    message = "invalid value"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+
+
+class InvalidFormat(ValidationError):
+    message = "the value has an invalid format"
+
+
+class InvalidLength(InvalidFormat):
+    message = "the value has an invalid length"
+
+
+class InvalidChecksum(ValidationError):
+    message = "the check digit or checksum does not match"
+
+
+class InvalidComponent(ValidationError):
+    message = "one of the parts of the value is invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One finding in a text.
+
+    ``start``/``end`` are offsets into the text as given to ``find()``;
+    ``value`` is the canonical value that the data map keys on (two written
+    forms of one identifier give the same value); ``why`` names the rules and
+    context that raised or lowered ``confidence``.
+    """
+
+    kind: str
+    subkind: str
+    start: int
+    end: int
+    value: str
+    confidence: float
+    why: tuple[str, ...] = ()
+    test_data: bool = False
+    personal: bool = True
+    inside: str | None = None  # e.g. "vat", "iban", "personkonto": found within another identifier
+
+    @property
+    def masked(self) -> str:
+        return mask(self.kind, self.value)
+
+    def as_dict(self, reveal: bool = False) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "subkind": self.subkind,
+            "start": self.start,
+            "end": self.end,
+            "value": self.value if reveal else self.masked,
+            "confidence": round(self.confidence, 3),
+            "test_data": self.test_data,
+            "inside": self.inside,
+            "why": list(self.why),
+        }
+
+    def __repr__(self) -> str:  # never show the plaintext value in reprs or logs
+        return (
+            f"Match(kind={self.kind!r}, subkind={self.subkind!r}, start={self.start}, "
+            f"end={self.end}, value={self.masked!r}, confidence={self.confidence:.2f})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a detector knows about where a candidate stands.
+
+    ``before`` is the lower-cased text just before the candidate, ``after``
+    the text just after it; ``hints`` are the kinds named by a field hint;
+    ``whole`` is true when the candidate is the whole (stripped) value.
+    """
+
+    before: str = ""
+    after: str = ""
+    hints: frozenset[str] = field(default_factory=frozenset)
+    hint_words: frozenset[str] = field(default_factory=frozenset)
+    whole: bool = False
+    ref_year: int = 2026
+    ref_ordinal: int = 0  # date.toordinal() of the reference date
+
+
+def mask(kind: str, value: str) -> str:
+    """Mask a canonical value for display: enough to recognise, not to use."""
+    if kind == "personnummer":
+        return value[:8] + "-****" if len(value) == 12 else "*" * len(value)
+    if kind == "email":
+        local, _, domain = value.partition("@")
+        return (local[:1] + "***@" + domain) if domain else "***"
+    if kind == "phone":
+        return value[:-4] + "****" if len(value) > 6 else "****"
+    if kind == "payment_card":
+        digits = value
+        return digits[:6] + "*" * max(len(digits) - 10, 0) + digits[-4:]
+    if kind == "organisationsnummer":
+        return value  # legal persons: not personal data
+    if len(value) <= 4:
+        return "*" * len(value)
+    keep = max(2, len(value) // 5)
+    return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]

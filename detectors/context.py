@@ -1,0 +1,102 @@
+"""Context words and field hints, Swedish and English.
+
+A keyword just before a candidate (``pnr: 811228-9874``) or in the name of the
+field it came from (a column ``personnummer``) raises a detector's confidence;
+a keyword of another kind (``ordernr``, ``OCR``) lowers it. Detectors ask this
+module; it knows nothing of any detector.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# kind (or pseudo-kind) -> keyword alternation. Keywords are matched as word
+# prefixes in lower-cased text, so "telefonnummer" matches "telefon".
+_KEYWORDS: dict[str, str] = {
+    "personnummer": r"personnummer|personnr|pers\.?nr|pnr|personal ?id(?:entity)?|person ?id|"
+    r"ssn|social security|personal number|personal identity|födelsenummer|"
+    r"födelsenr|identitetsnummer|civic|national id|id-?nummer|idnr|p-?nr",
+    "samordningsnummer": r"samordningsnummer|samordningsnr|samordnings|coordination number|samnr",
+    "organisationsnummer": r"organisationsnummer|organisationsnr|org\.? ?nr|orgnr|org\.? ?no|"
+    r"organisation number|company (?:reg|number)|vat|moms(?:reg)?|företagsnr",
+    "sole_trader": r"enskild firma|enskild näringsidkare|sole trader|egenföretagare",
+    "phone": r"telefon|tel|tfn|mobil|mobile|phone|cell|mob|sms|fax|ring|nummer|växel|hem|arb|"
+    r"direkt|kontakt|contact|call|whatsapp|signal|swish",
+    "email": r"e-?post|e-?mail|mail|epost|mejl|email|adress|address|kontakt|contact",
+    "bank_account": r"kontonummer|kontonr|konto|account|acct|clearing|clnr|clearingnr|"
+    r"bankkonto|bank|lönekonto|utbetalning|personkonto|iban|bic|swift",
+    "bankgiro": r"bankgiro|bankgironr|bg-?nr|bg|bankgirot",
+    "plusgiro": r"plusgiro|postgiro|plusgironr|pg-?nr|pg|plusgirot",
+    "payment_card": r"kort|kortnummer|kortnr|card|credit|kredit|debit|visa|mastercard|"
+    r"amex|american express|pan|betalkort|maestro",
+    # Negative contexts: identifiers of things, not people.
+    "reference": r"ocr|referens|ref|betalningsreferens|reference|meddelande",
+    "order": r"order|ordernr|ordernummer|beställning|bestnr|faktura|fakturanr|"
+    r"fakturanummer|invoice|inv|kvitto|receipt|artikel|artnr|art\.? ?nr|sku|ean|gtin|"
+    r"produkt|product|lager|batch|lot|serienummer|serial|s/n|sn|"
+    r"tracking|spårning|spårningsnummer|kolli|kollinummer|kollinr|sändning|"
+    r"sändningsnummer|försändelse|shipment|parcel|paket|track|id|nr|no|ärende|"
+    r"case|ticket|transaktion|transaction|txn|kundnummer|kundnr|customer|medlemsnr",
+    "time": r"tid|time|timestamp|tidsstämpel|datum|date|created|updated|skapad|ändrad|"
+    r"klockan|kl|at|log",
+}
+
+# Strong words that override the generic "nr"/"id" of the order list.
+_ORDER_STRONG = {"id", "nr", "no", "customer", "kundnummer", "kundnr", "medlemsnr"}
+
+
+@lru_cache(maxsize=None)
+def _kw_regex(kind: str, anchored_end: bool) -> re.Pattern[str]:
+    words = _KEYWORDS[kind]
+    if anchored_end:
+        # keyword, then at most a few filler characters up to the candidate
+        return re.compile(r"(?:^|[^a-zåäöéü0-9])(?:" + words + r")[a-zåäöéü]*[ .:#=()\[\]/'\"*-]{0,6}(?:[a-zåäöéü]{0,12}[ :=.#]{1,3})?$")
+    return re.compile(r"(?:^|[^a-zåäöéü])(?:" + words + r")")
+
+
+def near_before(before: str, kind: str) -> bool:
+    """True if ``before`` (lower-cased text ending at the candidate) ends in a keyword of ``kind``."""
+    return _kw_regex(kind, True).search(before) is not None
+
+
+def mentions(text: str, kind: str) -> bool:
+    """True if the lower-cased ``text`` mentions a keyword of ``kind`` anywhere."""
+    return _kw_regex(kind, False).search(text) is not None
+
+
+# Field-name hints: word pieces of a column/field/header name -> kinds.
+_HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), kind)
+    for p, kind in (
+        (r"person|pnr|personnr|ssn|social|civic|födelse|identitet|national_?id|pers_?nr|^p_?nr", "personnummer"),
+        (r"samordning|coord", "personnummer"),
+        (r"org|vat|moms|company|företag|bolag", "organisationsnummer"),
+        (r"phone|tel|tfn|mobil|mobile|cell|fax|sms|msisdn|^nummer$", "phone"),
+        (r"e_?mail|e_?post|epost|mejl|^mail|_mail|mail_|^to$|^from$|^cc$|^bcc$|reply|sender|recipient", "email"),
+        (r"konto|account|acct|clearing|iban|bank|bic", "bank_account"),
+        (r"bankgiro|^bg$|bg_?nr|bg_", "bankgiro"),
+        (r"plusgiro|postgiro|^pg$|pg_?nr|pg_", "plusgiro"),
+        (r"card|kort|pan$|^pan|cc_?num|credit", "payment_card"),
+        (r"order|invoice|faktura|ocr|tracking|spårning|kolli|artikel|sku|ean|gtin|serial|serie|"
+         r"ticket|ärende|transaction|txn|uuid|guid|hash|checksum|timestamp|created|updated", "not_personal"),
+    )
+)
+
+
+@lru_cache(maxsize=4096)
+def hint_kinds(hint: str | None) -> frozenset[str]:
+    """Kinds suggested by a field name: ``'kund_personnr'`` -> ``{'personnummer'}``.
+
+    >>> sorted(hint_kinds("Telefonnummer"))
+    ['phone']
+    >>> sorted(hint_kinds("orgnr"))
+    ['organisationsnummer']
+    """
+    if not hint:
+        return frozenset()
+    h = hint.strip().lower().replace("-", "_").replace(" ", "_").replace(".", "_")
+    kinds = {kind for pat, kind in _HINTS if pat.search(h)}
+    if "bankgiro" in kinds or "plusgiro" in kinds:
+        kinds.add("bank_account")
+    return frozenset(kinds)

@@ -1,0 +1,131 @@
+"""False-positive filters, kept apart from the detectors (as in detect-secrets).
+
+A detector says "this is a valid personnummer"; a filter says "but it stands
+where personnummer do not": inside a UUID or a hash, as a timestamp in a file
+name, as an amount of money, as the visible half of a masked number, as an
+EAN-13 product code. Filters drop findings; they never add any.
+
+Each filter is a plain function ``(text, finding) -> reason | None`` with the
+kinds it applies to. A field hint for the finding's kind switches the
+context-only filters off: in a column named ``personnummer`` a 12-digit value
+is a personnummer even when its last four digits read as a time of day.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from detectors.base import Match
+from detectors.checksums import ean13_is_valid, luhn_is_valid
+
+_NUMERIC_KINDS = frozenset({"personnummer", "organisationsnummer", "phone", "bank_account", "payment_card"})
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
+_AMOUNT_AFTER = re.compile(r"^(?:,[0-9]{1,2}(?![0-9])|[.][0-9]{2}(?![0-9])|[ ]?(?:kr\b|sek\b|kronor|:-|€|\$|eur\b|usd\b|öre))", re.I)
+_AMOUNT_BEFORE = re.compile(r"(?:sek|kr|€|\$|eur|usd|belopp|summa|amount|total|pris|price)[ :.]*$", re.I)
+_MASK_AFTER = re.compile(r"^[ -]?[xX*•#]{2,}")
+_MASK_BEFORE = re.compile(r"[xX*•#]{2,}[ -]?$")
+_TIME_AFTER = re.compile(r"^(?:[0-9]{2}|[:.][0-9]{2}|[_-]?[0-9]{2}(?:[0-9]{3})?(?![0-9]))")
+_WORD_CHAR = re.compile(r"[A-Za-z_]")
+_VERSION = re.compile(r"(?:^|[^0-9])v(?:er(?:sion)?)?[ .]?$", re.I)
+_IP_LIKE = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$")
+
+
+def _inside_uuid_or_hash(t: str, f: Match) -> str | None:
+    lo, hi = max(0, f.start - 40), min(len(t), f.end + 40)
+    window = t[lo:hi]
+    for rx in (_UUID, _HEX_RUN):
+        for m in rx.finditer(window):
+            if m.start() + lo <= f.start and f.end <= m.end() + lo and re.search(r"[a-fA-F]", m.group()):
+                return "inside a UUID or hex hash"
+    return None
+
+
+def _embedded_in_word(t: str, f: Match) -> str | None:
+    if f.inside is not None:
+        return None  # the detector placed it inside a known identifier on purpose
+    before = t[f.start - 1 : f.start] if f.start else ""
+    after = t[f.end : f.end + 1]
+    if (before and _WORD_CHAR.match(before)) or (after and _WORD_CHAR.match(after)):
+        # "tel:" and "mailto:" style prefixes end with ':' and are not word chars
+        return "digits are part of a longer word or code (file name, identifier)"
+    return None
+
+
+def _amount(t: str, f: Match) -> str | None:
+    if _AMOUNT_AFTER.match(t[f.end : f.end + 8]) or _AMOUNT_BEFORE.search(t[max(0, f.start - 12) : f.start]):
+        return "an amount of money"
+    return None
+
+
+def _masked(t: str, f: Match) -> str | None:
+    if _MASK_AFTER.match(t[f.end : f.end + 6]) or _MASK_BEFORE.search(t[max(0, f.start - 6) : f.start]):
+        return "the visible part of a masked number"
+    return None
+
+
+def _ean13(t: str, f: Match) -> str | None:
+    raw = t[f.start : f.end]
+    if f.kind in ("payment_card", "bank_account", "phone") and raw.isdigit() and len(raw) == 13:
+        if ean13_is_valid(raw) and not (f.kind == "payment_card" and luhn_is_valid(raw) and raw.startswith("4")):
+            if not any(w.startswith("context:") for w in f.why):
+                return "an EAN-13 product code"
+    return None
+
+
+def _version_or_ip(t: str, f: Match) -> str | None:
+    raw = t[f.start : f.end]
+    if _IP_LIKE.match(raw) or _VERSION.search(t[max(0, f.start - 9) : f.start]):
+        return "an IP address or version number"
+    return None
+
+
+def _timestamp(t: str, f: Match) -> str | None:
+    """YYYYMMDDhhmm stamps look like 12-digit personnummer (143 of 1440 minutes do)."""
+    if f.kind != "personnummer" or f.subkind != "personnummer":
+        return None
+    raw = t[f.start : f.end]
+    digits = re.sub(r"[^0-9]", "", raw)
+    if len(digits) != 12 or any(w.startswith("context:") for w in f.why):
+        return None
+    hh, mm = int(digits[8:10]), int(digits[10:12])
+    if hh > 23 or mm > 59:
+        return None
+    compact_or_stamp = raw.isdigit() or re.fullmatch(r"[0-9]{8}[ T_.][0-9]{4}", raw) is not None
+    followed_by_seconds = _TIME_AFTER.match(t[f.end : f.end + 6]) is not None
+    if compact_or_stamp or followed_by_seconds:
+        return "looks like a YYYYMMDDhhmm timestamp, with no personnummer context"
+    return None
+
+
+Filter = Callable[[str, Match], "str | None"]
+
+# (name, kinds it applies to, function, switched off by a hint for the kind)
+FILTERS: tuple[tuple[str, frozenset[str], Filter, bool], ...] = (
+    ("uuid_or_hash", _NUMERIC_KINDS, _inside_uuid_or_hash, False),
+    ("embedded_in_word", _NUMERIC_KINDS, _embedded_in_word, True),
+    ("timestamp", frozenset({"personnummer"}), _timestamp, True),
+    ("amount", _NUMERIC_KINDS, _amount, True),
+    ("masked", _NUMERIC_KINDS, _masked, False),
+    ("ean13", frozenset({"payment_card", "bank_account", "phone"}), _ean13, True),
+    ("version_or_ip", _NUMERIC_KINDS, _version_or_ip, True),
+)
+
+
+def why_dropped(t: str, f: Match, hints: frozenset[str] = frozenset()) -> str | None:
+    """The reason the first matching filter gives for dropping ``f``, or None."""
+    hinted = f.kind in hints or ("personnummer" in hints and f.kind == "personnummer")
+    for name, kinds, fn, hint_off in FILTERS:
+        if f.kind not in kinds or (hint_off and hinted):
+            continue
+        reason = fn(t, f)
+        if reason:
+            return f"{name}: {reason}"
+    return None
+
+
+def apply(t: str, found: Iterable[Match], hints: frozenset[str] = frozenset()) -> list[Match]:
+    """Drop the findings a filter recognises as something else."""
+    return [f for f in found if why_dropped(t, f, hints) is None]

@@ -1,0 +1,401 @@
+"""Personnummer and samordningsnummer (Swedish personal identity and coordination numbers).
+
+Skatteverket, "Personnumrets olika delar" and "Samordningsnummer":
+https://www4.skatteverket.se/rattsligvagledning/edition/2020.9/330245.html
+
+A personnummer is ``YYMMDD-NNNC``: the birth date, a serial 001-999 and a
+Luhn check digit over the ten digits. From the year a person turns 100 the
+``-`` becomes ``+``. Skatteverket stores twelve digits, with the century.
+A samordningsnummer adds 60 to the day; Skatteverket's own test data also has
+day 60 (day unknown) and month 00 (month unknown), which this module accepts.
+Interim numbers (``YYMMDD-T220``) have a letter that counts as 1 in the check.
+
+The canonical value is twelve digits with no separator (``198112289874``;
+interim numbers keep their letter: ``20000101T220``). Ten-digit forms get
+their century from a reference date: the latest year not after it that ends in
+``YY`` (minus 100 with ``+``). Use the date the record was written where known.
+
+>>> validate("811228-9874", ref_date=date(2026, 11, 24))
+'198112289874'
+>>> validate("121212+1212", ref_date=date(2026, 11, 24))
+'191212121212'
+>>> validate("701063-2391")
+'197010632391'
+>>> is_valid("880320-0018")
+False
+>>> format("198112289874")
+'19811228-9874'
+>>> get_birth_date("197010632391")
+datetime.date(1970, 10, 3)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+
+from detectors.base import (
+    Context,
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidFormat,
+    InvalidLength,
+    Match,
+)
+from detectors.checksums import luhn_checksum
+from detectors.context import near_before
+
+KIND = "personnummer"
+PERSONAL = True
+
+INTERIM_LETTERS = "TRSUWXJKLMN"
+
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_WRITTEN = re.compile(
+    r"^(?P<date>[0-9]{6}|[0-9]{8}|[0-9]{4}[ .-]?[0-9]{2}[ .-]?[0-9]{2}|[0-9]{2}[ .-]?[0-9]{2}[ .-]?[0-9]{2})"
+    r"[ ]?(?P<sep>[-+]?)[ ]?(?P<tail>[0-9]{4}|[" + INTERIM_LETTERS + r"][0-9]{3})$"
+)
+_MIN_YEAR = 1800
+
+
+def _leap(y: int) -> bool:
+    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+
+
+def compact(number: str) -> str:
+    """Remove separators and spaces; keeps a ``+`` (it carries the century).
+
+    >>> compact(" 19811228-9874 ")
+    '198112289874'
+    >>> compact("121212+1212")
+    '121212+1212'
+    """
+    n = number.strip().replace("\u2013", "-").replace("\u2011", "-")
+    plus = "+" in n
+    digits = re.sub(r"[ \-.:\u00a0\u2009+]", "", n)
+    if plus and len(digits) == 10:
+        return digits[:6] + "+" + digits[6:]
+    return digits
+
+
+def _parts(number: str) -> tuple[str, str, str]:
+    """Split a written number into (date digits, separator, last four)."""
+    m = _WRITTEN.match(number.strip())
+    if not m:
+        raise InvalidFormat()
+    dpart = re.sub(r"[ .-]", "", m.group("date"))
+    return dpart, m.group("sep"), m.group("tail")
+
+
+def check(date_digits: str, sep: str, tail: str, ref_year: int) -> tuple[str, str, int]:
+    """Validate the parts of a number: returns (canonical, subkind, birth ordinal or 0).
+
+    ``date_digits`` is ``YYMMDD`` or ``YYYYMMDD``, ``sep`` is ``-``, ``+`` or
+    ``""`` and ``tail`` is ``NNNC`` (or a letter and three digits for interim
+    numbers). Raises a :class:`ValidationError` subclass.
+    """
+    if len(date_digits) == 8:
+        century = date_digits[:2]
+        if century not in ("18", "19", "20"):
+            raise InvalidComponent("the century must be 18, 19 or 20")
+        year = int(date_digits[:4])
+        short = date_digits[2:]
+    elif len(date_digits) == 6:
+        short = date_digits
+        yy = int(short[:2])
+        year = ref_year - ((ref_year - yy) % 100)
+        if sep == "+":
+            year -= 100
+    else:
+        raise InvalidLength()
+    if year < _MIN_YEAR:
+        raise InvalidComponent("the birth year is out of range")
+    month = int(short[2:4])
+    day = int(short[4:6])
+    interim = not tail[0].isdigit()
+    if interim:
+        if tail[0] not in INTERIM_LETTERS:
+            raise InvalidFormat("not an interim letter")
+        checked = short + "1" + tail[1:]
+    else:
+        if tail[:3] == "000":
+            raise InvalidComponent("the serial number 000 is not used")
+        checked = short + tail
+    if luhn_checksum(checked) != 0:
+        raise InvalidChecksum()
+    subkind = "interim" if interim else "personnummer"
+    if day >= 60:
+        if interim:
+            raise InvalidComponent("interim numbers have a real birth date")
+        subkind = "samordningsnummer"
+        day -= 60
+        # Skatteverket's test data uses day 60 (unknown day) and month 00 (unknown month)
+        if not 0 <= month <= 12:
+            raise InvalidComponent("the month is out of range")
+        if day == 0 or month == 0:
+            birth = 0
+            if day > 31:
+                raise InvalidComponent("the day is out of range")
+            if month and day > (29 if month == 2 else _DAYS[month - 1]):
+                raise InvalidComponent("the day is out of range")
+            return f"{year:04d}{short[2:]}{tail}", subkind, birth
+    if not 1 <= month <= 12:
+        raise InvalidComponent("the month is out of range")
+    last = 29 if month == 2 and _leap(year) else _DAYS[month - 1]
+    if not 1 <= day <= last:
+        raise InvalidComponent("the day is out of range")
+    birth = date(year, month, day).toordinal()
+    return f"{year:04d}{short[2:]}{tail}", subkind, birth
+
+
+def validate(number: str, ref_date: date | None = None) -> str:
+    """Check a written personnummer/samordningsnummer; return the 12-digit canonical form."""
+    if not isinstance(number, str):
+        raise InvalidFormat()
+    dpart, sep, tail = _parts(number)
+    ref = ref_date or date.today()
+    return check(dpart, sep, tail, ref.year)[0]
+
+
+def is_valid(number: str, ref_date: date | None = None) -> bool:
+    """Whether ``number`` is a valid personnummer, samordningsnummer or interim number."""
+    try:
+        return bool(validate(number, ref_date))
+    except (ValueError, TypeError):
+        return False
+
+
+def format(number: str, ref_date: date | None = None) -> str:  # noqa: A001 - stdnum naming
+    """Write the number in the 12-digit form with a dash: ``19811228-9874``."""
+    canonical = validate(number, ref_date)
+    return canonical[:8] + "-" + canonical[8:]
+
+
+def format_short(number: str, ref_date: date | None = None) -> str:
+    """The official 10-digit form, with ``+`` from the year the person turns 100."""
+    canonical = validate(number, ref_date)
+    ref = ref_date or date.today()
+    sep = "+" if ref.year - int(canonical[:4]) >= 100 else "-"
+    return canonical[2:8] + sep + canonical[8:]
+
+
+def is_samordningsnummer(number: str, ref_date: date | None = None) -> bool:
+    canonical = validate(number, ref_date)
+    return int(canonical[6:8]) >= 60
+
+
+def get_birth_date(number: str, ref_date: date | None = None) -> date | None:
+    """The birth date (None where a samordningsnummer leaves day or month unknown)."""
+    dpart, sep, tail = _parts(number)
+    ref = ref_date or date.today()
+    birth = check(dpart, sep, tail, ref.year)[2]
+    return date.fromordinal(birth) if birth else None
+
+
+def get_gender(number: str, ref_date: date | None = None) -> str:
+    """``'M'`` or ``'F'`` from the parity of the serial's last digit."""
+    canonical = validate(number, ref_date)
+    return "M" if int(canonical[10]) % 2 else "F"
+
+
+@lru_cache(maxsize=1)
+def _test_numbers() -> frozenset[str]:
+    out: set[str] = set()
+    for name in ("skatteverket_test_personnummer.txt", "skatteverket_test_samordningsnummer.txt"):
+        try:
+            text = resources.files("detectors").joinpath("data", name).read_text("ascii")
+        except FileNotFoundError:
+            continue
+        out.update(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(out)
+
+
+def is_test_number(number: str, ref_date: date | None = None) -> bool:
+    """Whether the number is on Skatteverket's published list of test numbers.
+
+    Test numbers cannot be recognised from their structure; common doc
+    examples such as 19121212-1212 are *not* on the list.
+    """
+    try:
+        return validate(number, ref_date) in _test_numbers()
+    except ValueError:
+        return False
+
+
+# -- finding ---------------------------------------------------------------------
+
+# Base confidence by how the number is written.
+_CONF_DASHED_12 = 0.95
+_CONF_DASHED_10 = 0.9
+_CONF_COMPACT_12 = 0.8
+_CONF_COMPACT_10 = 0.7
+_CONF_COMPACT_10_LEADING_ZERO = 0.55  # could be a Swedish phone number (0.6-0.9 % are both)
+_CONF_SPLIT = 0.65  # 1981 12 28-9874, 8112-28-9874
+_CONF_SPACE = 0.4  # 811228 9874: spec-invalid, common in free text; needs a keyword
+
+_DATE_SHAPES = {(6,), (8,), (2, 2, 2), (4, 2, 2), (4, 2)}
+_DATE_SEPS = {" ", "-", ".", "/"}
+
+
+def _score(
+    canonical: str,
+    subkind: str,
+    birth: int,
+    base: float,
+    why: list[str],
+    ctx: Context,
+    start: int,
+    end: int,
+    inside: str | None = None,
+) -> Match:
+    conf = base
+    if near_before(ctx.before, "personnummer") or (subkind == "samordningsnummer" and near_before(ctx.before, "samordningsnummer")):
+        conf += 0.25
+        why.append("context:personnummer")
+    if "personnummer" in ctx.hints:
+        conf += 0.3
+        why.append("hint:personnummer")
+    elif "organisationsnummer" in ctx.hints:
+        conf += 0.2
+        why.append("hint:orgnr(sole trader)")
+    if not any(w.startswith("context:") for w in why) and (
+        near_before(ctx.before, "order") or near_before(ctx.before, "reference")
+    ):
+        conf -= 0.25
+        why.append("context:order-or-reference(-)")
+    if birth:
+        if birth > ctx.ref_ordinal:
+            conf -= 0.5
+            why.append("implausible:future-birth-date")
+        elif ctx.ref_year - date.fromordinal(birth).year > 120:
+            conf -= 0.3
+            why.append("implausible:age-over-120")
+    test = canonical in _test_numbers()
+    if test:
+        why.append("test:skatteverket")
+    return Match(KIND, subkind, start, end, canonical, max(0.0, min(conf, 0.99)), tuple(why), test, True, inside)
+
+
+def _window_parts(w) -> tuple[str, str, str, float, str] | None:  # noqa: ANN001 - scan.Window
+    """Read a digit window as (date digits, separator, tail, base confidence, shape)."""
+    groups = w.groups
+    n = len(groups)
+    if n == 1:
+        d = groups[0]
+        if len(d) == 12:
+            return d[:8], "", d[8:], _CONF_COMPACT_12, "shape:compact-12"
+        base = _CONF_COMPACT_10_LEADING_ZERO if d[0] == "0" else _CONF_COMPACT_10
+        return d[:6], "", d[6:], base, "shape:compact-10"
+    if len(groups[-1]) != 4:
+        return None
+    date_groups = tuple(len(g) for g in groups[:-1])
+    if date_groups not in _DATE_SHAPES:
+        return None
+    last_sep = w.seps[-1].strip() or " "
+    if last_sep not in ("-", "+", " "):
+        return None
+    if n > 2:
+        if any(s.strip() not in ("", "-", ".", "/") for s in w.seps[:-1]):
+            return None
+        if w.plus:
+            return None
+        return "".join(groups[:-1]), last_sep if last_sep != " " else "", groups[-1], _CONF_SPLIT, "shape:split"
+    if w.plus:
+        return None
+    if last_sep == " ":
+        return groups[0], "", groups[1], _CONF_SPACE, "shape:space-separated"
+    base = _CONF_DASHED_12 if len(groups[0]) == 8 else _CONF_DASHED_10
+    return groups[0], last_sep, groups[1], base, "shape:dashed" if last_sep == "-" else "shape:plus"
+
+
+def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Window
+    """Personnummer in one window of a digit run (see :mod:`detectors.scan`)."""
+    nd = len(w.digits)
+    if nd != 10 and nd != 12:
+        return
+    if nd == 12 and w.digits[:2] not in ("18", "19", "20"):
+        return
+    parts = _window_parts(w)
+    if parts is None:
+        return
+    dpart, sep, tail, base, shape = parts
+    try:
+        canonical, subkind, birth = check(dpart, sep, tail, ctx.ref_year)
+    except ValueError:
+        return
+    why = [shape, "rule:luhn+date"]
+    if subkind == "samordningsnummer":
+        why.append("rule:day+60")
+    if not w.run_start and w.lead[-1:] in "-/" or not w.run_end and w.trail[:1] in "-/":
+        base -= 0.2
+        why.append("part-of-longer-code(-)")
+    if w.trail.startswith(".0") and not w.trail[2:3].isdigit():
+        why.append("repair:spreadsheet-float")
+    yield _score(canonical, subkind, birth, base, why, ctx, w.start, w.end)
+
+
+_INTERIM = re.compile(r"([0-9]{6}(?:[0-9]{2})?)([-+]?)([" + INTERIM_LETTERS + r"][0-9]{3})")
+
+
+def match_interim(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
+    """Interim numbers (``000101-T220``) found by the prefilter's interim branch."""
+    m = _INTERIM.fullmatch(t, start, end)
+    if not m:
+        return
+    dpart = m.group(1)
+    if len(dpart) == 8 and dpart[:2] not in ("18", "19", "20"):
+        return
+    try:
+        canonical, subkind, birth = check(dpart, m.group(2), m.group(3), ctx.ref_year)
+    except ValueError:
+        return
+    yield _score(canonical, subkind, birth, 0.75, ["shape:interim", "rule:luhn+date+letter"], ctx, start, end)
+
+
+_FLOATISH = re.compile(r"([0-9]{9,12})(?:\.0+)?")
+
+
+def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
+    """Repairs for a whole value in a column hinted as personnummer or orgnr.
+
+    Spreadsheets store ``198112289874.0`` and drop the leading zero of
+    ``0501011233`` (born 2005). Only tried when the field name says so.
+    """
+    if "personnummer" not in ctx.hints and "organisationsnummer" not in ctx.hints:
+        return
+    m = _FLOATISH.fullmatch(t, start, end)
+    if not m:
+        return
+    d = m.group(1)
+    why = ["hint-repair"]
+    if len(d) == 9:
+        d = "0" + d
+        why.append("repair:lost-leading-zero")
+    elif len(d) == 11 and d[0] in "89":  # 19xx/18xx lost? no: 11 digits cannot lose a leading zero
+        return
+    if m.group(0) != m.group(1):
+        why.append("repair:spreadsheet-float")
+    if len(d) == 12 and d[:2] not in ("18", "19", "20"):
+        return
+    if len(d) not in (10, 12):
+        return
+    split = 8 if len(d) == 12 else 6
+    try:
+        canonical, subkind, birth = check(d[:split], "", d[split:], ctx.ref_year)
+    except ValueError:
+        return
+    yield _score(canonical, subkind, birth, 0.6, why, ctx, start, end)
+
+
+def find(text: str, hint: str | None = None, ref_date: date | None = None) -> list[Match]:
+    """Personnummer, samordningsnummer and interim numbers in ``text``.
+
+    >>> [(m.value, m.subkind) for m in find("Pnr: 701063-2391", ref_date=date(2026, 1, 1))]
+    [('197010632391', 'samordningsnummer')]
+    """
+    from detectors.scan import find_all
+
+    return find_all(text, hint=hint, ref_date=ref_date, kinds=(KIND,))

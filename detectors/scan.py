@@ -1,0 +1,327 @@
+"""The combined prefilter: one pass over the text for every detector.
+
+One compiled regex finds three kinds of candidate in a single pass over the
+NFKC-normalised text:
+
+* ``num``: a run of digit groups joined by single separators (space, ``-``,
+  ``+``, ``.``, ``/``, parentheses), optionally led by ``+``. Every window of
+  consecutive groups in the run is offered to the numeric detectors whose
+  digit counts fit, so ``0701234567 811228-9874`` yields both numbers.
+* ``alnum``: two capital letters and two digits (IBAN, ``SE`` VAT numbers)
+  or digits followed by one letter and three digits (interim numbers).
+* ``at``: ``@`` and its disguises (``%40``, HTML entities, ``[at]``), offered to
+  the e-mail detector, which expands around it.
+
+Candidates are then checked by the detectors, passed through the false-
+positive filters (:mod:`detectors.filters`), and overlapping findings are
+resolved: the most confident wins, while an identifier found inside another
+(a personnummer inside a VAT number or an IBAN) is kept beside its parent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from types import ModuleType
+
+from detectors import filters
+from detectors.base import Context, Match
+from detectors.context import hint_kinds
+from detectors.normalize import normalize
+
+# Separators allowed between digit groups of one candidate.
+_SEP = r"(?:[ ]?[-/.+][ ]?|[ ]|[ ]?\([ ]?|[ ]?\)[ ]?)"
+_PREFILTER = re.compile(
+    r"(?P<interim>[0-9]{6}(?:[0-9]{2})?[-+]?[TRSUWXJKLMN][0-9]{3}(?![0-9A-Za-z]))"
+    r"|(?P<num>(?:\+[ ]?|\(\+?)?[0-9]+(?:" + _SEP + r"[0-9]+)*)"
+    r"|(?P<at>@|%40|&\#0*64;|&\#[xX]0*40;|&commat;|[ ]?[\[({<][ ]?(?:at|AT|snabel-?a)[ ]?[\])}>][ ]?"
+    r"|[ ](?:at|AT|snabel-?a)[ ](?=[\w-]+[ ](?:punkt|dot|PUNKT|DOT)[ ]))"
+    r"|(?P<alnum>\b[A-Z]{2}(?=[ ]?[0-9]{2}))"
+)
+
+MAX_GROUPS = 8  # groups in one window (+46 (0)70-123 45 67 has 6)
+MAX_DIGITS = 20  # digits in one window (IBANs take the alnum path)
+CONTEXT_CHARS = 48
+
+MIN_CONFIDENCE = 0.5  # default reporting threshold
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Consecutive digit groups of one candidate run, as offered to detectors."""
+
+    text: str  # the window as written (normalised), e.g. "070-123 45 67"
+    digits: str  # ASCII digits only, e.g. "0701234567"
+    groups: tuple[str, ...]
+    seps: tuple[str, ...]  # separators between groups, len(groups) - 1
+    start: int  # offsets in the normalised text
+    end: int
+    plus: bool  # led by "+"
+    lead: str  # up to 8 characters before the window, as written
+    trail: str  # up to 8 characters after the window, as written
+    run_start: bool  # the window starts where the digit run starts
+    run_end: bool  # the window ends where the digit run ends
+
+
+def _modules() -> dict[str, ModuleType]:
+    from detectors import bank_account, email, organisationsnummer, payment_card, personnummer, phone
+
+    return {
+        "personnummer": personnummer,
+        "organisationsnummer": organisationsnummer,
+        "email": email,
+        "phone": phone,
+        "bank_account": bank_account,
+        "payment_card": payment_card,
+    }
+
+
+KINDS: tuple[str, ...] = (
+    "personnummer",
+    "organisationsnummer",
+    "email",
+    "phone",
+    "bank_account",
+    "payment_card",
+)
+
+_DIGIT_GROUP = re.compile(r"[0-9]+")
+
+
+class Scanner:
+    """Runs the chosen detectors over texts. Immutable once built; cheap to pickle."""
+
+    def __init__(
+        self,
+        kinds: Iterable[str] | None = None,
+        *,
+        min_confidence: float = MIN_CONFIDENCE,
+        include_non_personal: bool = False,
+    ) -> None:
+        wanted = tuple(kinds) if kinds is not None else KINDS
+        unknown = set(wanted) - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown detector kind(s): {', '.join(sorted(unknown))}")
+        self.kinds = wanted
+        self.min_confidence = min_confidence
+        self.include_non_personal = include_non_personal
+
+    def __reduce__(self):  # pickles as its settings
+        return (
+            _rebuild,
+            (self.kinds, self.min_confidence, self.include_non_personal),
+        )
+
+    def find(
+        self,
+        text: str,
+        hint: str | None = None,
+        ref_date: date | None = None,
+    ) -> list[Match]:
+        """All findings in ``text``, sorted by position; offsets index ``text``."""
+        if not text:
+            return []
+        mods = _modules()
+        # The orgnr detector always runs: it claims organisation numbers so that
+        # no other detector reports them as personal data.
+        active = [mods[k] for k in dict.fromkeys((*self.kinds, "organisationsnummer"))]
+        numeric = [m for m in active if hasattr(m, "match_window")]
+        alnum = [m for m in active if hasattr(m, "match_alnum")]
+        emailer = mods["email"] if "email" in self.kinds else None
+        ref = ref_date or date.today()
+        hints = hint_kinds(hint)
+        hint_words = frozenset(re.findall(r"[a-zåäö]+", hint.lower())) if hint else frozenset()
+        norm = normalize(text)
+        t = norm.text
+        whole_span = _stripped_span(t)
+
+        found: list[Match] = []
+        for m in _PREFILTER.finditer(t):
+            kind = m.lastgroup
+            if kind == "num":
+                if numeric:
+                    found.extend(
+                        self._num_candidates(t, m.start(), m.end(), numeric, hints, hint_words, ref, whole_span)
+                    )
+            elif kind == "at":
+                if emailer is not None:
+                    ctx = self._context(t, m.start(), m.end(), hints, hint_words, ref, whole_span)
+                    found.extend(emailer.match_at(t, m.start(), m.end(), ctx))
+            elif kind == "interim":
+                if "personnummer" in self.kinds:
+                    ctx = self._context(t, m.start(), m.end(), hints, hint_words, ref, whole_span)
+                    found.extend(mods["personnummer"].match_interim(t, m.start(), m.end(), ctx))
+            elif alnum:
+                ctx = self._context(t, m.start(), m.end(), hints, hint_words, ref, whole_span)
+                for mod in alnum:
+                    found.extend(mod.match_alnum(t, m.start(), ctx))
+        # Hinted whole values that the prefilter cannot see as one candidate
+        # (spreadsheet damage such as "198112289874.0" or a lost leading zero).
+        if hints and whole_span[1] > whole_span[0]:
+            ctx = self._context(t, whole_span[0], whole_span[1], hints, hint_words, ref, whole_span)
+            for mod in numeric:
+                repair = getattr(mod, "match_whole", None)
+                if repair is not None:
+                    found.extend(repair(t, whole_span[0], whole_span[1], ctx))
+
+        kept = _resolve(filters.apply(t, found, hints))
+        out: list[Match] = []
+        for f in kept:
+            if f.kind not in self.kinds and not (self.include_non_personal and f.kind == "organisationsnummer"):
+                continue
+            if f.confidence < self.min_confidence:
+                continue
+            if not f.personal and not self.include_non_personal:
+                continue
+            if norm._n_starts:
+                f = _replace_span(f, norm.to_original(f.start), norm.to_original(f.end, end=True))
+            out.append(f)
+        out.sort(key=lambda f: (f.start, f.end, f.kind))
+        return out
+
+    # -- internals -------------------------------------------------------------
+
+    @staticmethod
+    def _context(
+        t: str,
+        start: int,
+        end: int,
+        hints: frozenset[str],
+        hint_words: frozenset[str],
+        ref: date,
+        whole_span: tuple[int, int],
+    ) -> Context:
+        return Context(
+            before=t[max(0, start - CONTEXT_CHARS) : start].lower(),
+            after=t[end : end + CONTEXT_CHARS].lower(),
+            hints=hints,
+            hint_words=hint_words,
+            whole=(start, end) == whole_span,
+            ref_year=ref.year,
+            ref_ordinal=ref.toordinal(),
+        )
+
+    def _num_candidates(
+        self,
+        t: str,
+        start: int,
+        end: int,
+        numeric: Sequence[ModuleType],
+        hints: frozenset[str],
+        hint_words: frozenset[str],
+        ref: date,
+        whole_span: tuple[int, int],
+    ) -> Iterator[Match]:
+        run = t[start:end]
+        plus_run = run.startswith("+")
+        spans = [(g.start() + start, g.end() + start) for g in _DIGIT_GROUP.finditer(run)]
+        n = len(spans)
+        total_digits = sum(e - s for s, e in spans)
+        if total_digits < 7 and not hints:
+            return
+        groups = [t[s:e] for s, e in spans]
+        seps = [t[spans[k][1] : spans[k + 1][0]] for k in range(n - 1)]
+        for i in range(n):
+            ndig = 0
+            ws = spans[i][0]
+            # a window may start with the "+" or "(" that leads the run
+            wstart = start if i == 0 else ws
+            for j in range(i, min(n, i + MAX_GROUPS)):
+                ndig += len(groups[j])
+                if ndig > MAX_DIGITS:
+                    break
+                if ndig < 7 and not hints:
+                    continue
+                we = spans[j][1]
+                ctx = self._context(t, wstart, we, hints, hint_words, ref, whole_span)
+                w = Window(
+                    text=t[wstart:we],
+                    digits="".join(groups[i : j + 1]),
+                    groups=tuple(groups[i : j + 1]),
+                    seps=tuple(seps[i:j]),
+                    start=wstart,
+                    end=we,
+                    plus=plus_run and i == 0,
+                    lead=t[max(0, wstart - 8) : wstart],
+                    trail=t[we : we + 8],
+                    run_start=i == 0,
+                    run_end=j == n - 1,
+                )
+                for mod in numeric:
+                    yield from mod.match_window(w, ctx)
+
+
+def _rebuild(kinds: tuple[str, ...], min_confidence: float, include_non_personal: bool) -> Scanner:
+    return Scanner(kinds, min_confidence=min_confidence, include_non_personal=include_non_personal)
+
+
+def _stripped_span(t: str) -> tuple[int, int]:
+    s = len(t) - len(t.lstrip())
+    e = len(t.rstrip())
+    return (s, e) if e > s else (0, 0)
+
+
+def _replace_span(f: Match, start: int, end: int) -> Match:
+    return Match(f.kind, f.subkind, start, end, f.value, f.confidence, f.why, f.test_data, f.personal, f.inside)
+
+
+def _overlaps(a: Match, b: Match) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+AMBIGUITY_MARGIN = 0.15
+
+
+def _resolve(found: list[Match]) -> list[Match]:
+    """Pick non-overlapping findings, most confident (then longest) first.
+
+    A finding that is ``inside`` another identifier is kept when its parent
+    is kept. Two findings of different kinds on exactly the same span are
+    both kept when their confidences are close (``0701740607`` is both a
+    phone number and a samordningsnummer): the reader gets both, each with
+    the reason.
+    """
+    if len(found) <= 1:
+        return found
+    # Same value at the same span from two windows: keep the best one.
+    best: dict[tuple[str, int, int, str], Match] = {}
+    for f in found:
+        key = (f.kind, f.start, f.end, f.value)
+        cur = best.get(key)
+        if cur is None or f.confidence > cur.confidence:
+            best[key] = f
+    primary = [f for f in best.values() if f.inside is None]
+    nested = [f for f in best.values() if f.inside is not None]
+    primary.sort(key=lambda f: (-f.confidence, -(f.end - f.start), f.start, f.kind))
+    chosen: list[Match] = []
+    for f in primary:
+        clash = [c for c in chosen if _overlaps(c, f)]
+        if not clash:
+            chosen.append(f)
+        elif all(
+            c.start == f.start and c.end == f.end and c.kind != f.kind and f.confidence >= c.confidence - AMBIGUITY_MARGIN
+            for c in clash
+        ):
+            chosen.append(f)
+    for f in nested:
+        if any(c.start <= f.start and f.end <= c.end for c in chosen):
+            if not any(_overlaps(c, f) and c.kind == f.kind and c.value == f.value for c in chosen):
+                chosen.append(f)
+    return chosen
+
+
+def find_all(
+    text: str,
+    hint: str | None = None,
+    ref_date: date | None = None,
+    kinds: Iterable[str] | None = None,
+    min_confidence: float = MIN_CONFIDENCE,
+) -> list[Match]:
+    """Find every kind of personal data in ``text``.
+
+    >>> [(f.kind, f.subkind, f.value) for f in find_all("pnr 811228-9874")]
+    [('personnummer', 'personnummer', '198112289874')]
+    """
+    return Scanner(kinds, min_confidence=min_confidence).find(text, hint=hint, ref_date=ref_date)
