@@ -36,15 +36,11 @@ _KEYWORDS: dict[str, str] = {
     r"fakturanummer|invoice|inv|kvitto|receipt|artikel|artnr|art\.? ?nr|sku|ean|gtin|"
     r"produkt|product|lager|batch|lot|serienummer|serial|s/n|sn|"
     r"tracking|spårning|spårningsnummer|kolli|kollinummer|kollinr|sändning|"
-    r"sändningsnummer|försändelse|shipment|parcel|paket|track|id|nr|no|ärende|"
-    r"case|ticket|transaktion|transaction|txn|kundnummer|kundnr|customer|medlemsnr",
+    r"sändningsnummer|försändelse|shipment|parcel|paket|track|ärende|"
+    r"case|ticket|transaktion|transaction|txn",
     "time": r"tid|time|timestamp|tidsstämpel|datum|date|created|updated|skapad|ändrad|"
     r"klockan|kl|at|log",
 }
-
-# Strong words that override the generic "nr"/"id" of the order list.
-_ORDER_STRONG = {"id", "nr", "no", "customer", "kundnummer", "kundnr", "medlemsnr"}
-
 
 @lru_cache(maxsize=None)
 def _kw_regex(kind: str, anchored_end: bool) -> re.Pattern[str]:

@@ -47,6 +47,7 @@ from detectors.base import (
 )
 from detectors.checksums import luhn_checksum
 from detectors.context import near_before
+from detectors.normalize import normalize
 
 KIND = "personnummer"
 PERSONAL = True
@@ -83,7 +84,7 @@ def compact(number: str) -> str:
 
 def _parts(number: str) -> tuple[str, str, str]:
     """Split a written number into (date digits, separator, last four)."""
-    m = _WRITTEN.match(number.strip())
+    m = _WRITTEN.match(normalize(number).text.strip())
     if not m:
         raise InvalidFormat()
     dpart = re.sub(r"[ .-]", "", m.group("date"))
