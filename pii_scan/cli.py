@@ -135,5 +135,182 @@ def _write_table(out: IO[str], lines: Iterator[DetectedLine], reveal: bool, show
     click.echo(f"{n} finding(s)", err=True)
 
 
+# -- scan, lookup, export ----------------------------------------------------------
+
+config_option = click.option(
+    "--config", "config_path", required=True, type=click.Path(dir_okay=False),
+    help="The scan configuration (TOML): [datamap] and [[sources]].",
+)
+
+
+def _load_config(path: str):  # noqa: ANN202
+    from pii_scan.config import ConfigError, load
+
+    try:
+        return load(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _keys(cfg):  # noqa: ANN001, ANN202
+    from pii_scan.keys import KeyError_, load_keys
+
+    try:
+        return load_keys(cfg.key_file)
+    except KeyError_ as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@config_option
+@click.option("--scheduler", metavar="ADDR", help="Dask scheduler address (tcp://host:port), or 'sync' to run in this process. Default: a local cluster, one worker process per core.")
+@click.option("--workers", type=click.IntRange(1), help="Worker processes for the local cluster.")
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Scan only this source (repeatable).")
+@click.option("--full", is_flag=True, help="Rescan every unit, even unchanged ones.")
+@click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Summary format on stdout.")
+def scan(config_path: str, scheduler: str | None, workers: int | None, sources: tuple[str, ...], full: bool, no_progress: bool, fmt: str) -> None:
+    """Scan the configured sources into the data map.
+
+    Unchanged units (same fingerprint, scanned without error) are skipped, so
+    running the same command again resumes an interrupted scan and makes a
+    nightly scan incremental. Exit code: 0 complete, 3 partial (some units
+    failed; listed with reasons), 1 failed.
+    """
+    from pii_scan.engine import scan as run_scan
+
+    cfg = _load_config(config_path)
+    try:
+        summary = run_scan(cfg, scheduler=scheduler, workers=workers, only_sources=set(sources) or None, full=full, progress=not no_progress)
+    except (RuntimeError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        click.echo(
+            f"scan {summary.scan_id}: {summary.status} - {summary.units_total} units "
+            f"({summary.units_scanned} scanned, {summary.units_skipped} unchanged, {summary.units_failed} failed), "
+            f"{summary.records} records read, {summary.findings} findings, {summary.subjects} subjects, {summary.seconds:.1f}s"
+        )
+        for f in summary.failures:
+            click.echo(f"  failed: {f['source']} {f['unit']}: {f['reason']}")
+    sys.exit(summary.exit_code)
+
+
+def _query_options(fn):  # noqa: ANN001, ANN202
+    for kind in reversed(("personnummer", "email", "phone", "bank-account")):
+        fn = click.option(f"--{kind}", f"q_{kind.replace('-', '_')}", metavar="VALUE", help=f"Look up by {kind.replace('-', ' ')}.")(fn)
+    return fn
+
+
+def _one_query(**kw: str | None) -> tuple[str, str] | None:
+    given = [(k[2:], v) for k, v in kw.items() if k.startswith("q_") and v]
+    if len(given) > 1:
+        raise click.UsageError("give one of --personnummer, --email, --phone, --bank-account")
+    return given[0] if given else None
+
+
+@main.command()
+@config_option
+@_query_options
+@click.option("--batch", type=click.File("r", encoding="utf-8"), help='Many lookups: a JSON Lines file of {"kind": ..., "value": ...}.')
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "json"]), default="table", show_default=True)
+def lookup(config_path: str, batch: IO[str] | None, fmt: str, **query: str | None) -> None:
+    """Every location of one data subject: direct, linked and related.
+
+    \b
+    direct   the value itself
+    linked   other values of the same subject (seen together in a structured
+             record, e.g. the email in the customer row) and their records
+    related  rows that only reference the subject's rows (foreign keys)
+    """
+    from pii_scan.datamap import DataMap
+    from pii_scan.lookup import LookupError_
+    from pii_scan.lookup import lookup as do_lookup
+
+    q = _one_query(**query)
+    if (q is None) == (batch is None):
+        raise click.UsageError("give one query (--personnummer/--email/--phone/--bank-account VALUE) or --batch FILE")
+    cfg = _load_config(config_path)
+    keys = _keys(cfg)
+    dm = DataMap(cfg.datamap_url)
+    out = click.get_text_stream("stdout")
+    try:
+        if q is not None:
+            kind = q[0].replace("_", "_")
+            try:
+                locs = do_lookup(dm, keys, kind, q[1])
+            except LookupError_ as exc:
+                raise click.ClickException(str(exc)) from None
+            if fmt == "table":
+                _lookup_table(out, locs)
+            else:
+                obj = {"query": {"kind": kind}, "locations": [l.as_dict() for l in locs]}
+                out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            return
+        assert batch is not None
+        for n, line in enumerate(batch, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                kind, value = str(item["kind"]).replace("-", "_"), str(item["value"])
+                locs = do_lookup(dm, keys, kind, value)
+                obj = {"query": {"line": n, "kind": kind}, "locations": [l.as_dict() for l in locs]}
+            except (ValueError, KeyError, TypeError) as exc:
+                msg = str(exc) if isinstance(exc, LookupError_) else f"bad query line: {type(exc).__name__}"
+                obj = {"query": {"line": n}, "error": msg, "locations": []}
+            if fmt == "table":
+                out.write(f"# query {n}: {obj['query'].get('kind', '?')}\n")
+                if "error" in obj:
+                    out.write(f"  error: {obj['error']}\n")
+                else:
+                    _lookup_table(out, locs)
+            else:
+                out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    finally:
+        dm.close()
+
+
+def _lookup_table(out: IO[str], locs) -> None:  # noqa: ANN001
+    if not locs:
+        out.write("no locations found\n")
+        return
+    for l in locs:
+        where = f"{l.store}:{l.source}/{l.container}"
+        out.write(f"{l.reached:<8} {where:<50} {l.item:<24} {l.field:<28} {l.kind:<13} {l.masked}\n")
+
+
+@main.command()
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
+@click.option("--reveal", is_flag=True, help="Decrypt canonical values (needs store_values and the key). Treat the output as personal data.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default: stdout).")
+def export(config_path: str, fmt: str, reveal: bool, output: str | None) -> None:
+    """Export the data map, one finding per line (store, source, container, item, field, kind, subkind, value, confidence, subject)."""
+    from pii_scan.datamap import DataMap
+    from pii_scan.export import ExportError, write
+
+    cfg = _load_config(config_path)
+    keys = _keys(cfg) if reveal else None
+    dm = DataMap(cfg.datamap_url)
+    try:
+        if fmt == "parquet":
+            if output:
+                n = write(dm, keys, fmt, output, reveal)
+            else:
+                n = write(dm, keys, fmt, sys.stdout.buffer, reveal)
+        elif output:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                n = write(dm, keys, fmt, fh, reveal)
+        else:
+            n = write(dm, keys, fmt, click.get_text_stream("stdout"), reveal)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        dm.close()
+    click.echo(f"{n} finding(s) exported", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

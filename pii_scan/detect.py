@@ -8,6 +8,7 @@ from datetime import date
 from typing import IO
 
 from detectors import Match, Scanner
+from pii_scan.worker import scan_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,35 +42,7 @@ def detect_lines(
     offset = 0
     for number, raw in enumerate(stream, start=1):
         text = decode_line(raw)
-        found = tuple(_scan(scanner, text, hint, ref_date, max_line))
+        found = tuple(scan_text(scanner, text, hint, ref_date, max_line))
         if found:
             yield DetectedLine(number, offset, found)
         offset += len(text)
-
-
-_OVERLAP = 256  # > twice the longest identifier with its context
-
-
-def _scan(scanner: Scanner, text: str, hint: str | None, ref_date: date | None, max_line: int) -> Iterator[Match]:
-    if len(text) <= max_line:
-        yield from scanner.find(text, hint=hint, ref_date=ref_date)
-        return
-    # Overlapping slices: a finding ending in the last half of the overlap is
-    # left to the next slice, which holds it whole; duplicates are dropped.
-    step = max_line - _OVERLAP
-    recent: set[tuple[int, int, str]] = set()
-    for base in range(0, len(text), step):
-        chunk = text[base : base + max_line]
-        last = base + max_line >= len(text)
-        seen_now: set[tuple[int, int, str]] = set()
-        for f in scanner.find(chunk, hint=hint, ref_date=ref_date):
-            if not last and f.end > len(chunk) - _OVERLAP // 2:
-                continue
-            key = (base + f.start, base + f.end, f.kind)
-            if key in recent or key in seen_now:
-                continue
-            seen_now.add(key)
-            yield Match(f.kind, f.subkind, base + f.start, base + f.end, f.value, f.confidence, f.why, f.test_data, f.personal, f.inside)
-        recent = seen_now
-        if last:
-            break

@@ -1,0 +1,211 @@
+"""The engine: config -> connectors -> units -> Dask tasks -> data map.
+
+One Dask task per unit (a table key range, a file, an object, a mailbox
+range), never per row and never with data in the graph: a task carries the
+connector (which pickles as its config), the unit description and the scan
+settings. The driver writes each finished unit to the data map in one
+transaction as results arrive, so a killed scan loses only units in flight
+and the next run resumes: units whose fingerprint is unchanged and whose last
+scan succeeded are skipped.
+
+Schedulers: ``None`` starts a local cluster of worker processes (one per
+core) — the default; ``"tcp://host:port"`` uses an existing Dask cluster;
+``"sync"`` runs everything in this process (debugging, small tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.base import BaseConnector, Unit, safe_name
+from connectors.registry import build
+from pii_scan import __version__
+from pii_scan.config import Config
+from pii_scan.datamap import DataMap, UnitResult
+from pii_scan.keys import load_keys
+from pii_scan.worker import ScanSettings, scan_unit
+
+log = logging.getLogger("pii_scan")
+
+EXIT_COMPLETE = 0
+EXIT_FAILED = 1
+EXIT_PARTIAL = 3
+
+
+@dataclass
+class ScanSummary:
+    scan_id: int
+    units_total: int = 0
+    units_scanned: int = 0
+    units_skipped: int = 0
+    units_failed: int = 0
+    units_removed: int = 0
+    records: int = 0
+    findings: int = 0
+    subjects: int = 0
+    seconds: float = 0.0
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.units_failed and self.units_failed >= self.units_total - self.units_skipped and self.units_total:
+            return "failed"
+        return "partial" if self.units_failed else "complete"
+
+    @property
+    def exit_code(self) -> int:
+        return {"complete": EXIT_COMPLETE, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED}[self.status]
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items()}
+        d["status"] = self.status
+        return d
+
+
+def _plan(cfg: Config, dm: DataMap, only: set[str] | None, full: bool, summary: ScanSummary, scan_id: int) -> list[tuple[BaseConnector, Unit]]:
+    """List units on the driver; skip unchanged ones; record listing failures."""
+    work: list[tuple[BaseConnector, Unit]] = []
+    for src in cfg.sources:
+        if only and src.name not in only:
+            continue
+        try:
+            conn = build(src.name, src.options)
+            units = list(conn.units())
+            deps = conn.dependencies()
+        except Exception as exc:  # noqa: BLE001 - a source that cannot be listed is a failed unit
+            reason = f"cannot list source: {type(exc).__name__}: {safe_name(str(exc), 300)}"
+            dm.record_failure(scan_id, src.name, "<source>", src.type, reason)
+            summary.units_total += 1
+            summary.units_failed += 1
+            summary.failures.append({"source": src.name, "unit": "<source>", "reason": reason})
+            continue
+        finally:
+            pass
+        dm.record_dependencies(src.name, deps)
+        known = dm.unit_states(src.name)
+        listed = {u.key for u in units}
+        gone = [k for k in known if k not in listed and k != "<source>"]
+        if gone:
+            summary.units_removed += dm.forget_units(src.name, gone)
+        if "<source>" in known:
+            dm.forget_units(src.name, ["<source>"])
+        for u in units:
+            summary.units_total += 1
+            prev = known.get(u.key)
+            if not full and prev is not None and prev == (u.fingerprint, "done"):
+                summary.units_skipped += 1
+                continue
+            work.append((conn, u))
+        conn.close()
+    return work
+
+
+def scan(
+    cfg: Config,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    only_sources: set[str] | None = None,
+    full: bool = False,
+    progress: bool = True,
+    on_unit: Callable[[UnitResult], None] | None = None,
+) -> ScanSummary:
+    """Run a scan of the configured sources into the data map."""
+    t0 = time.perf_counter()
+    keys = load_keys(cfg.key_file)
+    dm = DataMap(cfg.datamap_url)
+    try:
+        dm.check_key(keys.fingerprint())
+        settings = ScanSettings(cfg.kinds, cfg.min_confidence, cfg.store_values, keys.secret)
+        scan_id = dm.start_scan(
+            {"pii_scan": __version__, "detectors": _detector_versions(), "kinds": cfg.kinds,
+             "min_confidence": cfg.min_confidence, "sources": [s.name for s in cfg.sources],
+             "scheduler": scheduler or "local", "full": full}
+        )
+        summary = ScanSummary(scan_id)
+        work = _plan(cfg, dm, only_sources, full, summary, scan_id)
+        bar = _progress(len(work), progress)
+        for res in _run(work, settings, scheduler, workers):
+            dm.write_unit(scan_id, res)
+            summary.units_scanned += 1
+            summary.records += res.rows
+            summary.findings += sum(len(r.findings) for r in res.records)
+            if res.error:
+                summary.units_failed += 1
+                summary.failures.append({"source": res.source, "unit": res.key, "reason": res.error})
+                log.warning("unit failed: %s %s: %s", res.source, safe_name(res.key), res.error)
+            if on_unit:
+                on_unit(res)
+            bar.update(1)
+        bar.close()
+        summary.subjects = dm.link_subjects()
+        summary.seconds = time.perf_counter() - t0
+        dm.finish_scan(scan_id, summary.status, {k: v for k, v in summary.as_dict().items() if k != "failures"})
+        return summary
+    finally:
+        dm.close()
+
+
+def _run(work: list[tuple[BaseConnector, Unit]], settings: ScanSettings, scheduler: str | None, workers: int | None) -> Iterator[UnitResult]:
+    if not work:
+        return
+    if scheduler in ("sync", "synchronous"):
+        for conn, unit in work:
+            yield scan_unit(conn, unit, settings)
+        return
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="30s")
+    else:
+        n = workers or min(os.cpu_count() or 1, len(work))
+        cluster = LocalCluster(n_workers=max(1, n), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        # the settings (with the key) go to the workers once, not into every task
+        settings_f = client.scatter(settings, broadcast=True)
+        futures = [
+            client.submit(scan_unit, conn, unit, settings_f, key=f"unit-{i}-{unit.source}", pure=False, retries=1)
+            for i, (conn, unit) in enumerate(work)
+        ]
+        for fut in as_completed(futures):
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker died, or the task could not run
+                conn, unit = work[futures.index(fut)]
+                res = UnitResult(unit.source, unit.key, conn.store, unit.fingerprint, [], 0,
+                                 error=f"task failed: {type(exc).__name__}: {safe_name(str(exc), 200)}")
+            fut.release()
+            yield res
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _detector_versions() -> dict[str, str]:
+    import detectors
+    import phonenumbers
+
+    return {"detectors": detectors.__version__, "phonenumbers": phonenumbers.__version__}
+
+
+class _NoBar:
+    def update(self, n: int) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress(total: int, enabled: bool):  # noqa: ANN202
+    if not enabled or total == 0:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="unit", desc="scanning", file=sys.stderr, dynamic_ncols=True, leave=False)

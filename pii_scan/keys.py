@@ -1,0 +1,101 @@
+"""The secret key: HMAC-SHA256 of canonical values, and their optional encryption.
+
+The data map never stores a plaintext identifier. It stores HMAC-SHA256 of
+``kind:canonical value`` under a secret key: a personnummer has about 10^9
+possible values, so an unkeyed hash would be a lookup table. The key comes
+from ``PII_SCAN_KEY`` (hex, or any string of 32+ characters) or from a key
+file created on first use with mode 0600.
+
+Canonical values may also be stored encrypted (AES-256-GCM, a key derived from
+the same secret) so that an authorised ``export --reveal`` can show them.
+Changing the key: ``pii-scan rekey`` is not offered; re-run a full scan with
+the new key into a new data map (hashes cannot be converted without values).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV = "PII_SCAN_KEY"
+
+
+class KeyError_(RuntimeError):
+    """The key could not be read or created."""
+
+
+@dataclass(frozen=True)
+class Keys:
+    secret: bytes
+
+    def __repr__(self) -> str:
+        return "Keys(<secret>)"
+
+    @property
+    def _hmac_key(self) -> bytes:
+        return hmac.new(self.secret, b"pii-scan/hmac/v1", hashlib.sha256).digest()
+
+    @property
+    def _enc_key(self) -> bytes:
+        return hmac.new(self.secret, b"pii-scan/enc/v1", hashlib.sha256).digest()
+
+    def hash(self, kind: str, value: str) -> str:
+        """HMAC-SHA256 of ``kind:value`` as hex."""
+        return hmac.new(self._hmac_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+    def hasher(self):  # noqa: ANN201 - a fast closure for the hot path
+        base = hmac.new(self._hmac_key, digestmod=hashlib.sha256)
+
+        def h(kind: str, value: str) -> str:
+            m = base.copy()
+            m.update(f"{kind}:{value}".encode())
+            return m.hexdigest()
+
+        return h
+
+    def encrypt(self, value: str) -> bytes:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        nonce = os.urandom(12)
+        return nonce + AESGCM(self._enc_key).encrypt(nonce, value.encode(), None)
+
+    def decrypt(self, blob: bytes) -> str:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        return AESGCM(self._enc_key).decrypt(blob[:12], blob[12:], None).decode()
+
+    def fingerprint(self) -> str:
+        """Identifies the key (not secret): stored in the data map to catch a wrong key."""
+        return hmac.new(self.secret, b"pii-scan/key-id", hashlib.sha256).hexdigest()[:16]
+
+
+def load_keys(key_file: Path) -> Keys:
+    env = os.environ.get(ENV)
+    if env:
+        try:
+            raw = bytes.fromhex(env)
+        except ValueError:
+            raw = env.encode()
+        if len(raw) < 16:
+            raise KeyError_(f"{ENV} is too short (at least 16 bytes / 32 hex digits)")
+        return Keys(raw)
+    try:
+        data = key_file.read_text("ascii").strip()
+        mode = key_file.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise KeyError_(f"key file {key_file} is readable by others (mode {mode:o}); chmod 600 it")
+        return Keys(bytes.fromhex(data))
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        raise KeyError_(f"key file {key_file} is not a hex key") from None
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_bytes(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret.hex() + "\n")
+    return Keys(secret)

@@ -1,0 +1,136 @@
+"""Subject lookup: every location of one data subject.
+
+The query value is validated and canonicalised by its detector, hashed with
+the data map's key, and looked up:
+
+* ``direct``: locations holding that value;
+* ``linked``: locations holding other values of the same subject (values that
+  occur together with it in structured records: the email in the customer row
+  of a personnummer), and the other fields of those records;
+* ``related``: rows that only reference one of the subject's rows through a
+  foreign key (an invoice's ``customer_id``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from detectors import bank_account, email, personnummer, phone
+from pii_scan.datamap import DataMap, findings_t, records_t, refs_t, subjects_t
+from pii_scan.keys import Keys
+
+QUERY_KINDS = ("personnummer", "email", "phone", "bank_account")
+
+
+class LookupError_(ValueError):
+    """The query value is not a valid identifier of its kind (the message never repeats it)."""
+
+
+def canonical(kind: str, value: str) -> str:
+    """The canonical form that the data map keys on."""
+    try:
+        if kind == "personnummer":
+            return personnummer.validate(value, ref_date=date.today())
+        if kind == "email":
+            return email.validate(value)
+        if kind == "phone":
+            return phone.validate(value)
+        if kind == "bank_account":
+            return bank_account.validate(value)
+    except ValueError as exc:
+        raise LookupError_(f"not a valid {kind}: {exc}") from None
+    raise LookupError_(f"unknown kind {kind!r}; use one of {', '.join(QUERY_KINDS)}")
+
+
+@dataclass(frozen=True)
+class Location:
+    store: str
+    source: str
+    container: str
+    item: str
+    field: str
+    kind: str
+    subkind: str
+    masked: str
+    confidence: float
+    reached: str  # direct | linked | related
+    via: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def lookup(dm: DataMap, keys: Keys, kind: str, value: str) -> list[Location]:
+    """All locations of the subject identified by ``value`` of ``kind``."""
+    h = keys.hash(kind, canonical(kind, value))
+    return lookup_hash(dm, h)
+
+
+def lookup_hash(dm: DataMap, h: str) -> list[Location]:
+    with dm.engine.connect() as c:
+        subj = c.execute(sa.select(subjects_t.c.subject).where(subjects_t.c.value_hash == h)).scalar()
+        if subj is None:
+            hashes = {h}
+        else:
+            hashes = {row[0] for row in c.execute(sa.select(subjects_t.c.value_hash).where(subjects_t.c.subject == subj))}
+            hashes.add(h)
+        cols = (
+            records_t.c.rkey, records_t.c.store, records_t.c.source, records_t.c.container, records_t.c.item,
+            records_t.c.structured, findings_t.c.field, findings_t.c.kind, findings_t.c.subkind,
+            findings_t.c.masked, findings_t.c.confidence, findings_t.c.value_hash,
+        )
+        rows = list(
+            c.execute(sa.select(*cols).join(records_t, records_t.c.rkey == findings_t.c.rkey).where(findings_t.c.value_hash.in_(_chunk(hashes))))
+        )
+        # other findings in the subject's structured records (linked)
+        structured_keys = {r.rkey for r in rows if r.structured}
+        extra = []
+        if structured_keys:
+            extra = list(
+                c.execute(
+                    sa.select(*cols).join(records_t, records_t.c.rkey == findings_t.c.rkey)
+                    .where(findings_t.c.rkey.in_(_chunk(structured_keys)), findings_t.c.value_hash.not_in(_chunk(hashes)))
+                )
+            )
+        all_keys = {r.rkey for r in rows} | {r.rkey for r in extra}
+        related = []
+        if all_keys:
+            related = list(
+                c.execute(
+                    sa.select(refs_t.c.store, refs_t.c.source, refs_t.c.container, refs_t.c.item, refs_t.c.via)
+                    .where(refs_t.c.rkey_to.in_(_chunk(all_keys)))
+                )
+            )
+    out: list[Location] = []
+    seen: set[tuple[str, ...]] = set()
+    for r in rows:
+        reached = "direct" if r.value_hash == h else "linked"
+        key = (r.source, r.container, r.item, r.field, r.kind, r.masked)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Location(r.store, r.source, r.container, r.item, r.field, r.kind, r.subkind, r.masked, r.confidence, reached))
+    for r in extra:
+        key = (r.source, r.container, r.item, r.field, r.kind, r.masked)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Location(r.store, r.source, r.container, r.item, r.field, r.kind, r.subkind, r.masked, r.confidence, "linked"))
+    for r in related:
+        key = (r.source, r.container, r.item, r.via, "related")
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Location(r.store, r.source, r.container, r.item, r.via, "reference", "foreign_key", "", 1.0, "related", via=r.via))
+    order = {"direct": 0, "linked": 1, "related": 2}
+    out.sort(key=lambda l: (order[l.reached], l.store, l.source, l.container, l.item, l.field))
+    return out
+
+
+def _chunk(values: Iterable[str]) -> list[str]:
+    return sorted(values)

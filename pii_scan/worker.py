@@ -1,0 +1,118 @@
+"""What runs on a worker for one unit: read records, detect, hash. Pure of the data map."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from connectors.base import BaseConnector, ConnectorError, Unit, safe_name
+from detectors import Match, Scanner
+from pii_scan.datamap import FoundValue, RecordResult, UnitResult
+from pii_scan.keys import Keys
+
+MAX_FIELD_CHARS = 1 << 20
+_OVERLAP = 256
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """Everything a worker needs besides the connector and the unit; picklable."""
+
+    kinds: tuple[str, ...] | None
+    min_confidence: float
+    store_values: bool
+    secret: bytes  # the HMAC/encryption key travels to trusted workers only
+
+    def __repr__(self) -> str:
+        return f"ScanSettings(kinds={self.kinds}, min_confidence={self.min_confidence}, store_values={self.store_values})"
+
+
+def scan_text(scanner: Scanner, text: str, hint: str | None, ref_date: date | None, max_chars: int = MAX_FIELD_CHARS) -> Iterator[Match]:
+    """Findings in ``text``; texts longer than ``max_chars`` are scanned in overlapping slices."""
+    if len(text) <= max_chars:
+        yield from scanner.find(text, hint=hint, ref_date=ref_date)
+        return
+    step = max_chars - _OVERLAP
+    recent: set[tuple[int, int, str]] = set()
+    for base in range(0, len(text), step):
+        chunk = text[base : base + max_chars]
+        last = base + max_chars >= len(text)
+        now: set[tuple[int, int, str]] = set()
+        for f in scanner.find(chunk, hint=hint, ref_date=ref_date):
+            if not last and f.end > len(chunk) - _OVERLAP // 2:
+                continue  # the next slice holds it whole
+            key = (base + f.start, base + f.end, f.kind)
+            if key in recent or key in now:
+                continue
+            now.add(key)
+            yield Match(f.kind, f.subkind, base + f.start, base + f.end, f.value, f.confidence, f.why, f.test_data, f.personal, f.inside)
+        recent = now
+        if last:
+            break
+
+
+def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> UnitResult:
+    """Read one unit and detect in every field of every record.
+
+    A connector error ends the unit: what was found before it is kept and the
+    unit is marked failed with the reason, so the next scan retries it.
+    """
+    t0 = time.perf_counter()
+    keys = Keys(settings.secret)
+    h = keys.hasher()
+    scanner = Scanner(settings.kinds, min_confidence=settings.min_confidence)
+    out: list[RecordResult] = []
+    rows = 0
+    error: str | None = None
+    hints: dict[str, str] = getattr(connector, "field_hints", lambda unit: {})(unit)
+    try:
+        for rec in connector.read(unit):
+            rows += 1
+            loc = rec.location
+            rr = RecordResult(loc.store, loc.source, loc.container, loc.item, rec.structured, _as_dt(rec.record_date or rec.ref_date))
+            for fname, text in rec.fields:
+                if not text:
+                    continue
+                hint = hints.get(fname, fname)
+                for m in scan_text(scanner, text, hint, rec.ref_date):
+                    rr.findings.append(
+                        FoundValue(
+                            field=fname, kind=m.kind, subkind=m.subkind, value_hash=h(m.kind, m.value),
+                            masked=m.masked, confidence=round(m.confidence, 3), test_data=m.test_data,
+                            inside=m.inside, enc_value=keys.encrypt(m.value) if settings.store_values else None,
+                        )
+                    )
+            if rec.references:
+                rr.refs = [(r.container, r.item, r.via) for r in rec.references]
+            if rr.findings or rr.refs:
+                out.append(rr)
+    except ConnectorError as exc:
+        error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded against its unit
+        error = f"{type(exc).__name__} while reading {safe_name(unit.key)}: {_safe_message(exc)}"
+    finally:
+        connector.close()
+    return UnitResult(unit.source, unit.key, connector.store, unit.fingerprint, out, rows, error, time.perf_counter() - t0)
+
+
+def _as_dt(d: date | datetime | None) -> datetime | None:
+    if d is None or isinstance(d, datetime):
+        return d
+    return datetime(d.year, d.month, d.day)
+
+
+def _safe_message(exc: BaseException) -> str:
+    """An exception's message without values: keep it short and drop digit runs and addresses."""
+    import re
+
+    msg = str(exc).splitlines()[0] if str(exc) else ""
+    msg = re.sub(r"[0-9][0-9 \-+]{5,}[0-9]", "<digits>", msg)
+    msg = re.sub(r"\S+@\S+", "<address>", msg)
+    return msg[:300]
+
+
+def unit_params(unit: Unit) -> dict[str, Any]:
+    return dict(unit.params)
