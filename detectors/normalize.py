@@ -17,7 +17,9 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# A run of non-ASCII characters, with the printable ASCII character before it:
+# NFKC composes a combining mark with its base letter (decomposed "A\u030a" -> "Å").
+_NON_ASCII = re.compile(r"[\x21-\x7e]?[^\x00-\x7f]+")
 
 # Applied after NFKC. NFKC already maps NBSP/thin space/narrow NBSP to ' ' and
 # full-width digits to ASCII; dashes are left to us.

@@ -29,6 +29,7 @@ from types import ModuleType
 from detectors import filters
 from detectors.base import Context, Match
 from detectors.context import hint_kinds
+from detectors.email import AT_PATTERN
 from detectors.normalize import normalize
 
 # Separators allowed between digit groups of one candidate.
@@ -36,8 +37,7 @@ _SEP = r"(?:[ ]?[-/.+][ ]?|[ ]|[ ]?\([ ]?|[ ]?\)[ ]?)"
 _PREFILTER = re.compile(
     r"(?P<interim>[0-9]{6}(?:[0-9]{2})?[-+]?[TRSUWXJKLMN][0-9]{3}(?![0-9A-Za-z]))"
     r"|(?P<num>(?:\+[ ]?|\(\+?)?[0-9]+(?:" + _SEP + r"[0-9]+)*)"
-    r"|(?P<at>@|%40|&\#0*64;|&\#[xX]0*40;|&commat;|[ ]?[\[({<][ ]?(?:at|AT|snabel-?a)[ ]?[\])}>][ ]?"
-    r"|[ ](?:at|AT|snabel-?a)[ ](?=[\w-]+[ ](?:punkt|dot|PUNKT|DOT)[ ]))"
+    r"|(?P<at>" + AT_PATTERN + ")"
     r"|(?P<alnum>\b[A-Z]{2}(?=[ ]?[0-9]{2}))"
 )
 
@@ -294,9 +294,32 @@ def _resolve(found: list[Match]) -> list[Match]:
             best[key] = f
     primary = [f for f in best.values() if f.inside is None]
     nested = [f for f in best.values() if f.inside is not None]
-    primary.sort(key=lambda f: (-f.confidence, -(f.end - f.start), f.start, f.kind))
     chosen: list[Match] = []
+    # Sweep by position: only findings whose spans chain into each other compete.
+    primary.sort(key=lambda f: f.start)
+    group: list[Match] = []
+    group_end = -1
     for f in primary:
+        if group and f.start >= group_end:
+            chosen.extend(_resolve_group(group))
+            group = []
+        group.append(f)
+        group_end = max(group_end, f.end) if len(group) > 1 else f.end
+    if group:
+        chosen.extend(_resolve_group(group))
+    for f in nested:
+        if any(c.start <= f.start and f.end <= c.end for c in chosen):
+            if not any(_overlaps(c, f) and c.kind == f.kind and c.value == f.value for c in chosen):
+                chosen.append(f)
+    return chosen
+
+
+def _resolve_group(group: list[Match]) -> list[Match]:
+    if len(group) == 1:
+        return group
+    group.sort(key=lambda f: (-f.confidence, -(f.end - f.start), f.start, f.kind))
+    chosen: list[Match] = []
+    for f in group:
         clash = [c for c in chosen if _overlaps(c, f)]
         if not clash:
             chosen.append(f)
@@ -305,10 +328,6 @@ def _resolve(found: list[Match]) -> list[Match]:
             for c in clash
         ):
             chosen.append(f)
-    for f in nested:
-        if any(c.start <= f.start and f.end <= c.end for c in chosen):
-            if not any(_overlaps(c, f) and c.kind == f.kind and c.value == f.value for c in chosen):
-                chosen.append(f)
     return chosen
 
 
