@@ -28,7 +28,7 @@ _KEYWORDS: dict[str, str] = {
     r"bankkonto|bank|lönekonto|utbetalning|personkonto|iban|bic|swift",
     "bankgiro": r"bankgiro|bankgironr|bg-?nr|bg|bankgirot",
     "plusgiro": r"plusgiro|postgiro|plusgironr|pg-?nr|pg|plusgirot",
-    "payment_card": r"kort|kortnummer|kortnr|card|credit|kredit|debit|visa|mastercard|"
+    "payment_card": r"kort|kortnummer|kortnr|bankkort|kreditkort|kortinnehavare|cvv|cvc|card|credit|kredit|debit|visa|mastercard|"
     r"amex|american express|pan|betalkort|maestro",
     # Negative contexts: identifiers of things, not people.
     "reference": r"ocr|referens|ref|betalningsreferens|reference|meddelande",
@@ -39,7 +39,7 @@ _KEYWORDS: dict[str, str] = {
     r"sändningsnummer|försändelse|shipment|parcel|paket|track|ärende|"
     r"case|ticket|transaktion|transaction|txn",
     "time": r"tid|time|timestamp|tidsstämpel|datum|date|created|updated|skapad|ändrad|"
-    r"klockan|kl|at|log",
+    r"klockan|kl|log",
 }
 
 @lru_cache(maxsize=None)

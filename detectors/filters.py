@@ -30,7 +30,8 @@ _MASK_BEFORE = re.compile(r"[xX*•#]{2,}[ -]?$")
 _TIME_AFTER = re.compile(r"^(?:[0-9]{2}|[:.][0-9]{2}|[_-]?[0-9]{2}(?:[0-9]{3})?(?![0-9]))")
 _WORD_CHAR = re.compile(r"[A-Za-z_]")
 _VERSION = re.compile(r"(?:^|[^0-9])v(?:er(?:sion)?)?[ .]?$", re.I)
-_IP_LIKE = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IP_LIKE = re.compile(r"^" + _OCTET + r"(?:\." + _OCTET + r"){3}$")
 
 
 def _inside_uuid_or_hash(t: str, f: Match) -> str | None:

@@ -90,3 +90,53 @@ def mariadb_url(mariadb_server_url: str) -> Iterator[str]:
     with admin.begin() as c:
         c.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``dask scheduler`` with two ``dask worker`` processes on loopback."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    exe = shutil.which("dask", path=os.path.dirname(sys.executable)) or shutil.which("dask")
+    if exe is None:
+        need_service("dask CLI", "the 'dask' command is not installed (pip install 'dask[distributed]')")
+    port = free_port()
+    addr = f"tcp://127.0.0.1:{port}"
+    logdir = tmp_path_factory.mktemp("dask")
+    procs = []
+    env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False")
+    sched_log = open(logdir / "scheduler.log", "w")  # noqa: SIM115
+    procs.append(subprocess.Popen(
+        [exe, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=sched_log, stderr=subprocess.STDOUT, env=env,
+    ))
+    deadline = time.time() + 30
+    while not port_open("127.0.0.1", port) and time.time() < deadline:
+        time.sleep(0.2)
+    for i in range(2):
+        log = open(logdir / f"worker{i}.log", "w")  # noqa: SIM115
+        procs.append(subprocess.Popen(
+            [exe, "worker", addr, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+             "--listen-address", "tcp://127.0.0.1:0", "--name", f"w{i}"],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        ))
+    try:
+        from dask.distributed import Client
+
+        with Client(addr, timeout="30s") as c:
+            c.wait_for_workers(2, timeout=60)
+    except Exception as exc:  # noqa: BLE001
+        for p in procs:
+            p.kill()
+        need_service("dask cluster", f"did not come up: {type(exc).__name__}")
+    yield addr
+    for p in reversed(procs):
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
