@@ -33,6 +33,7 @@ from datetime import date
 
 from detectors.base import Context, InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, Match
 from detectors.checksums import luhn_is_valid
+from detectors.context import near_before
 
 KIND = "organisationsnummer"
 PERSONAL = False
@@ -135,7 +136,15 @@ def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Win
         return
     if not luhn_is_valid(d):
         return
-    yield Match(KIND, "organisationsnummer", w.start, w.end, d, conf, ("rule:luhn+digits3-4>=20",), False, False)
+    why = ["rule:luhn+digits3-4>=20"]
+    # A 10-digit type-2 bank account after its clearing ("80002 1020000004") or
+    # after a bank keyword is an account, not an organisation.
+    if (not w.run_start and len(w.lead.rstrip(" -")) >= 4 and w.lead.rstrip(" -")[-4:].isdigit()) or near_before(
+        ctx.before, "bank_account"
+    ):
+        conf -= 0.3
+        why.append("context:bank-account(-)")
+    yield Match(KIND, "organisationsnummer", w.start, w.end, d, conf, tuple(why), False, False)
 
 
 _VAT_AT = re.compile(r"SE[ ]?((?:[0-9][ .\-]?){10})0[ ]?1(?![0-9])")

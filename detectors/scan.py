@@ -88,6 +88,7 @@ KINDS: tuple[str, ...] = (
 )
 
 _DIGIT_GROUP = re.compile(r"[0-9]+")
+_GIRO_BEFORE = re.compile(r"(?i)(?:giro|\bpg|\bbg)[^0-9]{0,12}$")
 
 
 class Scanner:
@@ -219,8 +220,12 @@ class Scanner:
         spans = [(g.start() + start, g.end() + start) for g in _DIGIT_GROUP.finditer(run)]
         n = len(spans)
         total_digits = sum(e - s for s, e in spans)
-        if total_digits < 7 and not hints:
-            return
+        min_digits = 7
+        if not hints and total_digits < 7:
+            # short bankgiro/plusgiro numbers ("PG 4-2") only after their keyword
+            if not _GIRO_BEFORE.search(t, max(0, start - 24), start):
+                return
+            min_digits = 2
         groups = [t[s:e] for s, e in spans]
         seps = [t[spans[k][1] : spans[k + 1][0]] for k in range(n - 1)]
         for i in range(n):
@@ -232,7 +237,7 @@ class Scanner:
                 ndig += len(groups[j])
                 if ndig > MAX_DIGITS:
                     break
-                if ndig < 7 and not hints:
+                if ndig < min_digits and not hints:
                     continue
                 we = spans[j][1]
                 ctx = self._context(t, wstart, we, hints, hint_words, ref, whole_span)
