@@ -1,0 +1,1084 @@
+"""SQL databases through SQLAlchemy: PostgreSQL, MariaDB/MySQL, SQLite (others best effort).
+
+Config (one ``[[sources]]`` entry of ``type = "sql"``)::
+
+    url = "postgresql+psycopg2://scanner:${PGPASSWORD}@db.internal/crm"
+    schemas = ["public"]           # default: every non-system schema (MariaDB/MySQL: the URL's database)
+    include = ["cust*", "sales.*"] # table-name globs (``table`` or ``schema.table``, case-insensitive)
+    exclude = ["*_log"]
+    chunk_rows = 50000             # rows per unit; larger tables are split into key ranges
+    date_columns = ["registrerad"] # a row's date for ref_date/record_date, first found wins
+    checksum = true                # per-range aggregate checksum in the fingerprint (see below)
+    boundaries = "auto"            # key-range boundaries: "window" (ROW_NUMBER), "offset" (keyset walk)
+    row_values = true              # compare composite keys as (a, b) >= (x, y); default per dialect
+
+``${NAME}`` references in the URL are expanded from the environment per URL
+component (so a password with ``@`` or ``/`` needs no escaping). The URL is only
+ever shown with its password hidden.
+
+Units
+-----
+``units()`` reflects every table (``sqlalchemy.inspect``, batched ``get_multi_*``
+calls; views are not scanned, PostgreSQL partitions are read through their parent).
+Each table gets a *row key*, in this order of preference:
+
+1. its primary key (``id=7``, composite ``a=1,b=2``);
+2. a unique constraint or index whose columns are all NOT NULL (partial indexes
+   excluded);
+3. a per-dialect row locator: SQLite ``rowid`` (every SQLite table without a
+   primary key has one; VACUUM may renumber it), PostgreSQL ``ctid`` (the physical
+   row address: it changes on UPDATE, VACUUM FULL and CLUSTER, so it is precise
+   for "now", not forever);
+4. otherwise (MariaDB/MySQL and other dialects) ``row=<n>``: the 1-based ordinal of
+   the row in the table's scan order (InnoDB keeps such tables in insertion order
+   on its hidden row id). Deletions shift later ordinals; an erasure job has to
+   re-identify the row by its values. The row's column values are deliberately
+   *not* used as the item: that would copy personal data into every location.
+
+Keyed tables (1-3, except ``ctid``) with more than ``chunk_rows`` rows are split
+into key ranges. Boundaries are every ``chunk_rows``-th key, found without
+loading the table: one ``ROW_NUMBER() OVER (ORDER BY key)`` query that returns only
+the boundary keys (``boundaries = "offset"`` or an old server without window
+functions uses a keyset ``ORDER BY key LIMIT 1 OFFSET n`` walk instead). For a
+single integer key the boundaries are rounded down to a grid of about a tenth of a
+chunk (``id>=5000`` rather than ``id>=5003``), so small inserts and deletes do not
+move them and unit keys stay the same between scans. Composite keys compare as row
+values ``(a, b) >= (x, y)`` on PostgreSQL and SQLite; on MariaDB/MySQL and other
+dialects the expanded form ``a >= x AND (a > x OR (a = x AND b >= y))`` is used,
+which their range optimisers handle. The first range is open below and the last
+open above, so every row falls in exactly one range, including rows added later.
+
+Unit keys read ``public.customers`` (whole table), ``public.customers[id<5000)``,
+``public.customers[id>=5000,<10000)``, ``public.customers[id>=10000)``,
+``sales.lines[(order_id,line)>=(17,2),<(40,1))``. Unit params carry the schema,
+table, key columns and the bounds as JSON-able values (decimals, dates, UUIDs and
+bytes as ``("$type", text)`` pairs).
+
+**Note**: key values appear in items (``id=7``), references and range bounds. A
+table keyed by a personal identifier (an e-mail or personnummer as primary key)
+therefore puts that identifier into locations and unit keys; that is what makes
+the location actionable.
+
+Fingerprint
+-----------
+Per unit: the column list (names and types), the row count, the smallest and
+largest key in the range and, with ``checksum = true`` (the default), an order-independent aggregate
+checksum of every row in the range computed on the server:
+
+* PostgreSQL (11+): ``sum(hashtextextended(row::text, 0))``;
+* MariaDB/MySQL: ``SUM(CRC32(CONCAT_WS('|', ISNULL(c1), c1, ...)))``;
+* SQLite: ``sum()`` of a CRC-32 function the connector registers on its connection.
+
+(MariaDB's ``CHECKSUM TABLE`` was not used: it covers only whole tables.)
+
+The checksum reads every row of the range on the server (nothing is transferred
+but one number), so listing a huge database costs about one server-side scan of
+each table. With ``checksum = false`` (or on other dialects) the fingerprint is
+count + max key only: it then misses an UPDATE that keeps the row count and the
+keys, and a delete plus insert inside a range that keeps all three; use ``--full`` scans
+now and then. Tables without a usable key (``ctid``, ``row=<n>``) are one unit,
+fingerprinted by count and checksum. When a table's statistics cannot be read
+(e.g. permission denied) it is still listed, as one unit with a fingerprint that
+never matches, so the read fails (or succeeds) with its own reason and the rest of
+the scan goes on.
+
+Reading
+-------
+``read()`` opens the engine lazily on the worker (``_live = ("_engine", ...)``) in a
+read-only session: PostgreSQL ``SET SESSION CHARACTERISTICS AS TRANSACTION READ
+ONLY`` on every new connection (SQL rather than a startup ``options`` parameter,
+so it also works through PgBouncer and with psycopg 3 / pg8000); MariaDB/MySQL
+``SET SESSION TRANSACTION READ ONLY`` on connect and ``START TRANSACTION READ
+ONLY`` per unit; SQLite opens file databases with a ``file:...?mode=ro`` URI and
+``PRAGMA query_only = ON``. Other dialects get no session-level guard: give the
+scanner a read-only account. Rows are streamed with server-side cursors
+(``stream_results``/``yield_per``: a named cursor on psycopg2, ``SSCursor`` on
+PyMySQL), so memory is bounded by one batch whatever the table size.
+
+One :class:`Record` per row. The location container is ``schema.table`` on every
+dialect (SQLite: ``main.table``; a part holding ``.``, ``"``, ``[`` or ``]`` is
+double-quoted); the item is the row key as above, with a value quoted
+(``name="a,b"``, ``\\`` and ``"`` escaped) when it holds ``,``, ``=``, ``"``, ``\\``,
+or leading/trailing spaces. Fields are (column name, text) for every non-null value:
+
+* text as is; integers ``str(int)`` (a BIGINT 196408233234 stays
+  ``"196408233234"``); decimals without exponent (``format(d, "f")``); floats as
+  ``repr`` (``198112289874.0``), positional if ``repr`` would use an exponent;
+  booleans and NaN/infinity are skipped (they hold no identifier);
+* dates, times and timestamps as ISO text (SQLite: the stored text as is);
+* JSON/JSONB (and text columns whose value parses as a JSON object or array):
+  one field per leaf named by its path, ``profile$.contact.email``,
+  ``profile$.phones[1]``, ``profile$["first name"]``. An object key that looks like
+  data (holds ``@`` or four or more digits, or is longer than 64 characters: a
+  map keyed by personnummer or e-mail) is never written into a field name: its
+  member is addressed by position, ``profile$.by_pnr{0}.phone``, and the key text
+  itself is emitted as the field ``profile$.by_pnr{0}~`` (``~`` = "the key", as in
+  JSONPath-Plus). Other keys are not emitted as data;
+* PostgreSQL arrays: ``tags[0]``, ``tags[1]``, nested ``m[0][1]``;
+* BLOB/bytea: sniffed. Known binary formats (gzip, zip, PDF, images, OLE, ...) are
+  skipped; otherwise text with a BOM, UTF-8, UTF-16 (by the zero-byte pattern) or
+  cp1252 is decoded when it reads as text. A skipped blob is counted in
+  ``connector.skipped[(container, column, reason)]`` (per process; not an error:
+  a JPEG in a BLOB column is normal content, not damage).
+
+``Record.record_date``/``ref_date`` come from the first configured
+``date_columns`` present in the table, else the first date/timestamp column named
+like created/inserted/registered/updated/modified/date/datum (aware timestamps are
+converted to naive UTC). ``Record.references`` holds one :class:`Reference` per
+foreign key whose columns are all non-null in the row:
+``Reference("public.customers", "id=5", via="customer_id")``; the item names the
+referenced columns, so it matches the referenced row's item when the key points
+at its primary key (the usual case).
+
+Schema facts
+------------
+``dependencies()`` returns the reflected foreign keys as
+``{"kind": "foreign_key", "name", "container", "columns", "ref_container",
+"ref_columns"}``. Column comments are hints, not fields: ``column_hints()`` returns
+``{(container, column): comment}`` (SQLite has no comments) and ``field_hints(unit)``
+gives the worker ``{column: "column comment"}`` for the unit's table, so a column
+``kol1`` commented ``personnummer`` is scanned with a personnummer hint.
+
+Errors
+------
+Database errors become :class:`ConnectorError` naming the table, a cause
+(permission denied, table does not exist, connection lost, read-only violation,
+...) and the driver's error class and SQLSTATE/errno, never the SQL, its
+parameters or the server's message (which may quote values). Exceptions are
+raised ``from None`` so a logged traceback carries no parameters either.
+"""
+
+from __future__ import annotations
+
+import codecs
+import fnmatch
+import json
+import os
+import re
+import uuid
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from connectors.base import BaseConnector, ConfigError, ConnectorError, Record, Reference, Unit, safe_name
+
+__all__ = ["SqlConnector", "render_item", "text_value", "json_leaves", "sniff_bytes", "round_boundaries"]
+
+SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "mysql", "performance_schema", "sys"})
+DEFAULT_CHUNK_ROWS = 50_000
+FETCH_ROWS = 1_000  # rows per server-side cursor batch
+_ALIAS = "pii_scan_t"
+_LOC = "pii_scan_loc"
+_FP_VERSION = "sql/1"
+_MAX_HINT_CHARS = 200
+_MAX_JSON_DEPTH = 100
+
+# Date column names, most preferred first (matched as substrings of the lower-cased name).
+_DATE_NAMES = ("created", "inserted", "registered", "registrerad", "skapad", "updated", "modified", "changed",
+               "ändrad", "andrad", "date", "datum", "time")
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_IDENT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_JSON_START = frozenset("{[ \t\r\n")
+
+
+# --------------------------------------------------------------------------- values -> text
+
+
+def text_value(value: Any) -> str | None:
+    """A scalar database value as a person would write it; ``None`` for no data.
+
+    >>> text_value(196408233234), text_value(Decimal("1.96408233234E+11")), text_value(198112289874.0)
+    ('196408233234', '196408233234', '198112289874.0')
+    >>> text_value(1e20), text_value(True), text_value(datetime(2024, 5, 1, 8, 30))
+    ('100000000000000000000', None, '2024-05-01T08:30:00')
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None
+        return format(value, "f")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        r = repr(value)
+        if "e" in r or "E" in r:
+            r = format(Decimal(r), "f")
+        return r
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return str(value)
+
+
+_NEEDS_QUOTES = re.compile(r'[,="\\]|^\s|\s$').search
+_FOUR_DIGITS = re.compile(r"\d(?:\D*\d){3}").search
+
+
+def _quote_part(text: str) -> str:
+    if text and not _NEEDS_QUOTES(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _key_text(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "0x" + bytes(value).hex()
+    t = text_value(value)
+    return "" if t is None else t
+
+
+def render_item(columns: Sequence[str], values: Sequence[Any]) -> str:
+    """A row key as a location item: ``id=7``, ``a=1,b=2``; parts with ``,``/``=`` are quoted.
+
+    >>> render_item(["id"], [7]), render_item(["a", "b"], [1, "x,y"])
+    ('id=7', 'a=1,b="x,y"')
+    """
+    return ",".join(f"{_quote_part(c)}={_quote_part(_key_text(v))}" for c, v in zip(columns, values))
+
+
+def _container(schema: str | None, table: str) -> str:
+    def q(part: str) -> str:
+        if re.search(r'[."\[\]]', part):
+            return '"' + part.replace('"', '""') + '"'
+        return part
+
+    return f"{q(schema)}.{q(table)}" if schema else q(table)
+
+
+# --------------------------------------------------------------------------- JSON and blobs
+
+
+def _data_like_key(key: str) -> bool:
+    return "@" in key or len(key) > 64 or _FOUR_DIGITS(key) is not None
+
+
+def json_leaves(prefix: str, value: Any, depth: int = 0) -> Iterator[tuple[str, str]]:
+    """(path, text) for every scalar leaf of a parsed JSON value (see the module docstring).
+
+    >>> list(json_leaves("p$", {"a": {"b": [1, "x"]}, "first name": "Anna", "anna@example.se": 1}))
+    [('p$.a.b[0]', '1'), ('p$.a.b[1]', 'x'), ('p$["first name"]', 'Anna'), ('p${2}~', 'anna@example.se'), ('p${2}', '1')]
+    """
+    if depth > _MAX_JSON_DEPTH:
+        yield prefix, json.dumps(value, ensure_ascii=False, default=str)
+        return
+    if isinstance(value, dict):
+        for pos, (key, sub) in enumerate(value.items()):
+            key = str(key)
+            if _data_like_key(key):
+                path = f"{prefix}{{{pos}}}"
+                yield path + "~", key
+            elif _IDENT_KEY.match(key):
+                path = f"{prefix}.{key}"
+            else:
+                path = f"{prefix}[{json.dumps(key, ensure_ascii=False)}]"
+            yield from json_leaves(path, sub, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for i, sub in enumerate(value):
+            yield from json_leaves(f"{prefix}[{i}]", sub, depth + 1)
+    else:
+        t = text_value(value)
+        if t:
+            yield prefix, t
+
+
+def _maybe_json(text: str) -> Any:
+    s = text.strip()
+    if len(s) < 2 or (s[0], s[-1]) not in (("{", "}"), ("[", "]")):
+        return None
+    try:
+        parsed = json.loads(s)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, (dict, list)) and parsed else None
+
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip"), (b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"%PDF", "pdf"),
+    (b"\x89PNG", "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF8", "gif"), (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"), (b"7z\xbc\xaf", "7z"), (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"\xd0\xcf\x11\xe0", "ole"), (b"RIFF", "riff"), (b"SQLite format 3\x00", "sqlite"),
+    (b"\x7fELF", "elf"), (b"MZ", "exe"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"),
+)
+
+
+def _textual(text: str) -> bool:
+    sample = text[:4096]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\ufffd")
+    return bad <= len(sample) * 0.02
+
+
+def sniff_bytes(data: bytes) -> tuple[str | None, str]:
+    """``(text, encoding)`` when a blob reads as text, else ``(None, reason)``.
+
+    >>> sniff_bytes("Personnummer 19640823-3234".encode("utf-16"))
+    ('Personnummer 19640823-3234', 'utf-16')
+    >>> sniff_bytes(b"\\x1f\\x8b\\x08\\x00rest")
+    (None, 'gzip')
+    """
+    if not data:
+        return None, "empty"
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return None, name
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                return None, "binary"
+            return (text, enc) if _textual(text) else (None, "binary")
+    head = data[:4096]
+    if b"\x00" in head:
+        n = len(head) // 2
+        if n and len(data) % 2 == 0:
+            even = sum(1 for i in range(0, 2 * n, 2) if head[i] == 0) / n
+            odd = sum(1 for i in range(1, 2 * n, 2) if head[i] == 0) / n
+            enc = "utf-16-le" if odd > 0.3 and even < 0.05 else "utf-16-be" if even > 0.3 and odd < 0.05 else ""
+            if enc:
+                try:
+                    text = data.decode(enc)
+                except UnicodeDecodeError:
+                    return None, "binary"
+                if _textual(text):
+                    return text, enc
+        return None, "binary"
+    for enc in ("utf-8", "cp1252"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _textual(text):
+            return text, enc
+        break  # decodable but full of control characters: binary
+    return None, "binary"
+
+
+# --------------------------------------------------------------------------- key values in params
+
+
+def _enc(value: Any) -> Any:
+    """A key value as a JSON-able (and hashable) param."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Decimal):
+        return ("$decimal", str(value))
+    if isinstance(value, datetime):
+        return ("$datetime", value.isoformat())
+    if isinstance(value, date):
+        return ("$date", value.isoformat())
+    if isinstance(value, time):
+        return ("$time", value.isoformat())
+    if isinstance(value, timedelta):
+        return ("$interval", value.total_seconds())
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return ("$bytes", bytes(value).hex())
+    if isinstance(value, uuid.UUID):
+        return ("$uuid", str(value))
+    return str(value)
+
+
+def _dec(value: Any) -> Any:
+    if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], str) and value[0].startswith("$"):
+        tag, text = value
+        parse: dict[str, Callable[[Any], Any]] = {
+            "$decimal": Decimal,
+            "$datetime": datetime.fromisoformat,
+            "$date": date.fromisoformat,
+            "$time": time.fromisoformat,
+            "$interval": lambda s: timedelta(seconds=s),
+            "$bytes": bytes.fromhex,
+            "$uuid": uuid.UUID,
+        }
+        return parse[tag](text)
+    return value
+
+
+def round_boundaries(bounds: Sequence[int], low: int) -> list[int]:
+    """Integer range boundaries rounded down to a "nice" grid of about a tenth of each range.
+
+    Each boundary moves down by less than a tenth of its distance to the previous
+    one (``low``, the smallest key, for the first), so the order is kept and no
+    range collapses, while a few inserted or deleted rows leave the rounded
+    boundaries (and so the unit keys) unchanged.
+
+    >>> round_boundaries([301, 601, 903], 1), round_boundaries([101, 201, 10**9 + 7, 10**9 + 107], 1)
+    ([300, 600, 900], [100, 200, 1000000000, 1000000100])
+    """
+    out: list[int] = []
+    prev = low
+    for b in bounds:
+        grid = _nice_grid((b - prev) / 10)
+        r = b - b % grid
+        if r > low and (not out or r > out[-1]):
+            out.append(r)
+        prev = b
+    return out
+
+
+def _nice_grid(target: float) -> int:
+    """The largest of 1, 2, 5 x 10^k not above ``target`` (at least 1)."""
+    if target < 2:
+        return 1
+    p = 1
+    while p * 10 <= target:
+        p *= 10
+    for m in (5, 2, 1):
+        if m * p <= target:
+            return m * p
+    return p
+
+
+# --------------------------------------------------------------------------- errors
+
+_PG_CODES = {
+    "42501": "permission denied", "42P01": "table does not exist", "42703": "column does not exist",
+    "3F000": "schema does not exist", "3D000": "database does not exist", "25006": "write refused (read-only session)",
+    "57014": "query cancelled (statement timeout)", "57P01": "connection lost (server shut down)",
+    "57P02": "connection lost (server crashed)", "57P03": "server not accepting connections",
+    "28000": "authentication failed", "28P01": "authentication failed", "53300": "too many connections",
+    "40001": "serialization failure", "40P01": "deadlock",
+}
+_MY_CODES = {
+    1044: "permission denied", 1045: "authentication failed", 1142: "permission denied", 1143: "permission denied",
+    1227: "permission denied", 1146: "table does not exist", 1049: "database does not exist",
+    1054: "column does not exist", 1792: "write refused (read-only transaction)", 1205: "lock wait timeout",
+    1213: "deadlock", 2003: "cannot connect to the server", 2006: "connection lost (server has gone away)",
+    2013: "connection lost during query", 2055: "connection lost", 4031: "connection lost (idle timeout)",
+    3024: "query cancelled (statement timeout)", 1969: "query cancelled (statement timeout)", 1040: "too many connections",
+}
+_SQLITE_WORDS = (
+    ("no such table", "table does not exist"), ("no such column", "column does not exist"),
+    ("readonly", "write refused (read-only database)"), ("read-only", "write refused (read-only database)"),
+    ("unable to open", "cannot open the database file"), ("locked", "database is locked"),
+    ("not authorized", "permission denied"), ("malformed", "database file is corrupt"),
+    ("not a database", "not a database file"), ("disk i/o", "disk I/O error"),
+)
+
+
+def _cause(exc: BaseException) -> str:
+    """A short cause for a database error: words and codes only, never the server's message."""
+    orig = getattr(exc, "orig", None) or exc
+    cls = type(orig).__name__
+    code = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
+    reason = ""
+    tag = ""
+    if isinstance(code, str) and code:
+        tag = f"SQLSTATE {code}"
+        reason = _PG_CODES.get(code, "")
+        if not reason and code.startswith("08"):
+            reason = "connection failure"
+    args = getattr(orig, "args", ())
+    if not reason and args and isinstance(args[0], int):
+        tag = f"errno {args[0]}"
+        reason = _MY_CODES.get(args[0], "")
+    if not reason and type(orig).__module__.startswith("sqlite3"):
+        low = str(orig).lower()
+        reason = next((why for word, why in _SQLITE_WORDS if word in low), "")
+        name = getattr(orig, "sqlite_errorname", None)
+        tag = name or tag
+    if not reason and getattr(exc, "connection_invalidated", False):
+        reason = "connection lost"
+    if not reason:
+        low = str(orig).lower()
+        if "connection" in low and ("refused" in low or "closed" in low or "lost" in low or "terminat" in low):
+            reason = "connection lost"
+        elif "permission denied" in low or "access denied" in low:
+            reason = "permission denied"
+        else:
+            reason = "database error"
+    return f"{reason} ({cls}{', ' + tag if tag else ''})"
+
+
+# --------------------------------------------------------------------------- reflection result
+
+
+@dataclass
+class _Table:
+    schema: str | None
+    name: str
+    container: str
+    columns: list[dict[str, Any]]
+    key_kind: str  # pk | unique | rowid | ctid | ordinal
+    key: list[str]
+    fks: list[dict[str, Any]] = field(default_factory=list)
+    json_cols: list[str] = field(default_factory=list)
+    date_col: str | None = None
+    comments: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def splittable(self) -> bool:
+        return self.key_kind in ("pk", "unique", "rowid")
+
+
+def _is_json_type(t: Any) -> bool:
+    return isinstance(t, sa.JSON) or type(t).__name__.upper() in ("JSON", "JSONB")
+
+
+def _is_date_type(t: Any) -> bool:
+    try:
+        return issubclass(t._type_affinity, (sa.Date, sa.DateTime))  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001
+        return False
+
+
+# --------------------------------------------------------------------------- the connector
+
+
+class SqlConnector(BaseConnector):
+    """Any SQLAlchemy database: tables as key-range units, rows as records."""
+
+    store = "sql"
+    _live = ("_engine", "_catalog")
+
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        super().__init__(name, config)
+        if not self.config.get("url"):
+            raise ConfigError(f"source {name!r}: 'url' is required (an SQLAlchemy URL)")
+        cr = self.config.get("chunk_rows", DEFAULT_CHUNK_ROWS)
+        if not isinstance(cr, int) or isinstance(cr, bool) or cr < 1:
+            raise ConfigError(f"source {name!r}: 'chunk_rows' must be a positive integer")
+        for k in ("schemas", "include", "exclude", "date_columns"):
+            v = self.config.get(k)
+            if v is not None and (isinstance(v, str) or not isinstance(v, (list, tuple))):
+                raise ConfigError(f"source {name!r}: {k!r} must be a list of strings")
+        if self.config.get("boundaries", "auto") not in ("auto", "window", "offset"):
+            raise ConfigError(f"source {name!r}: 'boundaries' must be auto, window or offset")
+        self.chunk_rows: int = cr
+        self.skipped: Counter[tuple[str, str, str]] = Counter()
+        self._engine: Engine | None
+        self._catalog: list[_Table] | None
+
+    # ------------------------------------------------------------------ engine and session
+
+    def url(self) -> URL:
+        """The configured URL with ``${NAME}`` references expanded (holds the password: never show it)."""
+        raw = str(self.config["url"]).strip()
+        whole = _ENV_REF.fullmatch(raw)
+        if whole:
+            raw = self._env(whole.group(1))
+        try:
+            url = make_url(raw)
+        except Exception:  # noqa: BLE001 - the message would echo the URL
+            raise ConfigError(f"source {self.name!r}: 'url' is not a valid SQLAlchemy URL") from None
+        changes: dict[str, Any] = {}
+        for attr in ("username", "password", "host", "database"):
+            v = getattr(url, attr)
+            if isinstance(v, str) and "${" in v:
+                changes[attr] = _ENV_REF.sub(lambda m: self._env(m.group(1)), v)
+        if any("${" in str(v) for v in url.query.values()):
+            changes["query"] = {
+                k: (_ENV_REF.sub(lambda m: self._env(m.group(1)), v) if isinstance(v, str) else v)
+                for k, v in url.query.items()
+            }
+        return url.set(**changes) if changes else url
+
+    def safe_url(self) -> str:
+        """The URL for messages: password hidden."""
+        try:
+            return self.url().render_as_string(hide_password=True)
+        except ConfigError:
+            return "<invalid url>"
+
+    def _env(self, name: str) -> str:
+        value = os.environ.get(name)
+        if value is None:
+            raise ConfigError(f"source {self.name!r}: environment variable {name} (used in 'url') is not set")
+        return value
+
+    def _get_engine(self) -> Engine:
+        if self._engine is not None:
+            return self._engine
+        url = self.url()
+        backend = url.get_backend_name()
+        kwargs: dict[str, Any] = {}
+        if backend == "sqlite":
+            url = _sqlite_read_only(url)
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            engine = sa.create_engine(url, **kwargs)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(f"source {self.name!r}: the database driver {exc.name!r} is not installed "
+                              f"(pip install psycopg2-binary / pymysql / ...)") from None
+        except Exception as exc:  # noqa: BLE001 - messages may echo the URL
+            raise ConfigError(f"source {self.name!r}: cannot use {self.safe_url()}: {type(exc).__name__}") from None
+        event.listen(engine, "connect", _on_connect(backend))
+        self._engine = engine
+        return engine
+
+    @contextmanager
+    def session(self) -> Iterator[Connection]:
+        """A read-only connection (see the module docstring), closed (rolled back) at the end."""
+        engine = self._get_engine()
+        try:
+            conn = engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise ConnectorError(f"cannot connect to {self.safe_url()}: {_cause(exc)}") from None
+        except sa.exc.SQLAlchemyError as exc:
+            raise ConnectorError(f"cannot connect to {self.safe_url()}: {type(exc).__name__}") from None
+        with conn:
+            if engine.dialect.name in ("mysql", "mariadb"):
+                with self._guard("session"):
+                    conn.exec_driver_sql("START TRANSACTION READ ONLY")
+            yield conn
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except ConnectorError:
+            raise
+        except sa.exc.DBAPIError as exc:
+            raise ConnectorError(f"sql source {self.name}, {safe_name(what)}: {_cause(exc)}") from None
+        except sa.exc.SQLAlchemyError as exc:
+            raise ConnectorError(f"sql source {self.name}, {safe_name(what)}: {type(exc).__name__}") from None
+
+    # ------------------------------------------------------------------ reflection
+
+    def _wanted(self, schema: str | None, table: str) -> bool:
+        names = [table.lower(), f"{schema}.{table}".lower() if schema else table.lower()]
+        inc = [p.lower() for p in self.config.get("include") or []]
+        exc = [p.lower() for p in self.config.get("exclude") or []]
+        if inc and not any(fnmatch.fnmatchcase(n, p) for n in names for p in inc):
+            return False
+        return not any(fnmatch.fnmatchcase(n, p) for n in names for p in exc)
+
+    def _schemas(self, conn: Connection, insp: Any) -> list[str]:
+        configured = self.config.get("schemas")
+        if configured:
+            return [str(s) for s in configured]
+        if conn.dialect.name in ("mysql", "mariadb") and conn.engine.url.database:
+            return [conn.engine.url.database]
+        return [s for s in insp.get_schema_names()
+                if s.lower() not in SYSTEM_SCHEMAS and not s.lower().startswith("pg_")]
+
+    def _reflect(self, conn: Connection) -> list[_Table]:
+        dname = conn.dialect.name
+        insp = sa.inspect(conn)
+        partitions: set[tuple[str, str]] = set()
+        if dname == "postgresql" and (conn.dialect.server_version_info or (0,)) >= (10,):
+            partitions = {(s, t) for s, t in conn.exec_driver_sql(
+                "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relispartition")}
+        out: list[_Table] = []
+        for schema in self._schemas(conn, insp):
+            names = [n for n in insp.get_table_names(schema=schema)
+                     if (schema, n) not in partitions and self._wanted(schema, n)]
+            if not names:
+                continue
+
+            def multi(meth: str) -> dict[tuple[str | None, str], Any]:
+                try:
+                    got = getattr(insp, meth)(schema=schema, filter_names=names)
+                except NotImplementedError:
+                    return {}
+                return {(s if s is not None else schema, t): v for (s, t), v in got.items()}
+
+            cols = multi("get_multi_columns")
+            pks = multi("get_multi_pk_constraint")
+            fks = multi("get_multi_foreign_keys")
+            idx = multi("get_multi_indexes")
+            ucs = multi("get_multi_unique_constraints")
+            for name in sorted(names):
+                k = (schema, name)
+                columns = cols.get(k, [])
+                out.append(self._describe(dname, insp, schema, name, columns, pks.get(k) or {},
+                                          fks.get(k) or [], idx.get(k) or [], ucs.get(k) or []))
+        self._catalog = out
+        return out
+
+    def _describe(self, dname: str, insp: Any, schema: str, name: str, columns: list[dict[str, Any]],
+                  pk: dict[str, Any], fks: list[dict[str, Any]], idx: list[dict[str, Any]],
+                  ucs: list[dict[str, Any]]) -> _Table:
+        colnames = [c["name"] for c in columns]
+        key_kind, key = "ordinal", []
+        if pk.get("constrained_columns"):
+            key_kind, key = "pk", list(pk["constrained_columns"])
+        else:
+            notnull = {c["name"] for c in columns if not c.get("nullable", True)}
+            cands = [list(u.get("column_names") or []) for u in ucs]
+            for ix in idx:
+                opts = ix.get("dialect_options") or {}
+                if ix.get("unique") and not any(k.endswith("_where") and v is not None for k, v in opts.items()):
+                    cands.append(list(ix.get("column_names") or []))
+            cands = [c for c in cands if c and all(n is not None and n in notnull for n in c)]
+            if cands:
+                key_kind, key = "unique", min(cands, key=len)
+            elif dname == "sqlite":
+                loc = next(n for n in ("rowid", "_rowid_", "oid") if n not in colnames)
+                key_kind, key = "rowid", [loc]
+            elif dname == "postgresql":
+                key_kind, key = "ctid", ["ctid"]
+        container = _container(schema, name)
+        fk_out = []
+        for fk in fks:
+            if not fk.get("constrained_columns") or not fk.get("referred_table"):
+                continue
+            ref_schema = fk.get("referred_schema") or (insp.default_schema_name if dname == "postgresql" else schema)
+            fk_out.append({
+                "kind": "foreign_key", "name": fk.get("name"), "container": container,
+                "columns": list(fk["constrained_columns"]),
+                "ref_container": _container(ref_schema, fk["referred_table"]),
+                "ref_columns": list(fk.get("referred_columns") or []),
+            })
+        json_cols = [c["name"] for c in columns if _is_json_type(c.get("type"))]
+        date_col = None
+        by_lower = {n.lower(): n for n in colnames}
+        for want in self.config.get("date_columns") or []:
+            if str(want).lower() in by_lower:
+                date_col = by_lower[str(want).lower()]
+                break
+        if date_col is None:
+            dated = [c["name"] for c in columns if _is_date_type(c.get("type"))]
+            for word in _DATE_NAMES:
+                date_col = next((n for n in dated if word in n.lower()), None)
+                if date_col:
+                    break
+        comments = {c["name"]: str(c["comment"]) for c in columns if c.get("comment")}
+        return _Table(schema, name, container, columns, key_kind, key, fk_out, json_cols, date_col, comments)
+
+    def _tables(self) -> list[_Table]:
+        if self._catalog is None:
+            with self.session() as conn, self._guard("catalog"):
+                self._reflect(conn)
+        return self._catalog or []
+
+    def dependencies(self) -> list[dict[str, Any]]:
+        """The foreign keys of the scanned tables (see the module docstring)."""
+        return [dict(fk) for t in self._tables() for fk in t.fks]
+
+    def column_hints(self) -> dict[tuple[str, str], str]:
+        """``{(container, column): comment}`` for every commented column."""
+        return {(t.container, col): text for t in self._tables() for col, text in t.comments.items()}
+
+    def field_hints(self, unit: Unit) -> dict[str, str]:
+        """Hints for the worker: ``{column: "column comment"}`` from the unit's params (no I/O)."""
+        return {col: f"{col} {text}" for col, text in unit.param("hints") or ()}
+
+    # ------------------------------------------------------------------ units
+
+    def units(self) -> Iterator[Unit]:
+        with self.session() as conn:
+            with self._guard("catalog"):
+                tables = self._reflect(conn)
+            for t in tables:
+                try:
+                    with self._guard(f"table {t.container}"):
+                        units = list(self._table_units(conn, t))
+                except ConnectorError:
+                    with self._guard("session"):
+                        conn.rollback()
+                        if conn.dialect.name in ("mysql", "mariadb"):
+                            conn.exec_driver_sql("START TRANSACTION READ ONLY")
+                    # listed anyway: the read records the real cause, the rest of the scan goes on
+                    units = [self._unit(t, None, None, self.fingerprint(_FP_VERSION, "unknown", uuid.uuid4().hex), 0)]
+                yield from units
+
+    def _unit(self, t: _Table, lo: tuple[Any, ...] | None, hi: tuple[Any, ...] | None, fp: str, size: int) -> Unit:
+        key = t.container
+        if lo is not None or hi is not None:
+            cols = t.key[0] if len(t.key) == 1 else "(" + ",".join(_quote_part(c) for c in t.key) + ")"
+
+            def vals(v: tuple[Any, ...]) -> str:
+                parts = [_quote_part(_key_text(_dec(x))) for x in v]
+                return parts[0] if len(parts) == 1 else "(" + ",".join(parts) + ")"
+
+            if lo is None:
+                key += f"[{cols}<{vals(hi)})"  # type: ignore[arg-type]
+            elif hi is None:
+                key += f"[{cols}>={vals(lo)})"
+            else:
+                key += f"[{cols}>={vals(lo)},<{vals(hi)})"
+        hints = []
+        budget = 6000
+        for col, text in t.comments.items():
+            text = text[:_MAX_HINT_CHARS]
+            budget -= len(col) + len(text)
+            if budget < 0:
+                break
+            hints.append((col, text))
+        params = (
+            ("schema", t.schema), ("table", t.name), ("container", t.container),
+            ("key_kind", t.key_kind), ("key", tuple(t.key)), ("lower", lo), ("upper", hi),
+            ("json", tuple(t.json_cols)), ("date_column", t.date_col),
+            ("fks", tuple((tuple(f["columns"]), f["ref_container"], tuple(f["ref_columns"])) for f in t.fks)),
+            ("hints", tuple(hints)),
+        )
+        return Unit(self.name, key, fp, params, size)
+
+    def _sa_table(self, t_schema: str | None, t_name: str, names: Iterable[str]) -> Any:
+        return sa.table(t_name, *[sa.column(n) for n in dict.fromkeys(names)], schema=t_schema).alias(_ALIAS)
+
+    def _table_units(self, conn: Connection, t: _Table) -> Iterator[Unit]:
+        dname = conn.dialect.name
+        colnames = [c["name"] for c in t.columns]
+        tbl = self._sa_table(t.schema, t.name, colnames + (t.key if t.key_kind in ("rowid", "ctid") else []))
+        keycols = [tbl.c[k] for k in t.key]
+        colsig = [(c["name"], type(c.get("type")).__name__) for c in t.columns]
+        ranges: list[tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]] = [(None, None)]
+        if t.splittable:
+            total = conn.execute(sa.select(sa.func.count()).select_from(tbl)).scalar() or 0
+            if total > self.chunk_rows:
+                bounds = self._boundaries(conn, tbl, keycols)
+                if bounds:
+                    edges: list[tuple[Any, ...] | None] = [None, *bounds, None]
+                    ranges = list(zip(edges[:-1], edges[1:]))
+        checksum = self._checksum_expr(conn, tbl, colnames) if self.config.get("checksum", True) else None
+        for lo, hi in ranges:
+            where = self._range_where(dname, keycols, lo, hi)
+            cols = [sa.func.count()] + ([checksum] if checksum is not None else [])
+            row = conn.execute(sa.select(*cols).select_from(tbl).where(*where)).one()
+            count, ck = row[0], (row[1] if checksum is not None else None)
+            ends = []
+            if t.splittable and count:
+                for order in ([c.asc() for c in keycols], [c.desc() for c in keycols]):
+                    r = conn.execute(sa.select(*keycols).select_from(tbl).where(*where).order_by(*order).limit(1)).first()
+                    ends.append(render_item(t.key, list(r)) if r is not None else "")
+            fp = self.fingerprint(_FP_VERSION, colsig, t.key_kind, t.key, count, ends, text_value(ck))
+            yield self._unit(t, lo, hi, fp, int(count))
+
+    def _boundaries(self, conn: Connection, tbl: Any, keycols: list[Any]) -> list[tuple[Any, ...]]:
+        n = self.chunk_rows
+        mode = self.config.get("boundaries", "auto")
+        if mode == "auto":
+            mode = "window" if _has_window_functions(conn) else "offset"
+        raw: list[tuple[Any, ...]] = []
+        if mode == "window":
+            labelled = [c.label(f"k{i}") for i, c in enumerate(keycols)]
+            rn = sa.func.row_number().over(order_by=keycols).label("rn")
+            inner = sa.select(*labelled, rn).select_from(tbl).subquery("pii_scan_k")
+            q = (sa.select(*[inner.c[f"k{i}"] for i in range(len(keycols))])
+                 .where((inner.c.rn - 1) % n == 0, inner.c.rn > 1).order_by(inner.c.rn))
+            raw = [tuple(r) for r in conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(q)]
+        else:  # keyset walk: the key n rows after the previous boundary, read from the index
+            lo: tuple[Any, ...] | None = None
+            dname = conn.dialect.name
+            while True:
+                q = (sa.select(*keycols).select_from(tbl).where(*self._range_where(dname, keycols, lo, None))
+                     .order_by(*keycols).limit(1).offset(n))
+                r = conn.execute(q).first()
+                if r is None:
+                    break
+                lo = tuple(_enc(v) for v in r)
+                raw.append(tuple(r))
+        if len(keycols) == 1 and raw and all(isinstance(b[0], int) and not isinstance(b[0], bool) for b in raw):
+            low = conn.execute(sa.select(sa.func.min(keycols[0])).select_from(tbl)).scalar()
+            if isinstance(low, int):
+                raw = [(b,) for b in round_boundaries([b[0] for b in raw], low)]
+        return [tuple(_enc(v) for v in b) for b in raw]
+
+    def _range_where(self, dname: str, keycols: list[Any], lo: Sequence[Any] | None, hi: Sequence[Any] | None) -> list[Any]:
+        row_values = self.config.get("row_values")
+        if row_values is None:
+            row_values = dname in ("postgresql", "sqlite")
+        out = []
+        for bound, op in ((lo, ">="), (hi, "<")):
+            if bound is None:
+                continue
+            vals = [_dec(v) for v in bound]
+            if len(keycols) == 1:
+                out.append(keycols[0] >= vals[0] if op == ">=" else keycols[0] < vals[0])
+                continue
+            if row_values:
+                lhs, rhs = sa.tuple_(*keycols), sa.tuple_(*[sa.literal(v) for v in vals])
+                out.append(lhs >= rhs if op == ">=" else lhs < rhs)
+                continue
+            strict = (lambda c, v: c > v) if op == ">=" else (lambda c, v: c < v)
+            last = (lambda c, v: c >= v) if op == ">=" else (lambda c, v: c < v)
+            alts = []
+            for i in range(len(keycols)):
+                eqs = [keycols[j] == vals[j] for j in range(i)]
+                cmp = last if i == len(keycols) - 1 else strict
+                alts.append(sa.and_(*eqs, cmp(keycols[i], vals[i])))
+            lead = keycols[0] >= vals[0] if op == ">=" else keycols[0] <= vals[0]
+            out.append(sa.and_(lead, sa.or_(*alts)))
+        return out
+
+    def _checksum_expr(self, conn: Connection, tbl: Any, colnames: list[str]) -> Any:
+        dname = conn.dialect.name
+        if dname == "postgresql":
+            if (conn.dialect.server_version_info or (0,)) < (11,):
+                return None
+            row = sa.func.hashtextextended(sa.cast(sa.literal_column(f"ROW({_ALIAS}.*)"), sa.Text), 0)
+            return sa.func.coalesce(sa.func.sum(row), 0)
+        cols = [tbl.c[n] for n in colnames]
+        if not cols:
+            return None
+        if dname in ("mysql", "mariadb"):
+            args: list[Any] = []
+            for c in cols:
+                args += [sa.func.isnull(c), c]
+            return sa.func.coalesce(sa.func.sum(sa.func.crc32(sa.func.concat_ws("|", *args))), 0)
+        if dname == "sqlite":
+            groups = [sa.func.pii_scan_crc(*cols[i:i + 100]) for i in range(0, len(cols), 100)]
+            expr = groups[0] if len(groups) == 1 else sa.func.pii_scan_crc(*groups)
+            return sa.func.coalesce(sa.func.sum(expr), 0)
+        return None
+
+    # ------------------------------------------------------------------ read
+
+    def read(self, unit: Unit) -> Iterator[Record]:
+        p = dict(unit.params)
+        container: str = p["container"]
+        key_kind: str = p["key_kind"]
+        key: list[str] = list(p["key"])
+        json_cols = set(p.get("json") or ())
+        date_col = p.get("date_column")
+        fks = [(list(c), rc, list(rcols)) for c, rc, rcols in p.get("fks") or ()]
+        with self._guard(f"table {container}"), self.session() as conn:
+            dname = conn.dialect.name
+            locator = key_kind in ("rowid", "ctid")
+            tbl = self._sa_table(p["schema"], p["table"], key)
+            keycols = [tbl.c[k] for k in key]
+            cols: list[Any] = [keycols[0].label(_LOC)] if locator else []
+            q = sa.select(*cols, sa.literal_column("*")).select_from(tbl)
+            q = q.where(*self._range_where(dname, keycols, p.get("lower"), p.get("upper")))
+            result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(q)
+            names = list(result.keys())
+            first = 1 if locator else 0
+            pos = {n: i for i, n in enumerate(names) if i >= first}
+            key_pos = [pos[k] for k in key] if key_kind in ("pk", "unique") else []
+            for ordinal, row in enumerate(result, 1):
+                if key_kind in ("pk", "unique"):
+                    item = render_item(key, [row[i] for i in key_pos])
+                elif locator:
+                    item = render_item(key, [row[0]])
+                else:
+                    item = f"row={ordinal}"
+                fields: list[tuple[str, str]] = []
+                for i in range(first, len(names)):
+                    v = row[i]
+                    if v is not None:
+                        fields.extend(self._fields(container, names[i], v, names[i] in json_cols))
+                refs = []
+                for fcols, ref_container, ref_cols in fks:
+                    vals = [row[pos[c]] for c in fcols if c in pos]
+                    if len(vals) == len(fcols) and all(v is not None for v in vals) and ref_cols:
+                        refs.append(Reference(ref_container, render_item(ref_cols, vals), ",".join(fcols)))
+                rdate = _as_datetime(row[pos[date_col]]) if date_col in pos else None
+                yield Record(
+                    location=self.location(container, item),
+                    fields=fields,
+                    structured=True,
+                    ref_date=rdate.date() if rdate else None,
+                    references=tuple(refs),
+                    record_date=rdate,
+                )
+
+    def _fields(self, container: str, name: str, value: Any, json_col: bool) -> Iterator[tuple[str, str]]:
+        if type(value) is str and value and not json_col and value[:1] not in _JSON_START:  # the common case first
+            yield name, value
+        elif type(value) is int:
+            yield name, str(value)
+        elif isinstance(value, dict) or (json_col and isinstance(value, list)):
+            yield from json_leaves(name + "$", value)
+        elif isinstance(value, (list, tuple)):  # PostgreSQL arrays
+            for i, v in enumerate(value):
+                if v is not None:
+                    yield from self._fields(container, f"{name}[{i}]", v, False)
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            text, how = sniff_bytes(bytes(value))
+            if text is None:
+                self.skipped[(container, name, how)] += 1
+            elif text:
+                yield from self._fields(container, name, text, json_col)
+        elif isinstance(value, str):
+            parsed = _maybe_json(value) if (json_col or value[:1] in _JSON_START) else None
+            if parsed is not None:
+                yield from json_leaves(name + "$", parsed)
+            elif value:
+                yield name, value
+        else:
+            t = text_value(value)
+            if t:
+                yield name, t
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.strip()[:40])
+        except ValueError:
+            return None
+    else:
+        return None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt
+
+
+def _has_window_functions(conn: Connection) -> bool:
+    d = conn.dialect
+    v = d.server_version_info or (0,)
+    if d.name == "postgresql":
+        return True
+    if d.name == "sqlite":
+        return (d.dbapi.sqlite_version_info if d.dbapi else (0,)) >= (3, 25)  # type: ignore[attr-defined]
+    if d.name in ("mysql", "mariadb"):
+        return v >= ((10, 2) if getattr(d, "is_mariadb", False) else (8, 0))
+    return d.name in ("mssql", "oracle")
+
+
+def _sqlite_crc(*args: Any) -> int:
+    return zlib.crc32(repr(args).encode("utf-8", "surrogatepass"))
+
+
+def _on_connect(backend: str) -> Any:
+    def hook(dbapi_conn: Any, _record: Any) -> None:
+        if backend == "sqlite":
+            dbapi_conn.execute("PRAGMA query_only = ON")
+            dbapi_conn.create_function("pii_scan_crc", -1, _sqlite_crc, deterministic=True)
+            return
+        sql = {
+            "postgresql": "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+            "mysql": "SET SESSION TRANSACTION READ ONLY",
+            "mariadb": "SET SESSION TRANSACTION READ ONLY",
+        }.get(backend)
+        if sql:
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute(sql)
+            finally:
+                cur.close()
+            dbapi_conn.commit()
+
+    return hook
+
+
+def _sqlite_read_only(url: URL) -> URL:
+    """``sqlite:///path`` -> ``sqlite:///file:path?mode=ro&uri=true`` (memory databases unchanged)."""
+    db = url.database or ""
+    if not db or db == ":memory:" or url.query.get("mode"):
+        return url
+    query = dict(url.query)
+    if not db.startswith("file:"):
+        db = "file:" + db.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    query.update({"mode": "ro", "uri": "true"})
+    return url.set(database=db, query=query)
