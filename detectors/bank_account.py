@@ -114,6 +114,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
+from detectors.normalize import normalize
 from detectors.base import (
     Context,
     InvalidChecksum,
@@ -547,6 +548,8 @@ def validate(number: str, subkind: str | None = None) -> str:
         raise InvalidFormat("the value is not text")
     if len(number) > 80:
         raise InvalidLength("far too long for a bank account number")
+    if not number.isascii():
+        number = normalize(number).text  # NBSP, en dash, full-width digits as find() reads them
     sub = subkind or _guess_subkind(number)
     if sub == "iban":
         return validate_iban(number)

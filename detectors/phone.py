@@ -76,6 +76,7 @@ from typing import TYPE_CHECKING
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from detectors.normalize import normalize
 from detectors.base import InvalidComponent, InvalidFormat, InvalidLength, Match
 from detectors.context import mentions, near_before
 
@@ -231,6 +232,8 @@ def validate(number: str) -> str:
     ...
     detectors.base.InvalidComponent: the number is not in an assigned range of the numbering plan
     """
+    if isinstance(number, str) and not number.isascii():
+        number = normalize(number).text  # NBSP, en dash, full-width digits as find() reads them
     cand = _candidate(number)
     info = _lookup(cand)
     if info is not None:

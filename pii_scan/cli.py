@@ -90,7 +90,7 @@ def detect(
     """
     ref = ref_date.date() if ref_date is not None else date.today()  # type: ignore[attr-defined]
     name, stream = _open_input(file, sample)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     try:
         lines = detect_lines(
             stream,
@@ -234,7 +234,7 @@ def lookup(config_path: str, batch: IO[str] | None, fmt: str, **query: str | Non
     cfg = _load_config(config_path)
     keys = _keys(cfg)
     dm = DataMap(cfg.datamap_url)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     try:
         if q is not None:
             kind = q[0].replace("_", "_")
@@ -304,7 +304,7 @@ def export(config_path: str, fmt: str, reveal: bool, output: str | None) -> None
             with open(output, "w", encoding="utf-8", newline="") as fh:
                 n = write(dm, keys, fmt, fh, reveal)
         else:
-            n = write(dm, keys, fmt, click.get_text_stream("stdout"), reveal)
+            n = write(dm, keys, fmt, sys.stdout, reveal)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

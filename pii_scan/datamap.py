@@ -77,6 +77,8 @@ records_t = sa.Table(
     sa.Column("item", sa.Text, nullable=False),
     sa.Column("structured", sa.Boolean, nullable=False),
     sa.Column("record_date", sa.DateTime),
+    # container/item with identifiers masked above; the originals encrypted here
+    sa.Column("location_enc", sa.LargeBinary),
 )
 findings_t = sa.Table(
     "findings", metadata,
@@ -91,6 +93,8 @@ findings_t = sa.Table(
     sa.Column("confidence", sa.Float, nullable=False),
     sa.Column("test_data", sa.Boolean, nullable=False),
     sa.Column("inside", sa.String(32)),
+    # the field holds this value as data (a column email), not mentioned in free text
+    sa.Column("linkable", sa.Boolean, nullable=False, default=False),
     sa.Column("enc_value", sa.LargeBinary),
 )
 refs_t = sa.Table(
@@ -104,6 +108,7 @@ refs_t = sa.Table(
     sa.Column("container", sa.Text, nullable=False),
     sa.Column("item", sa.Text, nullable=False),
     sa.Column("via", sa.Text, nullable=False),
+    sa.Column("location_enc", sa.LargeBinary),
 )
 subjects_t = sa.Table(
     "subjects", metadata,
@@ -121,15 +126,6 @@ deps_t = sa.Table(
 UPGRADES: dict[int, Any] = {}
 
 
-def rkey(source: str, container: str, item: str) -> str:
-    """Stable key of a located record (not secret: built from names, not values)."""
-    return hashlib.sha256(f"{source}\x1f{container}\x1f{item}".encode()).hexdigest()[:32]
-
-
-def unit_id(source: str, key: str) -> str:
-    return hashlib.sha256(f"{source}\x1f{key}".encode()).hexdigest()[:32]
-
-
 @dataclass(slots=True)
 class FoundValue:
     field: str
@@ -141,22 +137,35 @@ class FoundValue:
     test_data: bool
     inside: str | None
     enc_value: bytes | None = None
+    linkable: bool = False
 
 
 @dataclass(slots=True)
 class RecordResult:
+    """A located record as the worker hands it over: names already redacted.
+
+    ``rkey`` is a keyed hash of the true (source, container, item), computed on
+    the worker; ``container``/``item`` have any identifier in them masked, and
+    ``location_enc`` holds the originals encrypted when anything was masked.
+    """
+
+    rkey: str
     store: str
     source: str
     container: str
     item: str
     structured: bool
     record_date: datetime | None
+    location_enc: bytes | None = None
     findings: list[FoundValue] = field(default_factory=list)
-    refs: list[tuple[str, str, str]] = field(default_factory=list)  # (ref container, ref item, via)
+    refs: list[tuple[str, str]] = field(default_factory=list)  # (rkey of the referenced record, via)
 
 
 @dataclass(slots=True)
 class UnitResult:
+    """One unit's outcome. Before it is written, the engine sets ``unit_id`` (a
+    keyed hash of source and key) and masks identifiers in ``key`` and ``error``."""
+
     source: str
     key: str
     store: str
@@ -165,6 +174,7 @@ class UnitResult:
     rows: int
     error: str | None = None
     seconds: float = 0.0
+    unit_id: str = ""
 
 
 class DataMap:
@@ -240,9 +250,9 @@ class DataMap:
             )
 
     def unit_states(self, source: str) -> dict[str, tuple[str, str]]:
-        """unit key -> (fingerprint, status) of what the map holds for ``source``."""
+        """unit id -> (fingerprint, status) of what the map holds for ``source``."""
         with self.engine.connect() as c:
-            rows = c.execute(sa.select(units_t.c.key, units_t.c.fingerprint, units_t.c.status).where(units_t.c.source == source))
+            rows = c.execute(sa.select(units_t.c.unit_id, units_t.c.fingerprint, units_t.c.status).where(units_t.c.source == source))
             return {k: (fp, st) for k, fp, st in rows}
 
     def record_dependencies(self, source: str, deps: Sequence[dict[str, Any]]) -> None:
@@ -251,12 +261,11 @@ class DataMap:
             if deps:
                 c.execute(deps_t.insert(), [{"source": source, "data": json.dumps(d, sort_keys=True)} for d in deps])
 
-    def forget_units(self, source: str, keys: Iterable[str]) -> int:
-        """Remove units (and what they wrote) that no longer exist in the source."""
+    def forget_units(self, unit_ids: Iterable[str]) -> int:
+        """Remove units (and what they wrote) that no longer exist in their source."""
         n = 0
         with self.engine.begin() as c:
-            for k in keys:
-                uid = unit_id(source, k)
+            for uid in unit_ids:
                 for t in (findings_t, refs_t, records_t, units_t):
                     c.execute(t.delete().where(t.c.unit_id == uid))
                 n += 1
@@ -264,19 +273,22 @@ class DataMap:
 
     def write_unit(self, scan_id: int, res: UnitResult) -> int:
         """Write one unit's findings in one transaction, replacing what it wrote before."""
-        uid = unit_id(res.source, res.key)
+        uid = res.unit_id
+        if not uid:
+            raise ValueError("UnitResult.unit_id must be set before writing")
         rec_rows: list[dict[str, Any]] = []
         find_rows: list[dict[str, Any]] = []
         ref_rows: list[dict[str, Any]] = []
         seen_r: set[str] = set()
         seen_f: set[tuple[str, str, str, str]] = set()
         for r in res.records:
-            rk = rkey(r.source, r.container, r.item)
+            rk = r.rkey
             if r.findings and rk not in seen_r:
                 seen_r.add(rk)
                 rec_rows.append(
                     {"rkey": rk, "unit_id": uid, "store": r.store, "source": r.source, "container": r.container,
-                     "item": r.item, "structured": r.structured, "record_date": r.record_date}
+                     "item": r.item, "structured": r.structured, "record_date": r.record_date,
+                     "location_enc": r.location_enc}
                 )
             for f in r.findings:
                 k = (rk, f.field, f.kind, f.value_hash)
@@ -286,12 +298,13 @@ class DataMap:
                 find_rows.append(
                     {"rkey": rk, "unit_id": uid, "field": f.field, "kind": f.kind, "subkind": f.subkind,
                      "value_hash": f.value_hash, "masked": f.masked, "confidence": f.confidence,
-                     "test_data": f.test_data, "inside": f.inside, "enc_value": f.enc_value}
+                     "test_data": f.test_data, "inside": f.inside, "enc_value": f.enc_value,
+                     "linkable": f.linkable}
                 )
-            for ref_container, ref_item, via in r.refs:
+            for rkey_to, via in r.refs:
                 ref_rows.append(
-                    {"unit_id": uid, "rkey_from": rk, "rkey_to": rkey(r.source, ref_container, ref_item),
-                     "store": r.store, "source": r.source, "container": r.container, "item": r.item, "via": via}
+                    {"unit_id": uid, "rkey_from": rk, "rkey_to": rkey_to, "store": r.store, "source": r.source,
+                     "container": r.container, "item": r.item, "via": via, "location_enc": r.location_enc}
                 )
         with self.engine.begin() as c:
             for t in (findings_t, refs_t, records_t):
@@ -312,8 +325,8 @@ class DataMap:
             )
         return len(find_rows)
 
-    def record_failure(self, scan_id: int, source: str, key: str, store: str, reason: str) -> None:
-        self.write_unit(scan_id, UnitResult(source, key, store, "", [], 0, error=reason))
+    def record_failure(self, scan_id: int, unit_id: str, source: str, key: str, store: str, reason: str) -> None:
+        self.write_unit(scan_id, UnitResult(source, key, store, "", [], 0, error=reason, unit_id=unit_id))
 
     # -- subjects ----------------------------------------------------------------------
 
@@ -321,6 +334,10 @@ class DataMap:
 
     def link_subjects(self) -> int:
         """Group values that occur together in structured records into subjects.
+
+        Only *linkable* findings link: values that a field holds as data (a
+        column ``email``), not values mentioned in free text, even free text
+        stored in a table row (a ticket body naming two customers).
 
         A value that occurs with more than :attr:`HUB_LIMIT` distinct values of
         one kind (a switchboard number on every employee row, a shared
@@ -341,7 +358,10 @@ class DataMap:
                 sa.select(f1.c.value_hash.label("a"), f2.c.value_hash.label("b"), f2.c.kind.label("bkind"))
                 .join(f2, f2.c.rkey == f1.c.rkey)
                 .join(r, r.c.rkey == f1.c.rkey)
-                .where(r.c.structured.is_(True), f1.c.value_hash != f2.c.value_hash)
+                .where(
+                    r.c.structured.is_(True), f1.c.linkable.is_(True), f2.c.linkable.is_(True),
+                    f1.c.value_hash != f2.c.value_hash,
+                )
                 .distinct()
                 .subquery()
             )

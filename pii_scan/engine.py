@@ -25,10 +25,12 @@ from typing import Any
 
 from connectors.base import BaseConnector, Unit, safe_name
 from connectors.registry import build
+from detectors import Scanner
 from pii_scan import __version__
 from pii_scan.config import Config
 from pii_scan.datamap import DataMap, UnitResult
 from pii_scan.keys import load_keys
+from pii_scan.redact import Redactor
 from pii_scan.worker import ScanSettings, scan_unit
 
 log = logging.getLogger("pii_scan")
@@ -68,7 +70,9 @@ class ScanSummary:
         return d
 
 
-def _plan(cfg: Config, dm: DataMap, only: set[str] | None, full: bool, summary: ScanSummary, scan_id: int) -> list[tuple[BaseConnector, Unit]]:
+def _plan(
+    cfg: Config, dm: DataMap, red: Redactor, only: set[str] | None, full: bool, summary: ScanSummary, scan_id: int
+) -> list[tuple[BaseConnector, Unit]]:
     """List units on the driver; skip unchanged ones; record listing failures."""
     work: list[tuple[BaseConnector, Unit]] = []
     for src in cfg.sources:
@@ -79,8 +83,8 @@ def _plan(cfg: Config, dm: DataMap, only: set[str] | None, full: bool, summary: 
             units = list(conn.units())
             deps = conn.dependencies()
         except Exception as exc:  # noqa: BLE001 - a source that cannot be listed is a failed unit
-            reason = f"cannot list source: {type(exc).__name__}: {safe_name(str(exc), 300)}"
-            dm.record_failure(scan_id, src.name, "<source>", src.type, reason)
+            reason = red.mask(f"cannot list source: {type(exc).__name__}: {safe_name(str(exc), 300)}") or ""
+            dm.record_failure(scan_id, red.unit_id(src.name, "<source>"), src.name, "<source>", src.type, reason)
             summary.units_total += 1
             summary.units_failed += 1
             summary.failures.append({"source": src.name, "unit": "<source>", "reason": reason})
@@ -89,15 +93,17 @@ def _plan(cfg: Config, dm: DataMap, only: set[str] | None, full: bool, summary: 
             pass
         dm.record_dependencies(src.name, deps)
         known = dm.unit_states(src.name)
-        listed = {u.key for u in units}
-        gone = [k for k in known if k not in listed and k != "<source>"]
+        ids = {u.key: red.unit_id(src.name, u.key) for u in units}
+        listed = set(ids.values())
+        source_uid = red.unit_id(src.name, "<source>")
+        gone = [k for k in known if k not in listed and k != source_uid]
         if gone:
-            summary.units_removed += dm.forget_units(src.name, gone)
-        if "<source>" in known:
-            dm.forget_units(src.name, ["<source>"])
+            summary.units_removed += dm.forget_units(gone)
+        if source_uid in known:
+            dm.forget_units([source_uid])
         for u in units:
             summary.units_total += 1
-            prev = known.get(u.key)
+            prev = known.get(ids[u.key])
             if not full and prev is not None and prev == (u.fingerprint, "done"):
                 summary.units_skipped += 1
                 continue
@@ -129,9 +135,13 @@ def scan(
              "scheduler": scheduler or "local", "full": full}
         )
         summary = ScanSummary(scan_id)
-        work = _plan(cfg, dm, only_sources, full, summary, scan_id)
+        red = Redactor(Scanner(cfg.kinds), keys)
+        work = _plan(cfg, dm, red, only_sources, full, summary, scan_id)
         bar = _progress(len(work), progress)
         for res in _run(work, settings, scheduler, workers):
+            res.unit_id = red.unit_id(res.source, res.key)
+            res.key = red.mask(res.key) or ""
+            res.error = red.mask(res.error)
             dm.write_unit(scan_id, res)
             summary.units_scanned += 1
             summary.records += res.rows

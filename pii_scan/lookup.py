@@ -81,20 +81,24 @@ def lookup_hash(dm: DataMap, h: str) -> list[Location]:
             hashes.add(h)
         cols = (
             records_t.c.rkey, records_t.c.store, records_t.c.source, records_t.c.container, records_t.c.item,
-            records_t.c.structured, findings_t.c.field, findings_t.c.kind, findings_t.c.subkind,
+            records_t.c.structured, findings_t.c.linkable, findings_t.c.field, findings_t.c.kind, findings_t.c.subkind,
             findings_t.c.masked, findings_t.c.confidence, findings_t.c.value_hash,
         )
         rows = list(
             c.execute(sa.select(*cols).join(records_t, records_t.c.rkey == findings_t.c.rkey).where(findings_t.c.value_hash.in_(_chunk(hashes))))
         )
         # other findings in the subject's structured records (linked)
-        structured_keys = {r.rkey for r in rows if r.structured}
+        structured_keys = {r.rkey for r in rows if r.structured and r.linkable}
         extra = []
         if structured_keys:
             extra = list(
                 c.execute(
                     sa.select(*cols).join(records_t, records_t.c.rkey == findings_t.c.rkey)
-                    .where(findings_t.c.rkey.in_(_chunk(structured_keys)), findings_t.c.value_hash.not_in(_chunk(hashes)))
+                    .where(
+                        findings_t.c.rkey.in_(_chunk(structured_keys)),
+                        findings_t.c.value_hash.not_in(_chunk(hashes)),
+                        findings_t.c.linkable.is_(True),
+                    )
                 )
             )
         all_keys = {r.rkey for r in rows} | {r.rkey for r in extra}

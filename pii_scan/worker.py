@@ -12,6 +12,7 @@ from connectors.base import BaseConnector, ConnectorError, Unit, safe_name
 from detectors import Match, Scanner
 from pii_scan.datamap import FoundValue, RecordResult, UnitResult
 from pii_scan.keys import Keys
+from pii_scan.redact import Redactor
 
 MAX_FIELD_CHARS = 1 << 20
 _OVERLAP = 256
@@ -67,26 +68,34 @@ def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> U
     out: list[RecordResult] = []
     rows = 0
     error: str | None = None
-    hints: dict[str, str] = getattr(connector, "field_hints", lambda unit: {})(unit)
+    field_hints = getattr(connector, "field_hints", None)
+    hints: dict[str, str] = field_hints(unit) if callable(field_hints) else {}
+    names = Redactor(scanner, keys)
     try:
         for rec in connector.read(unit):
             rows += 1
             loc = rec.location
-            rr = RecordResult(loc.store, loc.source, loc.container, loc.item, rec.structured, _as_dt(rec.record_date or rec.ref_date))
+            container, item, enc = names.redact(loc.container, loc.item)
+            rr = RecordResult(
+                names.rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item,
+                rec.structured, _as_dt(rec.record_date or rec.ref_date), enc,
+            )
             for fname, text in rec.fields:
                 if not text:
                     continue
                 hint = hints.get(fname, fname)
-                for m in scan_text(scanner, text, hint, rec.ref_date):
+                found = list(scan_text(scanner, text, hint, rec.ref_date))
+                for m in found:
                     rr.findings.append(
                         FoundValue(
                             field=fname, kind=m.kind, subkind=m.subkind, value_hash=h(m.kind, m.value),
                             masked=m.masked, confidence=round(m.confidence, 3), test_data=m.test_data,
                             inside=m.inside, enc_value=keys.encrypt(m.value) if settings.store_values else None,
+                            linkable=rec.structured and _holds_as_data(text, m, found),
                         )
                     )
             if rec.references:
-                rr.refs = [(r.container, r.item, r.via) for r in rec.references]
+                rr.refs = [(names.rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
             if rr.findings or rr.refs:
                 out.append(rr)
     except ConnectorError as exc:
@@ -96,6 +105,16 @@ def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> U
     finally:
         connector.close()
     return UnitResult(unit.source, unit.key, connector.store, unit.fingerprint, out, rows, error, time.perf_counter() - t0)
+
+
+LINK_SLACK = 40  # characters besides the value that a data field may hold ("Tel: ", a name)
+
+
+def _holds_as_data(text: str, m: Match, found: list[Match]) -> bool:
+    """Whether the field holds ``m`` as its value rather than mentioning it in prose."""
+    if sum(1 for f in found if f.kind == m.kind and f.inside is None) > 1 and m.inside is None:
+        return False
+    return len(text.strip()) - (m.end - m.start) <= LINK_SLACK
 
 
 def _as_dt(d: date | datetime | None) -> datetime | None:

@@ -120,7 +120,7 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log = open(logdir / f"worker{i}.log", "w")  # noqa: SIM115
         procs.append(subprocess.Popen(
             [exe, "worker", addr, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
-             "--listen-address", "tcp://127.0.0.1:0", "--name", f"w{i}"],
+             "--host", "127.0.0.1", "--name", f"w{i}"],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         ))
     try:

@@ -1,0 +1,251 @@
+"""Files on a local or mounted file system: one unit per file, read by content.
+
+Config (a ``[[sources]]`` entry of ``type = "files"``)::
+
+    [[sources]]
+    name = "share"
+    type = "files"
+    path = "/srv/share"              # a directory, or a single file
+    include = ["**/*.csv", "hr/**"]   # optional globs on the relative POSIX path
+    exclude = [".git", "*.tmp"]       # optional; an excluded directory is not entered
+    follow_symlinks = false          # default: symbolic links are skipped
+    split_bytes = 268435456          # line-oriented files larger than this are split
+    limits = { max_expanded_bytes = 2147483648, max_entries = 10000 }
+
+Globs: ``*`` and ``?`` stay within a path segment, ``**`` crosses segments, a
+pattern without ``/`` matches the file or directory name at any depth (as in
+``.gitignore``), a pattern with ``/`` matches from the root.
+
+``units()`` walks the tree with ``os.scandir`` in sorted order and reads
+nothing, except the first 64 KiB of a file larger than ``split_bytes`` (to
+know whether it is line-oriented). One unit per regular file: ``key`` = the
+relative POSIX path, ``fingerprint`` = size + mtime_ns + inode, ``size`` =
+bytes. A line-oriented file (CSV, JSON Lines, text/log in an ASCII-compatible
+encoding) larger than ``split_bytes`` becomes several units
+``<path>#<start>-<end>`` of byte ranges: a range reads the lines that *start*
+inside it, and its records' items are ``@<byte offset of the line>`` instead
+of line numbers (counting lines would need every byte before the range). A
+directory that cannot be listed becomes a unit ``<dir>/`` whose read raises
+the reason, so the problem is recorded and the scan goes on. FIFOs, sockets
+and devices are skipped.
+
+``read(unit)`` opens the file (``O_NOFOLLOW`` unless links are followed),
+yields the file-name record (container = the path, item ``""``, field
+``path``, text = the relative path; for split files in the first range only)
+and then the records of :func:`connectors.formats.read_stream` (see
+:mod:`connectors.formats` for formats, items and fields), with ``ref_date`` =
+the file's mtime. A file that cannot be opened raises ``ConnectorError``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, Unit, safe_name
+from connectors.formats import PATH_FIELD, read_range, read_stream, splittable
+from connectors.formats.core import as_dates, describe
+from connectors.formats.streams import HEAD_BYTES, read_fully
+
+DEFAULT_SPLIT_BYTES = 256 << 20
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob on relative POSIX paths as a regex (``**`` crosses directories).
+
+    >>> bool(glob_regex("*.csv").fullmatch("a/b/x.csv")), bool(glob_regex("exports/*.csv").fullmatch("a/exports/x.csv"))
+    (True, False)
+    >>> bool(glob_regex("**/tmp/**").fullmatch("a/tmp/x")), bool(glob_regex("hr/").fullmatch("hr/x/y.pdf"))
+    (True, True)
+    """
+    anchored = "/" in pattern.rstrip("/")
+    pat = pattern.lstrip("/")
+    out: list[str] = []
+    i = 0
+    while i < len(pat):
+        if pat.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pat.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pat[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pat[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pat[i] == "[" and "]" in pat[i + 2 :]:
+            j = pat.index("]", i + 2)
+            body = pat[i + 1 : j]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = j + 1
+        else:
+            out.append(re.escape(pat[i]))
+            i += 1
+    body = "".join(out)
+    if pat.endswith("/"):
+        body += ".*"
+    return re.compile(("" if anchored else "(?:.*/)?") + body, re.S)
+
+
+def _patterns(value: Any, what: str) -> tuple[re.Pattern[str], ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) for p in value):
+        raise ConfigError(f"'{what}' must be a glob or a list of globs")
+    return tuple(glob_regex(p) for p in value)
+
+
+class FilesConnector(BaseConnector):
+    """A directory tree (or one file) on a local or mounted file system."""
+
+    store = "files"
+
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        super().__init__(name, config)
+        path = self.config.get("path")
+        if not path or not isinstance(path, str):
+            raise ConfigError(f"source {name!r}: 'path' (a directory or a file) is required")
+        self.root = os.path.abspath(os.path.expanduser(path))
+        self.include = _patterns(self.config.get("include"), "include")
+        self.exclude = _patterns(self.config.get("exclude"), "exclude")
+        self.follow_symlinks = bool(self.config.get("follow_symlinks", False))
+        try:
+            self.split_bytes = int(self.config.get("split_bytes", DEFAULT_SPLIT_BYTES))
+        except (TypeError, ValueError):
+            raise ConfigError(f"source {name!r}: 'split_bytes' must be a number of bytes") from None
+        try:
+            self.limits = Limits.from_config(self.config)
+        except (TypeError, AttributeError):
+            raise ConfigError(f"source {name!r}: 'limits' must be a table of numbers") from None
+
+    # --- listing (driver) ---------------------------------------------------------------------
+
+    def _excluded(self, rel: str) -> bool:
+        return any(p.fullmatch(rel) for p in self.exclude)
+
+    def _selected(self, rel: str) -> bool:
+        if self._excluded(rel):
+            return False
+        return not self.include or any(p.fullmatch(rel) for p in self.include)
+
+    def units(self) -> Iterator[Unit]:
+        try:
+            st = os.stat(self.root)
+        except OSError as exc:
+            raise ConfigError(f"source {self.name!r}: path {safe_name(self.root)} is not accessible ({describe(exc)})") from None
+        if stat.S_ISREG(st.st_mode):
+            yield from self._file_units(os.path.basename(self.root), self.root, st)
+            return
+        if not stat.S_ISDIR(st.st_mode):
+            raise ConfigError(f"source {self.name!r}: path {safe_name(self.root)} is neither a directory nor a file")
+        visited = {(st.st_dev, st.st_ino)}
+        stack: list[tuple[str, str]] = [("", self.root)]
+        while stack:
+            rel_dir, full_dir = stack.pop()
+            try:
+                with os.scandir(full_dir) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                key = (rel_dir or ".") + "/"
+                reason = f"cannot list directory ({describe(exc)})"
+                yield Unit(self.name, key, self.fingerprint("unlistable", key, reason), (("error", reason),), 0)
+                continue
+            subdirs: list[tuple[str, str]] = []
+            for entry in entries:
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                try:
+                    if entry.is_symlink() and not self.follow_symlinks:
+                        continue
+                    est = entry.stat(follow_symlinks=True)
+                except OSError:
+                    continue  # a dangling link or a vanished entry
+                if stat.S_ISDIR(est.st_mode):
+                    if self._excluded(rel) or self._excluded(rel + "/"):
+                        continue
+                    ident = (est.st_dev, est.st_ino)
+                    if ident in visited:
+                        continue  # a link loop
+                    visited.add(ident)
+                    subdirs.append((rel, entry.path))
+                elif stat.S_ISREG(est.st_mode) and self._selected(rel):
+                    yield from self._file_units(rel, entry.path, est)
+            stack.extend(reversed(subdirs))
+
+    def _file_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
+        size = st.st_size
+        base = (size, st.st_mtime_ns, st.st_ino)
+        if 0 < self.split_bytes < size and self._splittable(full, rel):
+            for start in range(0, size, self.split_bytes):
+                end = min(start + self.split_bytes, size)
+                params = (("path", rel), ("start", start), ("end", end))
+                yield Unit(self.name, f"{rel}#{start}-{end}", self.fingerprint(*base, start, end), params, end - start)
+            return
+        yield Unit(self.name, rel, self.fingerprint(*base), (("path", rel),), size)
+
+    def _splittable(self, full: str, rel: str) -> bool:
+        try:
+            with open(full, "rb") as f:
+                head = read_fully(f, HEAD_BYTES)
+        except OSError:
+            return False  # read() will report it
+        return splittable(head, rel, len(head) < HEAD_BYTES)
+
+    # --- reading (worker) ---------------------------------------------------------------------
+
+    def _full_path(self, rel: str) -> str:
+        if os.path.isfile(self.root) or not os.path.isdir(self.root):
+            return self.root
+        parts = rel.split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            raise ConnectorError(f"{safe_name(rel)}: not a path inside the source")
+        return os.path.join(self.root, *parts)
+
+    def _open(self, rel: str) -> Any:
+        full = self._full_path(rel)
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+        if not self.follow_symlinks:
+            flags |= getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(full, flags)
+        except OSError as exc:
+            raise ConnectorError(f"{safe_name(rel)}: cannot open ({describe(exc)})") from None
+        f = os.fdopen(fd, "rb")
+        try:
+            st = os.fstat(fd)
+        except OSError as exc:
+            f.close()
+            raise ConnectorError(f"{safe_name(rel)}: cannot stat ({describe(exc)})") from None
+        if not stat.S_ISREG(st.st_mode):
+            f.close()
+            raise ConnectorError(f"{safe_name(rel)}: not a regular file")
+        return f, st
+
+    def read(self, unit: Unit) -> Iterator[Record]:
+        error = unit.param("error")
+        if error:
+            raise ConnectorError(f"{safe_name(unit.key)}: {error}")
+        rel = unit.param("path", unit.key)
+        f, st = self._open(rel)
+        with f:
+            start = unit.param("start")
+            if start is None:
+                yield from read_stream(
+                    f, rel, container=rel, loc_factory=self.location, limits=self.limits, mtime=st.st_mtime, emit_name=True
+                )
+                return
+            if start == 0:
+                ref_date, record_date = as_dates(st.st_mtime)
+                yield Record(self.location(rel), [(PATH_FIELD, rel)], False, ref_date, (), record_date)
+            yield from read_range(
+                f, rel, int(start), int(unit.param("end")), container=rel, loc_factory=self.location,
+                limits=self.limits, mtime=st.st_mtime,
+            )

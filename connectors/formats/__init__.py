@@ -1,0 +1,278 @@
+"""Shared file-format readers: one binary stream in, records out.
+
+Used by the files connector, the S3 connector (object bodies) and the mail
+connector (attachments). The API is a stream, not a path::
+
+    from connectors.formats import read_stream
+
+    for record in read_stream(body, "exports/kunder.csv",
+                              container="exports/kunder.csv",
+                              loc_factory=lambda container, item: Location("s3", "crm", container, item),
+                              limits=Limits(), mtime=last_modified):
+        ...
+
+``read_stream(fileobj, name, *, container, loc_factory, limits=None, mtime=None, emit_name=False)``
+
+* ``fileobj``: a binary file-like object with ``read(n)``, seekable or not
+  (an S3 body is not). A seekable object at offset 0 is used in place;
+  otherwise the first 64 KiB are kept for sniffing and the rest is read
+  sequentially. Formats that must seek (zip, xlsx, docx, pdf, parquet) spool
+  a non-seekable stream to a temporary file first, at most
+  ``limits.max_expanded_bytes``. The caller closes ``fileobj``.
+* ``name``: the object's name or path, used only as a tie-breaker (the
+  extension) after content sniffing, and to name archive entries.
+* ``container`` and ``loc_factory(container, item) -> Location``: every record's
+  location is built by the caller's factory; inside an archive the container
+  becomes ``<container>!<entry path>``.
+* ``mtime`` (epoch seconds or datetime): gives every record its ``ref_date``
+  (the date, for the century of 10-digit personnummer) and ``record_date``
+  (naive UTC); archive entries carry their own dates.
+* ``emit_name``: first yield a record holding ``name`` itself (field ``path``,
+  ``item`` ``""``), so a file called ``811228-9874_lönespec.pdf`` is found.
+
+It yields :class:`~connectors.base.Record` objects one at a time, in bounded
+memory. Errors: a stream that cannot be read at all raises
+:class:`~connectors.base.ConnectorError` (after any records read before the
+damage, e.g. a truncated gzip); parts that could be skipped (a zip entry that
+is unsafe, too large or damaged; a PDF page; a malformed CSV row) are skipped
+and reported, and :class:`PartialRead` (a ``ConnectorError``) is raised after
+the last record. Messages name files, entries and reasons, never values.
+
+Formats are chosen by content first (:func:`sniff`): zip (refined to xlsx or
+docx by its entries), PDF, Parquet, gzip / bzip2 / xz, tar, OLE2 (legacy
+Office: printable strings), JSON vs JSON Lines, HTML, XML, and text, which is
+CSV/TSV when it reads as a table, else plain text/log lines. Each module
+documents its items and field names:
+
+=================  ==========================  ==================================================
+format             item                        fields
+=================  ==========================  ==================================================
+csv/tsv            line number (physical)      header name, ``column N``
+json lines         line number                 JSON path ``$.customer.email``
+json document      ``[i]``, ``$.key[i]``, ``$``  JSON path relative to the record
+parquet            row number                  column, ``address.city``, ``phones[0]``
+xlsx               ``Sheet1:5``                header name, else ``Sheet1!B5``
+docx               ``paragraph 3``,            ``text``; table rows: header name, ``column N``;
+                   ``table 1 row 2``, ``meta``   ``meta:author`` ...
+pdf                ``p3``, ``meta``, ``form``    ``text``, ``meta:/Author``, ``form:<name>``
+html               source line of the block    ``text``
+xml                ``/root/child[n]``          ``name``, ``address/city``, ``@id``
+text/log           line number                 ``text``
+ole2               ``@<byte offset>``          ``text``
+name of a file     ``""``                      ``path``
+=================  ==========================  ==================================================
+
+Line-oriented files (csv, jsonl, text) can also be read by byte range
+(:func:`read_range`) for very large files split into several units; their
+items are then ``@<byte offset of the line>`` (line numbers would need every
+preceding byte).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any
+
+from connectors.base import ConnectorError, Limits, Record
+from connectors.formats.core import (
+    PATH_FIELD,
+    TEXT_FIELD,
+    Ctx,
+    LimitExceeded,
+    LocFactory,
+    PartialRead,
+    as_dates,
+    describe,
+)
+from connectors.formats.encoding import ascii_compatible, detect_encoding, text_stream
+from connectors.formats.sniffing import FORMATS, Kind, detect, sniff
+from connectors.formats.streams import HEAD_BYTES, Source, range_lines, read_fully, text_lines
+
+LINE_FORMATS = ("csv", "jsonl", "text")
+
+
+def _line_cap(ctx: Ctx) -> int:
+    return 4 * ctx.limits.max_field_chars
+
+
+def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
+    fmt = kind.format
+    if fmt in ("empty", "binary"):
+        return
+    if fmt == "text":
+        from connectors.formats.text import text_records
+
+        yield from text_records(ctx, text_lines(text_stream(src.stream(), kind.encoding), ctx.limits.max_field_chars))
+    elif fmt == "csv":
+        from connectors.formats.delimited import csv_records
+
+        assert kind.table is not None
+        lines = text_lines(text_stream(src.stream(), kind.encoding), _line_cap(ctx))
+        yield from csv_records(ctx, lines, kind.table, skip_header=True, cap=_line_cap(ctx))
+    elif fmt == "jsonl":
+        from connectors.formats.jsondoc import jsonl_records
+
+        yield from jsonl_records(ctx, text_lines(text_stream(src.stream(), kind.encoding), _line_cap(ctx)))
+    elif fmt == "json":
+        from connectors.formats.jsondoc import json_records
+
+        yield from json_records(ctx, src, kind.encoding)
+    elif fmt == "html":
+        from connectors.formats.markup import html_records
+
+        yield from html_records(ctx, src, kind.encoding)
+    elif fmt == "xml":
+        from connectors.formats.markup import xml_records
+
+        yield from xml_records(ctx, src, kind.encoding)
+    elif fmt == "pdf":
+        from connectors.formats.pdf import pdf_records
+
+        yield from pdf_records(ctx, src)
+    elif fmt == "parquet":
+        from connectors.formats.parquet import parquet_records
+
+        yield from parquet_records(ctx, src)
+    elif fmt == "ole2":
+        from connectors.formats.binary import strings_records
+
+        yield from strings_records(ctx, src)
+    elif fmt == "zip":
+        from connectors.formats import archives
+
+        sub = archives.zip_kind(src.seekable_file())
+        if sub == "xlsx":
+            from connectors.formats.office import xlsx_records
+
+            yield from xlsx_records(ctx, src)
+        elif sub == "docx":
+            from connectors.formats.office import docx_records
+
+            yield from docx_records(ctx, src)
+        else:
+            yield from archives.zip_records(ctx, src, read_in)
+    elif fmt == "tar":
+        from connectors.formats import archives
+
+        yield from archives.tar_records(ctx, src, read_in)
+    elif fmt in ("gzip", "bzip2", "xz"):
+        from connectors.formats import archives
+
+        yield from archives.compressed_records(ctx, src, name, fmt, read_in)
+    else:  # pragma: no cover - FORMATS and this switch go together
+        raise ConnectorError(f"{ctx.name}: no reader for format {fmt}")
+
+
+def read_in(ctx: Ctx, fileobj: Any, name: str, seekable: bool | None = None) -> Iterator[Record]:
+    """Sniff and read one stream within a context (archive readers call this for their entries)."""
+    src = Source(fileobj, max_spool=ctx.limits.max_expanded_bytes, seekable=seekable)
+    fmt = "stream"
+    try:
+        kind = detect(src.head, name, src.at_eof)
+        fmt = kind.format
+        yield from _dispatch(ctx, src, name, kind)
+    except ConnectorError:
+        raise
+    except ImportError as exc:
+        raise ConnectorError(f"{ctx.name}: reading {fmt} needs the Python package {exc.name or 'missing'}") from None
+    except (EOFError, OSError) as exc:
+        raise ConnectorError(f"{ctx.name}: {fmt} read failed ({describe(exc)})") from None
+    except Exception as exc:  # noqa: BLE001 - a reader's unexpected failure is this stream's error
+        raise ConnectorError(f"{ctx.name}: {fmt} reader failed ({type(exc).__name__})") from None
+    finally:
+        src.close()
+
+
+def name_record(ctx: Ctx, name: str) -> Record:
+    """The record of a file's own name: field ``path``, empty item."""
+    return ctx.record("", [(PATH_FIELD, name)], False)
+
+
+def read_stream(
+    fileobj: IO[bytes] | Any,
+    name: str,
+    *,
+    container: str,
+    loc_factory: LocFactory,
+    limits: Limits | None = None,
+    mtime: Any = None,
+    emit_name: bool = False,
+) -> Iterator[Record]:
+    """Records of one stream, whatever its format (see the module docstring)."""
+    ref_date, record_date = as_dates(mtime)
+    ctx = Ctx(container, loc_factory, limits or Limits(), ref_date, record_date)
+    if emit_name:
+        yield name_record(ctx, name)
+    yield from read_in(ctx, fileobj, name)
+    if ctx.problems:
+        raise PartialRead(container, ctx.problems.messages, ctx.problems.count)
+
+
+def splittable(head: bytes, name: str, at_eof: bool = False) -> bool:
+    """Whether a file with these first bytes can be read by byte ranges (:func:`read_range`)."""
+    kind = detect(head, name, at_eof)
+    return kind.format in LINE_FORMATS and ascii_compatible(kind.encoding)
+
+
+def read_range(
+    f: IO[bytes],
+    name: str,
+    start: int,
+    end: int,
+    *,
+    container: str,
+    loc_factory: LocFactory,
+    limits: Limits | None = None,
+    mtime: Any = None,
+) -> Iterator[Record]:
+    """Records of the lines that start in the byte range [start, end) of a seekable line-oriented file.
+
+    The format, encoding and CSV header come from the file's first bytes, so
+    every range of one file reads alike; items are ``@<byte offset>``. A CSV
+    quoted field that spans the range's first boundary may be misread there.
+    """
+    ref_date, record_date = as_dates(mtime)
+    ctx = Ctx(container, loc_factory, limits or Limits(), ref_date, record_date)
+    try:
+        f.seek(0)
+        head = read_fully(f, HEAD_BYTES)
+        kind = detect(head, name, len(head) < HEAD_BYTES)
+        if kind.format not in LINE_FORMATS or not ascii_compatible(kind.encoding):
+            raise ConnectorError(f"{ctx.name}: a {kind.format} file cannot be read by byte ranges")
+        cap = _line_cap(ctx)
+        if kind.format == "csv":
+            from connectors.formats.delimited import csv_records
+
+            assert kind.table is not None
+            yield from csv_records(ctx, range_lines(f, start, end, kind.encoding, cap), kind.table, skip_header=start == 0, cap=cap)
+        elif kind.format == "jsonl":
+            from connectors.formats.jsondoc import jsonl_records
+
+            yield from jsonl_records(ctx, range_lines(f, start, end, kind.encoding, cap))
+        else:
+            from connectors.formats.text import text_records
+
+            yield from text_records(ctx, range_lines(f, start, end, kind.encoding, ctx.limits.max_field_chars))
+    except ConnectorError:
+        raise
+    except OSError as exc:
+        raise ConnectorError(f"{ctx.name}: read failed ({describe(exc)})") from None
+    if ctx.problems:
+        raise PartialRead(container, ctx.problems.messages, ctx.problems.count)
+
+
+__all__ = [
+    "FORMATS",
+    "PATH_FIELD",
+    "TEXT_FIELD",
+    "Kind",
+    "LimitExceeded",
+    "LocFactory",
+    "PartialRead",
+    "detect",
+    "detect_encoding",
+    "read_range",
+    "read_stream",
+    "sniff",
+    "splittable",
+]

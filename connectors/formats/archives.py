@@ -1,0 +1,235 @@
+"""Archives and compressed streams: zip, tar, gzip, bzip2, xz.
+
+Nothing is extracted to disk (a zip needs a seekable file: a non-seekable
+input is spooled to a temporary file first). Every entry is sniffed and read
+like a file of its own, nested archives included, up to ``Limits.max_depth``.
+
+* **zip / tar**: an entry's records have the container
+  ``<archive>!<entry path>`` (``exports.zip!2024/kunder.csv``, nested:
+  ``a.zip!inner.zip!x.csv``), plus a name record (field ``path``, ``item`` ``""``)
+  holding the entry's path, so that a file called ``811228-9874_lönespec.pdf``
+  inside an archive is found too. ``ref_date`` is the entry's own date.
+* **gzip / bzip2 / xz**: the decompressed stream is read in place of the
+  file: same container, sniffed anew (``app.log.gz`` reads as a log).
+
+Bounds (:class:`~connectors.base.Limits`): at most ``max_entries`` entries
+per archive (the rest is reported); an entry whose declared size exceeds what
+is left of ``max_expanded_bytes`` (shared by an archive and everything nested
+in it) or whose declared ratio exceeds ``max_ratio`` is refused unread and
+reported; actual expansion is counted too (declared sizes can lie) and stops
+an entry or stream that goes beyond either bound. Entries with absolute
+paths or ``..`` segments are refused and reported; encrypted entries are
+reported. Every refused or damaged entry is reported and the others are read
+(the caller raises :class:`~connectors.formats.core.PartialRead` at the end);
+a damaged or truncated gzip/bzip2/xz stream or tar raises
+:class:`~connectors.base.ConnectorError` after the records read before it.
+"""
+
+from __future__ import annotations
+
+import bz2
+import datetime as dt
+import gzip
+import lzma
+import re
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+from connectors.base import ConnectorError, Record, safe_name
+from connectors.formats.core import PATH_FIELD, Budget, Ctx, LimitExceeded, describe
+from connectors.formats.office import RATIO_MIN_BYTES
+from connectors.formats.streams import RawView, Source, buffered
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_SUFFIXES = {".gz": "", ".gzip": "", ".bz2": "", ".xz": "", ".tgz": ".tar", ".tbz2": ".tar", ".txz": ".tar"}
+_DAMAGE = (EOFError, zlib.error, lzma.LZMAError, OSError, zipfile.BadZipFile, tarfile.TarError, ValueError, NotImplementedError, RuntimeError)
+
+
+def unsafe_path(name: str) -> bool:
+    """An entry path that would escape its archive: absolute, a drive, or a ``..`` segment."""
+    p = name.replace("\\", "/")
+    return p.startswith("/") or bool(_DRIVE.match(p)) or ".." in p.split("/")
+
+
+def zip_kind(f: IO[bytes]) -> str:
+    """``xlsx``, ``docx`` or ``zip`` for a seekable zip file (by its entries, as Office does)."""
+    try:
+        with zipfile.ZipFile(f) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return "zip"
+    finally:
+        f.seek(0)
+    if "[Content_Types].xml" in names:
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+    return "zip"
+
+
+def inner_name(name: str) -> str:
+    """``app.log.gz`` -> ``app.log``, ``x.tgz`` -> ``x.tar``."""
+    low = name.lower()
+    for suffix, replacement in _SUFFIXES.items():
+        if low.endswith(suffix):
+            return name[: len(name) - len(suffix)] + replacement
+    return name
+
+
+def _entry_date(info: zipfile.ZipInfo) -> dt.datetime | None:
+    try:
+        return dt.datetime(*info.date_time)
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_depth(ctx: Ctx) -> None:
+    if ctx.depth >= ctx.limits.max_depth:
+        raise LimitExceeded(f"{ctx.name}: archives nested deeper than max_depth={ctx.limits.max_depth}")
+
+
+def _counter(budget: Budget, what: str, compressed: Callable[[], int] | None, max_ratio: int) -> Callable[[int], None]:
+    """An ``on_read`` callback: charge expanded bytes to the budget and watch the ratio."""
+    total = 0
+
+    def on_read(n: int) -> None:
+        nonlocal total
+        total += n
+        budget.take(n, what)
+        if compressed is not None and total > RATIO_MIN_BYTES and total > max_ratio * max(compressed(), 1):
+            raise LimitExceeded(f"{what}: compressed more than max_ratio={max_ratio}")
+
+    return on_read
+
+
+def _name_record(ctx: Ctx, entry: str) -> Record:
+    return ctx.record("", [(PATH_FIELD, entry)], False)
+
+
+def compressed_records(ctx: Ctx, src: Source, name: str, fmt: str, read: Any) -> Iterator[Record]:
+    """A gzip, bzip2 or xz stream: decompressed on the fly, then sniffed and read as its content."""
+    _check_depth(ctx)
+    budget = ctx.budget or Budget(ctx.limits.max_expanded_bytes)
+    consumed = 0
+
+    def count_in(n: int) -> None:
+        nonlocal consumed
+        consumed += n
+
+    raw_in = buffered(src.stream(), on_read=count_in)
+    opener = {"gzip": gzip.GzipFile, "bzip2": bz2.BZ2File, "xz": lzma.LZMAFile}[fmt]
+    dec = opener(fileobj=raw_in) if fmt == "gzip" else opener(raw_in)
+    out = RawView(
+        dec,
+        on_read=_counter(budget, f"{ctx.name} ({fmt})", lambda: consumed, ctx.limits.max_ratio),
+        damage=_DAMAGE,
+        damage_msg=f"{ctx.name}: truncated or damaged {fmt} data",
+    )
+    child = ctx.child(ctx.container)
+    child.budget = budget
+    try:
+        yield from read(child, out, inner_name(name), False)
+    except ConnectorError:
+        raise
+    except _DAMAGE as exc:
+        raise ConnectorError(f"{ctx.name}: truncated or damaged {fmt} data ({describe(exc)})") from None
+
+
+def _read_entry(ctx: Ctx, read: Any, fileobj: Any, entry: str, size: int, compressed: int | None, budget: Budget) -> Iterator[Record]:
+    """Read one archive entry (already checked) under the shared budget; problems are reported, not raised."""
+    counted = RawView(
+        fileobj,
+        on_read=_counter(budget, ctx.name, (lambda: compressed) if compressed else None, ctx.limits.max_ratio),
+        damage=_DAMAGE,
+        damage_msg=f"{ctx.name}: damaged entry",
+    )
+    try:
+        yield from read(ctx, counted, entry, False)
+    except ConnectorError as exc:
+        ctx.problem(str(exc))
+    except _DAMAGE as exc:
+        ctx.problem(f"{ctx.name}: damaged entry ({describe(exc)})")
+
+
+def _refuse(ctx: Ctx, entry_ctx: Ctx, entry: str, size: int, compressed: int | None, budget: Budget) -> bool:
+    lim = ctx.limits
+    if size > budget.remaining:
+        entry_ctx.problem(f"{entry_ctx.name}: refused, {size} bytes would exceed max_expanded_bytes={lim.max_expanded_bytes}")
+        return True
+    if compressed is not None and size > RATIO_MIN_BYTES and size > lim.max_ratio * max(compressed, 1):
+        entry_ctx.problem(f"{entry_ctx.name}: refused, compressed more than max_ratio={lim.max_ratio}")
+        return True
+    return False
+
+
+def zip_records(ctx: Ctx, src: Source, read: Any) -> Iterator[Record]:
+    _check_depth(ctx)
+    f = src.seekable_file()
+    try:
+        zf = zipfile.ZipFile(f)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise ConnectorError(f"{ctx.name}: not a readable zip archive ({describe(exc)})") from None
+    budget = ctx.budget or Budget(ctx.limits.max_expanded_bytes)
+    if len(infos) > ctx.limits.max_entries:
+        ctx.problem(f"{ctx.name}: {len(infos)} entries, only the first max_entries={ctx.limits.max_entries} read")
+        infos = infos[: ctx.limits.max_entries]
+    with zf:
+        for info in infos:
+            entry = info.filename
+            if info.is_dir():
+                continue
+            if unsafe_path(entry):
+                ctx.problem(f"{ctx.name}: entry {safe_name(entry)} refused, its path leaves the archive")
+                continue
+            child = ctx.child(f"{ctx.container}!{entry}", _entry_date(info))
+            child.budget = budget
+            yield _name_record(child, entry)
+            if info.flag_bits & 0x1:
+                child.problem(f"{child.name}: encrypted, not read")
+                continue
+            if _refuse(ctx, child, entry, info.file_size, info.compress_size, budget):
+                continue
+            try:
+                raw = zf.open(info)
+            except _DAMAGE as exc:
+                child.problem(f"{child.name}: cannot be opened ({describe(exc)})")
+                continue
+            with raw:
+                yield from _read_entry(child, read, raw, entry, info.file_size, info.compress_size, budget)
+
+
+def tar_records(ctx: Ctx, src: Source, read: Any) -> Iterator[Record]:
+    _check_depth(ctx)
+    budget = ctx.budget or Budget(ctx.limits.max_expanded_bytes)
+    count = 0
+    try:
+        tf = tarfile.open(fileobj=src.stream(), mode="r|")
+        for member in tf:
+            count += 1
+            if count > ctx.limits.max_entries:
+                ctx.problem(f"{ctx.name}: more than max_entries={ctx.limits.max_entries} entries, the rest not read")
+                break
+            if not member.isfile():
+                continue
+            entry = member.name
+            if unsafe_path(entry):
+                ctx.problem(f"{ctx.name}: entry {safe_name(entry)} refused, its path leaves the archive")
+                continue
+            when = dt.datetime.fromtimestamp(member.mtime, dt.timezone.utc).replace(tzinfo=None) if member.mtime else None
+            child = ctx.child(f"{ctx.container}!{entry}", when)
+            child.budget = budget
+            yield _name_record(child, entry)
+            if _refuse(ctx, child, entry, member.size, None, budget):
+                continue
+            fileobj = tf.extractfile(member)
+            if fileobj is not None:
+                yield from _read_entry(child, read, fileobj, entry, member.size, None, budget)
+    except ConnectorError:
+        raise
+    except _DAMAGE as exc:
+        raise ConnectorError(f"{ctx.name}: truncated or damaged tar archive ({describe(exc)})") from None

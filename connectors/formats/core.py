@@ -1,0 +1,289 @@
+"""What every format reader shares: the reading context, problems, values as text, field names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from connectors.base import ConnectorError, Limits, Location, Record, safe_name
+
+LocFactory = Callable[[str, str], Location]
+"""``loc_factory(container, item) -> Location``: the caller decides store, source and how containers map."""
+
+PATH_FIELD = "path"  # field of the record that carries a file's own path
+TEXT_FIELD = "text"  # field of free text: a line, a paragraph, a page
+MAX_RECORD_FIELDS = 1000  # a record with more fields is emitted in parts (same item)
+MAX_PROBLEMS = 20  # problems kept verbatim; the rest are counted
+
+
+class LimitExceeded(ConnectorError):
+    """An archive or a compressed stream expands beyond :class:`Limits`."""
+
+
+class PartialRead(ConnectorError):
+    """Raised after a stream was read as far as possible, when some parts had to be skipped.
+
+    ``problems`` names each skipped part and why (names and reasons, never values).
+    """
+
+    def __init__(self, container: str, problems: list[str], count: int) -> None:
+        self.problems = list(problems)
+        self.count = count
+        more = f" (and {count - len(problems)} more)" if count > len(problems) else ""
+        super().__init__(f"{safe_name(container)}: {count} part(s) not read: " + "; ".join(problems) + more)
+
+
+@dataclass
+class Problems:
+    """Damaged parts skipped within one stream (shared by nested archive entries)."""
+
+    messages: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.messages) < MAX_PROBLEMS:
+            self.messages.append(message)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+@dataclass
+class Budget:
+    """Bytes an archive (with its nested archives) may still expand to."""
+
+    remaining: int
+
+    def take(self, n: int, what: str) -> None:
+        self.remaining -= n
+        if self.remaining < 0:
+            raise LimitExceeded(f"{what}: expands beyond the limit of the archive (max_expanded_bytes)")
+
+
+@dataclass
+class Ctx:
+    """One stream being read: where its records go and what bounds apply."""
+
+    container: str
+    loc_factory: LocFactory
+    limits: Limits
+    ref_date: dt.date | None = None
+    record_date: dt.datetime | None = None
+    depth: int = 0  # nesting in archives
+    problems: Problems = field(default_factory=Problems)
+    budget: Budget | None = None  # set inside an archive
+
+    def record(self, item: str, fields: list[tuple[str, str]], structured: bool) -> Record:
+        return Record(self.loc_factory(self.container, item), fields, structured, self.ref_date, (), self.record_date)
+
+    def problem(self, what: str) -> None:
+        self.problems.add(what)
+
+    def child(self, container: str, when: dt.datetime | None = None) -> Ctx:
+        ref, rec = self.ref_date, self.record_date
+        if when is not None:
+            ref, rec = when.date(), when
+        return Ctx(container, self.loc_factory, self.limits, ref, rec, self.depth + 1, self.problems, self.budget)
+
+    @property
+    def name(self) -> str:
+        return safe_name(self.container)
+
+
+def as_dates(mtime: float | dt.datetime | dt.date | None) -> tuple[dt.date | None, dt.datetime | None]:
+    """(ref_date, record_date) from an mtime: epoch seconds are UTC, datetimes are kept naive UTC."""
+    if mtime is None:
+        return None, None
+    if isinstance(mtime, (int, float)):
+        when = dt.datetime.fromtimestamp(mtime, dt.timezone.utc).replace(tzinfo=None)
+    elif isinstance(mtime, dt.datetime):
+        when = mtime.astimezone(dt.timezone.utc).replace(tzinfo=None) if mtime.tzinfo else mtime
+    else:
+        when = dt.datetime(mtime.year, mtime.month, mtime.day)
+    return when.date(), when
+
+
+# --- values as a person would write them ---------------------------------------------------------
+
+
+def as_text(value: Any) -> str:
+    """A cell or JSON value as text: ints as digits, floats without losing digits, dates ISO.
+
+    >>> as_text(198112289874.0), as_text(7), as_text(Decimal("1.50")), as_text(True)
+    ('198112289874.0', '7', '1.50', 'true')
+    >>> as_text(dt.datetime(2024, 5, 1)), as_text(dt.datetime(2024, 5, 1, 8, 30))
+    ('2024-05-01', '2024-05-01T08:30:00')
+    >>> as_text(None), as_text(b"abc")
+    ('', 'abc')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None and value.hour == value.minute == value.second == value.microsecond == 0:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return ""  # binary blobs are not text
+    return str(value)
+
+
+# --- JSON-like paths ----------------------------------------------------------------------------
+
+_PLAIN_KEY = re.compile(r"[^\W\d][\w\-]{0,63}")
+
+
+def plain_key(key: str) -> bool:
+    """A key that names a field (``email``, ``kund_id``) rather than holding data.
+
+    Keys with more than four digits, ``@``, spaces or punctuation may be data
+    (``"19640823-3234": {...}``, ``"anna@example.se": ...``): they are scanned as
+    fields of their own and never written into a path.
+    """
+    return bool(_PLAIN_KEY.fullmatch(key)) and sum(ch.isdigit() for ch in key) <= 4
+
+
+def key_segment(key: str, ordinal: int) -> str:
+    """``.email`` for a plain key; ``{#3}`` (the 4th key of its object) for a key that may be data."""
+    return "." + key if plain_key(key) else "{#%d}" % ordinal
+
+
+def key_field(member_path: str) -> str:
+    """The field that carries a data-like key itself: ``$.people{#0}{key}``."""
+    return member_path + "{key}"
+
+
+def flatten(path: str, value: Any) -> Iterator[tuple[str, str]]:
+    """(path, text) for every scalar in a JSON-like value; non-plain keys as fields of their own.
+
+    >>> list(flatten("$", {"a": {"b": 1}, "items": [{"phone": "x"}], "19640823-3234": "y", "n": None}))
+    [('$.a.b', '1'), ('$.items[0].phone', 'x'), ('${#2}{key}', '19640823-3234'), ('${#2}', 'y')]
+    """
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        p, v = stack.pop()
+        if isinstance(v, dict):
+            items = list(v.items())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(reversed([(f"{p}[{i}]", x) for i, x in enumerate(v)]))
+            continue
+        else:
+            text = as_text(v) if not isinstance(v, bool) else ""
+            if text.strip():
+                yield p, text
+            continue
+        pending: list[tuple[str, Any]] = []
+        for n, (k, x) in enumerate(items):
+            k = str(k)
+            seg = key_segment(k, n)
+            if not seg.startswith("."):
+                pending.append((key_field(p + seg), k))  # the key itself, scanned as text
+            pending.append((p + seg, x))
+        stack.extend(reversed(pending))
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+_NAME_LIKE = re.compile(r"[^\W\d][\w .\-/()#:%&+]*")
+
+
+def _datalike(cell: str) -> bool:
+    digits = sum(ch.isdigit() for ch in cell)
+    letters = sum(ch.isalpha() for ch in cell)
+    return "@" in cell or letters == 0 or digits > letters
+
+
+def looks_like_header(first: list[str], rest: Iterable[list[str]]) -> bool:
+    """Whether the first row of a table names its columns.
+
+    The first row must be mostly non-empty, short and not data-like (no
+    ``@``, more letters than digits); then it is a header if some column
+    holds data-like values below a name, or, when all columns are text, if
+    its cells are unique and every one reads like a name.
+    """
+    cells = [c.strip() for c in first]
+    filled = [c for c in cells if c]
+    if not filled or len(filled) * 2 < len(cells):
+        return False
+    if any(len(c) > 80 or _datalike(c) for c in filled):
+        return False
+    rows = [r for r in rest if any(x.strip() for x in r)]
+    votes = 0
+    for col, name in enumerate(cells):
+        if not name:
+            continue
+        below = [r[col].strip() for r in rows if col < len(r) and r[col].strip()]
+        if below and sum(_datalike(v) for v in below) * 2 >= len(below):
+            votes += 1
+    if votes:
+        return True
+    if len(set(filled)) != len(filled):
+        return False
+    return all(len(c) <= 40 and _NAME_LIKE.fullmatch(c) for c in filled)
+
+
+def column_names(header: list[str] | None, width: int, letters: bool = False) -> list[str]:
+    """Field names for columns: the header, ``column N`` (or the column letter) where empty; duplicates marked."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for i in range(width):
+        label = column_letter(i) if letters else f"column {i + 1}"
+        name = header[i].strip() if header and i < len(header) else ""
+        if not name:
+            name = label
+        elif name in seen:
+            name = f"{name} ({label})"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def column_letter(index: int) -> str:
+    """0 -> ``A``, 27 -> ``AB``."""
+    out = ""
+    n = index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def bounded_fields(pairs: Iterable[tuple[str, str]], max_chars: int) -> Iterator[list[tuple[str, str]]]:
+    """Group (field, text) pairs into lists of at most MAX_RECORD_FIELDS fields / ~max_chars characters."""
+    batch: list[tuple[str, str]] = []
+    size = 0
+    for name, text in pairs:
+        batch.append((name, text))
+        size += len(text)
+        if len(batch) >= MAX_RECORD_FIELDS or size >= max_chars:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as a reason without values: its class name, plus errno text for OS errors."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}"
+    if isinstance(exc, ConnectorError):
+        return str(exc)
+    return type(exc).__name__

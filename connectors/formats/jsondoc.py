@@ -1,0 +1,229 @@
+"""JSON documents and JSON Lines.
+
+**JSON Lines**: one record per line, ``item`` = 1-based line number (or
+``@<byte offset>`` in a byte-range unit), fields keyed by JSON path within the
+line's value (``$.customer.email``, ``$.items[2].phone``). A line that is not
+valid JSON is scanned as text (field ``text``, not structured), and so is a
+line longer than four times ``Limits.max_field_chars``, in slices.
+
+**JSON documents** are streamed with ijson when it is installed (else read
+whole, up to :data:`MAX_IN_MEMORY` bytes, with a clear error beyond). Records:
+
+* top-level array: each element that is an object or array is a record,
+  ``item`` = ``[i]`` (0-based, as in JSON paths), fields relative to it
+  (``$.email``);
+* top-level object: each object/array element of an array member is a record,
+  ``item`` = ``$.customers[i]``, fields relative to it; all other values form
+  the record ``item`` = ``$`` with absolute paths (``$.meta.author``);
+* scalars outside records go to the ``$`` record (``$[3]``, ``$.tags[0]``).
+
+Records have at most :data:`~connectors.formats.core.MAX_RECORD_FIELDS` fields
+(or ``Limits.max_field_chars`` characters): a larger one is emitted in parts
+with the same item, so memory stays bounded for any shape of document.
+
+Keys that may be data (more than four digits, ``@``, spaces, punctuation:
+``{"19640823-3234": {...}}``) never appear in paths: the member is addressed by
+its position in its object, ``{#n}``, and the key itself is a field of its own,
+``$.people{#0}{key}``. Plain keys (``email``, ``kund_id``) are not scanned.
+Numbers keep their written digits (``1.50``, ``198112289874.0``); booleans and
+nulls are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from connectors.base import ConnectorError, Record
+from connectors.formats.core import (
+    MAX_RECORD_FIELDS,
+    TEXT_FIELD,
+    Ctx,
+    as_text,
+    bounded_fields,
+    flatten,
+    key_field,
+    key_segment,
+)
+from connectors.formats.encoding import FALLBACK, utf8_stream
+from connectors.formats.streams import LineIter, Source, read_fully
+from connectors.formats.text import text_records
+
+MAX_IN_MEMORY = 64 << 20  # a JSON document read whole (no ijson) may be this large
+
+try:
+    import ijson  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
+    ijson = None
+
+
+# --- JSON Lines ---------------------------------------------------------------------------------
+
+
+def jsonl_records(ctx: Ctx, lines: LineIter) -> Iterator[Record]:
+    long_line = False
+    for item, piece, more in lines:
+        if more or long_line:
+            long_line = more
+            yield from text_records(ctx, iter([(item, piece, more)]))
+            continue
+        s = piece.strip()
+        if not s:
+            continue
+        try:
+            value = json.loads(s, parse_float=Decimal)
+        except (ValueError, RecursionError):
+            yield ctx.record(item, [(TEXT_FIELD, piece.rstrip("\r\n"))], False)
+            continue
+        for batch in bounded_fields(flatten("$", value), ctx.limits.max_field_chars):
+            yield ctx.record(item, batch, True)
+
+
+# --- JSON documents -----------------------------------------------------------------------------
+
+
+class _Pairs(list):
+    """An object's members in order, duplicates kept (for the in-memory reader)."""
+
+
+def _events(doc: Any) -> Iterator[tuple[str, Any]]:
+    """ijson's basic_parse events for a value loaded in memory."""
+    stack: list[Any] = [("value", doc)]
+    while stack:
+        tag, v = stack.pop()
+        if tag != "value":
+            yield tag, v
+            continue
+        if isinstance(v, _Pairs):
+            yield "start_map", None
+            todo: list[Any] = []
+            for k, x in v:
+                todo.append(("map_key", k))
+                todo.append(("value", x))
+            todo.append(("end_map", None))
+            stack.extend(reversed(todo))
+        elif isinstance(v, list):
+            yield "start_array", None
+            stack.append(("end_array", None))
+            stack.extend(("value", x) for x in reversed(v))
+        elif isinstance(v, str):
+            yield "string", v
+        elif isinstance(v, bool):
+            yield "boolean", v
+        elif v is None:
+            yield "null", None
+        else:
+            yield "number", v
+
+
+class _Frame:
+    __slots__ = ("kind", "path", "item", "n", "key_seg", "records", "record_root")
+
+    def __init__(self, kind: str, path: str, item: str, records: bool, record_root: bool) -> None:
+        self.kind = kind  # "map" or "array"
+        self.path = path  # relative to the record root inside a record, else absolute
+        self.item = item  # absolute path of this container (outside records)
+        self.n = 0  # elements or keys seen
+        self.key_seg = ""
+        self.records = records  # its object/array elements are records
+        self.record_root = record_root
+
+
+def json_event_records(ctx: Ctx, events: Iterable[tuple[str, Any]]) -> Iterator[Record]:
+    """Records from a stream of ijson ``basic_parse`` events (see the module docstring)."""
+    max_chars = ctx.limits.max_field_chars
+    stack: list[_Frame] = []
+    root: list[tuple[str, str]] = []
+    root_size = 0
+    rec: list[tuple[str, str]] | None = None
+    rec_item = ""
+    rec_size = 0
+
+    for ev, val in events:
+        if ev == "map_key":
+            frame = stack[-1]
+            key = str(val)
+            frame.key_seg = key_segment(key, frame.n)
+            frame.n += 1
+            if frame.key_seg.startswith("."):
+                continue
+            name, text = key_field(frame.path + frame.key_seg), key
+        elif ev in ("end_map", "end_array"):
+            frame = stack.pop()
+            if frame.record_root and rec is not None:
+                if rec:
+                    yield ctx.record(rec_item, rec, True)
+                rec, rec_size = None, 0
+            continue
+        else:
+            # a value begins: where is it?
+            if not stack:
+                parent, seg = None, ""
+                path, item = "$", "$"
+            else:
+                parent = stack[-1]
+                if parent.kind == "array":
+                    seg = f"[{parent.n}]"
+                    parent.n += 1
+                else:
+                    seg = parent.key_seg
+                path, item = parent.path + seg, parent.item + seg
+            if ev in ("start_map", "start_array"):
+                kind = "map" if ev == "start_map" else "array"
+                if parent is not None and parent.records:
+                    rec, rec_item, rec_size = [], item, 0
+                    stack.append(_Frame(kind, "$", item, False, True))
+                elif parent is None:
+                    # a top-level array's elements are records, items "[i]"
+                    stack.append(_Frame(kind, "$", "" if kind == "array" else "$", kind == "array", False))
+                else:
+                    # arrays directly in the top-level object hold records, items "$.key[i]"
+                    records = kind == "array" and rec is None and len(stack) == 1 and stack[0].kind == "map"
+                    stack.append(_Frame(kind, path, item, records, False))
+                continue
+            if ev in ("null", "boolean"):
+                continue
+            text = as_text(val)
+            if not text or text.isspace():
+                continue
+            name = path
+        # add a field to the open record, or to the "$" record
+        if rec is not None:
+            rec.append((name, text))
+            rec_size += len(text)
+            if len(rec) >= MAX_RECORD_FIELDS or rec_size >= max_chars:
+                yield ctx.record(rec_item, rec, True)
+                rec, rec_size = [], 0
+        else:
+            root.append((name, text))
+            root_size += len(text)
+            if len(root) >= MAX_RECORD_FIELDS or root_size >= max_chars:
+                yield ctx.record("$", root, True)
+                root, root_size = [], 0
+    if root:
+        yield ctx.record("$", root, True)
+
+
+def json_records(ctx: Ctx, src: Source, encoding: str) -> Iterator[Record]:
+    if ijson is not None:
+        data = utf8_stream(src.stream(), encoding)
+        try:
+            yield from json_event_records(ctx, ijson.basic_parse(data, use_float=False))
+        except ijson.JSONError as exc:
+            raise ConnectorError(f"{ctx.name}: invalid or truncated JSON ({type(exc).__name__})") from None
+        return
+    raw = read_fully(src.stream(), MAX_IN_MEMORY + 1)
+    if len(raw) > MAX_IN_MEMORY:
+        raise ConnectorError(
+            f"{ctx.name}: JSON document larger than {MAX_IN_MEMORY >> 20} MiB; install ijson to stream it"
+        )
+    text = raw.decode(encoding, errors=FALLBACK)
+    del raw
+    try:
+        doc = json.loads(text.lstrip("\ufeff"), parse_float=Decimal, object_pairs_hook=_Pairs)
+    except (ValueError, RecursionError) as exc:
+        raise ConnectorError(f"{ctx.name}: invalid or truncated JSON ({type(exc).__name__})") from None
+    del text
+    yield from json_event_records(ctx, _events(doc))

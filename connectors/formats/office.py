@@ -1,0 +1,265 @@
+"""Office Open XML: XLSX workbooks (openpyxl, read-only streaming) and DOCX documents (python-docx).
+
+**XLSX**: one record per non-empty row of every worksheet (hidden ones too),
+``structured=True``, ``item`` = ``<sheet>:<row>`` (``Kunder:5``, the row number
+Excel shows). When the sheet's first non-empty row is a header (see
+:func:`~connectors.formats.core.looks_like_header`), fields are named by the
+header (``Personnummer``; ``Namn (C)`` for a repeated name) and the header row
+is not a record; cells without a header, and all cells of a sheet without
+one, are named by their reference ``Kunder!C5``. Values are the cached
+results of formulas, written as a person would (``198112289874.0``, ISO dates).
+Document properties form the record ``item`` = ``meta`` (fields ``meta:author``,
+``meta:last_modified_by``, ``meta:title``, ``meta:subject``, ``meta:comments``,
+``meta:keywords``, ``meta:category``; not structured).
+
+**DOCX**: body paragraphs as ``item`` = ``paragraph N`` (N counts all body
+paragraphs, empty ones too), field ``text``, not structured; each table row
+as ``item`` = ``table T row R`` (R from 1, the header row included in the
+count), structured, fields named by the table's header row or ``column N``
+(nested tables: ``table T row R table K row S``); headers and footers as
+``section S header`` / ``section S footer`` (and ``first page``/``even page``
+variants); comments as ``comment N`` (fields ``text`` and ``meta:author``);
+core properties as ``meta`` like XLSX.
+
+Both are zip files: declared sizes are checked against :class:`Limits` before
+opening, and the XML part that python-docx parses whole must stay under
+:data:`MAX_DOM_BYTES`.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from typing import IO, Any
+
+from connectors.base import ConnectorError, Record, safe_name
+from connectors.formats.core import (
+    MAX_RECORD_FIELDS,
+    TEXT_FIELD,
+    Ctx,
+    LimitExceeded,
+    as_text,
+    column_letter,
+    column_names,
+    describe,
+    looks_like_header,
+)
+from connectors.formats.streams import Source
+
+MAX_DOM_BYTES = 256 << 20  # word/document.xml is parsed into memory whole
+RATIO_MIN_BYTES = 1 << 20  # entries smaller than this are never called bombs
+HEADER_SAMPLE = 20  # rows looked at to decide whether the first row is a header
+
+_META = (
+    ("author", "meta:author"),
+    ("creator", "meta:author"),
+    ("last_modified_by", "meta:last_modified_by"),
+    ("lastModifiedBy", "meta:last_modified_by"),
+    ("title", "meta:title"),
+    ("subject", "meta:subject"),
+    ("comments", "meta:comments"),
+    ("description", "meta:comments"),
+    ("keywords", "meta:keywords"),
+    ("category", "meta:category"),
+)
+
+
+def check_zip_bounds(ctx: Ctx, f: IO[bytes]) -> zipfile.ZipFile:
+    """Open a zip and refuse it if its declared entries exceed the limits (count, total size, ratio)."""
+    try:
+        zf = zipfile.ZipFile(f)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise ConnectorError(f"{ctx.name}: not a readable zip container ({describe(exc)})") from None
+    lim = ctx.limits
+    if len(infos) > lim.max_entries:
+        raise LimitExceeded(f"{ctx.name}: {len(infos)} zip entries, more than max_entries={lim.max_entries}")
+    total = sum(i.file_size for i in infos)
+    if total > lim.max_expanded_bytes:
+        raise LimitExceeded(f"{ctx.name}: expands to {total} bytes, more than max_expanded_bytes={lim.max_expanded_bytes}")
+    for i in infos:
+        if i.file_size > RATIO_MIN_BYTES and i.file_size > lim.max_ratio * max(i.compress_size, 1):
+            raise LimitExceeded(f"{ctx.name}: entry {safe_name(i.filename)} compressed more than max_ratio={lim.max_ratio}")
+    return zf
+
+
+def _meta_record(ctx: Ctx, props: Any) -> Record | None:
+    fields: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for attr, name in _META:
+        value = getattr(props, attr, None)
+        if isinstance(value, str) and value.strip() and name not in seen:
+            seen.add(name)
+            fields.append((name, value.strip()))
+    return ctx.record("meta", fields, False) if fields else None
+
+
+# --- XLSX ---------------------------------------------------------------------------------------
+
+
+def _cell_text(v: Any) -> str:
+    if v is None or isinstance(v, bool):
+        return ""
+    return as_text(v)
+
+
+def _sheet_records(ctx: Ctx, ws: Any) -> Iterator[Record]:
+    title = ws.title
+    ws.reset_dimensions()  # do not trust the declared dimensions: read what is there
+    rows = ws.iter_rows(values_only=True)
+    buffered: list[tuple[int, list[str]]] = []
+    last = 0
+    for n, row in enumerate(rows, start=1):
+        last = n
+        texts = [_cell_text(v) for v in row]
+        if any(t.strip() for t in texts):
+            buffered.append((n, texts))
+            if len(buffered) > HEADER_SAMPLE:
+                break
+    names: list[str] | None = None
+    if buffered and looks_like_header(buffered[0][1], [t for _, t in buffered[1:]]):
+        header = buffered.pop(0)[1]
+        names = column_names(header, len(header), letters=True)
+        names = [nm if h.strip() else "" for nm, h in zip(names, header)]
+
+    def rec(n: int, texts: list[str]) -> Iterator[Record]:
+        fields = []
+        for i, t in enumerate(texts):
+            if t and not t.isspace():
+                name = names[i] if names and i < len(names) and names[i] else f"{title}!{column_letter(i)}{n}"
+                fields.append((name, t))
+        for start in range(0, len(fields), MAX_RECORD_FIELDS):
+            yield ctx.record(f"{title}:{n}", fields[start : start + MAX_RECORD_FIELDS], True)
+
+    for n, texts in buffered:
+        yield from rec(n, texts)
+    for n, row in enumerate(rows, start=last + 1):
+        texts = [_cell_text(v) for v in row]
+        if any(t.strip() for t in texts):
+            yield from rec(n, texts)
+
+
+def xlsx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
+    import openpyxl
+
+    f = src.seekable_file()
+    check_zip_bounds(ctx, f).close()
+    f.seek(0)
+    try:
+        wb = openpyxl.load_workbook(f, read_only=True, data_only=True, keep_links=False)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
+        raise ConnectorError(f"{ctx.name}: not a readable XLSX workbook ({describe(exc)})") from None
+    try:
+        meta = _meta_record(ctx, wb.properties)
+        if meta:
+            yield meta
+        for ws in wb.worksheets:
+            try:
+                yield from _sheet_records(ctx, ws)
+            except ConnectorError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a damaged sheet is skipped, the others read
+                ctx.problem(f"{ctx.name} sheet {safe_name(ws.title)}: {describe(exc)}")
+    finally:
+        wb.close()
+
+
+# --- DOCX ---------------------------------------------------------------------------------------
+
+
+def _row_cells(row: Any) -> list[Any]:
+    """A table row's cells, a merged cell once."""
+    out, seen = [], set()
+    for cell in row.cells:
+        key = id(cell._tc)
+        if key not in seen:
+            seen.add(key)
+            out.append(cell)
+    return out
+
+
+def _table_records(ctx: Ctx, table: Any, prefix: str) -> Iterator[Record]:
+    rows = [_row_cells(r) for r in table.rows]
+    texts = [[c.text for c in cells] for cells in rows]
+    names: list[str] = []
+    first = 0
+    if texts and len(texts) > 1 and looks_like_header(texts[0], texts[1:HEADER_SAMPLE]):
+        names = column_names(texts[0], len(texts[0]))
+        first = 1
+    for r in range(first, len(rows)):
+        fields = []
+        for c, t in enumerate(texts[r]):
+            if t.strip():
+                fields.append((names[c] if c < len(names) else f"column {c + 1}", t))
+        if fields:
+            yield ctx.record(f"{prefix} row {r + 1}", fields, True)
+        for c, cell in enumerate(rows[r]):
+            for k, nested in enumerate(cell.tables, start=1):
+                yield from _table_records(ctx, nested, f"{prefix} row {r + 1} table {k}")
+
+
+def _part_text(part: Any) -> str:
+    chunks = [p.text for p in part.paragraphs]
+    for t in part.tables:
+        for row in t.rows:
+            chunks.append("\t".join(c.text for c in _row_cells(row)))
+    return "\n".join(c for c in chunks if c.strip())
+
+
+def docx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
+    import docx
+    from docx.table import Table
+
+    f = src.seekable_file()
+    zf = check_zip_bounds(ctx, f)
+    try:
+        size = zf.getinfo("word/document.xml").file_size
+    except KeyError:
+        size = 0
+    zf.close()
+    if size > MAX_DOM_BYTES:
+        raise LimitExceeded(f"{ctx.name}: document body of {size} bytes is too large for the DOCX reader")
+    f.seek(0)
+    try:
+        doc = docx.Document(f)
+    except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds
+        raise ConnectorError(f"{ctx.name}: not a readable DOCX document ({describe(exc)})") from None
+    meta = _meta_record(ctx, doc.core_properties)
+    if meta:
+        yield meta
+    p_no = t_no = 0
+    for block in doc.iter_inner_content():
+        if isinstance(block, Table):
+            t_no += 1
+            yield from _table_records(ctx, block, f"table {t_no}")
+        else:
+            p_no += 1
+            text = block.text
+            if text.strip():
+                yield ctx.record(f"paragraph {p_no}", [(TEXT_FIELD, text)], False)
+    for s_no, section in enumerate(doc.sections, start=1):
+        for attr, label in (
+            ("header", "header"), ("first_page_header", "first page header"), ("even_page_header", "even page header"),
+            ("footer", "footer"), ("first_page_footer", "first page footer"), ("even_page_footer", "even page footer"),
+        ):  # fmt: skip
+            try:
+                part = getattr(section, attr)
+                if part.is_linked_to_previous:
+                    continue
+                text = _part_text(part)
+            except Exception as exc:  # noqa: BLE001
+                ctx.problem(f"{ctx.name} section {s_no} {label}: {describe(exc)}")
+                continue
+            if text:
+                yield ctx.record(f"section {s_no} {label}", [(TEXT_FIELD, text)], False)
+    comments = getattr(doc, "comments", None)
+    if comments is not None:
+        try:
+            for n, comment in enumerate(comments, start=1):
+                fields = [(TEXT_FIELD, comment.text)] if comment.text.strip() else []
+                if (comment.author or "").strip():
+                    fields.append(("meta:author", comment.author))
+                if fields:
+                    yield ctx.record(f"comment {n}", fields, False)
+        except Exception as exc:  # noqa: BLE001
+            ctx.problem(f"{ctx.name} comments: {describe(exc)}")

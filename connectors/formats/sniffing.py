@@ -1,0 +1,142 @@
+"""Content sniffing: what a stream is, from its first bytes; the name's extension only breaks ties."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+
+from connectors.formats.delimited import TABLE_EXTENSIONS, Table, sniff_table
+from connectors.formats.encoding import decode, detect_encoding
+
+FORMATS = (
+    "empty", "zip", "gzip", "bzip2", "xz", "tar", "pdf", "parquet", "ole2", "binary",
+    "json", "jsonl", "html", "xml", "csv", "text",
+)  # fmt: skip
+# zip is refined to xlsx / docx when its entries say so (see archives.zip_kind)
+
+JSONL_EXTENSIONS = (".jsonl", ".ndjson", ".jsonlines")
+HTML_EXTENSIONS = (".html", ".htm", ".xhtml")
+
+_XML_START = re.compile(r"<[A-Za-z_][\w:.\-]*[\s>/]")
+_CONTROL = bytes(range(0, 32)).replace(b"\t", b"").replace(b"\n", b"").replace(b"\r", b"").replace(b"\f", b"").replace(b"\x1b", b"")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a stream is: its format, and for text its encoding (and table dialect for csv)."""
+
+    format: str
+    encoding: str = ""
+    table: Table | None = None
+
+
+def extension(name: str) -> str:
+    return posixpath.splitext(name.replace("\\", "/").rsplit("!", 1)[-1])[1].lower()
+
+
+def _binary_magic(head: bytes) -> str | None:
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
+        return "zip"
+    if head.startswith(b"%PDF-") or b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh") and head[3:4].isdigit() and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return "bzip2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return "tar"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole2"
+    return None
+
+
+def _looks_binary(head: bytes, encoding: str) -> bool:
+    if encoding.startswith(("utf-16", "utf-32")):
+        return False
+    sample = head[:8192]
+    if b"\x00" in sample:
+        return True
+    control = sum(sample.count(bytes([c])) for c in _CONTROL) if sample else 0
+    return control > len(sample) * 0.1
+
+
+def _json_kind(text: str, at_eof: bool, ext: str) -> str | None:
+    """``json``, ``jsonl`` or None for a text starting with ``{`` or ``[``."""
+    decoder = json.JSONDecoder()
+    try:
+        _, end = decoder.raw_decode(text)
+    except json.JSONDecodeError as exc:
+        truncated = not at_eof and (exc.pos >= len(text.rstrip()) - 5 or exc.msg.startswith("Unterminated string"))
+        if not truncated:
+            return "json" if ext == ".json" else None  # a damaged .json file is reported, not read as text
+        if ext in JSONL_EXTENSIONS:
+            return "jsonl"
+        first = text.split("\n", 1)[0].strip()
+        try:
+            json.loads(first)
+        except ValueError:
+            return "json"
+        return "jsonl" if "\n" in text.strip() else "json"
+    rest = text[end:].strip()
+    if not rest:
+        return "jsonl" if ext in JSONL_EXTENSIONS else "json"
+    return "jsonl" if rest.startswith(("{", "[")) else None
+
+
+def detect(head: bytes, name: str = "", at_eof: bool = False) -> Kind:
+    """What the stream whose first bytes are ``head`` is.
+
+    >>> detect(b"%PDF-1.4 ...").format, detect(b"PK\\x03\\x04...").format
+    ('pdf', 'zip')
+    >>> detect(b"namn;personnummer\\nAnna;19640823-3234\\nBo;680164-2395\\n", "a.txt", True).table.delimiter
+    ';'
+    >>> detect(b'{"a": 1}\\n{"a": 2}\\n', "x", True).format, detect(b'{"a":\\n 1}\\n', "x", True).format
+    ('jsonl', 'json')
+    >>> detect(b"[2024-01-01 10:00] INFO started\\n", "app.log", True).format
+    'text'
+    """
+    if not head:
+        return Kind("empty")
+    magic = _binary_magic(head)
+    if magic:
+        return Kind(magic)
+    ext = extension(name)
+    encoding = detect_encoding(head, at_eof)
+    if _looks_binary(head, encoding):
+        return Kind("binary")
+    text = decode(head, encoding)
+    body = text.lstrip("\ufeff \t\r\n")
+    if not body:
+        return Kind("text", encoding)
+    if body[0] in "{[":
+        fmt = _json_kind(body, at_eof, ext)
+        if fmt:
+            return Kind(fmt, encoding)
+    if body[0] == "<":
+        low = body[:2048].lower()
+        if low.startswith(("<!doctype html", "<html")) or ext in HTML_EXTENSIONS:
+            return Kind("html", encoding)
+        if low.startswith("<?xml") or low.startswith("<!doctype") or _XML_START.match(body):
+            if "<html" in low or "<!doctype html" in low:
+                return Kind("html", encoding)
+            return Kind("xml", encoding)
+        if "<html" in low or "<body" in low or "<div" in low or "<p>" in low:
+            return Kind("html", encoding)
+    table = sniff_table(text, at_eof, ext)
+    if table is not None:
+        return Kind("csv", encoding, table)
+    return Kind("text", encoding)
+
+
+def sniff(head: bytes, name: str = "", at_eof: bool = False) -> str:
+    """The format name of a stream from its first bytes (see :data:`FORMATS`)."""
+    return detect(head, name, at_eof).format
+
+
+__all__ = ["FORMATS", "Kind", "detect", "extension", "sniff", "TABLE_EXTENSIONS"]

@@ -1,0 +1,53 @@
+"""Keeping identifiers out of names: containers, items, unit keys, failure reasons."""
+
+from __future__ import annotations
+
+from detectors import Scanner
+from pii_scan.keys import Keys
+
+
+class Redactor:
+    """Keeps identifiers out of container and item names stored in the data map.
+
+    A file called ``811228-9874_lönespec.pdf`` or a table keyed by e-mail
+    would otherwise put a plaintext identifier into the map. Names are scanned
+    with the same detectors; what they find is replaced by its masked form,
+    and the original location is kept encrypted for authorised tools.
+    Record keys are keyed hashes of the true location, never plain digests.
+    """
+
+    def __init__(self, scanner: Scanner, keys: Keys) -> None:
+        self.scanner = scanner
+        self.keys = keys
+        self._h = keys.hasher()
+        self._cache: dict[str, str] = {}
+
+    def rkey(self, source: str, container: str, item: str) -> str:
+        return self._h("record", f"{source}\x1f{container}\x1f{item}")[:32]
+
+    def _mask(self, text: str) -> str:
+        if not text or not any(ch.isdigit() or ch == "@" for ch in text):
+            return text
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        out = text
+        for m in sorted(self.scanner.find(text), key=lambda m: m.start, reverse=True):
+            out = out[: m.start] + m.masked + out[m.end :]
+        if len(self._cache) < 4096:
+            self._cache[text] = out
+        return out
+
+    def unit_id(self, source: str, key: str) -> str:
+        """Keyed id of a unit: unit keys are paths and object keys, which may hold identifiers."""
+        return self._h("unit", f"{source}\x1f{key}")[:32]
+
+    def mask(self, text: str | None) -> str | None:
+        """``text`` with every identifier in it masked (for unit keys and failure reasons)."""
+        return None if text is None else self._mask(text)
+
+    def redact(self, container: str, item: str) -> tuple[str, str, bytes | None]:
+        c, i = self._mask(container), self._mask(item)
+        if c == container and i == item:
+            return container, item, None
+        return c, i, self.keys.encrypt(container + "\x1f" + item)
