@@ -108,7 +108,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
@@ -800,7 +799,7 @@ def _comma_account(w: Window, ctx: Context) -> Iterator[Match]:
     start = w.start - (len(ctx.before) - m.start(1))
     # "1274, 0235 305" is how banks print it; "2019,1234567" is more often two CSV fields.
     shape, why = (0.3, ["shape:clearing-separated"]) if ctx.before.endswith(" ") else (0.1, ["shape:csv-pair"])
-    ctx = replace(ctx, before=ctx.before[: m.start(1)])  # keywords stand before the clearing
+    ctx = ctx.with_before(ctx.before[: m.start(1)])  # keywords stand before the clearing
     yield from _emit_account(w, ctx, clearing, w.digits, False, start, w.start, shape, why, not w.run_end)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class ValidationError(ValueError):
@@ -78,22 +78,60 @@ class Match:
         )
 
 
-@dataclass(frozen=True, slots=True)
 class Context:
     """What a detector knows about where a candidate stands.
 
     ``before`` is the lower-cased text just before the candidate, ``after``
-    the text just after it; ``hints`` are the kinds named by a field hint;
-    ``whole`` is true when the candidate is the whole (stripped) value.
+    the text just after it (both computed on first use: most candidates are
+    rejected before anyone asks); ``hints`` are the kinds named by a field
+    hint; ``whole`` is true when the candidate is the whole (stripped) value.
     """
 
-    before: str = ""
-    after: str = ""
-    hints: frozenset[str] = field(default_factory=frozenset)
-    hint_words: frozenset[str] = field(default_factory=frozenset)
-    whole: bool = False
-    ref_year: int = 2026
-    ref_ordinal: int = 0  # date.toordinal() of the reference date
+    __slots__ = ("_t", "_start", "_end", "_before", "_after", "hints", "hint_words", "whole", "ref_year", "ref_ordinal")
+    WIDTH = 48
+
+    def __init__(
+        self,
+        before: str = "",
+        after: str = "",
+        hints: frozenset[str] = frozenset(),
+        hint_words: frozenset[str] = frozenset(),
+        whole: bool = False,
+        ref_year: int = 2026,
+        ref_ordinal: int = 0,
+        *,
+        text: str | None = None,
+        start: int = 0,
+        end: int = 0,
+    ) -> None:
+        self._t = text
+        self._start = start
+        self._end = end
+        self._before: str | None = None if text is not None else before
+        self._after: str | None = None if text is not None else after
+        self.hints = hints
+        self.hint_words = hint_words
+        self.whole = whole
+        self.ref_year = ref_year
+        self.ref_ordinal = ref_ordinal
+
+    def with_before(self, before: str) -> "Context":
+        """A copy whose ``before`` is ``before`` (for a candidate that starts earlier)."""
+        return Context(before, self.after, self.hints, self.hint_words, self.whole, self.ref_year, self.ref_ordinal)
+
+    @property
+    def before(self) -> str:
+        if self._before is None:
+            assert self._t is not None
+            self._before = self._t[max(0, self._start - self.WIDTH) : self._start].lower()
+        return self._before
+
+    @property
+    def after(self) -> str:
+        if self._after is None:
+            assert self._t is not None
+            self._after = self._t[self._end : self._end + self.WIDTH].lower()
+        return self._after
 
 
 def mask(kind: str, value: str) -> str:

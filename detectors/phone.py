@@ -74,6 +74,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import phonenumbers
+from phonenumbers import PhoneMetadata
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 from detectors.normalize import normalize
@@ -181,13 +182,61 @@ def _candidate(number: str) -> str:
     return digits
 
 
+@lru_cache(maxsize=1)
+def _se_plan() -> tuple[re.Pattern[str], frozenset[int], tuple[tuple[str, re.Pattern[str], frozenset[int]], ...]]:
+    """Sweden's numbering plan from phonenumbers' own metadata, compiled once.
+
+    The same descriptions, in the same order, that ``phonenumbers.number_type``
+    walks; matching them directly skips the parser's generic machinery, which
+    costs ~200 µs a number. Equivalence with ``is_valid_number`` is tested.
+    """
+    md = PhoneMetadata.metadata_for_region(REGION)
+    assert md is not None and md.general_desc is not None
+
+    def lengths(desc) -> frozenset[int]:  # noqa: ANN001
+        return frozenset(desc.possible_length or ())
+
+    order = (
+        ("premium", md.premium_rate), ("toll_free", md.toll_free), ("shared_cost", md.shared_cost),
+        ("voip", md.voip), ("personal", md.personal_number), ("pager", md.pager), ("uan", md.uan),
+        ("voicemail", md.voicemail), ("fixed_line", md.fixed_line), ("mobile", md.mobile),
+    )
+    types = tuple(
+        (name, re.compile(desc.national_number_pattern), lengths(desc))
+        for name, desc in order
+        if desc is not None and desc.national_number_pattern
+    )
+    return re.compile(md.general_desc.national_number_pattern), lengths(md.general_desc), types
+
+
+def _se_type(nsn: str) -> str | None:
+    """The subkind of a Swedish national significant number, or None if invalid."""
+    general, general_lengths, types = _se_plan()
+    if general_lengths and len(nsn) not in general_lengths:
+        return None
+    if not general.fullmatch(nsn):
+        return None
+    for name, rx, lens in types:
+        if lens and len(nsn) not in lens:
+            continue
+        if rx.fullmatch(nsn):
+            return name
+    return None
+
+
 @lru_cache(maxsize=4096)
 def _lookup(candidate: str) -> tuple[str, str] | None:
     """(E.164, subkind) of a valid number, or None.
 
-    A pure function of its argument; the cache only saves the parser's time
-    for numbers that repeat (the same customer in many rows).
+    A pure function of its argument; the cache only saves work for numbers
+    that repeat (the same customer in many rows). Swedish numbers in the
+    usual forms (``+46…``, ``0…``) are matched against the plan directly.
     """
+    if candidate.startswith("+46") or (candidate.startswith("0") and not candidate.startswith("00")):
+        nsn = candidate[3:] if candidate.startswith("+") else candidate[1:]
+        if nsn.isdigit() and not nsn.startswith("0"):
+            kind = _se_type(nsn)
+            return ("+46" + nsn, kind) if kind else None
     try:
         n = phonenumbers.parse(candidate, REGION)
     except NumberParseException:

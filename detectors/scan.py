@@ -88,6 +88,7 @@ KINDS: tuple[str, ...] = (
 )
 
 _DIGIT_GROUP = re.compile(r"[0-9]+")
+_SHORT_HINTS = frozenset({"bankgiro", "plusgiro", "bank_account"})
 _GIRO_BEFORE = re.compile(r"(?i)(?:giro|\bpg|\bbg)[^0-9]{0,12}$")
 
 
@@ -108,6 +109,15 @@ class Scanner:
         self.kinds = wanted
         self.min_confidence = min_confidence
         self.include_non_personal = include_non_personal
+        mods = _modules()
+        # The orgnr detector always runs: it claims organisation numbers so that
+        # no other detector reports them as personal data.
+        active = [mods[k] for k in dict.fromkeys((*wanted, "organisationsnummer"))]
+        self._numeric = tuple(m for m in active if hasattr(m, "match_window"))
+        self._alnum = tuple(m for m in active if hasattr(m, "match_alnum"))
+        self._whole = tuple(m.match_whole for m in self._numeric if hasattr(m, "match_whole"))
+        self._email = mods["email"] if "email" in wanted else None
+        self._pnr = mods["personnummer"] if "personnummer" in wanted else None
 
     def __reduce__(self):  # pickles as its settings
         return (
@@ -124,15 +134,11 @@ class Scanner:
         """All findings in ``text``, sorted by position; offsets index ``text``."""
         if not text:
             return []
-        mods = _modules()
-        # The orgnr detector always runs: it claims organisation numbers so that
-        # no other detector reports them as personal data.
-        active = [mods[k] for k in dict.fromkeys((*self.kinds, "organisationsnummer"))]
-        numeric = [m for m in active if hasattr(m, "match_window")]
-        alnum = [m for m in active if hasattr(m, "match_alnum")]
-        emailer = mods["email"] if "email" in self.kinds else None
-        ref = ref_date or date.today()
         hints = hint_kinds(hint)
+        if not hints and text.isascii() and _PREFILTER.search(text) is None:
+            return []  # the common case for most fields: nothing that could be an identifier
+        numeric, alnum, emailer = self._numeric, self._alnum, self._email
+        ref = ref_date or date.today()
         hint_words = frozenset(re.findall(r"[a-zåäö]+", hint.lower())) if hint else frozenset()
         norm = normalize(text)
         t = norm.text
@@ -151,9 +157,9 @@ class Scanner:
                     ctx = self._context(t, m.start(), m.end(), hints, hint_words, ref, whole_span)
                     found.extend(emailer.match_at(t, m.start(), m.end(), ctx))
             elif kind == "interim":
-                if "personnummer" in self.kinds:
+                if self._pnr is not None:
                     ctx = self._context(t, m.start(), m.end(), hints, hint_words, ref, whole_span)
-                    found.extend(mods["personnummer"].match_interim(t, m.start(), m.end(), ctx))
+                    found.extend(self._pnr.match_interim(t, m.start(), m.end(), ctx))
             elif alnum:
                 ctx = self._context(t, m.start(), m.end(), hints, hint_words, ref, whole_span)
                 for mod in alnum:
@@ -162,10 +168,8 @@ class Scanner:
         # (spreadsheet damage such as "198112289874.0" or a lost leading zero).
         if hints and whole_span[1] > whole_span[0]:
             ctx = self._context(t, whole_span[0], whole_span[1], hints, hint_words, ref, whole_span)
-            for mod in numeric:
-                repair = getattr(mod, "match_whole", None)
-                if repair is not None:
-                    found.extend(repair(t, whole_span[0], whole_span[1], ctx))
+            for repair in self._whole:
+                found.extend(repair(t, whole_span[0], whole_span[1], ctx))
 
         kept = _resolve(filters.apply(t, found, hints))
         out: list[Match] = []
@@ -195,13 +199,14 @@ class Scanner:
         whole_span: tuple[int, int],
     ) -> Context:
         return Context(
-            before=t[max(0, start - CONTEXT_CHARS) : start].lower(),
-            after=t[end : end + CONTEXT_CHARS].lower(),
             hints=hints,
             hint_words=hint_words,
             whole=(start, end) == whole_span,
             ref_year=ref.year,
             ref_ordinal=ref.toordinal(),
+            text=t,
+            start=start,
+            end=end,
         )
 
     def _num_candidates(
@@ -220,12 +225,13 @@ class Scanner:
         spans = [(g.start() + start, g.end() + start) for g in _DIGIT_GROUP.finditer(run)]
         n = len(spans)
         total_digits = sum(e - s for s, e in spans)
+        # Short numbers (plusgiro "4-2", a Sparbanken Syd account) only in a field
+        # hinted for them or right after a giro keyword; everything else has 7+ digits.
         min_digits = 7
-        if not hints and total_digits < 7:
-            # short bankgiro/plusgiro numbers ("PG 4-2") only after their keyword
-            if not _GIRO_BEFORE.search(t, max(0, start - 24), start):
-                return
+        if hints & _SHORT_HINTS or (total_digits < 7 and _GIRO_BEFORE.search(t, max(0, start - 24), start)):
             min_digits = 2
+        if total_digits < min_digits:
+            return
         groups = [t[s:e] for s, e in spans]
         seps = [t[spans[k][1] : spans[k + 1][0]] for k in range(n - 1)]
         for i in range(n):
@@ -237,7 +243,7 @@ class Scanner:
                 ndig += len(groups[j])
                 if ndig > MAX_DIGITS:
                     break
-                if ndig < min_digits and not hints:
+                if ndig < min_digits:
                     continue
                 we = spans[j][1]
                 ctx = self._context(t, wstart, we, hints, hint_words, ref, whole_span)
