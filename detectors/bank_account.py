@@ -636,7 +636,7 @@ def find(text: str, hint: str | None = None, ref_date: date | None = None) -> li
 
 _SEP_STRONG = frozenset({"-", ",", " - ", "- ", " -"})
 _ACCT_SEPS = frozenset({" ", "-"})
-_COMMA_CLEARING = re.compile(r"(?:^|[^0-9./+-])(8[0-9]{3}-[0-9]|[0-9]{4,5})[ ]?,[ ]?$")
+_COMMA_CLEARING = re.compile(r"(?:^|[^0-9./+-])(8[0-9]{3}-[0-9]|[0-9]{4,5})[ ]?,[ ]?\Z")
 _NEG_KINDS = ("order", "reference", "time")
 
 

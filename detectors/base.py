@@ -87,7 +87,10 @@ class Context:
     hint; ``whole`` is true when the candidate is the whole (stripped) value.
     """
 
-    __slots__ = ("_t", "_start", "_end", "_before", "_after", "hints", "hint_words", "whole", "ref_year", "ref_ordinal")
+    __slots__ = (
+        "_t", "_start", "_end", "_floor", "_ceil", "_before", "_after",
+        "hints", "hint_words", "whole", "ref_year", "ref_ordinal",
+    )
     WIDTH = 48
 
     def __init__(
@@ -103,10 +106,14 @@ class Context:
         text: str | None = None,
         start: int = 0,
         end: int = 0,
+        floor: int = 0,
+        ceil: int | None = None,
     ) -> None:
         self._t = text
         self._start = start
         self._end = end
+        self._floor = floor  # context never reaches outside the value [floor, ceil)
+        self._ceil = ceil
         self._before: str | None = None if text is not None else before
         self._after: str | None = None if text is not None else after
         self.hints = hints
@@ -123,14 +130,15 @@ class Context:
     def before(self) -> str:
         if self._before is None:
             assert self._t is not None
-            self._before = self._t[max(0, self._start - self.WIDTH) : self._start].lower()
+            self._before = self._t[max(self._floor, self._start - self.WIDTH) : self._start].lower()
         return self._before
 
     @property
     def after(self) -> str:
         if self._after is None:
             assert self._t is not None
-            self._after = self._t[self._end : self._end + self.WIDTH].lower()
+            ceil = self._end + self.WIDTH if self._ceil is None else min(self._ceil, self._end + self.WIDTH)
+            self._after = self._t[self._end : ceil].lower()
         return self._after
 
 

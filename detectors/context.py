@@ -47,7 +47,7 @@ def _kw_regex(kind: str, anchored_end: bool) -> re.Pattern[str]:
     words = _KEYWORDS[kind]
     if anchored_end:
         # keyword, then at most a few filler characters up to the candidate
-        return re.compile(r"(?:^|[^a-zåäöéü0-9])(?:" + words + r")[a-zåäöéü]*[ \t.:#=()\[\]/'\"*-]{0,24}(?:[a-zåäöéü]{0,12}[ \t:=.#]{1,24})?$")
+        return re.compile(r"(?:^|[^a-zåäöéü0-9])(?:" + words + r")[a-zåäöéü]*[ \t.:#=()\[\]/'\"*-]{0,24}(?:[a-zåäöéü]{0,12}[ \t:=.#]{1,24})?\Z")
     return re.compile(r"(?:^|[^a-zåäöéü])(?:" + words + r")")
 
 

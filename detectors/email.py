@@ -89,8 +89,8 @@ _LOCAL_SPECIALS = "_.!#$*+'^~-"
 # Combining diacritics (U+0300-U+036F) are read too: text written in NFD
 # (macOS file names, some exports) has "a" + U+030A for "å". The canonical
 # value is NFC.
-_LOCAL_RUN = re.compile(r"[\w\u0300-\u036f.!#$*+'^~-]+$")
-_LOCAL_RUN_RFC = re.compile(r"[\w\u0300-\u036f.!#$%&'*+/=?^`{|}~-]+$")
+_LOCAL_RUN = re.compile(r"[\w\u0300-\u036f.!#$*+'^~-]+\Z")
+_LOCAL_RUN_RFC = re.compile(r"[\w\u0300-\u036f.!#$%&'*+/=?^`{|}~-]+\Z")
 _DOMAIN_RUN = re.compile(r"(?:[^\W_]|[\u0300-\u036f.-])+")
 
 # An escape sequence the local-part run starts with in the plain form:
@@ -106,7 +106,7 @@ _ESCAPED = re.compile(
 _TOK_PERCENT = re.compile(r"%[C-Fc-f][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f]){1,3}|%[0-9A-Fa-f]{2}|.", re.S)
 _TOK_ENTITY = re.compile(r"&(?:\#[0-9]{1,7}|\#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,15});|.", re.S)
 _DOT_BRACKETED = r"[ ]?[\[({<][ ]?(?i:dot|punkt)[ ]?[\])}>][ ]?"
-_DOT_BEFORE = re.compile(_DOT_BRACKETED + r"$")
+_DOT_BEFORE = re.compile(_DOT_BRACKETED + r"\Z")
 _TOK_OBF_DOMAIN = re.compile(_DOT_BRACKETED + r"|[ ](?i:dot|punkt)[ ](?=[^\W_])|.", re.S)
 _MAX_TOKEN = 18  # longest escape token, bounds the raw windows
 

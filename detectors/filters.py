@@ -24,14 +24,14 @@ _NUMERIC_KINDS = frozenset({"personnummer", "organisationsnummer", "phone", "ban
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
 _AMOUNT_AFTER = re.compile(r"^(?:,[0-9]{1,2}(?![0-9])|[.][0-9]{2}(?![0-9])|[ ]?(?:kr\b|sek\b|kronor|:-|€|\$|eur\b|usd\b|öre))", re.I)
-_AMOUNT_BEFORE = re.compile(r"(?:sek|kr|€|\$|eur|usd|belopp|summa|amount|total|pris|price)[ :.]*$", re.I)
+_AMOUNT_BEFORE = re.compile(r"(?:sek|kr|€|\$|eur|usd|belopp|summa|amount|total|pris|price)[ :.]*\Z", re.I)
 _MASK_AFTER = re.compile(r"^-?[xX*•#]{2,}")
-_MASK_BEFORE = re.compile(r"[xX*•#]{2,}[ -]?$")
+_MASK_BEFORE = re.compile(r"[xX*•#]{2,}[ -]?\Z")
 _TIME_AFTER = re.compile(r"^(?:[0-9]{2}|[:.][0-9]{2}|[_-]?[0-9]{2}(?:[0-9]{3})?(?![0-9]))")
 _WORD_CHAR = re.compile(r"[A-Za-z]")  # "_" separates words in file names: 811228-9874_lönespec.pdf
-_VERSION = re.compile(r"(?:^|[^0-9])v(?:er(?:sion)?)?[ .]?$", re.I)
+_VERSION = re.compile(r"(?:^|[^0-9])v(?:er(?:sion)?)?[ .]?\Z", re.I)
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
-_IP_LIKE = re.compile(r"^" + _OCTET + r"(?:\." + _OCTET + r"){3}$")
+_IP_LIKE = re.compile(r"^" + _OCTET + r"(?:\." + _OCTET + r"){3}\Z")
 
 
 def _inside_uuid_or_hash(t: str, f: Match) -> str | None:

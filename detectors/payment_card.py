@@ -128,7 +128,7 @@ _GENERIC_WORDS = frozenset({"nr", "no", "nummer", "number", "num", "id", "at", "
 _WORD = re.compile(r"[a-zåäöéü]+")
 _CARD_AFTER = re.compile(r"^[ ,;]*[(\[]?(?:cvv|cvc|cvv2|exp|expiry|expires|giltig|valid|utg)")
 # "SE45 5000 0000 ..." before the window: the digits belong to an IBAN.
-_IBAN_BEFORE = re.compile(r"(?:^|[^a-z0-9])[a-z]{2}[0-9]{2}(?:[ ]?[0-9]{4})*[ ]?$")
+_IBAN_BEFORE = re.compile(r"(?:^|[^a-z0-9])[a-z]{2}[0-9]{2}(?:[ ]?[0-9]{4})*[ ]?\Z")
 _SEPARATORS = re.compile(r"[ \-]")
 
 

@@ -21,6 +21,7 @@ resolved: the most confident wins, while an identifier found inside another
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -46,6 +47,16 @@ MAX_DIGITS = 20  # digits in one window (IBANs take the alnum path)
 CONTEXT_CHARS = 48
 
 MIN_CONFIDENCE = 0.5  # default reporting threshold
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """One value of a batch: its span in the joined text, its stripped span, its reference date."""
+
+    start: int
+    end: int
+    whole: tuple[int, int]
+    ref: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +100,7 @@ KINDS: tuple[str, ...] = (
 
 _DIGIT_GROUP = re.compile(r"[0-9]+")
 _SHORT_HINTS = frozenset({"bankgiro", "plusgiro", "bank_account"})
-_GIRO_BEFORE = re.compile(r"(?i)(?:giro|\bpg|\bbg)[^0-9]{0,12}$")
+_GIRO_BEFORE = re.compile(r"(?i)(?:giro|\bpg|\bbg)[^0-9]{0,12}\Z")
 
 
 class Scanner:
@@ -137,76 +148,114 @@ class Scanner:
         hints = hint_kinds(hint)
         if not hints and text.isascii() and _PREFILTER.search(text) is None:
             return []  # the common case for most fields: nothing that could be an identifier
-        numeric, alnum, emailer = self._numeric, self._alnum, self._email
-        ref = ref_date or date.today()
-        hint_words = frozenset(re.findall(r"[a-zåäö]+", hint.lower())) if hint else frozenset()
-        norm = normalize(text)
-        t = norm.text
-        whole_span = _stripped_span(t)
+        return self._find([text], hint, hints, [ref_date])[0]
 
+    def find_many(
+        self,
+        texts: Sequence[str],
+        hint: str | None = None,
+        ref_dates: Sequence[date | None] | None = None,
+    ) -> list[list[Match]]:
+        """Findings for each of ``texts`` (one field of many records), in one pass.
+
+        The values are joined with newlines and scanned together, which costs
+        far less than one call per value; each value is still its own world:
+        context words do not reach across values, a hint's whole-value repairs
+        apply to each value, and offsets index each value.
+        """
+        hints = hint_kinds(hint)
+        refs = list(ref_dates) if ref_dates is not None else [None] * len(texts)
+        if not hints:
+            joined = "\n".join(texts)
+            if joined.isascii() and _PREFILTER.search(joined) is None:
+                return [[] for _ in texts]
+        return self._find(texts, hint, hints, refs)
+
+    def _find(
+        self, texts: Sequence[str], hint: str | None, hints: frozenset[str], refs: Sequence[date | None]
+    ) -> list[list[Match]]:
+        numeric, alnum, emailer = self._numeric, self._alnum, self._email
+        today = date.today()
+        hint_words = frozenset(re.findall(r"[a-zåäö]+", hint.lower())) if hint else frozenset()
+        norms = [normalize(x) for x in texts]
+        segs: list[_Segment] = []
+        pos = 0
+        for n, r in zip(norms, refs):
+            ws = _stripped_span(n.text)
+            segs.append(_Segment(pos, pos + len(n.text), (pos + ws[0], pos + ws[1]) if ws[1] > ws[0] else (0, 0), r or today))
+            pos += len(n.text) + 1
+        t = "\n".join(n.text for n in norms)
+        starts = [sg.start for sg in segs]
+
+        def seg_at(p: int) -> _Segment:
+            return segs[bisect_right(starts, p) - 1]
+
+        short_ok = bool(hints & _SHORT_HINTS)
         found: list[Match] = []
         for m in _PREFILTER.finditer(t):
             kind = m.lastgroup
+            ms, me = m.start(), m.end()
             if kind == "num":
+                # fewer than 7 characters cannot hold 7 digits: only giro numbers are
+                # that short, and only after their keyword (checked in _num_candidates)
+                if me - ms < 7 and not short_ok and not _GIRO_BEFORE.search(t, max(0, ms - 24), ms):
+                    continue
                 if numeric:
-                    found.extend(
-                        self._num_candidates(t, m.start(), m.end(), numeric, hints, hint_words, ref, whole_span)
-                    )
+                    found.extend(self._num_candidates(t, ms, me, numeric, hints, hint_words, seg_at(ms)))
             elif kind == "at":
                 if emailer is not None:
-                    ctx = self._context(t, m.start(), m.end(), hints, hint_words, ref, whole_span)
-                    found.extend(emailer.match_at(t, m.start(), m.end(), ctx))
+                    found.extend(emailer.match_at(t, ms, me, self._context(t, ms, me, hints, hint_words, seg_at(ms))))
             elif kind == "interim":
                 if self._pnr is not None:
-                    ctx = self._context(t, m.start(), m.end(), hints, hint_words, ref, whole_span)
-                    found.extend(self._pnr.match_interim(t, m.start(), m.end(), ctx))
+                    found.extend(self._pnr.match_interim(t, ms, me, self._context(t, ms, me, hints, hint_words, seg_at(ms))))
             elif alnum:
-                ctx = self._context(t, m.start(), m.end(), hints, hint_words, ref, whole_span)
+                ctx = self._context(t, ms, me, hints, hint_words, seg_at(ms))
                 for mod in alnum:
-                    found.extend(mod.match_alnum(t, m.start(), ctx))
+                    found.extend(mod.match_alnum(t, ms, ctx))
         # Hinted whole values that the prefilter cannot see as one candidate
         # (spreadsheet damage such as "198112289874.0" or a lost leading zero).
-        if hints and whole_span[1] > whole_span[0]:
-            ctx = self._context(t, whole_span[0], whole_span[1], hints, hint_words, ref, whole_span)
-            for repair in self._whole:
-                found.extend(repair(t, whole_span[0], whole_span[1], ctx))
+        if hints and self._whole:
+            for sg in segs:
+                ws, we = sg.whole
+                if we > ws:
+                    ctx = self._context(t, ws, we, hints, hint_words, sg)
+                    for repair in self._whole:
+                        found.extend(repair(t, ws, we, ctx))
 
-        kept = _resolve(filters.apply(t, found, hints))
-        out: list[Match] = []
-        for f in kept:
+        out: list[list[Match]] = [[] for _ in texts]
+        for f in _resolve(filters.apply(t, found, hints)):
             if f.kind not in self.kinds and not (self.include_non_personal and f.kind == "organisationsnummer"):
                 continue
             if f.confidence < self.min_confidence:
                 continue
             if not f.personal and not self.include_non_personal:
                 continue
+            k = bisect_right(starts, f.start) - 1
+            base = segs[k].start
+            norm = norms[k]
+            s0, e0 = f.start - base, f.end - base
             if norm._n_starts:
-                f = _replace_span(f, norm.to_original(f.start), norm.to_original(f.end, end=True))
-            out.append(f)
-        out.sort(key=lambda f: (f.start, f.end, f.kind))
+                s0, e0 = norm.to_original(s0), norm.to_original(e0, end=True)
+            out[k].append(_replace_span(f, s0, e0) if (s0, e0) != (f.start, f.end) else f)
+        for lst in out:
+            lst.sort(key=lambda f: (f.start, f.end, f.kind))
         return out
 
     # -- internals -------------------------------------------------------------
 
     @staticmethod
-    def _context(
-        t: str,
-        start: int,
-        end: int,
-        hints: frozenset[str],
-        hint_words: frozenset[str],
-        ref: date,
-        whole_span: tuple[int, int],
-    ) -> Context:
+    def _context(t: str, start: int, end: int, hints: frozenset[str], hint_words: frozenset[str], seg: _Segment) -> Context:
         return Context(
             hints=hints,
             hint_words=hint_words,
-            whole=(start, end) == whole_span,
-            ref_year=ref.year,
-            ref_ordinal=ref.toordinal(),
+            whole=(start, end) == seg.whole,
+            ref_year=seg.ref.year,
+            ref_ordinal=seg.ref.toordinal(),
             text=t,
             start=start,
             end=end,
+            floor=seg.start,
+            ceil=seg.end,
         )
 
     def _num_candidates(
@@ -217,8 +266,7 @@ class Scanner:
         numeric: Sequence[ModuleType],
         hints: frozenset[str],
         hint_words: frozenset[str],
-        ref: date,
-        whole_span: tuple[int, int],
+        seg: _Segment,
     ) -> Iterator[Match]:
         run = t[start:end]
         plus_run = run.startswith("+")
@@ -246,7 +294,7 @@ class Scanner:
                 if ndig < min_digits:
                     continue
                 we = spans[j][1]
-                ctx = self._context(t, wstart, we, hints, hint_words, ref, whole_span)
+                ctx = self._context(t, wstart, we, hints, hint_words, seg)
                 w = Window(
                     text=t[wstart:we],
                     digits="".join(groups[i : j + 1]),
@@ -255,8 +303,8 @@ class Scanner:
                     start=wstart,
                     end=we,
                     plus=plus_run and i == 0,
-                    lead=t[max(0, wstart - 8) : wstart],
-                    trail=t[we : we + 8],
+                    lead=t[max(seg.start, wstart - 8) : wstart],
+                    trail=t[we : min(seg.end, we + 8)],
                     run_start=i == 0,
                     run_end=j == n - 1,
                 )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from connectors.base import BaseConnector, ConnectorError, Unit, safe_name
+from connectors.base import BaseConnector, ConnectorError, Record, Unit, safe_name
 from detectors import Match, Scanner
 from pii_scan.datamap import FoundValue, RecordResult, UnitResult
 from pii_scan.keys import Keys
@@ -55,56 +55,103 @@ def scan_text(scanner: Scanner, text: str, hint: str | None, ref_date: date | No
             break
 
 
+BATCH_RECORDS = 256  # records detected together, field by field (bounded memory)
+
+
 def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> UnitResult:
     """Read one unit and detect in every field of every record.
 
-    A connector error ends the unit: what was found before it is kept and the
-    unit is marked failed with the reason, so the next scan retries it.
+    Records are detected in batches: the values of one field across a batch
+    of records go through the detectors in one call (``Scanner.find_many``),
+    which is much cheaper than a call per value. A connector error ends the
+    unit: what was read before it is still detected and kept, and the unit is
+    marked failed with the reason, so the next scan retries it.
     """
     t0 = time.perf_counter()
     keys = Keys(settings.secret)
-    h = keys.hasher()
     scanner = Scanner(settings.kinds, min_confidence=settings.min_confidence)
+    field_hints = getattr(connector, "field_hints", None)
+    hints: dict[str, str] = field_hints(unit) if callable(field_hints) else {}
+    detect = _BatchDetector(scanner, keys, settings, hints)
     out: list[RecordResult] = []
     rows = 0
     error: str | None = None
-    field_hints = getattr(connector, "field_hints", None)
-    hints: dict[str, str] = field_hints(unit) if callable(field_hints) else {}
-    names = Redactor(scanner, keys)
+    batch: list[Record] = []
     try:
         for rec in connector.read(unit):
             rows += 1
-            loc = rec.location
-            container, item, enc = names.redact(loc.container, loc.item)
-            rr = RecordResult(
-                names.rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item,
-                rec.structured, _as_dt(rec.record_date or rec.ref_date), enc,
-            )
-            for fname, text in rec.fields:
-                if not text:
-                    continue
-                hint = hints.get(fname, fname)
-                found = list(scan_text(scanner, text, hint, rec.ref_date))
-                for m in found:
-                    rr.findings.append(
-                        FoundValue(
-                            field=fname, kind=m.kind, subkind=m.subkind, value_hash=h(m.kind, m.value),
-                            masked=m.masked, confidence=round(m.confidence, 3), test_data=m.test_data,
-                            inside=m.inside, enc_value=keys.encrypt(m.value) if settings.store_values else None,
-                            linkable=rec.structured and _holds_as_data(text, m, found),
-                        )
-                    )
-            if rec.references:
-                rr.refs = [(names.rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
-            if rr.findings or rr.refs:
-                out.append(rr)
+            batch.append(rec)
+            if len(batch) >= BATCH_RECORDS:
+                out.extend(detect(batch))
+                batch = []
     except ConnectorError as exc:
         error = str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded against its unit
         error = f"{type(exc).__name__} while reading {safe_name(unit.key)}: {_safe_message(exc)}"
     finally:
         connector.close()
+    if batch:
+        out.extend(detect(batch))
     return UnitResult(unit.source, unit.key, connector.store, unit.fingerprint, out, rows, error, time.perf_counter() - t0)
+
+
+class _BatchDetector:
+    """Detects, hashes and packs a batch of records into :class:`RecordResult` objects."""
+
+    def __init__(self, scanner: Scanner, keys: Keys, settings: ScanSettings, hints: dict[str, str]) -> None:
+        self.scanner = scanner
+        self.keys = keys
+        self.h = keys.hasher()
+        self.store_values = settings.store_values
+        self.hints = hints
+        self.names = Redactor(scanner, keys)
+
+    def __call__(self, batch: list[Record]) -> list[RecordResult]:
+        names, h, keys = self.names, self.h, self.keys
+        # group the values of each field across the batch
+        by_field: dict[str, list[tuple[int, str]]] = {}
+        for i, rec in enumerate(batch):
+            for fname, text in rec.fields:
+                if text:
+                    by_field.setdefault(fname, []).append((i, text))
+        found: list[list[tuple[str, str, list[Match]]]] = [[] for _ in batch]
+        for fname, items in by_field.items():
+            hint = self.hints.get(fname, fname)
+            short = [(i, x) for i, x in items if len(x) <= MAX_FIELD_CHARS]
+            if short:
+                results = self.scanner.find_many([x for _, x in short], hint, [batch[i].ref_date for i, _ in short])
+                for (i, x), ms in zip(short, results):
+                    if ms:
+                        found[i].append((fname, x, ms))
+            for i, x in items:
+                if len(x) > MAX_FIELD_CHARS:
+                    ms = list(scan_text(self.scanner, x, hint, batch[i].ref_date))
+                    if ms:
+                        found[i].append((fname, x, ms))
+        out: list[RecordResult] = []
+        for rec, per_field in zip(batch, found):
+            if not per_field and not rec.references:
+                continue
+            loc = rec.location
+            container, item, enc = names.redact(loc.container, loc.item)
+            rr = RecordResult(
+                names.rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item,
+                rec.structured, _as_dt(rec.record_date or rec.ref_date), enc,
+            )
+            for fname, text, ms in per_field:
+                for m in ms:
+                    rr.findings.append(
+                        FoundValue(
+                            field=fname, kind=m.kind, subkind=m.subkind, value_hash=h(m.kind, m.value),
+                            masked=m.masked, confidence=round(m.confidence, 3), test_data=m.test_data,
+                            inside=m.inside, enc_value=keys.encrypt(m.value) if self.store_values else None,
+                            linkable=rec.structured and _holds_as_data(text, m, ms),
+                        )
+                    )
+            if rec.references:
+                rr.refs = [(names.rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
+            out.append(rr)
+        return out
 
 
 LINK_SLACK = 40  # characters besides the value that a data field may hold ("Tel: ", a name)

@@ -177,3 +177,21 @@ def test_property_find_all_never_raises_with_any_hint(text: str, hint: str | Non
         assert 0 <= f.start < f.end <= len(text)
         assert f.kind in KINDS
         assert 0.0 <= f.confidence <= 1.0
+
+
+_VALUES = st.sampled_from(
+    ["811228-9874", "pnr 8112289874", "070-123 45 67", "tel", "anna@example.se", "SE45 5000 0000 0583 9825 7466",
+     "4242 4242 4242 4242", "198112289874.0", "501011233", "2024-05-17 12:34", "order 0812345678", "XXXX", "",
+     "ring mig", "kr", "\u00a0", "１２", "Kontonr: 5839-8257466", "5402-9681", "bankgiro"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_VALUES, st.text(max_size=30)), max_size=12), st.sampled_from([None, "personnummer", "telefon", "notes", "bankgiro"]))
+def test_property_find_many_equals_find_per_value(texts: list[str], hint: str | None) -> None:
+    s = Scanner()
+    many = s.find_many(texts, hint=hint, ref_dates=[R] * len(texts))
+    one = [s.find(t, hint=hint, ref_date=R) for t in texts]
+    assert [[(f.kind, f.value, f.start, f.end, round(f.confidence, 6)) for f in x] for x in many] == [
+        [(f.kind, f.value, f.start, f.end, round(f.confidence, 6)) for f in x] for x in one
+    ]
