@@ -206,7 +206,7 @@ def _se_plan() -> tuple[re.Pattern[str], frozenset[int], tuple[tuple[str, re.Pat
         for name, desc in order
         if desc is not None and desc.national_number_pattern
     )
-    return re.compile(md.general_desc.national_number_pattern), lengths(md.general_desc), types
+    return re.compile(md.general_desc.national_number_pattern or ""), lengths(md.general_desc), types
 
 
 def _se_type(nsn: str) -> str | None:

@@ -181,8 +181,8 @@ class Scanner:
         segs: list[_Segment] = []
         pos = 0
         for n, r in zip(norms, refs):
-            ws = _stripped_span(n.text)
-            segs.append(_Segment(pos, pos + len(n.text), (pos + ws[0], pos + ws[1]) if ws[1] > ws[0] else (0, 0), r or today))
+            lo, hi = _stripped_span(n.text)
+            segs.append(_Segment(pos, pos + len(n.text), (pos + lo, pos + hi) if hi > lo else (0, 0), r or today))
             pos += len(n.text) + 1
         t = "\n".join(n.text for n in norms)
         starts = [sg.start for sg in segs]
