@@ -72,10 +72,15 @@ MAX_LABEL = 63
 # The e-mail branch of the prefilter in detectors.scan (kept identical; a test checks it).
 # The '@' and its disguises; the combined prefilter (detectors.scan) builds its
 # e-mail branch from this pattern.
-AT_PATTERN = (
-    r"@|%40|&\#0*64;|&\#[xX]0*40;|&commat;|[ ]?[\[({<][ ]?(?:at|AT|snabel-?a)[ ]?[\])}>][ ]?"
+AT_PLAIN = r"@|%40|&\#0*64;|&\#[xX]0*40;|&commat;"
+AT_OBFUSCATED = (
+    r"[ ]?[\[({<][ ]?(?:at|AT|snabel-?a)[ ]?[\])}>][ ]?"
     r"|[ ](?:at|AT|snabel-?a)[ ](?=[\w-]+[ ](?:punkt|dot|PUNKT|DOT)[ ])"
 )
+AT_PATTERN = AT_PLAIN + "|" + AT_OBFUSCATED
+# Substrings without which no obfuscated form can occur: the scanner looks for
+# the obfuscated forms only in texts that contain one of them.
+OBFUSCATION_MARKERS = ("at]", "at)", "at}", "at>", "AT]", "AT)", "AT}", "AT>", "snabel", " punkt ", " dot ", " PUNKT ", " DOT ")
 _TRIGGER = re.compile(AT_PATTERN)
 
 # -- characters ------------------------------------------------------------------

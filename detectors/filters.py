@@ -34,6 +34,11 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _IP_LIKE = re.compile(r"^" + _OCTET + r"(?:\." + _OCTET + r"){3}\Z")
 
 
+def _keyword_context(f: Match) -> bool:
+    """A keyword of the finding's own kind stood before it (negative contexts end in "(-)")."""
+    return any(w.startswith("context:") and not w.endswith("(-)") for w in f.why)
+
+
 def _inside_uuid_or_hash(t: str, f: Match) -> str | None:
     if f.subkind == "iban" or f.inside == "iban":
         return None  # a compact IBAN reads as a hex run; its mod 97 check has spoken
@@ -73,7 +78,7 @@ def _ean13(t: str, f: Match) -> str | None:
     raw = t[f.start : f.end]
     if f.kind in ("payment_card", "bank_account", "phone") and raw.isdigit() and len(raw) == 13:
         if ean13_is_valid(raw) and not (f.kind == "payment_card" and luhn_is_valid(raw) and raw.startswith("4")):
-            if not any(w.startswith("context:") for w in f.why):
+            if not _keyword_context(f):
                 return "an EAN-13 product code"
     return None
 
@@ -91,7 +96,7 @@ def _timestamp(t: str, f: Match) -> str | None:
         return None
     raw = t[f.start : f.end]
     digits = re.sub(r"[^0-9]", "", raw)
-    if len(digits) != 12 or any(w.startswith("context:") for w in f.why):
+    if len(digits) != 12 or _keyword_context(f):
         return None
     hh, mm = int(digits[8:10]), int(digits[10:12])
     if hh > 23 or mm > 59:

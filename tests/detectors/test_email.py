@@ -292,7 +292,9 @@ def test_masked_never_shows_the_local_part() -> None:
 
 def test_trigger_mirrors_the_prefilter() -> None:
     # validate() finds triggers with its own copy of the prefilter's e-mail branch
-    assert "(?P<at>" + email._TRIGGER.pattern + ")" in scan._PREFILTER.pattern
+    assert "(?P<at>" + email.AT_PLAIN + ")" in scan._PREFILTER.pattern
+    assert scan._OBFUSCATED.pattern == email.AT_OBFUSCATED
+    assert email._TRIGGER.pattern == email.AT_PLAIN + "|" + email.AT_OBFUSCATED
 
 
 def test_many_at_signs_are_cheap() -> None:

@@ -298,3 +298,7 @@ def test_property_every_reported_span_revalidates(text: str) -> None:
     for f in find_all(text, ref_date=R, kinds=["personnummer"], min_confidence=0.0):
         if f.inside is None and "hint-repair" not in f.why:
             assert personnummer.validate(text[f.start : f.end], ref_date=R) == f.value
+
+
+def test_negative_context_does_not_rescue_a_timestamp() -> None:
+    assert find_all("cron: batch 202405170107 done", ref_date=R) == []
