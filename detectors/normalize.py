@@ -39,6 +39,9 @@ _AFTER_NFKC = str.maketrans(
 )
 
 
+_DASHES = re.compile("[" + "".join(k if isinstance(k, str) else chr(k) for k in _AFTER_NFKC) + "]")
+
+
 @lru_cache(maxsize=4096)
 def _norm_run(run: str) -> str:
     return unicodedata.normalize("NFKC", run).translate(_AFTER_NFKC)
@@ -81,8 +84,8 @@ def normalize(text: str) -> Normalized:
     >>> n.text, n.to_original(n.text.index("070"))
     ('a... 070 123', 3)
     """
-    if text.isascii():
-        return Normalized(text)
+    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and _DASHES.search(text) is None):
+        return Normalized(text)  # Swedish text in NFC with ordinary å, ä, ö: nothing to do
     out: list[str] = []
     n_starts: list[int] = []
     o_starts: list[int] = []

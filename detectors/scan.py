@@ -108,6 +108,7 @@ KINDS: tuple[str, ...] = (
 )
 
 _DIGIT_GROUP = re.compile(r"[0-9]+")
+_GIRO_ANY = re.compile(r"(?i)giro|\bpg\b|\bbg\b")
 _SHORT_HINTS = frozenset({"bankgiro", "plusgiro", "bank_account"})
 _GIRO_BEFORE = re.compile(r"(?i)(?:giro|\bpg|\bbg)[^0-9]{0,12}\Z")
 
@@ -200,6 +201,7 @@ class Scanner:
             return segs[bisect_right(starts, p) - 1]
 
         short_ok = bool(hints & _SHORT_HINTS)
+        giro_words = _GIRO_ANY.search(t) is not None  # short runs matter only near a giro keyword
         found: list[Match] = []
         for m in _PREFILTER.finditer(t):
             kind = m.lastgroup
@@ -213,7 +215,7 @@ class Scanner:
                             found.extend(mod.match_alnum(t, lead.start(), ctx))
                 # fewer than 7 characters cannot hold 7 digits: only giro numbers are
                 # that short, and only after their keyword (checked in _num_candidates)
-                if me - ms < 7 and not short_ok and not _GIRO_BEFORE.search(t, max(0, ms - 24), ms):
+                if me - ms < 7 and not short_ok and not (giro_words and _GIRO_BEFORE.search(t, max(0, ms - 24), ms)):
                     continue
                 if numeric:
                     found.extend(self._num_candidates(t, ms, me, numeric, hints, hint_words, seg_at(ms)))
