@@ -25,6 +25,13 @@ class Redactor:
     def rkey(self, source: str, container: str, item: str) -> str:
         return self._h("record", f"{source}\x1f{container}\x1f{item}")[:32]
 
+    def _mask_no_email(self, text: str) -> str:
+        out = text
+        for m in sorted(self.scanner.find(text), key=lambda m: m.start, reverse=True):
+            if m.kind != "email":
+                out = out[: m.start] + m.masked + out[m.end :]
+        return out
+
     def _mask(self, text: str) -> str:
         if not text or not any(ch.isdigit() or ch == "@" for ch in text):
             return text
@@ -46,8 +53,11 @@ class Redactor:
         """``text`` with every identifier in it masked (for unit keys and failure reasons)."""
         return None if text is None else self._mask(text)
 
-    def redact(self, container: str, item: str) -> tuple[str, str, bytes | None]:
-        c, i = self._mask(container), self._mask(item)
+    def redact(self, container: str, item: str, store: str = "") -> tuple[str, str, bytes | None]:
+        c = self._mask(container)
+        # A mail's item is its Message-ID, which reads like an e-mail address but
+        # is what an erasure job needs; identifiers other than addresses are still masked.
+        i = self._mask_no_email(item) if store == "mail" else self._mask(item)
         if c == container and i == item:
             return container, item, None
         return c, i, self.keys.encrypt(container + "\x1f" + item)

@@ -133,7 +133,7 @@ class _BatchDetector:
             if not per_field and not rec.references:
                 continue
             loc = rec.location
-            container, item, enc = names.redact(loc.container, loc.item)
+            container, item, enc = names.redact(loc.container, loc.item, loc.store)
             rr = RecordResult(
                 names.rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item,
                 rec.structured, _as_dt(rec.record_date or rec.ref_date), enc,

@@ -1,0 +1,605 @@
+"""Mail on a file system: mbox files, Maildir folders, ``.eml`` and Outlook ``.msg`` files, in any mix.
+
+Config (a ``[[sources]]`` entry of ``type = "mail"``)::
+
+    [[sources]]
+    name = "archive"
+    type = "mail"
+    path = "/srv/mail"               # an mbox file, a Maildir, an .eml file, or a folder of any of them
+    split_bytes = 67108864           # mbox files larger than this are read in byte ranges (default 64 MiB)
+    chunk_messages = 500             # Maildir / .eml messages per unit
+    max_message_bytes = 104857600    # larger messages: only their header is read (and reported)
+    follow_symlinks = false
+    limits = { max_expanded_bytes = 2147483648 }   # for attachments (see connectors.base.Limits)
+
+**What is mail** is decided by content, never by name: a file that starts with
+``From `` is an mbox; a file that starts with RFC 822 header lines, among them
+one of From/To/Subject/Date/Message-ID/Received/Return-Path/MIME-Version, is
+one message (``.eml``); an OLE2 compound file whose name ends in ``.msg`` is
+an Outlook message (read with extract-msg, the ``mail`` extra: it rebuilds
+the MIME message, which is then read like any other); a directory with
+``cur`` and ``new`` subdirectories is a Maildir (Maildir++ subfolders such as
+``.Sent`` are Maildirs of their own). Other files (Dovecot's index files, a
+Thunderbird ``.msf``, Word's OLE2 ``.doc``) are ignored: a ``files`` source
+reads them. Outlook ``.pst`` archives are not read (see below).
+
+**Units** (``units()`` reads only the first bytes of files, and a small
+window around each split point of a large mbox):
+
+* ``mbox:<path>``: an mbox up to ``split_bytes``; fingerprint size + mtime
+  + inode.
+* ``mbox:<path>#<start>-<end>``: a byte range of a larger mbox, so one huge
+  archive spreads over the workers. Ranges start at a ``From `` line that
+  follows an empty line, found by scanning forward from each multiple of
+  ``split_bytes`` (a range grows past a message larger than that). The
+  fingerprint is the range and a digest of its first and last 4 KiB, so that
+  appending to an mbox leaves the earlier ranges unchanged.
+* ``maildir:<folder>#<n>``: the n-th chunk of ``chunk_messages`` messages of
+  a Maildir's ``cur`` and ``new``, in the order of their unique names (the
+  part before ``:2,`` flags, so that reading a mail does not move it);
+  fingerprint = those names with sizes and mtimes.
+* ``eml:<folder>#<n>`` and ``msg:<folder>#<n>``: the same for the ``.eml``
+  (or ``.msg``) files of one folder, by file name; fingerprint = names,
+  sizes, mtimes and inodes.
+* ``<folder>/``: a directory that cannot be listed; its read raises the reason.
+
+**Locations** (see :mod:`connectors.mime` for items and fields): store
+``mail``; container = the mailbox as a path relative to the source root: the
+mbox file, the Maildir folder (``.`` for the root itself, ``.Sent``), or the
+``.eml`` file; when ``path`` is a single file, its name. Item = the
+Message-ID (or its ``sha256:`` fallback). ``ref_date``/``record_date`` come
+from the Date header, else from the ``From_`` line (mbox) or the file's
+mtime (Maildir, .eml).
+
+**Reading an mbox range** streams it in 1 MiB blocks and cuts messages at
+``From `` lines that follow an empty line (``>From`` quoting of mboxrd is
+undone); a message larger than ``max_message_bytes`` is skipped past without
+being kept (its header is read and the skip reported). Memory is bounded by
+``max_message_bytes`` plus what the email parser makes of one message.
+
+**Errors**: a file that cannot be opened, or a range that no longer starts
+at a message (the mbox was rewritten since it was listed), raises
+:class:`~connectors.base.ConnectorError`. Damaged messages and parts
+(unparseable messages, truncated multiparts, bad base64, undecodable text,
+unreadable attachments, an mbox that ends mid-line) are skipped or read as
+far as possible and reported at the end of the unit
+(:class:`~connectors.formats.core.PartialRead`), after every other record of
+the unit; messages are named by byte offset or file name, never by value.
+
+**Not read**: Outlook ``.pst``/``.ost`` archives. libpff-python would read
+them, but no tool here can write a real PST to test a reader with, and an
+untested reader is not shipped; convert them to mbox (``readpst`` of
+pst-utils) or scan the mailbox over IMAP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from typing import IO, Any
+
+from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, Unit, safe_name
+from connectors.formats.core import Problems, describe
+from connectors.formats.streams import read_fully
+from connectors.mime import DEFAULT_MAX_MESSAGE_BYTES, FieldHints, MessageReader, header_block, parse_date, raise_problems
+
+DEFAULT_SPLIT_BYTES = 64 << 20
+DEFAULT_CHUNK_MESSAGES = 500
+SNIFF_BYTES = 16 * 1024
+BLOCK = 1 << 20
+BOUNDARY_WINDOW = 64 * 1024  # read at a time when looking for a From_ line near a split point
+FINGERPRINT_SAMPLE = 4096
+
+_HEADER_LINE = re.compile(rb"[!-9;-~]{1,76}:")
+_KNOWN = re.compile(rb"(?im)^(from|to|subject|date|message-id|received|return-path|mime-version|delivered-to):")
+_SEP = b"\nFrom "
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SENDER_PROPS = ("__substg1.0_5D01", "__substg1.0_0065", "__substg1.0_0C1F", "__substg1.0_5D02")
+_UNQUOTE = re.compile(rb"(?m)^>(>*From )")
+
+
+def sniff(head: bytes, name: str = "") -> str | None:
+    """``mbox``, ``eml``, ``msg`` or None for the first bytes of a file (``name`` only tells .msg from other OLE2 files).
+
+    >>> sniff(b"From anna@example.se Mon Jan  1 10:00:00 2024\\nFrom: x\\n"), sniff(b"Received: x\\nSubject: y\\n\\nz")
+    ('mbox', 'eml')
+    >>> sniff(b"3 V1700000000 N5\\n"), sniff(b"Not: a mail\\n\\nbody")
+    (None, None)
+    """
+    if head.startswith(b"From "):
+        return "mbox"
+    if head.startswith(OLE2_MAGIC):
+        return "msg" if name.lower().endswith(".msg") else None
+    if not _HEADER_LINE.match(head):
+        return None
+    block = header_block(head)
+    lines = block.split(b"\n")
+    if not all(_HEADER_LINE.match(ln) or ln[:1] in (b" ", b"\t") or not ln.strip() for ln in lines[:-1]):
+        return None
+    return "eml" if _KNOWN.search(block) else None
+
+
+def _maildir(path: str) -> bool:
+    return os.path.isdir(os.path.join(path, "cur")) and os.path.isdir(os.path.join(path, "new"))
+
+
+def _base(name: str) -> str:
+    """A Maildir file's unique name without its ``:2,FLAGS`` info."""
+    return name.split(":", 1)[0]
+
+
+def _int(config: Mapping[str, Any], key: str, default: int, name: str) -> int:
+    try:
+        value = int(config.get(key, default))
+    except (TypeError, ValueError):
+        raise ConfigError(f"source {name!r}: {key!r} must be a whole number") from None
+    if value <= 0:
+        raise ConfigError(f"source {name!r}: {key!r} must be positive")
+    return value
+
+
+class MailConnector(BaseConnector):
+    """mbox files, Maildirs and .eml files under one path."""
+
+    store = "mail"
+
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        super().__init__(name, config)
+        path = self.config.get("path")
+        if not path or not isinstance(path, str):
+            raise ConfigError(f"source {name!r}: 'path' (an mbox, a Maildir, an .eml file or a folder) is required")
+        self.root = os.path.abspath(os.path.expanduser(path))
+        self.split_bytes = _int(self.config, "split_bytes", DEFAULT_SPLIT_BYTES, name)
+        self.chunk = _int(self.config, "chunk_messages", DEFAULT_CHUNK_MESSAGES, name)
+        self.max_message = _int(self.config, "max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES, name)
+        self.follow_symlinks = bool(self.config.get("follow_symlinks", False))
+        try:
+            self.limits = Limits.from_config(self.config)
+        except (TypeError, AttributeError):
+            raise ConfigError(f"source {name!r}: 'limits' must be a table of numbers") from None
+
+    def field_hints(self, unit: Unit) -> FieldHints:
+        return FieldHints()
+
+    # --- listing (driver) ---------------------------------------------------------------------
+
+    def units(self) -> Iterator[Unit]:
+        try:
+            st = os.stat(self.root)
+        except OSError as exc:
+            raise ConfigError(f"source {self.name!r}: path {safe_name(self.root)} is not accessible ({describe(exc)})") from None
+        if stat.S_ISREG(st.st_mode):
+            name = os.path.basename(self.root)
+            kind = self._sniff(self.root)
+            if kind is None:
+                raise ConfigError(f"source {self.name!r}: {safe_name(name)} is neither an mbox nor a mail message")
+            if kind == "mbox":
+                yield from self._mbox_units(name, self.root, st)
+            else:
+                yield from self._file_units(kind, "", [(name, st)])
+            return
+        if not stat.S_ISDIR(st.st_mode):
+            raise ConfigError(f"source {self.name!r}: path {safe_name(self.root)} is neither a directory nor a file")
+        visited = {(st.st_dev, st.st_ino)}
+        stack: list[tuple[str, str]] = [("", self.root)]
+        while stack:
+            rel_dir, full_dir = stack.pop()
+            try:
+                with os.scandir(full_dir) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                yield self._error_unit((rel_dir or ".") + "/", f"cannot list directory ({describe(exc)})")
+                continue
+            is_maildir = _maildir(full_dir)
+            if is_maildir:
+                yield from self._maildir_units(rel_dir or ".", full_dir)
+            singles: dict[str, list[tuple[str, os.stat_result]]] = {"eml": [], "msg": []}
+            subdirs: list[tuple[str, str]] = []
+            for entry in entries:
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                try:
+                    if entry.is_symlink() and not self.follow_symlinks:
+                        continue
+                    est = entry.stat(follow_symlinks=True)
+                except OSError:
+                    continue
+                if stat.S_ISDIR(est.st_mode):
+                    if is_maildir and entry.name in ("cur", "new", "tmp"):
+                        continue
+                    if (est.st_dev, est.st_ino) in visited:
+                        continue
+                    visited.add((est.st_dev, est.st_ino))
+                    subdirs.append((rel, entry.path))
+                elif stat.S_ISREG(est.st_mode):
+                    kind = self._sniff(entry.path)
+                    if kind == "mbox":
+                        yield from self._mbox_units(rel, entry.path, est)
+                    elif kind in singles:
+                        singles[kind].append((entry.name, est))
+            for kind, files in singles.items():
+                if files:
+                    yield from self._file_units(kind, rel_dir, files)
+            stack.extend(reversed(subdirs))
+
+    def _error_unit(self, key: str, reason: str) -> Unit:
+        return Unit(self.name, key, self.fingerprint("unlistable", key, reason), (("error", reason),), 0)
+
+    def _sniff(self, full: str) -> str | None:
+        try:
+            with open(full, "rb") as f:
+                return sniff(read_fully(f, SNIFF_BYTES), os.path.basename(full))
+        except OSError:
+            return None
+
+    def _mbox_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
+        size = st.st_size
+        if size <= self.split_bytes:
+            params = (("kind", "mbox"), ("path", rel), ("start", 0), ("end", size))
+            yield Unit(self.name, f"mbox:{rel}", self.fingerprint(size, st.st_mtime_ns, st.st_ino), params, size)
+            return
+        try:
+            with open(full, "rb") as f:
+                bounds = [0]
+                point = self.split_bytes
+                while point < size:
+                    b = _boundary_after(f, max(point, bounds[-1] + 1), min(point + self.split_bytes, size))
+                    if b is not None and b < size:
+                        bounds.append(b)
+                        point = b + self.split_bytes
+                    else:
+                        point += self.split_bytes
+                bounds.append(size)
+                for start, end in zip(bounds, bounds[1:]):
+                    params = (("kind", "mbox"), ("path", rel), ("start", start), ("end", end))
+                    fp = self.fingerprint(start, end, _range_digest(f, start, end))
+                    yield Unit(self.name, f"mbox:{rel}#{start}-{end}", fp, params, end - start)
+        except OSError as exc:
+            yield self._error_unit(f"mbox:{rel}", f"cannot read ({describe(exc)})")
+
+    def _maildir_units(self, rel: str, full: str) -> Iterator[Unit]:
+        files: dict[str, tuple[str, int, int]] = {}
+        for sub in ("new", "cur"):  # cur last: a message seen in both while it moves counts once, in cur
+            try:
+                with os.scandir(os.path.join(full, sub)) as it:
+                    for e in it:
+                        if e.name.startswith("."):
+                            continue
+                        try:
+                            est = e.stat(follow_symlinks=self.follow_symlinks)
+                        except OSError:
+                            continue
+                        if stat.S_ISREG(est.st_mode):
+                            files[_base(e.name)] = (sub, est.st_size, est.st_mtime_ns)
+            except OSError as exc:
+                yield self._error_unit(f"maildir:{rel}/{sub}/", f"cannot list directory ({describe(exc)})")
+                return
+        names = sorted(files)
+        for n, i in enumerate(range(0, len(names), self.chunk)):
+            part = names[i : i + self.chunk]
+            fp = self.fingerprint("maildir", [(b, files[b][1], files[b][2]) for b in part])
+            params = (("kind", "maildir"), ("path", rel), ("first", part[0]), ("last", part[-1]))
+            yield Unit(self.name, f"maildir:{rel}#{n}", fp, params, sum(files[b][1] for b in part))
+
+    def _file_units(self, kind: str, rel_dir: str, files: list[tuple[str, os.stat_result]]) -> Iterator[Unit]:
+        files = sorted(files, key=lambda x: x[0])
+        for n, i in enumerate(range(0, len(files), self.chunk)):
+            part = files[i : i + self.chunk]
+            fp = self.fingerprint(kind, [(name, st.st_size, st.st_mtime_ns, st.st_ino) for name, st in part])
+            params = (("kind", kind), ("path", rel_dir), ("first", part[0][0]), ("last", part[-1][0]))
+            yield Unit(self.name, f"{kind}:{rel_dir or '.'}#{n}", fp, params, sum(st.st_size for _, st in part))
+
+    # --- reading (worker) ---------------------------------------------------------------------
+
+    def _full(self, rel: str) -> str:
+        if not os.path.isdir(self.root):
+            return self.root if rel in ("", ".", os.path.basename(self.root)) else os.path.join(os.path.dirname(self.root), rel)
+        if rel in ("", "."):
+            return self.root
+        parts = rel.split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            raise ConnectorError(f"{safe_name(rel)}: not a path inside the source")
+        return os.path.join(self.root, *parts)
+
+    def _open(self, full: str, what: str) -> tuple[IO[bytes], os.stat_result]:
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+        if not self.follow_symlinks:
+            flags |= getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(full, flags)
+        except OSError as exc:
+            raise ConnectorError(f"{safe_name(what)}: cannot open ({describe(exc)})") from None
+        f = os.fdopen(fd, "rb")
+        try:
+            st = os.fstat(fd)
+        except OSError as exc:
+            f.close()
+            raise ConnectorError(f"{safe_name(what)}: cannot stat ({describe(exc)})") from None
+        if not stat.S_ISREG(st.st_mode):
+            f.close()
+            raise ConnectorError(f"{safe_name(what)}: not a regular file")
+        return f, st
+
+    def read(self, unit: Unit) -> Iterator[Record]:
+        error = unit.param("error")
+        if error:
+            raise ConnectorError(f"{safe_name(unit.key)}: {error}")
+        kind = unit.param("kind")
+        problems = Problems()
+        if kind == "mbox":
+            yield from self._read_mbox(unit, problems)
+        elif kind in ("maildir", "eml", "msg"):
+            yield from self._read_files(unit, kind, problems)
+        else:
+            raise ConnectorError(f"{safe_name(unit.key)}: unknown unit kind")
+        raise_problems(unit.key, problems)
+
+    def _container(self, rel: str) -> str:
+        if rel in ("", ".") and not os.path.isdir(self.root):
+            return os.path.basename(self.root)
+        return rel or "."
+
+    def _read_mbox(self, unit: Unit, problems: Problems) -> Iterator[Record]:
+        rel = unit.param("path")
+        start, end = int(unit.param("start")), int(unit.param("end"))
+        f, st = self._open(self._full(rel), rel)
+        container = self._container(rel)
+        reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + " ")
+        with f:
+            try:
+                f.seek(start)
+                if read_fully(f, 5) not in (b"From ", b""):
+                    raise ConnectorError(f"{safe_name(unit.key)}: the range does not start at a message: the mbox changed since it was listed; scan again")
+                f.seek(start)
+                for offset, data, size, oversize, ends_mid_line in mbox_messages(f, start, end, self.max_message):
+                    where = f"message at offset {offset}"
+                    nl = data.find(b"\n")
+                    from_line = data[: nl if nl >= 0 else len(data)].rstrip(b"\r")
+                    raw = data[nl + 1 :] if nl >= 0 else b""
+                    if b">From " in raw:
+                        raw = _UNQUOTE.sub(rb"\1", raw)
+                    envelope, fallback = _from_line(from_line)
+                    if ends_mid_line:
+                        problems.add(f"{safe_name(container)} {where}: the mbox ends mid-line; the message is truncated")
+                    yield from reader.records(
+                        raw, where, envelope=envelope, fallback_date=fallback or _mtime(st),
+                        oversize=size if oversize else None,
+                    )
+            except OSError as exc:
+                raise ConnectorError(f"{safe_name(unit.key)}: read failed ({describe(exc)})") from None
+
+    def _read_files(self, unit: Unit, kind: str, problems: Problems) -> Iterator[Record]:
+        rel = unit.param("path")
+        first, last = unit.param("first"), unit.param("last")
+        folder = self._full(rel)
+        chosen: list[tuple[str, str]] = []  # (file path relative to the folder, container)
+        if kind == "maildir":
+            found: dict[str, str] = {}
+            for sub in ("new", "cur"):
+                try:
+                    names = os.listdir(os.path.join(folder, sub))
+                except OSError as exc:
+                    raise ConnectorError(f"{safe_name(rel)}/{sub}: cannot list directory ({describe(exc)})") from None
+                for n in names:
+                    b = _base(n)
+                    if not n.startswith(".") and first <= b <= last:
+                        found[b] = f"{sub}/{n}"
+            chosen = [(found[b], self._container(rel)) for b in sorted(found)]
+        elif not os.path.isdir(self.root):
+            chosen = [(os.path.basename(self.root), self._container(""))]
+        else:
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError as exc:
+                raise ConnectorError(f"{safe_name(rel or '.')}: cannot list directory ({describe(exc)})") from None
+            chosen = [(n, f"{rel}/{n}" if rel else n) for n in names if first <= n <= last]
+        for name, container in chosen:
+            full = os.path.join(folder, *name.split("/")) if os.path.isdir(self.root) else self.root
+            where = name if kind == "maildir" else ""
+            try:
+                f, st = self._open(full, f"{container}/{name}" if kind == "maildir" else container)
+            except ConnectorError as exc:
+                if not os.path.lexists(full):
+                    continue  # moved or deleted since it was listed: nothing to read
+                problems.add(str(exc))
+                continue
+            with f:
+                if kind != "maildir" and sniff(read_fully(f, SNIFF_BYTES), name) != kind:
+                    continue  # replaced since it was listed by something that is not a message
+                f.seek(0)
+                try:
+                    size = os.fstat(f.fileno()).st_size
+                    if kind == "msg":
+                        if size > self.max_message:
+                            problems.add(f"{safe_name(container)}: Outlook message of {size} bytes is larger than max_message_bytes; not read")
+                            continue
+                        raw = outlook_msg_bytes(f, container)
+                    else:
+                        raw = read_fully(f, self.max_message + 1)
+                except OSError as exc:
+                    problems.add(f"{safe_name(container)} {safe_name(where)}: read failed ({describe(exc)})")
+                    continue
+                except ConnectorError as exc:
+                    if "needs the Python package" in str(exc):
+                        raise
+                    problems.add(str(exc))
+                    continue
+            oversize = None
+            if len(raw) > self.max_message:
+                raw = header_block(raw[: 1 << 20])
+                oversize = size
+            reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + (" " if where else ""))
+            yield from reader.records(raw, safe_name(where), fallback_date=_mtime(st), oversize=oversize)
+
+
+def outlook_msg_bytes(f: IO[bytes], name: str) -> bytes:
+    """An Outlook ``.msg`` file as the bytes of an RFC 822 message (extract-msg), for :class:`MessageReader`.
+
+    extract-msg rebuilds the MIME message (headers, plain and HTML bodies,
+    attachments, embedded messages). The Subject is added when its made-up
+    headers leave it out, and when the From header lacks an address (Outlook
+    keeps the SMTP address in a separate property), the sender's SMTP address
+    is added from the properties.
+    """
+    try:
+        import extract_msg
+    except ImportError:
+        raise ConnectorError(f"{safe_name(name)}: reading Outlook .msg files needs the Python package extract-msg (pip install 'pii-scan[mail]')") from None
+    from email.policy import SMTP
+    from email.utils import formataddr, parseaddr
+
+    try:
+        msg: Any = extract_msg.openMsg(f)
+    except Exception as exc:  # noqa: BLE001 - olefile and extract-msg raise many kinds
+        raise ConnectorError(f"{safe_name(name)}: not readable as an Outlook message ({type(exc).__name__})") from None
+    try:
+        em = msg.asEmailMessage()
+        if not str(em.get("Subject", "") or "").strip() and getattr(msg, "subject", None):
+            del em["Subject"]
+            em["Subject"] = str(msg.subject)  # extract-msg leaves it out of the headers it makes up
+        sender = str(em.get("From", "") or "")
+        if "@" not in sender:
+            for prop in _SENDER_PROPS:
+                try:
+                    addr = msg.getStringStream(prop)
+                except Exception:  # noqa: BLE001
+                    addr = None
+                if addr and "@" in addr and "/" not in addr:
+                    display = parseaddr(sender)[0] or sender.strip().strip('"')
+                    del em["From"]
+                    em["From"] = formataddr((display, addr)) if display else addr
+                    break
+        return em.as_bytes(policy=SMTP.clone(linesep="\n", max_line_length=0))
+    except ConnectorError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ConnectorError(f"{safe_name(name)}: not readable as an Outlook message ({type(exc).__name__})") from None
+    finally:
+        try:
+            msg.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _mtime(st: os.stat_result) -> datetime:
+    return datetime.fromtimestamp(st.st_mtime, timezone.utc).replace(tzinfo=None)
+
+
+def _from_line(line: bytes) -> tuple[str | None, datetime | None]:
+    """The envelope sender and date of an mbox ``From_`` line.
+
+    >>> _from_line(b"From anna@example.se Mon Jan  1 10:00:00 2024")
+    ('anna@example.se', datetime.datetime(2024, 1, 1, 10, 0))
+    """
+    text = line.decode("utf-8", "replace")
+    parts = text.split(None, 2)
+    sender = parts[1] if len(parts) > 1 and parts[1] != "-" else None
+    when = parse_date(parts[2]) if len(parts) > 2 else None
+    return sender, when
+
+
+def _is_separator(buf: bytes | bytearray, j: int) -> bool:
+    """Whether ``buf[j:]`` starting with ``\\nFrom `` ends an empty line (``\\n\\n`` or ``\\n\\r\\n`` before it)."""
+    if j >= 1 and buf[j - 1] == 0x0A:
+        return True
+    return j >= 2 and buf[j - 1] == 0x0D and buf[j - 2] == 0x0A
+
+
+def _boundary_after(f: IO[bytes], point: int, limit: int) -> int | None:
+    """Offset of the first message start (a ``From `` line after an empty line) at or after ``point`` and before ``limit``."""
+    pos = max(0, point - 3)
+    carry = b""
+    carry_off = pos
+    while pos < limit:
+        f.seek(pos)
+        chunk = f.read(BOUNDARY_WINDOW)
+        if not chunk:
+            return None
+        buf = carry + chunk
+        j = buf.find(_SEP, 0)
+        while j >= 0:
+            off = carry_off + j + 1
+            if off >= point and _is_separator(buf, j):
+                return off if off < limit else None
+            j = buf.find(_SEP, j + 1)
+        pos += len(chunk)
+        carry = buf[-8:]
+        carry_off = pos - len(carry)
+    return None
+
+
+def _range_digest(f: IO[bytes], start: int, end: int) -> str:
+    f.seek(start)
+    head = f.read(min(FINGERPRINT_SAMPLE, end - start))
+    f.seek(max(start, end - FINGERPRINT_SAMPLE))
+    tail = f.read(min(FINGERPRINT_SAMPLE, end - start))
+    return hashlib.sha256(head + b"\x00" + tail).hexdigest()[:32]
+
+
+def mbox_messages(f: IO[bytes], start: int, end: int, cap: int) -> Iterator[tuple[int, bytes, int, bool, bool]]:
+    """Messages of an mbox that start in [start, end): (offset, bytes, size, oversize, ends mid-line).
+
+    ``f`` is positioned at ``start`` (a ``From `` line). A message's bytes run
+    from its ``From_`` line to the empty line before the next ``From `` line
+    (exclusive). A message longer than ``cap`` is not kept in memory: only its
+    header block (at most 1 MiB) is returned, with ``oversize`` set and its
+    real size. "Ends mid-line" is set for the last message of a file that does
+    not end with a line break (a truncated mbox).
+    """
+    buf = bytearray()
+    buf_off = start  # file offset of buf[0]
+    msg_start = start  # file offset of the current message
+    scan = 0  # index in buf from which to look for the next separator
+    head: bytes | None = None  # the header of an oversize message, whose body is being skipped
+    while True:
+        block = f.read(BLOCK)
+        eof = not block
+        buf += block
+        while True:
+            j = buf.find(_SEP, max(scan, msg_start - buf_off + 1, 0))
+            while j >= 0 and not _is_separator(buf, j):
+                j = buf.find(_SEP, j + 1)
+            if j < 0:
+                break
+            nxt = buf_off + j + 1
+            cut = j - 1 if buf[j - 1] == 0x0D else j  # the empty line (\n or \r\n) belongs to the separator
+            yield _message(buf, buf_off, msg_start, cut, nxt - msg_start, head, cap, False)
+            msg_start, head, scan = nxt, None, j + 1
+            if msg_start >= end:
+                return
+        if eof:
+            total = buf_off + len(buf) - msg_start
+            if total > 0:
+                cut = len(buf)
+                for tail in (b"\r\n\r\n", b"\n\n"):
+                    if buf.endswith(tail):
+                        cut -= len(tail) // 2
+                        break
+                yield _message(buf, buf_off, msg_start, cut, total, head, cap, not buf.endswith(b"\n"))
+            return
+        lo = msg_start - buf_off
+        if lo > 0:  # drop what is done with
+            del buf[:lo]
+            buf_off += lo
+            scan -= lo
+        scan = max(scan, len(buf) - 8, 0)
+        if head is None and len(buf) > cap:
+            head = header_block(bytes(buf[: 1 << 20])) + b"\n\n"
+        if head is not None and len(buf) > 8:  # skip the body of an oversize message, keeping 8 bytes of context
+            drop = len(buf) - 8
+            del buf[:drop]
+            buf_off += drop
+            scan = 0
+
+
+def _message(
+    buf: bytearray, buf_off: int, msg_start: int, cut: int, size: int, head: bytes | None, cap: int, mid_line: bool
+) -> tuple[int, bytes, int, bool, bool]:
+    if head is None and size <= cap:
+        return msg_start, bytes(buf[msg_start - buf_off : cut]), size, False, mid_line
+    if head is None:
+        head = header_block(bytes(buf[msg_start - buf_off : msg_start - buf_off + (1 << 20)])) + b"\n\n"
+    return msg_start, head, size, True, mid_line

@@ -1,0 +1,660 @@
+"""One mail message in, records out: shared by the mail (mbox, Maildir, .eml) and IMAP connectors.
+
+A message becomes, in this order, all with the same location: ``container`` =
+the mailbox (chosen by the connector), ``item`` = the Message-ID without its
+angle brackets (``20240501.4711@mail.example.se``), or, when a message has
+none, ``sha256:<32 hex digits>`` of the first KiB of its raw header block with
+LF line ends (a digest of many headers, stable across mailboxes, stores and
+scans, not of one value):
+
+1. **the sender**, ``structured=True``: a record holding ``header:From`` (the
+   decoded address list as a person reads it: ``Åsa Öberg <asa@example.se>``),
+   so that the sender's address is *linkable*: it links the mail to the
+   sender's subject, and to other identifiers in the same header (a phone
+   number in the display name).
+2. **the other parties and readable headers**, ``structured=False``:
+   ``header:Sender``, ``header:Reply-To``, ``header:To``, ``header:Cc``,
+   ``header:Bcc``, ``header:Resent-From`` ... (see :data:`ADDRESS_HEADERS`;
+   repeated headers joined with ``, ``), ``header:Subject``,
+   ``header:Comments``, ``header:Keywords``, ``header:Thread-Topic``,
+   ``header:Organization``, and ``envelope:From`` (the sender on an mbox
+   ``From_`` line). The recipients are found (a lookup by a recipient's
+   address reaches the mail directly) but not linked: the data map links
+   every two linkable values of one structured record into one subject, and
+   a mail's sender and its recipient are two people. :data:`PARTY_HEADERS`
+   names the headers that go into the structured record.
+3. **the text parts**, ``structured=False``, one record each: ``body`` for the
+   first text part of the message itself, ``body[<section>]`` for every other
+   one, where ``<section>`` is the IMAP part number (RFC 3501): in a
+   ``multipart/alternative`` of plain text and HTML, ``body`` is part ``1``
+   and ``body[2]`` the HTML; in a mixed message with an alternative first,
+   ``body`` is ``1.1`` and ``body[1.2]`` the HTML. An IMAP client fetches
+   exactly that part with ``BODY[1.2]``. HTML is converted to text (the HTML
+   reader of :mod:`connectors.formats.markup`: blocks on their own lines,
+   ``mailto:``/``tel:`` targets, ``title``/``alt`` kept); other ``text/*``
+   parts (calendar, vCard) are read as they are.
+4. **forwarded messages** (``message/rfc822`` parts, and attachments named
+   ``*.eml``) are read recursively: their headers as ``header[<section>]:From``,
+   ``header[<section>]:Subject`` ... (``structured=False``: the parties of a
+   forwarded mail are not this mail's parties), their text parts as
+   ``body[<section>]`` with the global section (``body[2.1]``).
+5. **attachments**, ``structured=False``: every other leaf part is decoded and
+   read by :func:`connectors.formats.read_stream` (CSV, Excel, Word, PDF, zip
+   ...). Fields::
+
+       attachment:<name>                         the attachment's file name itself
+       attachment:<name>!<item>:<field>          a record of the attachment
+       attachment:<name>!<entry>!<item>:<field>  inside an archive attachment
+
+   ``<name>`` is the decoded file name (RFC 2231/2047), or ``part <section>``
+   for a nameless part; a name used twice in one message gets ``[<section>]``
+   appended the second time. ``<item>`` and ``<field>`` are the reader's own
+   (:mod:`connectors.formats`), except that a plain line number ``3`` reads
+   ``line 3``: ``attachment:kunder.csv!line 3:Personnummer``,
+   ``attachment:lista.xlsx!Blad1:2:Epost``, ``attachment:avtal.pdf!p2:text``,
+   ``attachment:arkiv.zip!in/h.jsonl!line 1:$.pnr``. Pictures, sound and
+   video (``image/*``, ``audio/*``, ``video/*``, ``font/*``) are not read
+   (no OCR): only their name is, unless their bytes are a zip, PDF, gzip or
+   OLE2 file with a wrong type. Attachment records are
+   not structured even when the reader's are (a CSV line): every record of a
+   mail shares the mail's location, and the rows of an attached customer
+   list must not be linked to each other or to the mail's sender.
+
+Every record carries the mail's ``Date`` header as ``record_date`` (naive
+UTC) and its date as ``ref_date`` (the century of 10-digit personnummer);
+when the header is missing or unparseable, the connector's fallback (the mbox
+``From_`` line's date, the IMAP INTERNALDATE, the file's mtime).
+
+**Decoding.** Headers: RFC 2047 encoded words through
+``email.policy.default``'s header registry, and where that fails or leaves
+replacement characters, word by word as compat32 does (a broken word stays
+as written), with the charset chain below; raw 8-bit headers are read as UTF-8, else
+cp1252. Bodies: any transfer encoding (base64, quoted-printable, 8bit,
+uuencode), then the declared charset, UTF-8, and cp1252 (bytes undefined in
+cp1252 as latin-1), in that order; a body declared as a single-byte charset
+that is valid non-ASCII UTF-8 is read as UTF-8 (a common wrong declaration).
+
+**Damage** is reported, never fatal: the caller passes a
+:class:`~connectors.formats.core.Problems` and raises
+:class:`~connectors.formats.core.PartialRead` at the end of its unit. Reported:
+a message that cannot be parsed or has no header (its bytes are still read as
+text), a multipart whose boundaries are missing (truncated), invalid base64,
+a text part that decodes neither in its declared charset nor as UTF-8, an
+unknown charset that is not UTF-8, an attachment its reader could not read
+(or read only in part), and a message larger than ``max_message_bytes``
+(only its header is read). Problems name the message by its position in
+the mailbox (byte offset, file name, UID) and the part by its section, never
+by a value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import email.errors
+import hashlib
+import io
+import mimetypes
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timezone
+from email import policy as _policies
+from email.message import Message
+from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from connectors.base import ConnectorError, Limits, Location, Record, safe_name
+from connectors.formats import PATH_FIELD, read_stream
+from connectors.formats.core import PartialRead, Problems
+from connectors.formats.encoding import FALLBACK
+from connectors.formats.markup import _TextParser  # the HTML reader's text extraction
+
+ADDRESS_HEADERS = (
+    "From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+    "Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Bcc",
+    "Return-Path", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To",
+    "Mail-Followup-To", "Mail-Reply-To", "Disposition-Notification-To", "Return-Receipt-To", "Errors-To",
+)  # fmt: skip
+TEXT_HEADERS = ("Subject", "Comments", "Keywords", "Thread-Topic", "Organization")
+PARTY_HEADERS = ("From",)  # the structured (linkable) record: one party only, never sender and recipient together
+OTHER_HEADERS = tuple(h for h in ADDRESS_HEADERS if h not in PARTY_HEADERS) + TEXT_HEADERS
+
+BODY_FIELD = "body"
+ENVELOPE_FIELD = "envelope:From"
+DEFAULT_MAX_MESSAGE_BYTES = 100 << 20
+MAX_NESTING = 8  # forwarded messages within forwarded messages
+HEADER_HASH_BYTES = 1024
+
+_PARSER = BytesParser(policy=_policies.compat32)
+_REGISTRY = _policies.default.header_factory
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_BOUNDARY_DEFECTS = (
+    email.errors.StartBoundaryNotFoundDefect,
+    email.errors.CloseBoundaryNotFoundDefect,
+    email.errors.MultipartInvariantViolationDefect,
+)
+_BASE64_DEFECTS = (
+    email.errors.InvalidBase64PaddingDefect,
+    email.errors.InvalidBase64CharactersDefect,
+    email.errors.InvalidBase64LengthDefect,
+)
+_MEDIA = frozenset({"image", "audio", "video", "font"})  # attachments not read, unless their bytes say otherwise
+_READABLE_MAGIC = (b"PK\x03\x04", b"%PDF", b"\x1f\x8b", b"\xd0\xcf\x11\xe0", b"BZh", b"\xfd7zXZ")
+_SINGLE_BYTE = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})
+_UNDECLARED = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "default", "x-user-defined"})
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+
+def _codec(charset: str | None) -> str | None:
+    """The Python codec for a declared charset, or None when undeclared or unknown."""
+    if not charset:
+        return None
+    name = charset.strip().strip("\"'").lower()
+    if name in _UNDECLARED:
+        return None
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        try:
+            info = codecs.lookup(name.replace("_", "-"))
+        except (LookupError, ValueError):
+            return None
+    if not getattr(info, "_is_text_encoding", True):
+        return None  # base64_codec, zlib_codec ...: not a charset
+    return info.name
+
+
+def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
+    """Bytes as text: declared charset, UTF-8, then cp1252; ``ok`` is False when only the last fitted.
+
+    >>> decode_bytes("Åsa".encode("utf-8"), "iso-8859-1")  # a wrong single-byte declaration
+    ('Åsa', True)
+    >>> decode_bytes("Åsa".encode("cp1252"), "utf-8")
+    ('Åsa', False)
+    >>> decode_bytes("Åsa".encode("cp1252"), None)  # nothing declared: cp1252 is the expected guess
+    ('Åsa', True)
+    >>> decode_bytes("Åsa".encode("utf-8"), "x-no-such-charset")
+    ('Åsa', True)
+    """
+    if data.isascii():
+        return data.decode("ascii"), True
+    codec = _codec(charset)
+    declared = charset is not None and charset.strip().strip("\"'").lower() not in _UNDECLARED
+    if codec in _SINGLE_BYTE or codec is None:
+        try:
+            return data.decode("utf-8"), True
+        except UnicodeDecodeError:
+            pass
+    if codec is not None:
+        try:
+            return data.decode(codec), True
+        except (UnicodeDecodeError, LookupError, ValueError):
+            pass
+        except Exception:  # noqa: BLE001 - an odd codec on odd bytes
+            pass
+    if codec not in _SINGLE_BYTE:
+        try:
+            return data.decode("utf-8"), True
+        except UnicodeDecodeError:
+            pass
+    return data.decode("cp1252", errors=FALLBACK), not declared
+
+
+def _unfold(value: str) -> str:
+    return _CONTROL.sub(" ", _FOLD.sub("", value).replace("\r", "").replace("\n", " ")).strip()
+
+
+def _raw_8bit(value: str) -> str:
+    """A header that arrived as raw 8-bit bytes (surrogate-escaped by the parser), decoded."""
+    raw = value.encode("ascii", "surrogateescape")
+    return decode_bytes(raw, None)[0]
+
+
+def header_text(name: str, value: Any) -> str:
+    """A header value as a person reads it: unfolded, RFC 2047 decoded, never raising.
+
+    >>> header_text("From", "=?utf-8?q?=C3=85sa_=C3=96berg?= <asa@example.se>")
+    'Åsa Öberg <asa@example.se>'
+    >>> header_text("Subject", "=?x-unknown?q?hej_d=E5?=")
+    'hej då'
+    >>> header_text("Subject", "=?utf-8?b?broken!!?=")
+    '=?utf-8?b?broken!!?='
+    """
+    if not isinstance(value, str):
+        try:
+            value = str(value)
+        except Exception:  # noqa: BLE001 - a Header object that cannot render
+            return ""
+    v = _unfold(value)
+    if _SURROGATE.search(v):
+        v = _raw_8bit(v)
+    if "=?" not in v:
+        return v
+    try:
+        text = str(_REGISTRY(name, v))
+        if "\ufffd" not in text and not _SURROGATE.search(text) and "=?" not in text:
+            return _unfold(text)
+    except Exception:  # noqa: BLE001 - the registry's parser fails on some broken headers
+        pass
+    return _decode_words(v)
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+
+
+def _decode_words(value: str) -> str:
+    """RFC 2047 encoded words decoded one by one (compat32 style); a broken word stays as written."""
+    out: list[str] = []
+    pos = 0
+    after_word = False
+    for m in _ENCODED_WORD.finditer(value):
+        between = value[pos : m.start()]
+        if not (after_word and (not between or between.isspace())):
+            out.append(between)  # whitespace between two encoded words is not text
+        charset, enc, data = m.group(1).split("*", 1)[0], m.group(2).upper(), m.group(3)
+        try:
+            if enc == "B":
+                raw = base64.b64decode(data + "=" * (-len(data) % 4), validate=True)
+            else:
+                raw = binascii.a2b_qp(data.replace("_", " ").encode("ascii"), header=True)
+            out.append(decode_bytes(raw, charset)[0])
+            after_word = True
+        except (ValueError, binascii.Error, UnicodeError):
+            out.append(m.group(0))
+            after_word = False
+        pos = m.end()
+    out.append(value[pos:])
+    return _unfold("".join(out))
+
+
+def html_to_text(html: str, max_chars: int) -> str:
+    """Visible text of an HTML body, a block per line, ``mailto:``/``tel:`` targets kept."""
+    parser = _TextParser(max_chars)
+    try:
+        parser.feed(html)
+        parser.close()
+        parser.flush()
+    except Exception:  # noqa: BLE001 - html.parser on pathological input: strip tags instead
+        return re.sub(r"<[^>]*>", " ", html)
+    return "\n".join(text for _, text in parser.blocks)
+
+
+# --- message facts --------------------------------------------------------------------------------
+
+
+def parse(raw: bytes) -> Message:
+    """A message parsed leniently (compat32: defects are recorded, not raised)."""
+    return _PARSER.parsebytes(raw)
+
+
+def header_block(raw: bytes) -> bytes:
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        i = raw.find(sep)
+        if i >= 0:
+            return raw[:i]
+    return raw
+
+
+def fallback_item(raw: bytes) -> str:
+    """``sha256:`` of the first KiB of the raw header block (line ends as LF): the item of a mail without Message-ID.
+
+    The same mail gives the same item in an mbox, a Maildir and on an IMAP server.
+
+    >>> fallback_item(b"From: a@example.se\\r\\nSubject: x\\r\\n\\r\\nbody") == fallback_item(b"From: a@example.se\\nSubject: x\\n\\nother")
+    True
+    """
+    head = header_block(raw).replace(b"\r\n", b"\n")
+    return "sha256:" + hashlib.sha256(head[:HEADER_HASH_BYTES]).hexdigest()[:32]
+
+
+def message_id(msg: Message) -> str:
+    """The Message-ID without angle brackets, or ``""``.
+
+    >>> message_id(parse(b"Message-ID:  <abc.1@mail.example.se>\\n\\nx"))
+    'abc.1@mail.example.se'
+    """
+    for k, v in msg.raw_items():
+        if k.lower() == "message-id":
+            text = _unfold(v if isinstance(v, str) else str(v))
+            if _SURROGATE.search(text):
+                text = _raw_8bit(text)
+            text = text.strip()
+            if text.startswith("<") and ">" in text:
+                text = text[1 : text.index(">")]
+            text = text.strip()[:998]
+            if text:
+                return text
+    return ""
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """A date header as naive UTC, or None.
+
+    >>> parse_date("Wed, 01 May 2024 10:30:00 +0200")
+    datetime.datetime(2024, 5, 1, 8, 30)
+    >>> parse_date("not a date") is None
+    True
+    """
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(_unfold(value))
+    except Exception:  # noqa: BLE001 - TypeError, ValueError, IndexError, OverflowError
+        return None
+    if when is None or not 1900 <= when.year <= 9999:
+        return None
+    if when.tzinfo is not None:
+        try:
+            when = when.astimezone(timezone.utc).replace(tzinfo=None)
+        except (OverflowError, ValueError):
+            return None
+    return when
+
+
+def message_date(msg: Message) -> datetime | None:
+    for k, v in msg.raw_items():
+        if k.lower() == "date":
+            return parse_date(v if isinstance(v, str) else str(v))
+    return None
+
+
+def _header_fields(msg: Message, names: tuple[str, ...], prefix: str, sep: str) -> list[tuple[str, str]]:
+    wanted = {n.lower(): n for n in names}
+    got: dict[str, list[str]] = {}
+    for k, v in msg.raw_items():
+        canon = wanted.get(k.lower())
+        if canon is not None:
+            text = header_text(canon, v)
+            if text:
+                got.setdefault(canon, []).append(text)
+    return [(prefix + n, sep.join(got[n])) for n in names if n in got]
+
+
+# --- the walk ---------------------------------------------------------------------------------------
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:  # noqa: BLE001 - a broken RFC 2231 parameter
+        return None
+    if not name:
+        return None
+    name = header_text("Content-Disposition", name) if "=?" in name or _SURROGATE.search(name) else _unfold(name)
+    return name or None
+
+
+def _disposition(part: Message) -> str | None:
+    try:
+        return part.get_content_disposition()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _charset(part: Message) -> str | None:
+    try:
+        return part.get_content_charset()
+    except Exception:  # noqa: BLE001 - a broken RFC 2231 charset parameter
+        return None
+
+
+def _item_label(item: str) -> str:
+    return "line " + item if item.isdigit() else item
+
+
+class MessageReader:
+    """Reads messages of one unit into records; problems go to the shared ``problems``.
+
+    ``base`` is the location of the mailbox (store, source, container);
+    each message's records get the item of that message.
+    """
+
+    def __init__(self, base: Location, limits: Limits, problems: Problems, where_prefix: str = "") -> None:
+        self.base = base
+        self.limits = limits
+        self.problems = problems
+        self.where_prefix = where_prefix
+
+    def problem(self, where: str, what: str) -> None:
+        self.problems.add(f"{self.where_prefix}{where}: {what}")
+
+    def records(
+        self,
+        raw: bytes,
+        where: str,
+        *,
+        envelope: str | None = None,
+        fallback_date: datetime | None = None,
+        oversize: int | None = None,
+    ) -> Iterator[Record]:
+        """Records of one message (``raw`` = its bytes; only its header when ``oversize`` gives its real size)."""
+        try:
+            msg = parse(raw)
+        except Exception as exc:  # noqa: BLE001 - RecursionError on absurd nesting, parser bugs
+            self.problem(where, f"cannot be parsed ({type(exc).__name__}); read as text")
+            when = fallback_date
+            text, _ = decode_bytes(raw, None)
+            yield Record(replace(self.base, item=fallback_item(raw)), [(BODY_FIELD, text)], False,
+                         when.date() if when else None, (), when)
+            return
+        item = message_id(msg) or fallback_item(raw)
+        when = message_date(msg) or fallback_date
+        ref = when.date() if when else None
+        loc = replace(self.base, item=item)
+
+        def rec(fields: list[tuple[str, str]], structured: bool = False) -> Record:
+            return Record(loc, fields, structured, ref, (), when)
+
+        parties = _header_fields(msg, PARTY_HEADERS, "header:", ", ")
+        if parties:
+            yield rec(parties, True)
+        texts = _header_fields(msg, OTHER_HEADERS, "header:", ", ")
+        if envelope:
+            texts.append((ENVELOPE_FIELD, envelope))
+        if texts:
+            yield rec(texts)
+        if not msg.keys():
+            self.problem(where, "no header: not a mail message, or damaged; read as text")
+            text, _ = decode_bytes(raw, None)
+            if text.strip():
+                yield rec([(BODY_FIELD, text)])
+            return
+        if oversize is not None:
+            self.problem(where, f"message of {oversize} bytes is larger than max_message_bytes; only its header was read")
+            return
+        yield from _Walk(self, where, rec, when).message(msg, "", 0)
+
+
+class _Walk:
+    """The parts of one message, depth first, with their IMAP section numbers."""
+
+    def __init__(self, reader: MessageReader, where: str, rec: Any, when: datetime | None) -> None:
+        self.r = reader
+        self.where = where
+        self.rec = rec
+        self.when = when
+        self.first_body = True
+        self.names: set[str] = set()
+        self.parts = 0
+
+    def problem(self, section: str, what: str) -> None:
+        self.r.problem(self.where, f"part {section or '1'}: {what}" if section else what)
+
+    def message(self, msg: Message, prefix: str, depth: int) -> Iterator[Record]:
+        """A message's body: ``prefix`` is the section of the enclosing message/rfc822 part ('' at the top)."""
+        if isinstance(msg.get_payload(), list) and msg.get_content_maintype() == "multipart":
+            yield from self.part(msg, prefix, depth)
+        else:
+            yield from self.part(msg, f"{prefix}.1" if prefix else "1", depth)
+
+    def part(self, part: Message, section: str, depth: int) -> Iterator[Record]:
+        """One part; a multipart's children are ``<section>.<n>`` (``<n>`` alone at the top)."""
+        self.parts += 1
+        if self.parts > self.r.limits.max_entries:
+            if self.parts == self.r.limits.max_entries + 1:
+                self.problem("", f"more than {self.r.limits.max_entries} parts (max_entries); the rest not read")
+            return
+        ctype = part.get_content_type()
+        payload = part.get_payload()
+        broken = any(isinstance(d, _BOUNDARY_DEFECTS) for d in part.defects)
+        if isinstance(payload, list):
+            if ctype.startswith("message/"):  # message/rfc822 (or message/global) with its parsed message
+                for sub in payload:
+                    if isinstance(sub, Message):
+                        yield from self.forwarded(sub, section, depth, _filename(part))
+                return
+            if broken:
+                self.problem(section, "multipart boundaries missing: truncated or damaged")
+            for i, sub in enumerate(payload, start=1):
+                if isinstance(sub, Message):
+                    yield from self.part(sub, f"{section}.{i}" if section else str(i), depth)
+            return
+        if ctype.startswith("multipart/") and broken:
+            self.problem(section, "multipart boundaries missing: truncated or damaged; read as text")
+        filename = _filename(part)
+        disposition = _disposition(part)
+        maintype = part.get_content_maintype()
+        is_body = (
+            (maintype == "text" or ctype.startswith("multipart/"))
+            and disposition != "attachment"
+            and (filename is None or (disposition == "inline" and ctype in ("text/plain", "text/html")))
+        )
+        data = self._payload(part, section)
+        if data is None:
+            return
+        if ctype in ("message/rfc822", "message/global") or (filename or "").lower().endswith(".eml"):
+            try:
+                inner = parse(data)
+            except Exception:  # noqa: BLE001
+                inner = None
+            if inner is not None and inner.keys():
+                yield from self.forwarded(inner, section, depth, filename)
+                return
+        if is_body:
+            yield from self.body(part, section, data, ctype)
+        else:
+            yield from self.attachment(part, section, data, ctype, filename)
+
+    def _payload(self, part: Message, section: str) -> bytes | None:
+        before = len(part.defects)
+        try:
+            data = part.get_payload(decode=True)
+        except Exception as exc:  # noqa: BLE001 - a transfer decoder's failure
+            self.problem(section, f"content cannot be decoded ({type(exc).__name__})")
+            return None
+        if any(isinstance(d, _BASE64_DEFECTS) for d in part.defects[before:]):
+            self.problem(section, "invalid base64; decoded as far as possible")
+        if data is None:
+            return b""
+        if isinstance(data, str):  # pragma: no cover - compat32 returns bytes for leaves
+            data = data.encode("utf-8", "surrogateescape")
+        return data if isinstance(data, bytes) else b""
+
+    def body(self, part: Message, section: str, data: bytes, ctype: str) -> Iterator[Record]:
+        charset = _charset(part)
+        text, ok = decode_bytes(data, charset)
+        if not ok:
+            self.problem(section, "text is neither in its declared charset nor UTF-8; read as cp1252")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")  # IMAP and Windows line ends read like the rest
+        if ctype == "text/html":
+            text = html_to_text(text, self.r.limits.max_field_chars)
+        if not text.strip():
+            return
+        if self.first_body:
+            field = BODY_FIELD
+            self.first_body = False
+        else:
+            field = f"{BODY_FIELD}[{section}]"
+        yield self.rec([(field, text)])
+
+    def forwarded(self, msg: Message, section: str, depth: int, filename: str | None) -> Iterator[Record]:
+        if filename:
+            yield self.rec([(f"attachment:{self._unique(filename, section)}", filename)])
+        if depth + 1 > MAX_NESTING:
+            self.problem(section, f"forwarded messages nested deeper than {MAX_NESTING}; not read")
+            return
+        fields = _header_fields(msg, ADDRESS_HEADERS + TEXT_HEADERS, f"header[{section}]:", ", ")
+        if fields:
+            yield self.rec(fields)
+        first = self.first_body
+        self.first_body = False  # 'body' is the outer message's first text only
+        yield from self.message(msg, section, depth + 1)
+        self.first_body = first
+
+    def _unique(self, name: str, section: str) -> str:
+        label = name
+        if label in self.names:
+            label = f"{name}[{section}]"
+        self.names.add(label)
+        return label
+
+    def attachment(self, part: Message, section: str, data: bytes, ctype: str, filename: str | None) -> Iterator[Record]:
+        label = self._unique(filename or f"part {section}", section)
+        sniff_name = filename or label + (mimetypes.guess_extension(ctype) or "")
+
+        def loc(container: str, item: str) -> Location:
+            return Location("", "", container, item)
+
+        if ctype.split("/", 1)[0] in _MEDIA and not data.startswith(_READABLE_MAGIC):
+            if filename is not None:  # a picture holds no text to read; its name may
+                yield self.rec([(f"attachment:{label}", filename)])
+            return
+        try:
+            for r in read_stream(
+                io.BytesIO(data), sniff_name, container=label, loc_factory=loc, limits=self.r.limits,
+                mtime=self.when, emit_name=filename is not None,
+            ):
+                c, i = r.location.container, r.location.item
+                prefix = "attachment:" + c + ("!" + _item_label(i) if i else "")
+                fields = [(prefix if (f == PATH_FIELD and not i) else f"{prefix}:{f}", t) for f, t in r.fields]
+                yield self.rec(fields)
+        except PartialRead as exc:
+            self.problem(section, f"attachment {safe_name(label)}: {exc.count} part(s) not read: " + "; ".join(exc.problems[:3]))
+        except ConnectorError as exc:
+            self.problem(section, f"attachment {safe_name(label)} not read: {exc}")
+
+
+def field_hint(field: str) -> str:
+    """The detectors' hint for a mail field: the header name, or an attachment reader's own field.
+
+    >>> field_hint("header:From"), field_hint("header[2]:Cc"), field_hint("attachment:order 7.csv!line 3:Personnummer")
+    ('From', 'Cc', 'Personnummer')
+    >>> field_hint("attachment:kunder.csv"), field_hint("body[1.2]"), field_hint("envelope:From")
+    ('path', 'body', 'From')
+    """
+    if field.startswith("attachment:"):
+        rest = field[len("attachment:") :]
+        return rest.rsplit(":", 1)[1] if ":" in rest else PATH_FIELD
+    if field.startswith(("header:", "header[", "envelope:")):
+        return field.rsplit(":", 1)[1]
+    if field.startswith(BODY_FIELD):
+        return BODY_FIELD
+    return field
+
+
+class FieldHints(dict):  # type: ignore[type-arg]
+    """What ``field_hints(unit)`` returns: the engine asks ``.get(field, field)`` for each field.
+
+    The attachment's name stays out of the hint (``order_2024.csv`` must not
+    make every value in it look like an order number).
+    """
+
+    def get(self, key: Any, default: Any = None) -> Any:  # noqa: D102
+        return field_hint(key) if isinstance(key, str) else default
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (FieldHints, ())
+
+
+def raise_problems(name: str, problems: Problems) -> None:
+    """Raise :class:`PartialRead` for the unit when anything was skipped or damaged."""
+    if problems:
+        raise PartialRead(name, problems.messages, problems.count)
