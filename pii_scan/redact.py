@@ -33,7 +33,8 @@ class Redactor:
         return out
 
     def _mask(self, text: str) -> str:
-        if not text or not any(ch.isdigit() or ch == "@" for ch in text):
+        # line numbers, row ids and short keys cannot hold an identifier (7+ digits or an '@')
+        if len(text) < 7 or not any(ch.isdigit() or ch == "@" for ch in text):
             return text
         cached = self._cache.get(text)
         if cached is not None:
