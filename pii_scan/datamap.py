@@ -365,17 +365,20 @@ class DataMap:
                 .distinct()
                 .subquery()
             )
-            per_kind = (
-                sa.select(pairs.c.a, pairs.c.bkind, sa.func.count().label("n"))
-                .group_by(pairs.c.a, pairs.c.bkind)
-                .subquery()
-            )
-            hubs = {row[0] for row in c.execute(sa.select(per_kind.c.a).where(per_kind.c.n > self.HUB_LIMIT).distinct())}
+            # one pass over the pairs: partners of each value by kind, for the hub test
+            partners: dict[str, dict[str, set[str]]] = {}
+            for a, b, bkind in c.execution_options(yield_per=50_000).execute(sa.select(pairs.c.a, pairs.c.b, pairs.c.bkind)):
+                partners.setdefault(a, {}).setdefault(bkind, set()).add(b)
+            hubs = {a for a, by_kind in partners.items() if any(len(bs) > self.HUB_LIMIT for bs in by_kind.values())}
             edges: dict[str, set[str]] = {}
-            for a, b, _ in c.execute(sa.select(pairs.c.a, pairs.c.b, pairs.c.bkind)):
-                if a in hubs or b in hubs:
+            for a, by_kind in partners.items():
+                if a in hubs:
                     continue
-                edges.setdefault(a, set()).add(b)
+                for bs in by_kind.values():
+                    for b in bs:
+                        if b not in hubs:
+                            edges.setdefault(a, set()).add(b)
+            del partners
             # union-find over the (bounded: personal values have few partners) edge list
             parent: dict[str, str] = {}
 
