@@ -218,7 +218,7 @@ class Scanner:
                 if me - ms < 7 and not short_ok and not (giro_words and _GIRO_BEFORE.search(t, max(0, ms - 24), ms)):
                     continue
                 if numeric:
-                    found.extend(self._num_candidates(t, ms, me, numeric, hints, hint_words, seg_at(ms)))
+                    found.extend(self._num_candidates(t, ms, me, numeric, hints, hint_words, seg_at(ms), giro_words))
             elif kind == "at":
                 if emailer is not None:
                     found.extend(emailer.match_at(t, ms, me, self._context(t, ms, me, hints, hint_words, seg_at(ms))))
@@ -284,6 +284,7 @@ class Scanner:
         hints: frozenset[str],
         hint_words: frozenset[str],
         seg: _Segment,
+        giro: bool = True,
     ) -> Iterator[Match]:
         run = t[start:end]
         plus_run = run.startswith("+")
@@ -299,6 +300,10 @@ class Scanner:
             return
         groups = [t[s:e] for s, e in spans]
         seps = [t[spans[k][1] : spans[k + 1][0]] for k in range(n - 1)]
+        # Without a hint, a window of 8 digits or fewer is only ever a giro number
+        # (after its keyword) or an account after a comma-separated clearing:
+        # dates, times and IP addresses stop here, before any detector is asked.
+        short_windows = bool(hints) or giro or "," in t[max(seg.start, start - 3) : start]
         for i in range(n):
             ndig = 0
             ws = spans[i][0]
@@ -308,7 +313,7 @@ class Scanner:
                 ndig += len(groups[j])
                 if ndig > MAX_DIGITS:
                     break
-                if ndig < min_digits:
+                if ndig < min_digits or (ndig <= 8 and not short_windows and not (ndig == 8 and groups[i][0] == "0")):
                     continue
                 we = spans[j][1]
                 ctx = self._context(t, wstart, we, hints, hint_words, seg)
