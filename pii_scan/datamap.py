@@ -269,6 +269,8 @@ class DataMap:
                 for t in (findings_t, refs_t, records_t, units_t):
                     c.execute(t.delete().where(t.c.unit_id == uid))
                 n += 1
+            if n:
+                self._set_stale(c, "1")
         return n
 
     def write_unit(self, scan_id: int, res: UnitResult) -> int:
@@ -316,6 +318,7 @@ class DataMap:
             if ref_rows:
                 c.execute(refs_t.insert(), ref_rows)
             c.execute(units_t.delete().where(units_t.c.unit_id == uid))
+            self._set_stale(c, "1")
             c.execute(
                 units_t.insert().values(
                     unit_id=uid, source=res.source, key=res.key, store=res.store, fingerprint=res.fingerprint,
@@ -400,7 +403,26 @@ class DataMap:
                     subjects_t.update().where(subjects_t.c.value_hash == sa.bindparam("h")).values(subject=sa.bindparam("s")),
                     updates,
                 )
+            self._set_stale(c, "0")
             return int(c.execute(sa.select(sa.func.count(sa.distinct(subjects_t.c.subject)))).scalar_one())
+
+    def subjects_stale(self) -> bool:
+        """True when units were written (or removed) since subjects were last linked.
+
+        The flag is set in the same transaction as the write, so a scan killed
+        before linking leaves it set and the next scan links even if it has
+        nothing new to read.
+        """
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "subjects_stale")).first()
+            return row is not None and row[0] == "1"
+
+    @staticmethod
+    def _set_stale(c: sa.Connection, value: str) -> None:
+        if c.execute(sa.select(meta_t.c.key).where(meta_t.c.key == "subjects_stale")).first() is None:
+            c.execute(meta_t.insert().values(key="subjects_stale", value=value))
+        else:
+            c.execute(meta_t.update().where(meta_t.c.key == "subjects_stale").values(value=value))
 
     # -- reading -----------------------------------------------------------------------
 

@@ -154,7 +154,10 @@ def scan(
                 on_unit(res)
             bar.update(1)
         bar.close()
-        summary.subjects = dm.link_subjects()
+        if dm.subjects_stale():
+            summary.subjects = dm.link_subjects()
+        else:  # nothing was written: the subjects of the last scan still hold
+            summary.subjects = dm.counts()["subjects"]
         summary.seconds = time.perf_counter() - t0
         dm.finish_scan(scan_id, summary.status, {k: v for k, v in summary.as_dict().items() if k != "failures"})
         return summary

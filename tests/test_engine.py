@@ -198,3 +198,22 @@ def test_scan_on_the_default_local_cluster(estate: Path) -> None:
     summary = scan(load(estate), workers=2, progress=False)
     assert summary.exit_code == EXIT_COMPLETE, summary.failures
     assert summary.findings >= 8
+
+
+def test_unchanged_rescan_does_not_relink_but_an_interrupted_one_does(estate: Path) -> None:
+    cfg = load(estate)
+    scan(cfg, scheduler="sync", progress=False)
+    dm = DataMap(cfg.datamap_url)
+    try:
+        assert not dm.subjects_stale()
+        with dm.engine.begin() as c:  # as if a scan was killed after writing a unit
+            dm._set_stale(c, "1")
+    finally:
+        dm.close()
+    s2 = scan(cfg, scheduler="sync", progress=False)
+    assert s2.units_scanned == 0 and s2.subjects > 0
+    dm = DataMap(cfg.datamap_url)
+    try:
+        assert not dm.subjects_stale()
+    finally:
+        dm.close()

@@ -1,0 +1,175 @@
+"""Data-map write and subject-linking cost, apart from scanning.
+
+Feeds synthetic unit results (what a worker hands the driver for one SQL key
+range: ``--unit-rows`` customer rows of three linkable findings each, real
+HMACs) through :meth:`pii_scan.datamap.DataMap.write_unit` into a fresh
+SQLite data map, unit after unit, and prints the rate per unit as the map
+grows; then times :meth:`DataMap.link_subjects` on the result. Nothing is
+detected or read, so the figures are the driver's own cost.
+
+Variants (``--variant``, repeatable; default all):
+
+* ``default``: the data map as the engine opens it;
+* ``cache``: the same plus ``PRAGMA cache_size=-262144`` (256 MiB page cache
+  instead of SQLite's 2 MiB default) on every connection;
+* ``core``: ``cache`` plus the rows handed to ``sqlite3.executemany`` as
+  tuples, bypassing SQLAlchemy's per-row dict processing (the same SQL);
+* ``noindex``: ``core`` with the hash-keyed indexes of ``findings``
+  (``value_hash``, ``rkey``) dropped during the writes and recreated at the
+  end (timed), as a first scan into an empty map could do.
+
+Usage::
+
+    .venv/bin/python benchmarks/datamap_write.py                    # 20 units of 50 000 rows
+    .venv/bin/python benchmarks/datamap_write.py --units 60 --variant default --variant cache
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the packages before benchmarks/detectors.py
+from _common import RssSampler, Tee, human_bytes, machine_line  # noqa: E402
+from sql_scan import mobile, personnummer  # noqa: E402
+
+SECRET = bytes(range(32))
+
+
+def unit_result(u: int, rows: int, keys: Any) -> Any:
+    from pii_scan.datamap import FoundValue, RecordResult, UnitResult
+
+    h = keys.hasher()
+    recs = []
+    for i in range(u * rows + 1, (u + 1) * rows + 1):
+        ymd, serial, check = personnummer(i)
+        pnr, email, phone = ymd + serial + check, f"kund{i}@example.se", "+46" + mobile(i)[1:]
+        rr = RecordResult(h("record", f"crm\x1fpublic.customers\x1fid={i}")[:32], "sql", "crm", "public.customers",
+                          f"id={i}", True, None)
+        for field, kind, v in (("personnummer", "personnummer", pnr), ("email", "email", email), ("phone", "phone", phone)):
+            rr.findings.append(FoundValue(field, kind, kind, h(kind, v), v[:4] + "****", 0.95, False, None,
+                                          b"\x00" * (12 + len(v) + 16), True))
+        recs.append(rr)
+    res = UnitResult("crm", f"public.customers[id>={u * rows})", "sql", "fp", recs, rows)
+    res.unit_id = h("unit", res.key)[:32]
+    return res
+
+
+def _core_write(dm: Any, scan_id: int, res: Any) -> int:
+    """write_unit's SQL with tuples through sqlite3 executemany (what a leaner write_unit could do)."""
+    from pii_scan.datamap import _now, findings_t, records_t, refs_t, units_t
+
+    uid = res.unit_id
+    recs, finds = [], []
+    for r in res.records:
+        if r.findings:
+            recs.append((r.rkey, uid, r.store, r.source, r.container, r.item, r.structured,
+                         r.record_date.isoformat(sep=" ") if r.record_date else None, r.location_enc))
+        for f in r.findings:
+            finds.append((r.rkey, uid, f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence, f.test_data,
+                          f.inside, f.enc_value, f.linkable))
+    with dm.engine.begin() as c:
+        for t in (findings_t, refs_t, records_t):
+            c.execute(t.delete().where(t.c.unit_id == uid))
+        cur = c.connection.driver_connection.cursor()
+        cur.executemany("INSERT INTO records (rkey, unit_id, store, source, container, item, structured, record_date, "
+                        "location_enc) VALUES (?,?,?,?,?,?,?,?,?)", recs)
+        cur.executemany("INSERT INTO findings (rkey, unit_id, field, kind, subkind, value_hash, masked, confidence, "
+                        "test_data, inside, enc_value, linkable) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", finds)
+        c.execute(units_t.delete().where(units_t.c.unit_id == uid))
+        c.execute(units_t.insert().values(unit_id=uid, source=res.source, key=res.key, store=res.store,
+                                          fingerprint=res.fingerprint, status="done", records=res.rows,
+                                          findings=len(finds), scan_id=scan_id, scanned_at=_now(), seconds=0.0))
+    return len(finds)
+
+
+def run(variant: str, units: list[Any], folder: Path, log: Tee, link: bool) -> None:
+    import sqlalchemy as sa
+
+    from pii_scan.datamap import DataMap
+
+    path = folder / f"dm-{variant}.sqlite"
+    dm = DataMap(f"sqlite:///{path}")
+    if variant in ("cache", "core", "noindex"):
+        @sa.event.listens_for(dm.engine, "connect")
+        def _cache(dbapi_conn: Any, _rec: Any) -> None:
+            dbapi_conn.execute("PRAGMA cache_size=-262144")
+
+        dm.engine.dispose()
+    scan_id = dm.start_scan({"benchmark": "datamap_write"})
+    dropped: list[str] = []
+    if variant == "noindex":
+        with dm.engine.begin() as c:
+            for name, sql in c.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type='index' AND name IN "
+                "('ix_findings_value_hash', 'ix_findings_rkey')"
+            ).all():
+                c.exec_driver_sql(f"DROP INDEX {name}")
+                dropped.append(sql)
+    total_f = 0
+    total_t = 0.0
+    cpu0 = time.process_time()
+    per: list[str] = []
+    for k, res in enumerate(units):
+        t = time.perf_counter()
+        n = _core_write(dm, scan_id, res) if variant in ("core", "noindex") else dm.write_unit(scan_id, res)
+        dt = time.perf_counter() - t
+        total_f += n
+        total_t += dt
+        if k in (0, len(units) // 2, len(units) - 1) or (k + 1) % 10 == 0:
+            per.append(f"unit {k + 1}: {n / dt:,.0f}/s at {total_f:,}")
+    cpu = time.process_time() - cpu0
+    if dropped:
+        t = time.perf_counter()
+        with dm.engine.begin() as c:
+            for sql in dropped:
+                c.exec_driver_sql(sql)
+        di = time.perf_counter() - t
+        total_t += di
+        per.append(f"indexes recreated in {di:.1f} s")
+    log(f"[{variant}] write_unit x{len(units)}: {total_t:.1f} s (process CPU {cpu:.1f} s), "
+        f"{total_f / total_t:,.0f} findings/s overall; " + "; ".join(per))
+    if link:
+        t = time.perf_counter()
+        with RssSampler() as rss:
+            n = dm.link_subjects()
+        dt = time.perf_counter() - t
+        log(f"[{variant}] link_subjects on {total_f:,} findings: {dt:.1f} s ({total_f / dt:,.0f} findings/s), "
+            f"{n:,} subjects, driver peak RSS {human_bytes(rss.peaks.driver)}")
+    dm.close()
+    log(f"[{variant}] file {human_bytes(path.stat().st_size)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pii_scan.keys import Keys
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--units", type=int, default=20)
+    ap.add_argument("--unit-rows", type=int, default=50_000)
+    ap.add_argument("--variant", action="append", choices=("default", "cache", "core", "noindex"))
+    ap.add_argument("--link", action="store_true", help="also time link_subjects (default variant only)")
+    args = ap.parse_args(argv)
+    log = Tee()
+    log(machine_line())
+    keys = Keys(SECRET)
+    t = time.perf_counter()
+    units = [unit_result(u, args.unit_rows, keys) for u in range(args.units)]
+    log(f"{args.units} synthetic units of {args.unit_rows:,} rows ({3 * args.units * args.unit_rows:,} findings) "
+        f"made in {time.perf_counter() - t:.0f} s")
+    folder = Path(tempfile.mkdtemp(prefix="piibench-dmw-"))
+    try:
+        for v in args.variant or ["default", "cache", "core"]:
+            run(v, units, folder, log, args.link and v == "default")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    log.save("datamap_write.txt")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
