@@ -210,24 +210,7 @@ class FilesConnector(BaseConnector):
         return os.path.join(self.root, *parts)
 
     def _open(self, rel: str) -> Any:
-        full = self._full_path(rel)
-        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-        if not self.follow_symlinks:
-            flags |= getattr(os, "O_NOFOLLOW", 0)
-        try:
-            fd = os.open(full, flags)
-        except OSError as exc:
-            raise ConnectorError(f"{safe_name(rel)}: cannot open ({describe(exc)})") from None
-        f = os.fdopen(fd, "rb")
-        try:
-            st = os.fstat(fd)
-        except OSError as exc:
-            f.close()
-            raise ConnectorError(f"{safe_name(rel)}: cannot stat ({describe(exc)})") from None
-        if not stat.S_ISREG(st.st_mode):
-            f.close()
-            raise ConnectorError(f"{safe_name(rel)}: not a regular file")
-        return f, st
+        return open_regular(self._full_path(rel), rel, follow_symlinks=self.follow_symlinks)
 
     def read(self, unit: Unit) -> Iterator[Record]:
         error = unit.param("error")
@@ -249,3 +232,27 @@ class FilesConnector(BaseConnector):
                 f, rel, int(start), int(unit.param("end")), container=rel, loc_factory=self.location,
                 limits=self.limits, mtime=st.st_mtime,
             )
+
+
+def open_regular(full: str, what: str, *, follow_symlinks: bool = False) -> tuple[Any, os.stat_result]:
+    """Open a regular file for reading (not following a symlink unless asked): (file, stat).
+
+    ``what`` names the file in error messages. Shared with the mail connector.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(full, flags)
+    except OSError as exc:
+        raise ConnectorError(f"{safe_name(what)}: cannot open ({describe(exc)})") from None
+    f = os.fdopen(fd, "rb")
+    try:
+        st = os.fstat(fd)
+    except OSError as exc:
+        f.close()
+        raise ConnectorError(f"{safe_name(what)}: cannot stat ({describe(exc)})") from None
+    if not stat.S_ISREG(st.st_mode):
+        f.close()
+        raise ConnectorError(f"{safe_name(what)}: not a regular file")
+    return f, st

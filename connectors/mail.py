@@ -86,6 +86,7 @@ from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, 
 from connectors.formats.core import Problems, describe
 from connectors.formats.streams import read_fully
 from connectors.mime import DEFAULT_MAX_MESSAGE_BYTES, FieldHints, MessageReader, header_block, parse_date, raise_problems
+from connectors.files import open_regular
 
 DEFAULT_SPLIT_BYTES = 64 << 20
 DEFAULT_CHUNK_MESSAGES = 500
@@ -305,23 +306,7 @@ class MailConnector(BaseConnector):
         return os.path.join(self.root, *parts)
 
     def _open(self, full: str, what: str) -> tuple[IO[bytes], os.stat_result]:
-        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-        if not self.follow_symlinks:
-            flags |= getattr(os, "O_NOFOLLOW", 0)
-        try:
-            fd = os.open(full, flags)
-        except OSError as exc:
-            raise ConnectorError(f"{safe_name(what)}: cannot open ({describe(exc)})") from None
-        f = os.fdopen(fd, "rb")
-        try:
-            st = os.fstat(fd)
-        except OSError as exc:
-            f.close()
-            raise ConnectorError(f"{safe_name(what)}: cannot stat ({describe(exc)})") from None
-        if not stat.S_ISREG(st.st_mode):
-            f.close()
-            raise ConnectorError(f"{safe_name(what)}: not a regular file")
-        return f, st
+        return open_regular(full, what, follow_symlinks=self.follow_symlinks)
 
     def read(self, unit: Unit) -> Iterator[Record]:
         error = unit.param("error")
