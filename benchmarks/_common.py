@@ -130,6 +130,7 @@ class RssSampler:
         self.interval = interval
         self.limit = limit
         self.tripped = False
+        self._tripped_at = 0.0
         self.peaks = RssPeaks()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -165,12 +166,26 @@ class RssSampler:
             pk_.total = max(pk_.total, drv + csum)
             pk_.child_max = max(pk_.per_child.values(), default=0)
             pk_.samples += 1
-            if self.limit and drv + csum > self.limit and not self.tripped:
-                import _thread
-
-                self.tripped = True
-                _thread.interrupt_main()
+            if self.limit and drv + csum > self.limit:
+                self._trip(kids)
             self._stop.wait(self.interval)
+
+    def _trip(self, kids: list[Any]) -> None:
+        """Over the limit: SIGINT to this process (KeyboardInterrupt in the main thread, which
+        wakes blocking waits); if that has not helped within 15 s, SIGKILL to the descendants."""
+        import signal
+
+        now = time.monotonic()
+        if not self.tripped:
+            self.tripped = True
+            self._tripped_at = now
+            os.kill(os.getpid(), signal.SIGINT)
+        elif now - self._tripped_at > 15:
+            for k in kids:
+                try:
+                    k.kill()
+                except Exception:  # noqa: BLE001 - already gone
+                    pass
 
     def __enter__(self) -> RssSampler:
         self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
