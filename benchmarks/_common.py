@@ -119,18 +119,22 @@ class RssPeaks:
 
 
 class RssSampler:
-    """Samples RSS of this process and its descendants in a background thread.
+    """Samples RSS of a process (default: this one) and its descendants in a background thread.
 
-    With ``limit`` (bytes), a driver + descendants total above it sets
-    ``tripped`` and interrupts the main thread (``KeyboardInterrupt``) so a
-    run that would exhaust a shared machine's memory stops early.
+    ``root``: the pid to treat as the driver (a child process running the scan).
+    ``limit`` (bytes, only with ``root``): when the root and its descendants
+    together pass it, ``tripped`` is set and the whole tree is killed (SIGKILL,
+    by pid: descendants first, then the root), so a run that would exhaust a
+    shared machine's memory stops early.
     """
 
-    def __init__(self, interval: float = 0.1, limit: int | None = None) -> None:
+    def __init__(self, interval: float = 0.1, root: int | None = None, limit: int | None = None) -> None:
+        if limit and root is None:
+            raise ValueError("a memory limit needs a root process to kill")
         self.interval = interval
+        self.root = root
         self.limit = limit
         self.tripped = False
-        self._tripped_at = 0.0
         self.peaks = RssPeaks()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -138,7 +142,10 @@ class RssSampler:
     def _sample(self) -> None:
         import psutil
 
-        me = psutil.Process()
+        try:
+            me = psutil.Process(self.root) if self.root else psutil.Process()
+        except psutil.Error:
+            return
         procs: dict[int, Any] = {}
         while not self._stop.is_set():
             try:
@@ -166,26 +173,14 @@ class RssSampler:
             pk_.total = max(pk_.total, drv + csum)
             pk_.child_max = max(pk_.per_child.values(), default=0)
             pk_.samples += 1
-            if self.limit and drv + csum > self.limit:
-                self._trip(kids)
+            if self.limit and drv + csum > self.limit and not self.tripped:
+                self.tripped = True
+                for victim in [*kids, me]:
+                    try:
+                        victim.kill()
+                    except psutil.Error:
+                        pass
             self._stop.wait(self.interval)
-
-    def _trip(self, kids: list[Any]) -> None:
-        """Over the limit: SIGINT to this process (KeyboardInterrupt in the main thread, which
-        wakes blocking waits); if that has not helped within 15 s, SIGKILL to the descendants."""
-        import signal
-
-        now = time.monotonic()
-        if not self.tripped:
-            self.tripped = True
-            self._tripped_at = now
-            os.kill(os.getpid(), signal.SIGINT)
-        elif now - self._tripped_at > 15:
-            for k in kids:
-                try:
-                    k.kill()
-                except Exception:  # noqa: BLE001 - already gone
-                    pass
 
     def __enter__(self) -> RssSampler:
         self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)

@@ -18,9 +18,17 @@ Variants (``--variant``, repeatable; default all):
   (``value_hash``, ``rkey``) dropped during the writes and recreated at the
   end (timed), as a first scan into an empty map could do.
 
+``--link-steps`` times the steps of ``link_subjects`` one by one on the
+``default`` map (a copy of its queries as of this writing: reset the subjects,
+the hub query, the pair query into a Python edge dict, union-find, the
+``UPDATE`` of each moved value), then a streaming alternative: one
+``ORDER BY rkey`` pass over the linkable findings with integer ids and
+union-find (no hub check, no write), to size what a rewrite could gain.
+
 Usage::
 
     .venv/bin/python benchmarks/datamap_write.py                    # 20 units of 50 000 rows
+    .venv/bin/python benchmarks/datamap_write.py --units 20 --variant default --link --link-steps
     .venv/bin/python benchmarks/datamap_write.py --units 60 --variant default --variant cache
 """
 
@@ -88,7 +96,105 @@ def _core_write(dm: Any, scan_id: int, res: Any) -> int:
     return len(finds)
 
 
-def run(variant: str, units: list[Any], folder: Path, log: Tee, link: bool) -> None:
+def link_steps(dm: Any, log: Tee) -> None:
+    """link_subjects's steps timed one by one, then a streaming alternative (see the module docstring)."""
+    import psutil
+    import sqlalchemy as sa
+
+    from pii_scan.datamap import findings_t, records_t, subjects_t
+
+    def rss() -> float:
+        return psutil.Process().memory_info().rss / 2**20
+
+    f1, f2, r = findings_t.alias("f1"), findings_t.alias("f2"), records_t.alias("r")
+    with dm.engine.begin() as c:
+        t = time.perf_counter()
+        c.execute(subjects_t.delete())
+        c.execute(subjects_t.insert().from_select(
+            ["value_hash", "subject"], sa.select(findings_t.c.value_hash, findings_t.c.value_hash).distinct()))
+        log(f"  step 1 reset subjects (DELETE + INSERT DISTINCT): {time.perf_counter() - t:.1f} s")
+        pairs = (
+            sa.select(f1.c.value_hash.label("a"), f2.c.value_hash.label("b"), f2.c.kind.label("bkind"))
+            .join(f2, f2.c.rkey == f1.c.rkey).join(r, r.c.rkey == f1.c.rkey)
+            .where(r.c.structured.is_(True), f1.c.linkable.is_(True), f2.c.linkable.is_(True),
+                   f1.c.value_hash != f2.c.value_hash)
+            .distinct().subquery()
+        )
+        per_kind = (sa.select(pairs.c.a, pairs.c.bkind, sa.func.count().label("n"))
+                    .group_by(pairs.c.a, pairs.c.bkind).subquery())
+        t = time.perf_counter()
+        hubs = {row[0] for row in c.execute(sa.select(per_kind.c.a).where(per_kind.c.n > dm.HUB_LIMIT).distinct())}
+        log(f"  step 2 hub query (pairs DISTINCT + GROUP BY): {time.perf_counter() - t:.1f} s, {len(hubs)} hubs")
+        t, m0 = time.perf_counter(), rss()
+        edges: dict[str, set[str]] = {}
+        k = 0
+        for a, b, _ in c.execute(sa.select(pairs.c.a, pairs.c.b, pairs.c.bkind)):
+            k += 1
+            edges.setdefault(a, set()).add(b)
+        log(f"  step 3 pair query into the edge dict: {time.perf_counter() - t:.1f} s, {k:,} pairs, "
+            f"RSS +{rss() - m0:,.0f} MiB")
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            while parent.get(x, x) != x:
+                parent[x] = parent.get(parent[x], parent[x])
+                x = parent[x]
+            return x
+
+        t = time.perf_counter()
+        for a, bs in edges.items():
+            for b in bs:
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    lo, hi = sorted((ra, rb))
+                    parent[hi] = lo
+        updates = [{"h": x, "s": find(x)} for x in parent if find(x) != x]
+        log(f"  step 4 union-find in Python: {time.perf_counter() - t:.1f} s, {len(updates):,} values moved")
+        t = time.perf_counter()
+        c.execute(subjects_t.update().where(subjects_t.c.value_hash == sa.bindparam("h"))
+                  .values(subject=sa.bindparam("s")), updates)
+        log(f"  step 5 UPDATE subjects, one statement per moved value: {time.perf_counter() - t:.1f} s")
+        plan = c.exec_driver_sql("EXPLAIN QUERY PLAN " + str(sa.select(pairs.c.a, pairs.c.b).compile(
+            dialect=dm.engine.dialect, compile_kwargs={"literal_binds": True}))).all()
+        log(f"  plan of the pair query: {' | '.join(p[-1] for p in plan)}")
+    del edges, parent, updates
+    t, m0 = time.perf_counter(), rss()
+    raw = dm.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("SELECT f.rkey, f.value_hash FROM findings f JOIN records r ON r.rkey = f.rkey "
+                    "WHERE f.linkable AND r.structured ORDER BY f.rkey")
+        ids: dict[str, int] = {}
+        par: list[int] = []
+
+        def root(x: int) -> int:
+            y = x
+            while par[y] != y:
+                y = par[y]
+            while par[x] != y:
+                par[x], x = y, par[x]
+            return y
+
+        prev, first = None, 0
+        while rows := cur.fetchmany(10_000):
+            for rk, h in rows:
+                i = ids.get(h)
+                if i is None:
+                    i = ids[h] = len(par)
+                    par.append(i)
+                if rk != prev:
+                    prev, first = rk, i
+                else:
+                    a, b = root(first), root(i)
+                    if a != b:
+                        par[max(a, b)] = min(a, b)
+    finally:
+        raw.close()
+    log(f"  alternative: one ORDER BY rkey pass, integer ids, union-find (no hub check, no write): "
+        f"{time.perf_counter() - t:.1f} s, {len(ids):,} values, RSS +{rss() - m0:,.0f} MiB")
+
+
+def run(variant: str, units: list[Any], folder: Path, log: Tee, link: bool, steps: bool = False) -> None:
     import sqlalchemy as sa
 
     from pii_scan.datamap import DataMap
@@ -141,6 +247,8 @@ def run(variant: str, units: list[Any], folder: Path, log: Tee, link: bool) -> N
         dt = time.perf_counter() - t
         log(f"[{variant}] link_subjects on {total_f:,} findings: {dt:.1f} s ({total_f / dt:,.0f} findings/s), "
             f"{n:,} subjects, driver peak RSS {human_bytes(rss.peaks.driver)}")
+    if steps:
+        link_steps(dm, log)
     dm.close()
     log(f"[{variant}] file {human_bytes(path.stat().st_size)}")
 
@@ -153,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unit-rows", type=int, default=50_000)
     ap.add_argument("--variant", action="append", choices=("default", "cache", "core", "noindex"))
     ap.add_argument("--link", action="store_true", help="also time link_subjects (default variant only)")
+    ap.add_argument("--link-steps", action="store_true", help="also time link_subjects's steps (default variant only)")
     args = ap.parse_args(argv)
     log = Tee()
     log(machine_line())
@@ -164,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="piibench-dmw-"))
     try:
         for v in args.variant or ["default", "cache", "core"]:
-            run(v, units, folder, log, args.link and v == "default")
+            run(v, units, folder, log, args.link and v == "default", args.link_steps and v == "default")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     log.save("datamap_write.txt")

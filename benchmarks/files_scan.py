@@ -29,10 +29,16 @@ the driver-side split, and peak RSS of the driver and of the largest worker,
 with PASS/MISS against 1 GiB for each process; then the ratio of the peaks
 between the sizes (flat means about 1).
 
+Each scan runs in a child process (the driver) started by this script,
+which samples the RSS of that driver and of its Dask workers. A memory guard
+protects a shared machine: when they together pass ``--rss-guard-gib``
+(10 GiB), the whole process tree is killed and the size is reported as
+ABORTED with the peaks reached so far.
+
 Usage::
 
     .venv/bin/python benchmarks/files_scan.py                    # 200 MB and 1000 MB
-    .venv/bin/python benchmarks/files_scan.py --sizes 20,100     # quicker
+    .venv/bin/python benchmarks/files_scan.py --sizes 50,200     # quicker
     .venv/bin/python benchmarks/files_scan.py --sizes 1000 --split-bytes 33554432
 """
 
@@ -42,6 +48,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,7 +70,6 @@ from _common import (  # noqa: E402
     load_line,
     machine_line,
     make_config,
-    rusage_lines,
     verdict,
 )
 from sql_scan import _FIRST, _LAST, _STREETS, rows_tsv  # noqa: E402
@@ -240,50 +246,76 @@ def _tree_files(root: Path) -> int:
 
 
 def run_size(total_mb: int, args: argparse.Namespace, log: Tee) -> dict[str, Any]:
+    """Build the tree, then scan it in a child process whose memory (and its workers') is sampled here."""
+    root = OUT / f"files-{total_mb}MB"
+    nbytes = build_tree(root, total_mb, args.customers, log, args.regenerate)
+    limit = int(args.rss_guard_gib * (1 << 30)) if args.rss_guard_gib else None
+    fd, out = tempfile.mkstemp(prefix="piibench-files-", suffix=".json")
+    os.close(fd)
+    cmd = [sys.executable, "-u", str(Path(__file__).resolve()), "--child", str(total_mb), "--child-out", out,
+           "--split-bytes", str(args.split_bytes)]
+    if args.scheduler:
+        cmd += ["--scheduler", args.scheduler]
+    if args.tmp:
+        cmd += ["--tmp", args.tmp]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    with RssSampler(root=proc.pid, limit=limit) as rss:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log(line.rstrip("\n"))
+        proc.wait()
+    wall = time.perf_counter() - t
+    try:
+        res = json.loads(Path(out).read_text() or "{}")
+    finally:
+        os.unlink(out)
+    if rss.tripped or not res:
+        why = (f"driver + workers RSS passed the --rss-guard-gib limit of {args.rss_guard_gib:g} GiB and were killed"
+               if rss.tripped else f"the scan process ended with code {proc.returncode}")
+        log(f"[{total_mb} MB tree] {nbytes / MB:,.1f} MB: ABORTED after {wall:.0f} s: {why}")
+        log(f"  {load_line()} (at the abort)")
+        for line in rss.peaks.lines():
+            log("  " + line)
+        return {"mb": nbytes / MB, "seconds": wall, "rate": 0.0, "rss": rss.peaks, "aborted": True}
+    for line in rss.peaks.lines():
+        log("  " + line)
+    return {"mb": nbytes / MB, "seconds": res["seconds"], "rate": res["rate"], "rss": rss.peaks, "aborted": False}
+
+
+def child(total_mb: int, args: argparse.Namespace) -> int:
+    """The scan of one tree (run as a child process by :func:`run_size`); figures on stdout and in --child-out."""
     from pii_scan.engine import scan
 
     root = OUT / f"files-{total_mb}MB"
-    nbytes = build_tree(root, total_mb, args.customers, log, args.regenerate)
+    nbytes = _tree_bytes(root / "share")
     base = Path(tempfile.mkdtemp(prefix="piibench-files-", dir=args.tmp))
     src: dict[str, Any] = {"name": "share", "type": "files", "path": str(root / "share")}
     if args.split_bytes:
         src["split_bytes"] = args.split_bytes
     cfg = make_config(base, [src])
     fresh_datamap(cfg)
-    limit = int(args.rss_guard_gib * (1 << 30)) if args.rss_guard_gib else None
-    t = time.perf_counter()
     try:
-        with RssSampler(limit=limit) as rss, instrument_engine() as split:
+        with instrument_engine() as split:
+            t = time.perf_counter()
             summary = scan(cfg, scheduler=args.scheduler, progress=False)
             wall = time.perf_counter() - t
-    except KeyboardInterrupt:
-        if not rss.tripped:
-            raise
-        wall = time.perf_counter() - t
-        log(f"[{total_mb} MB tree] {nbytes / MB:,.1f} MB: ABORTED after {wall:.0f} s: driver + workers RSS passed the "
-            f"--rss-guard-gib limit of {args.rss_guard_gib:g} GiB ({split.write_calls} units written, "
-            f"{split.rows:,} records, {split.findings:,} findings so far)")
-        log(f"  {load_line()} (at the abort)")
-        for line in rss.peaks.lines():
-            log("  " + line)
+        dm_size = Path(cfg.datamap_url[len("sqlite:///"):]).stat().st_size
+    finally:
         shutil.rmtree(base, ignore_errors=True)
-        return {"mb": nbytes / MB, "seconds": wall, "rate": 0.0, "rss": rss.peaks, "aborted": True}
-    dm_size = Path(cfg.datamap_url[len("sqlite:///"):]).stat().st_size
     workers = 1 if args.scheduler == "sync" else (os.cpu_count() or 1)
     rate = nbytes / MB / wall
-    log(f"[{total_mb} MB tree] {nbytes / MB:,.1f} MB in {_tree_files(root / 'share')} files, "
-        f"{summary.units_scanned} units (split_bytes {args.split_bytes or 256 << 20:,}): {wall:.1f} s, "
-        f"{rate:.2f} MB/s, records {summary.records:,}, findings {summary.findings:,}, subjects {summary.subjects:,}, "
-        f"failed units {summary.units_failed}, data map {human_bytes(dm_size)}")
+    print(f"[{total_mb} MB tree] {nbytes / MB:,.1f} MB in {_tree_files(root / 'share')} files, "
+          f"{summary.units_scanned} units (split_bytes {args.split_bytes or 256 << 20:,}): {wall:.1f} s, "
+          f"{rate:.2f} MB/s, records {summary.records:,}, findings {summary.findings:,}, subjects {summary.subjects:,}, "
+          f"failed units {summary.units_failed}, data map {human_bytes(dm_size)}")
     for line in split.lines(wall, workers):
-        log(line)
-    log(f"  {load_line()} (after the run)")
-    for line in rss.peaks.lines():
-        log("  " + line)
+        print(line)
+    print(f"  {load_line()} (after the run)")
     for f in summary.failures[:5]:
-        log(f"  failed: {f['unit']}: {f['reason']}")
-    shutil.rmtree(base, ignore_errors=True)
-    return {"mb": nbytes / MB, "seconds": wall, "rate": rate, "rss": rss.peaks, "aborted": False}
+        print(f"  failed: {f['unit']}: {f['reason']}")
+    Path(args.child_out).write_text(json.dumps({"seconds": wall, "rate": rate}))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -296,16 +328,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rss-guard-gib", type=float, default=10.0,
                     help="abort a size when driver + workers pass this many GiB (default 10; 0: never)")
     ap.add_argument("--tmp", default=None, help="folder for the data maps (default: the system temp folder)")
+    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--child-out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.child:
+        return child(args.child, args)
     log = Tee()
     log(machine_line())
     results = [run_size(int(s), args, log) for s in args.sizes.split(",")]
-    for line in rusage_lines():
-        log(line)
     for r in results:
-        log(f"{verdict(r['rss'].driver < RSS_LIMIT)}  peak RSS driver at {r['mb']:,.0f} MB: {human_bytes(r['rss'].driver)} (target < 1 GiB)")
-        log(f"{verdict(r['rss'].child_max < RSS_LIMIT)}  peak RSS largest worker at {r['mb']:,.0f} MB: "
-            f"{human_bytes(r['rss'].child_max)} (target < 1 GiB)")
+        cut = " when aborted at the memory guard" if r["aborted"] else ""
+        log(f"{verdict(r['rss'].driver < RSS_LIMIT and not r['aborted'])}  peak RSS driver at {r['mb']:,.0f} MB: "
+            f"{human_bytes(r['rss'].driver)}{cut} (target < 1 GiB)")
+        log(f"{verdict(r['rss'].child_max < RSS_LIMIT and not r['aborted'])}  peak RSS largest worker at {r['mb']:,.0f} MB: "
+            f"{human_bytes(r['rss'].child_max)}{cut} (target < 1 GiB)")
         if r["aborted"]:
             log(f"info  throughput at {r['mb']:,.0f} MB: not measured (aborted at the memory guard)")
         else:
@@ -315,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"info  input x{b['mb'] / a['mb']:.1f}: driver peak x{b['rss'].driver / max(1, a['rss'].driver):.2f}, "
             f"largest worker peak x{b['rss'].child_max / max(1, a['rss'].child_max):.2f} (flat = about 1)")
     suffix = f"-split{args.split_bytes}" if args.split_bytes else ""
+    suffix += "-" + args.sizes.replace(",", "_")
     p = log.save(f"files_scan{suffix}.txt")
     print(f"(saved to {p})")
     return 0

@@ -70,6 +70,8 @@ class Person:
 
     __slots__ = ("i", "pnr", "pnr_written", "email", "phone", "h_pnr", "h_email", "h_phone", "subject")
 
+    h_phone: str | None
+
     def __init__(self, i: int, h: Any) -> None:
         ymd, serial, check = personnummer(i)
         self.i = i
@@ -210,7 +212,7 @@ class Builder:
             finding(rk, uid, "personnummer", "personnummer", p.pnr, p.h_pnr, True)
             finding(rk, uid, "email", "email", p.email, p.h_email, True)
             subj[p.h_pnr] = subj[p.h_email] = p.subject
-            if p.phone:
+            if p.phone and p.h_phone:
                 finding(rk, uid, "phone", "phone", p.phone, p.h_phone, True)
                 subj[p.h_phone] = p.subject
             for k in range(rng.choice((0, 1, 2, 2, 3, 4))):
@@ -250,7 +252,7 @@ class Builder:
             uid = unit("shop", "files", f, 1)
             rk = record(uid, "files", "shop", f, str(n_orders % 100_000 + 1), True)
             finding(rk, uid, "$.customer.email", "email", p.email, p.h_email, True)
-            if p.phone:
+            if p.phone and p.h_phone:
                 finding(rk, uid, "$.customer.phone", "phone", p.phone, p.h_phone, True)
             flush()
         flush(True)
