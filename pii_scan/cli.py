@@ -348,5 +348,155 @@ def demo(directory: str, scheduler: str, workers: int | None, customers: int, se
         sys.exit(3)
 
 
+# --- reports (issue 6): the DPO's deliverables. Each command delegates to one
+# module in reports/; the options here are the contract.
+
+output_option = click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file (default: standard output).",
+)
+
+
+def _subject_options(fn):  # noqa: ANN001, ANN202
+    for kind in reversed(("personnummer", "email", "phone", "bank-account")):
+        fn = click.option(f"--{kind}", f"q_{kind.replace('-', '_')}", metavar="VALUE",
+                          help=f"The data subject's {kind.replace('-', ' ')}.")(fn)
+    return fn
+
+
+def _need_query(query: dict[str, str | None]) -> tuple[str, str]:
+    q = _one_query(**query)
+    if q is None:
+        raise click.UsageError("name the data subject: --personnummer, --email, --phone or --bank-account VALUE")
+    return q
+
+
+def _report_errors():  # noqa: ANN202
+    """Map the report modules' errors to clean messages (never a value)."""
+    from contextlib import contextmanager
+
+    from pii_scan.config import ConfigError
+    from pii_scan.lookup import LookupError_
+
+    @contextmanager
+    def cm():  # noqa: ANN202
+        try:
+            yield
+        except (ConfigError, LookupError_) as exc:
+            raise click.ClickException(str(exc)) from None
+        except NotImplementedError as exc:
+            raise click.ClickException(f"not available yet: {exc}") from None
+
+    return cm()
+
+
+@main.command("access-report")
+@config_option
+@_subject_options
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "json"]), default="html", show_default=True)
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help="Language of the report: Swedish (default) or English.")
+@output_option
+def access_report(config_path: str, fmt: str, lang: str, output: str | None, **query: str | None) -> None:
+    """The subject access report (registerutdrag): every location of one data subject,
+    grouped by system, with the live values read back from the sources, the categories of
+    data, and the purpose and legal basis from the config.
+
+    This report holds the subject's personal data in plaintext: it is meant for that
+    person. Locations that can no longer be read are listed with the reason.
+    """
+    from reports import access
+
+    kind, value = _need_query(query)
+    with _report_errors():
+        sys.exit(access.run(_load_config(config_path), kind, value, fmt=fmt, lang=lang, output=output))
+
+
+@main.command("erasure-plan")
+@config_option
+@_subject_options
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
+@output_option
+def erasure_plan(config_path: str, fmt: str, output: str | None, **query: str | None) -> None:
+    """Plan the erasure (or correction) of one data subject: per location the action
+    (SQL DELETE/UPDATE by primary key in foreign-key order, S3 object to delete or
+    rewrite, mail to delete by Message-ID) and what blocks it (a retention rule from
+    the config, shown as "retain: legal obligation"). Nothing is changed.
+    """
+    from reports import erasure
+
+    kind, value = _need_query(query)
+    with _report_errors():
+        sys.exit(erasure.plan_command(_load_config(config_path), kind, value, fmt=fmt, output=output))
+
+
+@main.command()
+@click.option("--plan", "plan_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="A plan written by 'pii-scan erasure-plan --format json'.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="The scan configuration (default: the one the plan names).")
+@click.option("--confirm", is_flag=True, help="Execute the plan. Without it, only show what would be done (dry run).")
+@output_option
+def erase(plan_path: str, config_path: str | None, confirm: bool, output: str | None) -> None:
+    """Execute an erasure plan: a dry run unless --confirm is given.
+
+    SQL changes run in one transaction per database. Afterwards the touched
+    sources are rescanned and the report says whether anything of the subject
+    remains. Exit code 0 when nothing remains (or on a dry run), 3 when
+    something remains or an action failed.
+    """
+    from reports import erasure
+
+    with _report_errors():
+        sys.exit(erasure.erase_command(plan_path, config_path=config_path, confirm=confirm, output=output))
+
+
+@main.group()
+def report() -> None:
+    """Reports on the whole data map: datamap, register, retention."""
+
+
+@report.command("datamap")
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["html", "json", "csv", "parquet"]), default="html", show_default=True)
+@output_option
+def report_datamap(config_path: str, fmt: str, output: str | None) -> None:
+    """The data map by system -> container -> field, with kinds and subject counts, scan
+    coverage and failed units. HTML is one self-contained page (no network requests).
+    No plaintext identifiers."""
+    from reports import datamap_report
+
+    with _report_errors():
+        sys.exit(datamap_report.run(_load_config(config_path), fmt=fmt, output=output))
+
+
+@report.command("register")
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True)
+@output_option
+def report_register(config_path: str, fmt: str, output: str | None) -> None:
+    """The Article 30 register feed: per system and container, the categories of personal
+    data (fideslang), of data subjects, distinct subjects, purpose, legal basis, retention
+    and the last scan date."""
+    from reports import register
+
+    with _report_errors():
+        sys.exit(register.run(_load_config(config_path), fmt=fmt, output=output))
+
+
+@report.command("retention")
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@output_option
+def report_retention(config_path: str, fmt: str, output: str | None) -> None:
+    """Locations holding personal data older than the retention the config sets per source,
+    container or category, by row date columns, S3 LastModified and mail Date, grouped so a
+    DPO can act on it."""
+    from reports import retention
+
+    with _report_errors():
+        sys.exit(retention.run(_load_config(config_path), fmt=fmt, output=output))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -60,6 +60,7 @@ class Location:
     confidence: float
     reached: str  # direct | linked | related
     via: str = ""
+    rkey: str = ""  # the record's keyed hash (for a related row: the referencing row)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -106,7 +107,8 @@ def lookup_hash(dm: DataMap, h: str) -> list[Location]:
         if all_keys:
             related = list(
                 c.execute(
-                    sa.select(refs_t.c.store, refs_t.c.source, refs_t.c.container, refs_t.c.item, refs_t.c.via)
+                    sa.select(refs_t.c.store, refs_t.c.source, refs_t.c.container, refs_t.c.item, refs_t.c.via,
+                              refs_t.c.rkey_from)
                     .where(refs_t.c.rkey_to.in_(_chunk(all_keys)))
                 )
             )
@@ -118,19 +120,22 @@ def lookup_hash(dm: DataMap, h: str) -> list[Location]:
         if key in seen:
             continue
         seen.add(key)
-        out.append(Location(r.store, r.source, r.container, r.item, r.field, r.kind, r.subkind, r.masked, r.confidence, reached))
+        out.append(Location(r.store, r.source, r.container, r.item, r.field, r.kind, r.subkind, r.masked, r.confidence, reached,
+                            rkey=r.rkey))
     for r in extra:
         key = (r.source, r.container, r.item, r.field, r.kind, r.masked)
         if key in seen:
             continue
         seen.add(key)
-        out.append(Location(r.store, r.source, r.container, r.item, r.field, r.kind, r.subkind, r.masked, r.confidence, "linked"))
+        out.append(Location(r.store, r.source, r.container, r.item, r.field, r.kind, r.subkind, r.masked, r.confidence, "linked",
+                            rkey=r.rkey))
     for r in related:
         key = (r.source, r.container, r.item, r.via, "related")
         if key in seen:
             continue
         seen.add(key)
-        out.append(Location(r.store, r.source, r.container, r.item, r.via, "reference", "foreign_key", "", 1.0, "related", via=r.via))
+        out.append(Location(r.store, r.source, r.container, r.item, r.via, "reference", "foreign_key", "", 1.0, "related",
+                            via=r.via, rkey=r.rkey_from))
     order = {"direct": 0, "linked": 1, "related": 2}
     out.sort(key=lambda l: (order[l.reached], l.store, l.source, l.container, l.item, l.field))
     return out
