@@ -1,0 +1,111 @@
+"""The erasure's parts on their own: reading locations back, line and mbox rewrites, S3 versions."""
+
+from __future__ import annotations
+
+import doctest
+import io
+from typing import Any
+
+import pytest
+
+import reports.erasure.names
+import reports.erasure.plan
+from reports.erasure.names import NameError_, parse_item, split_container
+from reports.erasure.rewrite import RewriteError, drop_lines, drop_mbox_messages
+from tests.conftest import MOTO_REGION
+
+
+@pytest.mark.parametrize("module", [reports.erasure.names, reports.erasure.plan])
+def test_doctests(module: Any) -> None:
+    failed, attempted = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert attempted and not failed
+
+
+def test_items_round_trip_with_the_sql_connector() -> None:
+    from connectors.sql import _container, render_item
+
+    for cols, vals in ((["id"], [7]), (["a", "b"], [1, 'x,"y"=z']), (["we=ird"], ["  lead"]), (["k"], [b"\x00\xff"])):
+        item = render_item(cols, vals)
+        assert [c for c, _ in parse_item(item)] == cols
+    assert parse_item(render_item(["a", "b"], [1, 'x,"y"=z'])) == [("a", "1"), ("b", 'x,"y"=z')]
+    for schema, table in (("public", "customers"), ("my.schema", 'odd"name'), (None, "t")):
+        assert split_container(_container(schema, table)) == (schema, table)
+    for bad in ("", "id", 'a="x', "a=1;b=2"):
+        with pytest.raises(NameError_):
+            parse_item(bad)
+
+
+def _drop(data: bytes, items: list[str], fmt: str, encoding: str = "utf-8", delimiter: str = ",") -> bytes:
+    out = io.BytesIO()
+    drop_lines(io.BytesIO(data), out, items, fmt, encoding, delimiter)
+    return out.getvalue()
+
+
+def test_drop_lines_keeps_every_other_byte() -> None:
+    text = b"a\r\nb\rc\nd\n\nf"
+    assert _drop(text, ["2", "6"], "text") == b"a\r\nc\nd\n\n"
+    # @offsets as in byte-range units: the line starting at byte 3 ("b\r")
+    assert _drop(text, ["@3"], "text") == b"a\r\nc\nd\n\nf"
+    # bytes that are not valid in the encoding are carried over unchanged
+    assert _drop(b"\x81\xe5 x\nline2\n\xff\n", ["2"], "cp1252") == b"\x81\xe5 x\n\xff\n"
+    assert _drop(b"\xef\xbb\xbfh\nx\ny\n", ["@7"], "utf-8-sig") == b"\xef\xbb\xbfh\nx\n"
+
+
+def test_drop_csv_record_spanning_lines() -> None:
+    data = b'namn;note\nAnna;"rad ett\nrad tv\xc3\xa5"\nBo;kort\n'
+    assert _drop(data, ["2"], "csv", delimiter=";") == b"namn;note\nBo;kort\n"
+    assert _drop(data, ["4"], "csv", delimiter=";") == b'namn;note\nAnna;"rad ett\nrad tv\xc3\xa5"\n'
+
+
+def test_drop_lines_refuses_changed_content() -> None:
+    with pytest.raises(RewriteError, match="1 found"):
+        _drop(b"a\nb\n", ["2", "9"], "text")
+
+
+def _msg(mid: str, body: str = "x") -> bytes:
+    return f"From: a@example.se\nMessage-ID: <{mid}>\nSubject: s\n\n{body}\n".encode()
+
+
+def test_drop_mbox_messages() -> None:
+    mbox = (b"From a@example.se Thu May  1 08:30:00 2025\n" + _msg("1@x", "Hej\nFrom here on\n>From quoted") +
+            b"\nFrom b@example.se Thu May  1 08:31:00 2025\n" + _msg("2@x") +
+            b"\nFrom c@example.se Thu May  1 08:32:00 2025\n" + _msg("3@x"))
+    out = io.BytesIO()
+    assert drop_mbox_messages(io.BytesIO(mbox), out, {"2@x"}) == 1
+    assert b"2@x" not in out.getvalue() and out.getvalue().count(b"\n\nFrom ") == 1
+    assert out.getvalue().startswith(b"From a@example.se") and b">From quoted" in out.getvalue()
+    out = io.BytesIO()
+    assert drop_mbox_messages(io.BytesIO(mbox), out, {"1@x", "3@x"}) == 2
+    assert out.getvalue() == b"From b@example.se Thu May  1 08:31:00 2025\n" + _msg("2@x") + b"\n"
+    out = io.BytesIO()
+    assert drop_mbox_messages(io.BytesIO(mbox), out, {"nope@x"}) == 0 and out.getvalue() == mbox
+
+
+def test_versioned_bucket_loses_every_version(moto_s3: str, tmp_path: Any) -> None:
+    """A delete marker alone keeps the data: the older versions of the key go too."""
+    import boto3
+
+    from pii_scan.config import from_dict
+    from reports.erasure.execute import _run_s3
+    from reports.erasure.plan import Action
+
+    s3 = boto3.client("s3", endpoint_url=moto_s3, region_name=MOTO_REGION)
+    s3.create_bucket(Bucket="vers", CreateBucketConfiguration={"LocationConstraint": MOTO_REGION})
+    s3.put_bucket_versioning(Bucket="vers", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="vers", Key="a.csv", Body=b"h\nold\n")
+    s3.put_object(Bucket="vers", Key="a.csv", Body=b"h\nsecret\nother\n")
+    s3.put_object(Bucket="vers", Key="a.csvx", Body=b"unrelated\n")
+    s3.put_object(Bucket="vers", Key="b.txt", Body=b"gone\n")
+    cfg = from_dict({"sources": [{"name": "lake", "type": "s3", "endpoint_url": moto_s3, "region": MOTO_REGION}]}, base=tmp_path)
+    etag = s3.head_object(Bucket="vers", Key="a.csv")["ETag"]
+    rewrite = Action("s3", "lake", "vers/a.csv", "2", "x", "rewrite_object", "", "", step=1,
+                     target={"bucket": "vers", "key": "a.csv", "etag": etag, "items": ["2"], "format": "text",
+                             "encoding": "utf-8"})
+    delete = Action("s3", "lake", "vers/b.txt", "", "x", "delete_object", "", "", step=2,
+                    target={"bucket": "vers", "key": "b.txt", "etag": s3.head_object(Bucket="vers", Key="b.txt")["ETag"]})
+    got = _run_s3(cfg, "lake", [rewrite, delete])
+    assert [o.status for o in got] == ["done", "done"], got
+    versions = s3.list_object_versions(Bucket="vers")
+    left = sorted((v["Key"]) for v in versions.get("Versions", []))
+    assert left == ["a.csv", "a.csvx"] and not versions.get("DeleteMarkers")
+    assert s3.get_object(Bucket="vers", Key="a.csv")["Body"].read() == b"h\nother\n"
