@@ -393,7 +393,8 @@ def _report_errors():  # noqa: ANN202
 @main.command("access-report")
 @config_option
 @_subject_options
-@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "json"]), default="html", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "json"]), default="html", show_default=True,
+              help="html: one self-contained page; pdf: that page as A4 PDF; json: every location with the values read back.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
               help="Language of the report: Swedish (default) or English.")
 @output_option
@@ -403,7 +404,15 @@ def access_report(config_path: str, fmt: str, lang: str, output: str | None, **q
     data, and the purpose and legal basis from the config.
 
     This report holds the subject's personal data in plaintext: it is meant for that
-    person. Locations that can no longer be read are listed with the reason.
+    person. Identifiers in the values that the data map cannot attribute to the
+    subject (a colleague's number in a ticket) are masked. Locations that can no
+    longer be read are listed with the reason. Exit code 0 when every location was
+    read, 3 when some could not be read.
+
+    \b
+    Examples:
+      pii-scan access-report --config pii-scan.toml --personnummer 19640823-3234 -o utdrag.html
+      pii-scan access-report --config pii-scan.toml --email a@example.se --format pdf --lang en -o report.pdf
     """
     from reports import access
 

@@ -1,0 +1,546 @@
+"""Read the live values of known locations back from their sources (for the subject access report).
+
+A scan leaves locations (store, source, container, item) in the data map but
+no plaintext values. A subject access report has to show the person what is
+held about them *now*, so it reads each location back from its source, going
+through the same connector code that produced the location, so the same record
+is found:
+
+* **sql**: the row by its row key (``id=7``, ``a=1,b="x,y"``; ``rowid=5`` on
+  SQLite, ``ctid="(0,5)"`` on PostgreSQL, ``row=3`` (the table's scan order)
+  for tables with no key at all), every column;
+* **files** and **s3**: the file or object is read again by the shared format
+  readers (:mod:`connectors.formats`) and the records with the wanted items
+  kept (the CSV row, the JSON Lines line, the XLSX row, the PDF page, the log
+  line; ``@<offset>`` items of split files by one byte-range read); reading
+  stops as soon as every wanted item of a file was found;
+* **mail** (mbox, Maildir, .eml, .msg): the mailbox is read again and the
+  records of the wanted Message-IDs kept (headers, text parts, attachments);
+* **imap**: the folder is examined read-only, the messages found by ``SEARCH
+  HEADER Message-ID`` and fetched with ``BODY.PEEK[]`` (a message without
+  Message-ID, item ``sha256:...``, needs the whole folder read).
+
+Every function takes the source's name and config mapping (as
+:func:`connectors.registry.build` does: credentials come from the environment
+as for a scan) and a collection of ``(container, item)`` pairs, and returns one
+:class:`ReadBack` per pair: ``ok`` with the fields read, or not ok with a
+reason (``the row no longer exists``, ``cannot open (No such file or
+directory)``, ``not found (HTTP 404)``, ``cannot connect ...``). Nothing is
+dropped. Reasons never hold a value; the values themselves are personal data
+and are only returned, never logged.
+
+Memory: one record at a time is read; only the wanted records are kept, each
+field bounded by ``max_chars`` (longer values are cut and flagged).
+"""
+
+from __future__ import annotations
+
+import imaplib
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from connectors.base import ConfigError, ConnectorError, Record, Unit, safe_name
+from connectors.registry import build
+
+__all__ = ["ReadBack", "read_back", "read_sql", "read_files", "read_s3", "read_mail", "read_imap", "parse_item"]
+
+MAX_CHARS = 100_000  # per field value shown back
+MAIL_HEADERS = ("header:From", "header:To", "header:Cc", "header:Subject")
+
+
+@dataclass
+class ReadBack:
+    """The live state of one location: its fields (in the source's order) or why it cannot be read."""
+
+    container: str
+    item: str
+    ok: bool = False
+    reason: str = ""
+    fields: list[tuple[str, str | None]] = field(default_factory=list)
+    record_date: datetime | None = None
+    truncated: bool = False
+
+    def add(self, fields: Iterable[tuple[str, str | None]], max_chars: int = MAX_CHARS) -> None:
+        seen = set(self.fields)
+        for name, text in fields:
+            if text is not None and len(text) > max_chars:
+                text = text[:max_chars]
+                self.truncated = True
+            if (name, text) not in seen:
+                seen.add((name, text))
+                self.fields.append((name, text))
+        self.ok = True
+        self.reason = ""
+
+
+Pairs = Iterable[tuple[str, str]]
+Result = dict[tuple[str, str], ReadBack]
+
+
+def _results(pairs: Pairs) -> Result:
+    return {(c, i): ReadBack(c, i) for c, i in dict.fromkeys(pairs)}
+
+
+def _fail(results: Iterable[ReadBack], reason: str) -> None:
+    for r in results:
+        if not r.ok:
+            r.reason = r.reason or reason
+
+
+def read_back(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS,
+              fields: Mapping[tuple[str, str], set[str]] | None = None) -> Result:
+    """Read ``(container, item)`` locations of one source back; one :class:`ReadBack` each, none dropped.
+
+    ``fields`` (optional, per location) limits what is kept of a mail to its
+    From/To/Cc/Subject headers and those fields; other stores keep every field
+    of the record (the row's columns, the CSV line's cells).
+    """
+    results = _results(pairs)
+    kind = str(config.get("type") or "")
+    fn: dict[str, Callable[..., Result]] = {
+        "sql": read_sql, "files": read_files, "s3": read_s3, "mail": read_mail, "imap": read_imap,
+    }
+    if kind not in fn:
+        _fail(results.values(), f"reading back a source of type {safe_name(kind, 40)!r} is not supported")
+        return results
+    try:
+        extra = {"fields": fields} if kind in ("mail", "imap") else {}
+        got = fn[kind](name, config, list(results), max_chars=max_chars, **extra)
+    except (ConnectorError, ConfigError) as exc:
+        _fail(results.values(), str(exc))
+        return results
+    except Exception as exc:  # noqa: BLE001 - whatever broke, every location is still listed with a reason
+        _fail(results.values(), f"read-back failed ({type(exc).__name__})")
+        return results
+    results.update(got)
+    _fail(results.values(), "not found")
+    return results
+
+
+# --------------------------------------------------------------------------- SQL
+
+
+def parse_item(item: str) -> list[tuple[str, str]]:
+    """A row key item back into ``(column, value text)`` pairs (the inverse of ``connectors.sql.render_item``).
+
+    >>> parse_item('id=7'), parse_item('a=1,b="x,y"'), parse_item('"we=ird"="q\\\\"t"')
+    ([('id', '7')], [('a', '1'), ('b', 'x,y')], [('we=ird', 'q"t')])
+    """
+    out: list[tuple[str, str]] = []
+    i, n = 0, len(item)
+
+    def part(stop: str) -> str:
+        nonlocal i
+        if i < n and item[i] == '"':
+            i += 1
+            buf = []
+            while i < n and item[i] != '"':
+                if item[i] == "\\" and i + 1 < n:
+                    i += 1
+                buf.append(item[i])
+                i += 1
+            i += 1  # closing quote
+            return "".join(buf)
+        j = i
+        while i < n and item[i] not in stop:
+            i += 1
+        return item[j:i]
+
+    while i < n:
+        col = part("=")
+        if i >= n or item[i] != "=":
+            raise ValueError("not a row key")
+        i += 1
+        val = part(",")
+        out.append((col, val))
+        if i < n:
+            if item[i] != ",":
+                raise ValueError("not a row key")
+            i += 1
+    return out
+
+
+def _typed(value: str, coltype: Any) -> Any:
+    """A key value's text as the column's Python type (so the comparison can use the index)."""
+    import uuid
+    from datetime import date, time
+    from decimal import Decimal
+
+    try:
+        py = coltype.python_type
+    except (NotImplementedError, AttributeError):
+        return value
+    try:
+        if py is bool:
+            return value
+        if py is int:
+            return int(value)
+        if py is float:
+            return float(value)
+        if py is Decimal:
+            return Decimal(value)
+        if py is datetime:
+            return datetime.fromisoformat(value)
+        if py is date:
+            return date.fromisoformat(value)
+        if py is time:
+            return time.fromisoformat(value)
+        if py is uuid.UUID:
+            return uuid.UUID(value)
+        if py is bytes and value.startswith("0x"):
+            return bytes.fromhex(value[2:])
+    except ValueError:
+        return value
+    return value
+
+
+def _sql_text(value: Any) -> str | None:
+    from connectors.sql import sniff_bytes, text_value
+
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        text, _how = sniff_bytes(bytes(value))
+        return text if text is not None else f"<{len(bytes(value))} bytes of binary data>"
+    t = text_value(value)
+    return t if t is not None else str(value)
+
+
+def read_sql(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS) -> Result:
+    """Rows of an SQL source by row key, every column (``None`` for NULL), in one read-only session."""
+    import sqlalchemy as sa
+
+    from connectors.sql import SqlConnector
+
+    results = _results(pairs)
+    conn = build(name, config)
+    assert isinstance(conn, SqlConnector)
+    try:
+        tables = {t.container: t for t in conn._tables()}
+        with conn.session() as db:
+            dname = db.dialect.name
+            for (container, item), rb in sorted(results.items()):
+                t = tables.get(container)
+                if t is None:
+                    rb.reason = "the table no longer exists (or is no longer scanned)"
+                    continue
+                if item == "":  # the finding was in the table's name
+                    rb.add([("table", container)], max_chars)
+                    continue
+                try:
+                    key = parse_item(item)
+                except ValueError:
+                    rb.reason = "the row key cannot be read"
+                    continue
+                colnames = [c["name"] for c in t.columns]
+                types = {c["name"]: c.get("type") for c in t.columns}
+                tbl = conn._sa_table(t.schema, t.name, colnames + [k for k, _ in key if k not in types])
+                q: Any = sa.select(sa.literal_column("*")).select_from(tbl)
+                if t.key_kind == "ordinal" and len(key) == 1 and key[0][0] == "row" and key[0][1].isdigit():
+                    q = q.limit(1).offset(int(key[0][1]) - 1)
+                elif t.key_kind == "ctid" and dname == "postgresql" and [k for k, _ in key] == ["ctid"]:
+                    q = q.where(sa.text(f"{tbl.name}.ctid = CAST(:pii_scan_ctid AS tid)").bindparams(pii_scan_ctid=key[0][1]))
+                elif t.key_kind == "rowid" and len(key) == 1 and key[0][1].lstrip("-").isdigit():
+                    q = q.where(tbl.c[key[0][0]] == int(key[0][1]))
+                elif all(k in types for k, _ in key):
+                    q = q.where(*[tbl.c[k] == _typed(v, types[k]) for k, v in key])
+                else:
+                    rb.reason = "the row key does not match the table's columns (the table changed)"
+                    continue
+                with conn._guard(f"table {container}"):
+                    result = db.execute(q)
+                    names = list(result.keys())
+                    row = result.first()
+                if row is None:
+                    rb.reason = "the row no longer exists"
+                    continue
+                rb.add([(n, _sql_text(v)) for n, v in zip(names, row)], max_chars)
+                if t.date_col and t.date_col in names:
+                    from connectors.sql import _as_datetime
+
+                    rb.record_date = _as_datetime(row[names.index(t.date_col)])
+    except ConnectorError as exc:
+        _fail(results.values(), str(exc))
+    finally:
+        conn.close()
+    return results
+
+
+# --------------------------------------------------------------------------- files and S3
+
+
+def _by_container(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for c, i in pairs:
+        out.setdefault(c, []).append(i)
+    return out
+
+
+def _candidates(container: str) -> list[str]:
+    """The container itself, then the archive paths it may be inside (``a.zip!in/b.csv`` -> ``a.zip``)."""
+    out = [container]
+    i = container.find("!")
+    while i > 0:
+        out.append(container[:i])
+        i = container.find("!", i + 1)
+    return out
+
+
+def _offset_item(item: str) -> int | None:
+    return int(item[1:]) if item.startswith("@") and item[1:].isdigit() else None
+
+
+def _read_object(read: Callable[[Unit], Iterator[Record]], source: str, path: str, unit_params: tuple[tuple[str, Any], ...],
+                 wanted: dict[tuple[str, str], ReadBack], max_chars: int) -> None:
+    """Read one file/object (whole, and by byte range for ``@offset`` items) into the wanted results."""
+    offsets = sorted({o for (_c, i) in wanted if (o := _offset_item(i)) is not None})
+    plain = {k: rb for k, rb in wanted.items() if _offset_item(k[1]) is None}
+    jobs: list[tuple[tuple[tuple[str, Any], ...], dict[tuple[str, str], ReadBack]]] = []
+    if plain:
+        jobs.append((unit_params, plain))
+    for off in offsets:
+        sub = {k: rb for k, rb in wanted.items() if k[1] == f"@{off}"}
+        jobs.append(((*unit_params, ("start", off), ("end", off + 1)), sub))
+    for params, sub in jobs:
+        want_items = {(c, i) for c, i in sub}
+        found: set[tuple[str, str]] = set()
+        error = ""
+        records = read(Unit(source, path, "", params))
+        try:
+            for rec in records:
+                k = (rec.location.container, rec.location.item)
+                hit = sub.get(k)
+                if hit is not None:
+                    hit.add(rec.fields, max_chars)
+                    hit.record_date = hit.record_date or rec.record_date
+                    found.add(k)
+                elif found == want_items:
+                    break  # everything wanted was read: do not read the rest of the file
+        except ConnectorError as exc:
+            error = str(exc)
+        finally:
+            records.close()  # type: ignore[attr-defined]
+        for k, rb in sub.items():
+            if not rb.ok:
+                rb.reason = error or ("the line is no longer at that offset (the file changed)" if _offset_item(k[1]) is not None
+                                      else "no longer in the file (the file changed)")
+
+
+def read_files(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS) -> Result:
+    """Records of files of a ``files`` source by item (lines, CSV rows, cells, pages; archive entries too)."""
+    from connectors.files import FilesConnector
+
+    results = _results(pairs)
+    conn = build(name, config)
+    assert isinstance(conn, FilesConnector)
+    single = os.path.isfile(conn.root)
+    groups: dict[str, dict[tuple[str, str], ReadBack]] = {}
+    for (container, item), rb in results.items():
+        path = None
+        for cand in _candidates(container):
+            if single and cand == os.path.basename(conn.root):
+                path = cand
+                break
+            try:
+                full = conn._full_path(cand)
+            except ConnectorError:
+                continue
+            if os.path.lexists(full):
+                path = cand
+                break
+        if path is None:
+            rb.reason = "the file no longer exists"
+            continue
+        groups.setdefault(path, {})[(container, item)] = rb
+    for path, wanted in sorted(groups.items()):
+        _read_object(conn.read, name, path, (("path", path),), wanted, max_chars)
+    conn.close()
+    return results
+
+
+def read_s3(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS) -> Result:
+    """Records of S3 objects by item; the object is looked up afresh (HEAD) so a deleted one says so."""
+    from connectors.s3 import S3Connector, describe_error
+
+    results = _results(pairs)
+    conn = build(name, config)
+    assert isinstance(conn, S3Connector)
+    client = conn.client()
+    heads: dict[str, tuple[str, dict[str, Any]] | str] = {}
+
+    def head(cand: str) -> tuple[str, dict[str, Any]] | str:
+        if cand not in heads:
+            bucket, _, key = cand.partition("/")
+            if not bucket or not key:
+                heads[cand] = "not an object"
+            else:
+                try:
+                    heads[cand] = (cand, client.head_object(Bucket=bucket, Key=key))
+                except Exception as exc:  # noqa: BLE001 - mapped to a reason
+                    heads[cand] = describe_error(exc)
+        return heads[cand]
+
+    groups: dict[str, tuple[dict[str, Any], dict[tuple[str, str], ReadBack]]] = {}
+    for (container, item), rb in results.items():
+        reason = ""
+        for cand in _candidates(container):
+            got = head(cand)
+            if isinstance(got, tuple):
+                groups.setdefault(cand, (got[1], {}))[1][(container, item)] = rb
+                break
+            reason = reason or got
+        else:
+            rb.reason = f"cannot read the object: {reason}" if reason else "the object no longer exists"
+    try:
+        for path, (meta, wanted) in sorted(groups.items()):
+            bucket, _, key = path.partition("/")
+            params: list[tuple[str, Any]] = [("bucket", bucket), ("key", key), ("size", int(meta.get("ContentLength") or 0)),
+                                             ("etag", str(meta.get("ETag") or ""))]
+            if meta.get("LastModified") is not None:
+                params.append(("mtime", meta["LastModified"].timestamp()))
+            _read_object(conn.read, name, path, tuple(params), wanted, max_chars)
+    finally:
+        conn.close()
+    return results
+
+
+# --------------------------------------------------------------------------- mail
+
+
+def _mail_fields(fields_wanted: set[str] | None) -> Callable[[ReadBack, Record], list[tuple[str, str | None]]]:
+    def keep(_rb: ReadBack, rec: Record) -> list[tuple[str, str | None]]:
+        if fields_wanted is None:
+            return list(rec.fields)
+        return [(f, t) for f, t in rec.fields if f in MAIL_HEADERS or f in fields_wanted]
+
+    return keep
+
+
+def _read_messages(records: Iterator[Record], wanted: dict[tuple[str, str], ReadBack], max_chars: int,
+                   fields: Mapping[tuple[str, str], set[str]] | None) -> str:
+    error = ""
+    try:
+        for rec in records:
+            k = (rec.location.container, rec.location.item)
+            rb = wanted.get(k)
+            if rb is None:
+                continue
+            want = None if fields is None else fields.get(k)
+            rb.add(_mail_fields(want)(rb, rec), max_chars)
+            rb.record_date = rb.record_date or rec.record_date
+    except ConnectorError as exc:
+        error = str(exc)
+    finally:
+        records.close()  # type: ignore[attr-defined]
+    return error
+
+
+def read_mail(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS,
+              fields: Mapping[tuple[str, str], set[str]] | None = None) -> Result:
+    """Messages of a ``mail`` source (mbox, Maildir, .eml, .msg) by Message-ID.
+
+    ``fields`` (optional, per location) limits what is kept of a message to the
+    headers From/To/Cc/Subject and those fields (the parts that held the data).
+    """
+    from connectors.files import open_regular
+    from connectors.formats.streams import read_fully
+    from connectors.mail import SNIFF_BYTES, MailConnector, _maildir, sniff
+
+    results = _results(pairs)
+    conn = build(name, config)
+    assert isinstance(conn, MailConnector)
+    for container, items in sorted(_by_container(results).items()):
+        wanted = {(container, i): results[(container, i)] for i in items}
+        try:
+            full = conn._full(container if os.path.isdir(conn.root) else "")
+        except ConnectorError as exc:
+            _fail(wanted.values(), str(exc))
+            continue
+        rel = container if os.path.isdir(conn.root) else ""
+        if os.path.isdir(full):
+            if not _maildir(full):
+                _fail(wanted.values(), "the mailbox is no longer a Maildir")
+                continue
+            unit = Unit(name, f"maildir:{rel}", "", (("kind", "maildir"), ("path", rel or "."), ("first", ""), ("last", "\U0010ffff")))
+        else:
+            try:
+                f, st = open_regular(full, container, follow_symlinks=conn.follow_symlinks)
+            except ConnectorError:
+                _fail(wanted.values(), "the mailbox no longer exists" if not os.path.lexists(full) else "the mailbox cannot be opened")
+                continue
+            with f:
+                kind = sniff(read_fully(f, SNIFF_BYTES), os.path.basename(full))
+            if kind == "mbox":
+                unit = Unit(name, f"mbox:{rel or os.path.basename(full)}", "",
+                            (("kind", "mbox"), ("path", rel or os.path.basename(full)), ("start", 0), ("end", st.st_size)))
+            elif kind in ("eml", "msg"):
+                folder, _, base = container.rpartition("/") if os.path.isdir(conn.root) else ("", "", os.path.basename(full))
+                unit = Unit(name, f"{kind}:{folder or '.'}", "", (("kind", kind), ("path", folder), ("first", base), ("last", base)))
+            else:
+                _fail(wanted.values(), "the file is no longer a mailbox or a mail message")
+                continue
+        error = _read_messages(conn.read(unit), wanted, max_chars, fields)
+        _fail(wanted.values(), error or "the message is no longer in the mailbox")
+    conn.close()
+    return results
+
+
+def read_imap(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS,
+              fields: Mapping[tuple[str, str], set[str]] | None = None) -> Result:
+    """Messages of an ``imap`` source by Message-ID: EXAMINE (read-only), SEARCH HEADER, FETCH BODY.PEEK[]."""
+    from imapclient.exceptions import IMAPClientError
+
+    from connectors.formats.core import Problems, describe
+    from connectors.imap import ImapConnector, _naive_utc
+    from connectors.mime import MessageReader
+
+    results = _results(pairs)
+    conn = build(name, config)
+    assert isinstance(conn, ImapConnector)
+    try:
+        client = conn._connect()
+    except ConnectorError as exc:
+        _fail(results.values(), str(exc))
+        return results
+    try:
+        for folder, items in sorted(_by_container(results).items()):
+            wanted = {(folder, i): results[(folder, i)] for i in items}
+            try:
+                conn._examine(client, folder)
+                uids: set[int] = set()
+                if any(i.startswith("sha256:") or not i for i in items):
+                    uids.update(client.search(["ALL"]))
+                else:
+                    for i in items:
+                        uids.update(client.search(["HEADER", "Message-ID", i]))
+                uids_l = sorted(uids)
+                problems = Problems()
+                reader = MessageReader(conn.location(folder), conn.limits, problems, safe_name(folder) + " ")
+                for start in range(0, len(uids_l), conn.fetch_messages):
+                    batch = uids_l[start : start + conn.fetch_messages]
+                    got = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+                    for uid in batch:
+                        data = got.get(uid)
+                        if not data:
+                            continue
+                        recs = reader.records(bytes(data.get(b"BODY[]") or b""), f"UID {uid}",
+                                              fallback_date=_naive_utc(data.get(b"INTERNALDATE")))
+                        _read_messages(recs, wanted, max_chars, fields)
+                _fail(wanted.values(), "the message is no longer in the folder")
+            except (imaplib.IMAP4.abort, OSError) as exc:
+                conn._drop()
+                _fail(results.values(), f"{conn._where}: connection lost ({describe(exc)})")
+                return results
+            except (IMAPClientError, imaplib.IMAP4.error) as exc:
+                _fail(wanted.values(), f"cannot open folder {safe_name(folder)} ({type(exc).__name__})")
+    finally:
+        conn.close()
+    return results
