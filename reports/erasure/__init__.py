@@ -31,9 +31,12 @@ Built from the data map (:mod:`reports.erasure.plan`), one step per location:
   by hand. A file or object that changed since the scan is not acted on
   (rescan first): line numbers would no longer be the scanned ones.
 
-* **Mail**: deleted by Message-ID (mbox rewritten, Maildir/.eml file
-  unlinked, IMAP ``\\Deleted`` + ``UID EXPUNGE``). A message without a
-  Message-ID is listed for deletion by hand.
+* **Mail**: a message the subject sent or received (found in a party
+  header: From, To, Cc, Reply-To, the mbox envelope ...) is deleted by
+  Message-ID (mbox rewritten, Maildir/.eml file unlinked, IMAP
+  ``\\Deleted`` + ``UID EXPUNGE``). A mail between others that only
+  mentions the subject in its text or an attachment is listed for review by
+  hand, as is a message without a Message-ID.
 
 * **Retention**: every step shows what blocks it: the location's policy
   (:meth:`pii_scan.policy.Policy.erasure_block`, e.g. ``retain: legal
@@ -135,7 +138,7 @@ def erase_command(plan_path: str, *, config_path: str | None, confirm: bool, out
     dm, keys = _open(cfg)
     dm.close()
     try:
-        result = execute_plan(body, cfg, keys, confirm=confirm)
+        result = execute_plan(body, cfg, keys, confirm=confirm, progress=lambda msg: print(msg, file=sys.stderr))
     except PlanError as exc:
         raise ConfigError(str(exc)) from None
     _write(render_result(body, result), output)

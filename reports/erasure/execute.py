@@ -30,6 +30,7 @@ import fcntl
 import os
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -398,8 +399,13 @@ def _run_imap(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
 # --------------------------------------------------------------------------------------- the run
 
 
-def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool) -> ErasureResult:
-    """Run (``confirm=True``) or only describe a plan read by :func:`reports.erasure.plan.load_plan`."""
+def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool,
+                 progress: Callable[[str], None] | None = None) -> ErasureResult:
+    """Run (``confirm=True``) or only describe a plan read by :func:`reports.erasure.plan.load_plan`.
+
+    ``progress`` receives a line per source erased and for the rescan (no values in them).
+    """
+    say = progress or (lambda _msg: None)
     from pii_scan.engine import scan
     from reports.subject import records_for_hash
 
@@ -435,6 +441,7 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
                 continue
             wanted = {DELETE_ROW, UPDATE_ROW} if typ == "sql" else {DELETE_OBJECT, REWRITE_OBJECT} if typ == "s3" else \
                 {DELETE_FILE, REWRITE_FILE} if typ == "files" else {DELETE_MESSAGE}
+            say(f"erasing: {source} ({len(acts)} step(s))")
             wrong = [a for a in acts if a.action not in wanted]
             result.outcomes.extend(Outcome(a.step, FAILED, f"{a.action} does not apply to a {typ} source") for a in wrong)
             result.outcomes.extend(runner(cfg, source, [a for a in acts if a.action in wanted]))
@@ -443,6 +450,7 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
                           and any(o.step == a.step and o.status in (DONE, ALREADY_GONE, FAILED) for o in result.outcomes)})
         result.rescanned = touched
         if touched:
+            say(f"rescanning: {', '.join(touched)}")
             summary = scan(cfg, only_sources=set(touched), scheduler="sync", progress=False)
             result.rescan_status = summary.status
         subject = unseal(keys, body["subject_enc"])

@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from dataclasses import field as _field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,8 +70,8 @@ class Action:
     blocked_by: str = ""
     record_date: datetime | None = None
     reached: str = ""
-    rkeys: list[str] = field(default_factory=list)
-    target: dict[str, Any] = field(default_factory=dict)
+    rkeys: list[str] = _field(default_factory=list)
+    target: dict[str, Any] = _field(default_factory=dict)
     transaction: str = ""
     step: int = 0
 
@@ -306,6 +307,7 @@ def _live_dates(cfg: Config, source: str, rows: list[_Row]) -> None:
     try:
         assert isinstance(conn, SqlConnector)
         tables = {t.container: t for t in conn._tables()}
+        types_of: dict[str, dict[str, Any]] = {}
         with conn.session() as c:
             for row in rows:
                 t = tables.get(row.container)
@@ -315,7 +317,9 @@ def _live_dates(cfg: Config, source: str, rows: list[_Row]) -> None:
                     key = parse_item(row.item)
                 except NameError_:
                     continue
-                types = column_types(c, t.schema, t.name)
+                types = types_of.get(t.container)
+                if types is None:
+                    types = types_of[t.container] = column_types(c, t.schema, t.name)
                 tbl = sa.table(t.name, *[sa.column(n) for n in dict.fromkeys([t.date_col, *(k for k, _ in key)])],
                                schema=t.schema)
                 q = sa.select(tbl.c[t.date_col]).where(*[tbl.c[k] == key_value(v, types.get(k)) for k, v in key])
@@ -405,7 +409,7 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
                                                    _natural(r.masked_item)))
     out: list[Action] = []
     for row in ordered:
-        base = dict(store="sql", source=source, container=row.masked_container, item=row.masked_item,
+        base: dict[str, Any] = dict(store="sql", source=source, container=row.masked_container, item=row.masked_item,
                     field=",".join(sorted(f for f in row.fields if f)), reached=row.reached, record_date=row.record_date,
                     rkeys=[row.rkey], transaction=source, blocked_by=row.blocked_by)
         try:
@@ -421,8 +425,11 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
                               **base))
             continue
         op = "update" if row.op == "update" else "delete"
-        masked_key = [k for k, _ in parse_item(row.masked_item)] if row.masked_item != row.item else cols
-        shown = sql_statement(dialect, op, row.masked_container, masked_key, row.set_null)
+        try:  # the statement shown names the masked table and key columns (a name can hold an identifier)
+            shown_cols = [k for k, _ in parse_item(row.masked_item)] if row.masked_item != row.item else cols
+            shown = sql_statement(dialect, op, row.masked_container, shown_cols, row.set_null)
+        except NameError_:
+            shown = sql_statement(dialect, op, "<table>", [f"<key {i + 1}>" for i in range(len(cols))], row.set_null)
         target = {"container": row.container, "schema": schema_table[0], "table": schema_table[1], "key": key,
                   "op": op, "set_null": row.set_null}
         out.append(Action(action=UPDATE_ROW if op == "update" else DELETE_ROW, statement=shown, why=row.why,
@@ -504,7 +511,7 @@ def _object_actions(cfg: Config, dm: DataMap, keys: Keys, store: str, source: st
     fields = sorted({f for r in recs for f in r.fields})
     blocked = next((b for r in recs if (b := r.policy.erasure_block(r.record_date, now))), "")
     dates = [r.record_date for r in recs if r.record_date is not None]
-    base = dict(store=store, source=source, container=masked, field=",".join(fields), reached=min(r.reached for r in recs),
+    base: dict[str, Any] = dict(store=store, source=source, container=masked, field=",".join(fields), reached=min(r.reached for r in recs),
                 record_date=max(dates) if dates else None, rkeys=[r.rkey for r in recs], blocked_by=blocked)
     noun = "object" if store == "s3" else "file"
     delete = DELETE_OBJECT if store == "s3" else DELETE_FILE
@@ -540,10 +547,14 @@ def _object_actions(cfg: Config, dm: DataMap, keys: Keys, store: str, source: st
                       why=f"every record of the {noun} is the subject's", **base)
     if info["line_based"] and all(line_item(i) for i in items):
         return Action(item=",".join(masked_items), action=rewrite, statement=rw_stmt, target=target,
-                      why=f"a {info['format']} {noun} that also holds other records: the subject's lines are dropped",
+                      why=f"the {noun} ({info['format']}) also holds other records: the subject's lines are dropped",
                       **base)
+    from connectors.formats.sniffing import extension
+
+    ext = extension(container)
+    label = info["format"] + (f" ({ext})" if ext and ext.lstrip(".") != info["format"] else "")
     return Action(item=",".join(masked_items), action=MANUAL, statement="", target=target,
-                  why=f"a {info['format']} {noun} that also holds other records cannot be rewritten line by line: "
+                  why=f"the {noun} ({label}) also holds other records and cannot be rewritten line by line: "
                       f"edit it by hand", **base)
 
 
@@ -584,12 +595,18 @@ def _mail_action(cfg: Config, source: str, container: str, item: str, recs: list
     blocked = next((b for r in recs if (b := r.policy.erasure_block(r.record_date, now))), "")
     dates = [r.record_date for r in recs if r.record_date is not None]
     fields = sorted({f for r in recs for f in r.fields})
-    base = dict(store="mail", source=source, container=recs[0].masked_container, item=recs[0].masked_item,
+    base: dict[str, Any] = dict(store="mail", source=source, container=recs[0].masked_container, item=recs[0].masked_item,
                 field=",".join(fields), reached=min(r.reached for r in recs), record_date=max(dates) if dates else None,
                 rkeys=[r.rkey for r in recs], blocked_by=blocked)
     kind = mailbox_kind(cfg, source, container)
-    sender = any(f == "header:From" or f == "envelope:From" for r in recs for f in r.fields)
-    why = "a mail sent by the subject" if sender else "a mail to or about the subject"
+    found = {f for r in recs for f in r.fields}
+    sender = bool(found & {"header:From", "envelope:From", "header:Sender", "header:Reply-To"})
+    party = sender or any(f.startswith(("header:", "envelope:")) and f != "header:Subject" for f in found)
+    why = "a mail sent by the subject" if sender else "a mail to the subject" if party else ""
+    if not party:
+        return Action(action=MANUAL, statement="",
+                      why="a mail between others that mentions the subject (in its text or an attachment): "
+                          "review it and delete or redact it by hand", **base)
     if kind == "gone":
         return Action(action=GONE, statement="", why="the mailbox cannot be read any more; rescan to update the data map", **base)
     if item.startswith("sha256:") or kind not in _MAIL_STATEMENTS:

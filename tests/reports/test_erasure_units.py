@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import json
 import io
 from typing import Any
 
@@ -109,3 +110,80 @@ def test_versioned_bucket_loses_every_version(moto_s3: str, tmp_path: Any) -> No
     left = sorted((v["Key"]) for v in versions.get("Versions", []))
     assert left == ["a.csv", "a.csvx"] and not versions.get("DeleteMarkers")
     assert s3.get_object(Bucket="vers", Key="a.csv")["Body"].read() == b"h\nother\n"
+
+
+def _mail(n: int, sender: str, to: str, body: str) -> bytes:
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, "Ärende"
+    msg["Date"] = "Thu, 01 May 2025 10:30:00 +0200"
+    msg["Message-ID"] = f"<{n}.20250501@mail.example.se>"
+    msg.set_content(body)
+    return msg.as_bytes(policy=SMTP.clone(linesep="\n"))
+
+
+def test_mentions_in_others_mail_and_files_are_left_for_review(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mail between colleagues that mentions the subject, and a workbook that also lists others, are not
+    deleted: they are listed for review, and after the erasure the report says they remain (exit 3)."""
+    import textwrap
+
+    from click.testing import CliRunner
+
+    from pii_scan.cli import main
+    from pii_scan.config import load
+    from pii_scan.engine import scan
+
+    anna, bo = "anna.andersson@example.se", "bo.berg@example.se"
+    box = tmp_path / "arkiv"
+    for sub in ("cur", "new", "tmp"):
+        (box / sub).mkdir(parents=True)
+    (box / "new" / "1.M1.host").write_bytes(_mail(1, anna, "kundtjanst@example.se", "Hej, byt min adress.\n"))
+    (box / "new" / "2.M2.host").write_bytes(_mail(2, "kollega@example.se", "chef@example.se",
+                                                  f"Kunden {anna} har klagat igen, kan du ringa henne?\n"))
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "bara-anna.csv").write_text(f"namn,epost\nAnna,{anna}\n", encoding="utf-8")
+    from tests.connectors.fileutil import xlsx_bytes
+
+    (share / "kunder.xlsx").write_bytes(xlsx_bytes({"Kunder": [["Namn", "Epost"], ["Anna", anna], ["Bo", bo]]}))
+    (share / "blandat.jsonl").write_text(json.dumps({"epost": anna}) + "\n" + json.dumps({"epost": bo}) + "\n",
+                                         encoding="utf-8")
+    monkeypatch.setenv("PII_SCAN_KEY", "7a" * 32)
+    cfg_path = tmp_path / "pii-scan.toml"
+    cfg_path.write_text(textwrap.dedent("""
+        [datamap]
+        url = "sqlite:///datamap.sqlite"
+        [[sources]]
+        name = "arkiv"
+        type = "mail"
+        path = "arkiv"
+        [[sources]]
+        name = "share"
+        type = "files"
+        path = "share"
+        """))
+    assert scan(load(cfg_path), scheduler="sync", progress=False).exit_code == 0
+    runner = CliRunner()
+    plan_path = tmp_path / "plan.json"
+    res = runner.invoke(main, ["erasure-plan", "--config", str(cfg_path), "--email", anna, "-o", str(plan_path)])
+    assert res.exit_code == 0, res.output
+    body = json.loads(plan_path.read_text(encoding="utf-8"))
+    got = sorted((a["source"], a["container"], a["item"], a["action"]) for a in body["actions"])
+    assert got == [
+        ("arkiv", ".", "1.20250501@mail.example.se", "delete_message"),
+        ("arkiv", ".", "2.20250501@mail.example.se", "manual"),
+        ("share", "bara-anna.csv", "", "delete_file"),
+        ("share", "blandat.jsonl", "1", "rewrite_file"),
+        ("share", "kunder.xlsx", "Kunder:2", "manual"),
+    ]
+    xlsx = next(a for a in body["actions"] if a["container"] == "kunder.xlsx")
+    assert xlsx["why"] == "the file (zip (.xlsx)) also holds other records and cannot be rewritten line by line: edit it by hand"
+    res = runner.invoke(main, ["erase", "--plan", str(plan_path), "--confirm"])
+    assert res.exit_code == 3, res.output
+    assert "REMAINS in 2 location(s)" in res.output and "files://share/kunder.xlsx [Kunder:2]" in res.output and "mail://arkiv/. [2.20250501@mail.example.se]" in res.output
+    assert anna not in res.output
+    assert sorted(p.name for p in (box / "new").iterdir()) == ["2.M2.host"]
+    assert not (share / "bara-anna.csv").exists()
+    assert (share / "blandat.jsonl").read_text(encoding="utf-8") == json.dumps({"epost": bo}) + "\n"
