@@ -396,6 +396,89 @@ def _run_imap(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
     return out
 
 
+# --------------------------------------------------------------------------------------- dry run
+
+
+WOULD_FAIL = "would fail"
+
+
+def _probe_sql(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
+    """How many rows each step would touch, read through the scan's read-only session."""
+    from connectors.sql import SqlConnector
+
+    conn = build(source, cfg.source(source).options)
+    assert isinstance(conn, SqlConnector)
+    out: list[Outcome] = []
+    try:
+        with conn.session() as c:
+            types: dict[Any, dict[str, Any]] = {}
+            for a in actions:
+                t = a.target
+                kt = types.get((t["schema"], t["table"]))
+                if kt is None:
+                    kt = types[(t["schema"], t["table"])] = column_types(c, t["schema"], t["table"])
+                tbl = sa.table(t["table"], *[sa.column(n) for n in dict.fromkeys(k for k, _ in t["key"])],
+                               schema=t["schema"])
+                q = sa.select(sa.func.count()).select_from(tbl).where(
+                    *[tbl.c[k] == key_value(v, kt.get(k)) for k, v in t["key"]])
+                n = int(c.execute(q).scalar() or 0)
+                verb = "update" if t["op"] == "update" else "delete"
+                out.append(Outcome(a.step, WOULD, f"{a.statement}  ({n} row(s) to {verb})") if n else
+                           Outcome(a.step, ALREADY_GONE, "no such row any more"))
+    except (ConnectorError, sa.exc.SQLAlchemyError) as exc:
+        done = {o.step for o in out}
+        out.extend(Outcome(a.step, WOULD_FAIL, f"cannot read the database: {safe_name(str(exc))}")
+                   for a in actions if a.step not in done)
+    finally:
+        conn.close()
+    return out
+
+
+def _probe_s3(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
+    conn = build(source, cfg.source(source).options)
+    out: list[Outcome] = []
+    try:
+        client = conn.client()  # type: ignore[attr-defined]
+        for a in actions:
+            t = a.target
+            try:
+                etag = client.head_object(Bucket=t["bucket"], Key=t["key"]).get("ETag")
+            except Exception as exc:  # noqa: BLE001
+                if _s3_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                    out.append(Outcome(a.step, ALREADY_GONE, "the object no longer exists"))
+                else:
+                    out.append(Outcome(a.step, WOULD_FAIL, _s3_error(exc)))
+                continue
+            out.append(Outcome(a.step, WOULD, a.statement) if etag == t["etag"] else
+                       Outcome(a.step, WOULD_FAIL, "the object changed since the plan was made (ETag differs)"))
+    finally:
+        conn.close()
+    return out
+
+
+def _probe_files(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
+    root = os.path.abspath(str(cfg.source(source).options.get("path", "")))
+    out: list[Outcome] = []
+    for a in actions:
+        t = a.target
+        try:
+            st = os.stat(_inside(root, t["path"]), follow_symlinks=False)
+        except FileNotFoundError:
+            out.append(Outcome(a.step, ALREADY_GONE, "the file no longer exists"))
+            continue
+        except (OSError, ConnectorError) as exc:
+            out.append(Outcome(a.step, WOULD_FAIL, str(exc)))
+            continue
+        same = (st.st_size, st.st_mtime_ns) == (t["size"], t["mtime_ns"])
+        out.append(Outcome(a.step, WOULD, a.statement) if same else
+                   Outcome(a.step, WOULD_FAIL, "the file changed since the plan was made"))
+    return out
+
+
+def _probe_other(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
+    return [Outcome(a.step, WOULD, a.statement) for a in actions]
+
+
 # --------------------------------------------------------------------------------------- the run
 
 
@@ -423,8 +506,6 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
             result.outcomes.append(Outcome(a.step, BY_HAND, a.why))
         elif a.action == GONE:
             result.outcomes.append(Outcome(a.step, NOTHING, a.why))
-        elif not confirm:
-            result.outcomes.append(Outcome(a.step, WOULD, a.statement))
         else:
             try:
                 src = cfg.source(a.source)
@@ -432,6 +513,13 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
                 result.outcomes.append(Outcome(a.step, FAILED, "the source is not in this config"))
                 continue
             pending[(a.source, src.type)].append(a)
+    if not confirm:  # read-only checks of what each step would find
+        probes = {"sql": _probe_sql, "s3": _probe_s3, "files": _probe_files}
+        for (source, typ), acts in pending.items():
+            try:
+                result.outcomes.extend(probes.get(typ, _probe_other)(cfg, source, acts))
+            except Exception as exc:  # noqa: BLE001 - a dry run reports, it never stops
+                result.outcomes.extend(Outcome(a.step, WOULD_FAIL, f"cannot check: {type(exc).__name__}") for a in acts)
     if confirm:
         runners = {"sql": _run_sql, "s3": _run_s3, "files": _run_files, "mail": _run_mail_files, "imap": _run_imap}
         for (source, typ), acts in pending.items():
@@ -446,8 +534,10 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
             result.outcomes.extend(Outcome(a.step, FAILED, f"{a.action} does not apply to a {typ} source") for a in wrong)
             result.outcomes.extend(runner(cfg, source, [a for a in acts if a.action in wanted]))
         result.outcomes.sort(key=lambda o: o.step)
+        # sources where something changed, may have changed, or is known to be gone: the rescan updates the map
+        status = {o.step: o.status for o in result.outcomes}
         touched = sorted({a.source for a in actions if a.source in {s.name for s in cfg.sources}
-                          and any(o.step == a.step and o.status in (DONE, ALREADY_GONE, FAILED) for o in result.outcomes)})
+                          and status.get(a.step) in (DONE, ALREADY_GONE, FAILED, NOTHING)})
         result.rescanned = touched
         if touched:
             say(f"rescanning: {', '.join(touched)}")

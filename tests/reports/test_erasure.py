@@ -324,7 +324,11 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
     before = _state(e)
     dry = runner.invoke(main, ["erase", "--plan", str(plan_path)])
     assert dry.exit_code == 0, dry.output
-    assert "DRY RUN" in dry.output and "would" in dry.output and EMAIL_A not in dry.output
+    assert "DRY RUN" in dry.output and EMAIL_A not in dry.output and PNR_A not in dry.output
+    statuses = re.findall(r"^ *\d+\. (would|retained|already gone|would fail) ", dry.output, re.M)
+    assert statuses.count("would") == 14 and statuses.count("retained") == 4 and len(statuses) == 18, dry.output
+    assert "WHERE id = :k0 AND (body IS NOT NULL)  (1 row(s) to update)" in dry.output
+    assert dry.output.count("(1 row(s) to delete)") == 7
     assert _state(e) == before
 
     # the erasure

@@ -144,7 +144,9 @@ def test_mentions_in_others_mail_and_files_are_left_for_review(tmp_path: Any, mo
                                                   f"Kunden {anna} har klagat igen, kan du ringa henne?\n"))
     share = tmp_path / "share"
     share.mkdir()
-    (share / "bara-anna.csv").write_text(f"namn,epost\nAnna,{anna}\n", encoding="utf-8")
+    pnr = "19640823-3234"
+    (share / "bara-anna.csv").write_text(f"namn,epost,personnummer\nAnna,{anna},{pnr}\n", encoding="utf-8")
+    (share / f"lönespec_{pnr}.txt").write_text("Lön maj: 31 200 kr\n", encoding="utf-8")  # named by the subject
     from tests.connectors.fileutil import xlsx_bytes
 
     (share / "kunder.xlsx").write_bytes(xlsx_bytes({"Kunder": [["Namn", "Epost"], ["Anna", anna], ["Bo", bo]]}))
@@ -169,7 +171,9 @@ def test_mentions_in_others_mail_and_files_are_left_for_review(tmp_path: Any, mo
     plan_path = tmp_path / "plan.json"
     res = runner.invoke(main, ["erasure-plan", "--config", str(cfg_path), "--email", anna, "-o", str(plan_path)])
     assert res.exit_code == 0, res.output
-    body = json.loads(plan_path.read_text(encoding="utf-8"))
+    raw = plan_path.read_text(encoding="utf-8")
+    assert pnr not in raw and pnr.replace("-", "") not in raw and anna not in raw
+    body = json.loads(raw)
     got = sorted((a["source"], a["container"], a["item"], a["action"]) for a in body["actions"])
     assert got == [
         ("arkiv", ".", "1.20250501@mail.example.se", "delete_message"),
@@ -177,6 +181,7 @@ def test_mentions_in_others_mail_and_files_are_left_for_review(tmp_path: Any, mo
         ("share", "bara-anna.csv", "", "delete_file"),
         ("share", "blandat.jsonl", "1", "rewrite_file"),
         ("share", "kunder.xlsx", "Kunder:2", "manual"),
+        ("share", "lönespec_19640823-****.txt", "", "delete_file"),
     ]
     xlsx = next(a for a in body["actions"] if a["container"] == "kunder.xlsx")
     assert xlsx["why"] == "the file (zip (.xlsx)) also holds other records and cannot be rewritten line by line: edit it by hand"
@@ -185,5 +190,40 @@ def test_mentions_in_others_mail_and_files_are_left_for_review(tmp_path: Any, mo
     assert "REMAINS in 2 location(s)" in res.output and "files://share/kunder.xlsx [Kunder:2]" in res.output and "mail://arkiv/. [2.20250501@mail.example.se]" in res.output
     assert anna not in res.output
     assert sorted(p.name for p in (box / "new").iterdir()) == ["2.M2.host"]
-    assert not (share / "bara-anna.csv").exists()
+    assert not (share / "bara-anna.csv").exists() and not (share / f"lönespec_{pnr}.txt").exists()
     assert (share / "blandat.jsonl").read_text(encoding="utf-8") == json.dumps({"epost": bo}) + "\n"
+
+
+def test_changed_objects_and_files_are_not_touched(moto_s3: str, tmp_path: Any) -> None:
+    """An object whose ETag, or a file whose size/mtime, is not the planned one is left alone."""
+    import boto3
+
+    from pii_scan.config import from_dict
+    from reports.erasure.execute import _run_files, _run_s3
+    from reports.erasure.plan import Action
+
+    s3 = boto3.client("s3", endpoint_url=moto_s3, region_name=MOTO_REGION)
+    s3.create_bucket(Bucket="exp", CreateBucketConfiguration={"LocationConstraint": MOTO_REGION})
+    s3.put_object(Bucket="exp", Key="a.txt", Body=b"one\ntwo\n")
+    etag = s3.head_object(Bucket="exp", Key="a.txt")["ETag"]
+    s3.put_object(Bucket="exp", Key="a.txt", Body=b"new\none\ntwo\n")
+    (tmp_path / "share").mkdir()
+    f = tmp_path / "share" / "a.txt"
+    f.write_bytes(b"one\ntwo\n")
+    st = f.stat()
+    cfg = from_dict({"sources": [{"name": "lake", "type": "s3", "endpoint_url": moto_s3, "region": MOTO_REGION},
+                                 {"name": "share", "type": "files", "path": "share"}]}, base=tmp_path)
+    t = {"items": ["1"], "format": "text", "encoding": "utf-8"}
+    got = _run_s3(cfg, "lake", [Action("s3", "lake", "exp/a.txt", "1", "text", "rewrite_object", "", "", step=1,
+                                       target={"bucket": "exp", "key": "a.txt", "etag": etag, **t})])
+    assert [(o.status, "changed since the plan" in o.detail) for o in got] == [("failed", True)]
+    assert s3.get_object(Bucket="exp", Key="a.txt")["Body"].read() == b"new\none\ntwo\n"
+    f.write_bytes(b"zero\none\ntwo\n")
+    got = _run_files(cfg, "share", [Action("files", "share", "a.txt", "1", "text", "rewrite_file", "", "", step=1,
+                                           target={"path": "a.txt", "size": st.st_size, "mtime_ns": st.st_mtime_ns, **t})])
+    assert [(o.status, "changed since the plan" in o.detail) for o in got] == [("failed", True)]
+    assert f.read_bytes() == b"zero\none\ntwo\n"
+    # a path that leaves the source is refused
+    got = _run_files(cfg, "share", [Action("files", "share", "../x", "", "", "delete_file", "", "", step=2,
+                                           target={"path": "../x", "size": 0, "mtime_ns": 0})])
+    assert got[0].status == "failed" and "not a path inside the source" in got[0].detail
