@@ -214,10 +214,15 @@ def _sql_text(value: Any) -> str | None:
     return t if t is not None else str(value)
 
 
-def read_sql(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS) -> Result:
-    """Rows of an SQL source by row key, every column (``None`` for NULL), in one read-only session."""
-    import sqlalchemy as sa
+def read_sql(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS,
+             batch: int = 500) -> Result:
+    """Rows of an SQL source by row key, every column (``None`` for NULL), in one read-only session.
 
+    Rows of a single-column key are fetched ``batch`` at a time (``WHERE id IN (...)``);
+    composite keys, ``ctid``/``rowid`` and ordinals one by one. An error on one
+    table (permission denied, a column dropped) is that table's rows' reason;
+    the other tables are still read.
+    """
     from connectors.sql import SqlConnector
 
     results = _results(pairs)
@@ -226,52 +231,85 @@ def read_sql(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: i
     try:
         tables = {t.container: t for t in conn._tables()}
         with conn.session() as db:
-            dname = db.dialect.name
-            for (container, item), rb in sorted(results.items()):
+            for container, items in sorted(_by_container(results).items()):
+                wanted = {i: results[(container, i)] for i in items}
                 t = tables.get(container)
                 if t is None:
-                    rb.reason = "the table no longer exists (or is no longer scanned)"
-                    continue
-                if item == "":  # the finding was in the table's name
-                    rb.add([("table", container)], max_chars)
+                    _fail(wanted.values(), "the table no longer exists (or is no longer scanned)")
                     continue
                 try:
-                    key = parse_item(item)
-                except ValueError:
-                    rb.reason = "the row key cannot be read"
-                    continue
-                colnames = [c["name"] for c in t.columns]
-                types = {c["name"]: c.get("type") for c in t.columns}
-                tbl = conn._sa_table(t.schema, t.name, colnames + [k for k, _ in key if k not in types])
-                q: Any = sa.select(sa.literal_column("*")).select_from(tbl)
-                if t.key_kind == "ordinal" and len(key) == 1 and key[0][0] == "row" and key[0][1].isdigit():
-                    q = q.limit(1).offset(int(key[0][1]) - 1)
-                elif t.key_kind == "ctid" and dname == "postgresql" and [k for k, _ in key] == ["ctid"]:
-                    q = q.where(sa.text(f"{tbl.name}.ctid = CAST(:pii_scan_ctid AS tid)").bindparams(pii_scan_ctid=key[0][1]))
-                elif t.key_kind == "rowid" and len(key) == 1 and key[0][1].lstrip("-").isdigit():
-                    q = q.where(tbl.c[key[0][0]] == int(key[0][1]))
-                elif all(k in types for k, _ in key):
-                    q = q.where(*[tbl.c[k] == _typed(v, types[k]) for k, v in key])
-                else:
-                    rb.reason = "the row key does not match the table's columns (the table changed)"
-                    continue
-                with conn._guard(f"table {container}"):
-                    result = db.execute(q)
-                    names = list(result.keys())
-                    row = result.first()
-                if row is None:
-                    rb.reason = "the row no longer exists"
-                    continue
-                rb.add([(n, _sql_text(v)) for n, v in zip(names, row)], max_chars)
-                if t.date_col and t.date_col in names:
-                    from connectors.sql import _as_datetime
-
-                    rb.record_date = _as_datetime(row[names.index(t.date_col)])
+                    with conn._guard(f"table {container}"):
+                        _read_table(conn, db, t, wanted, max_chars, batch)
+                except ConnectorError as exc:
+                    _fail(wanted.values(), str(exc))
+                    with conn._guard("session"):  # a failed statement aborts a PostgreSQL transaction
+                        db.rollback()
+                        if db.dialect.name in ("mysql", "mariadb"):
+                            db.exec_driver_sql("START TRANSACTION READ ONLY")
+                _fail(wanted.values(), "the row no longer exists")
     except ConnectorError as exc:
         _fail(results.values(), str(exc))
     finally:
         conn.close()
     return results
+
+
+def _read_table(conn: Any, db: Any, t: Any, wanted: dict[str, ReadBack], max_chars: int, batch: int) -> None:
+    import sqlalchemy as sa
+
+    from connectors.sql import _as_datetime, render_item
+
+    dname = db.dialect.name
+    colnames = [c["name"] for c in t.columns]
+    types = {c["name"]: c.get("type") for c in t.columns}
+    tbl = conn._sa_table(t.schema, t.name, colnames + [k for k in t.key if k not in types])
+
+    def take(rb: ReadBack, names: list[str], row: Any) -> None:
+        rb.add([(n, _sql_text(v)) for n, v in zip(names, row) if n in types], max_chars)
+        if t.date_col and t.date_col in names:
+            rb.record_date = _as_datetime(row[names.index(t.date_col)])
+
+    single: dict[str, Any] = {}  # item -> typed key value, for IN batches
+    for item, rb in sorted(wanted.items()):
+        if item == "":  # the finding was in the table's name
+            rb.add([("table", t.container)], max_chars)
+            continue
+        try:
+            key = parse_item(item)
+        except ValueError:
+            rb.reason = "the row key cannot be read"
+            continue
+        q: Any = sa.select(sa.literal_column("*")).select_from(tbl)
+        if t.key_kind in ("pk", "unique") and len(key) == 1 and t.key == [key[0][0]]:
+            single[item] = _typed(key[0][1], types[key[0][0]])
+            continue
+        if t.key_kind == "ordinal" and len(key) == 1 and key[0][0] == "row" and key[0][1].isdigit():
+            q = q.limit(1).offset(int(key[0][1]) - 1)  # the scan order, as the connector numbered it
+        elif t.key_kind == "ctid" and dname == "postgresql" and [k for k, _ in key] == ["ctid"]:
+            q = q.where(sa.text(f"{tbl.name}.ctid = CAST(:pii_scan_ctid AS tid)").bindparams(pii_scan_ctid=key[0][1]))
+        elif t.key_kind == "rowid" and len(key) == 1 and key[0][1].lstrip("-").isdigit():
+            q = q.where(tbl.c[key[0][0]] == int(key[0][1]))
+        elif t.key_kind in ("pk", "unique") and [k for k, _ in key] == list(t.key):
+            q = q.where(*[tbl.c[k] == _typed(v, types[k]) for k, v in key])
+        else:
+            rb.reason = "the row key does not match the table's key (the table changed)"
+            continue
+        result = db.execute(q)
+        names = list(result.keys())
+        row = result.first()
+        if row is not None:
+            take(rb, names, row)
+    items = sorted(single)
+    col = t.key[0] if single else ""
+    for i in range(0, len(items), batch):
+        part = items[i : i + batch]
+        result = db.execute(sa.select(sa.literal_column("*")).select_from(tbl).where(tbl.c[col].in_([single[x] for x in part])))
+        names = list(result.keys())
+        pos = names.index(col)
+        for row in result:
+            hit = wanted.get(render_item([col], [row[pos]]))
+            if hit is not None:
+                take(hit, names, row)
 
 
 # --------------------------------------------------------------------------- files and S3

@@ -42,12 +42,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from connectors.base import safe_name
-from pii_scan.config import Config
+from pii_scan.config import Config, ConfigError
 from pii_scan.policy import Policy, policy_for
 from reports import i18n
 from reports.i18n import t
 
 FORMATS = ("html", "pdf", "json")
+
+
+class AccessReportError(ConfigError):
+    """The report cannot be made (wrong key for the data map, no PDF renderer, output not writable)."""
 MAIL_META = (("header:Subject", "mail_subject"), ("header:From", "mail_from"), ("header:To", "mail_to"),
              ("header:Cc", "mail_cc"))
 _MAIL_TYPES = ("mail", "imap")
@@ -171,10 +175,20 @@ def build_report(cfg: Config, kind: str, value: str, *, lang: str = "sv", now: d
 
     if lang not in i18n.LANGS:
         raise ValueError(f"unknown language {lang!r}; use one of {', '.join(i18n.LANGS)}")
-    keys = load_keys(cfg.key_file)
+    from pii_scan.datamap import meta_t
+    from pii_scan.keys import KeyError_
+
+    try:
+        keys = load_keys(cfg.key_file)
+    except KeyError_ as exc:
+        raise AccessReportError(str(exc)) from None
     canon = canonical(kind, value)
     dm = DataMap(cfg.datamap_url)
     try:
+        with dm.engine.connect() as c:
+            bound = c.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "key_id")).scalar()
+        if bound is not None and bound != keys.fingerprint():
+            raise AccessReportError("this data map was written with another key (PII_SCAN_KEY / key file); use that key")
         records = subject_locations(cfg, dm, keys, kind, value)
         own = _subject_hashes(dm, keys.hash(kind, canon))
     finally:
@@ -468,8 +482,8 @@ def as_pdf(r: AccessReport) -> bytes:
     """The HTML report rendered to PDF by WeasyPrint (A4, page numbers)."""
     try:
         import weasyprint
-    except ImportError:  # pragma: no cover - a main dependency
-        raise RuntimeError("the PDF format needs WeasyPrint (pip install weasyprint) and Pango") from None
+    except (ImportError, OSError):  # pragma: no cover - a main dependency; OSError: Pango is missing
+        raise AccessReportError("the PDF format needs WeasyPrint (pip install weasyprint) and Pango") from None
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)
     return weasyprint.HTML(string=as_html(r)).write_pdf()
@@ -493,8 +507,11 @@ def run(cfg: Config, kind: str, value: str, *, fmt: str, lang: str, output: str 
     report = build_report(cfg, kind, value, lang=lang)
     data = render(report, fmt)
     if output:
-        with open(output, "wb") as fh:
-            fh.write(data)
+        try:
+            with open(output, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise AccessReportError(f"cannot write {safe_name(output)}: {exc.strerror or type(exc).__name__}") from None
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

@@ -262,6 +262,24 @@ def test_unknown_subject_and_bad_value(demo: Path) -> None:
     assert bad.exit_code != 0 and "3235" not in bad.output
 
 
+def test_source_gone_wrong_key_and_unwritable_output(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = demo_copy / "pii-scan.toml"
+    text = cfg.read_text("utf-8")
+    share = text.index('[[sources]]\nname = "share"')
+    end = text.index("[report]")
+    cfg.write_text(text[:share] + text[end:], "utf-8")
+    doc = _json(cfg, "--personnummer", PNR, code=3)
+    files = [l for l in doc["locations"] if l["store"] == "files"]
+    assert len(files) == 8 and all(l["reason"] == "the source is no longer in the configuration" for l in files)
+    assert all(l["status"] == "read" for l in doc["locations"] if l["store"] == "sql")
+    r = CliRunner().invoke(main, ["access-report", "--config", str(cfg), "--personnummer", PNR, "-o",
+                                  str(demo_copy / "no" / "such" / "dir.html")])
+    assert r.exit_code == 1 and "cannot write" in r.output
+    monkeypatch.setenv("PII_SCAN_KEY", "ab" * 32)
+    r = CliRunner().invoke(main, ["access-report", "--config", str(cfg), "--personnummer", PNR])
+    assert r.exit_code == 1 and "another key" in r.output and "3234" not in r.output
+
+
 # --------------------------------------------------------------------------- hostile names, files source
 
 
@@ -521,6 +539,35 @@ def test_mbox_end_to_end(tmp_path: Path, no_env_key: None) -> None:
     (tmp_path / "mail" / "kundtjanst.mbox").write_text("From x@example.se Mon Jan  1 10:00:00 2024\nSubject: ny\n\nx\n")
     doc = _json(cfg, "--email", MAIL, code=3)
     assert _loc(doc, "kundtjanst.mbox", "1.20240501@mail.example.se")["reason"] == "the message is no longer in the mailbox"
+
+
+def test_maildir_and_eml(tmp_path: Path, no_env_key: None) -> None:
+    from email.policy import SMTP
+
+    root = tmp_path / "mail"
+    root.mkdir()
+    md = mailbox.Maildir(str(root / "support"), create=True)
+    md.add(MESSAGES[0])
+    md.add(MESSAGES[2])
+    md.close()
+    (root / "brev").mkdir()
+    (root / "brev" / "svar.eml").write_bytes(MESSAGES[1].as_bytes(policy=SMTP))
+    cfg = _config(tmp_path, """
+        [[sources]]
+        name = "arkiv"
+        type = "mail"
+        path = "mail"
+        """)
+    _scan(cfg)
+    doc = _json(cfg, "--email", MAIL)
+    assert sorted((l["container"], l["item"]) for l in doc["locations"]) == [
+        ("brev/svar.eml", "2.20240501@mail.example.se"), ("support", "1.20240501@mail.example.se")]
+    first = _loc(doc, "support", "1.20240501@mail.example.se")
+    assert first["mail"]["subject"] == "Fråga om faktura" and first["mail"]["from"] == f"Erik Jakobsson <{MAIL}>"
+    assert _loc(doc, "brev/svar.eml", "2.20240501@mail.example.se")["mail"]["to"] == MAIL
+    (root / "brev" / "svar.eml").unlink()
+    doc = _json(cfg, "--email", MAIL, code=3)
+    assert _loc(doc, "brev/svar.eml", "2.20240501@mail.example.se")["reason"] == "the mailbox no longer exists"
 
 
 def test_imap_end_to_end(dovecot: Any, imap_user: tuple[str, str], tmp_path: Path, no_env_key: None,
