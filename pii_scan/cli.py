@@ -467,12 +467,19 @@ def report() -> None:
 
 @report.command("datamap")
 @config_option
-@click.option("--format", "fmt", type=click.Choice(["html", "json", "csv", "parquet"]), default="html", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "json", "csv", "parquet"]), default="html", show_default=True,
+              help="html: one self-contained page with filters; json: rows, coverage and failed units; "
+                   "csv/parquet: the rows.")
 @output_option
 def report_datamap(config_path: str, fmt: str, output: str | None) -> None:
     """The data map by system -> container -> field, with kinds and subject counts, scan
     coverage and failed units. HTML is one self-contained page (no network requests).
-    No plaintext identifiers."""
+    No plaintext identifiers.
+
+    One row per field of a container: store, source, container, item (always empty:
+    the report is at field level), field, kinds, subkinds, fideslang categories,
+    findings, records (items holding the field), distinct subjects, test data, last scan.
+    """
     from reports import datamap_report
 
     with _report_errors():
@@ -481,7 +488,8 @@ def report_datamap(config_path: str, fmt: str, output: str | None) -> None:
 
 @report.command("register")
 @config_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True,
+              help="csv (lists joined with '; '), xlsx (one sheet) or json.")
 @output_option
 def report_register(config_path: str, fmt: str, output: str | None) -> None:
     """The Article 30 register feed: per system and container, the categories of personal
