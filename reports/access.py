@@ -45,6 +45,7 @@ from connectors.base import safe_name
 from pii_scan.config import Config, ConfigError
 from pii_scan.policy import Policy, policy_for
 from reports import i18n
+from reports.categories import categories_of, category, legal_basis_article
 from reports.i18n import t
 
 FORMATS = ("html", "pdf", "json")
@@ -83,7 +84,7 @@ class Entry:
     @property
     def categories(self) -> list[str]:
         """fideslang data categories of what the record holds (``user.unique_id`` for a reference)."""
-        return sorted({i18n.FIDESLANG[k] for ks in self.fields.values() for k in ks if k in i18n.FIDESLANG})
+        return sorted({category(k).key for ks in self.fields.values() for k in ks})
 
 
 @dataclass
@@ -244,9 +245,12 @@ def build_report(cfg: Config, kind: str, value: str, *, lang: str = "sv", now: d
 
 
 def _policy_dict(p: Policy) -> dict[str, Any]:
+    name, article = legal_basis_article(p.legal_basis)
     return {
         "purpose": p.purpose or None,
         "legal_basis": p.legal_basis or None,
+        "legal_basis_article": article or None,  # GDPR Art. 6(1), as fideslang names the bases
+        "legal_basis_fideslang": name or None,
         "subject_categories": list(p.subject_categories),
         "retention": p.retention_text or None,
         "retention_basis": p.retention_basis or None,
@@ -304,7 +308,7 @@ def as_json(r: AccessReport) -> dict[str, Any]:
             {
                 "source": s.source, "type": s.type, "store": s.store, **_policy_dict(s.policy),
                 "kinds": s.kinds,
-                "categories": sorted({i18n.FIDESLANG[k] for k in s.kinds if k in i18n.FIDESLANG}),
+                "categories": [c.key for c in categories_of(s.kinds)],
                 "locations": len(s.entries),
             }
             for s in r.systems
@@ -368,10 +372,7 @@ def _policy_table(p: Policy, lang: str, first: list[tuple[str, str]] | None = No
 
 
 def _categories(kinds: Iterable[str], lang: str) -> str:
-    spans = []
-    for k in kinds:
-        cat = i18n.FIDESLANG.get(k)
-        spans.append(f"<span>{_e(i18n.kind_label(k, lang))}" + (f" <code>{_e(cat)}</code>" if cat else "") + "</span>")
+    spans = [f"<span>{_e(c.label(lang))} <code>{_e(c.key)}</code></span>" for c in categories_of(kinds)]
     return '<div class="cats">' + "".join(spans) + "</div>"
 
 

@@ -1,7 +1,7 @@
-"""Words of the reports in Swedish (default) and English: labels of kinds, legal bases, stores, durations.
+"""Words of the access report in Swedish (default) and English: legal bases, stores, durations, reasons.
 
-Categories of personal data use the fideslang data-category vocabulary
-(ethyca/fideslang) so that a privacy team can merge them with its register.
+Categories of personal data and the names of kinds come from
+:mod:`reports.categories` (the fideslang vocabulary every report shares).
 """
 
 from __future__ import annotations
@@ -9,35 +9,6 @@ from __future__ import annotations
 import re
 
 LANGS = ("sv", "en")
-
-# kind -> fideslang data category
-FIDESLANG: dict[str, str] = {
-    "personnummer": "user.government_id.national_identification_number",
-    "email": "user.contact.email",
-    "phone": "user.contact.phone_number",
-    "bank_account": "user.financial.bank_account",
-    "payment_card": "user.financial.credit_card",
-    "reference": "user.unique_id",  # a row that points to the subject's row (foreign key)
-}
-
-KIND_LABELS: dict[str, dict[str, str]] = {
-    "sv": {
-        "personnummer": "Personnummer eller samordningsnummer",
-        "email": "E-postadress",
-        "phone": "Telefonnummer",
-        "bank_account": "Bankkontonummer",
-        "payment_card": "Betalkortsnummer",
-        "reference": "Hänvisning till en post om dig",
-    },
-    "en": {
-        "personnummer": "Personal identity or co-ordination number",
-        "email": "E-mail address",
-        "phone": "Telephone number",
-        "bank_account": "Bank account number",
-        "payment_card": "Payment card number",
-        "reference": "Reference to a record about you",
-    },
-}
 
 STORE_LABELS: dict[str, dict[str, str]] = {
     "sv": {"sql": "Databas", "files": "Filresurs", "s3": "Objektlagring (S3)", "mail": "E-post", "imap": "E-post (IMAP)"},
@@ -221,7 +192,10 @@ def t(lang: str, key: str) -> str:
 
 
 def kind_label(kind: str, lang: str) -> str:
-    return KIND_LABELS[lang].get(kind, kind)
+    """``personnummer`` -> ``Personnummer`` / ``Personal identity number`` (:mod:`reports.categories`)."""
+    from reports.categories import kind_label as label
+
+    return label(kind, lang=lang)
 
 
 def store_label(kind: str, lang: str) -> str:
