@@ -13,7 +13,8 @@ here (the scan's connector sessions stay read-only):
   marker alone would keep the data.
 * Files: size and mtime must be the planned ones; a rewrite goes to a
   temporary file in the same folder that replaces the original atomically.
-* Mail: an mbox is rewritten without the messages (under an ``fcntl`` lock);
+* Mail: an mbox is rewritten in place without the messages (under an
+  exclusive ``fcntl`` lock, as delivery agents take it);
   Maildir and ``.eml`` files are unlinked; IMAP: ``SELECT`` (read-write),
   ``UID SEARCH HEADER Message-ID``, the Message-ID confirmed from the fetched
   header, ``\\Deleted`` and ``UID EXPUNGE`` of those UIDs only (plain
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
@@ -119,7 +121,7 @@ def _run_sql(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
                     current = a.step
                     t = a.target
                     cols = [k for k, _ in t["key"]]
-                    stmt = sql_statement(c.dialect, t["op"], t["container"], cols, t["set_null"])
+                    stmt = sql_statement(c.dialect, t["op"], t["container"], cols, t["set_null"], t.get("set_empty", []))
                     kt = types.get((t["schema"], t["table"]))
                     if kt is None:
                         kt = types[(t["schema"], t["table"])] = column_types(c, t["schema"], t["table"])
@@ -296,6 +298,33 @@ def _read_header(path: str) -> bytes:
 MAX_MAIL_HEADER = 256 << 10
 
 
+def _rewrite_mbox(path: str, ids: set[str]) -> int:
+    """Drop messages from an mbox in place, under an exclusive ``fcntl`` lock (the one mail delivery agents take).
+
+    In place rather than by replacing the file: a delivery agent that opened
+    the mbox and waits for the lock must append to this file, not to an
+    unlinked old one. The new content is built in a temporary file first.
+    """
+    with open(path, "r+b") as box:
+        try:
+            fcntl.lockf(box.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RewriteError("the mbox is locked by another program; try again later") from None
+        try:
+            with tempfile.TemporaryFile(dir=os.path.dirname(path) or ".") as tmp:
+                n = drop_mbox_messages(box, tmp, ids)
+                if n:
+                    tmp.seek(0)
+                    box.seek(0)
+                    shutil.copyfileobj(tmp, box, 1 << 20)
+                    box.truncate()
+                    box.flush()
+                    os.fsync(box.fileno())
+            return n
+        finally:
+            fcntl.lockf(box.fileno(), fcntl.LOCK_UN)
+
+
 def _run_mail_files(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
     out: list[Outcome] = []
     by_box: dict[tuple[str, str], list[Action]] = defaultdict(list)
@@ -330,12 +359,7 @@ def _run_mail_files(cfg: Config, source: str, actions: list[Action]) -> list[Out
                         os.unlink(path)
                         out.append(Outcome(a.step, DONE, "message file deleted"))
             elif kind == "mbox":
-                with open(path, "rb") as src:
-                    fcntl.lockf(src.fileno(), fcntl.LOCK_SH)
-                    size = os.fstat(src.fileno()).st_size
-                    n = _replace_atomically(path, lambda dst: drop_mbox_messages(src, dst, set(ids)))
-                    if os.fstat(src.fileno()).st_size != size:  # pragma: no cover - a delivery raced the rewrite
-                        raise RewriteError("the mbox grew during the rewrite")
+                n = _rewrite_mbox(path, set(ids))
                 for mid, a in ids.items():
                     out.append(Outcome(a.step, DONE if n else ALREADY_GONE,
                                        f"mbox rewritten without {n} message(s)" if n else "no message with that Message-ID"))

@@ -237,6 +237,7 @@ class _Row:
     op: str  # delete | update
     why: str
     set_null: list[str] = field(default_factory=list)
+    set_empty: list[str] = field(default_factory=list)
     blocked_by: str = ""
 
 
@@ -249,17 +250,48 @@ def _dialect(url: Any) -> Any:
         return default.DefaultDialect()
 
 
-def sql_statement(dialect: Any, op: str, container: str, key_cols: list[str], set_null: list[str]) -> str:
-    """The statement of one row action, with named placeholders ``:k0``, ``:k1`` for the key values."""
+def sql_statement(dialect: Any, op: str, container: str, key_cols: list[str], set_null: list[str],
+                  set_empty: list[str] | tuple[str, ...] = ()) -> str:
+    """The statement of one row action, with named placeholders ``:k0``, ``:k1`` for the key values.
+
+    A correction sets ``set_null`` columns to NULL and ``set_empty`` (NOT NULL text) columns to ``''``, only
+    where they still hold something, so that running it twice changes nothing the second time.
+    """
     q = dialect.identifier_preparer
     schema, table = split_container(container)
     name = (q.quote_schema(schema) + "." if schema else "") + q.quote(table)
     where = " AND ".join(f"{q.quote(c)} = :k{i}" for i, c in enumerate(key_cols))
     if op == "update":
-        sets = ", ".join(f"{q.quote(c)} = NULL" for c in set_null)
-        still = " OR ".join(f"{q.quote(c)} IS NOT NULL" for c in set_null)
+        sets = ", ".join([f"{q.quote(c)} = NULL" for c in set_null] + [f"{q.quote(c)} = ''" for c in set_empty])
+        still = " OR ".join([f"{q.quote(c)} IS NOT NULL" for c in set_null] + [f"{q.quote(c)} <> ''" for c in set_empty])
         return f"UPDATE {name} SET {sets} WHERE {where} AND ({still})"
     return f"DELETE FROM {name} WHERE {where}"
+
+
+def _column_info(cfg: Config, source: str) -> dict[str, dict[str, tuple[bool, bool]]]:
+    """``{container: {column: (nullable, text type)}}`` from the connector's reflection; ``{}`` when unreadable."""
+    from connectors.registry import build
+    from connectors.sql import SqlConnector
+
+    conn = build(source, cfg.source(source).options)
+    try:
+        assert isinstance(conn, SqlConnector)
+        out: dict[str, dict[str, tuple[bool, bool]]] = {}
+        for t in conn._tables():
+            cols = {}
+            for c in t.columns:
+                typ = c.get("type")
+                try:
+                    texty = issubclass(typ._type_affinity, sa.String)  # type: ignore[union-attr]
+                except Exception:  # noqa: BLE001
+                    texty = False
+                cols[c["name"]] = (bool(c.get("nullable", True)), texty)
+            out[t.container] = cols
+        return out
+    except (ConnectorError, sa.exc.SQLAlchemyError):
+        return {}
+    finally:
+        conn.close()
 
 
 def _natural(item: str) -> tuple[Any, ...]:
@@ -395,6 +427,21 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
                 changed = True
         if not changed:
             break
+    # a NOT NULL column is corrected to '' (text) or, for other types, by hand
+    updates = [r for r in rows.values() if r.op == "update"]
+    info = _column_info(cfg, source) if updates else {}
+    for row in updates:
+        cols_info = info.get(row.container, {})
+        keep_null: list[str] = []
+        empty: list[str] = []
+        stuck: list[str] = []
+        for col in row.set_null:
+            nullable, texty = cols_info.get(col, (True, False))
+            (keep_null if nullable else empty if texty else stuck).append(col)
+        row.set_null, row.set_empty = keep_null, empty
+        if stuck:
+            row.op = "manual"
+            row.why += f"; {', '.join(stuck)} cannot be NULL or empty: correct it by hand"
     src = cfg.source(source)
     from sqlalchemy.engine import make_url
 
@@ -419,6 +466,9 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
             out.append(Action(action=MANUAL, statement="", why=f"{row.why}; cannot act on the row automatically: {exc}", **base))
             continue
         cols = [k for k, _ in key]
+        if row.op == "manual":
+            out.append(Action(action=MANUAL, statement="", why=row.why, **base))
+            continue
         if cols in (["ctid"], ["row"]) and re.fullmatch(r"[0-9(),]+", key[0][1]):
             out.append(Action(action=MANUAL, statement="",
                               why=f"{row.why}; the table has no key (the row is located by {cols[0]}): erase it by hand",
@@ -427,11 +477,12 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
         op = "update" if row.op == "update" else "delete"
         try:  # the statement shown names the masked table and key columns (a name can hold an identifier)
             shown_cols = [k for k, _ in parse_item(row.masked_item)] if row.masked_item != row.item else cols
-            shown = sql_statement(dialect, op, row.masked_container, shown_cols, row.set_null)
+            shown = sql_statement(dialect, op, row.masked_container, shown_cols, row.set_null, row.set_empty)
         except NameError_:
-            shown = sql_statement(dialect, op, "<table>", [f"<key {i + 1}>" for i in range(len(cols))], row.set_null)
+            shown = sql_statement(dialect, op, "<table>", [f"<key {i + 1}>" for i in range(len(cols))], row.set_null,
+                                  row.set_empty)
         target = {"container": row.container, "schema": schema_table[0], "table": schema_table[1], "key": key,
-                  "op": op, "set_null": row.set_null}
+                  "op": op, "set_null": row.set_null, "set_empty": row.set_empty}
         out.append(Action(action=UPDATE_ROW if op == "update" else DELETE_ROW, statement=shown, why=row.why,
                           target=target, **base))
     return out

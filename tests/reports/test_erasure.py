@@ -49,7 +49,8 @@ def _pg(url: str) -> None:
             "invoice_date date NOT NULL, amount numeric(10,2))",
             "CREATE TABLE invoice_lines (id int PRIMARY KEY, invoice_id int NOT NULL REFERENCES invoices(id), "
             "description text, amount numeric(10,2))",
-            "CREATE TABLE tickets (id int PRIMARY KEY, customer_id int REFERENCES customers(id), body text, created_at date)",
+            "CREATE TABLE tickets (id int PRIMARY KEY, customer_id int REFERENCES customers(id), title text NOT NULL, "
+            "body text, created_at date)",
         ):
             c.execute(sa.text(stmt))
         c.execute(sa.text("INSERT INTO customers VALUES (1, 'Anna Andersson', :p1, :e1, :t1, '2014-01-10'), "
@@ -59,9 +60,10 @@ def _pg(url: str) -> None:
                           "(12, 2, '2024-05-01', 80.00)"))
         c.execute(sa.text("INSERT INTO invoice_lines VALUES (100, 10, 'Soffa', 1000.00), (101, 10, 'Frakt', 200.00), "
                           "(102, 11, 'Lampa', 300.00), (103, 12, 'Kudde', 80.00)"))
-        c.execute(sa.text("INSERT INTO tickets VALUES (1000, 1, 'Kunden vill byta leveransadress till jobbet.', '2024-04-02'), "
-                          "(1001, 2, :body, '2024-04-03')"),
-                  {"body": f"Bo Berg ringde och frågade om en beställning som grannen {EMAIL_A} gjorde i mars, "
+        c.execute(sa.text("INSERT INTO tickets VALUES (1000, 1, 'Adressbyte', 'Kunden vill byta leveransadress till jobbet.', "
+                          "'2024-04-02'), (1001, 2, :title, :body, '2024-04-03')"),
+                  {"title": f"Fråga om en beställning gjord av grannen {EMAIL_A} i mars",
+                   "body": f"Bo Berg ringde och frågade om en beställning som grannen {EMAIL_A} gjorde i mars, "
                            "vi lovade att återkomma."})
     eng.dispose()
 
@@ -225,7 +227,7 @@ def _ids(url: str, table: str) -> list[int]:
 def _state(e: dict[str, Any]) -> dict[str, Any]:
     eng = sa.create_engine(e["pg"])
     with eng.connect() as c:
-        bodies = dict(c.execute(sa.text("SELECT id, body FROM tickets")).all())
+        bodies = {i: (t, b) for i, t, b in c.execute(sa.text("SELECT id, title, body FROM tickets"))}
     eng.dispose()
     s3 = e["s3"]
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="exports").get("Contents", []))
@@ -301,7 +303,8 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
         ("public.tickets", "id=1001"), ("public.invoice_lines", "id=100"), ("public.invoice_lines", "id=101"),
         ("public.invoice_lines", "id=102"), ("public.invoices", "id=10"), ("public.invoices", "id=11"),
         ("public.tickets", "id=1000"), ("public.customers", "id=1")]
-    assert steps[("erp", "tickets", "id=1001")]["statement"] == "UPDATE public.tickets SET body = NULL WHERE id = :k0 AND (body IS NOT NULL)"
+    assert steps[("erp", "tickets", "id=1001")]["statement"] == (
+        "UPDATE public.tickets SET body = NULL, title = '' WHERE id = :k0 AND (body IS NOT NULL OR title <> '')")
     assert steps[("erp", "invoices", "id=10")]["blocked_by"].startswith(
         "retain: legal obligation, bokföringslagen (1999:1078) 7 kap. 2 § (7y until 2031-")
     assert steps[("erp", "invoices", "id=11")]["blocked_by"] == ""  # 2015: the seven years are over
@@ -327,7 +330,7 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
     assert "DRY RUN" in dry.output and EMAIL_A not in dry.output and PNR_A not in dry.output
     statuses = re.findall(r"^ *\d+\. (would|retained|already gone|would fail) ", dry.output, re.M)
     assert statuses.count("would") == 14 and statuses.count("retained") == 4 and len(statuses) == 18, dry.output
-    assert "WHERE id = :k0 AND (body IS NOT NULL)  (1 row(s) to update)" in dry.output
+    assert "WHERE id = :k0 AND (body IS NOT NULL OR title <> '')  (1 row(s) to update)" in dry.output
     assert dry.output.count("(1 row(s) to delete)") == 7
     assert _state(e) == before
 
@@ -344,7 +347,7 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
     after = _state(e)
     assert after["customers"] == [1, 2]  # Anna's row is referenced by the retained invoice 10
     assert after["invoices"] == [10, 12] and after["invoice_lines"] == [100, 101, 103]
-    assert after["tickets"] == [1001] and after["ticket_bodies"] == {1001: None}
+    assert after["tickets"] == [1001] and after["ticket_bodies"] == {1001: ("", None)}
     assert after["members"] == [2] and after["orders"] == [2] and after["order_items"] == [3]
     assert after["objects"] == ["crm/bo.jsonl", "crm/kunder.csv"]
     assert after["csv"] == f"namn;personnummer;epost\nBo Berg;{PNR_B};{EMAIL_B}\n"
