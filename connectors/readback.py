@@ -465,12 +465,16 @@ def _mail_fields(fields_wanted: set[str] | None) -> Callable[[ReadBack, Record],
 def _read_messages(records: Iterator[Record], wanted: dict[tuple[str, str], ReadBack], max_chars: int,
                    fields: Mapping[tuple[str, str], set[str]] | None) -> str:
     error = ""
+    found: set[tuple[str, str]] = set()
     try:
         for rec in records:
             k = (rec.location.container, rec.location.item)
             rb = wanted.get(k)
             if rb is None:
+                if len(found) == len(wanted):
+                    break  # a message's records come together: every wanted one has been read
                 continue
+            found.add(k)
             want = None if fields is None else fields.get(k)
             rb.add(_mail_fields(want)(rb, rec), max_chars)
             rb.record_date = rb.record_date or rec.record_date

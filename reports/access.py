@@ -382,8 +382,37 @@ def _date(d: datetime | None) -> str:
     return d.date().isoformat() if (d.hour, d.minute, d.second) == (0, 0, 0) else d.strftime("%Y-%m-%d %H:%M")
 
 
+_ITEM_WORDS = {
+    "sv": {"line": "rad {}", "page": "sida {}", "offset": "raden vid byte {}", "sheet": "blad {}, rad {}",
+           "paragraph": "stycke {}", "table": "tabell {}, rad {}", "name": "filens namn", "mail": "Message-ID {}"},
+    "en": {"line": "line {}", "page": "page {}", "offset": "the line at byte {}", "sheet": "sheet {}, row {}",
+           "paragraph": "paragraph {}", "table": "table {}, row {}", "name": "the file's name", "mail": "Message-ID {}"},
+}
+_ITEM_FORMS = (
+    ("line", re.compile(r"(\d+)")), ("page", re.compile(r"p(\d+)")), ("offset", re.compile(r"@(\d+)")),
+    ("paragraph", re.compile(r"paragraph (\d+)")), ("table", re.compile(r"table (\d+) row (\d+)")),
+    ("sheet", re.compile(r"(.+):(\d+)")),
+)
+
+
+def _item_label(stype: str, item: str, lang: str) -> str:
+    """An item as a reader says it: ``rad 7``, ``sida 1``, ``blad Kunder, rad 2`` (SQL keys as they are)."""
+    words = _ITEM_WORDS[lang]
+    if stype in _MAIL_TYPES:
+        return words["mail"].format(item)
+    if stype not in ("files", "s3"):
+        return item
+    if item == "":
+        return words["name"]
+    for form, rx in _ITEM_FORMS:
+        m = rx.fullmatch(item)
+        if m:
+            return words[form].format(*m.groups())
+    return item
+
+
 def _entry_html(s: System, e: Entry, lang: str) -> str:
-    where = e.container + (f" — {e.item}" if e.item else "")
+    where = e.container + (f" — {_item_label(s.type, e.item, lang)}" if (e.item or s.type in ("files", "s3")) else "")
     how = [i18n.REACHED_LABELS[lang].get(e.reached, e.reached)]
     if e.kinds:
         how.append(", ".join(i18n.kind_label(k, lang) for k in e.kinds))

@@ -198,14 +198,16 @@ def test_demo_html_swedish_and_english(demo: Path) -> None:
                   "Avtal (art. 6.1 b)", "Rättslig förpliktelse (art. 6.1 c)", "7 år", "3 år", "18 månader",
                   "Berättigat intresse (art. 6.1 f)", "bokföringslagen (1999:1078) 7 kap. 2 §", "Databas", "Filresurs",
                   "user.contact.email", "Hänvisar till en post om dig", MAIL, "Erik Jakobsson",
-                  "Uppgifter som inte kan knytas till dig är maskerade"):
+                  "Uppgifter som inte kan knytas till dig är maskerade", "kundlista.xlsx — blad Kunder, rad 2",
+                  "fakturor/faktura_2024-0001.pdf — sida 1", "logs/app.log — rad 157", "main.orders — id=4"):
         assert words in page, words
     assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
     en = _cli(["access-report", "--config", cfg, "--personnummer", PNR, "--lang", "en"]).stdout
     assert '<html lang="en">' in en
     for words in ("Subject access report", "Purpose", "Legal basis", "Retention period", "Contract (Art. 6(1)(b))",
                   "Legal obligation (Art. 6(1)(c))", "7 years", "18 months", "16 records in 2 systems.", "File share",
-                  "Refers to a record about you", MAIL):
+                  "Refers to a record about you", MAIL, "kundlista.xlsx — sheet Kunder, row 2",
+                  "brev/brev_kund_1001.docx — paragraph 3"):
         assert words in en, words
     assert "Ändamål" not in en and "Registerutdrag" not in en
 
