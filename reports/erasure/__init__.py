@@ -15,7 +15,9 @@ Built from the data map (:mod:`reports.erasure.plan`), one step per location:
   - a row that only *mentions* the subject in free text (a ticket of another
     customer naming the subject in its body) belongs to someone else: it is
     corrected, not deleted: ``UPDATE ... SET <column> = NULL`` for the
-    columns where the subject was found (a JSON or array column as a whole);
+    columns where the subject was found (a JSON or array column as a whole;
+    a NOT NULL text column is set to ``''``, another NOT NULL column is left
+    for correction by hand);
   - deletes run children first: tables are ordered by their depth in the
     foreign-key graph the scan recorded (``dependencies``), deepest first;
     corrections run before the deletes;
@@ -53,8 +55,10 @@ The plan's JSON holds each step's ``store``, ``source``, ``container``,
 true location (table and key values, bucket/key/ETag, path/size/mtime, the
 Message-ID) encrypted with the data map key. The subject's canonical value
 is kept the same way (``subject_enc``) for the check after the erasure. The
-plan carries the config path, its creation time and a SHA-256 ``plan_hash``
-of its content, checked before anything is executed.
+plan carries the config path, its creation time, when the data map was last
+scanned, warnings for sources with failed units (locations there are
+unknown), and a SHA-256 ``plan_hash`` of its content, checked before
+anything is executed.
 
 Execution
 ---------

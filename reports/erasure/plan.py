@@ -725,6 +725,9 @@ def build_plan(cfg: Config, dm: DataMap, keys: Keys, kind: str, value: str, *, n
     from detectors.base import mask
 
     masked = mask(kind, canon)
+    coverage = _coverage(dm)
+    warnings = [f"{n} unit(s) of source {src} failed in the last scan: the plan may miss locations there "
+                "(see 'pii-scan report datamap')" for src, n in sorted(coverage["failed_units"].items())]
     body: dict[str, Any] = {
         "format": PLAN_FORMAT,
         "created_at": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
@@ -739,10 +742,23 @@ def build_plan(cfg: Config, dm: DataMap, keys: Keys, kind: str, value: str, *, n
             "manual": counts.get(MANUAL, 0),
             "by_action": dict(sorted(counts.items())),
         },
+        "data_map": coverage,
+        "warnings": warnings,
         "actions": [a.as_dict(keys) for a in actions],
     }
     body["plan_hash"] = plan_hash(body)
     return body
+
+
+def _coverage(dm: DataMap) -> dict[str, Any]:
+    """When the data map was last scanned, and which sources have failed units (the plan cannot see into them)."""
+    from pii_scan.datamap import scans_t
+
+    with dm.engine.connect() as c:
+        last = c.execute(sa.select(sa.func.max(scans_t.c.finished_at))).scalar()
+        failed = dict(c.execute(sa.select(units_t.c.source, sa.func.count()).where(units_t.c.status == "failed")
+                                .group_by(units_t.c.source)).all())
+    return {"last_scan": last.isoformat() if last else None, "failed_units": {str(k): int(v) for k, v in failed.items()}}
 
 
 def load_plan(text: str) -> dict[str, Any]:
@@ -768,8 +784,10 @@ def render_text(body: dict[str, Any]) -> str:
         f"Erasure plan for the data subject {body['subject']['masked']} ({body['subject']['kind']})",
         f"made {body['created_at']} from {body.get('config') or '-'}; plan hash {body['plan_hash'][:16]}",
         f"{s['actions']} step(s): {s['executable']} to execute, {s['blocked']} retained, {s['manual']} by hand",
-        "",
+        f"data map last scanned {(body.get('data_map') or {}).get('last_scan') or 'never'}",
     ]
+    lines += [f"WARNING: {w}" for w in body.get("warnings", [])]
+    lines.append("")
     for a in body["actions"]:
         where = f"{a['store']}://{a['source']}/{a['container']}"
         if a["item"]:

@@ -265,6 +265,7 @@ def normalise(body: dict[str, Any], e: dict[str, Any]) -> dict[str, Any]:
             a["record_date"] = "<mtime>"  # LastModified / mtime of objects made by the test
         acts.append(json.loads(json.dumps(a).replace(maria_db, "<db>")))
     out["actions"] = acts
+    out["data_map"] = dict(body["data_map"], last_scan="<time>")
     return out
 
 
