@@ -36,6 +36,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -277,18 +278,23 @@ def rows(dm: DataMap) -> Iterator[dict[str, Any]]:
 def open_output(output: str | None, *, binary: bool = False) -> Iterator[IO[Any]]:
     """The file to write (``None``: standard output), text in UTF-8 with ``\\n`` line ends, or bytes."""
     if output is None:
+        sys.stdout.flush()
         if binary:
             yield sys.stdout.buffer
             sys.stdout.buffer.flush()
-        else:
-            yield sys.stdout
-            sys.stdout.flush()
+        else:  # UTF-8 whatever the locale; a name with undecodable bytes is escaped, not an error
+            w = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="backslashreplace", newline="")
+            try:
+                yield w
+            finally:
+                w.flush()
+                w.detach()
         return
     if binary:
         with open(output, "wb") as fh:
             yield fh
     else:
-        with open(output, "w", encoding="utf-8", newline="") as fh:
+        with open(output, "w", encoding="utf-8", errors="backslashreplace", newline="") as fh:
             yield fh
 
 

@@ -175,7 +175,7 @@ def write_xlsx(it: Iterator[dict[str, Any]], fh: IO[bytes]) -> int:
     for row in it:
         cells = []
         for k, v in _flat(row).items():
-            c = WriteOnlyCell(ws, value=v)
+            c = WriteOnlyCell(ws, value=_xlsx_text(v))
             if isinstance(v, str) and v.startswith("="):
                 c.data_type = "s"  # a name that looks like a formula stays text, never runs
             c.alignment = wrap
@@ -186,3 +186,12 @@ def write_xlsx(it: Iterator[dict[str, Any]], fh: IO[bytes]) -> int:
     wb.save(fh)
     return n
 
+
+def _xlsx_text(v: Any) -> Any:
+    """XML cannot hold control characters or lone surrogates: show them as ``\\x01`` escapes."""
+    if not isinstance(v, str):
+        return v
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    v = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", v)
+    return v.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -5,6 +5,7 @@ Built from :func:`pii_scan.demo.run_demo` (fictional data only), then:
 * a CRM table called ``<script>...</script>`` with a column whose name holds
   quotes, and share files named like HTML (``<img src=x onerror=...>.csv``,
   ``"citat" & 'apostrof'.txt``): the reports must show them as text;
+* a file name with a tab and a control character (no XML may hold \\x01: the XLSX escapes it);
 * a corrupt XLSX: one failed unit with its reason;
 * a second (incremental) scan, so the coverage shows unchanged units as skipped;
 * ``report.toml``: the same sources with purposes, legal bases, subject
@@ -23,6 +24,7 @@ HOSTILE_TABLE = "<script>window.__pwned=1;alert(1)</script>"
 HOSTILE_COLUMN = 'e"post\'s <b>'
 HOSTILE_FILE = "<img src=x onerror=\"window.__pwned=2\">.csv"
 QUOTED_FILE = "\"citat\" & 'apostrof'.txt"
+CONTROL_FILE = "flik\toch\x01styrtecken.csv"
 BROKEN_FILE = "trasig.xlsx"
 
 # Skatteverket test personnummer and example.com addresses: fictional, published for testing.
@@ -105,6 +107,7 @@ def build(directory: Path) -> BuiltMap:
         db.executemany(f'INSERT INTO "{q}" ("{c}", personnummer) VALUES (?, ?)', [(e, p) for p, e in _PEOPLE])
     share = directory / "share"
     (share / HOSTILE_FILE).write_text("personnummer,epost\n" + "".join(f"{p},{e}\n" for p, e in _PEOPLE), "utf-8")
+    (share / CONTROL_FILE).write_text(f"epost\n{_PEOPLE[2][1]}\n", "utf-8")
     (share / QUOTED_FILE).write_text(f"Ring kunden, pnr {_PEOPLE[1][0]}.\n", "utf-8")
     (share / BROKEN_FILE).write_bytes(b"PK\x03\x04 this is not a workbook" * 10)
     scan_cfg = directory / "pii-scan.toml"

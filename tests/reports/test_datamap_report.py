@@ -75,7 +75,7 @@ def test_coverage_and_failures(outputs: dict[str, Path]) -> None:
     assert {k: cov["crm"][k] for k in ("units", "done", "skipped", "failed")} == {
         "units": 7, "done": 1, "skipped": 6, "failed": 0}
     assert {k: cov["share"][k] for k in ("units", "done", "skipped", "failed")} == {
-        "units": 16, "done": 2, "skipped": 13, "failed": 1}
+        "units": 17, "done": 3, "skipped": 13, "failed": 1}
     assert cov["archive"]["units"] == 0 and cov["archive"]["last_scan"] is None
     assert cov["crm"]["subjects"] > 40 and cov["crm"]["containers"] == 7
     assert [(f["source"], f["unit"]) for f in data["failed_units"]] == [("share", "trasig.xlsx")]
@@ -92,7 +92,7 @@ def test_formats_agree(outputs: dict[str, Path]) -> None:
     table = pq.read_table(outputs["parquet"])
     assert table.column_names == list(datamap_report.ROW_COLUMNS)
     from_parquet = table.to_pylist()
-    assert len(rows) == len(from_csv) == len(from_parquet) == 44
+    assert len(rows) == len(from_csv) == len(from_parquet) == 45
     for j, c, p in zip(rows, from_csv, from_parquet, strict=True):
         assert p == {k: j[k] for k in datamap_report.ROW_COLUMNS}
         assert c == {k: ";".join(v) if isinstance(v, list) else str(v) for k, v in p.items()}
@@ -127,10 +127,10 @@ def test_cli_stdout(built: BuiltMap) -> None:
     runner = CliRunner()
     res = runner.invoke(main, ["report", "datamap", "--config", str(built.config), "--format", "csv"])
     assert res.exit_code == 0, res.output
-    assert res.stdout.splitlines()[0] == ",".join(datamap_report.ROW_COLUMNS) and len(res.stdout.splitlines()) == 45
+    assert res.stdout.splitlines()[0] == ",".join(datamap_report.ROW_COLUMNS) and len(list(csv.reader(io.StringIO(res.stdout)))) == 46
     res = runner.invoke(main, ["report", "datamap", "--config", str(built.config), "--format", "parquet"])
     assert res.exit_code == 0
-    assert pq.read_table(io.BytesIO(res.stdout_bytes)).num_rows == 44
+    assert pq.read_table(io.BytesIO(res.stdout_bytes)).num_rows == 45
     res = runner.invoke(main, ["report", "datamap", "--help"])
     assert res.exit_code == 0 and "self-contained" in res.output
 

@@ -90,7 +90,7 @@ def test_formats_agree(outputs: dict[str, Path]) -> None:
     from_csv = _csv_rows(outputs["csv"])
     from_json = json.loads(outputs["json"].read_text("utf-8"))
     assert from_json["columns"] == list(register.COLUMNS)
-    assert len(from_csv) == len(from_json["rows"]) == 21
+    assert len(from_csv) == len(from_json["rows"]) == 22
     for c, j in zip(from_csv, from_json["rows"], strict=True):
         assert c == {k: "; ".join(v) if isinstance(v, list) else str(v) for k, v in j.items()}
 
@@ -105,7 +105,10 @@ def test_formats_agree(outputs: dict[str, Path]) -> None:
         assert ws.column_dimensions[letter].width == register._WIDTHS[col]
     assert len(values) == len(from_csv) + 1
     for got, want in zip(values[1:], from_csv, strict=True):
-        assert {k: "" if v is None else str(v) for k, v in zip(register.COLUMNS, got, strict=True)} == want
+        assert {k: "" if v is None else str(v) for k, v in zip(register.COLUMNS, got, strict=True)} == {
+            k: register._xlsx_text(v) for k, v in want.items()}
+    containers = [r[2] for r in values[1:]]
+    assert "flik\toch\\x01styrtecken.csv" in containers  # a control character XML cannot hold, escaped
     assert isinstance(values[1][register.COLUMNS.index("subjects")], int)
 
 
@@ -158,7 +161,7 @@ def test_cli(built: BuiltMap) -> None:
     res = CliRunner().invoke(main, ["report", "register", "--config", str(built.config), "--format", "json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert len(data["rows"]) == 21 and data["rows"][0]["system"] == "crm"
+    assert len(data["rows"]) == 22 and data["rows"][0]["system"] == "crm"
     res = CliRunner().invoke(main, ["report", "register", "--help"])
     assert res.exit_code == 0 and "Article 30" in res.output
 
