@@ -264,10 +264,13 @@ def _read_table(conn: Any, db: Any, t: Any, wanted: dict[str, ReadBack], max_cha
     types = {c["name"]: c.get("type") for c in t.columns}
     tbl = conn._sa_table(t.schema, t.name, colnames + [k for k in t.key if k not in types])
 
+    # the row's date as the connector gives it: the most recent of the table's date columns
+    date_cols = list(getattr(t, "date_cols", None) or ([t.date_col] if t.date_col else []))
+
     def take(rb: ReadBack, names: list[str], row: Any) -> None:
         rb.add([(n, _sql_text(v)) for n, v in zip(names, row) if n in types], max_chars)
-        if t.date_col and t.date_col in names:
-            rb.record_date = _as_datetime(row[names.index(t.date_col)])
+        dates = [d for c in date_cols if c in names and (d := _as_datetime(row[names.index(c)])) is not None]
+        rb.record_date = max(dates) if dates else None
 
     single: dict[str, Any] = {}  # item -> typed key value, for IN batches
     for item, rb in sorted(wanted.items()):
