@@ -424,13 +424,23 @@ def access_report(config_path: str, fmt: str, lang: str, output: str | None, **q
 @main.command("erasure-plan")
 @config_option
 @_subject_options
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True,
+              help="json: the plan for 'pii-scan erase'; text: the same plan for people.")
 @output_option
 def erasure_plan(config_path: str, fmt: str, output: str | None, **query: str | None) -> None:
     """Plan the erasure (or correction) of one data subject: per location the action
     (SQL DELETE/UPDATE by primary key in foreign-key order, S3 object to delete or
     rewrite, mail to delete by Message-ID) and what blocks it (a retention rule from
     the config, shown as "retain: legal obligation"). Nothing is changed.
+
+    The plan shows locations masked as in the data map; the true ones are kept
+    encrypted with the data map key, for 'pii-scan erase'.
+
+    \b
+    Example:
+      pii-scan erasure-plan --config pii-scan.toml --personnummer 19640823-3234 -o plan.json
+      pii-scan erase --plan plan.json            # dry run
+      pii-scan erase --plan plan.json --confirm
     """
     from reports import erasure
 
@@ -449,10 +459,15 @@ def erasure_plan(config_path: str, fmt: str, output: str | None, **query: str | 
 def erase(plan_path: str, config_path: str | None, confirm: bool, output: str | None) -> None:
     """Execute an erasure plan: a dry run unless --confirm is given.
 
-    SQL changes run in one transaction per database. Afterwards the touched
-    sources are rescanned and the report says whether anything of the subject
-    remains. Exit code 0 when nothing remains (or on a dry run), 3 when
-    something remains or an action failed.
+    The dry run checks each step read-only (the row is there, the object's
+    ETag or the file's size and mtime are the planned ones) and changes
+    nothing. With --confirm, SQL changes run in one transaction per database
+    (any error rolls that database back); objects, files and mailboxes that
+    changed since the plan are left alone; retained steps are never executed.
+    Afterwards the touched sources are rescanned and the report says whether
+    anything of the subject remains. Exit code 0 when nothing remains but
+    retained locations (or on a dry run), 3 when something remains or a step
+    failed.
     """
     from reports import erasure
 
