@@ -17,7 +17,8 @@ Formats:
 
 A *row* is one field of one container: ``store``, ``source``, ``container``,
 ``item``, ``field``, ``kinds``, ``subkinds``, ``categories`` (fideslang keys),
-``findings``, ``records``, ``subjects``, ``test_data`` and ``last_scan``. The
+``findings``, ``records``, ``subjects``, ``test_data`` and ``last_scan`` (when a
+scan last read it: a later scan that skipped it as unchanged keeps the date). The
 report is at field level, so ``item`` is always ``""``; ``records`` says how
 many items (rows, lines, mails, ...) of the container hold data in that field.
 Rows that only *reference* a person's row through a foreign key (an invoice's
@@ -238,7 +239,7 @@ def failed_units(dm: DataMap) -> Iterator[dict[str, Any]]:
 
 
 def map_totals(dm: DataMap) -> dict[str, Any]:
-    counts = dm.counts()
+    counts: dict[str, Any] = dict(dm.counts())
     with dm.engine.connect() as c:
         last = c.execute(sa.select(scans_t.c.id, scans_t.c.finished_at, scans_t.c.status).order_by(scans_t.c.id.desc()).limit(1)).first()
     counts["last_scan"] = _iso(last.finished_at) if last is not None else None
@@ -453,8 +454,8 @@ def _write_html(dm: DataMap, cfg: Config | None, fh: IO[str]) -> int:
         w(f'<option value="{_e(k)}">{_e(k)} - {_e(kind_label(k))}</option>\n')
     w('</select></label>\n<label for="filter-system">System<select id="filter-system">\n'
       '<option value="">all systems</option>\n')
-    for s in sorted(per_source):
-        w(f'<option value="{_e(s)}">{_e(s)}</option>\n')
+    for name in sorted(per_source):
+        w(f'<option value="{_e(name)}">{_e(name)}</option>\n')
     w('</select></label>\n<span id="shown" role="status"></span>\n</div>\n')
     # systems
     w('<h2>Systems</h2>\n<div id="systems">\n')

@@ -26,7 +26,8 @@ into a company's register:
 ``legal_basis_gdpr``       fideslang's name and the article, e.g. ``Contract (Art. 6(1)(b))``
 ``retention``, ``retention_basis``  from the config; a rule for one kind is
                            shown as ``13m (payment_card)``
-``last_scan``              when a scan last read the container (UTC)
+``last_scan``              when a scan last read the container (UTC); a later
+                           scan that found it unchanged keeps that date
 =========================  ===================================================
 
 Formats: ``csv`` (UTF-8, lists joined with ``"; "``), ``xlsx`` (one sheet, a
