@@ -35,6 +35,16 @@ class ConfigError(ConnectorError):
     """A source's configuration is wrong or incomplete."""
 
 
+class TransientError(ConnectorError):
+    """A unit could not be read because a connection failed (lost, refused, reset, timed out).
+
+    Reading the unit again may well succeed: the engine reads it again from the
+    start, after a backoff, a few times before it records the unit as failed.
+    Raise it only for the connection, never for the content (a damaged file is
+    damaged on every attempt) or for a refusal (permission denied, bad login).
+    """
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Location:
     """Where a piece of data is, as a person or an erasure job needs it.

@@ -46,8 +46,9 @@ message becomes records as described in :mod:`connectors.mime`: store
 ``sha256:`` fallback), fields ``header:From``, ``body``, ``body[1.2]``,
 ``attachment:<name>...``; ``record_date`` = the Date header, else the
 INTERNALDATE. A dropped connection (or a server that dies) raises
-:class:`~connectors.base.ConnectorError` naming how many messages of the unit
-were read; the records of those messages have already been yielded. Damaged
+:class:`~connectors.base.TransientError` naming how many messages of the unit
+were read; the records of those messages have already been yielded, and the
+engine reads the unit again on a new connection after a backoff. Damaged
 messages and parts are reported at the end of the unit
 (:class:`~connectors.formats.core.PartialRead`), named by folder and UID.
 """
@@ -63,7 +64,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, Unit, safe_name
+from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, TransientError, Unit, safe_name
 from connectors.formats.core import Problems, describe
 from connectors.mime import DEFAULT_MAX_MESSAGE_BYTES, FieldHints, MessageReader, raise_problems
 
@@ -188,7 +189,7 @@ class ImapConnector(BaseConnector):
         try:
             client = IMAPClient(self.host, port=self.port, ssl=self.tls == "ssl", ssl_context=ctx, timeout=self.timeout)
         except (OSError, IMAPClientError, imaplib.IMAP4.error) as exc:
-            raise ConnectorError(f"{self._where}: cannot connect ({describe(exc)})") from None
+            raise TransientError(f"{self._where}: cannot connect ({describe(exc)})") from None
         try:
             if self.tls == "starttls":
                 client.starttls(ctx)
@@ -201,7 +202,8 @@ class ImapConnector(BaseConnector):
             raise ConnectorError(f"{self._where}: the server refused the login of the configured user") from None
         except (OSError, IMAPClientError, imaplib.IMAP4.error) as exc:
             _shutdown(client)
-            raise ConnectorError(f"{self._where}: cannot log in ({describe(exc)})") from None
+            err = TransientError if _dropped(exc) else ConnectorError
+            raise err(f"{self._where}: cannot log in ({describe(exc)})") from None
         except Exception as exc:  # noqa: BLE001 - never let a credential reach a message
             _shutdown(client)
             raise ConnectorError(f"{self._where}: cannot log in ({type(exc).__name__})") from None
@@ -247,14 +249,15 @@ class ImapConnector(BaseConnector):
             folders = self._folder_names(client)
         except (OSError, IMAPClientError, imaplib.IMAP4.error) as exc:
             self._drop()
-            raise ConnectorError(f"{self._where}: cannot list folders ({describe(exc)})") from None
+            err = TransientError if _dropped(exc) else ConnectorError
+            raise err(f"{self._where}: cannot list folders ({describe(exc)})") from None
         for folder in folders:
             try:
                 uidvalidity = self._examine(client, folder)
                 uids = client.search(["ALL"])
             except (imaplib.IMAP4.abort, OSError) as exc:
                 self._drop()
-                raise ConnectorError(f"{self._where}: connection lost while listing ({describe(exc)})") from None
+                raise TransientError(f"{self._where}: connection lost while listing ({describe(exc)})") from None
             except (IMAPClientError, imaplib.IMAP4.error) as exc:
                 key = f"{folder}#"
                 reason = f"cannot open folder ({type(exc).__name__})"
@@ -281,7 +284,7 @@ class ImapConnector(BaseConnector):
 
         def lost(exc: BaseException) -> ConnectorError:
             self._drop()
-            return ConnectorError(
+            return (TransientError if _dropped(exc) else ConnectorError)(
                 f"{safe_name(folder)} UIDs {lo}-{hi}: connection lost after {done} of {total} messages ({describe(exc)})"
             )
 
@@ -334,6 +337,11 @@ class ImapConnector(BaseConnector):
             nbytes += n
         if batch:
             yield batch
+
+
+def _dropped(exc: BaseException) -> bool:
+    """Whether an IMAP error is the connection's (reset, EOF, timeout), so that reading again may succeed."""
+    return isinstance(exc, (imaplib.IMAP4.abort, OSError))
 
 
 def _size(sizes: Mapping[int, Any], uid: int) -> int:

@@ -87,7 +87,9 @@ Requests are retried by botocore (``Config(retries={"max_attempts": N, "mode":
 (``SlowDown``, 503), 5xx, connection errors and timeouts). A body stream that
 breaks off midway (a reset or a read timeout) is resumed by a ranged GET from
 the last byte read, up to three times. What is left is raised as
-:class:`ConnectorError` against the unit, with a reason and never a value or a
+:class:`ConnectorError` against the unit (a :class:`~connectors.base.TransientError`
+when the connection failed: refused, reset, timed out, throttled, HTTP 5xx, so
+that the engine reads the unit again after a backoff), with a reason and never a value or a
 credential: ``access denied (AccessDenied)``, ``no longer exists (NoSuchKey:
 deleted after listing)``, ``changed since it was listed``, ``throttled
 (SlowDown, HTTP 503) after 4 retries``, ``timed out reading``, ``archived
@@ -116,7 +118,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, Unit, safe_name
+from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, TransientError, Unit, safe_name
 from connectors.formats import PATH_FIELD, detect, read_range, read_stream, splittable
 from connectors.formats.core import as_dates
 from connectors.formats.streams import HEAD_BYTES
@@ -195,6 +197,18 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"{type(exc).__name__}: {exc.strerror}"
     return type(exc).__name__
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a request failed for the connection (refused, reset, timed out, throttled, HTTP 5xx), not the object."""
+    from botocore import exceptions as bx
+
+    if isinstance(exc, bx.ClientError):
+        err = exc.response.get("Error", {}) or {}
+        status = (exc.response.get("ResponseMetadata", {}) or {}).get("HTTPStatusCode") or 0
+        return str(err.get("Code") or "") in _THROTTLED or int(status) >= 500
+    return isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
+                            bx.ConnectionClosedError, bx.ResponseStreamingError, bx.IncompleteReadError, OSError))
 
 
 def _stream_errors() -> tuple[type[BaseException], ...]:
@@ -326,7 +340,7 @@ class RangedObject(io.RawIOBase):
         _close_quietly(body)
         if self._failures > STREAM_RESUMES:
             why = describe_error(exc) if exc is not None else "the body ended early"
-            raise ConnectorError(f"{self._what}: reading failed after {STREAM_RESUMES} resumed GETs ({why})")
+            raise TransientError(f"{self._what}: reading failed after {STREAM_RESUMES} resumed GETs ({why})")
         time.sleep(min(2.0, 0.1 * 2**self._failures))
 
     def _drop(self) -> None:
@@ -626,7 +640,8 @@ class S3Connector(BaseConnector):
         except ConnectorError:
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to a reason
-            raise ConnectorError(f"{safe_name(bucket + '/' + key)}: {describe_error(exc)}") from None
+            err = TransientError if transient(exc) else ConnectorError
+            raise err(f"{safe_name(bucket + '/' + key)}: {describe_error(exc)}") from None
         body = resp["Body"]
         if ranged and first > 0 and not resp.get("ContentRange"):
             _close_quietly(body)
@@ -651,7 +666,7 @@ class S3Connector(BaseConnector):
         except ConnectorError:
             raise
         except _stream_errors() as exc:
-            raise ConnectorError(f"{safe_name(bucket + '/' + key)}: {describe_error(exc)}") from None
+            raise TransientError(f"{safe_name(bucket + '/' + key)}: {describe_error(exc)}") from None
         finally:
             _close_quietly(body)
         return b"".join(parts)

@@ -159,6 +159,10 @@ import uuid
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+A lost or refused connection (a terminated backend, a restarting server,
+SQLSTATE class 08, 57P01-03, errno 2002/2003/2006/2013, deadlocks and
+serialization failures) is a :class:`~connectors.base.TransientError`: the
+engine reads the unit again after a backoff.
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -169,7 +173,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from connectors.base import BaseConnector, ConfigError, ConnectorError, Record, Reference, Unit, safe_name
+from connectors.base import BaseConnector, ConfigError, ConnectorError, Record, Reference, TransientError, Unit, safe_name
 
 __all__ = ["SqlConnector", "render_item", "text_value", "json_leaves", "sniff_bytes", "round_boundaries"]
 
@@ -524,6 +528,25 @@ class _Table:
     json_cols: list[str] = field(default_factory=list)
     date_col: str | None = None
     comments: dict[str, str] = field(default_factory=dict)
+# PostgreSQL SQLSTATEs and MariaDB/MySQL errnos after which reading the unit again may succeed
+_PG_TRANSIENT = frozenset({"57P01", "57P02", "57P03", "53300", "40001", "40P01"})
+_MY_TRANSIENT = frozenset({1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006, 2013, 2055, 4031})
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether a database error is the connection's (lost, refused, server restarting), not the data's."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    orig = getattr(exc, "orig", None) or exc
+    code = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
+    if isinstance(code, str) and code:
+        return code in _PG_TRANSIENT or code.startswith("08")
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and not isinstance(args[0], bool):
+        return args[0] in _MY_TRANSIENT
+    return _cause(exc).startswith(("connection lost", "connection failure", "cannot connect"))
+
+
 
     @property
     def splittable(self) -> bool:
@@ -633,7 +656,8 @@ class SqlConnector(BaseConnector):
         try:
             conn = engine.connect()
         except sa.exc.DBAPIError as exc:
-            raise ConnectorError(f"cannot connect to {self.safe_url()}: {_cause(exc)}") from None
+            err = TransientError if _transient(exc) else ConnectorError
+            raise err(f"cannot connect to {self.safe_url()}: {_cause(exc)}") from None
         except sa.exc.SQLAlchemyError as exc:
             raise ConnectorError(f"cannot connect to {self.safe_url()}: {type(exc).__name__}") from None
         with conn:
@@ -649,7 +673,8 @@ class SqlConnector(BaseConnector):
         except ConnectorError:
             raise
         except sa.exc.DBAPIError as exc:
-            raise ConnectorError(f"sql source {self.name}, {safe_name(what)}: {_cause(exc)}") from None
+            err = TransientError if _transient(exc) else ConnectorError
+            raise err(f"sql source {self.name}, {safe_name(what)}: {_cause(exc)}") from None
         except sa.exc.SQLAlchemyError as exc:
             raise ConnectorError(f"sql source {self.name}, {safe_name(what)}: {type(exc).__name__}") from None
 

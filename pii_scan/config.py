@@ -10,6 +10,8 @@
     [scan]
     min_confidence = 0.5
     kinds = ["personnummer", "email", "phone", "bank_account", "payment_card"]
+    retries = 3                           # a unit whose connection failed is read again (engine.py)
+    retry_backoff = 1.0                   # seconds before the first retry, doubled for each next one
 
     [[sources]]
     name = "crm"

@@ -8,6 +8,19 @@ transaction as results arrive, so a killed scan loses only units in flight
 and the next run resumes: units whose fingerprint is unchanged and whose last
 scan succeeded are skipped.
 
+Connection faults: a unit whose read fails with a
+:class:`~connectors.base.TransientError` (a lost or refused connection, a
+server restarting) is read again from the start, on the same worker, after
+an exponential backoff with jitter: ``[scan] retries`` times (default 3),
+waiting ``[scan] retry_backoff`` seconds (default 1) before the first retry
+and twice as long before each next one (at most 30 s). Only the last
+attempt's result is written, so a retried unit gives the same data map as an
+undisturbed one; a unit that still fails is recorded as failed with its
+reason, listed in the summary, and the scan ends partial (exit code 3); the
+next scan reads it again. A source whose listing fails the same way is
+listed again. A Dask worker that dies takes its tasks with it: the scheduler
+runs them again on the other workers.
+
 Schedulers: ``None`` starts a local cluster of worker processes (one per
 core) — the default; ``"tcp://host:port"`` uses an existing Dask cluster;
 ``"sync"`` runs everything in this process (debugging, small tests).
@@ -17,13 +30,14 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import BaseConnector, Unit, safe_name
+from connectors.base import BaseConnector, TransientError, Unit, safe_name
 from connectors.registry import build
 from detectors import Scanner
 from pii_scan import __version__
@@ -48,6 +62,7 @@ class ScanSummary:
     units_skipped: int = 0
     units_failed: int = 0
     units_removed: int = 0
+    units_retried: int = 0
     records: int = 0
     findings: int = 0
     subjects: int = 0
@@ -70,8 +85,91 @@ class ScanSummary:
         return d
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often, and after how long, a unit that failed on its connection is read again."""
+
+    retries: int = 3
+    backoff: float = 1.0  # seconds before the first retry; doubled for each next one
+    max_backoff: float = 30.0
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> RetryPolicy:
+        raw = (cfg.raw or {}).get("scan", {}) or {}
+        try:
+            retries = int(raw.get("retries", cls.retries))
+            backoff = float(raw.get("retry_backoff", cls.backoff))
+        except (TypeError, ValueError):
+            raise RuntimeError("[scan] retries must be an integer and retry_backoff a number of seconds") from None
+        if retries < 0 or backoff < 0:
+            raise RuntimeError("[scan] retries and retry_backoff must not be negative")
+        return cls(retries, backoff)
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based): exponential, with jitter."""
+        return min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.75, 1.25)
+
+
+class _Attempt:
+    """A connector as :func:`scan_unit` sees it for one attempt: notes a transient error on its way out."""
+
+    def __init__(self, connector: BaseConnector) -> None:
+        self._connector = connector
+        self.transient: str | None = None
+
+    def __getattr__(self, name: str) -> Any:  # store, field_hints, ...
+        return getattr(self._connector, name)
+
+    def read(self, unit: Unit) -> Iterator[Any]:
+        try:
+            yield from self._connector.read(unit)
+        except TransientError as exc:
+            self.transient = str(exc)
+            raise
+
+    def close(self) -> None:
+        self._connector.close()
+
+
+def scan_unit_retrying(connector: BaseConnector, unit: Unit, settings: ScanSettings, policy: RetryPolicy) -> tuple[UnitResult, list[str]]:
+    """:func:`scan_unit`, read again from the start after a transient connection error.
+
+    Returns the last attempt's result and the reasons of the attempts that
+    failed before it (empty when the first attempt was final).
+    """
+    failed: list[str] = []
+    t0 = time.perf_counter()
+    while True:
+        attempt = _Attempt(connector)
+        res = scan_unit(attempt, unit, settings)  # type: ignore[arg-type]
+        if not res.error or attempt.transient is None or len(failed) >= policy.retries:
+            if failed:
+                res.seconds = time.perf_counter() - t0
+                if res.error:
+                    res.error += f" (read {len(failed) + 1} times)"
+            return res, failed
+        failed.append(res.error)
+        time.sleep(policy.delay(len(failed)))
+
+
+def _list_units(conn: BaseConnector, policy: RetryPolicy) -> tuple[list[Unit], list[dict[str, Any]]]:
+    """A source's units and dependencies, listed again after a transient connection error."""
+    attempt = 0
+    while True:
+        try:
+            return list(conn.units()), conn.dependencies()
+        except TransientError as exc:
+            attempt += 1
+            if attempt > policy.retries:
+                raise
+            conn.close()
+            log.warning("listing source %s again after a connection error: %s", safe_name(conn.name), exc)
+            time.sleep(policy.delay(attempt))
+
+
 def _plan(
-    cfg: Config, dm: DataMap, red: Redactor, only: set[str] | None, full: bool, summary: ScanSummary, scan_id: int
+    cfg: Config, dm: DataMap, red: Redactor, only: set[str] | None, full: bool, summary: ScanSummary, scan_id: int,
+    policy: RetryPolicy | None = None,
 ) -> list[tuple[BaseConnector, Unit]]:
     """List units on the driver; skip unchanged ones; record listing failures."""
     work: list[tuple[BaseConnector, Unit]] = []
@@ -80,8 +178,7 @@ def _plan(
             continue
         try:
             conn = build(src.name, src.options)
-            units = list(conn.units())
-            deps = conn.dependencies()
+            units, deps = _list_units(conn, policy or RetryPolicy())
         except Exception as exc:  # noqa: BLE001 - a source that cannot be listed is a failed unit
             reason = red.mask(f"cannot list source: {type(exc).__name__}: {safe_name(str(exc), 300)}") or ""
             dm.record_failure(scan_id, red.unit_id(src.name, "<source>"), src.name, "<source>", src.type, reason)
@@ -129,6 +226,7 @@ def scan(
     try:
         dm.check_key(keys.fingerprint())
         settings = ScanSettings(cfg.kinds, cfg.min_confidence, cfg.store_values, keys.secret)
+        policy = RetryPolicy.from_config(cfg)
         scan_id = dm.start_scan(
             {"pii_scan": __version__, "detectors": _detector_versions(), "kinds": cfg.kinds,
              "min_confidence": cfg.min_confidence, "sources": [s.name for s in cfg.sources],
@@ -136,9 +234,13 @@ def scan(
         )
         summary = ScanSummary(scan_id)
         red = Redactor(Scanner(cfg.kinds), keys)
-        work = _plan(cfg, dm, red, only_sources, full, summary, scan_id)
+        work = _plan(cfg, dm, red, only_sources, full, summary, scan_id, policy)
         bar = _progress(len(work), progress)
-        for res in _run(work, settings, scheduler, workers):
+        for res, retried in _run(work, settings, scheduler, workers, policy):
+            if retried:
+                summary.units_retried += 1
+                log.warning("unit read %d times after connection errors: %s %s: %s", len(retried) + 1,
+                            res.source, safe_name(red.mask(res.key) or ""), red.mask(retried[-1]))
             res.unit_id = red.unit_id(res.source, res.key)
             res.key = red.mask(res.key) or ""
             res.error = red.mask(res.error)
@@ -165,12 +267,15 @@ def scan(
         dm.close()
 
 
-def _run(work: list[tuple[BaseConnector, Unit]], settings: ScanSettings, scheduler: str | None, workers: int | None) -> Iterator[UnitResult]:
+def _run(
+    work: list[tuple[BaseConnector, Unit]], settings: ScanSettings, scheduler: str | None, workers: int | None,
+    policy: RetryPolicy,
+) -> Iterator[tuple[UnitResult, list[str]]]:
     if not work:
         return
     if scheduler in ("sync", "synchronous"):
         for conn, unit in work:
-            yield scan_unit(conn, unit, settings)
+            yield scan_unit_retrying(conn, unit, settings, policy)
         return
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -186,18 +291,19 @@ def _run(work: list[tuple[BaseConnector, Unit]], settings: ScanSettings, schedul
         # the settings (with the key) go to the workers once, not into every task
         settings_f = client.scatter(settings, broadcast=True)
         futures = [
-            client.submit(scan_unit, conn, unit, settings_f, key=f"unit-{i}-{unit.source}", pure=False, retries=1)
+            client.submit(scan_unit_retrying, conn, unit, settings_f, policy, key=f"unit-{i}-{unit.source}", pure=False, retries=1)
             for i, (conn, unit) in enumerate(work)
         ]
         for fut in as_completed(futures):
             try:
-                res = fut.result()
+                res, retried = fut.result()
             except Exception as exc:  # noqa: BLE001 - a worker died, or the task could not run
                 conn, unit = work[futures.index(fut)]
                 res = UnitResult(unit.source, unit.key, conn.store, unit.fingerprint, [], 0,
                                  error=f"task failed: {type(exc).__name__}: {safe_name(str(exc), 200)}")
+                retried = []
             fut.release()
-            yield res
+            yield res, retried
     finally:
         client.close()
         if cluster is not None:
