@@ -227,6 +227,19 @@ def test_demo_pdf(demo: Path, tmp_path: Path) -> None:
     assert "Registerutdrag" in text and "Rättslig grund" in text and MAIL in text
 
 
+def test_nothing_of_the_subject_is_logged(demo_copy: Path, caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    (demo_copy / "share" / "export" / "kundexport_2024.csv").unlink()  # an unreadable location too
+    for fmt in ("html", "json"):
+        r = CliRunner().invoke(main, ["access-report", "--config", str(demo_copy / "pii-scan.toml"), "--personnummer", PNR,
+                                      "--format", fmt, "-o", str(tmp_path / f"r.{fmt}")])
+        assert r.exit_code == 3 and r.output == ""
+    for secret in ("3234", "jakobsson", "435 71 41", "4357141"):
+        assert secret not in caplog.text.lower()
+
+
 def test_deleted_row_and_removed_file_are_listed_with_reason(demo_copy: Path) -> None:
     con = sqlite3.connect(demo_copy / "crm.sqlite")
     con.execute("DELETE FROM orders WHERE id = 4")
