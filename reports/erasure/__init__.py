@@ -13,7 +13,8 @@ Built from the data map (:mod:`reports.erasure.plan`), one step per location:
     customer's invoices, tickets, orders; their lines, transitively, from the
     data map's ``refs``) belongs with it: ``DELETE``;
   - a row that only *mentions* the subject in free text (a ticket of another
-    customer naming the subject in its body) belongs to someone else: it is
+    customer naming the subject in its body) and references none of the
+    subject's rows belongs to someone else: it is
     corrected, not deleted: ``UPDATE ... SET <column> = NULL`` for the
     columns where the subject was found (a JSON or array column as a whole;
     a NOT NULL text column is set to ``''``, another NOT NULL column is left

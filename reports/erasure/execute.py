@@ -574,6 +574,9 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
         finally:
             dm.close()
         retained = {k for a in actions if a.blocked_by for k in a.rkeys}
+        from reports.erasure.plan import _natural
+
+        left.sort(key=lambda r: (r.store, r.source, r.masked_container, _natural(r.masked_item)))
         for r in left:
             loc = {"store": r.store, "source": r.source, "container": r.masked_container, "item": r.masked_item,
                    "field": ",".join(sorted(r.fields))}

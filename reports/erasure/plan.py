@@ -367,8 +367,13 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
     rows: dict[str, _Row] = {}
     for r in recs:
         subj = [f for f in findings.get(r.rkey, []) if f.value_hash in subject]
-        fields = set(r.fields) - ({r.via} if r.reached == "related" else set())
-        if not subj:  # reached only through a foreign key
+        vias = sorted({loc.via for loc in r.locations if loc.reached == "related" and loc.via})
+        fields = set(r.fields) - set(vias)
+        if subj and vias and not any(f.linkable for f in subj):  # the subject's ticket that also names them
+            rows[r.rkey] = _Row(r.rkey, r.container, r.item, r.masked_container, r.masked_item, r.reached, r.record_date,
+                                r.policy, fields | set(vias), "delete",
+                                f"references a row of the subject ({', '.join(vias)}) and mentions the subject")
+        elif not subj:  # reached only through a foreign key
             rows[r.rkey] = _Row(r.rkey, r.container, r.item, r.masked_container, r.masked_item, r.reached, r.record_date,
                                 r.policy, {r.via} if r.via else set(), "delete",
                                 f"references a row of the subject ({r.via})" if r.via else "references a row of the subject")

@@ -60,9 +60,10 @@ def _pg(url: str) -> None:
                           "(12, 2, '2024-05-01', 80.00)"))
         c.execute(sa.text("INSERT INTO invoice_lines VALUES (100, 10, 'Soffa', 1000.00), (101, 10, 'Frakt', 200.00), "
                           "(102, 11, 'Lampa', 300.00), (103, 12, 'Kudde', 80.00)"))
-        c.execute(sa.text("INSERT INTO tickets VALUES (1000, 1, 'Adressbyte', 'Kunden vill byta leveransadress till jobbet.', "
-                          "'2024-04-02'), (1001, 2, :title, :body, '2024-04-03')"),
-                  {"title": f"Fråga om en beställning gjord av grannen {EMAIL_A} i mars",
+        c.execute(sa.text("INSERT INTO tickets VALUES (1000, 1, 'Adressbyte', :own, '2024-04-02'), "
+                          "(1001, 2, :title, :body, '2024-04-03')"),
+                  {"own": f"Kunden vill byta leveransadress till jobbet och få en bekräftelse till {EMAIL_A} i dag.",
+                   "title": f"Fråga om en beställning gjord av grannen {EMAIL_A} i mars",
                    "body": f"Bo Berg ringde och frågade om en beställning som grannen {EMAIL_A} gjorde i mars, "
                            "vi lovade att återkomma."})
     eng.dispose()
@@ -310,6 +311,7 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
         "retain: legal obligation, bokföringslagen (1999:1078) 7 kap. 2 § (7y until 2031-")
     assert steps[("erp", "invoices", "id=11")]["blocked_by"] == ""  # 2015: the seven years are over
     assert steps[("erp", "customers", "id=1")]["blocked_by"] == "retain: referenced by a retained row of public.invoices"
+    assert steps[("erp", "tickets", "id=1000")]["why"] == "references a row of the subject (customer_id) and mentions the subject"
     shop = [a["container"].split(".")[-1] + ":" + a["item"] for a in body["actions"] if a["source"] == "shop"]
     assert shop == ["order_items:id=1", "order_items:id=2", "orders:id=1", "members:id=1"]
     assert steps[("lake", "exports/crm/kunder.csv", "2")]["action"] == "rewrite_object"
