@@ -11,19 +11,20 @@ Variants (``--variant``, repeatable; default all):
 
 * ``default``: the data map as the engine opens it;
 * ``cache``: the same plus ``PRAGMA cache_size=-262144`` (256 MiB page cache
-  instead of SQLite's 2 MiB default) on every connection;
+  instead of the 64 MiB the data map sets; SQLite's default is 2 MiB) on every connection;
 * ``core``: ``cache`` plus the rows handed to ``sqlite3.executemany`` as
-  tuples, bypassing SQLAlchemy's per-row dict processing (the same SQL);
+  tuples, bypassing SQLAlchemy's per-row dict processing (the same SQL; since
+  ``write_unit`` does this itself through ``insert_rows``, ``core`` now
+  measures the same path as ``default`` plus the larger cache);
 * ``noindex``: ``core`` with the hash-keyed indexes of ``findings``
   (``value_hash``, ``rkey``) dropped during the writes and recreated at the
   end (timed), as a first scan into an empty map could do.
 
-``--link-steps`` times the steps of ``link_subjects`` one by one on the
-``default`` map (a copy of its queries as of this writing: reset the subjects,
-the hub query, the pair query into a Python edge dict, union-find, the
-``UPDATE`` of each moved value), then a streaming alternative: one
-``ORDER BY rkey`` pass over the linkable findings with integer ids and
-union-find (no hub check, no write), to size what a rewrite could gain.
+``--link-steps`` runs the steps of ``link_subjects`` one by one on the
+``default`` map (the same ``_Scratch`` methods it calls: value ids, the
+occurrence table, the hub test, the union-find pass, the moved values, the
+rebuild of ``subjects``) and prints the time, process CPU time and RSS growth
+of each.
 
 Usage::
 
@@ -97,101 +98,48 @@ def _core_write(dm: Any, scan_id: int, res: Any) -> int:
 
 
 def link_steps(dm: Any, log: Tee) -> None:
-    """link_subjects's steps timed one by one, then a streaming alternative (see the module docstring)."""
+    """link_subjects's steps timed one by one, with the process RSS growth of each (see the module docstring)."""
     import psutil
     import sqlalchemy as sa
 
-    from pii_scan.datamap import findings_t, records_t, subjects_t
+    from pii_scan.datamap import _Scratch, findings_t, records_t, subjects_t
+
+    proc = psutil.Process()
 
     def rss() -> float:
-        return psutil.Process().memory_info().rss / 2**20
+        return proc.memory_info().rss / 2**20
 
-    f1, f2, r = findings_t.alias("f1"), findings_t.alias("f2"), records_t.alias("r")
+    def step(name: str, fn: Any) -> Any:
+        t, c0, m0 = time.perf_counter(), time.process_time(), rss()
+        out = fn()
+        log(f"  {name}: {time.perf_counter() - t:.1f} s (process CPU {time.process_time() - c0:.1f} s), "
+            f"RSS {rss() - m0:+,.0f} MiB")
+        return out
+
+    t_all, m_all = time.perf_counter(), rss()
     with dm.engine.begin() as c:
-        t = time.perf_counter()
-        c.execute(subjects_t.delete())
-        c.execute(subjects_t.insert().from_select(
-            ["value_hash", "subject"], sa.select(findings_t.c.value_hash, findings_t.c.value_hash).distinct()))
-        log(f"  step 1 reset subjects (DELETE + INSERT DISTINCT): {time.perf_counter() - t:.1f} s")
-        pairs = (
-            sa.select(f1.c.value_hash.label("a"), f2.c.value_hash.label("b"), f2.c.kind.label("bkind"))
-            .join(f2, f2.c.rkey == f1.c.rkey).join(r, r.c.rkey == f1.c.rkey)
-            .where(r.c.structured.is_(True), f1.c.linkable.is_(True), f2.c.linkable.is_(True),
-                   f1.c.value_hash != f2.c.value_hash)
-            .distinct().subquery()
-        )
-        per_kind = (sa.select(pairs.c.a, pairs.c.bkind, sa.func.count().label("n"))
-                    .group_by(pairs.c.a, pairs.c.bkind).subquery())
-        t = time.perf_counter()
-        hubs = {row[0] for row in c.execute(sa.select(per_kind.c.a).where(per_kind.c.n > dm.HUB_LIMIT).distinct())}
-        log(f"  step 2 hub query (pairs DISTINCT + GROUP BY): {time.perf_counter() - t:.1f} s, {len(hubs)} hubs")
-        t, m0 = time.perf_counter(), rss()
-        edges: dict[str, set[str]] = {}
-        k = 0
-        for a, b, _ in c.execute(sa.select(pairs.c.a, pairs.c.b, pairs.c.bkind)):
-            k += 1
-            edges.setdefault(a, set()).add(b)
-        log(f"  step 3 pair query into the edge dict: {time.perf_counter() - t:.1f} s, {k:,} pairs, "
-            f"RSS +{rss() - m0:,.0f} MiB")
-        parent: dict[str, str] = {}
+        s = _Scratch(c)
+        step("scratch tables", s.create)
+        f, r = findings_t, records_t
+        linkable = (sa.select(f.c.rkey, f.c.value_hash, f.c.kind).join(r, r.c.rkey == f.c.rkey)
+                    .where(f.c.linkable.is_(True), r.c.structured.is_(True)))
+        n = step("1 value ids (row_number over the distinct linkable hashes)",
+                 lambda: s.number_values(sa.select(linkable.subquery().c.value_hash).distinct()))
+        step("2 occurrences (rkey, value id) + indexes", lambda: s.fill_occurrences(linkable.distinct()))
+        hubs = step("3 hub test on candidates (SQL)", lambda: s.find_hubs(dm.HUB_LIMIT))
+        parent = step("4 union-find, one ORDER BY rkey pass", lambda: s.union_find(n, dm.LINK_BATCH))
+        moved = step("5 write moved values in batches", lambda: s.write_moved(parent, dm.LINK_BATCH))
+        del parent
 
-        def find(x: str) -> str:
-            while parent.get(x, x) != x:
-                parent[x] = parent.get(parent[x], parent[x])
-                x = parent[x]
-            return x
+        def rebuild() -> None:
+            c.execute(subjects_t.delete())
+            c.execute(subjects_t.insert().from_select(["value_hash", "subject"], s.subject_select(
+                sa.select(findings_t.c.value_hash).distinct().subquery())))
 
-        t = time.perf_counter()
-        for a, bs in edges.items():
-            for b in bs:
-                ra, rb = find(a), find(b)
-                if ra != rb:
-                    lo, hi = sorted((ra, rb))
-                    parent[hi] = lo
-        updates = [{"h": x, "s": find(x)} for x in parent if find(x) != x]
-        log(f"  step 4 union-find in Python: {time.perf_counter() - t:.1f} s, {len(updates):,} values moved")
-        t = time.perf_counter()
-        c.execute(subjects_t.update().where(subjects_t.c.value_hash == sa.bindparam("h"))
-                  .values(subject=sa.bindparam("s")), updates)
-        log(f"  step 5 UPDATE subjects, one statement per moved value: {time.perf_counter() - t:.1f} s")
-        plan = c.exec_driver_sql("EXPLAIN QUERY PLAN " + str(sa.select(pairs.c.a, pairs.c.b).compile(
-            dialect=dm.engine.dialect, compile_kwargs={"literal_binds": True}))).all()
-        log(f"  plan of the pair query: {' | '.join(p[-1] for p in plan)}")
-    del edges, parent, updates
-    t, m0 = time.perf_counter(), rss()
-    raw = dm.engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        cur.execute("SELECT f.rkey, f.value_hash FROM findings f JOIN records r ON r.rkey = f.rkey "
-                    "WHERE f.linkable AND r.structured ORDER BY f.rkey")
-        ids: dict[str, int] = {}
-        par: list[int] = []
-
-        def root(x: int) -> int:
-            y = x
-            while par[y] != y:
-                y = par[y]
-            while par[x] != y:
-                par[x], x = y, par[x]
-            return y
-
-        prev, first = None, 0
-        while rows := cur.fetchmany(10_000):
-            for rk, h in rows:
-                i = ids.get(h)
-                if i is None:
-                    i = ids[h] = len(par)
-                    par.append(i)
-                if rk != prev:
-                    prev, first = rk, i
-                else:
-                    a, b = root(first), root(i)
-                    if a != b:
-                        par[max(a, b)] = min(a, b)
-    finally:
-        raw.close()
-    log(f"  alternative: one ORDER BY rkey pass, integer ids, union-find (no hub check, no write): "
-        f"{time.perf_counter() - t:.1f} s, {len(ids):,} values, RSS +{rss() - m0:,.0f} MiB")
+        step("6 rebuild subjects (INSERT ... SELECT)", rebuild)
+        s.drop()
+    log(f"  steps total {time.perf_counter() - t_all:.1f} s: {n:,} linkable values, {hubs:,} hubs, {moved:,} moved; "
+        f"RSS {rss() - m_all:+,.0f} MiB")
 
 
 def run(variant: str, units: list[Any], folder: Path, log: Tee, link: bool, steps: bool = False) -> None:

@@ -25,14 +25,17 @@ crashed scan loses at most the units in flight.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+
+log = logging.getLogger("pii_scan")
 
 SCHEMA_VERSION = 1
 
@@ -192,6 +195,9 @@ class DataMap:
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
+                # 64 MiB of page cache instead of 2 MiB: the hash-keyed indexes are written at random places
+                cur.execute("PRAGMA cache_size=-65536")
+                cur.execute("PRAGMA temp.cache_size=-65536")
                 cur.close()
         self._ensure_schema()
 
@@ -273,51 +279,50 @@ class DataMap:
                 self._set_stale(c, "1")
         return n
 
+    _REC_COLS = ("rkey", "unit_id", "store", "source", "container", "item", "structured", "record_date", "location_enc")
+    _FIND_COLS = ("rkey", "unit_id", "field", "kind", "subkind", "value_hash", "masked", "confidence", "test_data",
+                  "inside", "enc_value", "linkable")
+    _REF_COLS = ("unit_id", "rkey_from", "rkey_to", "store", "source", "container", "item", "via", "location_enc")
+
     def write_unit(self, scan_id: int, res: UnitResult) -> int:
-        """Write one unit's findings in one transaction, replacing what it wrote before."""
+        """Write one unit's findings in one transaction, replacing what it wrote before.
+
+        Rows go in as tuples through :func:`insert_rows` (one bulk insert per
+        table); what the unit wrote before is deleted only when the map has
+        the unit (a unit row is written in the same transaction as its
+        findings, so no unit row means nothing to delete).
+        """
         uid = res.unit_id
         if not uid:
             raise ValueError("UnitResult.unit_id must be set before writing")
-        rec_rows: list[dict[str, Any]] = []
-        find_rows: list[dict[str, Any]] = []
-        ref_rows: list[dict[str, Any]] = []
+        rec_rows: list[tuple[Any, ...]] = []
+        find_rows: list[tuple[Any, ...]] = []
+        ref_rows: list[tuple[Any, ...]] = []
         seen_r: set[str] = set()
         seen_f: set[tuple[str, str, str, str]] = set()
         for r in res.records:
             rk = r.rkey
-            if r.findings and rk not in seen_r:
-                seen_r.add(rk)
-                rec_rows.append(
-                    {"rkey": rk, "unit_id": uid, "store": r.store, "source": r.source, "container": r.container,
-                     "item": r.item, "structured": r.structured, "record_date": r.record_date,
-                     "location_enc": r.location_enc}
-                )
-            for f in r.findings:
-                k = (rk, f.field, f.kind, f.value_hash)
-                if k in seen_f:
-                    continue
-                seen_f.add(k)
-                find_rows.append(
-                    {"rkey": rk, "unit_id": uid, "field": f.field, "kind": f.kind, "subkind": f.subkind,
-                     "value_hash": f.value_hash, "masked": f.masked, "confidence": f.confidence,
-                     "test_data": f.test_data, "inside": f.inside, "enc_value": f.enc_value,
-                     "linkable": f.linkable}
-                )
+            if r.findings:
+                if rk not in seen_r:
+                    seen_r.add(rk)
+                    rec_rows.append((rk, uid, r.store, r.source, r.container, r.item, r.structured, r.record_date,
+                                     r.location_enc))
+                for f in r.findings:
+                    k = (rk, f.field, f.kind, f.value_hash)
+                    if k in seen_f:
+                        continue
+                    seen_f.add(k)
+                    find_rows.append((rk, uid, f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence,
+                                      f.test_data, f.inside, f.enc_value, f.linkable))
             for rkey_to, via in r.refs:
-                ref_rows.append(
-                    {"unit_id": uid, "rkey_from": rk, "rkey_to": rkey_to, "store": r.store, "source": r.source,
-                     "container": r.container, "item": r.item, "via": via, "location_enc": r.location_enc}
-                )
+                ref_rows.append((uid, rk, rkey_to, r.store, r.source, r.container, r.item, via, r.location_enc))
         with self.engine.begin() as c:
-            for t in (findings_t, refs_t, records_t):
-                c.execute(t.delete().where(t.c.unit_id == uid))
-            if rec_rows:
-                c.execute(records_t.insert(), rec_rows)
-            if find_rows:
-                c.execute(findings_t.insert(), find_rows)
-            if ref_rows:
-                c.execute(refs_t.insert(), ref_rows)
-            c.execute(units_t.delete().where(units_t.c.unit_id == uid))
+            if c.execute(sa.select(units_t.c.unit_id).where(units_t.c.unit_id == uid)).first() is not None:
+                for t in (findings_t, refs_t, records_t, units_t):
+                    c.execute(t.delete().where(t.c.unit_id == uid))
+            insert_rows(c, records_t, self._REC_COLS, rec_rows)
+            insert_rows(c, findings_t, self._FIND_COLS, find_rows)
+            insert_rows(c, refs_t, self._REF_COLS, ref_rows)
             self._set_stale(c, "1")
             c.execute(
                 units_t.insert().values(
@@ -334,6 +339,7 @@ class DataMap:
     # -- subjects ----------------------------------------------------------------------
 
     HUB_LIMIT = 3  # a value seen with more distinct values of one kind than this is shared, not personal
+    LINK_BATCH = 50_000  # rows per fetch and per insert while linking
 
     def link_subjects(self) -> int:
         """Group values that occur together in structured records into subjects.
@@ -344,65 +350,40 @@ class DataMap:
 
         A value that occurs with more than :attr:`HUB_LIMIT` distinct values of
         one kind (a switchboard number on every employee row, a shared
-        mailbox) does not link: it would merge unrelated people. Returns the
-        number of subjects.
+        mailbox) does not link: it would merge unrelated people. A subject's
+        id is the smallest value hash in it. Returns the number of subjects.
+
+        The work happens in the database, in scratch tables, with one
+        streamed pass in Python: the linkable values get integer ids (in
+        value-hash order); their occurrences ``(rkey, id)`` are streamed
+        ``ORDER BY rkey`` into a union-find over an integer array (8 bytes per
+        distinct linkable value: no hash strings, no pairs in memory); the
+        hub test runs in SQL, only on the values that could be hubs (seen in
+        more than one record, or in a record with more than ``HUB_LIMIT + 1``
+        linkable values); the values that join another's subject are written
+        back in batches and ``subjects`` is rebuilt with one ``INSERT ...
+        SELECT``.
         """
-        f1, f2, r = findings_t.alias("f1"), findings_t.alias("f2"), records_t.alias("r")
         with self.engine.begin() as c:
+            s = _Scratch(c)  # on an error the transaction's rollback drops them (or the next run does)
+            s.create()
+            f, r = findings_t, records_t
+            linkable = (
+                sa.select(f.c.rkey, f.c.value_hash, f.c.kind)
+                .join(r, r.c.rkey == f.c.rkey)
+                .where(f.c.linkable.is_(True), r.c.structured.is_(True))
+            )
+            n = s.number_values(sa.select(linkable.subquery().c.value_hash).distinct())
+            s.fill_occurrences(linkable.distinct())
+            hubs = s.find_hubs(self.HUB_LIMIT)
+            parent = s.union_find(n, self.LINK_BATCH)
+            moved = s.write_moved(parent, self.LINK_BATCH)
+            del parent
             c.execute(subjects_t.delete())
-            c.execute(
-                subjects_t.insert().from_select(
-                    ["value_hash", "subject"],
-                    sa.select(findings_t.c.value_hash, findings_t.c.value_hash).distinct(),
-                )
-            )
-            # co-occurrence pairs in structured records
-            pairs = (
-                sa.select(f1.c.value_hash.label("a"), f2.c.value_hash.label("b"), f2.c.kind.label("bkind"))
-                .join(f2, f2.c.rkey == f1.c.rkey)
-                .join(r, r.c.rkey == f1.c.rkey)
-                .where(
-                    r.c.structured.is_(True), f1.c.linkable.is_(True), f2.c.linkable.is_(True),
-                    f1.c.value_hash != f2.c.value_hash,
-                )
-                .distinct()
-                .subquery()
-            )
-            # one pass over the pairs: partners of each value by kind, for the hub test
-            partners: dict[str, dict[str, set[str]]] = {}
-            for a, b, bkind in c.execution_options(yield_per=50_000).execute(sa.select(pairs.c.a, pairs.c.b, pairs.c.bkind)):
-                partners.setdefault(a, {}).setdefault(bkind, set()).add(b)
-            hubs = {a for a, by_kind in partners.items() if any(len(bs) > self.HUB_LIMIT for bs in by_kind.values())}
-            edges: dict[str, set[str]] = {}
-            for a, by_kind in partners.items():
-                if a in hubs:
-                    continue
-                for bs in by_kind.values():
-                    for b in bs:
-                        if b not in hubs:
-                            edges.setdefault(a, set()).add(b)
-            del partners
-            # union-find over the (bounded: personal values have few partners) edge list
-            parent: dict[str, str] = {}
-
-            def find(x: str) -> str:
-                while parent.get(x, x) != x:
-                    parent[x] = parent.get(parent[x], parent[x])
-                    x = parent[x]
-                return x
-
-            for a, bs in edges.items():
-                for b in bs:
-                    ra, rb = find(a), find(b)
-                    if ra != rb:
-                        lo, hi = sorted((ra, rb))
-                        parent[hi] = lo
-            updates = [{"h": x, "s": find(x)} for x in parent if find(x) != x]
-            if updates:
-                c.execute(
-                    subjects_t.update().where(subjects_t.c.value_hash == sa.bindparam("h")).values(subject=sa.bindparam("s")),
-                    updates,
-                )
+            c.execute(subjects_t.insert().from_select(["value_hash", "subject"], s.subject_select(
+                sa.select(findings_t.c.value_hash).distinct().subquery())))
+            s.drop()
+            log.debug("linked %d linkable values: %d hubs, %d joined another value's subject", n, hubs, moved)
             self._set_stale(c, "0")
             return int(c.execute(sa.select(sa.func.count(sa.distinct(subjects_t.c.subject)))).scalar_one())
 
@@ -465,3 +446,215 @@ class DataMap:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _bind_processors(table: sa.Table, cols: Sequence[str], dialect: sa.Dialect) -> list[Any]:
+    key = (table.name, tuple(cols), dialect.name, dialect.driver)
+    procs = _PROCESSORS.get(key)
+    if procs is None:
+        procs = _PROCESSORS[key] = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in cols]
+    return procs
+
+
+_PROCESSORS: dict[tuple[Any, ...], list[Any]] = {}
+
+
+def insert_rows(c: sa.Connection, table: sa.Table, cols: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (tuples in the order of ``cols``) in bulk, with the column types' conversions.
+
+    SQLite gets one ``executemany`` of positional tuples and PostgreSQL
+    (psycopg2) multi-row ``VALUES`` pages of 5,000 rows: both skip
+    SQLAlchemy's per-row parameter dictionaries, which cost more than the
+    inserts themselves. Other dialects go through SQLAlchemy's own
+    ``executemany``. Runs inside ``c``'s transaction.
+    """
+    if not rows:
+        return
+    d = c.dialect
+    procs = _bind_processors(table, cols, d)
+    if any(procs):
+        live = [(i, p) for i, p in enumerate(procs) if p is not None]
+        conv: list[tuple[Any, ...]] = []
+        for row in rows:
+            lst = list(row)
+            for i, p in live:
+                lst[i] = p(lst[i])
+            conv.append(tuple(lst))
+        rows = conv
+    names = ", ".join(cols)
+    if d.name == "sqlite":
+        cur = c.connection.driver_connection.cursor()
+        try:
+            cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(cols))})", rows)
+        finally:
+            cur.close()
+    elif d.name == "postgresql" and d.driver == "psycopg2":
+        from psycopg2.extras import execute_values
+
+        cur = c.connection.driver_connection.cursor()
+        try:
+            execute_values(cur, f"INSERT INTO {table.name} ({names}) VALUES %s", rows, page_size=5000)
+        finally:
+            cur.close()
+    else:
+        c.execute(table.insert(), [dict(zip(cols, row)) for row in rows])
+
+
+class _Scratch:
+    """The scratch tables of one subject-linking run, on the linking connection.
+
+    Temporary tables on SQLite and PostgreSQL; plain tables elsewhere (MySQL
+    and MariaDB cannot open a temporary table twice in one statement), dropped
+    at the end either way.
+    """
+
+    def __init__(self, c: sa.Connection) -> None:
+        self.c = c
+        self.pg = c.dialect.name == "postgresql"
+        pre = ["TEMPORARY"] if c.dialect.name in ("sqlite", "postgresql") else []
+        self.md = md = sa.MetaData()
+        big = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+        # value ids are given in value-hash order, so the smallest id of a subject is its smallest hash
+        self.vals = sa.Table(
+            "pii_link_vals", md,
+            sa.Column("vid", big, primary_key=True, autoincrement=False),
+            sa.Column("value_hash", sa.String(64), nullable=False),
+            prefixes=pre,
+        )
+        self.occ = sa.Table(  # linkable occurrences: value id in a structured record
+            "pii_link_occ", md,
+            sa.Column("rkey", sa.String(32), nullable=False),
+            sa.Column("vid", big, nullable=False),
+            sa.Column("kind", sa.String(32), nullable=False),
+            prefixes=pre,
+        )
+        self.cand = sa.Table("pii_link_cand", md, sa.Column("vid", big, primary_key=True, autoincrement=False), prefixes=pre)
+        self.hubs = sa.Table("pii_link_hubs", md, sa.Column("vid", big, primary_key=True, autoincrement=False), prefixes=pre)
+        self.moved = sa.Table(  # values whose subject is another value's: vid -> the subject's vid
+            "pii_link_moved", md,
+            sa.Column("vid", big, primary_key=True, autoincrement=False),
+            sa.Column("root", big, nullable=False),
+            prefixes=pre,
+        )
+
+    def create(self) -> None:
+        self.md.drop_all(self.c, checkfirst=True)
+        self.md.create_all(self.c)
+
+    def drop(self) -> None:
+        self.md.drop_all(self.c, checkfirst=True)
+
+    def _analyze(self, t: sa.Table) -> None:
+        if self.pg:  # autovacuum never analyzes temporary tables; the planner needs the row counts
+            self.c.exec_driver_sql(f"ANALYZE {t.name}")
+
+    def number_values(self, hashes: sa.Select[Any]) -> int:
+        """Give each distinct hash of ``hashes`` an integer id, 1.. in hash order; returns the count."""
+        sub = hashes.subquery()
+        self.c.execute(self.vals.insert().from_select(
+            ["vid", "value_hash"], sa.select(sa.func.row_number().over(order_by=sub.c.value_hash), sub.c.value_hash)))
+        sa.Index("pii_link_vals_h", self.vals.c.value_hash, unique=True).create(self.c)
+        self._analyze(self.vals)
+        return int(self.c.execute(sa.select(sa.func.coalesce(sa.func.max(self.vals.c.vid), 0))).scalar_one())
+
+    def fill_occurrences(self, linkable: sa.Select[Any]) -> None:
+        """``linkable``: (rkey, value_hash, kind) rows, distinct."""
+        sub = linkable.subquery()
+        v = self.vals
+        self.c.execute(self.occ.insert().from_select(
+            ["rkey", "vid", "kind"], sa.select(sub.c.rkey, v.c.vid, sub.c.kind).join(v, v.c.value_hash == sub.c.value_hash)))
+        sa.Index("pii_link_occ_rv", self.occ.c.rkey, self.occ.c.vid).create(self.c)
+        sa.Index("pii_link_occ_v", self.occ.c.vid).create(self.c)
+        self._analyze(self.occ)
+
+    def find_hubs(self, limit: int) -> int:
+        """Mark values with more than ``limit`` distinct partners of one kind; returns how many.
+
+        Only candidates are counted exactly: a value seen in one record has at
+        most (record size - 1) partners, so it can be a hub only if it is seen
+        in several records or in a record of more than ``limit + 1`` values.
+        """
+        o = self.occ
+        multi = sa.select(o.c.vid).group_by(o.c.vid).having(sa.func.count() > 1)
+        big_recs = sa.select(o.c.rkey).group_by(o.c.rkey).having(sa.func.count() > limit + 1).subquery()
+        o2 = o.alias("o2")
+        in_big = sa.select(o2.c.vid).join(big_recs, big_recs.c.rkey == o2.c.rkey)
+        self.c.execute(self.cand.insert().from_select(["vid"], sa.union(multi, in_big)))
+        self._analyze(self.cand)
+        a, b, k = o.alias("a"), o.alias("b"), self.cand
+        per_kind = (
+            sa.select(a.c.vid)
+            .select_from(k)
+            .join(a, a.c.vid == k.c.vid)
+            .join(b, sa.and_(b.c.rkey == a.c.rkey, b.c.vid != a.c.vid))
+            .group_by(a.c.vid, b.c.kind)
+            .having(sa.func.count(sa.distinct(b.c.vid)) > limit)
+        )
+        self.c.execute(self.hubs.insert().from_select(["vid"], sa.select(per_kind.subquery().c.vid).distinct()))
+        self._analyze(self.hubs)
+        return int(self.c.execute(sa.select(sa.func.count()).select_from(self.hubs)).scalar_one())
+
+    def union_find(self, n: int, batch: int) -> array:
+        """One pass over the non-hub occurrences ``ORDER BY rkey``: union the values of each record.
+
+        Returns the parent array, flattened: ``parent[i]`` is the smallest id
+        of ``i``'s subject (ids start at 1; slot 0 is unused).
+        """
+        parent = array("q", range(n + 1))
+        o, hb = self.occ, self.hubs
+        q = (
+            sa.select(o.c.rkey, o.c.vid)
+            .where(~sa.exists().where(hb.c.vid == o.c.vid))
+            .order_by(o.c.rkey)
+        )
+        prev: str | None = None
+        first = 0
+        res = self.c.execute(q, execution_options={"stream_results": True, "yield_per": batch})
+        for part in res.partitions(batch):
+            for rk, x in part:
+                if rk != prev:
+                    prev, first = rk, x
+                    continue
+                # roots with path halving; the smaller id becomes the root
+                a = first
+                while parent[a] != a:
+                    parent[a] = parent[parent[a]]
+                    a = parent[a]
+                b = x
+                while parent[b] != b:
+                    parent[b] = parent[parent[b]]
+                    b = parent[b]
+                if a < b:
+                    parent[b] = a
+                elif b < a:
+                    parent[a] = b
+        for i in range(1, n + 1):  # ascending: parent[i] < i is already flat
+            parent[i] = parent[parent[i]]
+        return parent
+
+    def write_moved(self, parent: array, batch: int) -> int:
+        """Write (value id, subject's id) for every value that is not its own subject."""
+        rows: list[tuple[int, int]] = []
+        moved = 0
+        for i in range(1, len(parent)):
+            p = parent[i]
+            if p != i:
+                rows.append((i, p))
+                if len(rows) >= batch:
+                    insert_rows(self.c, self.moved, ("vid", "root"), rows)
+                    moved += len(rows)
+                    rows = []
+        insert_rows(self.c, self.moved, ("vid", "root"), rows)
+        self._analyze(self.moved)
+        return moved + len(rows)
+
+    def subject_select(self, hashes: sa.Subquery) -> sa.Select[Any]:
+        """(value_hash, subject) for each hash of ``hashes``: its subject's smallest hash, or itself."""
+        v, m, rv = self.vals.alias("v"), self.moved, self.vals.alias("rv")
+        return (
+            sa.select(hashes.c.value_hash, sa.func.coalesce(rv.c.value_hash, hashes.c.value_hash))
+            .select_from(hashes)
+            .join(v, v.c.value_hash == hashes.c.value_hash, isouter=True)
+            .join(m, m.c.vid == v.c.vid, isouter=True)
+            .join(rv, rv.c.vid == m.c.root, isouter=True)
+        )

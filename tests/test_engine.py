@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from pii_scan.cli import main
@@ -217,3 +218,149 @@ def test_unchanged_rescan_does_not_relink_but_an_interrupted_one_does(estate: Pa
         assert not dm.subjects_stale()
     finally:
         dm.close()
+
+
+# -- subject linking on every data-map dialect -----------------------------------------------
+
+from random import Random  # noqa: E402
+
+from pii_scan.datamap import FoundValue, RecordResult, UnitResult, subjects_t  # noqa: E402
+
+
+def _reference_subjects(records: list[tuple[str, bool, list[tuple[str, str, bool]]]], hub_limit: int) -> dict[str, str]:
+    """The linking rule, written plainly (the algorithm link_subjects had before it moved into SQL).
+
+    ``records``: (rkey, structured, [(value_hash, kind, linkable)]). Pairs of
+    distinct linkable values in one structured record co-occur; a value with
+    more than ``hub_limit`` distinct partners of one kind is a hub and links
+    nothing; the rest are grouped into connected components named by their
+    smallest hash. Every value (linkable or not) gets a subject.
+    """
+    partners: dict[str, dict[str, set[str]]] = {}
+    values: set[str] = set()
+    for _rk, structured, fs in records:
+        values.update(h for h, _k, _l in fs)
+        if not structured:
+            continue
+        link = {(h, k) for h, k, lk in fs if lk}  # linkable if any of its fields holds it as data
+        for a, _ka in link:
+            for b, kb in link:
+                if a != b:
+                    partners.setdefault(a, {}).setdefault(kb, set()).add(b)
+    hubs = {a for a, by in partners.items() if any(len(bs) > hub_limit for bs in by.values())}
+    parent = {v: v for v in values}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for a, by in partners.items():
+        if a in hubs:
+            continue
+        for bs in by.values():
+            for b in bs:
+                if b not in hubs:
+                    ra, rb = find(a), find(b)
+                    if ra != rb:
+                        parent[max(ra, rb)] = min(ra, rb)
+    return {v: find(v) for v in values}
+
+
+def _link_case(seed: int) -> list[tuple[str, bool, list[tuple[str, str, bool]]]]:
+    """Hand-made traps plus random records over a small pool of values (so values recur)."""
+    rng = Random(seed)
+    kinds = ("personnummer", "email", "phone")
+    h = lambda kind, i: f"{kinds.index(kind)}{i:063x}"  # noqa: E731 - fake value hashes, kind-specific
+    recs: list[tuple[str, bool, list[tuple[str, str, bool]]]] = [
+        # a chain over three records: one subject
+        ("r-chain1", True, [(h("personnummer", 1), "personnummer", True), (h("email", 1), "email", True)]),
+        ("r-chain2", True, [(h("email", 1), "email", True), (h("phone", 1), "phone", True)]),
+        ("r-chain3", True, [(h("phone", 1), "phone", True), (h("personnummer", 2), "personnummer", True)]),
+        # free text naming two people: not structured, or structured but not linkable
+        ("r-free1", False, [(h("email", 2), "email", True), (h("email", 3), "email", True)]),
+        ("r-free2", True, [(h("email", 2), "email", False), (h("email", 3), "email", False)]),
+        # exactly HUB_LIMIT (3) partners of one kind: still links
+        *[(f"r-three{i}", True, [(h("phone", 9), "phone", True), (h("email", 10 + i), "email", True)]) for i in range(3)],
+        # HUB_LIMIT + 1 partners of one kind: a hub, links nothing (its partners stay apart)
+        *[(f"r-hub{i}", True, [(h("phone", 8), "phone", True), (h("personnummer", 20 + i), "personnummer", True)])
+          for i in range(4)],
+        # one record with five e-mail columns: every value in it has 4 partners of kind email
+        ("r-wide", True, [(h("email", 30 + i), "email", True) for i in range(5)]),
+        # four values of three kinds in one record: no hub (at most 2 partners per kind)
+        ("r-mixed", True, [(h("personnummer", 40), "personnummer", True), (h("email", 40), "email", True),
+                           (h("email", 41), "email", True), (h("phone", 40), "phone", True)]),
+    ]
+    for i in range(400):
+        fs = []
+        for _ in range(rng.randint(1, 4)):
+            kind = rng.choice(kinds)
+            fs.append((h(kind, 100 + rng.randrange(250)), kind, rng.random() < 0.9))
+        recs.append((f"r-rand{i:04d}", rng.random() < 0.85, fs))
+    return recs
+
+
+def _write_case(dm: DataMap, recs: list[tuple[str, bool, list[tuple[str, str, bool]]]]) -> None:
+    scan_id = dm.start_scan({"test": "link"})
+    per_unit = 50
+    for u in range(0, len(recs), per_unit):
+        rrs = []
+        for rk, structured, fs in recs[u : u + per_unit]:
+            rr = RecordResult(rk, "sql", "crm", "t", rk, structured, None)
+            for i, (vh, kind, linkable) in enumerate(fs):  # a value may recur in another field of the record
+                rr.findings.append(FoundValue(f"f{i}", kind, kind, vh, "****", 0.9, False, None, None, linkable))
+            rrs.append(rr)
+        res = UnitResult("crm", f"unit{u}", "sql", "fp", rrs, len(rrs), unit_id=f"u{u:031d}")
+        dm.write_unit(scan_id, res)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def datamap_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'dm.sqlite'}"
+    return request.getfixturevalue("pg_url" if request.param == "postgresql" else "mariadb_url")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_link_subjects_matches_the_rule(datamap_url: str, seed: int) -> None:
+    recs = _link_case(seed)
+    dm = DataMap(datamap_url)
+    try:
+        _write_case(dm, recs)
+        expect = _reference_subjects(recs, DataMap.HUB_LIMIT)
+        n = dm.link_subjects()
+        with dm.engine.connect() as c:
+            got = dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject)).all())
+        assert got == expect
+        assert n == len(set(expect.values()))
+        # the traps, spelled out
+        h = lambda kind, i: f"{('personnummer', 'email', 'phone').index(kind)}{i:063x}"  # noqa: E731
+        assert got[h("personnummer", 2)] == got[h("personnummer", 1)] == got[h("phone", 1)] == h("personnummer", 1)
+        assert got[h("email", 2)] != got[h("email", 3)]
+        assert got[h("phone", 9)] == got[h("email", 10)] == got[h("email", 12)]
+        assert got[h("phone", 8)] == h("phone", 8) and len({got[h("personnummer", 20 + i)] for i in range(4)}) == 4
+        assert len({got[h("email", 30 + i)] for i in range(5)}) == 5
+        assert got[h("personnummer", 40)] == got[h("email", 41)] == got[h("phone", 40)]
+        # linking twice gives the same map (scratch tables are dropped and rebuilt)
+        assert dm.link_subjects() == n
+        with dm.engine.connect() as c:
+            assert dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject)).all()) == expect
+    finally:
+        dm.close()
+
+
+def test_scan_into_a_postgresql_datamap(estate: Path, pg_url: str) -> None:
+    text = estate.read_text().replace('url = "sqlite:///datamap.sqlite"', f'url = "{pg_url}"')
+    estate.write_text(text)
+    cfg = load(estate)
+    s1 = scan(cfg, scheduler="sync", progress=False)
+    assert s1.exit_code == EXIT_COMPLETE, s1.failures
+    locs = _locations(estate, "personnummer", PNR_A)
+    assert any(l.kind == "email" and l.reached == "linked" for l in locs)
+    assert any(l.reached == "related" and l.container.endswith("invoices") and l.item == "id=10" for l in locs)
+    assert not any(l.kind == "phone" for l in _locations(estate, "personnummer", PNR_B))
+    # a rewritten unit replaces its rows (no duplicates after a full rescan)
+    before = len(locs)
+    s2 = scan(cfg, scheduler="sync", progress=False, full=True)
+    assert s2.units_scanned == s1.units_scanned
+    assert len(_locations(estate, "personnummer", PNR_A)) == before
