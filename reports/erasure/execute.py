@@ -450,9 +450,13 @@ def _probe_sql(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]
                 out.append(Outcome(a.step, WOULD, f"{a.statement}  ({n} row(s) to {verb})") if n else
                            Outcome(a.step, ALREADY_GONE, "no such row any more"))
     except (ConnectorError, sa.exc.SQLAlchemyError) as exc:
+        from connectors.sql import _cause
+
+        # never str() of an SQLAlchemy error: it quotes the statement's parameters (key values)
+        why = str(exc) if isinstance(exc, ConnectorError) else _cause(exc) if isinstance(exc, sa.exc.DBAPIError) \
+            else type(exc).__name__
         done = {o.step for o in out}
-        out.extend(Outcome(a.step, WOULD_FAIL, f"cannot read the database: {safe_name(str(exc))}")
-                   for a in actions if a.step not in done)
+        out.extend(Outcome(a.step, WOULD_FAIL, f"cannot read the database: {why}") for a in actions if a.step not in done)
     finally:
         conn.close()
     return out
@@ -565,8 +569,11 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
         result.rescanned = touched
         if touched:
             say(f"rescanning: {', '.join(touched)}")
-            summary = scan(cfg, only_sources=set(touched), scheduler="sync", progress=False)
-            result.rescan_status = summary.status
+            try:
+                summary = scan(cfg, only_sources=set(touched), scheduler="sync", progress=False)
+                result.rescan_status = summary.status
+            except Exception as exc:  # noqa: BLE001 - the erasure is done; say that the check could not run
+                result.rescan_status = f"failed ({type(exc).__name__}): the check below shows the data map as it was"
         subject = unseal(keys, body["subject_enc"])
         dm = DataMap(cfg.datamap_url)
         try:

@@ -761,9 +761,11 @@ def _coverage(dm: DataMap) -> dict[str, Any]:
 
     with dm.engine.connect() as c:
         last = c.execute(sa.select(sa.func.max(scans_t.c.finished_at))).scalar()
-        failed = dict(c.execute(sa.select(units_t.c.source, sa.func.count()).where(units_t.c.status == "failed")
-                                .group_by(units_t.c.source)).all())
-    return {"last_scan": last.isoformat() if last else None, "failed_units": {str(k): int(v) for k, v in failed.items()}}
+        failed: dict[str, int] = {
+            str(src): int(n) for src, n in c.execute(
+                sa.select(units_t.c.source, sa.func.count()).where(units_t.c.status == "failed").group_by(units_t.c.source))
+        }
+    return {"last_scan": last.isoformat() if last else None, "failed_units": failed}
 
 
 def load_plan(text: str) -> dict[str, Any]:
