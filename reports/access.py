@@ -141,28 +141,42 @@ def _subject_hashes(dm: Any, h: str) -> set[str]:
 
 
 class _Masker:
-    """Masks identifiers in values read back that are not the subject's own (Art. 15(4))."""
+    """Masks identifiers in values read back that are not the subject's own (Art. 15(4)), and counts the own.
+
+    Candidates are found with no confidence threshold, so that the subject's own
+    value is recognised even where the scan had a hint (a column comment) that
+    the read-back lacks; only candidates at the scan's threshold are masked.
+    """
 
     def __init__(self, keys: Any, own: set[str]) -> None:
         from detectors import Scanner
+        from detectors.scan import MIN_CONFIDENCE
 
-        self.scanner = Scanner()
+        self.scanner = Scanner(min_confidence=0.0)
+        self.threshold = MIN_CONFIDENCE
         self.h = keys.hasher()
         self.own = own
 
-    def __call__(self, text: str, hint: str, when: datetime | None) -> tuple[str, int]:
+    def __call__(self, text: str, hint: str, when: datetime | None) -> tuple[str, int, int]:
+        """``(text with others' identifiers masked, how many masked, how many of the subject's own found)``."""
         if len(text) < 5 or not any(ch.isdigit() or ch == "@" for ch in text):
-            return text, 0
-        out, n = text, 0
+            return text, 0, 0
+        out, masked, own = text, 0, 0
         matches = self.scanner.find(text, hint=hint, ref_date=when.date() if when else None)
         limit = len(text) + 1
         for m in sorted(matches, key=lambda m: (m.start, -m.end), reverse=True):
-            if m.end > limit or self.h(m.kind, m.value) in self.own:
-                continue  # the subject's own value, or inside a span already masked
+            if self.h(m.kind, m.value) in self.own:
+                own += 1
+                continue
+            if m.end > limit or m.confidence < self.threshold:
+                continue  # inside a span already masked, or too unlikely to be an identifier
             out = out[: m.start] + m.masked + out[m.end :]
             limit = m.start
-            n += 1
-        return out, n
+            masked += 1
+        return out, masked, own
+
+
+CHANGED = "the record no longer holds the subject's data (the source changed since the scan)"
 
 
 def build_report(cfg: Config, kind: str, value: str, *, lang: str = "sv", now: datetime | None = None,
@@ -227,11 +241,17 @@ def build_report(cfg: Config, kind: str, value: str, *, lang: str = "sv", now: d
             e.ok, e.reason, e.truncated = rb.ok, rb.reason, rb.truncated
             if rb.record_date is not None and (e.record_date is None or sys_.type in _MAIL_TYPES):
                 e.record_date = rb.record_date
+            own = 0
             for fname, text in rb.fields:
                 if text is not None:
-                    text, n = masker(text, fname, e.record_date)
+                    text, n, mine = masker(text, fname, e.record_date)
                     e.masked_others += n
+                    own += mine
                 e.values.append((fname, text))
+            if e.ok and own == 0 and e.reached != "related":
+                # lines moved, a row's ordinal or ctid now points elsewhere: never show what may be
+                # another person's record in this one's report
+                e.ok, e.reason, e.values, e.masked_others, e.truncated = False, CHANGED, [], 0, False
         sys_.entries.sort(key=lambda e: (_natural(e.container), _natural(e.item)))
     ordered = sorted(systems.values(), key=lambda s: s.source)
     opts = cfg.raw.get("report") if isinstance(cfg.raw.get("report"), dict) else {}

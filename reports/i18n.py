@@ -169,6 +169,8 @@ _REASONS_SV: dict[str, str] = {
     "the mailbox no longer exists": "brevlådan finns inte längre",
     "the source is no longer in the configuration": "källan finns inte längre i konfigurationen",
     "not found": "hittades inte",
+    "the record no longer holds the subject's data (the source changed since the scan)":
+        "posten innehåller inte längre dina uppgifter (källan har ändrats sedan genomsökningen)",
 }
 _REASON_PREFIX_SV = (
     ("cannot read the object: ", "objektet kan inte läsas: "),

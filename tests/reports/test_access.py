@@ -268,6 +268,20 @@ def test_changed_file_line_is_unreadable(demo_copy: Path) -> None:
     assert loc["status"] == "unreadable" and "file changed" in loc["reason"]
 
 
+def test_shifted_lines_never_show_someone_else(demo_copy: Path) -> None:
+    # a line inserted at the top of the CSV export: line 2 is now another customer's row
+    export = demo_copy / "share" / "export" / "kundexport_2024.csv"
+    lines = export.read_text("cp1252").splitlines(keepends=True)
+    other = lines[2]
+    export.write_text(lines[0] + other + "".join(lines[1:]), "cp1252")
+    doc = _json(demo_copy / "pii-scan.toml", "--personnummer", PNR, code=3)
+    moved = _loc(doc, "export/kundexport_2024.csv", "2")
+    assert moved["status"] == "unreadable" and moved["values"] == [] and "source changed" in moved["reason"]
+    assert other.split(";")[1] not in json.dumps(doc, ensure_ascii=False)  # the other customer's name
+    page = _cli(["access-report", "--config", str(demo_copy / "pii-scan.toml"), "--personnummer", PNR]).stdout
+    assert "posten innehåller inte längre dina uppgifter" in page
+
+
 def test_unknown_subject_and_bad_value(demo: Path) -> None:
     doc = _json(demo / "pii-scan.toml", "--personnummer", PNR_OTHER)
     assert doc["summary"]["locations"] == 0 and doc["locations"] == []
