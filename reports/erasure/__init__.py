@@ -55,7 +55,9 @@ The plan's JSON holds each step's ``store``, ``source``, ``container``,
 ``why``, ``blocked_by``, the record keys it covers, and ``target_enc``: the
 true location (table and key values, bucket/key/ETag, path/size/mtime, the
 Message-ID) encrypted with the data map key. The subject's canonical value
-is kept the same way (``subject_enc``) for the check after the erasure. The
+is kept the same way (``subject_enc``, with the keyed hashes of all the
+subject's values, so the check after the erasure still finds an address
+whose link to the personnummer was just deleted). The
 plan carries the config path, its creation time, when the data map was last
 scanned, warnings for sources with failed units (locations there are
 unknown), and a SHA-256 ``plan_hash`` of its content, checked before

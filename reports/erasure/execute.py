@@ -577,7 +577,14 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
         subject = unseal(keys, body["subject_enc"])
         dm = DataMap(cfg.datamap_url)
         try:
-            left = records_for_hash(cfg, dm, keys, keys.hash(subject["kind"], subject["value"]))
+            # every value the subject had when the plan was made: once the row that linked a personnummer to an
+            # e-mail address is gone, a mail holding only the address is no longer reached from the personnummer
+            hashes = [keys.hash(subject["kind"], subject["value"]), *subject.get("hashes", [])]
+            seen: dict[str, Any] = {}
+            for h in dict.fromkeys(hashes):
+                for r in records_for_hash(cfg, dm, keys, h):
+                    seen.setdefault(r.rkey, r)
+            left = list(seen.values())
         finally:
             dm.close()
         retained = {k for a in actions if a.blocked_by for k in a.rkeys}

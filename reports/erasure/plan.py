@@ -739,7 +739,7 @@ def build_plan(cfg: Config, dm: DataMap, keys: Keys, kind: str, value: str, *, n
         "config": str(cfg.path.resolve()) if cfg.path else None,
         "datamap_key_id": keys.fingerprint(),
         "subject": {"kind": kind, "masked": masked},
-        "subject_enc": seal(keys, {"kind": kind, "value": canon}),
+        "subject_enc": seal(keys, {"kind": kind, "value": canon, "hashes": sorted(subject)}),
         "summary": {
             "actions": len(actions),
             "executable": sum(1 for a in actions if a.executable),

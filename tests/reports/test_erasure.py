@@ -139,7 +139,9 @@ def _imap(dovecot: Any, user: tuple[str, str]) -> None:
     c = dovecot.client(*user)
     try:
         for raw in (_mail(5, "kundtjanst@example.se", f"Anna Andersson <{EMAIL_A}>", "Din order är skickad.\n"),
-                    _mail(6, "kundtjanst@example.se", f"Bo Berg <{EMAIL_B}>", "Din order är skickad.\n")):
+                    _mail(6, "kundtjanst@example.se", f"Bo Berg <{EMAIL_B}>", "Din order är skickad.\n"),
+                    # its Message-ID contains Anna's (5.2025...): IMAP SEARCH HEADER matches substrings
+                    _mail(15, "kundtjanst@example.se", f"Bo Berg <{EMAIL_B}>", "Kudden är skickad.\n")):
             c.append("INBOX", raw.replace(b"\n", b"\r\n"))
     finally:
         c.logout()
@@ -358,7 +360,7 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
     assert EMAIL_A.encode() not in after["mbox"] and EMAIL_B.encode() in after["mbox"]
     assert after["mbox"].startswith(b"From x@example.se") and after["mbox"].count(b"\nFrom ") == 0
     assert after["maildir"] == ["1714550001.M2P1.host"]
-    assert after["imap"] == ["<6.20250501@mail.example.se>"]
+    assert after["imap"] == ["<15.20250501@mail.example.se>", "<6.20250501@mail.example.se>"]
 
     # running the plan again: what was deleted is already gone; a rewritten object or file is now another
     # version than the planned one and is not touched (a new plan is needed); nothing changes
