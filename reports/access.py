@@ -183,16 +183,13 @@ def build_report(cfg: Config, kind: str, value: str, *, lang: str = "sv", now: d
                  progress: bool | None = None) -> AccessReport:
     """Find the subject's records, read them back and group them by system (see the module docstring)."""
     from connectors.readback import read_back
-    from pii_scan.datamap import DataMap
-    from pii_scan.keys import load_keys
+    from pii_scan.datamap import DataMap, meta_t
+    from pii_scan.keys import KeyError_, load_keys
     from pii_scan.lookup import canonical
     from reports.subject import subject_locations
 
     if lang not in i18n.LANGS:
         raise ValueError(f"unknown language {lang!r}; use one of {', '.join(i18n.LANGS)}")
-    from pii_scan.datamap import meta_t
-    from pii_scan.keys import KeyError_
-
     try:
         keys = load_keys(cfg.key_file)
     except KeyError_ as exc:
@@ -215,7 +212,7 @@ def build_report(cfg: Config, kind: str, value: str, *, lang: str = "sv", now: d
         if sys_ is None:
             try:
                 stype = cfg.source(rec.source).type
-            except Exception:  # noqa: BLE001 - a source removed from the config since the scan
+            except ConfigError:  # a source removed from the config since the scan
                 stype = rec.store
             sys_ = systems[rec.source] = System(rec.source, stype, rec.store, policy_for(cfg, rec.source, ""))
         sys_.entries.append(Entry(
@@ -227,9 +224,10 @@ def build_report(cfg: Config, kind: str, value: str, *, lang: str = "sv", now: d
     for sys_ in systems.values():
         if tell:  # names of sources and counts only: never a value
             print(f"reading back {len(sys_.entries)} records from {safe_name(sys_.source)} ...", file=sys.stderr, flush=True)
+        sys_.entries.sort(key=lambda e: (_natural(e.container), _natural(e.item)))
         try:
             src = cfg.source(sys_.source)
-        except Exception:  # noqa: BLE001
+        except ConfigError:
             for e in sys_.entries:
                 e.reason = "the source is no longer in the configuration"
             continue
@@ -252,7 +250,6 @@ def build_report(cfg: Config, kind: str, value: str, *, lang: str = "sv", now: d
                 # lines moved, a row's ordinal or ctid now points elsewhere: never show what may be
                 # another person's record in this one's report
                 e.ok, e.reason, e.values, e.masked_others, e.truncated = False, CHANGED, [], 0, False
-        sys_.entries.sort(key=lambda e: (_natural(e.container), _natural(e.item)))
     ordered = sorted(systems.values(), key=lambda s: s.source)
     opts = cfg.raw.get("report") if isinstance(cfg.raw.get("report"), dict) else {}
     return AccessReport(
