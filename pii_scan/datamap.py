@@ -16,6 +16,8 @@ Tables (schema version in ``pii_meta``; :data:`UPGRADES` migrates older maps):
 * ``refs``: foreign-key references from rows to rows (related locations);
 * ``subjects``: value hash -> subject id, the connected components of values
   that occur together in structured records;
+* ``link_dirty``: value hashes written or removed since subjects were last
+  linked, so that the next link redoes only the subjects they touch;
 * ``dependencies``: schema facts from connectors (SQL foreign keys).
 
 Each unit is written in one transaction that first removes what the unit
@@ -118,6 +120,12 @@ subjects_t = sa.Table(
     sa.Column("value_hash", sa.String(64), primary_key=True),
     sa.Column("subject", sa.String(64), nullable=False, index=True),
 )
+# value hashes whose subject may have changed since the last link: those of the findings that units
+# wrote or removed (kept only once the map has been linked; a map never linked gets a full link)
+dirty_t = sa.Table(
+    "link_dirty", metadata,
+    sa.Column("value_hash", sa.String(64), nullable=False),
+)
 deps_t = sa.Table(
     "dependencies", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -200,6 +208,8 @@ class DataMap:
                 cur.execute("PRAGMA temp.cache_size=-65536")
                 cur.close()
         self._ensure_schema()
+        with self.engine.connect() as c:
+            self._linked = c.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "subjects_linked")).first() is not None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -272,6 +282,7 @@ class DataMap:
         n = 0
         with self.engine.begin() as c:
             for uid in unit_ids:
+                self._note_dirty_unit(c, uid)
                 for t in (findings_t, refs_t, records_t, units_t):
                     c.execute(t.delete().where(t.c.unit_id == uid))
                 n += 1
@@ -313,15 +324,18 @@ class DataMap:
                         continue
                     seen_f.add(k)
                     find_rows.append((rk, uid, f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence,
-                                      f.test_data, f.inside, f.enc_value, f.linkable))
+                                      f.test_data, f.inside, f.enc_value, f.linkable and r.structured))
             for rkey_to, via in r.refs:
                 ref_rows.append((uid, rk, rkey_to, r.store, r.source, r.container, r.item, via, r.location_enc))
         with self.engine.begin() as c:
             if c.execute(sa.select(units_t.c.unit_id).where(units_t.c.unit_id == uid)).first() is not None:
+                self._note_dirty_unit(c, uid)
                 for t in (findings_t, refs_t, records_t, units_t):
                     c.execute(t.delete().where(t.c.unit_id == uid))
             insert_rows(c, records_t, self._REC_COLS, rec_rows)
             insert_rows(c, findings_t, self._FIND_COLS, find_rows)
+            if find_rows and self._is_linked(c):
+                insert_rows(c, dirty_t, ("value_hash",), [(h,) for h in {row[5] for row in find_rows}])
             insert_rows(c, refs_t, self._REF_COLS, ref_rows)
             self._set_stale(c, "1")
             c.execute(
@@ -333,6 +347,18 @@ class DataMap:
             )
         return len(find_rows)
 
+    def _note_dirty_unit(self, c: sa.Connection, uid: str) -> None:
+        """Before a unit's findings are deleted: their values' subjects must be redone."""
+        if self._is_linked(c):
+            c.execute(dirty_t.insert().from_select(
+                ["value_hash"], sa.select(findings_t.c.value_hash).where(findings_t.c.unit_id == uid).distinct()))
+
+    def _is_linked(self, c: sa.Connection) -> bool:
+        """Whether subjects were ever linked in this map (another DataMap may have done it since we opened)."""
+        if not self._linked:
+            self._linked = c.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "subjects_linked")).first() is not None
+        return self._linked
+
     def record_failure(self, scan_id: int, unit_id: str, source: str, key: str, store: str, reason: str) -> None:
         self.write_unit(scan_id, UnitResult(source, key, store, "", [], 0, error=reason, unit_id=unit_id))
 
@@ -341,17 +367,46 @@ class DataMap:
     HUB_LIMIT = 3  # a value seen with more distinct values of one kind than this is shared, not personal
     LINK_BATCH = 50_000  # rows per fetch and per insert while linking
 
-    def link_subjects(self) -> int:
+    INCREMENTAL_SHARE = 0.1  # link incrementally while the values to redo are at most this share of all values
+
+    def link_subjects(self, full: bool = False) -> int:
         """Group values that occur together in structured records into subjects.
 
         Only *linkable* findings link: values that a field holds as data (a
-        column ``email``), not values mentioned in free text, even free text
-        stored in a table row (a ticket body naming two customers).
+        column ``email``) in a structured record, not values mentioned in free
+        text, even free text stored in a table row (a ticket body naming two
+        customers).
 
         A value that occurs with more than :attr:`HUB_LIMIT` distinct values of
         one kind (a switchboard number on every employee row, a shared
         mailbox) does not link: it would merge unrelated people. A subject's
         id is the smallest value hash in it. Returns the number of subjects.
+
+        Once a map has been linked, units that are written or removed note
+        their values in ``link_dirty``, and the next link redoes only the
+        subjects those values reach (:meth:`_link_incremental`); the first
+        link of a map, ``full=True``, or a change that reaches more than
+        :attr:`INCREMENTAL_SHARE` of the values redo everything
+        (:meth:`_link_full`). Both give the same subjects.
+        """
+        with self.engine.begin() as c:
+            n: int | None = None
+            if not full and self._is_linked(c):
+                n_dirty = int(c.execute(sa.select(sa.func.count(sa.distinct(dirty_t.c.value_hash)))).scalar_one())
+                n_all = int(c.execute(sa.select(sa.func.count()).select_from(subjects_t)).scalar_one())
+                if n_dirty <= self.INCREMENTAL_SHARE * max(n_all, 1):
+                    n = self._link_incremental(c, max(1000, int(self.INCREMENTAL_SHARE * n_all)))
+            if n is None:
+                n = self._link_full(c)
+            c.execute(dirty_t.delete())
+            self._set_meta(c, "subject_count", str(n))
+            self._set_meta(c, "subjects_linked", "1")
+            self._set_stale(c, "0")
+        self._linked = True
+        return n
+
+    def _link_full(self, c: sa.Connection) -> int:
+        """Relink every value; see :meth:`link_subjects`.
 
         The work happens in the database, in scratch tables, with one
         streamed pass in Python: the linkable values get integer ids (in
@@ -364,28 +419,101 @@ class DataMap:
         back in batches and ``subjects`` is rebuilt with one ``INSERT ...
         SELECT``.
         """
-        with self.engine.begin() as c:
-            s = _Scratch(c)  # on an error the transaction's rollback drops them (or the next run does)
-            s.create()
-            f, r = findings_t, records_t
-            linkable = (
-                sa.select(f.c.rkey, f.c.value_hash, f.c.kind)
-                .join(r, r.c.rkey == f.c.rkey)
-                .where(f.c.linkable.is_(True), r.c.structured.is_(True))
-            )
-            n = s.number_values(sa.select(linkable.subquery().c.value_hash).distinct())
-            s.fill_occurrences(linkable.distinct())
-            hubs = s.find_hubs(self.HUB_LIMIT)
-            parent = s.union_find(n, self.LINK_BATCH)
-            moved = s.write_moved(parent, self.LINK_BATCH)
-            del parent
-            c.execute(subjects_t.delete())
-            c.execute(subjects_t.insert().from_select(["value_hash", "subject"], s.subject_select(
-                sa.select(findings_t.c.value_hash).distinct().subquery())))
-            s.drop()
-            log.debug("linked %d linkable values: %d hubs, %d joined another value's subject", n, hubs, moved)
-            self._set_stale(c, "0")
-            return int(c.execute(sa.select(sa.func.count(sa.distinct(subjects_t.c.subject)))).scalar_one())
+        s = _Scratch(c)  # on an error the transaction's rollback drops them (or the next run does)
+        s.create()
+        f = findings_t
+        linkable = sa.select(f.c.rkey, f.c.value_hash, f.c.kind).where(f.c.linkable.is_(True))
+        n = s.number_values(sa.select(linkable.subquery().c.value_hash).distinct())
+        s.fill_occurrences(linkable.distinct())
+        hubs = s.find_hubs(self.HUB_LIMIT)
+        parent = s.union_find(n, self.LINK_BATCH)
+        moved = s.write_moved(parent, self.LINK_BATCH)
+        del parent
+        c.execute(subjects_t.delete())
+        c.execute(subjects_t.insert().from_select(["value_hash", "subject"], s.subject_select(
+            sa.select(findings_t.c.value_hash).distinct().subquery())))
+        s.drop()
+        log.debug("linked %d linkable values: %d hubs, %d joined another value's subject", n, hubs, moved)
+        return int(c.execute(sa.select(sa.func.count(sa.distinct(subjects_t.c.subject)))).scalar_one())
+
+    def _link_incremental(self, c: sa.Connection, max_values: int) -> int | None:
+        """Redo only the subjects that the values in ``link_dirty`` reach; see :meth:`link_subjects`.
+
+        Starting from the dirty values, the closure takes in every member of
+        their old subjects and every partner of a non-hub value in it (hub
+        status is recomputed for each value taken in), until nothing new comes
+        in. Subjects outside the closure cannot change: their values kept
+        every record and partner they had. The closure's components are
+        found with a union-find over its hashes (memory in proportion to the
+        change, not to the map) and its rows in ``subjects`` replaced.
+        Returns the new number of subjects, or None when the closure grows
+        past ``max_values`` (the caller then links everything).
+        """
+        f, sj = findings_t, subjects_t
+        a, b = f.alias("a"), f.alias("b")
+        together = sa.and_(b.c.rkey == a.c.rkey, b.c.value_hash != a.c.value_hash)
+        frontier = {h for (h,) in c.execute(sa.select(dirty_t.c.value_hash).distinct())}
+        closure: set[str] = set()
+        old_subjects: set[str] = set()
+        hubs: set[str] = set()
+        edges: list[tuple[str, str]] = []
+        while frontier:
+            closure |= frontier
+            subs = {x for ch in _chunks(frontier) for (x,) in
+                    c.execute(sa.select(sj.c.subject).where(sj.c.value_hash.in_(ch)).distinct())} - old_subjects
+            old_subjects |= subs
+            mates = {x for ch in _chunks(subs) for (x,) in
+                     c.execute(sa.select(sj.c.value_hash).where(sj.c.subject.in_(ch)))} - closure
+            closure |= mates
+            frontier |= mates
+            if len(closure) > max_values:
+                return None
+            for ch in _chunks(frontier):
+                hubs.update(x for (x,) in c.execute(
+                    sa.select(a.c.value_hash).join(b, together)
+                    .where(a.c.value_hash.in_(ch), a.c.linkable.is_(True), b.c.linkable.is_(True))
+                    .group_by(a.c.value_hash, b.c.kind)
+                    .having(sa.func.count(sa.distinct(b.c.value_hash)) > self.HUB_LIMIT)
+                ))
+            nxt: set[str] = set()
+            for ch in _chunks(frontier - hubs):
+                for x, y in c.execute(
+                    sa.select(a.c.value_hash, b.c.value_hash).join(b, together)
+                    .where(a.c.value_hash.in_(ch), a.c.linkable.is_(True), b.c.linkable.is_(True)).distinct()
+                ):
+                    edges.append((x, y))
+                    if y not in closure:
+                        nxt.add(y)
+            frontier = nxt
+        parent: dict[str, str] = {}
+
+        def root(x: str) -> str:
+            while (p := parent.get(x, x)) != x:
+                parent[x] = parent.get(p, p)
+                x = p
+            return x
+
+        for x, y in edges:
+            if x in hubs or y in hubs:
+                continue
+            rx, ry = root(x), root(y)
+            if rx != ry:
+                parent[max(rx, ry)] = min(rx, ry)
+        present = {x for ch in _chunks(closure) for (x,) in
+                   c.execute(sa.select(f.c.value_hash).where(f.c.value_hash.in_(ch)).distinct())}
+        for ch in _chunks(closure):
+            c.execute(sj.delete().where(sj.c.value_hash.in_(ch)))
+        rows = sorted((x, root(x)) for x in present)
+        for i in range(0, len(rows), self.LINK_BATCH):
+            insert_rows(c, sj, ("value_hash", "subject"), rows[i : i + self.LINK_BATCH])
+        before = c.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "subject_count")).scalar()
+        if before is None:
+            n = int(c.execute(sa.select(sa.func.count(sa.distinct(sj.c.subject)))).scalar_one())
+        else:
+            n = int(before) - len(old_subjects) + len({s for _, s in rows})
+        log.debug("linked incrementally: %d dirty-reached values, %d hubs, %d subjects redone", len(closure), len(hubs),
+                  len(old_subjects))
+        return n
 
     def subjects_stale(self) -> bool:
         """True when units were written (or removed) since subjects were last linked.
@@ -400,10 +528,14 @@ class DataMap:
 
     @staticmethod
     def _set_stale(c: sa.Connection, value: str) -> None:
-        if c.execute(sa.select(meta_t.c.key).where(meta_t.c.key == "subjects_stale")).first() is None:
-            c.execute(meta_t.insert().values(key="subjects_stale", value=value))
+        DataMap._set_meta(c, "subjects_stale", value)
+
+    @staticmethod
+    def _set_meta(c: sa.Connection, key: str, value: str) -> None:
+        if c.execute(sa.select(meta_t.c.key).where(meta_t.c.key == key)).first() is None:
+            c.execute(meta_t.insert().values(key=key, value=value))
         else:
-            c.execute(meta_t.update().where(meta_t.c.key == "subjects_stale").values(value=value))
+            c.execute(meta_t.update().where(meta_t.c.key == key).values(value=value))
 
     # -- reading -----------------------------------------------------------------------
 
@@ -446,6 +578,13 @@ class DataMap:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:
+    """``values`` sorted, in lists of ``size`` (for ``IN`` lists within every database's parameter limit)."""
+    vals = sorted(values)
+    for i in range(0, len(vals), size):
+        yield vals[i : i + size]
 
 
 def _bind_processors(table: sa.Table, cols: Sequence[str], dialect: sa.Dialect) -> list[Any]:

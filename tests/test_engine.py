@@ -364,3 +364,56 @@ def test_scan_into_a_postgresql_datamap(estate: Path, pg_url: str) -> None:
     s2 = scan(cfg, scheduler="sync", progress=False, full=True)
     assert s2.units_scanned == s1.units_scanned
     assert len(_locations(estate, "personnummer", PNR_A)) == before
+
+
+def test_incremental_link_matches_a_full_link(datamap_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Units rewritten and removed after a link: the incremental link gives what a full link gives."""
+    recs = _link_case(3)
+    dm = DataMap(datamap_url)
+    try:
+        _write_case(dm, recs)
+        dm.link_subjects()
+        h = lambda kind, i: f"{('personnummer', 'email', 'phone').index(kind)}{i:063x}"  # noqa: E731
+        kinds = ("personnummer", "email", "phone")
+        # rewrite unit 0 (records 0..49): drop the chain's middle record, make phone 9 a hub, add new links
+        changed = [r for r in recs[:50] if r[0] != "r-chain2"]
+        changed.append(("r-three3", True, [(h("phone", 9), "phone", True), (h("email", 13), "email", True)]))
+        changed.append(("r-new1", True, [(h("personnummer", 500), "personnummer", True), (h("email", 120), "email", True)]))
+        changed.append(("r-new2", True, [(h("phone", 501), "phone", True), (h("email", 120), "email", True)]))
+        # rewrite unit 200 with some records moved around; remove unit 300 altogether
+        rng = Random(7)
+        u200 = [(rk, st, [(h(rng.choice(kinds), 100 + rng.randrange(250)) if rng.random() < 0.3 else vh, k, lk)
+                          for vh, k, lk in fs]) for rk, st, fs in recs[200:250]]
+        u200 = [(rk, st, [(vh, kinds[int(vh[0])], lk) for vh, _k, lk in fs]) for rk, st, fs in u200]  # kind follows the hash
+        final = changed + recs[50:200] + u200 + recs[250:300] + recs[350:]
+        scan_id = dm.start_scan({"test": "relink"})
+        for u, unit_recs in ((0, changed), (200, u200)):
+            rrs = []
+            for rk, structured, fs in unit_recs:
+                rr = RecordResult(rk, "sql", "crm", "t", rk, structured, None)
+                for i, (vh, kind, linkable) in enumerate(fs):
+                    rr.findings.append(FoundValue(f"f{i}", kind, kind, vh, "****", 0.9, False, None, None, linkable))
+                rrs.append(rr)
+            dm.write_unit(scan_id, UnitResult("crm", f"unit{u}", "sql", "fp", rrs, len(rrs), unit_id=f"u{u:031d}"))
+        dm.forget_units([f"u{300:031d}"])
+        assert dm.subjects_stale()
+        full_calls: list[int] = []
+        orig = DataMap._link_full
+        monkeypatch.setattr(DataMap, "_link_full", lambda self, c: full_calls.append(1) or orig(self, c))
+        monkeypatch.setattr(DataMap, "INCREMENTAL_SHARE", 0.9)  # this small map changed a lot: stay incremental
+        n = dm.link_subjects()
+        assert full_calls == []
+        with dm.engine.connect() as c:
+            got = dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject)).all())
+        expect = _reference_subjects(final, DataMap.HUB_LIMIT)
+        assert got == expect
+        assert n == len(set(expect.values()))
+        assert got[h("phone", 9)] == h("phone", 9)  # now a hub
+        assert got[h("personnummer", 2)] != got[h("personnummer", 1)]  # the chain is broken
+        assert got[h("personnummer", 500)] == got[h("phone", 501)]
+        # and a forced full link agrees
+        assert dm.link_subjects(full=True) == n
+        with dm.engine.connect() as c:
+            assert dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject)).all()) == expect
+    finally:
+        dm.close()
