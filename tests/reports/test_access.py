@@ -467,6 +467,12 @@ def test_s3_end_to_end(moto_s3: str, tmp_path: Path, no_env_key: None) -> None:
     s3.create_bucket(Bucket="exports", CreateBucketConfiguration={"LocationConstraint": MOTO_REGION})
     s3.put_object(Bucket="exports", Key="crm/kunder.csv",
                   Body=f"Namn;Personnummer;Epost\nErik Jakobsson;{PNR};{MAIL}\nAnna Andersson;{PNR_OTHER};{OTHER_MAIL}\n".encode())
+    arkiv = io.BytesIO()
+    import zipfile
+
+    with zipfile.ZipFile(arkiv, "w") as z:
+        z.writestr("2023/kunder.jsonl", json.dumps({"pnr": PNR, "epost": MAIL}) + "\n")
+    s3.put_object(Bucket="exports", Key="crm/arkiv.zip", Body=arkiv.getvalue())
     s3.put_object(Bucket="exports", Key="crm/events.jsonl",
                   Body=(json.dumps({"type": "login", "who": {"email": MAIL}}) + "\n").encode() * 2)
     big = "".join(f"{i},Person {i},person{i}@example.com\n" for i in range(40)) + f"99,Erik,{MAIL}\n"
@@ -499,6 +505,7 @@ def test_s3_end_to_end(moto_s3: str, tmp_path: Path, no_env_key: None) -> None:
     assert _values(row) == {"Namn": "Erik Jakobsson", "Personnummer": PNR, "Epost": MAIL}
     assert row["store"] == "s3" and row["legal_basis"] == "legitimate interest"
     assert _values(_loc(doc, "exports/crm/events.jsonl", "2"))["$.who.email"] == MAIL
+    assert _values(_loc(doc, "exports/crm/arkiv.zip!2023/kunder.jsonl", "1")) == {"$.pnr": PNR, "$.epost": MAIL}
     assert not any(l["item"] == "3" and l["container"] == "exports/crm/kunder.csv" for l in doc["locations"])
     offset = len(("id,namn,epost\n" + big).encode()) - len(f"99,Erik,{MAIL}\n".encode())
     assert _values(_loc(doc, "exports/stora/logg.csv", f"@{offset}")) == {"id": "99", "namn": "Erik", "epost": MAIL}
@@ -603,9 +610,11 @@ def test_imap_end_to_end(dovecot: Any, imap_user: tuple[str, str], tmp_path: Pat
                          monkeypatch: pytest.MonkeyPatch) -> None:
     from email.policy import SMTP
 
+    no_id = _mail(4, f"Erik <{MAIL}>", "kundtjanst@example.se", "Utan Message-ID", "Hej igen\n")
+    del no_id["Message-ID"]
     c = dovecot.client(*imap_user)
     try:
-        for m in MESSAGES:
+        for m in [*MESSAGES, no_id]:
             c.append("INBOX", m.as_bytes(policy=SMTP))
     finally:
         c.logout()
@@ -623,6 +632,9 @@ def test_imap_end_to_end(dovecot: Any, imap_user: tuple[str, str], tmp_path: Pat
     _scan(cfg)
     doc = _json(cfg, "--email", MAIL)
     _check_mail_report(doc, "INBOX")
+    # a message without Message-ID: its item is a digest of its header, found by reading the folder
+    fallback = [l for l in doc["locations"] if l["item"].startswith("sha256:")]
+    assert len(fallback) == 1 and fallback[0]["mail"]["subject"] == "Utan Message-ID" and fallback[0]["status"] == "read"
     c = dovecot.client(*imap_user)
     try:
         c.select_folder("INBOX")
