@@ -163,6 +163,23 @@ def _purge_versions(client: Any, bucket: str, key: str, keep: str | None) -> int
     return n
 
 
+MAX_PUT_BYTES = 5 << 30  # S3's limit for one PUT; larger objects go up in parts
+
+
+def _put(client: Any, bucket: str, key: str, body: Any, size: int, etag: str) -> str | None:
+    """Write the new version (``If-Match`` the planned ETag where the server supports it); its version id."""
+    if size > MAX_PUT_BYTES:
+        client.upload_fileobj(body, bucket, key)
+        return client.head_object(Bucket=bucket, Key=key).get("VersionId")
+    try:
+        return client.put_object(Bucket=bucket, Key=key, Body=body, IfMatch=etag).get("VersionId")
+    except Exception as exc:  # noqa: BLE001
+        if _s3_code(exc) not in ("NotImplemented", "InvalidArgument", "InvalidRequest"):
+            raise
+        body.seek(0)  # a server without conditional writes: the HEAD just before is the check
+        return client.put_object(Bucket=bucket, Key=key, Body=body).get("VersionId")
+
+
 def _run_s3(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
     conn = build(source, cfg.source(source).options)
     out: list[Outcome] = []
@@ -195,18 +212,22 @@ def _run_s3(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
                         n = drop_lines(buffered(body), spool, t["items"], t["format"], t["encoding"], t.get("delimiter", ","))
                     finally:
                         body.close()
+                    size = spool.tell()
                     spool.seek(0)
                     if client.head_object(Bucket=bucket, Key=key).get("ETag") != etag:
                         out.append(Outcome(a.step, FAILED, "the object changed during the rewrite; nothing was written"))
                         continue
-                    put = client.put_object(Bucket=bucket, Key=key, Body=spool)
-                extra = _purge_versions(client, bucket, key, put.get("VersionId")) if versioned else 0
+                    version = _put(client, bucket, key, spool, size, etag)
+                extra = _purge_versions(client, bucket, key, version) if versioned else 0
                 out.append(Outcome(a.step, DONE, f"object rewritten without {n} line(s)"
                                                  + (f", {extra} older version(s) removed" if extra else "")))
             except RewriteError as exc:
                 out.append(Outcome(a.step, FAILED, str(exc)))
             except Exception as exc:  # noqa: BLE001 - one object's failure does not stop the others
-                out.append(Outcome(a.step, FAILED, _s3_error(exc)))
+                if _s3_code(exc) == "PreconditionFailed":
+                    out.append(Outcome(a.step, FAILED, "the object changed during the rewrite; nothing was written"))
+                else:
+                    out.append(Outcome(a.step, FAILED, _s3_error(exc)))
     finally:
         conn.close()
     return out
