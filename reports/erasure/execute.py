@@ -319,7 +319,7 @@ def _read_header(path: str) -> bytes:
 MAX_MAIL_HEADER = 256 << 10
 
 
-def _rewrite_mbox(path: str, ids: set[str]) -> int:
+def _rewrite_mbox(path: str, ids: set[str]) -> list[str]:
     """Drop messages from an mbox in place, under an exclusive ``fcntl`` lock (the one mail delivery agents take).
 
     In place rather than by replacing the file: a delivery agent that opened
@@ -380,10 +380,11 @@ def _run_mail_files(cfg: Config, source: str, actions: list[Action]) -> list[Out
                         os.unlink(path)
                         out.append(Outcome(a.step, DONE, "message file deleted"))
             elif kind == "mbox":
-                n = _rewrite_mbox(path, set(ids))
+                gone = _rewrite_mbox(path, set(ids))
                 for mid, a in ids.items():
+                    n = gone.count(mid)
                     out.append(Outcome(a.step, DONE if n else ALREADY_GONE,
-                                       f"mbox rewritten without {n} message(s)" if n else "no message with that Message-ID"))
+                                       f"{n} message(s) removed from the mbox" if n else "no message with that Message-ID"))
             else:
                 for a in acts:
                     out.append(Outcome(a.step, FAILED, f"unknown mailbox kind {kind!r}"))

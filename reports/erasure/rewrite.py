@@ -133,13 +133,13 @@ def _is_blank(line: bytes) -> bool:
     return line in (b"\n", b"\r\n", b"\r")
 
 
-def drop_mbox_messages(src: IO[bytes], dst: IO[bytes], ids: set[str]) -> int:
-    """Copy an mbox without the messages whose Message-ID is in ``ids``; the number dropped.
+def drop_mbox_messages(src: IO[bytes], dst: IO[bytes], ids: set[str]) -> list[str]:
+    """Copy an mbox without the messages whose Message-ID is in ``ids``; the IDs dropped, one per message.
 
     A message starts at a ``From `` line at the start of the file or after an
     empty line, as the mail connector reads it.
     """
-    dropped = 0
+    dropped: list[str] = []
     prev_blank = True
     header: list[bytes] = []  # the current message's lines until its header ends
     state = "none"  # none | header | keep | drop
@@ -147,7 +147,11 @@ def drop_mbox_messages(src: IO[bytes], dst: IO[bytes], ids: set[str]) -> int:
 
     def decide() -> str:
         raw = b"".join(header[1:])  # without the From_ line
-        return "drop" if header_message_id(raw.rstrip(b"\r\n")) in ids else "keep"
+        mid = header_message_id(raw.rstrip(b"\r\n"))
+        if mid in ids:
+            dropped.append(mid)
+            return "drop"
+        return "keep"
 
     for line in iter(lambda: src.readline(1 << 20), b""):
         if line.startswith(b"From ") and prev_blank:
@@ -155,8 +159,6 @@ def drop_mbox_messages(src: IO[bytes], dst: IO[bytes], ids: set[str]) -> int:
                 state = decide()
                 if state == "keep":
                     dst.writelines(header)
-                else:
-                    dropped += 1
             header, state, size = [line], "header", len(line)
             prev_blank = False
             continue
@@ -168,15 +170,10 @@ def drop_mbox_messages(src: IO[bytes], dst: IO[bytes], ids: set[str]) -> int:
                 state = decide()
                 if state == "keep":
                     dst.writelines(header)
-                else:
-                    dropped += 1
                 header = []
             continue
         if state in ("keep", "none"):
             dst.write(line)
-    if state == "header":
-        if decide() == "keep":
-            dst.writelines(header)
-        else:
-            dropped += 1
+    if state == "header" and decide() == "keep":
+        dst.writelines(header)
     return dropped
