@@ -74,6 +74,7 @@ class Action:
     target: dict[str, Any] = _field(default_factory=dict)
     transaction: str = ""
     step: int = 0
+    locations: list[dict[str, str]] = _field(default_factory=list)  # masked, one per record, when grouped
 
     @property
     def executable(self) -> bool:
@@ -94,6 +95,7 @@ class Action:
             "transaction": self.transaction,
             "why": self.why,
             "blocked_by": self.blocked_by,
+            "locations": self.locations or [{"container": self.container, "item": self.item, "field": self.field}],
             "rkeys": sorted(self.rkeys),
             "target_enc": seal(keys, self.target),
         }
@@ -106,7 +108,7 @@ class Action:
             action=d["action"], statement=d["statement"], why=d["why"], blocked_by=d.get("blocked_by", ""),
             record_date=datetime.fromisoformat(rd) if rd else None, reached=d.get("reached", ""),
             rkeys=list(d.get("rkeys", [])), target=unseal(keys, d["target_enc"]), transaction=d.get("transaction", ""),
-            step=int(d.get("step", 0)),
+            step=int(d.get("step", 0)), locations=list(d.get("locations", [])),
         )
 
 
@@ -558,6 +560,11 @@ def _scanned_fingerprint(dm: DataMap, keys: Keys, source: str, key: str) -> str 
         return c.execute(sa.select(units_t.c.fingerprint).where(units_t.c.unit_id == uid)).scalar()
 
 
+def _record_locations(recs: list[SubjectRecord]) -> list[dict[str, str]]:
+    return [{"container": r.masked_container, "item": r.masked_item, "field": ",".join(sorted(r.fields))}
+            for r in sorted(recs, key=lambda r: (r.masked_container, _natural(r.masked_item)))]
+
+
 def _object_actions(cfg: Config, dm: DataMap, keys: Keys, store: str, source: str, container: str,
                     recs: list[SubjectRecord], now: datetime) -> Action:
     masked = recs[0].masked_container
@@ -568,7 +575,8 @@ def _object_actions(cfg: Config, dm: DataMap, keys: Keys, store: str, source: st
     blocked = next((b for r in recs if (b := r.policy.erasure_block(r.record_date, now))), "")
     dates = [r.record_date for r in recs if r.record_date is not None]
     base: dict[str, Any] = dict(store=store, source=source, container=masked, field=",".join(fields), reached=min(r.reached for r in recs),
-                record_date=max(dates) if dates else None, rkeys=[r.rkey for r in recs], blocked_by=blocked)
+                record_date=max(dates) if dates else None, rkeys=[r.rkey for r in recs], blocked_by=blocked,
+                locations=_record_locations(recs))
     noun = "object" if store == "s3" else "file"
     delete = DELETE_OBJECT if store == "s3" else DELETE_FILE
     rewrite = REWRITE_OBJECT if store == "s3" else REWRITE_FILE
@@ -653,7 +661,7 @@ def _mail_action(cfg: Config, source: str, container: str, item: str, recs: list
     fields = sorted({f for r in recs for f in r.fields})
     base: dict[str, Any] = dict(store="mail", source=source, container=recs[0].masked_container, item=recs[0].masked_item,
                 field=",".join(fields), reached=min(r.reached for r in recs), record_date=max(dates) if dates else None,
-                rkeys=[r.rkey for r in recs], blocked_by=blocked)
+                rkeys=[r.rkey for r in recs], blocked_by=blocked, locations=_record_locations(recs))
     kind = mailbox_kind(cfg, source, container)
     found = {f for r in recs for f in r.fields}
     sender = bool(found & {"header:From", "envelope:From", "header:Sender", "header:Reply-To"})

@@ -187,6 +187,12 @@ def test_mentions_in_others_mail_and_files_are_left_for_review(tmp_path: Any, mo
     ]
     xlsx = next(a for a in body["actions"] if a["container"] == "kunder.xlsx")
     assert xlsx["why"] == "the file (zip (.xlsx)) also holds other records and cannot be rewritten line by line: edit it by hand"
+    blandat = next(a for a in body["actions"] if a["container"] == "blandat.jsonl")
+    assert blandat["locations"] == [{"container": "blandat.jsonl", "item": "1", "field": "$.epost"}]
+    nobody = runner.invoke(main, ["erasure-plan", "--config", str(cfg_path), "--email", "nobody@example.se", "--format", "text"])
+    assert nobody.exit_code == 0 and "0 step(s): 0 to execute" in nobody.output
+    bad = runner.invoke(main, ["erasure-plan", "--config", str(cfg_path), "--personnummer", "19640823-3235"])
+    assert bad.exit_code == 1 and "not a valid personnummer" in bad.output and "3235" not in bad.output
     res = runner.invoke(main, ["erase", "--plan", str(plan_path), "--confirm"])
     assert res.exit_code == 3, res.output
     assert "REMAINS in 2 location(s)" in res.output and "files://share/kunder.xlsx [Kunder:2]" in res.output and "mail://arkiv/. [2.20250501@mail.example.se]" in res.output
