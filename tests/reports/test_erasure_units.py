@@ -142,6 +142,10 @@ def test_mentions_in_others_mail_and_files_are_left_for_review(tmp_path: Any, mo
     (box / "new" / "1.M1.host").write_bytes(_mail(1, anna, "kundtjanst@example.se", "Hej, byt min adress.\n"))
     (box / "new" / "2.M2.host").write_bytes(_mail(2, "kollega@example.se", "chef@example.se",
                                                   f"Kunden {anna} har klagat igen, kan du ringa henne?\n"))
+    brev = tmp_path / "brev"
+    brev.mkdir()
+    (brev / "a.eml").write_bytes(_mail(7, anna, "kundtjanst@example.se", "Se bifogat.\n"))
+    (brev / "b.eml").write_bytes(_mail(8, bo, "kundtjanst@example.se", "Se bifogat.\n"))
     share = tmp_path / "share"
     share.mkdir()
     pnr = "19640823-3234"
@@ -162,6 +166,10 @@ def test_mentions_in_others_mail_and_files_are_left_for_review(tmp_path: Any, mo
         type = "mail"
         path = "arkiv"
         [[sources]]
+        name = "brev"
+        type = "mail"
+        path = "brev"
+        [[sources]]
         name = "share"
         type = "files"
         path = "share"
@@ -180,6 +188,7 @@ def test_mentions_in_others_mail_and_files_are_left_for_review(tmp_path: Any, mo
     assert got == [
         ("arkiv", ".", "1.20250501@mail.example.se", "delete_message"),
         ("arkiv", ".", "2.20250501@mail.example.se", "manual"),
+        ("brev", "a.eml", "7.20250501@mail.example.se", "delete_message"),
         ("share", "bara-anna.csv", "", "delete_file"),
         ("share", "blandat.jsonl", "1", "rewrite_file"),
         ("share", "kunder.xlsx", "Kunder:2", "manual"),
@@ -198,6 +207,7 @@ def test_mentions_in_others_mail_and_files_are_left_for_review(tmp_path: Any, mo
     assert "REMAINS in 2 location(s)" in res.output and "files://share/kunder.xlsx [Kunder:2]" in res.output and "mail://arkiv/. [2.20250501@mail.example.se]" in res.output
     assert anna not in res.output
     assert sorted(p.name for p in (box / "new").iterdir()) == ["2.M2.host"]
+    assert sorted(p.name for p in brev.iterdir()) == ["b.eml"]
     assert not (share / "bara-anna.csv").exists() and not (share / f"lönespec_{pnr}.txt").exists()
     assert (share / "blandat.jsonl").read_text(encoding="utf-8") == json.dumps({"epost": bo}) + "\n"
 
