@@ -7,7 +7,7 @@ Config (one ``[[sources]]`` entry of ``type = "sql"``)::
     include = ["cust*", "sales.*"] # table-name globs (``table`` or ``schema.table``, case-insensitive)
     exclude = ["*_log"]
     chunk_rows = 50000             # rows per unit; larger tables are split into key ranges
-    date_columns = ["registrerad"] # a row's date for ref_date/record_date, first found wins
+    date_columns = ["registrerad"] # a row's date columns (record_date: the most recent); else recognised
     checksum = true                # per-range aggregate checksum in the fingerprint (see below)
     boundaries = "auto"            # key-range boundaries: "window" (ROW_NUMBER), "offset" (keyset walk)
     row_values = true              # compare composite keys as (a, b) >= (x, y); default per dialect
@@ -121,11 +121,24 @@ or leading/trailing spaces. Fields are (column name, text) for every non-null va
   ``connector.skipped[(container, column, reason)]`` (per process; not an error:
   a JPEG in a BLOB column is normal content, not damage).
 
-``Record.record_date``/``ref_date`` come from the first configured
-``date_columns`` present in the table, else the first date/timestamp column named
-like created/inserted/registered/updated/modified/date/datum (aware timestamps are
-converted to naive UTC). ``Record.references`` holds one :class:`Reference` per
-foreign key whose columns are all non-null in the row:
+Row dates. The *date columns* of a table are the configured ``date_columns`` (or
+``date_column``) present in it, from the source or from the most specific
+``[sources.containers."pattern"]`` table matching ``schema.table`` that sets them;
+otherwise every *recognised* column: a date/timestamp column (on SQLite also a
+TEXT or untyped column, whose values must then read as ISO dates) whose name holds
+created/inserted/registered/registrerad/skapad/updated/modified/changed/ändrad/
+date/datum/time (``created_at``, ``order_date``, ``fakturadatum``, ``ändrad``),
+except names that point ahead or at a person (birth/födelse/dob, due/förfallo,
+expiry/giltig/valid). ``Record.record_date`` (for retention) is the *most recent*
+non-null value of the date columns: the last time the row was written or used.
+``Record.ref_date`` (the century of 10-digit personnummer) is the first non-null
+one in preference order (configured order, else created before updated), i.e.
+when the row was written. Values that do not read as dates are ignored; aware
+timestamps are converted to naive UTC. The date columns are part of the unit
+fingerprint, so a changed ``date_columns`` rereads the table.
+
+``Record.references`` holds one :class:`Reference` per foreign key whose columns
+are all non-null in the row:
 ``Reference("public.customers", "id=5", via="customer_id")``; the item names the
 referenced columns, so it matches the referenced row's item when the key points
 at its primary key (the usual case).
@@ -146,6 +159,10 @@ Database errors become :class:`ConnectorError` naming the table, a cause
 ...) and the driver's error class and SQLSTATE/errno, never the SQL, its
 parameters or the server's message (which may quote values). Exceptions are
 raised ``from None`` so a logged traceback carries no parameters either.
+A lost or refused connection (a terminated backend, a restarting server,
+SQLSTATE class 08, 57P01-03, errno 2002/2003/2006/2013, deadlocks and
+serialization failures) is a :class:`~connectors.base.TransientError`: the
+engine reads the unit again after a backoff.
 """
 
 from __future__ import annotations
@@ -159,10 +176,6 @@ import uuid
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-A lost or refused connection (a terminated backend, a restarting server,
-SQLSTATE class 08, 57P01-03, errno 2002/2003/2006/2013, deadlocks and
-serialization failures) is a :class:`~connectors.base.TransientError`: the
-engine reads the unit again after a backoff.
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -189,6 +202,8 @@ _MAX_JSON_DEPTH = 100
 # Date column names, most preferred first (matched as substrings of the lower-cased name).
 _DATE_NAMES = ("created", "inserted", "registered", "registrerad", "skapad", "updated", "modified", "changed",
                "ändrad", "andrad", "date", "datum", "time")
+# ... but not dates ahead of the row (due, expiry) or about the person (birth)
+_NOT_ROW_DATE = re.compile(r"birth|f[öo]del|(?:^|_)dob(?:$|_)|due|f[öo]rfall|expir|giltig|valid", re.IGNORECASE)
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _IDENT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -513,21 +528,6 @@ def _cause(exc: BaseException) -> str:
     return f"{reason} ({cls}{', ' + tag if tag else ''})"
 
 
-# --------------------------------------------------------------------------- reflection result
-
-
-@dataclass
-class _Table:
-    schema: str | None
-    name: str
-    container: str
-    columns: list[dict[str, Any]]
-    key_kind: str  # pk | unique | rowid | ctid | ordinal
-    key: list[str]
-    fks: list[dict[str, Any]] = field(default_factory=list)
-    json_cols: list[str] = field(default_factory=list)
-    date_col: str | None = None
-    comments: dict[str, str] = field(default_factory=dict)
 # PostgreSQL SQLSTATEs and MariaDB/MySQL errnos after which reading the unit again may succeed
 _PG_TRANSIENT = frozenset({"57P01", "57P02", "57P03", "53300", "40001", "40P01"})
 _MY_TRANSIENT = frozenset({1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006, 2013, 2055, 4031})
@@ -547,6 +547,22 @@ def _transient(exc: BaseException) -> bool:
     return _cause(exc).startswith(("connection lost", "connection failure", "cannot connect"))
 
 
+# --------------------------------------------------------------------------- reflection result
+
+
+@dataclass
+class _Table:
+    schema: str | None
+    name: str
+    container: str
+    columns: list[dict[str, Any]]
+    key_kind: str  # pk | unique | rowid | ctid | ordinal
+    key: list[str]
+    fks: list[dict[str, Any]] = field(default_factory=list)
+    json_cols: list[str] = field(default_factory=list)
+    date_col: str | None = None
+    comments: dict[str, str] = field(default_factory=dict)
+    date_cols: list[str] = field(default_factory=list)  # record_date = the most recent of these
 
     @property
     def splittable(self) -> bool:
@@ -562,6 +578,30 @@ def _is_date_type(t: Any) -> bool:
         return issubclass(t._type_affinity, (sa.Date, sa.DateTime))  # type: ignore[union-attr]
     except Exception:  # noqa: BLE001
         return False
+
+
+def _may_hold_dates(t: Any, dname: str) -> bool:
+    """A column type that holds dates: a date/timestamp type; on SQLite also TEXT or no type
+    (SQLite has no date type: ``created_at TEXT`` is the common way to store one)."""
+    if _is_date_type(t):
+        return True
+    return dname == "sqlite" and (t is None or isinstance(t, (sa.String, sa.types.NullType)))
+
+
+def _date_columns(columns: list[dict[str, Any]], dname: str, configured: Sequence[str]) -> list[str]:
+    """The row-date columns of a table, most preferred first (see the module docstring)."""
+    names = [c["name"] for c in columns]
+    if configured:
+        by_lower = {n.lower(): n for n in names}
+        got = [by_lower[str(w).lower()] for w in configured if str(w).lower() in by_lower]
+        if got:
+            return list(dict.fromkeys(got))
+    dated = [c["name"] for c in columns
+             if _may_hold_dates(c.get("type"), dname) and not _NOT_ROW_DATE.search(c["name"])]
+    out: list[str] = []
+    for word in _DATE_NAMES:
+        out.extend(n for n in dated if word in n.lower() and n not in out)
+    return out
 
 
 # --------------------------------------------------------------------------- the connector
@@ -767,20 +807,29 @@ class SqlConnector(BaseConnector):
                 "ref_columns": list(fk.get("referred_columns") or []),
             })
         json_cols = [c["name"] for c in columns if _is_json_type(c.get("type"))]
-        date_col = None
-        by_lower = {n.lower(): n for n in colnames}
-        for want in self.config.get("date_columns") or []:
-            if str(want).lower() in by_lower:
-                date_col = by_lower[str(want).lower()]
-                break
-        if date_col is None:
-            dated = [c["name"] for c in columns if _is_date_type(c.get("type"))]
-            for word in _DATE_NAMES:
-                date_col = next((n for n in dated if word in n.lower()), None)
-                if date_col:
-                    break
+        date_cols = _date_columns(columns, dname, self._configured_dates(container))
         comments = {c["name"]: str(c["comment"]) for c in columns if c.get("comment")}
-        return _Table(schema, name, container, columns, key_kind, key, fk_out, json_cols, date_col, comments)
+        return _Table(schema, name, container, columns, key_kind, key, fk_out, json_cols,
+                      date_cols[0] if date_cols else None, comments, date_cols)
+
+    def _configured_dates(self, container: str) -> list[str]:
+        """``date_columns``/``date_column`` for a table: the most specific matching
+        ``containers`` pattern that sets them (longest pattern last, as the policy reads
+        them), else the source's."""
+        def listed(table: Mapping[str, Any]) -> list[str] | None:
+            v = table.get("date_columns", table.get("date_column"))
+            if v is None:
+                return None
+            return [v] if isinstance(v, str) else [str(x) for x in v]
+
+        out = listed(self.config) or []
+        containers = self.config.get("containers")
+        if isinstance(containers, Mapping):
+            for pat in sorted(containers, key=len):
+                sub = containers[pat]
+                if isinstance(sub, Mapping) and fnmatch.fnmatchcase(container, pat):
+                    out = listed(sub) or out
+        return out
 
     def _tables(self) -> list[_Table]:
         if self._catalog is None:
@@ -845,7 +894,7 @@ class SqlConnector(BaseConnector):
         params = (
             ("schema", t.schema), ("table", t.name), ("container", t.container),
             ("key_kind", t.key_kind), ("key", tuple(t.key)), ("lower", lo), ("upper", hi),
-            ("json", tuple(t.json_cols)), ("date_column", t.date_col),
+            ("json", tuple(t.json_cols)), ("date_column", t.date_col), ("date_columns", tuple(t.date_cols)),
             ("fks", tuple((tuple(f["columns"]), f["ref_container"], tuple(f["ref_columns"])) for f in t.fks)),
             ("hints", tuple(hints)),
         )
@@ -879,7 +928,9 @@ class SqlConnector(BaseConnector):
                 for order in ([c.asc() for c in keycols], [c.desc() for c in keycols]):
                     r = conn.execute(sa.select(*keycols).select_from(tbl).where(*where).order_by(*order).limit(1)).first()
                     ends.append(render_item(t.key, list(r)) if r is not None else "")
-            fp = self.fingerprint(_FP_VERSION, colsig, t.key_kind, t.key, count, ends, text_value(ck))
+            # the date columns only when there are some: tables without dates keep their fingerprints
+            dates = [("dates", t.date_cols)] if t.date_cols else []
+            fp = self.fingerprint(_FP_VERSION, colsig, t.key_kind, t.key, count, ends, text_value(ck), *dates)
             yield self._unit(t, lo, hi, fp, int(count))
 
     def _boundaries(self, conn: Connection, tbl: Any, keycols: list[Any]) -> list[tuple[Any, ...]]:
@@ -968,7 +1019,7 @@ class SqlConnector(BaseConnector):
         key_kind: str = p["key_kind"]
         key: list[str] = list(p["key"])
         json_cols = set(p.get("json") or ())
-        date_col = p.get("date_column")
+        date_cols = list(p.get("date_columns") or ([p["date_column"]] if p.get("date_column") else []))
         fks = [(list(c), rc, list(rcols)) for c, rc, rcols in p.get("fks") or ()]
         with self._guard(f"table {container}"), self.session() as conn:
             dname = conn.dialect.name
@@ -983,6 +1034,7 @@ class SqlConnector(BaseConnector):
             first = 1 if locator else 0
             pos = {n: i for i, n in enumerate(names) if i >= first}
             key_pos = [pos[k] for k in key] if key_kind in ("pk", "unique") else []
+            date_pos = [pos[c] for c in date_cols if c in pos]
             for ordinal, row in enumerate(result, 1):
                 if key_kind in ("pk", "unique"):
                     item = render_item(key, [row[i] for i in key_pos])
@@ -1000,12 +1052,12 @@ class SqlConnector(BaseConnector):
                     vals = [row[pos[c]] for c in fcols if c in pos]
                     if len(vals) == len(fcols) and all(v is not None for v in vals) and ref_cols:
                         refs.append(Reference(ref_container, render_item(ref_cols, vals), ",".join(fcols)))
-                rdate = _as_datetime(row[pos[date_col]]) if date_col in pos else None
+                rdate, written = _row_dates(row, date_pos)
                 yield Record(
                     location=self.location(container, item),
                     fields=fields,
                     structured=True,
-                    ref_date=rdate.date() if rdate else None,
+                    ref_date=written.date() if written else None,
                     references=tuple(refs),
                     record_date=rdate,
                 )
@@ -1040,6 +1092,19 @@ class SqlConnector(BaseConnector):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _row_dates(row: Sequence[Any], positions: Sequence[int]) -> tuple[datetime | None, datetime | None]:
+    """(the most recent, the first in preference order) of a row's date values that read as dates."""
+    latest = first = None
+    for i in positions:
+        d = _as_datetime(row[i])
+        if d is not None:
+            if first is None:
+                first = d
+            if latest is None or d > latest:
+                latest = d
+    return latest, first
 
 
 def _as_datetime(value: Any) -> datetime | None:

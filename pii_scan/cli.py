@@ -518,16 +518,27 @@ def report_register(config_path: str, fmt: str, output: str | None) -> None:
 
 @report.command("retention")
 @config_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="text: summary and groups; json: the same with every record; csv: one row per record over retention.")
+@click.option("--now", metavar="ISO", help="Reference time (e.g. 2026-01-31 or 2026-01-31T12:00:00+01:00). Default: now.")
+@click.option("--limit-per-group", type=click.IntRange(0), default=20, show_default=True,
+              help="Records listed per source and container in the text form (json and csv list all).")
 @output_option
-def report_retention(config_path: str, fmt: str, output: str | None) -> None:
+def report_retention(config_path: str, fmt: str, now: str | None, limit_per_group: int, output: str | None) -> None:
     """Locations holding personal data older than the retention the config sets per source,
     container or category, by row date columns, S3 LastModified and mail Date, grouped so a
-    DPO can act on it."""
+    DPO can act on it.
+
+    Per source and container: how many records are over retention, the oldest and newest
+    record date, the retention and its basis, the kinds held and the records (masked).
+    Records with no retention set or no date known are counted as coverage gaps.
+    No plaintext identifiers.
+    """
     from reports import retention
 
     with _report_errors():
-        sys.exit(retention.run(_load_config(config_path), fmt=fmt, output=output))
+        sys.exit(retention.run(_load_config(config_path), fmt=fmt, output=output, now=now,
+                               limit_per_group=limit_per_group))
 
 
 if __name__ == "__main__":  # pragma: no cover
