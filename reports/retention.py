@@ -282,8 +282,14 @@ class _Names:
 
 
 def _order(col: Any, dialect: str) -> Any:
-    # byte order on PostgreSQL too (its default collation ignores punctuation and case)
-    return col.collate("C") if dialect == "postgresql" else col
+    """Order by bytes on every backend (SQLite's default): PostgreSQL's default collation ignores
+    punctuation and case, MariaDB's is case-insensitive, and a group must not be split by names
+    that compare equal there (``A.txt``, ``a.txt``)."""
+    if dialect == "postgresql":
+        return col.collate("C")
+    if dialect in ("mysql", "mariadb"):
+        return sa.cast(col, sa.LargeBinary)
+    return col
 
 
 @contextmanager

@@ -383,6 +383,20 @@ def test_help_names_the_options() -> None:
         assert opt in res.output
 
 
+@pytest.mark.parametrize("server", ["pg_url", "mariadb_url"])
+def test_same_report_with_the_map_on_a_server(server: str, tmp_path: Path, key: str,
+                                              request: pytest.FixtureRequest) -> None:
+    """The golden estate scanned into a PostgreSQL or MariaDB data map gives the golden report
+    (byte order of names, kinds aggregated by each server's own function)."""
+    url = request.getfixturevalue(server)
+    cfg_path = build_estate(tmp_path)
+    cfg_path.write_text(CONFIG.replace('url = "sqlite:///datamap.sqlite"', f'url = "{url}"'), "utf-8")
+    assert scan(load(cfg_path), scheduler="sync", full=True, progress=False).exit_code == 0
+    for fmt, ext in (("json", "json"), ("text", "txt")):
+        out = _cli("--config", str(cfg_path), "--format", fmt, "--now", NOW, "--limit-per-group", "2")
+        golden.check(f"retention/estate.{ext}", out)
+
+
 # --------------------------------------------------------------------------- PostgreSQL
 
 
