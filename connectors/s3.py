@@ -511,6 +511,7 @@ class S3Connector(BaseConnector):
             user_agent_extra="pii-scan",
             **({"signature_version": UNSIGNED} if self.anonymous else {}),
         )
+        quiet_client_logs()
         try:
             session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
             return session.client("s3", endpoint_url=self.endpoint_url, config=cfg)
@@ -711,3 +712,22 @@ class S3Connector(BaseConnector):
             body = RangedObject(fetch, size, what, stop=size)  # one plain GET, streamed
         with body:
             yield from read_stream(body, key, container=container, loc_factory=self.location, limits=self.limits, mtime=mtime)
+
+
+CLIENT_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
+
+
+def quiet_client_logs() -> None:
+    """Keep the HTTP client libraries at INFO or quieter, whatever the root logger says.
+
+    At DEBUG, botocore and urllib3 log every request URL and parameter and
+    every listing response: object keys, which may hold identifiers
+    (``hr/19640823-3234/lön.pdf``), would reach the logs. A level set on these
+    loggers themselves (INFO, WARNING, ...) is kept.
+    """
+    import logging
+
+    for name in CLIENT_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)

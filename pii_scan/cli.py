@@ -177,6 +177,7 @@ def scan(config_path: str, scheduler: str | None, workers: int | None, sources: 
     nightly scan incremental. Exit code: 0 complete, 3 partial (some units
     failed; listed with reasons), 1 failed.
     """
+    from connectors.base import safe_name
     from pii_scan.engine import scan as run_scan
 
     cfg = _load_config(config_path)
@@ -193,7 +194,7 @@ def scan(config_path: str, scheduler: str | None, workers: int | None, sources: 
             f"{summary.records} records read, {summary.findings} findings, {summary.subjects} subjects, {summary.seconds:.1f}s"
         )
         for f in summary.failures:
-            click.echo(f"  failed: {f['source']} {f['unit']}: {f['reason']}")
+            click.echo(f"  failed: {f['source']} {safe_name(f['unit'])}: {f['reason']}")  # names may hold control characters
     sys.exit(summary.exit_code)
 
 
@@ -539,6 +540,50 @@ def report_retention(config_path: str, fmt: str, now: str | None, limit_per_grou
     with _report_errors():
         sys.exit(retention.run(_load_config(config_path), fmt=fmt, output=output, now=now,
                                limit_per_group=limit_per_group))
+
+
+@main.group()
+def key() -> None:
+    """The secret key of the data map (HMAC of identifiers, encryption of stored values)."""
+
+
+@key.command("rotate")
+@config_option
+def key_rotate(config_path: str) -> None:
+    """Change the key: re-key the data map in place and replace the key file.
+
+    Every keyed hash in the map is recomputed from the values stored encrypted
+    in it, in one transaction (an interruption leaves the map under the old
+    key). With a key file, a new random key (or PII_SCAN_NEW_KEY) replaces it
+    (mode 0600) after the commit; with PII_SCAN_KEY, give the new key in
+    PII_SCAN_NEW_KEY and set PII_SCAN_KEY to it afterwards. A map scanned with
+    store_values = false cannot be re-keyed: scan into a new map with the new
+    key instead. Erasure plans made before the rotation must be made again.
+    See docs/security.md.
+    """
+    from pii_scan.keys import KeyError_
+    from pii_scan.rekey import RekeyError, rotate
+
+    cfg = _load_config(config_path)
+    try:
+        done = rotate(cfg, progress=lambda msg: click.echo(f"  {msg}", err=True))
+    except (RekeyError, KeyError_) as exc:
+        raise click.ClickException(str(exc)) from None
+    if done.resumed:
+        click.echo(f"completed an interrupted rotation: {done.key_file} now holds the new key")
+        return
+    s = done.summary
+    assert s is not None
+    click.echo(
+        f"key rotated: {s.records} records, {s.findings} findings, {s.refs} references, {s.units} units re-keyed; "
+        f"{s.subjects} subjects linked"
+    )
+    if s.units_to_rescan:
+        click.echo(f"  {s.units_to_rescan} unit(s) will be read again by the next scan (keys that held identifiers)")
+    if done.key_file is not None:
+        click.echo(f"  the new key is in {done.key_file} (mode 0600); the old key is gone: back the new one up")
+    else:
+        click.echo("  now set PII_SCAN_KEY to the value of PII_SCAN_NEW_KEY (the old key no longer opens this map)")
 
 
 if __name__ == "__main__":  # pragma: no cover

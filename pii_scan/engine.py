@@ -188,7 +188,7 @@ def _plan(
             continue
         finally:
             pass
-        dm.record_dependencies(src.name, deps)
+        dm.record_dependencies(src.name, [redact_dependency(red, d) for d in deps])
         known = dm.unit_states(src.name)
         ids = {u.key: red.unit_id(src.name, u.key) for u in units}
         listed = set(ids.values())
@@ -308,6 +308,32 @@ def _run(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def redact_dependency(red: Redactor, dep: dict[str, Any]) -> dict[str, Any]:
+    """A schema fact (a foreign key) with identifiers in its names masked, as in the records' names.
+
+    A table or column named after a person (``kund_6408233234``) would
+    otherwise put the identifier into the map in plaintext. When anything was
+    masked, the true fact is kept encrypted under ``"enc"`` (base64), for
+    tools that hold the key (an erasure plan ordering deletes by foreign key).
+    """
+    import base64
+    import json
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            return red.mask(v)
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        return v
+
+    masked = walk(dep)
+    if masked != dep:
+        masked["enc"] = base64.b64encode(red.keys.encrypt(json.dumps(dep, sort_keys=True))).decode("ascii")
+    return masked
 
 
 def _detector_versions() -> dict[str, str]:

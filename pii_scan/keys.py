@@ -8,8 +8,10 @@ file created on first use with mode 0600.
 
 Canonical values may also be stored encrypted (AES-256-GCM, a key derived from
 the same secret) so that an authorised ``export --reveal`` can show them.
-Changing the key: ``pii-scan rekey`` is not offered; re-run a full scan with
-the new key into a new data map (hashes cannot be converted without values).
+Changing the key: ``pii-scan key rotate`` re-keys a data map in place (the
+hashes are recomputed from the encrypted values, see :mod:`pii_scan.rekey`)
+and replaces the key file; a map scanned with ``store_values = false`` has no
+values to recompute from and must be scanned anew (docs/security.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENV = "PII_SCAN_KEY"
+NEW_ENV = "PII_SCAN_NEW_KEY"  # the next key, for ``pii-scan key rotate`` when keys come from the environment
 
 
 class KeyError_(RuntimeError):
@@ -73,29 +76,65 @@ class Keys:
         return hmac.new(self.secret, b"pii-scan/key-id", hashlib.sha256).hexdigest()[:16]
 
 
-def load_keys(key_file: Path) -> Keys:
-    env = os.environ.get(ENV)
-    if env:
-        try:
-            raw = bytes.fromhex(env)
-        except ValueError:
-            raw = env.encode()
-        if len(raw) < 16:
-            raise KeyError_(f"{ENV} is too short (at least 16 bytes / 32 hex digits)")
-        return Keys(raw)
+def _from_env(name: str) -> Keys | None:
+    env = os.environ.get(name)
+    if not env:
+        return None
     try:
-        data = key_file.read_text("ascii").strip()
-        mode = key_file.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise KeyError_(f"key file {key_file} is readable by others (mode {mode:o}); chmod 600 it")
+        raw = bytes.fromhex(env)
+    except ValueError:
+        raw = env.encode()
+    if len(raw) < 16:
+        raise KeyError_(f"{name} is too short (at least 16 bytes / 32 hex digits)")
+    return Keys(raw)
+
+
+def read_key_file(key_file: Path) -> Keys:
+    """The key in ``key_file``; refused when others may read the file. Raises FileNotFoundError."""
+    data = key_file.read_text("ascii").strip()
+    mode = key_file.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise KeyError_(f"key file {key_file} is readable by others (mode {mode:o}); chmod 600 it")
+    try:
         return Keys(bytes.fromhex(data))
-    except FileNotFoundError:
-        pass
     except ValueError:
         raise KeyError_(f"key file {key_file} is not a hex key") from None
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_bytes(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+
+def write_key_file(path: Path, secret: bytes) -> None:
+    """Create ``path`` (it must not exist) with mode 0600 and the key in hex, flushed to disk."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(secret.hex() + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def load_keys(key_file: Path) -> Keys:
+    keys = _from_env(ENV)
+    if keys is not None:
+        return keys
+    try:
+        return read_key_file(key_file)
+    except FileNotFoundError:
+        pass
+    secret = secrets.token_bytes(32)
+    write_key_file(key_file, secret)
     return Keys(secret)
+
+
+def from_environment() -> bool:
+    """Whether the key comes from ``PII_SCAN_KEY`` (then rotation takes the new one from ``PII_SCAN_NEW_KEY``)."""
+    return bool(os.environ.get(ENV))
+
+
+def next_keys() -> Keys:
+    """The key to rotate to: ``PII_SCAN_NEW_KEY`` when set, else a new random key (not allowed when
+    the current key comes from the environment: pii-scan cannot change the environment)."""
+    keys = _from_env(NEW_ENV)
+    if keys is not None:
+        return keys
+    if from_environment():
+        raise KeyError_(f"the key comes from {ENV}: set {NEW_ENV} to the new key (e.g. `openssl rand -hex 32`) to rotate")
+    return Keys(secrets.token_bytes(32))

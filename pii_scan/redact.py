@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from detectors import Scanner
 from pii_scan.keys import Keys
+
+_EXT_DOT = re.compile(r"\.(?=[A-Za-z0-9]{1,8}(?:$|[/!#:\\]))")  # the dot of a file extension
 
 
 class Redactor:
@@ -32,6 +36,20 @@ class Redactor:
                 out = out[: m.start] + m.masked + out[m.end :]
         return out
 
+    def _find(self, text: str) -> list:  # noqa: ANN401 - detectors.Match
+        """Identifiers in a name, also where a file extension hides them (``anna@example.se.csv``).
+
+        The dot before an extension is read as a space (same length, so the
+        spans hold): ``example.se.csv`` is not an address, ``example.se csv`` ends one.
+        """
+        found = list(self.scanner.find(text))
+        alt = _EXT_DOT.sub(" ", text)
+        if alt != text:
+            for m in self.scanner.find(alt):
+                if all(m.end <= f.start or m.start >= f.end for f in found):
+                    found.append(m)
+        return found
+
     def _mask(self, text: str) -> str:
         # line numbers, row ids and short keys cannot hold an identifier (7+ digits or an '@')
         if len(text) < 7 or not any(ch.isdigit() or ch == "@" for ch in text):
@@ -40,7 +58,7 @@ class Redactor:
         if cached is not None:
             return cached
         out = text
-        for m in sorted(self.scanner.find(text), key=lambda m: m.start, reverse=True):
+        for m in sorted(self._find(text), key=lambda m: m.start, reverse=True):
             out = out[: m.start] + m.masked + out[m.end :]
         if len(self._cache) < 4096:
             self._cache[text] = out
@@ -53,6 +71,10 @@ class Redactor:
     def mask(self, text: str | None) -> str | None:
         """``text`` with every identifier in it masked (for unit keys and failure reasons)."""
         return None if text is None else self._mask(text)
+
+    def field(self, name: str) -> str:
+        """A field name with identifiers masked: a column or CSV header, an attachment's name can be one."""
+        return self._mask(name)
 
     def redact(self, container: str, item: str, store: str = "") -> tuple[str, str, bytes | None]:
         c = self._mask(container)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -103,6 +103,7 @@ class _BatchDetector:
         self.keys = keys
         self.h = keys.hasher()
         self.store_values = settings.store_values
+        self.encrypt = _encryptor(keys) if settings.store_values else None
         self.hints = hints
         self.names = Redactor(scanner, keys)
 
@@ -128,30 +129,78 @@ class _BatchDetector:
                     ms = list(scan_text(self.scanner, x, hint, batch[i].ref_date))
                     if ms:
                         found[i].append((fname, x, ms))
+        keep = [(rec, per_field) for rec, per_field in zip(batch, found) if per_field or rec.references]
         out: list[RecordResult] = []
-        for rec, per_field in zip(batch, found):
-            if not per_field and not rec.references:
-                continue
+        if not keep:
+            return out
+        encrypt, rkey = self.encrypt, names.rkey
+        for (rec, per_field), (container, item, enc) in zip(keep, self._names(keep)):
             loc = rec.location
-            container, item, enc = names.redact(loc.container, loc.item, loc.store)
+            structured = rec.structured
             rr = RecordResult(
-                names.rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item,
-                rec.structured, _as_dt(rec.record_date or rec.ref_date), enc,
+                rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item,
+                structured, _as_dt(rec.record_date or rec.ref_date), enc,
             )
+            add = rr.findings.append
             for fname, text, ms in per_field:
+                stored_name = fname
                 for m in ms:
-                    rr.findings.append(
-                        FoundValue(
-                            field=fname, kind=m.kind, subkind=m.subkind, value_hash=h(m.kind, m.value),
-                            masked=m.masked, confidence=round(m.confidence, 3), test_data=m.test_data,
-                            inside=m.inside, enc_value=keys.encrypt(m.value) if self.store_values else None,
-                            linkable=rec.structured and _holds_as_data(text, m, ms),
-                        )
-                    )
+                    value, kind = m.value, m.kind
+                    add(FoundValue(
+                        stored_name, kind, m.subkind, h(kind, value), m.masked, round(m.confidence, 3), m.test_data,
+                        m.inside, encrypt(value) if encrypt is not None else None,
+                        structured and _holds_as_data(text, m, ms),
+                    ))
             if rec.references:
-                rr.refs = [(names.rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
+                rr.refs = [(rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
             out.append(rr)
         return out
+
+    def _names(self, keep: list[tuple[Record, Any]]) -> list[tuple[str, str, bytes | None]]:
+        """(container, item, encrypted original) of each record, identifiers masked (:meth:`Redactor.redact`).
+
+        Most items are row keys like ``id=4711``: they are checked together in
+        one ``find_many`` call, and only the items in which it finds something
+        (and items with a dot, where the redactor also reads a file
+        extension's dot as a space) go through the redactor one by one. The
+        redactor's own rule decides which items need a look at all: 7
+        characters or more, with a digit or an ``@``.
+        """
+        names = self.names
+        items = {rec.location.item for rec, _ in keep}
+        batchable = [x for x in items if len(x) >= 7 and "." not in x and any(ch.isdigit() or ch == "@" for ch in x)]
+        clean: set[str] = set()
+        if batchable:
+            clean = {x for x, ms in zip(batchable, self.scanner.find_many(batchable)) if not ms}
+        masked_containers: dict[str, str | None] = {}
+        out: list[tuple[str, str, bytes | None]] = []
+        for rec, _ in keep:
+            loc = rec.location
+            c, i = loc.container, loc.item
+            mc = masked_containers.get(c)
+            if mc is None:
+                mc = masked_containers[c] = names.mask(c)
+            if mc == c and (i in clean or len(i) < 7 or not any(ch.isdigit() or ch == "@" for ch in i)):
+                out.append((c, i, None))
+            else:
+                out.append(names.redact(c, i, loc.store))
+        return out
+
+
+def _encryptor(keys: Keys) -> Callable[[str], bytes]:
+    """:meth:`Keys.encrypt` with its key derived and its cipher built once, not per value."""
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    aead = AESGCM(keys._enc_key)  # the same derived key and layout as Keys.encrypt/decrypt
+    urandom = os.urandom
+
+    def encrypt(value: str) -> bytes:
+        nonce = urandom(12)
+        return nonce + aead.encrypt(nonce, value.encode(), None)
+
+    return encrypt
 
 
 LINK_SLACK = 40  # characters besides the value that a data field may hold ("Tel: ", a name)

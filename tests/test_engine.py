@@ -417,3 +417,37 @@ def test_incremental_link_matches_a_full_link(datamap_url: str, monkeypatch: pyt
             assert dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject)).all()) == expect
     finally:
         dm.close()
+
+
+def test_identifiers_in_row_keys_are_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row keys that are identifiers are masked in the map (the batched check must not miss them)."""
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    con = sqlite3.connect(tmp_path / "club.sqlite")
+    con.execute("CREATE TABLE members (pnr TEXT PRIMARY KEY, email TEXT)")
+    con.execute("CREATE TABLE logins (email TEXT PRIMARY KEY, phone TEXT)")
+    con.execute("CREATE TABLE plain (id INTEGER PRIMARY KEY, email TEXT)")
+    con.execute("INSERT INTO members VALUES (?, ?)", (PNR_A, MAIL_A))
+    con.execute("INSERT INTO logins VALUES (?, ?)", (MAIL_B, PHONE_A))
+    con.executemany("INSERT INTO plain VALUES (?, ?)", [(1_000_000 + i, f"kund{i}@example.se") for i in range(300)])
+    con.commit()
+    con.close()
+    cfg_path = tmp_path / "pii-scan.toml"
+    cfg_path.write_text('[datamap]\nurl = "sqlite:///dm.sqlite"\n[[sources]]\nname = "club"\ntype = "sql"\n'
+                        'url = "sqlite:///club.sqlite"\n')
+    cfg = load(cfg_path)
+    assert scan(cfg, scheduler="sync", progress=False).exit_code == EXIT_COMPLETE
+    keys = load_keys(cfg.key_file)
+    dm = DataMap(cfg.datamap_url)
+    try:
+        with dm.engine.connect() as c:
+            rows = c.execute(sa.text("SELECT container, item, location_enc FROM records")).all()
+    finally:
+        dm.close()
+    by_table = {}
+    for container, item, enc in rows:
+        by_table.setdefault(container.rsplit(".", 1)[-1], []).append((item, enc))
+    (m_item, m_enc), = by_table["members"]
+    assert "3234" not in m_item and "19640823" in m_item and keys.decrypt(m_enc).endswith("\x1fpnr=" + PNR_A)
+    (l_item, l_enc), = by_table["logins"]
+    assert "anna.andersson" not in l_item and keys.decrypt(l_enc).endswith("\x1femail=" + MAIL_B)
+    assert len(by_table["plain"]) == 300 and all(enc is None and item.startswith("id=100") for item, enc in by_table["plain"])

@@ -23,11 +23,14 @@ core properties as ``meta`` like XLSX.
 
 Both are zip files: declared sizes are checked against :class:`Limits` before
 opening, and the XML part that python-docx parses whole must stay under
-:data:`MAX_DOM_BYTES`.
+:data:`MAX_DOM_BYTES`. A part that declares a DTD (the billion-laughs entity
+expansion, external entities) is refused before any XML parser sees it:
+Office Open XML never has one.
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
@@ -49,6 +52,9 @@ from connectors.formats.streams import Source
 MAX_DOM_BYTES = 256 << 20  # word/document.xml is parsed into memory whole
 RATIO_MIN_BYTES = 1 << 20  # entries smaller than this are never called bombs
 HEADER_SAMPLE = 20  # rows looked at to decide whether the first row is a header
+PROLOG_BYTES = 64 * 1024  # an XML part's prolog (declaration, comments) must end within this
+XML_SUFFIXES = (".xml", ".rels", ".vml")
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
 
 _META = (
     ("author", "meta:author"),
@@ -80,7 +86,34 @@ def check_zip_bounds(ctx: Ctx, f: IO[bytes]) -> zipfile.ZipFile:
     for i in infos:
         if i.file_size > RATIO_MIN_BYTES and i.file_size > lim.max_ratio * max(i.compress_size, 1):
             raise LimitExceeded(f"{ctx.name}: entry {safe_name(i.filename)} compressed more than max_ratio={lim.max_ratio}")
+    for i in infos:
+        if i.filename.lower().endswith(XML_SUFFIXES):
+            _refuse_dtd(ctx, zf, i)
     return zf
+
+
+def _refuse_dtd(ctx: Ctx, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse an XML part with a document type declaration (entity expansion, external entities).
+
+    Office Open XML forbids DTDs (ECMA-376 Part 2), so a part that declares
+    one is hostile or broken: refusing it up front is cheaper and safer than
+    trusting each XML parser's expansion limits. The declaration must come
+    before the root element, so the prolog (at most :data:`PROLOG_BYTES`) is
+    all that is read.
+    """
+    try:
+        with zf.open(info) as part:
+            head = part.read(PROLOG_BYTES)
+    except Exception:  # noqa: BLE001 - a damaged part is the XML reader's to report
+        return
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        head = head.decode("utf-16", "replace").encode("utf-8")
+    elif (head[:1] == b"<" and head[1:2] == b"\0") or head[:2] == b"\0<":
+        head = head.decode("utf-16-le" if head[1:2] == b"\0" else "utf-16-be", "replace").encode("utf-8")
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise LimitExceeded(f"{ctx.name}: part {safe_name(info.filename)} declares a DTD (entity expansion), not read")
+    if len(head) == PROLOG_BYTES and _ROOT_START.search(head) is None:
+        raise LimitExceeded(f"{ctx.name}: part {safe_name(info.filename)} has no root element in its first {PROLOG_BYTES} bytes")
 
 
 def _meta_record(ctx: Ctx, props: Any) -> Record | None:

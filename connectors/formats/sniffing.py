@@ -20,6 +20,8 @@ JSONL_EXTENSIONS = (".jsonl", ".ndjson", ".jsonlines")
 HTML_EXTENSIONS = (".html", ".htm", ".xhtml")
 
 _XML_START = re.compile(r"<[A-Za-z_][\w:.\-]*[\s>/]")
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r\f"
+_HIGH = bytes(range(0x80, 0x100))
 _CONTROL = bytes(range(0, 32)).replace(b"\t", b"").replace(b"\n", b"").replace(b"\r", b"").replace(b"\f", b"").replace(b"\x1b", b"")
 
 
@@ -60,8 +62,18 @@ def _looks_binary(head: bytes, encoding: str) -> bool:
     if encoding.startswith(("utf-16", "utf-32")):
         return False
     sample = head[:8192]
-    if b"\x00" in sample:
-        return True
+    nul = sample.count(0)
+    if nul:
+        # Stray NUL bytes (NUL-padded fields of a legacy export, a damaged log) do not
+        # make text binary: what is left must be printable, with hardly any control
+        # characters and mostly ASCII, which no binary format (code, images,
+        # compressed data) is.
+        rest = sample.replace(b"\x00", b"")
+        if nul * 2 > len(sample) or len(rest) < 16:
+            return True
+        high = len(rest) - len(rest.translate(None, _HIGH))
+        controls = len(rest.translate(None, _PRINTABLE_ASCII + _HIGH))
+        return controls > len(rest) * 0.01 or high > len(rest) * 0.3
     control = sum(sample.count(bytes([c])) for c in _CONTROL) if sample else 0
     return control > len(sample) * 0.1
 
