@@ -56,6 +56,7 @@ def scan_text(scanner: Scanner, text: str, hint: str | None, ref_date: date | No
 
 
 BATCH_RECORDS = 256  # records detected together, field by field (bounded memory)
+BATCH_CHARS = 8 << 20  # ... or fewer, when their text adds up to this (slices of a huge line: up to 4 bytes a character)
 
 
 def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> UnitResult:
@@ -77,13 +78,15 @@ def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> U
     rows = 0
     error: str | None = None
     batch: list[Record] = []
+    chars = 0
     try:
         for rec in connector.read(unit):
             rows += 1
             batch.append(rec)
-            if len(batch) >= BATCH_RECORDS:
+            chars += sum(len(text) for _, text in rec.fields)
+            if len(batch) >= BATCH_RECORDS or chars >= BATCH_CHARS:
                 out.extend(detect(batch))
-                batch = []
+                batch, chars = [], 0
     except ConnectorError as exc:
         error = str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded against its unit
@@ -133,7 +136,7 @@ class _BatchDetector:
         out: list[RecordResult] = []
         if not keep:
             return out
-        encrypt, rkey = self.encrypt, names.rkey
+        encrypt, field_name, rkey = self.encrypt, names.field, names.rkey
         for (rec, per_field), (container, item, enc) in zip(keep, self._names(keep)):
             loc = rec.location
             structured = rec.structured
@@ -143,7 +146,7 @@ class _BatchDetector:
             )
             add = rr.findings.append
             for fname, text, ms in per_field:
-                stored_name = fname
+                stored_name = field_name(fname)
                 for m in ms:
                     value, kind = m.value, m.kind
                     add(FoundValue(
