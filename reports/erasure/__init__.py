@@ -11,7 +11,14 @@ Built from the data map (:mod:`reports.erasure.plan`), one step per location:
     ``linkable`` findings) is the subject's row: ``DELETE``;
   - a row that references a row being deleted through a foreign key (the
     customer's invoices, tickets, orders; their lines, transitively, from the
-    data map's ``refs``) belongs with it: ``DELETE``;
+    data map's ``refs``) belongs with it: ``DELETE``; except a row of the
+    *same* table (a customer the subject referred, an employee the subject
+    manages): that is another party pointing at the subject, and only the
+    reference is cleared (``UPDATE ... SET <fk> = NULL``). A row that only
+    references a row that is corrected (not deleted) is left alone. A foreign
+    key between two tables is taken as ownership: a table whose rows merely
+    point at a person (``suppliers.account_manager_id``) would have those
+    rows deleted with the person; review such steps in the plan;
   - a row that only *mentions* the subject in free text (a ticket of another
     customer naming the subject in its body) and references none of the
     subject's rows belongs to someone else: it is

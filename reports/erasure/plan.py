@@ -241,6 +241,7 @@ class _Row:
     set_null: list[str] = field(default_factory=list)
     set_empty: list[str] = field(default_factory=list)
     blocked_by: str = ""
+    kind: str = ""  # own | mention | ref
 
 
 def _dialect(url: Any) -> Any:
@@ -366,32 +367,28 @@ def _live_dates(cfg: Config, source: str, rows: list[_Row]) -> None:
 
 def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[SubjectRecord], subject: set[str],
                  findings: dict[str, list[_Finding]], now: datetime) -> list[Action]:
+    # 1. what the data map says of each record: the subject's own row (holds a value of the subject as data),
+    #    a row that mentions the subject in free text, or a row that only references one of the subject's rows
     rows: dict[str, _Row] = {}
     for r in recs:
         subj = [f for f in findings.get(r.rkey, []) if f.value_hash in subject]
-        vias = sorted({loc.via for loc in r.locations if loc.reached == "related" and loc.via})
-        fields = set(r.fields) - set(vias)
-        if subj and vias and not any(f.linkable for f in subj):  # the subject's ticket that also names them
-            rows[r.rkey] = _Row(r.rkey, r.container, r.item, r.masked_container, r.masked_item, r.reached, r.record_date,
-                                r.policy, fields | set(vias), "delete",
-                                f"references a row of the subject ({', '.join(vias)}) and mentions the subject")
-        elif not subj:  # reached only through a foreign key
-            rows[r.rkey] = _Row(r.rkey, r.container, r.item, r.masked_container, r.masked_item, r.reached, r.record_date,
-                                r.policy, {r.via} if r.via else set(), "delete",
-                                f"references a row of the subject ({r.via})" if r.via else "references a row of the subject")
-        elif any(f.linkable for f in subj):
+        ident = (r.rkey, r.container, r.item, r.masked_container, r.masked_item, r.reached, r.record_date, r.policy)
+        if any(f.linkable for f in subj):
             held = sorted({f.field for f in subj if f.linkable})
-            rows[r.rkey] = _Row(r.rkey, r.container, r.item, r.masked_container, r.masked_item, r.reached, r.record_date,
-                                r.policy, fields, "delete", f"the subject's row (holds the subject's data in {', '.join(held)})")
-        else:
-            cols = sorted({sql_column(f.field) for f in subj})
-            rows[r.rkey] = _Row(r.rkey, r.container, r.item, r.masked_container, r.masked_item, r.reached, r.record_date,
-                                r.policy, {f.field for f in subj}, "update",
+            rows[r.rkey] = _Row(*ident, set(r.fields) - {r.via}, "delete",
+                                f"the subject's row (holds the subject's data in {', '.join(held)})", kind="own")
+        elif subj:
+            rows[r.rkey] = _Row(*ident, {f.field for f in subj}, "update",
                                 "another party's row that mentions the subject in free text: the text is cleared",
-                                set_null=cols)
-    # rows that reference a row being deleted, transitively (invoice lines of an invoice of the customer)
+                                set_null=sorted({sql_column(f.field) for f in subj}), kind="mention")
+        else:  # decided below, by the row it references
+            rows[r.rkey] = _Row(*ident, set(), "skip", "", kind="ref")
+    # 2. rows that reference a row being deleted, transitively, are the subject's too (the customer's invoices, their
+    #    lines, tickets), except a row of the same table (a customer the subject referred, an employee the subject
+    #    manages): that is another party pointing at the subject, and only the reference is cleared
     edges: set[tuple[str, str, str]] = set()  # (child rkey, parent rkey, via)
-    frontier = [k for k, row in rows.items() if row.op == "delete"]
+    frontier = [k for k, row in rows.items() if row.kind == "own"]
+    expanded = set(frontier)
     new_keys: list[str] = []
     with dm.engine.connect() as c:
         while frontier:
@@ -399,16 +396,41 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
             for part in _chunks(frontier):
                 q = sa.select(refs_t.c.rkey_from, refs_t.c.rkey_to, refs_t.c.container, refs_t.c.item, refs_t.c.via,
                               refs_t.c.location_enc).where(refs_t.c.rkey_to.in_(part), refs_t.c.source == source)
-                for frm, to, mc, mi, via, enc in c.execute(q):
+                for frm, to, mc, mi, via, enc in sorted(c.execute(q), key=lambda t: (t[0], t[1], t[4])):
                     edges.add((frm, to, via))
-                    if frm in rows:
+                    child = rows.get(frm)
+                    if child is None:
+                        cont, item = (keys.decrypt(enc).split("\x1f", 1) if enc is not None else (mc, mi))
+                        child = rows[frm] = _Row(frm, cont, item, mc, mi, "related", None,
+                                                 policy_for(cfg, source, cont, None), set(), "skip", "", kind="ref")
+                        new_keys.append(frm)
+                    if child.op == "delete" or child.kind == "own":
                         continue
-                    cont, item = (keys.decrypt(enc).split("\x1f", 1) if enc is not None else (mc, mi))
-                    rows[frm] = _Row(frm, cont, item, mc, mi, "related", None, policy_for(cfg, source, cont, None),
-                                     {via}, "delete", f"references a row being erased ({via})")
-                    new_keys.append(frm)
-                    nxt.append(frm)
+                    parent = rows[to]
+                    if child.container == parent.container:  # a self-reference: unlink
+                        if child.op == "skip":
+                            child.op, child.fields = "update", {via}
+                            child.set_null = sorted(via.split(","))
+                            child.why = (f"another row of the same table that references a row being erased ({via}): "
+                                         "the reference is cleared")
+                        elif child.op == "update" and child.kind == "mention":
+                            child.fields |= {via}
+                            child.set_null = sorted(set(child.set_null) | set(via.split(",")))
+                            child.why += f"; its reference to a row being erased ({via}) is cleared too"
+                        continue
+                    child.fields |= {via}
+                    what = "a row of the subject" if parent.kind == "own" else "a row being erased"
+                    child.why = f"references {what} ({via})" + (" and mentions the subject" if child.kind == "mention" else "")
+                    child.op, child.set_null = "delete", []
+                    if frm not in expanded:
+                        expanded.add(frm)
+                        nxt.append(frm)
             frontier = nxt
+        # rows that only reference a row that is corrected, not deleted, are not the subject's
+        for k in [k for k, row in rows.items() if row.op == "skip"]:
+            del rows[k]
+        edges = {(a, b, v) for a, b, v in edges if a in rows and b in rows}
+        new_keys = [k for k in new_keys if k in rows]
         for part in _chunks(new_keys):
             for rkey, rdate in c.execute(sa.select(records_t.c.rkey, records_t.c.record_date).where(records_t.c.rkey.in_(part))):
                 rows[rkey].record_date = rdate
@@ -416,9 +438,9 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
     # a dependent row without a date of its own has its parent's (an invoice line, its invoice's)
     for _ in range(len(rows)):
         changed = False
-        for child, parent, _via in edges:
-            if rows[child].record_date is None and parent in rows and rows[parent].record_date is not None:
-                rows[child].record_date = rows[parent].record_date
+        for ch, par, _via in edges:
+            if rows[ch].op == "delete" and rows[ch].record_date is None and rows[par].record_date is not None:
+                rows[ch].record_date = rows[par].record_date
                 changed = True
         if not changed:
             break
@@ -427,10 +449,10 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
     # a row referenced by a retained row cannot be deleted either (the reference must stay valid)
     for _ in range(len(rows)):
         changed = False
-        for child, parent, _via in sorted(edges):
-            p = rows.get(parent)
-            if p is not None and rows[child].blocked_by and p.op == "delete" and not p.blocked_by:
-                p.blocked_by = f"retain: referenced by a retained row of {rows[child].masked_container}"
+        for ch, par, _via in sorted(edges):
+            p = rows[par]
+            if rows[ch].blocked_by and p.op == "delete" and not p.blocked_by:
+                p.blocked_by = f"retain: referenced by a retained row of {rows[ch].masked_container}"
                 changed = True
         if not changed:
             break
@@ -449,6 +471,17 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
         if stuck:
             row.op = "manual"
             row.why += f"; {', '.join(stuck)} cannot be NULL or empty: correct it by hand"
+    # a row still referenced by a row left for correction by hand cannot be deleted before that correction
+    for _ in range(len(rows)):
+        changed = False
+        for ch, par, via in sorted(edges):
+            p = rows[par]
+            if rows[ch].op == "manual" and p.op == "delete":
+                p.op = "manual"
+                p.why += f"; still referenced by {rows[ch].masked_container} ({via}): delete it after that correction"
+                changed = True
+        if not changed:
+            break
     src = cfg.source(source)
     from sqlalchemy.engine import make_url
 

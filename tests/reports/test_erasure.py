@@ -44,17 +44,20 @@ def _pg(url: str) -> None:
     eng = sa.create_engine(url)
     with eng.begin() as c:
         for stmt in (
-            "CREATE TABLE customers (id int PRIMARY KEY, name text, personnummer text, email text, phone text, created_at date)",
+            "CREATE TABLE customers (id int PRIMARY KEY, name text, personnummer text, email text, phone text, created_at date, "
+            "referred_by int REFERENCES customers(id))",
             "CREATE TABLE invoices (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id), "
             "invoice_date date NOT NULL, amount numeric(10,2))",
             "CREATE TABLE invoice_lines (id int PRIMARY KEY, invoice_id int NOT NULL REFERENCES invoices(id), "
             "description text, amount numeric(10,2))",
             "CREATE TABLE tickets (id int PRIMARY KEY, customer_id int REFERENCES customers(id), title text NOT NULL, "
             "body text, created_at date)",
+            "CREATE TABLE ticket_notes (id int PRIMARY KEY, ticket_id int NOT NULL REFERENCES tickets(id), note text)",
         ):
             c.execute(sa.text(stmt))
-        c.execute(sa.text("INSERT INTO customers VALUES (1, 'Anna Andersson', :p1, :e1, :t1, '2014-01-10'), "
-                          "(2, 'Bo Berg', :p2, :e2, :t2, '2016-06-01')"),
+        # Bo was referred by Anna: his row points at hers (a self-reference: only the reference goes)
+        c.execute(sa.text("INSERT INTO customers VALUES (1, 'Anna Andersson', :p1, :e1, :t1, '2014-01-10', NULL), "
+                          "(2, 'Bo Berg', :p2, :e2, :t2, '2016-06-01', 1)"),
                   {"p1": PNR_A, "e1": EMAIL_A, "t1": PHONE_A, "p2": PNR_B, "e2": EMAIL_B, "t2": PHONE_B})
         c.execute(sa.text("INSERT INTO invoices VALUES (10, 1, '2024-03-01', 1200.00), (11, 1, '2015-02-01', 300.00), "
                           "(12, 2, '2024-05-01', 80.00)"))
@@ -66,6 +69,8 @@ def _pg(url: str) -> None:
                    "title": f"Fråga om en beställning gjord av grannen {EMAIL_A} i mars",
                    "body": f"Bo Berg ringde och frågade om en beställning som grannen {EMAIL_A} gjorde i mars, "
                            "vi lovade att återkomma."})
+        # a note on Anna's ticket goes with it; a note on Bo's ticket (which only mentions Anna) stays
+        c.execute(sa.text("INSERT INTO ticket_notes VALUES (1, 1000, 'Adressen ändrad.'), (2, 1001, 'Återkom fredag.')"))
     eng.dispose()
 
 
@@ -231,6 +236,7 @@ def _state(e: dict[str, Any]) -> dict[str, Any]:
     eng = sa.create_engine(e["pg"])
     with eng.connect() as c:
         bodies = {i: (t, b) for i, t, b in c.execute(sa.text("SELECT id, title, body FROM tickets"))}
+        referred = dict(c.execute(sa.text("SELECT id, referred_by FROM customers")).all())
     eng.dispose()
     s3 = e["s3"]
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="exports").get("Contents", []))
@@ -247,6 +253,7 @@ def _state(e: dict[str, Any]) -> dict[str, Any]:
     return {
         "customers": _ids(e["pg"], "customers"), "invoices": _ids(e["pg"], "invoices"),
         "invoice_lines": _ids(e["pg"], "invoice_lines"), "tickets": _ids(e["pg"], "tickets"), "ticket_bodies": bodies,
+        "ticket_notes": _ids(e["pg"], "ticket_notes"), "referred": referred,
         "members": _ids(e["maria"], "members"), "orders": _ids(e["maria"], "orders"),
         "order_items": _ids(e["maria"], "order_items"),
         "objects": keys, "csv": csv, "log": (root / "share" / "portal.log").read_text(encoding="utf-8"),
@@ -304,9 +311,12 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
     erp = [a for a in body["actions"] if a["source"] == "erp"]
     # foreign-key order: corrections first, then children before parents
     assert [(a["container"], a["item"]) for a in erp] == [
-        ("public.tickets", "id=1001"), ("public.invoice_lines", "id=100"), ("public.invoice_lines", "id=101"),
-        ("public.invoice_lines", "id=102"), ("public.invoices", "id=10"), ("public.invoices", "id=11"),
-        ("public.tickets", "id=1000"), ("public.customers", "id=1")]
+        ("public.tickets", "id=1001"), ("public.customers", "id=2"), ("public.invoice_lines", "id=100"),
+        ("public.invoice_lines", "id=101"), ("public.invoice_lines", "id=102"), ("public.ticket_notes", "id=1"),
+        ("public.invoices", "id=10"), ("public.invoices", "id=11"), ("public.tickets", "id=1000"),
+        ("public.customers", "id=1")]
+    assert steps[("erp", "customers", "id=2")]["statement"] == (
+        "UPDATE public.customers SET referred_by = NULL WHERE id = :k0 AND (referred_by IS NOT NULL)")
     assert steps[("erp", "tickets", "id=1001")]["statement"] == (
         "UPDATE public.tickets SET body = NULL, title = '' WHERE id = :k0 AND (body IS NOT NULL OR title <> '')")
     assert steps[("erp", "invoices", "id=10")]["blocked_by"].startswith(
@@ -334,9 +344,9 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
     assert dry.exit_code == 0, dry.output
     assert "DRY RUN" in dry.output and EMAIL_A not in dry.output and PNR_A not in dry.output
     statuses = re.findall(r"^ *\d+\. (would|retained|already gone|would fail) ", dry.output, re.M)
-    assert statuses.count("would") == 14 and statuses.count("retained") == 4 and len(statuses) == 18, dry.output
+    assert statuses.count("would") == 16 and statuses.count("retained") == 4 and len(statuses) == 20, dry.output
     assert "WHERE id = :k0 AND (body IS NOT NULL OR title <> '')  (1 row(s) to update)" in dry.output
-    assert dry.output.count("(1 row(s) to delete)") == 7
+    assert dry.output.count("(1 row(s) to delete)") == 8 and dry.output.count("(1 row(s) to update)") == 2
     assert _state(e) == before
 
     # the erasure
@@ -352,6 +362,7 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
     after = _state(e)
     assert after["customers"] == [1, 2]  # Anna's row is referenced by the retained invoice 10
     assert after["invoices"] == [10, 12] and after["invoice_lines"] == [100, 101, 103]
+    assert after["referred"] == {1: None, 2: None} and after["ticket_notes"] == [2]
     assert after["tickets"] == [1001] and after["ticket_bodies"] == {1001: ("", None)}
     assert after["members"] == [2] and after["orders"] == [2] and after["order_items"] == [3]
     assert after["objects"] == ["crm/bo.jsonl", "crm/kunder.csv"]
@@ -367,8 +378,8 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
     again = runner.invoke(main, ["erase", "--plan", str(plan_path), "--confirm"])
     assert again.exit_code == 3, again.output
     statuses = re.findall(r"^ *\d+\. (already gone|failed|retained|done) ", again.output, re.M)
-    assert statuses.count("failed") == 2 and "done" not in statuses and statuses.count("already gone") == 12
-    assert statuses.count("retained") == 4 and len(statuses) == 18
+    assert statuses.count("failed") == 2 and "done" not in statuses and statuses.count("already gone") == 14
+    assert statuses.count("retained") == 4 and len(statuses) == 20
     assert "changed since the plan was made" in again.output
     assert _state(e) == after
 
