@@ -218,3 +218,36 @@ def test_rotation_with_the_key_in_the_environment(estate_dir: Path, tmp_path: Pa
     monkeypatch.setenv(ENV, new_hex)
     monkeypatch.delenv(NEW_ENV)
     assert scan(cfg, scheduler="sync", progress=False, only_sources={cfg.sources[0].name}).exit_code == 0
+
+
+def test_masked_schema_facts_are_reencrypted(tmp_path: Path) -> None:
+    """A foreign key of a table named after a person is stored masked, the true fact encrypted;
+    rotation keeps it readable under the new key only."""
+    import base64
+    import json
+
+    from detectors import Scanner
+    from pii_scan.engine import redact_dependency
+    from pii_scan.rekey import rekey
+    from pii_scan.redact import Redactor
+
+    old, new = Keys(b"\x01" * 32), Keys(b"\x02" * 32)
+    fact = {"kind": "foreign_key", "container": "main.kund_6408233234", "ref_container": "main.kunder", "columns": ["kund_id"]}
+    stored = redact_dependency(Redactor(Scanner(None), old), fact)
+    assert "6408233234" not in json.dumps({k: v for k, v in stored.items() if k != "enc"})
+    assert json.loads(old.decrypt(base64.b64decode(stored["enc"]))) == fact
+    assert redact_dependency(Redactor(Scanner(None), old), {"kind": "foreign_key", "container": "main.kunder"}) == {
+        "kind": "foreign_key", "container": "main.kunder"}  # nothing masked: nothing encrypted
+
+    dm = DataMap(f"sqlite:///{tmp_path / 'map.sqlite'}")
+    try:
+        dm.check_key(old.fingerprint())
+        dm.record_dependencies("crm", [stored])
+        rekey(dm, old, new)
+        with dm.engine.connect() as c:
+            (data,) = c.exec_driver_sql("SELECT data FROM dependencies").one()
+    finally:
+        dm.close()
+    after = json.loads(data)
+    assert json.loads(new.decrypt(base64.b64decode(after["enc"]))) == fact
+    assert {k: v for k, v in after.items() if k != "enc"} == {k: v for k, v in stored.items() if k != "enc"}
