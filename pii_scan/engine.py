@@ -17,9 +17,17 @@ and twice as long before each next one (at most 30 s). Only the last
 attempt's result is written, so a retried unit gives the same data map as an
 undisturbed one; a unit that still fails is recorded as failed with its
 reason, listed in the summary, and the scan ends partial (exit code 3); the
-next scan reads it again. A source whose listing fails the same way is
-listed again. A Dask worker that dies takes its tasks with it: the scheduler
-runs them again on the other workers.
+next scan reads it again. Once a unit of a source has failed all its
+attempts, the other units of that source read by the same worker in the next
+minute get one attempt only, so a source that stays down fails fast instead
+of costing every unit the whole backoff. A source whose listing fails the
+same way is listed again.
+
+Worker faults: a Dask worker that dies takes its running tasks with it; the
+scheduler runs them again on the other workers (or on the worker its nanny
+starts again). When every worker that held the scattered scan settings has
+died, the tasks that need them are cancelled: the settings are scattered again
+and those units submitted again (:data:`MAX_RESUBMITS` times at most).
 
 Schedulers: ``None`` starts a local cluster of worker processes (one per
 core) — the default; ``"tcp://host:port"`` uses an existing Dask cluster;
@@ -33,6 +41,7 @@ import os
 import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,22 +140,38 @@ class _Attempt:
         self._connector.close()
 
 
+# Per worker process: source name -> when one of its units last failed every attempt. A source that
+# stays down would otherwise cost every one of its remaining units the whole backoff; for a while
+# after such a unit the others of that source get one attempt only (runtime state, not a setting).
+_GAVE_UP: dict[str, float] = {}
+GIVE_UP_SECONDS = 60.0
+
+
 def scan_unit_retrying(connector: BaseConnector, unit: Unit, settings: ScanSettings, policy: RetryPolicy) -> tuple[UnitResult, list[str]]:
     """:func:`scan_unit`, read again from the start after a transient connection error.
 
     Returns the last attempt's result and the reasons of the attempts that
-    failed before it (empty when the first attempt was final).
+    failed before it (empty when the first attempt was final). When another
+    unit of the same source failed all its attempts in this process within
+    :data:`GIVE_UP_SECONDS`, the unit gets one attempt only: a source that is
+    down fails its units quickly instead of each waiting out the backoff.
     """
     failed: list[str] = []
     t0 = time.perf_counter()
+    given_up = time.monotonic() - _GAVE_UP.get(unit.source, float("-inf")) < GIVE_UP_SECONDS
+    retries = 0 if given_up else policy.retries
     while True:
         attempt = _Attempt(connector)
         res = scan_unit(attempt, unit, settings)  # type: ignore[arg-type]
-        if not res.error or attempt.transient is None or len(failed) >= policy.retries:
+        if not res.error or attempt.transient is None or len(failed) >= retries:
+            if attempt.transient is None:
+                _GAVE_UP.pop(unit.source, None)
+            elif res.error and (failed or given_up):
+                _GAVE_UP[unit.source] = time.monotonic()
+                res.error += (f" (read {len(failed) + 1} times)" if failed
+                              else " (not retried: another unit of this source failed all its attempts moments ago)")
             if failed:
                 res.seconds = time.perf_counter() - t0
-                if res.error:
-                    res.error += f" (read {len(failed) + 1} times)"
             return res, failed
         failed.append(res.error)
         time.sleep(policy.delay(len(failed)))
@@ -290,15 +315,35 @@ def _run(
     try:
         # the settings (with the key) go to the workers once, not into every task
         settings_f = client.scatter(settings, broadcast=True)
-        futures = [
-            client.submit(scan_unit_retrying, conn, unit, settings_f, policy, key=f"unit-{i}-{unit.source}", pure=False, retries=1)
-            for i, (conn, unit) in enumerate(work)
-        ]
-        for fut in as_completed(futures):
+        generation = 0  # scatters of the settings so far, minus one
+        pending: dict[str, tuple[int, int]] = {}  # task key -> (unit index, settings generation it uses)
+        submits: Counter[int] = Counter()
+
+        def submit(i: int) -> Any:
+            conn, unit = work[i]
+            submits[i] += 1
+            key = f"unit-{i}-{unit.source}" + (f"-{submits[i]}" if submits[i] > 1 else "")
+            fut = client.submit(scan_unit_retrying, conn, unit, settings_f, policy, key=key, pure=False, retries=1)
+            pending[fut.key] = (i, generation)
+            return fut
+
+        done = as_completed([submit(i) for i in range(len(work))])
+        for fut in done:
+            i, gen = pending.pop(fut.key)
             try:
                 res, retried = fut.result()
             except Exception as exc:  # noqa: BLE001 - a worker died, or the task could not run
-                conn, unit = work[futures.index(fut)]
+                conn, unit = work[i]
+                if _lost(exc) and submits[i] <= MAX_RESUBMITS:
+                    # every worker that held the scattered settings died (a nanny restarts them
+                    # empty), so the tasks that need them were cancelled: scatter again, run again
+                    fut.release()
+                    if gen == generation:
+                        settings_f = client.scatter(settings, broadcast=True)
+                        generation += 1
+                        log.warning("the scan settings were lost with the workers that held them; sent again")
+                    done.add(submit(i))
+                    continue
                 res = UnitResult(unit.source, unit.key, conn.store, unit.fingerprint, [], 0,
                                  error=f"task failed: {type(exc).__name__}: {safe_name(str(exc), 200)}")
                 retried = []
@@ -308,6 +353,16 @@ def _run(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+MAX_RESUBMITS = 3  # times a unit's task is submitted again after its inputs were lost with dead workers
+
+
+def _lost(exc: BaseException) -> bool:
+    """Whether a task failed because it was cancelled (its scattered input died with its workers), not by itself."""
+    from distributed.client import FutureCancelledError
+
+    return isinstance(exc, FutureCancelledError)
 
 
 def redact_dependency(red: Redactor, dep: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,16 @@ from pii_scan.datamap import DataMap, findings_t, records_t, refs_t, subjects_t,
 from pii_scan.engine import EXIT_COMPLETE, EXIT_FAILED, EXIT_PARTIAL, ScanSummary, scan
 from pii_scan.keys import load_keys
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """PyMySQL's unbuffered result drains a dead connection when it is garbage-collected and reports
+    that as an unraisable exception, in whichever test the collection happens: driver noise after a
+    killed server, not a failure of the scan."""
+    mark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+    for item in items:
+        if "faults" in item.nodeid.split("::")[0]:
+            item.add_marker(mark)
+
+
 # --- fictional people ---------------------------------------------------------------------------------
 
 _FIRST = ("Test", "Anna", "Erik", "Sara", "Nils", "Karin", "Olof", "Maja", "Sven", "Lina", "Gösta", "Åsa")

@@ -18,8 +18,8 @@ from connectors import sql
 from connectors.sql import SqlConnector
 from tests.faults.conftest import Estate, Fault, assert_accounted, assert_same_map, create_customers, fault_after, map_dump, run
 
-ROWS = 1200
-CHUNK = 800  # customers in two key-range units, each read in several server-side cursor batches
+ROWS = 800
+CHUNK = 500  # customers in two key-range units, each read in several server-side cursor batches
 BATCH = 200  # rows per cursor batch (FETCH_ROWS): a fault after AFTER rows leaves batches unread
 AFTER = 150
 

@@ -3,11 +3,12 @@
 The test runs its own moto server process (the session's ``moto_server`` is
 shared), stops it (SIGTERM) after some records of a unit have been read and
 starts it again a second later. Honest note on state: moto keeps objects in
-memory only, so a stopped moto loses them. The restarted endpoint is given
-the same objects again (the same bytes, hence the same ETags) under a frozen
-clock (so the same LastModified), which is what a real S3 endpoint that
-restarts does with its durable objects; the scanner cannot tell the
-difference, and the test does not need it to.
+memory only, so a stopped moto loses them. Here the endpoint's "durable
+storage" is a folder: a small launcher loads it into moto's S3 backend
+before the server listens, under a frozen clock, so the restarted endpoint
+serves the same objects (same bytes, hence the same ETags; same
+LastModified), which is what a real S3 endpoint does with its durable
+objects when it restarts. It is never reachable while half-loaded.
 """
 
 from __future__ import annotations
@@ -33,19 +34,25 @@ BUCKET = "crm-exports"
 OBJECTS = 6
 AFTER = 20  # records of the third object read before the endpoint stops
 
-# moto with a frozen clock for object timestamps (see the module docstring)
+# moto loading its objects from a folder under a frozen clock before it listens (see the module docstring)
 _LAUNCH = """
-import datetime, sys
+import datetime, pathlib, sys
 import moto.s3.models as models
+from moto.core.models import DEFAULT_ACCOUNT_ID
 FROZEN = datetime.datetime(2024, 5, 1, 8, 30, 0)
 models.utcnow = lambda: FROZEN
+store, bucket, region = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+backend = models.s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+backend.create_bucket(bucket, region)
+for path in sorted(p for p in store.rglob("*") if p.is_file()):
+    backend.put_object(bucket, path.relative_to(store).as_posix(), path.read_bytes())
 from moto.server import main
-main(sys.argv[1:])
+main(sys.argv[4:])
 """
 
 
 def objects() -> dict[str, bytes]:
-    """Six CSV exports of fictional customers (and one key that is itself an address)."""
+    """Six CSV exports of fictional customers."""
     ps = people(OBJECTS * 25, seed=23)
     out = {}
     for i in range(OBJECTS):
@@ -62,6 +69,10 @@ class OwnMoto:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.store = root / "s3-store"
+        for key, data in objects().items():
+            (self.store / key).parent.mkdir(parents=True, exist_ok=True)
+            (self.store / key).write_bytes(data)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -70,7 +81,8 @@ class OwnMoto:
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         log = open(self.root / f"moto-{self.starts}.log", "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, "-H", "127.0.0.1", "-p", str(self.port)],
+        self.proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, str(self.store), BUCKET, MOTO_REGION,
+                                      "-H", "127.0.0.1", "-p", str(self.port)],
                                      stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
         self.starts += 1
@@ -79,16 +91,6 @@ class OwnMoto:
             if self.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("moto did not start")
             time.sleep(0.05)
-        self.populate()
-
-    def populate(self) -> None:
-        import boto3
-
-        s3 = boto3.client("s3", endpoint_url=self.url, region_name=MOTO_REGION,
-                          aws_access_key_id=MOTO_ACCESS_KEY, aws_secret_access_key=MOTO_SECRET_KEY)
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION})
-        for key, data in objects().items():
-            s3.put_object(Bucket=BUCKET, Key=key, Body=data)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

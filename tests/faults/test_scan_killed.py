@@ -25,7 +25,7 @@ import psutil
 from tests.faults.conftest import Estate, assert_accounted, assert_same_map, map_dump, run, write_share
 
 FILES = 16
-ROWS = 100
+ROWS = 60
 KILL_AT = 3  # units written before the kill
 
 
