@@ -199,6 +199,23 @@ def pdf_reference_loops() -> bytes:
     return _pdf(objs, b"/Root 1 0 R", prev_loop=True)
 
 
+def pdf_xobject_loop(text: str) -> bytes:
+    """A valid page whose form XObject draws itself, and an outline entry that is its own next: readable."""
+    content = b"BT /F1 12 Tf 72 720 Td (" + text.encode("latin-1") + b") Tj ET /X Do"
+    xo = b"BT /F1 12 Tf (inner) Tj ET /X Do"
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R /Outlines 6 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> /XObject << /X 7 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Outlines /First 6 0 R /Last 6 0 R /Next 6 0 R /Count 1 >>",
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 10 10] /Resources << /Font << /F1 3 0 R >> /XObject << /X 7 0 R >> >> "
+        b"/Length %d >>\nstream\n" % len(xo) + xo + b"\nendstream",
+    ]
+    return _pdf(objs, b"/Root 1 0 R")
+
+
 def pdf_huge_stream(expanded: int = 96 * MiB) -> bytes:
     """A one-page PDF whose content stream inflates to ``expanded`` bytes of spaces (from ~1 MB)."""
     co = zlib.compressobj(9)

@@ -124,6 +124,7 @@ def build(root: Path) -> Estate:
         "dirty/badutf8.jsonl": b'{"pnr": "' + PNR.encode() + b'", "n": "\xff\xfe\xc0\xaf"}\n{"bad": \xff}\n',
         "dirty/nul.txt": b"\0\0log\0 line " + PNR.encode() + b" \0\xff\xfe end\n" * 3,
         "dirty/utf16-broken.txt": b"\xff\xfe" + f"pnr {PNR}\n".encode("utf-16-le") + b"\x00\xd8",
+        "dirty/xobject-loop.pdf": corpus.pdf_xobject_loop(f"Pnr {PNR}"),  # a drawing that draws itself: read, loop skipped
     }
     for rel, data in dirty.items():
         put(rel, data)
