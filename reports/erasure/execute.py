@@ -20,6 +20,14 @@ here (the scan's connector sessions stay read-only):
   header, ``\\Deleted`` and ``UID EXPUNGE`` of those UIDs only (plain
   ``EXPUNGE`` when the server lacks UIDPLUS).
 
+Before a SQL row is changed, inside the transaction (``SELECT ... FOR
+UPDATE``), it is checked against the database as it is now: a row the
+subject owned or mentioned must still hold one of the subject's values
+(detected and hashed as the scan does), a dependent row must still reference
+the planned parent, and the rows that depend on a row that failed the check
+are left alone too (``not theirs``: the data map was older than the
+database).
+
 Afterwards the touched sources are rescanned
 (:func:`pii_scan.engine.scan`, ``scheduler="sync"``) and the subject is looked
 up again: what remains besides the retained locations is reported.
@@ -34,6 +42,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -102,7 +111,96 @@ class ErasureResult:
 # --------------------------------------------------------------------------------------- SQL
 
 
-def _run_sql(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
+NOT_THEIRS = "not theirs"
+
+
+@dataclass
+class _Subject:
+    """What a row is checked against before it is changed: the subject's value hashes, and a scanner."""
+
+    keys: Keys
+    hashes: set[str]
+    kinds: tuple[str, ...] | None
+    min_confidence: float
+    _scanner: Any = None
+
+    def holds(self, column: str, value: Any) -> bool:
+        from connectors.sql import sniff_bytes, text_value
+
+        if value is None:
+            return False
+        if isinstance(value, (dict, list)):
+            import json
+
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            text = sniff_bytes(bytes(value))[0] or ""
+        else:
+            text = text_value(value) or ""
+        if self._scanner is None:
+            from detectors import Scanner
+
+            self._scanner = Scanner(self.kinds, min_confidence=self.min_confidence)
+        return any(self.keys.hash(m.kind, m.value) in self.hashes for m in self._scanner.find(text, hint=column))
+
+
+def _row_check(c: sa.Connection, t: dict[str, Any], kt: dict[str, Any], subject: _Subject | None,
+               lock: bool) -> str | None:
+    """Why the row must not be touched (it no longer holds or references the subject's data), or None.
+
+    The data map may be older than the database: before a row is changed, its key must still hold the
+    subject's values (own rows, mentions) or still reference the planned parent row (dependent rows).
+    """
+    check = t.get("check") or {}
+    cols = [col for col, _ in check.get("ref", [])] or list(check.get("holds", []))
+    if not cols or subject is None:
+        return None
+    tbl = sa.table(t["table"], *[sa.column(n) for n in dict.fromkeys(cols + [k for k, _ in t["key"]])], schema=t["schema"])
+    q = sa.select(*[tbl.c[n] for n in cols]).where(*[tbl.c[k] == key_value(v, kt.get(k)) for k, v in t["key"]])
+    if lock and c.dialect.name != "sqlite":
+        q = q.with_for_update()
+    row = c.execute(q).first()
+    if row is None:
+        return None  # gone: the statement will say so
+    if "ref" in check:
+        from connectors.sql import text_value
+
+        if [text_value(v) for v in row] != [v for _, v in check["ref"]]:
+            return "the row no longer references the planned row: not touched (rescan to update the data map)"
+        return None
+    if any(subject.holds(col, v) for col, v in zip(cols, row)):
+        return None
+    return "the row no longer holds the subject's data: not touched (rescan to update the data map)"
+
+
+def _verdicts(c: sa.Connection, actions: list[Action], types: dict[Any, dict[str, Any]], subject: _Subject | None,
+              lock: bool) -> dict[int, str]:
+    """Steps not to execute, with the reason: rows that are no longer the subject's, and the rows that depend on
+    them (checked parents first: the plan lists children first)."""
+    out: dict[int, str] = {}
+    not_theirs: set[str] = set()
+    for a in reversed(actions):
+        t = a.target
+        parent = (t.get("check") or {}).get("parent")
+        if parent and parent in not_theirs:
+            out[a.step] = "the row it depends on is no longer the subject's: not touched"
+            not_theirs.update(a.rkeys)
+            continue
+        why = _row_check(c, t, _types(c, t, types), subject, lock)
+        if why:
+            out[a.step] = why
+            not_theirs.update(a.rkeys)
+    return out
+
+
+def _types(c: sa.Connection, t: dict[str, Any], cache: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    k = (t["schema"], t["table"])
+    if k not in cache:
+        cache[k] = column_types(c, t["schema"], t["table"])
+    return cache[k]
+
+
+def _run_sql(cfg: Config, source: str, actions: list[Action], subject: _Subject | None = None) -> list[Outcome]:
     from connectors.sql import SqlConnector, _cause
 
     conn = build(source, cfg.source(source).options)
@@ -117,14 +215,16 @@ def _run_sql(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
         with engine.connect() as c:
             types: dict[Any, dict[str, Any]] = {}
             with c.begin():
+                skip = _verdicts(c, actions, types, subject, lock=True)
                 for a in actions:
                     current = a.step
+                    if a.step in skip:
+                        out.append(Outcome(a.step, NOT_THEIRS, skip[a.step]))
+                        continue
                     t = a.target
                     cols = [k for k, _ in t["key"]]
                     stmt = sql_statement(c.dialect, t["op"], t["container"], cols, t["set_null"], t.get("set_empty", []))
-                    kt = types.get((t["schema"], t["table"]))
-                    if kt is None:
-                        kt = types[(t["schema"], t["table"])] = column_types(c, t["schema"], t["table"])
+                    kt = _types(c, t, types)
                     params = {f"k{i}": key_value(v, kt.get(col)) for i, (col, v) in enumerate(t["key"])}
                     res = c.execute(sa.text(stmt), params)
                     out.append(Outcome(a.step, DONE if res.rowcount else ALREADY_GONE,
@@ -448,7 +548,7 @@ def _run_imap(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
 WOULD_FAIL = "would fail"
 
 
-def _probe_sql(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
+def _probe_sql(cfg: Config, source: str, actions: list[Action], subject: _Subject | None = None) -> list[Outcome]:
     """How many rows each step would touch, read through the scan's read-only session."""
     from connectors.sql import SqlConnector
 
@@ -458,16 +558,18 @@ def _probe_sql(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]
     try:
         with conn.session() as c:
             types: dict[Any, dict[str, Any]] = {}
+            skip = _verdicts(c, actions, types, subject, lock=False)
             for a in actions:
                 t = a.target
-                kt = types.get((t["schema"], t["table"]))
-                if kt is None:
-                    kt = types[(t["schema"], t["table"])] = column_types(c, t["schema"], t["table"])
+                kt = _types(c, t, types)
                 tbl = sa.table(t["table"], *[sa.column(n) for n in dict.fromkeys(k for k, _ in t["key"])],
                                schema=t["schema"])
                 q = sa.select(sa.func.count()).select_from(tbl).where(
                     *[tbl.c[k] == key_value(v, kt.get(k)) for k, v in t["key"]])
                 n = int(c.execute(q).scalar() or 0)
+                if n and a.step in skip:
+                    out.append(Outcome(a.step, NOT_THEIRS, skip[a.step]))
+                    continue
                 verb = "update" if t["op"] == "update" else "delete"
                 out.append(Outcome(a.step, WOULD, f"{a.statement}  ({n} row(s) to {verb})") if n else
                            Outcome(a.step, ALREADY_GONE, "no such row any more"))
@@ -547,6 +649,9 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
 
         raise PlanError("the plan was made with another key (PII_SCAN_KEY / key file) than this config's")
     actions = [Action.from_dict(d, keys) for d in body["actions"]]
+    subject = unseal(keys, body["subject_enc"])
+    hashes = {keys.hash(subject["kind"], subject["value"]), *subject.get("hashes", [])}
+    checker = _Subject(keys, hashes, cfg.kinds, cfg.min_confidence)
     result = ErasureResult(confirmed=confirm)
     pending: dict[tuple[str, str], list[Action]] = defaultdict(list)
     for a in actions:
@@ -564,14 +669,17 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
                 continue
             pending[(a.source, src.type)].append(a)
     if not confirm:  # read-only checks of what each step would find
-        probes = {"sql": _probe_sql, "s3": _probe_s3, "files": _probe_files}
+        probes: dict[str, Callable[..., list[Outcome]]] = {
+            "sql": partial(_probe_sql, subject=checker), "s3": _probe_s3, "files": _probe_files}
         for (source, typ), acts in pending.items():
             try:
                 result.outcomes.extend(probes.get(typ, _probe_other)(cfg, source, acts))
             except Exception as exc:  # noqa: BLE001 - a dry run reports, it never stops
                 result.outcomes.extend(Outcome(a.step, WOULD_FAIL, f"cannot check: {type(exc).__name__}") for a in acts)
     if confirm:
-        runners = {"sql": _run_sql, "s3": _run_s3, "files": _run_files, "mail": _run_mail_files, "imap": _run_imap}
+        runners: dict[str, Callable[..., list[Outcome]]] = {
+            "sql": partial(_run_sql, subject=checker), "s3": _run_s3, "files": _run_files, "mail": _run_mail_files,
+            "imap": _run_imap}
         for (source, typ), acts in pending.items():
             runner = runners.get(typ)
             if runner is None:
@@ -587,7 +695,7 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
         # sources where something changed, may have changed, or is known to be gone: the rescan updates the map
         status = {o.step: o.status for o in result.outcomes}
         touched = sorted({a.source for a in actions if a.source in {s.name for s in cfg.sources}
-                          and status.get(a.step) in (DONE, ALREADY_GONE, FAILED, NOTHING)})
+                          and status.get(a.step) in (DONE, ALREADY_GONE, FAILED, NOTHING, NOT_THEIRS)})
         result.rescanned = touched
         if touched:
             say(f"rescanning: {', '.join(touched)}")
@@ -596,14 +704,12 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
                 result.rescan_status = summary.status
             except Exception as exc:  # noqa: BLE001 - the erasure is done; say that the check could not run
                 result.rescan_status = f"failed ({type(exc).__name__}): the check below shows the data map as it was"
-        subject = unseal(keys, body["subject_enc"])
         dm = DataMap(cfg.datamap_url)
         try:
             # every value the subject had when the plan was made: once the row that linked a personnummer to an
             # e-mail address is gone, a mail holding only the address is no longer reached from the personnummer
-            hashes = [keys.hash(subject["kind"], subject["value"]), *subject.get("hashes", [])]
             seen: dict[str, Any] = {}
-            for h in dict.fromkeys(hashes):
+            for h in sorted(hashes):
                 for r in records_for_hash(cfg, dm, keys, h):
                     seen.setdefault(r.rkey, r)
             left = list(seen.values())

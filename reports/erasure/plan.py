@@ -242,6 +242,9 @@ class _Row:
     set_empty: list[str] = field(default_factory=list)
     blocked_by: str = ""
     kind: str = ""  # own | mention | ref
+    holds: list[str] = field(default_factory=list)  # columns holding the subject's values (checked before acting)
+    ref_check: list[list[str]] = field(default_factory=list)  # [fk column, value] that must still point at the parent
+    parent: str = ""  # rkey of the row this one was reached from
 
 
 def _dialect(url: Any) -> Any:
@@ -365,6 +368,16 @@ def _live_dates(cfg: Config, source: str, rows: list[_Row]) -> None:
         conn.close()
 
 
+def _ref_check(via: str, parent_item: str) -> list[list[str]]:
+    """``[[fk column, parent key value], ...]`` when the reference maps onto the parent's key, else ``[]``."""
+    try:
+        pk = parse_item(parent_item)
+    except NameError_:
+        return []
+    cols = via.split(",")
+    return [[c, v] for c, (_, v) in zip(cols, pk)] if len(cols) == len(pk) else []
+
+
 def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[SubjectRecord], subject: set[str],
                  findings: dict[str, list[_Finding]], now: datetime) -> list[Action]:
     # 1. what the data map says of each record: the subject's own row (holds a value of the subject as data),
@@ -376,11 +389,13 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
         if any(f.linkable for f in subj):
             held = sorted({f.field for f in subj if f.linkable})
             rows[r.rkey] = _Row(*ident, set(r.fields) - {r.via}, "delete",
-                                f"the subject's row (holds the subject's data in {', '.join(held)})", kind="own")
+                                f"the subject's row (holds the subject's data in {', '.join(held)})", kind="own",
+                                holds=sorted({sql_column(f.field) for f in subj}))
         elif subj:
             rows[r.rkey] = _Row(*ident, {f.field for f in subj}, "update",
                                 "another party's row that mentions the subject in free text: the text is cleared",
-                                set_null=sorted({sql_column(f.field) for f in subj}), kind="mention")
+                                set_null=sorted({sql_column(f.field) for f in subj}), kind="mention",
+                                holds=sorted({sql_column(f.field) for f in subj}))
         else:  # decided below, by the row it references
             rows[r.rkey] = _Row(*ident, set(), "skip", "", kind="ref")
     # 2. rows that reference a row being deleted, transitively, are the subject's too (the customer's invoices, their
@@ -407,6 +422,7 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
                     if child.op == "delete" or child.kind == "own":
                         continue
                     parent = rows[to]
+                    child.ref_check, child.parent = _ref_check(via, parent.item), parent.rkey
                     if child.container == parent.container:  # a self-reference: unlink
                         if child.op == "skip":
                             child.op, child.fields = "update", {via}
@@ -522,7 +538,9 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
             shown = sql_statement(dialect, op, "<table>", [f"<key {i + 1}>" for i in range(len(cols))], row.set_null,
                                   row.set_empty)
         target = {"container": row.container, "schema": schema_table[0], "table": schema_table[1], "key": key,
-                  "op": op, "set_null": row.set_null, "set_empty": row.set_empty}
+                  "op": op, "set_null": row.set_null, "set_empty": row.set_empty,
+                  "check": {"ref": row.ref_check, "parent": row.parent} if row.ref_check else
+                  {"holds": row.holds} if row.holds else {"parent": row.parent} if row.parent else {}}
         out.append(Action(action=UPDATE_ROW if op == "update" else DELETE_ROW, statement=shown, why=row.why,
                           target=target, **base))
     return out

@@ -377,39 +377,76 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
     # version than the planned one and is not touched (a new plan is needed); nothing changes
     again = runner.invoke(main, ["erase", "--plan", str(plan_path), "--confirm"])
     assert again.exit_code == 3, again.output
-    statuses = re.findall(r"^ *\d+\. (already gone|failed|retained|done) ", again.output, re.M)
-    assert statuses.count("failed") == 2 and "done" not in statuses and statuses.count("already gone") == 14
-    assert statuses.count("retained") == 4 and len(statuses) == 20
+    statuses = re.findall(r"^ *\d+\. (already gone|failed|retained|done|not theirs) ", again.output, re.M)
+    assert statuses.count("failed") == 2 and "done" not in statuses and statuses.count("already gone") == 12
+    # the corrected rows no longer hold (or point at) the subject's data: they are not touched again
+    assert statuses.count("not theirs") == 2 and statuses.count("retained") == 4 and len(statuses) == 20
     assert "changed since the plan was made" in again.output
     assert _state(e) == after
 
 
-def test_failed_statement_rolls_back_the_database(estate: dict[str, Any]) -> None:
-    """A database that refuses one statement keeps all of its rows; the report says so and exits 3."""
-    e = estate
+@pytest.fixture
+def shop(tmp_path: Path, mariadb_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Only the MariaDB shop, scanned into a fresh data map."""
+    _maria(mariadb_url)
+    monkeypatch.setenv("PII_SCAN_KEY", KEY)
+    cfg_path = tmp_path / "pii-scan.toml"
+    cfg_path.write_text(f'[datamap]\nurl = "sqlite:///datamap.sqlite"\n[[sources]]\nname = "shop"\ntype = "sql"\n'
+                        f'url = "{mariadb_url}"\n')
+    cfg = load(cfg_path)
+    assert scan(cfg, scheduler="sync", progress=False).exit_code == EXIT_COMPLETE
+    return {"cfg": cfg, "maria": mariadb_url}
+
+
+def _anna_plan(cfg: Any) -> tuple[dict[str, Any], Any]:
     from pii_scan.datamap import DataMap
     from pii_scan.keys import load_keys
-    from reports.erasure import build_plan, execute_plan
+    from reports.erasure import build_plan
 
-    cfg = e["cfg"]
     keys = load_keys(cfg.key_file)
     dm = DataMap(cfg.datamap_url)
     try:
-        body = build_plan(cfg, dm, keys, "email", EMAIL_A)
+        return build_plan(cfg, dm, keys, "email", EMAIL_A), keys
     finally:
         dm.close()
+
+
+def test_failed_statement_rolls_back_the_database(shop: dict[str, Any]) -> None:
+    """A database that refuses one statement keeps all of its rows; the report says so and exits 3."""
+    from reports.erasure import execute_plan
+
+    body, keys = _anna_plan(shop["cfg"])
     # a row added after the scan references Anna's order: deleting the order must fail, and nothing of the shop changes
-    eng = sa.create_engine(e["maria"])
+    eng = sa.create_engine(shop["maria"])
     with eng.begin() as c:
         c.execute(sa.text("INSERT INTO order_items VALUES (4, 1, 'SKU-4')"))
     eng.dispose()
-    body["actions"] = [a for a in body["actions"] if a["source"] == "shop"]
-    result = execute_plan(body, cfg, keys, confirm=True)
+    result = execute_plan(body, shop["cfg"], keys, confirm=True)
     assert result.exit_code == 3
     assert {o.status for o in result.outcomes} == {"failed"}
     assert all("rolled back" in o.detail and EMAIL_A not in o.detail for o in result.outcomes)
-    assert _ids(e["maria"], "order_items") == [1, 2, 3, 4] and _ids(e["maria"], "members") == [1, 2]
+    assert _ids(shop["maria"], "order_items") == [1, 2, 3, 4] and _ids(shop["maria"], "members") == [1, 2]
     assert any(loc["source"] == "shop" for loc in result.remaining)
+
+
+def test_rows_that_are_no_longer_the_subjects_are_not_touched(shop: dict[str, Any]) -> None:
+    """The data map is older than the database: member 1 now belongs to someone else. Neither that row nor the
+    orders and items that hang on it are deleted; the check afterwards finds nothing of Anna."""
+    from reports.erasure import execute_plan
+
+    body, keys = _anna_plan(shop["cfg"])
+    eng = sa.create_engine(shop["maria"])
+    with eng.begin() as c:
+        c.execute(sa.text("UPDATE members SET email = 'cecilia.carlsson@example.se', personnummer = NULL WHERE id = 1"))
+    eng.dispose()
+    dry = execute_plan(body, shop["cfg"], keys, confirm=False)
+    assert [o.status for o in dry.outcomes] == ["not theirs"] * 4
+    result = execute_plan(body, shop["cfg"], keys, confirm=True)
+    assert [o.status for o in result.outcomes] == ["not theirs"] * 4, result.outcomes
+    assert "depends on is no longer the subject's" in result.outcomes[0].detail
+    assert "no longer holds the subject's data" in result.outcomes[-1].detail
+    assert _ids(shop["maria"], "members") == [1, 2] and _ids(shop["maria"], "order_items") == [1, 2, 3]
+    assert result.exit_code == 0 and not result.remaining
 
 
 def test_tampered_plan_is_refused(tmp_path: Path) -> None:
