@@ -199,11 +199,14 @@ def test_demo_html_swedish_and_english(demo: Path) -> None:
                   "Berättigat intresse (art. 6.1 f)", "bokföringslagen (1999:1078) 7 kap. 2 §", "Databas", "Filresurs",
                   "user.contact.email", "Hänvisar till en post om dig", MAIL, "Erik Jakobsson",
                   "Uppgifter som inte kan knytas till dig är maskerade", "kundlista.xlsx — blad Kunder, rad 2",
-                  "fakturor/faktura_2024-0001.pdf — sida 1", "logs/app.log — rad 157", "main.orders — id=4"):
+                  "fakturor/faktura_2024-0001.pdf — sida 1", "logs/app.log — rad 157", "main.orders — 4 poster", "main.invoices — id=2"):
         assert words in page, words
     assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
     en = _cli(["access-report", "--config", cfg, "--personnummer", PNR, "--lang", "en"]).stdout
     assert '<html lang="en">' in en
+    # alike rows of one table are one table: the four orders, one line each, the customer_id highlighted
+    orders = re.search(r"<h3>main\.orders — 4 records</h3>.*?</table>", en, re.S)
+    assert orders is not None and orders.group(0).count("<tr>") == 5 and orders.group(0).count('class="hit"') == 4
     for words in ("Subject access report", "Purpose", "Legal basis", "Retention period", "Contract (Art. 6(1)(b))",
                   "Legal obligation (Art. 6(1)(c))", "7 years", "18 months", "16 records in 2 systems.", "File share",
                   "Refers to a record about you", MAIL, "kundlista.xlsx — sheet Kunder, row 2",
