@@ -266,18 +266,26 @@ def _purge_versions(client: Any, bucket: str, key: str, keep: str | None) -> int
 MAX_PUT_BYTES = 5 << 30  # S3's limit for one PUT; larger objects go up in parts
 
 
-def _put(client: Any, bucket: str, key: str, body: Any, size: int, etag: str) -> str | None:
-    """Write the new version (``If-Match`` the planned ETag where the server supports it); its version id."""
+_KEPT_HEADERS = ("ContentType", "ContentEncoding", "ContentLanguage", "ContentDisposition", "CacheControl", "Metadata",
+                 "ServerSideEncryption", "SSEKMSKeyId", "StorageClass")
+
+
+def _put(client: Any, bucket: str, key: str, body: Any, size: int, etag: str, head: dict[str, Any]) -> str | None:
+    """Write the new version (``If-Match`` the planned ETag where the server supports it), keeping the object's
+    content type, metadata, encryption and storage class; its version id."""
+    extra = {k: head[k] for k in _KEPT_HEADERS if head.get(k)}
+    if extra.get("StorageClass") == "STANDARD":
+        del extra["StorageClass"]
     if size > MAX_PUT_BYTES:
-        client.upload_fileobj(body, bucket, key)
+        client.upload_fileobj(body, bucket, key, ExtraArgs=extra)
         return client.head_object(Bucket=bucket, Key=key).get("VersionId")
     try:
-        return client.put_object(Bucket=bucket, Key=key, Body=body, IfMatch=etag).get("VersionId")
+        return client.put_object(Bucket=bucket, Key=key, Body=body, IfMatch=etag, **extra).get("VersionId")
     except Exception as exc:  # noqa: BLE001
         if _s3_code(exc) not in ("NotImplemented", "InvalidArgument", "InvalidRequest"):
             raise
         body.seek(0)  # a server without conditional writes: the HEAD just before is the check
-        return client.put_object(Bucket=bucket, Key=key, Body=body).get("VersionId")
+        return client.put_object(Bucket=bucket, Key=key, Body=body, **extra).get("VersionId")
 
 
 def _run_s3(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
@@ -317,7 +325,7 @@ def _run_s3(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
                     if client.head_object(Bucket=bucket, Key=key).get("ETag") != etag:
                         out.append(Outcome(a.step, FAILED, "the object changed during the rewrite; nothing was written"))
                         continue
-                    version = _put(client, bucket, key, spool, size, etag)
+                    version = _put(client, bucket, key, spool, size, etag, head)
                 extra = _purge_versions(client, bucket, key, version) if versioned else 0
                 out.append(Outcome(a.step, DONE, f"object rewritten without {n} line(s)"
                                                  + (f", {extra} older version(s) removed" if extra else "")))

@@ -94,7 +94,8 @@ def test_versioned_bucket_loses_every_version(moto_s3: str, tmp_path: Any) -> No
     s3.create_bucket(Bucket="vers", CreateBucketConfiguration={"LocationConstraint": MOTO_REGION})
     s3.put_bucket_versioning(Bucket="vers", VersioningConfiguration={"Status": "Enabled"})
     s3.put_object(Bucket="vers", Key="a.csv", Body=b"h\nold\n")
-    s3.put_object(Bucket="vers", Key="a.csv", Body=b"h\nsecret\nother\n")
+    s3.put_object(Bucket="vers", Key="a.csv", Body=b"h\nsecret\nother\n", ContentType="text/csv",
+                  Metadata={"owner": "crm-export"})
     s3.put_object(Bucket="vers", Key="a.csvx", Body=b"unrelated\n")
     s3.put_object(Bucket="vers", Key="b.txt", Body=b"gone\n")
     cfg = from_dict({"sources": [{"name": "lake", "type": "s3", "endpoint_url": moto_s3, "region": MOTO_REGION}]}, base=tmp_path)
@@ -109,7 +110,9 @@ def test_versioned_bucket_loses_every_version(moto_s3: str, tmp_path: Any) -> No
     versions = s3.list_object_versions(Bucket="vers")
     left = sorted((v["Key"]) for v in versions.get("Versions", []))
     assert left == ["a.csv", "a.csvx"] and not versions.get("DeleteMarkers")
-    assert s3.get_object(Bucket="vers", Key="a.csv")["Body"].read() == b"h\nother\n"
+    got_obj = s3.get_object(Bucket="vers", Key="a.csv")
+    assert got_obj["Body"].read() == b"h\nother\n"
+    assert got_obj["ContentType"] == "text/csv" and got_obj["Metadata"] == {"owner": "crm-export"}
 
 
 def _mail(n: int, sender: str, to: str, body: str) -> bytes:
