@@ -849,6 +849,10 @@ def _giros(w: Window, ctx: Context) -> Iterator[Match]:
                             personal=not ninety)
 
 
+# Digit counts of the windows match_window can use: the scanner offers no others.
+WINDOW_DIGITS = frozenset(range(2, 16))
+
+
 def match_window(w: Window, ctx: Context) -> Iterator[Match]:
     """Accounts, bankgiro and plusgiro numbers in one window of a digit run."""
     n = len(w.digits)

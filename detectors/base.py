@@ -142,6 +142,38 @@ class Context:
         return self._after
 
 
+_new_context = object.__new__
+
+
+def context_at(
+    text: str,
+    start: int,
+    end: int,
+    floor: int,
+    ceil: int,
+    hints: frozenset[str],
+    hint_words: frozenset[str],
+    whole: bool,
+    ref_year: int,
+    ref_ordinal: int,
+) -> Context:
+    """``Context(text=text, start=start, ...)`` for the scanner's hot path (positional, no defaults)."""
+    c: Context = _new_context(Context)
+    c._t = text
+    c._start = start
+    c._end = end
+    c._floor = floor
+    c._ceil = ceil
+    c._before = None
+    c._after = None
+    c.hints = hints
+    c.hint_words = hint_words
+    c.whole = whole
+    c.ref_year = ref_year
+    c.ref_ordinal = ref_ordinal
+    return c
+
+
 def mask(kind: str, value: str) -> str:
     """Mask a canonical value for display: enough to recognise, not to use."""
     if kind == "personnummer":

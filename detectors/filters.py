@@ -134,6 +134,81 @@ def why_dropped(t: str, f: Match, hints: frozenset[str] = frozenset()) -> str | 
     return None
 
 
-def apply(t: str, found: Iterable[Match], hints: frozenset[str] = frozenset()) -> list[Match]:
-    """Drop the findings a filter recognises as something else."""
+def apply_slow(t: str, found: Iterable[Match], hints: frozenset[str] = frozenset()) -> list[Match]:
+    """Drop the findings a filter recognises as something else: every filter, in order.
+
+    The reference for :func:`apply`, which gives the same result faster.
+    """
     return [f for f in found if why_dropped(t, f, hints) is None]
+
+
+# -- the hot path ------------------------------------------------------------------
+#
+# ``apply`` keeps exactly the findings ``why_dropped`` keeps, but tests each
+# filter's cheapest necessary condition first (the characters next to the
+# finding), so that most findings pass without a regex call or a slice.
+
+_HEX_OR_DASH = frozenset("0123456789abcdefABCDEF-")
+_HEX_LETTERS = re.compile(r"[a-fA-F]")
+# First character of an _AMOUNT_AFTER match (IGNORECASE: also the Kelvin sign and long s).
+_AMOUNT_AFTER_FIRST = frozenset(",. kKsS:€$eEuUöÖ\u212a\u017f")
+# Last character of an _AMOUNT_BEFORE keyword.
+_AMOUNT_BEFORE_LAST = frozenset("kKrR€$dDpPaAtTlLsSeE\u212a\u017f")
+_MASK_CHARS = frozenset("xX*•#")
+# Last character of a _VERSION word (v, ver, version).
+_VERSION_LAST = frozenset("vVrRnN")
+
+
+def _keep(t: str, f: Match, hinted: bool) -> bool:
+    """``why_dropped(t, f, hints) is None`` for a finding of a numeric kind."""
+    kind = f.kind
+    s, e = f.start, f.end
+    n = len(t)
+    before = t[s - 1] if s else ""
+    after = t[e] if e < n else ""
+    # masked (never switched off by a hint)
+    if after in ("-", "x", "X", "*", "•", "#") and _masked(t, f):
+        return False
+    if before:
+        b = t[s - 2] if before in (" ", "-") and s >= 2 else before
+        if b in _MASK_CHARS and _masked(t, f):
+            return False
+    # uuid_or_hash (never switched off by a hint): only inside a run of hex
+    # characters (or with a hex letter of its own) can a finding be inside one
+    if (before in _HEX_OR_DASH or after in _HEX_OR_DASH or _HEX_LETTERS.search(t, s, e)) and _inside_uuid_or_hash(t, f):
+        return False
+    if hinted:
+        return True
+    # embedded_in_word
+    if f.inside is None and (("A" <= before <= "Z" or "a" <= before <= "z") or ("A" <= after <= "Z" or "a" <= after <= "z")):
+        return False
+    # timestamp
+    if kind == "personnummer" and e - s >= 12 and _timestamp(t, f):
+        return False
+    # amount
+    if after in _AMOUNT_AFTER_FIRST and _AMOUNT_AFTER.match(t[e : e + 8]):
+        return False
+    if s:
+        head = t[max(0, s - 12) : s].rstrip(" :.")
+        if head and head[-1] in _AMOUNT_BEFORE_LAST and _AMOUNT_BEFORE.search(t[max(0, s - 12) : s]):
+            return False
+    # ean13
+    if kind != "personnummer" and kind != "organisationsnummer" and e - s == 13 and _ean13(t, f):
+        return False
+    # version_or_ip
+    if t.count(".", s, e) == 3 and _IP_LIKE.match(t[s:e]):
+        return False
+    if s:
+        v = t[s - 2] if before in (" ", ".") and s >= 2 else before
+        if v in _VERSION_LAST and _VERSION.search(t[max(0, s - 9) : s]):
+            return False
+    return True
+
+
+def apply(t: str, found: Iterable[Match], hints: frozenset[str] = frozenset()) -> list[Match]:
+    """Drop the findings a filter recognises as something else (same as ``why_dropped``)."""
+    out = []
+    for f in found:
+        if f.kind not in _NUMERIC_KINDS or _keep(t, f, f.kind in hints):
+            out.append(f)
+    return out

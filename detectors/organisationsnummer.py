@@ -115,6 +115,10 @@ def validate_vat(number: str, ref_date: date | None = None) -> str:
 # -- finding ---------------------------------------------------------------------
 
 
+# Digit counts of the windows match_window can use: the scanner offers no others.
+WINDOW_DIGITS = frozenset({10, 12})
+
+
 def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Window
     """Claim organisation numbers so that no other detector reports them."""
     nd = len(w.digits)

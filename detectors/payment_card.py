@@ -222,6 +222,10 @@ def find(text: str, hint: str | None = None, ref_date: date | None = None) -> li
     return find_all(text, hint=hint, ref_date=ref_date, kinds=(KIND,))
 
 
+# Digit counts of the windows match_window can use: the scanner offers no others.
+WINDOW_DIGITS = frozenset(range(12, 20))
+
+
 def match_window(w: Window, ctx: Context) -> Iterator[Match]:
     """Card numbers in one window of a digit run (the hot path).
 

@@ -312,6 +312,10 @@ def _window_parts(w) -> tuple[str, str, str, float, str] | None:  # noqa: ANN001
     return groups[0], last_sep, groups[1], base, "shape:dashed" if last_sep == "-" else "shape:plus"
 
 
+# Digit counts of the windows match_window can use: the scanner offers no others.
+WINDOW_DIGITS = frozenset({10, 12})
+
+
 def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Window
     """Personnummer in one window of a digit run (see :mod:`detectors.scan`)."""
     nd = len(w.digits)

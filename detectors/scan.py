@@ -21,14 +21,14 @@ resolved: the most confident wins, while an identifier found inside another
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import ModuleType
 
 from detectors import filters
-from detectors.base import Context, Match
+from detectors.base import Context, Match, context_at
 from detectors.context import hint_kinds
 from detectors.email import AT_OBFUSCATED, AT_PLAIN, OBFUSCATION_MARKERS
 from detectors.normalize import normalize
@@ -68,7 +68,7 @@ class _Segment:
     ref: date
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Window:
     """Consecutive digit groups of one candidate run, as offered to detectors."""
 
@@ -111,6 +111,11 @@ _DIGIT_GROUP = re.compile(r"[0-9]+")
 _GIRO_ANY = re.compile(r"(?i)giro|\bpg\b|\bbg\b")
 _SHORT_HINTS = frozenset({"bankgiro", "plusgiro", "bank_account"})
 _GIRO_BEFORE = re.compile(r"(?i)(?:giro|\bpg|\bbg)[^0-9]{0,12}\Z")
+# Every place where "giro", "pg" or "bg" could start, in any case (what re's
+# IGNORECASE matches, dotless and dotted i included); a superset of the starts of
+# _GIRO_ANY and _GIRO_BEFORE matches and of the bank detector's giro keywords.
+# Written without IGNORECASE so that the engine skips to [gGpPbB] in C.
+_GIRO_KEYS = re.compile(r"[gGpPbB](?=[iIıİ][rR][oO]|[gG])")
 
 
 class Scanner:
@@ -137,6 +142,14 @@ class Scanner:
         self._numeric = tuple(m for m in active if hasattr(m, "match_window"))
         self._alnum = tuple(m for m in active if hasattr(m, "match_alnum"))
         self._whole = tuple(m.match_whole for m in self._numeric if hasattr(m, "match_whole"))
+        # For each digit count, the window matchers that take it (None: no numeric detector).
+        self._by_nd: tuple[tuple[Callable[[Window, Context], Iterable[Match]], ...], ...] | None = (
+            tuple(
+                tuple(m.match_window for m in self._numeric if nd in m.WINDOW_DIGITS) for nd in range(MAX_DIGITS + 1)
+            )
+            if self._numeric
+            else None
+        )
         self._email = mods["email"] if "email" in wanted else None
         self._pnr = mods["personnummer"] if "personnummer" in wanted else None
 
@@ -184,7 +197,8 @@ class Scanner:
     def _find(
         self, texts: Sequence[str], hint: str | None, hints: frozenset[str], refs: Sequence[date | None]
     ) -> list[list[Match]]:
-        numeric, alnum, emailer = self._numeric, self._alnum, self._email
+        alnum, emailer, pnr = self._alnum, self._email, self._pnr
+        by_nd = self._by_nd
         today = date.today()
         hint_words = frozenset(re.findall(r"[a-zåäö]+", hint.lower())) if hint else frozenset()
         norms = [normalize(x) for x in texts]
@@ -194,41 +208,58 @@ class Scanner:
             lo, hi = _stripped_span(n.text)
             segs.append(_Segment(pos, pos + len(n.text), (pos + lo, pos + hi) if hi > lo else (0, 0), r or today))
             pos += len(n.text) + 1
-        t = "\n".join(n.text for n in norms)
+        t = norms[0].text if len(norms) == 1 else "\n".join(n.text for n in norms)
         starts = [sg.start for sg in segs]
-
-        def seg_at(p: int) -> _Segment:
-            return segs[bisect_right(starts, p) - 1]
+        single = segs[0] if len(segs) == 1 else None
 
         short_ok = bool(hints & _SHORT_HINTS)
-        giro_words = _GIRO_ANY.search(t) is not None  # short runs matter only near a giro keyword
+        # Where a giro keyword could start (every start of "giro", "pg", "bg" in any case).
+        giro_starts = [g.start() for g in _GIRO_KEYS.finditer(t)]
+        # short runs matter only near a giro keyword
+        giro_words = any(_GIRO_ANY.match(t, p) for p in giro_starts) if giro_starts else False
+
+        def giro_near(p: int) -> bool:
+            """``_GIRO_BEFORE.search(t, max(0, p - 24), p)``, after a cheap look for its keywords."""
+            lo = max(0, p - 24)
+            k = bisect_left(giro_starts, lo)
+            if k == len(giro_starts) or giro_starts[k] >= p:
+                return False
+            return _GIRO_BEFORE.search(t, lo, p) is not None
+
         found: list[Match] = []
+        num_candidates = self._num_candidates
         for m in _PREFILTER.finditer(t):
             kind = m.lastgroup
-            ms, me = m.start(), m.end()
+            ms, me = m.span()
             if kind == "num":
                 if alnum and ms >= 2 and "A" <= t[ms - 1 if t[ms - 1] != " " else ms - 2] <= "Z":
                     lead = _ALNUM_LEAD.search(t, max(0, ms - 3), ms)
-                    if lead is not None and lead.start() >= seg_at(ms).start:
-                        ctx = self._context(t, lead.start(), ms, hints, hint_words, seg_at(ms))
-                        for mod in alnum:
-                            found.extend(mod.match_alnum(t, lead.start(), ctx))
+                    if lead is not None:
+                        seg = single or segs[bisect_right(starts, ms) - 1]
+                        if lead.start() >= seg.start:
+                            ctx = self._context(t, lead.start(), ms, hints, hint_words, seg)
+                            for mod in alnum:
+                                found.extend(mod.match_alnum(t, lead.start(), ctx))
                 # fewer than 7 characters cannot hold 7 digits: only giro numbers are
                 # that short, and only after their keyword (checked in _num_candidates)
-                if me - ms < 7 and not short_ok and not (giro_words and _GIRO_BEFORE.search(t, max(0, ms - 24), ms)):
+                if me - ms < 7 and not short_ok and not (giro_words and giro_near(ms)):
                     continue
-                if numeric:
-                    found.extend(self._num_candidates(t, ms, me, numeric, hints, hint_words, seg_at(ms), giro_words))
+                if by_nd is not None:
+                    seg = single or segs[bisect_right(starts, ms) - 1]
+                    num_candidates(t, ms, me, hints, hint_words, seg, giro_words, giro_near, giro_starts, found)
             elif kind == "at":
                 if emailer is not None:
-                    found.extend(emailer.match_at(t, ms, me, self._context(t, ms, me, hints, hint_words, seg_at(ms))))
+                    seg = single or segs[bisect_right(starts, ms) - 1]
+                    found.extend(emailer.match_at(t, ms, me, self._context(t, ms, me, hints, hint_words, seg)))
             elif kind == "interim":
-                if self._pnr is not None:
-                    found.extend(self._pnr.match_interim(t, ms, me, self._context(t, ms, me, hints, hint_words, seg_at(ms))))
+                if pnr is not None:
+                    seg = single or segs[bisect_right(starts, ms) - 1]
+                    found.extend(pnr.match_interim(t, ms, me, self._context(t, ms, me, hints, hint_words, seg)))
         if emailer is not None and any(mk in t for mk in OBFUSCATION_MARKERS):
             for m in _OBFUSCATED.finditer(t):
                 ms, me = m.start(), m.end()
-                found.extend(emailer.match_at(t, ms, me, self._context(t, ms, me, hints, hint_words, seg_at(ms))))
+                seg = single or segs[bisect_right(starts, ms) - 1]
+                found.extend(emailer.match_at(t, ms, me, self._context(t, ms, me, hints, hint_words, seg)))
         # Hinted whole values that the prefilter cannot see as one candidate
         # (spreadsheet damage such as "198112289874.0" or a lost leading zero).
         if hints and self._whole:
@@ -240,6 +271,8 @@ class Scanner:
                         found.extend(repair(t, ws, we, ctx))
 
         out: list[list[Match]] = [[] for _ in texts]
+        if not found:
+            return out
         for f in _resolve(filters.apply(t, found, hints)):
             if f.kind not in self.kinds and not (self.include_non_personal and f.kind == "organisationsnummer"):
                 continue
@@ -262,17 +295,8 @@ class Scanner:
 
     @staticmethod
     def _context(t: str, start: int, end: int, hints: frozenset[str], hint_words: frozenset[str], seg: _Segment) -> Context:
-        return Context(
-            hints=hints,
-            hint_words=hint_words,
-            whole=(start, end) == seg.whole,
-            ref_year=seg.ref.year,
-            ref_ordinal=seg.ref.toordinal(),
-            text=t,
-            start=start,
-            end=end,
-            floor=seg.start,
-            ceil=seg.end,
+        return context_at(
+            t, start, end, seg.start, seg.end, hints, hint_words, (start, end) == seg.whole, seg.ref.year, seg.ref.toordinal()
         )
 
     def _num_candidates(
@@ -280,58 +304,88 @@ class Scanner:
         t: str,
         start: int,
         end: int,
-        numeric: Sequence[ModuleType],
         hints: frozenset[str],
         hint_words: frozenset[str],
         seg: _Segment,
-        giro: bool = True,
-    ) -> Iterator[Match]:
+        giro: bool,
+        giro_near: Callable[[int], bool],
+        giro_starts: list[int],
+        found: list[Match],
+    ) -> None:
+        """Offer every window of the digit run ``t[start:end]`` to the detectors that take its digit count."""
+        by_nd = self._by_nd
+        assert by_nd is not None
         run = t[start:end]
-        plus_run = run.startswith("+")
-        spans = [(g.start() + start, g.end() + start) for g in _DIGIT_GROUP.finditer(run)]
-        n = len(spans)
-        total_digits = sum(e - s for s, e in spans)
+        if run.isdigit():  # one compact group: the common case
+            n = 1
+            spans: list[tuple[int, int]] = [(start, end)]
+            groups: list[str] = [run]
+            seps: list[str] = []
+            total_digits = end - start
+        else:
+            spans = [(g.start() + start, g.end() + start) for g in _DIGIT_GROUP.finditer(run)]
+            n = len(spans)
+            groups = [t[s:e] for s, e in spans]
+            seps = [t[spans[k][1] : spans[k + 1][0]] for k in range(n - 1)]
+            total_digits = sum(map(len, groups))
         # Short numbers (plusgiro "4-2", a Sparbanken Syd account) only in a field
         # hinted for them or right after a giro keyword; everything else has 7+ digits.
         min_digits = 7
-        if hints & _SHORT_HINTS or (total_digits < 7 and _GIRO_BEFORE.search(t, max(0, start - 24), start)):
+        if hints & _SHORT_HINTS or (total_digits < 7 and giro_near(start)):
             min_digits = 2
         if total_digits < min_digits:
             return
-        groups = [t[s:e] for s, e in spans]
-        seps = [t[spans[k][1] : spans[k + 1][0]] for k in range(n - 1)]
+        plus_run = run[0] == "+"
         # Without a hint, a window of 8 digits or fewer is only ever a giro number
         # (after its keyword) or an account after a comma-separated clearing:
         # dates, times and IP addresses stop here, before any detector is asked.
         short_windows = bool(hints) or giro or "," in t[max(seg.start, start - 3) : start]
+        # When only a giro keyword somewhere in the text allows them, a short window
+        # can hold nothing but a giro number after its keyword (in the 48 characters
+        # the bank detector reads) or a phone number led by "+" or "(": others are
+        # not offered (the detectors would reject them).
+        giro_only = short_windows and not hints and giro and "," not in t[max(seg.start, start - 3) : start]
+        lead_sign = run[0] in "+("
+        floor, ceil = seg.start, seg.end
+        whole = seg.whole
+        ref_year, ref_ordinal = seg.ref.year, seg.ref.toordinal()
+        extend = found.extend
         for i in range(n):
             ndig = 0
-            ws = spans[i][0]
             # a window may start with the "+" or "(" that leads the run
-            wstart = start if i == 0 else ws
+            wstart = start if i == 0 else spans[i][0]
             for j in range(i, min(n, i + MAX_GROUPS)):
                 ndig += len(groups[j])
                 if ndig > MAX_DIGITS:
                     break
                 if ndig < min_digits or (ndig <= 8 and not short_windows and not (ndig == 8 and groups[i][0] == "0")):
                     continue
+                if giro_only and ndig <= 8 and not (ndig == 8 and groups[i][0] == "0") and not (i == 0 and lead_sign):
+                    k = bisect_left(giro_starts, max(floor, wstart - CONTEXT_CHARS))
+                    if k == len(giro_starts) or giro_starts[k] >= wstart:
+                        continue
+                fns = by_nd[ndig]
+                if not fns:
+                    continue
                 we = spans[j][1]
-                ctx = self._context(t, wstart, we, hints, hint_words, seg)
-                w = Window(
-                    text=t[wstart:we],
-                    digits="".join(groups[i : j + 1]),
-                    groups=tuple(groups[i : j + 1]),
-                    seps=tuple(seps[i:j]),
-                    start=wstart,
-                    end=we,
-                    plus=plus_run and i == 0,
-                    lead=t[max(seg.start, wstart - 8) : wstart],
-                    trail=t[we : min(seg.end, we + 8)],
-                    run_start=i == 0,
-                    run_end=j == n - 1,
+                ctx = context_at(
+                    t, wstart, we, floor, ceil, hints, hint_words, (wstart, we) == whole, ref_year, ref_ordinal
                 )
-                for mod in numeric:
-                    yield from mod.match_window(w, ctx)
+                w = Window(
+                    t[wstart:we],
+                    groups[i] if i == j else "".join(groups[i : j + 1]),
+                    tuple(groups[i : j + 1]),
+                    tuple(seps[i:j]),
+                    wstart,
+                    we,
+                    plus_run and i == 0,
+                    t[max(floor, wstart - 8) : wstart],
+                    t[we : min(ceil, we + 8)],
+                    i == 0,
+                    j == n - 1,
+                )
+                for fn in fns:
+                    extend(fn(w, ctx))
 
 
 def _rebuild(kinds: tuple[str, ...], min_confidence: float, include_non_personal: bool) -> Scanner:
