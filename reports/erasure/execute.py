@@ -364,6 +364,10 @@ def _replace_atomically(full: str, write: Any) -> Any:
             os.fsync(dst.fileno())
         st = os.stat(full)
         os.chmod(tmp, st.st_mode & 0o7777)
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except PermissionError:
+            pass  # not root: the file stays ours, with the original's mode
         os.replace(tmp, full)
         return result
     except BaseException:
