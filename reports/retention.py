@@ -70,6 +70,7 @@ CSV_COLUMNS = (
     "retention_basis", "legal_basis", "due", "overdue_days",
 )
 _POLICY_CACHE_MAX = 100_000
+GAP_CONTAINERS_MAX = 100_000  # containers listed per source and gap; records beyond are counted only
 _PROGRESS_EVERY = 1_000_000
 
 
@@ -179,6 +180,8 @@ class Report:
     sources: dict[str, SourceCounts] = field(default_factory=dict)
     groups: dict[tuple[str, str], Group] = field(default_factory=dict)
     gaps: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)  # (reason, source, container) -> [store, n]
+    gap_containers: Counter[tuple[str, str]] = field(default_factory=Counter)  # (reason, source) -> containers listed
+    gap_unlisted: dict[tuple[str, str], list[Any]] = field(default_factory=dict)  # (reason, source) -> [store, n]
     notes: list[str] = field(default_factory=list)
 
     def total(self, attr: str) -> int:
@@ -389,12 +392,15 @@ def _count_containers(dm: DataMap, report: Report) -> None:
 
 
 def _gap(report: Report, reason: str, source: str, container: str, store: str) -> None:
-    k = (reason, source, container)
-    cell = report.gaps.get(k)
-    if cell is None:
-        report.gaps[k] = [store, 1]
-    else:
+    cell = report.gaps.get((reason, source, container))
+    if cell is not None:
         cell[1] += 1
+        return
+    if report.gap_containers[(reason, source)] >= GAP_CONTAINERS_MAX:  # bounded memory: count only
+        report.gap_unlisted.setdefault((reason, source), [store, 0])[1] += 1
+        return
+    report.gap_containers[(reason, source)] += 1
+    report.gaps[(reason, source, container)] = [store, 1]
 
 
 def overdue_records(cfg: Config, dm: DataMap, now: datetime) -> Iterator[Overdue]:
@@ -554,21 +560,28 @@ def write_text(cfg: Config, dm: DataMap, report: Report, out: IO[str], limit: in
         if g.over > len(g.listed):
             w(f"    ... and {g.over - len(g.listed)} more (--limit-per-group, or --format json/csv for all)\n")
     for reason in (NO_RETENTION, NO_DATE):
-        rows_ = [(src, cont, st_n[0], st_n[1]) for (rs, src, cont), st_n in report.gaps.items() if rs == reason]
-        if not rows_:
+        by_source: dict[str, list[tuple[str, str, str, int]]] = {}
+        for (rs, src, cont), (store, n) in report.gaps.items():
+            if rs == reason:
+                by_source.setdefault(src, []).append((src, cont, store, n))
+        for rs, src in report.gap_unlisted:
+            if rs == reason:
+                by_source.setdefault(src, [])
+        if not by_source:
             continue
         w(f"\nCoverage gap: {reason} (records per container, largest first)\n")
-        by_source: dict[str, list[tuple[str, str, str, int]]] = {}
-        for row in rows_:
-            by_source.setdefault(row[0], []).append(row)
         for src in sorted(by_source):
             items = sorted(by_source[src], key=lambda x: (-x[3], x[1]))
-            w(f"  {src} ({items[0][2]}): {_n(sum(x[3] for x in items), 'record')} in "
-              f"{_n(len(items), 'container')}\n")
+            store_, unlisted = report.gap_unlisted.get((reason, src)) or [items[0][2], 0]
+            w(f"  {src} ({store_}): {_n(sum(x[3] for x in items) + unlisted, 'record')} in "
+              f"{_n(len(items), 'container')}{' and more' if unlisted else ''}\n")
             for _s, cont, _st, n in items[:limit]:
                 w(f"    {n:>7}  {cont}\n")
             if len(items) > limit:
                 w(f"    ... and {len(items) - limit} more containers (--format json for all)\n")
+            if unlisted:
+                w(f"    ... and {_n(unlisted, 'record')} in containers past the first {GAP_CONTAINERS_MAX:,} "
+                  "(counted, not listed)\n")
     for note in report.notes:
         w(f"\nNote: {note}\n")
 
@@ -585,10 +598,17 @@ def _summary(report: Report) -> dict[str, int]:
 
 
 def _gap_rows(report: Report) -> list[dict[str, Any]]:
-    return [
+    """One row per (reason, source, container); ``container`` null for the records of the
+    containers past :data:`GAP_CONTAINERS_MAX` per source, which are counted only."""
+    rows = [
         {"reason": reason, "source": src, "store": cell[0], "container": cont, "records": cell[1]}
         for (reason, src, cont), cell in sorted(report.gaps.items())
     ]
+    rows += [
+        {"reason": reason, "source": src, "store": cell[0], "container": None, "records": cell[1]}
+        for (reason, src), cell in sorted(report.gap_unlisted.items())
+    ]
+    return rows
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> str:
@@ -639,8 +659,12 @@ def run(cfg: Config, *, fmt: str, output: str | None, now: str | datetime | None
     dm = _open_map(cfg)
     try:
         report = summarise(cfg, dm, when, progress=progress) if fmt != "csv" else Report(now=when)
-        out: IO[str]
-        out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
+        out: IO[str] = sys.stdout
+        if output:
+            try:
+                out = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                raise RetentionError(f"cannot write {output}: {exc.strerror}") from None
         try:
             if fmt == "json":
                 write_json(cfg, dm, report, out)

@@ -376,6 +376,23 @@ def test_errors_are_clean(estate: Path, tmp_path: Path) -> None:
         retention.run(load(bad), fmt="text", output=None)
 
 
+def test_gap_containers_past_the_cap_are_counted_not_listed(estate: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retention, "GAP_CONTAINERS_MAX", 0)
+    rep = json.loads(_cli("--config", str(estate), "--format", "json", "--now", NOW))
+    assert rep["gaps"] == [
+        {"reason": "no date known", "source": "crm", "store": "sql", "container": None, "records": 2},
+        {"reason": "no retention set", "source": "scratch", "store": "files", "container": None, "records": 1},
+    ]
+    text = _cli("--config", str(estate), "--now", NOW)
+    assert "  crm (sql): 2 records in 0 containers and more\n" in text
+    assert "... and 2 records in containers past the first 0 (counted, not listed)" in text
+
+
+def test_unwritable_output_is_a_clean_error(estate: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["report", "retention", "--config", str(estate), "-o", str(tmp_path / "no" / "r.txt")])
+    assert res.exit_code == 1 and "cannot write" in res.output and "Traceback" not in res.output
+
+
 def test_help_names_the_options() -> None:
     res = CliRunner().invoke(main, ["report", "retention", "--help"])
     assert res.exit_code == 0
