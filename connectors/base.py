@@ -203,7 +203,7 @@ class BaseConnector:
 def fingerprint(*parts: object) -> str:
     """A short stable digest of JSON-able parts (never of data values)."""
     raw = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def safe_name(text: str, limit: int = 200) -> str:

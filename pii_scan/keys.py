@@ -48,14 +48,15 @@ class Keys:
 
     def hash(self, kind: str, value: str) -> str:
         """HMAC-SHA256 of ``kind:value`` as hex."""
-        return hmac.new(self._hmac_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self._hmac_key, f"{kind}:{value}".encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
 
     def hasher(self):  # noqa: ANN201 - a fast closure for the hot path
         base = hmac.new(self._hmac_key, digestmod=hashlib.sha256)
 
         def h(kind: str, value: str) -> str:
             m = base.copy()
-            m.update(f"{kind}:{value}".encode())
+            # surrogateescape: names read from disk may hold undecodable bytes (os.fsdecode)
+            m.update(f"{kind}:{value}".encode("utf-8", "surrogateescape"))
             return m.hexdigest()
 
         return h
@@ -64,12 +65,12 @@ class Keys:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         nonce = os.urandom(12)
-        return nonce + AESGCM(self._enc_key).encrypt(nonce, value.encode(), None)
+        return nonce + AESGCM(self._enc_key).encrypt(nonce, value.encode("utf-8", "surrogateescape"), None)
 
     def decrypt(self, blob: bytes) -> str:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        return AESGCM(self._enc_key).decrypt(blob[:12], blob[12:], None).decode()
+        return AESGCM(self._enc_key).decrypt(blob[:12], blob[12:], None).decode("utf-8", "surrogateescape")
 
     def fingerprint(self) -> str:
         """Identifies the key (not secret): stored in the data map to catch a wrong key."""

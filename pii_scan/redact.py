@@ -10,6 +10,16 @@ from pii_scan.keys import Keys
 _EXT_DOT = re.compile(r"\.(?=[A-Za-z0-9]{1,8}(?:$|[/!#:\\]))")  # the dot of a file extension
 
 
+def printable(text: str) -> str:
+    """``text`` as storable UTF-8: undecodable bytes of a file name (``os.fsdecode``'s lone
+    surrogates) are shown as ``\\xff`` escapes; the true name is kept encrypted."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
 class Redactor:
     """Keeps identifiers out of container and item names stored in the data map.
 
@@ -70,17 +80,17 @@ class Redactor:
 
     def mask(self, text: str | None) -> str | None:
         """``text`` with every identifier in it masked (for unit keys and failure reasons)."""
-        return None if text is None else self._mask(text)
+        return None if text is None else printable(self._mask(text))
 
     def field(self, name: str) -> str:
         """A field name with identifiers masked: a column or CSV header, an attachment's name can be one."""
         return self._mask(name)
 
     def redact(self, container: str, item: str, store: str = "") -> tuple[str, str, bytes | None]:
-        c = self._mask(container)
+        c = printable(self._mask(container))
         # A mail's item is its Message-ID, which reads like an e-mail address but
         # is what an erasure job needs; identifiers other than addresses are still masked.
-        i = self._mask_no_email(item) if store == "mail" else self._mask(item)
+        i = printable(self._mask_no_email(item) if store == "mail" else self._mask(item))
         if c == container and i == item:
             return container, item, None
         return c, i, self.keys.encrypt(container + "\x1f" + item)
