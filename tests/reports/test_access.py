@@ -351,6 +351,49 @@ def test_hostile_names_are_text(tmp_path: Path, no_env_key: None) -> None:
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page and "&lt;i&gt;share&lt;/i&gt;" in page
     doc = _json(cfg, "--personnummer", PNR)
     assert _values(_loc(doc, hostile, "2"))["personnummer"] == PNR
+    html = tmp_path / "utdrag.html"
+    html.write_text(page, "utf-8")
+    _in_browser(html, hostile)
+
+
+def _in_browser(html: Path, hostile: str) -> None:
+    """The page in Debian's headless Chromium: no console error, no request but the page, names shown as text."""
+    import tempfile
+
+    from tests.conftest import need_service
+
+    chromium, driver_path = "/usr/bin/chromium", "/usr/bin/chromedriver"
+    if not (os.access(chromium, os.X_OK) and os.access(driver_path, os.X_OK)):
+        need_service("Chromium", "apt-get install chromium chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager fetch anything
+    profile = tempfile.mkdtemp(prefix="pii-scan-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-extensions", f"--user-data-dir={profile}"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=opts)
+    try:
+        driver.get("about:blank")  # away from Chromium's new-tab page and its own requests
+        driver.get_log("browser")
+        driver.get_log("performance")
+        driver.get(html.as_uri())
+        assert driver.execute_script("return document.readyState") == "complete"
+        assert driver.execute_script("return document.querySelectorAll('script, img, iframe, object').length") == 0
+        heads = driver.execute_script("return Array.from(document.querySelectorAll('h3')).map(h => h.textContent)")
+        assert f"{hostile} — rad 2" in heads
+        assert driver.execute_script("return document.title") == "Registerutdrag"
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+        urls = [json.loads(e["message"])["message"]["params"]["request"]["url"] for e in driver.get_log("performance")
+                if json.loads(e["message"])["message"]["method"] == "Network.requestWillBeSent"]
+        assert urls == [html.as_uri()]
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_split_file_archive_entry_and_file_name(tmp_path: Path, no_env_key: None) -> None:
