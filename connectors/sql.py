@@ -820,7 +820,11 @@ class SqlConnector(BaseConnector):
             v = table.get("date_columns", table.get("date_column"))
             if v is None:
                 return None
-            return [v] if isinstance(v, str) else [str(x) for x in v]
+            if isinstance(v, str):
+                return [v]
+            if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
+                return list(v)
+            raise ConfigError(f"source {self.name!r}: date_columns must be a column name or a list of names")
 
         out = listed(self.config) or []
         containers = self.config.get("containers")

@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from connectors.base import ConfigError as ConnectorConfigError
 from connectors.sql import SqlConnector
 from pii_scan.cli import main
 from pii_scan.config import ConfigError, load
@@ -264,6 +265,13 @@ def test_sql_ref_date_is_when_written_record_date_the_latest(tmp_path: Path) -> 
         assert {r.location.item: r.record_date for r in conn2.read(unit2)}["id=2"] == datetime(2018, 2, 1, 10, 0)
     finally:
         conn2.close()
+    # a per-table date_columns that is not a name or a list of names is a clear error
+    bad = SqlConnector("crm", {"url": f"sqlite:///{db}", "containers": {"main.*": {"date_columns": 7}}})
+    try:
+        with pytest.raises(ConnectorConfigError, match="date_columns must be a column name or a list of names"):
+            list(bad.units())
+    finally:
+        bad.close()
 
 
 # --------------------------------------------------------------------------- golden reports
