@@ -180,6 +180,21 @@ def test_demo_json_golden(demo: Path) -> None:
     assert _loc(doc, "main.support_tickets", "id=1")["masked_others"] == 2
 
 
+def test_library_call(demo: Path) -> None:
+    from datetime import datetime
+
+    when = datetime(2026, 1, 31, 12, 0)
+    r = access.build_report(load(demo / "pii-scan.toml"), "phone", "+46 70 435 71 41", lang="en", now=when)
+    assert r.unreadable == 0 and [s.source for s in r.systems] == ["crm", "share"]
+    doc = access.as_json(r)
+    assert doc["generated"] == "2026-01-31T12:00:00" and doc["query"] == {"kind": "phone", "value": "+46704357141"}
+    by_pnr = _json(demo / "pii-scan.toml", "--personnummer", PNR)
+    assert [(l["container"], l["item"]) for l in doc["locations"]] == [(l["container"], l["item"]) for l in by_pnr["locations"]]
+    assert "2026-01-31 12:00 UTC" in access.as_html(r)
+    with pytest.raises(ValueError):
+        access.render(r, "xml")
+
+
 def test_same_subject_by_email(demo: Path) -> None:
     by_pnr = _json(demo / "pii-scan.toml", "--personnummer", PNR)
     by_mail = _json(demo / "pii-scan.toml", "--email", MAIL.upper())
