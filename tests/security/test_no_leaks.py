@@ -301,3 +301,15 @@ class _LogCapture(logging.Handler):
             self.lines.append(f"{record.name} {record.getMessage()}")
         except Exception:  # noqa: BLE001
             self.lines.append(f"{record.name} {record.msg!r} {record.args!r}")
+
+
+def test_the_search_sees_a_leak_when_there_is_one(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Positive control: ``export --reveal`` prints the values, and the search finds every kind in it."""
+    from pii_scan.cli import main
+
+    monkeypatch.setenv("PII_SCAN_KEY", KEY_HEX)
+    res = CliRunner().invoke(main, ["export", "--format", "jsonl", "--reveal", "--config", str(world.configs["sqlite"])])
+    assert res.exit_code == 0, res.output
+    found = plant.leaks(res.output.encode(), "export --reveal")
+    for ident in plant.IDENTIFIERS:
+        assert any(repr(ident.canonical) in f for f in found), ident.canonical
