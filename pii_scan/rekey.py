@@ -148,65 +148,63 @@ def rekey(dm: DataMap, old: Keys, new: Keys, progress: Callable[[str], None] | N
         # findings: by id (ids do not change, so paging by id is safe while rows are updated)
         last = 0
         while True:
-            rows = c.execute(
+            frows = c.execute(
                 sa.select(findings_t.c.id, findings_t.c.rkey, findings_t.c.unit_id, findings_t.c.kind,
                           findings_t.c.enc_value).where(findings_t.c.id > last).order_by(findings_t.c.id).limit(BATCH)
             ).all()
-            if not rows:
+            if not frows:
                 break
-            params = []
-            for fid, rkey, uid, kind, enc in rows:
+            fparams: list[dict[str, object]] = []
+            for fid, rkey, uid, kind, enc in frows:
                 value = old.decrypt(bytes(enc))
-                params.append({"i": fid, "r": rmap.get(rkey) or _placeholder(new, "record-rekeyed", rkey),
+                fparams.append({"i": fid, "r": rmap.get(rkey) or _placeholder(new, "record-rekeyed", rkey),
                                "u": umap.get(uid, uid), "h": new.hash(kind, value), "e": new.encrypt(value)})
             c.execute(
                 findings_t.update().where(findings_t.c.id == sa.bindparam("i"))
                 .values(rkey=sa.bindparam("r"), unit_id=sa.bindparam("u"), value_hash=sa.bindparam("h"),
                         enc_value=sa.bindparam("e")),
-                params,
+                fparams,
             )
-            out.findings += len(params)
-            last = rows[-1][0]
+            out.findings += len(fparams)
+            last = frows[-1][0]
         say(f"findings: {out.findings}")
 
         # references: the referencing row from its own names, the referenced one through the records
         last = 0
         while True:
-            rows = c.execute(
+            rrows = c.execute(
                 sa.select(refs_t.c.id, refs_t.c.unit_id, refs_t.c.rkey_to, refs_t.c.source, refs_t.c.container,
                           refs_t.c.item, refs_t.c.location_enc).where(refs_t.c.id > last).order_by(refs_t.c.id).limit(BATCH)
             ).all()
-            if not rows:
+            if not rrows:
                 break
-            params = []
-            for rid, uid, rkey_to, source, container, item, enc in rows:
+            rparams: list[dict[str, object]] = []
+            for rid, uid, rkey_to, source, container, item, enc in rrows:
                 tc, ti = _true_names(old, container, item, enc)
                 to = rmap.get(rkey_to)
                 if to is None:  # a row without findings: only a rescan can key it again
                     to = _placeholder(new, "record-rekeyed", rkey_to)
                     rescan.add(uid)
-                params.append({"i": rid, "u": umap.get(uid, uid), "f": _rkey(new, source, tc, ti), "t": to,
+                rparams.append({"i": rid, "u": umap.get(uid, uid), "f": _rkey(new, source, tc, ti), "t": to,
                                "e": new.encrypt(f"{tc}\x1f{ti}") if enc is not None else None})
             c.execute(
                 refs_t.update().where(refs_t.c.id == sa.bindparam("i"))
                 .values(unit_id=sa.bindparam("u"), rkey_from=sa.bindparam("f"), rkey_to=sa.bindparam("t"),
                         location_enc=sa.bindparam("e")),
-                params,
+                rparams,
             )
-            out.refs += len(params)
-            last = rows[-1][0]
+            out.refs += len(rparams)
+            last = rrows[-1][0]
         say(f"references: {out.refs}")
 
         # units last: their ids are what the rows above pointed to
-        params = [{"o": o, "n": n, "fp_reset": o in rescan} for o, n in umap.items()]
-        keep = [p for p in params if not p["fp_reset"]]
-        reset = [p for p in params if p["fp_reset"]]
+        keep = [{"o": o, "n": n} for o, n in umap.items() if o not in rescan]
+        reset = [{"o": o, "n": n} for o, n in umap.items() if o in rescan]
         if keep:
-            c.execute(units_t.update().where(units_t.c.unit_id == sa.bindparam("o")).values(unit_id=sa.bindparam("n")),
-                      [{"o": p["o"], "n": p["n"]} for p in keep])
-        if reset:
+            c.execute(units_t.update().where(units_t.c.unit_id == sa.bindparam("o")).values(unit_id=sa.bindparam("n")), keep)
+        if reset:  # read again by the next scan
             c.execute(units_t.update().where(units_t.c.unit_id == sa.bindparam("o"))
-                      .values(unit_id=sa.bindparam("n"), fingerprint=""), [{"o": p["o"], "n": p["n"]} for p in reset])
+                      .values(unit_id=sa.bindparam("n"), fingerprint=""), reset)
         out.units, out.units_to_rescan = len(umap), len(reset)
 
         # schema facts whose names were masked keep the true fact encrypted
