@@ -82,6 +82,13 @@ class Entry:
         return sorted({k for ks in self.fields.values() for k in ks if k != "reference"})
 
     @property
+    def retained_until(self) -> datetime | None:
+        """When the retention the config sets runs out for this record (its date + the retention), if both are known."""
+        if self.policy.retention is None or self.record_date is None:
+            return None
+        return self.record_date + self.policy.retention
+
+    @property
     def categories(self) -> list[str]:
         """fideslang data categories of what the record holds (``user.unique_id`` for a reference)."""
         return sorted({category(k).key for ks in self.fields.values() for k in ks})
@@ -303,6 +310,7 @@ def as_json(r: AccessReport) -> dict[str, Any]:
                 "via": e.via or None,
                 "record_date": e.record_date.isoformat() if e.record_date else None,
                 **_policy_dict(e.policy),
+                "retained_until": e.retained_until.date().isoformat() if e.retained_until else None,
                 "status": "read" if e.ok else "unreadable",
                 "reason": e.reason or None,
                 "values": [{"field": f, "value": v, "matched": f in e.fields} for f, v in e.values],
@@ -441,6 +449,8 @@ def _entry_html(s: System, e: Entry, lang: str) -> str:
         how.append(", ".join(i18n.kind_label(k, lang) for k in e.kinds))
     if e.record_date and s.type not in _MAIL_TYPES:
         how.append(f"{t(lang, 'date')} {_date(e.record_date)}")
+    if e.retained_until:
+        how.append(f"{t(lang, 'kept_until')} {e.retained_until.date().isoformat()}")
     out = [f'<div class="entry{"" if e.ok else " unreadable"}">', f"<h3>{_e(where)}</h3>",
            f'<div class="how">{_e(" · ".join(how))}</div>']
     if e.policy != s.policy:

@@ -170,6 +170,7 @@ def test_demo_json_golden(demo: Path) -> None:
     assert "user.government_id.national_identification_number" in customer["categories"]
     invoice = _loc(doc, "main.invoices", "id=1")
     assert invoice["reached"] == "related" and invoice["retention"] == "7y" and invoice["legal_basis"] == "legal obligation"
+    assert customer["retained_until"] == "2023-09-19" and invoice["retained_until"] == "2030-07-18"  # date + retention
     # the CSV row, the XLSX row, the PDF page, the log line: read back from the share
     assert _values(_loc(doc, "export/kundexport_2024.csv", "2"))["Personnummer"] == "640823-3234"
     assert _values(_loc(doc, "kundlista.xlsx", "Kunder:2"))["E-post"] == MAIL
@@ -214,7 +215,7 @@ def test_demo_html_swedish_and_english(demo: Path) -> None:
                   "Berättigat intresse (art. 6.1 f)", "bokföringslagen (1999:1078) 7 kap. 2 §", "Databas", "Filresurs",
                   "user.contact.email", "Hänvisar till en post om dig", MAIL, "Erik Jakobsson",
                   "Uppgifter som inte kan knytas till dig är maskerade", "kundlista.xlsx — blad Kunder, rad 2",
-                  "fakturor/faktura_2024-0001.pdf — sida 1", "logs/app.log — rad 157", "main.orders — 4 poster", "main.invoices — id=2"):
+                  "fakturor/faktura_2024-0001.pdf — sida 1", "Lagringstiden löper ut 2023-09-19", "logs/app.log — rad 157", "main.orders — 4 poster", "main.invoices — id=2"):
         assert words in page, words
     assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
     en = _cli(["access-report", "--config", cfg, "--personnummer", PNR, "--lang", "en"]).stdout
