@@ -17,9 +17,18 @@
    categories of data subjects and retention per source and container.
 
 Identifiers of *other* people that stand in the values read back (a
-colleague's phone number in a support ticket, the other rows' values are not
-read at all) are masked, as Article 15(4) requires: a value found by the
-detectors is shown only when its keyed hash belongs to the subject.
+colleague's phone number in a support ticket; other rows are not read at all)
+are masked, as Article 15(4) requires: a value found by the detectors is shown
+only when its keyed hash belongs to the subject (the values the data map links
+to them). A record that was found by the subject's identifiers but no longer
+holds any of them when read back (lines inserted above a CSV row, a ``row=n``
+ordinal or a ``ctid`` that now points elsewhere) is listed as changed and its
+values withheld, so that another person's record never reaches this report.
+
+In HTML and PDF, three or more alike records of one container (rows of one
+table with the same columns) are shown as one table, one line per record; each
+record also says when its retention runs out (its date + the configured
+retention).
 
 This is the one output of pii-scan that holds personal data in plaintext: it
 is meant for the person it is about. Nothing of it is logged, and errors never
