@@ -338,8 +338,9 @@ def _run(
                     # every worker that held the scattered settings died (a nanny restarts them
                     # empty), so the tasks that need them were cancelled: scatter again, run again
                     fut.release()
-                    if gen == generation:
-                        settings_f = client.scatter(settings, broadcast=True)
+                    if gen == generation:  # a new key: the old one is forgotten by the scheduler
+                        settings_f.release()
+                        settings_f = client.scatter(settings, broadcast=True, hash=False)
                         generation += 1
                         log.warning("the scan settings were lost with the workers that held them; sent again")
                     done.add(submit(i))

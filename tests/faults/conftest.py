@@ -150,7 +150,9 @@ def map_dump(url: str, key_file: Path) -> dict[str, Any]:
     * ``findings``: (source, container, item, field, kind, subkind, value_hash, masked,
       confidence, test_data, inside, linkable);
     * ``refs``: (source, container, item, via, rkey of the referenced record);
-    * ``subjects``: the partition of value hashes into subjects (ids ignored).
+    * ``subjects``: the partition of value hashes into subjects (ids ignored);
+    * ``indexes``: (table, index name, columns) of every index (a scan killed mid-way must
+      not leave the map without the indexes lookups need).
 
     Row ids, scan ids, times and the random nonces of encrypted values are left out.
     """
@@ -178,9 +180,13 @@ def map_dump(url: str, key_file: Path) -> dict[str, Any]:
             for s in c.execute(sa.select(subjects_t)):
                 groups.setdefault(s.subject, set()).add(s.value_hash)
             subjects = {frozenset(g) for g in groups.values()}
+            insp = sa.inspect(c)
+            indexes = {(t, ix["name"], tuple(ix["column_names"])) for t in insp.get_table_names()
+                       for ix in insp.get_indexes(t)}
     finally:
         dm.close()
-    return {"units": units, "records": records, "findings": findings, "refs": refs, "subjects": subjects}
+    return {"units": units, "records": records, "findings": findings, "refs": refs, "subjects": subjects,
+            "indexes": indexes}
 
 
 def assert_same_map(got: dict[str, Any], want: dict[str, Any]) -> None:
