@@ -90,6 +90,11 @@ class Entry:
     def kinds(self) -> list[str]:
         return sorted({k for ks in self.fields.values() for k in ks if k != "reference"})
 
+    def matched(self, name: str) -> bool:
+        """Whether the field read back is (or holds) one where the scan found the subject's data:
+        a JSON column ``profile`` holds ``profile$.tel``, an array ``tags`` holds ``tags[0]``."""
+        return name in self.fields or any(f.startswith((name + "$", name + "[")) for f in self.fields)
+
     @property
     def retained_until(self) -> datetime | None:
         """When the retention the config sets runs out for this record (its date + the retention), if both are known."""
@@ -322,7 +327,7 @@ def as_json(r: AccessReport) -> dict[str, Any]:
                 "retained_until": e.retained_until.date().isoformat() if e.retained_until else None,
                 "status": "read" if e.ok else "unreadable",
                 "reason": e.reason or None,
-                "values": [{"field": f, "value": v, "matched": f in e.fields} for f, v in e.values],
+                "values": [{"field": f, "value": v, "matched": e.matched(f)} for f, v in e.values],
                 "truncated": e.truncated,
                 "masked_others": e.masked_others,
             }
@@ -476,13 +481,13 @@ def _entry_html(s: System, e: Entry, lang: str) -> str:
         for fname, key in MAIL_META:
             val = meta[key.split("_", 1)[1]]
             if val is not None:
-                hit = ' class="hit"' if fname in e.fields else ""
+                hit = ' class="hit"' if e.matched(fname) else ""
                 rows.append(f"<tr{hit}><th>{_e(t(lang, key))}</th><td>{_e(val)}</td></tr>")
             shown.add(fname)
     for fname, val in e.values:
         if fname in shown:
             continue
-        hit = ' class="hit"' if fname in e.fields else ""
+        hit = ' class="hit"' if e.matched(fname) else ""
         label = t(lang, "mail_body") if (s.type in _MAIL_TYPES and fname == "body") else fname
         shown_val = _e(val) if val not in (None, "") else f'<span class="note">{_e(t(lang, "empty"))}</span>'
         rows.append(f"<tr{hit}><th>{_e(label)}</th><td>{shown_val}</td></tr>")
@@ -554,7 +559,7 @@ def _group_html(s: System, entries: list[Entry], lang: str) -> str:
     for e in entries:
         cells = [f"<td>{_e(_item_label(s.type, e.item, lang))}</td>"]
         for fname, val in e.values:
-            cls = ' class="hit"' if fname in e.fields else ""
+            cls = ' class="hit"' if e.matched(fname) else ""
             cells.append(f"<td{cls}>{_e(val) if val not in (None, '') else ''}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     out.append(f'<table class="rows"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')

@@ -504,6 +504,8 @@ def test_postgresql_end_to_end(pg_url: str, tmp_path: Path, no_env_key: None) ->
     v = _values(cust)
     assert v["personnummer"] == PNR and v["email"] == MAIL and json.loads(v["profile"]) == {"tel": "070-174 06 05"}
     assert v["created_at"] == "2024-05-01T10:00:00" and cust["purpose"] == "Orderhantering"
+    matched = {x["field"] for x in cust["values"] if x["matched"]}
+    assert {"personnummer", "email", "profile"} <= matched and "name" not in matched  # profile holds profile$.tel
     order = _loc(doc, "public.orders", 'shop="a,b",no=7')
     assert order["reached"] == "related" and _values(order)["amount"] == "99.50"
     note = [l for l in doc["locations"] if l["container"] == "public.notes"]
