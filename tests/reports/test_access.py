@@ -445,6 +445,31 @@ def test_split_file_archive_entry_and_file_name(tmp_path: Path, no_env_key: None
     assert _loc(doc, "stor.csv", f"@{offset}")["reason"] == "the line is no longer at that offset (the file changed)"
 
 
+def test_sqlite_rowid_and_unique_keys(tmp_path: Path, no_env_key: None) -> None:
+    con = sqlite3.connect(tmp_path / "crm.sqlite")
+    con.executescript(
+        """
+        CREATE TABLE logg (text TEXT);
+        CREATE TABLE konton (nr TEXT NOT NULL UNIQUE, agare TEXT);
+        """
+    )
+    con.execute("INSERT INTO logg VALUES ('start'), (?)", (f"inloggning {MAIL}",))
+    con.execute("INSERT INTO konton VALUES ('K-1', ?)", (PNR,))
+    con.commit()
+    con.close()
+    cfg = _config(tmp_path, """
+        [[sources]]
+        name = "crm"
+        type = "sql"
+        url = "sqlite:///crm.sqlite"
+        """)
+    _scan(cfg)
+    doc = _json(cfg, "--email", MAIL)
+    assert _values(_loc(doc, "main.logg", "rowid=2")) == {"text": f"inloggning {MAIL}"}
+    doc = _json(cfg, "--personnummer", PNR)
+    assert _values(_loc(doc, "main.konton", "nr=K-1")) == {"nr": "K-1", "agare": PNR}
+
+
 # --------------------------------------------------------------------------- live servers
 
 
