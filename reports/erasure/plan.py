@@ -183,13 +183,18 @@ def _unit_rows(dm: DataMap, rkeys: Iterable[str]) -> tuple[int, bool]:
     return rows, split or len(uids) > 1
 
 
-def _fk_graph(dm: DataMap, source: str) -> dict[str, set[str]]:
-    """container -> the containers it references (from the connector's ``dependencies``)."""
+def _fk_graph(dm: DataMap, source: str, keys: Keys | None = None) -> dict[str, set[str]]:
+    """container -> the containers it references (from the connector's ``dependencies``).
+
+    Names are the true ones: a fact whose names held an identifier is stored
+    masked with the true fact encrypted under ``"enc"``, decrypted here."""
     parents: dict[str, set[str]] = defaultdict(set)
     with dm.engine.connect() as c:
         for (data,) in c.execute(sa.select(deps_t.c.data).where(deps_t.c.source == source)):
             try:
                 d = json.loads(data)
+                if d.get("enc") and keys is not None:
+                    d = json.loads(keys.decrypt(base64.b64decode(d["enc"])))
             except ValueError:
                 continue
             if d.get("kind") == "foreign_key" and d.get("container") and d.get("ref_container"):
@@ -507,7 +512,7 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
         from sqlalchemy.engine import default
 
         dialect = default.DefaultDialect()
-    depth = fk_depth(_fk_graph(dm, source))
+    depth = fk_depth(_fk_graph(dm, source, keys))
     ordered = sorted(rows.values(), key=lambda r: (r.op != "update", -depth(r.container), r.masked_container,
                                                    _natural(r.masked_item)))
     out: list[Action] = []

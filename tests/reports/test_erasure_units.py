@@ -248,3 +248,26 @@ def test_changed_objects_and_files_are_not_touched(moto_s3: str, tmp_path: Any) 
     got = _run_files(cfg, "share", [Action("files", "share", "../x", "", "", "delete_file", "", "", step=2,
                                            target={"path": "../x", "size": 0, "mtime_ns": 0})])
     assert got[0].status == "failed" and "not a path inside the source" in got[0].detail
+
+
+def test_fk_graph_reads_the_true_names_of_person_named_tables(tmp_path: Any) -> None:
+    """A table named after a person is stored masked; the delete order needs its true name."""
+    from detectors import Scanner
+    from pii_scan.datamap import DataMap
+    from pii_scan.engine import redact_dependency
+    from pii_scan.keys import load_keys
+    from pii_scan.redact import Redactor
+
+    keys = load_keys(tmp_path / "k.key")
+    red = Redactor(Scanner(), keys)
+    fact = {"kind": "foreign_key", "container": "main.notes_6408233234", "columns": ["cid"],
+            "ref_container": "main.kund_6408233234", "ref_columns": ["id"]}
+    stored = redact_dependency(red, fact)
+    assert "6408233234" not in json.dumps({k: v for k, v in stored.items() if k != "enc"})
+    dm = DataMap(f"sqlite:///{tmp_path / 'dm.sqlite'}")
+    try:
+        dm.record_dependencies("crm", [stored])
+        graph = reports.erasure.plan._fk_graph(dm, "crm", keys)
+        assert graph == {"main.notes_6408233234": {"main.kund_6408233234"}}
+    finally:
+        dm.close()
