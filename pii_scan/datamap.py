@@ -133,6 +133,10 @@ deps_t = sa.Table(
     sa.Column("data", sa.Text, nullable=False),
 )
 
+# indexes keyed by hashes, so written at random places: a first scan into an empty map builds them at the
+# end instead (DataMap.defer_indexes / restore_indexes; opening a map restores them after a killed scan)
+DEFERRABLE_INDEXES = ("ix_findings_value_hash", "ix_findings_rkey")
+
 # version -> callable(connection) that upgrades from version-1 to version
 UPGRADES: dict[int, Any] = {}
 
@@ -218,6 +222,7 @@ class DataMap:
 
     def _ensure_schema(self) -> None:
         metadata.create_all(self.engine)
+        self.restore_indexes()
         with self.engine.begin() as c:
             row = c.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")).first()
             if row is None:
@@ -231,6 +236,29 @@ class DataMap:
             for v in range(version + 1, SCHEMA_VERSION + 1):
                 UPGRADES[v](c)
                 c.execute(meta_t.update().where(meta_t.c.key == "schema_version").values(value=str(v)))
+
+    def defer_indexes(self) -> bool:
+        """Drop the hash-keyed indexes of ``findings`` if it is empty (a first scan); returns whether it did.
+
+        Inserting into them costs about half of a unit's write while the map
+        grows; built once at the end (:meth:`restore_indexes`), they cost a
+        fraction of that. Lookups in a map whose first scan is running are
+        slow until then.
+        """
+        with self.engine.begin() as c:
+            if c.execute(sa.select(findings_t.c.id).limit(1)).first() is not None:
+                return False
+            for ix in findings_t.indexes:
+                if ix.name in DEFERRABLE_INDEXES:
+                    ix.drop(c, checkfirst=True)
+        return True
+
+    def restore_indexes(self) -> None:
+        """Build the indexes that :meth:`defer_indexes` dropped (a no-op when they exist)."""
+        with self.engine.begin() as c:
+            for ix in findings_t.indexes:
+                if ix.name in DEFERRABLE_INDEXES:
+                    ix.create(c, checkfirst=True)
 
     def schema_version(self) -> int:
         with self.engine.connect() as c:

@@ -261,6 +261,7 @@ def scan(
         red = Redactor(Scanner(cfg.kinds), keys)
         work = _plan(cfg, dm, red, only_sources, full, summary, scan_id, policy)
         bar = _progress(len(work), progress)
+        deferred = bool(work) and dm.defer_indexes()  # a first scan: hash indexes built once at the end
         for res, retried in _run(work, settings, scheduler, workers, policy):
             if retried:
                 summary.units_retried += 1
@@ -281,6 +282,8 @@ def scan(
                 on_unit(res)
             bar.update(1)
         bar.close()
+        if deferred:
+            dm.restore_indexes()
         if dm.subjects_stale():
             summary.subjects = dm.link_subjects()
         else:  # nothing was written: the subjects of the last scan still hold

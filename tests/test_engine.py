@@ -359,6 +359,11 @@ def test_scan_into_a_postgresql_datamap(estate: Path, pg_url: str) -> None:
     assert any(l.kind == "email" and l.reached == "linked" for l in locs)
     assert any(l.reached == "related" and l.container.endswith("invoices") and l.item == "id=10" for l in locs)
     assert not any(l.kind == "phone" for l in _locations(estate, "personnummer", PNR_B))
+    dm = DataMap(pg_url)
+    try:  # the first scan deferred the hash indexes and built them at the end
+        assert {"ix_findings_value_hash", "ix_findings_rkey"} <= {i["name"] for i in sa.inspect(dm.engine).get_indexes("findings")}
+    finally:
+        dm.close()
     # a rewritten unit replaces its rows (no duplicates after a full rescan)
     before = len(locs)
     s2 = scan(cfg, scheduler="sync", progress=False, full=True)
@@ -451,3 +456,38 @@ def test_identifiers_in_row_keys_are_masked(tmp_path: Path, monkeypatch: pytest.
     (l_item, l_enc), = by_table["logins"]
     assert "anna.andersson" not in l_item and keys.decrypt(l_enc).endswith("\x1femail=" + MAIL_B)
     assert len(by_table["plain"]) == 300 and all(enc is None and item.startswith("id=100") for item, enc in by_table["plain"])
+
+
+def test_first_scan_defers_the_hash_indexes_and_they_come_back(estate: Path) -> None:
+    cfg = load(estate)
+    calls: list[bool] = []
+    orig = DataMap.defer_indexes
+
+    def spy(self: DataMap) -> bool:
+        calls.append(orig(self))
+        return calls[-1]
+
+    DataMap.defer_indexes = spy  # type: ignore[method-assign]
+    try:
+        scan(cfg, scheduler="sync", progress=False)
+        notes = estate.parent / "share" / "notes.txt"
+        notes.write_text("Ring 070-174 06 05\n", "utf-8")
+        os.utime(notes, ns=(1, 1))
+        scan(cfg, scheduler="sync", progress=False)
+    finally:
+        DataMap.defer_indexes = orig  # type: ignore[method-assign]
+    assert calls == [True, False]  # only the scan into the empty map defers
+    wanted = {"ix_findings_value_hash", "ix_findings_rkey", "ix_findings_unit_id"}
+    dm = DataMap(cfg.datamap_url)
+    try:
+        assert wanted <= {i["name"] for i in sa.inspect(dm.engine).get_indexes("findings")}
+        with dm.engine.begin() as c:  # as if a first scan was killed while the indexes were down
+            c.exec_driver_sql("DROP INDEX ix_findings_value_hash")
+    finally:
+        dm.close()
+    dm = DataMap(cfg.datamap_url)  # opening the map builds them again
+    try:
+        assert wanted <= {i["name"] for i in sa.inspect(dm.engine).get_indexes("findings")}
+    finally:
+        dm.close()
+    assert any(l.reached == "linked" for l in _locations(estate, "personnummer", PNR_A))
