@@ -316,11 +316,13 @@ def _run(
                                dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
-        # the settings (with the key) go to the workers once, not into every task
-        settings_f = client.scatter(settings, broadcast=True)
+        # the settings (with the key) go to the workers once, not into every task; under a random
+        # key (hash=False), not one derived from their content
+        settings_f = client.scatter(settings, broadcast=True, hash=False)
         generation = 0  # scatters of the settings so far, minus one
         pending: dict[str, tuple[int, int]] = {}  # task key -> (unit index, settings generation it uses)
         submits: Counter[int] = Counter()
+        stranded = False
 
         def submit(i: int) -> Any:
             conn, unit = work[i]
@@ -337,15 +339,18 @@ def _run(
                 res, retried = fut.result()
             except Exception as exc:  # noqa: BLE001 - a worker died, or the task could not run
                 conn, unit = work[i]
-                if _lost(exc) and submits[i] <= MAX_RESUBMITS:
+                lost = _lost(exc) and submits[i] <= MAX_RESUBMITS and not stranded
+                if lost and gen == generation:
                     # every worker that held the scattered settings died (a nanny restarts them
-                    # empty), so the tasks that need them were cancelled: scatter again, run again
-                    fut.release()
-                    if gen == generation:  # a new key: the old one is forgotten by the scheduler
+                    # empty), so the tasks that need them were cancelled: send them again
+                    new_f = _send_again(client, settings)
+                    if new_f is None:
+                        stranded = True  # no worker came back: this and the remaining units fail
+                    else:
                         settings_f.release()
-                        settings_f = client.scatter(settings, broadcast=True, hash=False)
-                        generation += 1
-                        log.warning("the scan settings were lost with the workers that held them; sent again")
+                        settings_f, generation = new_f, generation + 1
+                if lost and gen < generation:
+                    fut.release()  # run again, with the settings sent after this task was submitted
                     done.add(submit(i))
                     continue
                 res = UnitResult(unit.source, unit.key, conn.store, unit.fingerprint, [], 0,
@@ -360,6 +365,20 @@ def _run(
 
 
 MAX_RESUBMITS = 3  # times a unit's task is submitted again after its inputs were lost with dead workers
+WORKERS_BACK_SECONDS = 120.0  # how long lost settings wait for a worker to send them to
+
+
+def _send_again(client: Any, settings: ScanSettings) -> Any:
+    """The scan settings scattered again once a worker is there (within :data:`WORKERS_BACK_SECONDS`), or None."""
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_BACK_SECONDS)
+        fut = client.scatter(settings, broadcast=True, hash=False)  # a new key: the lost one is forgotten
+    except Exception as exc:  # noqa: BLE001 - no worker came back (or went again): the units fail with a reason
+        log.warning("the scan settings were lost with the workers that held them, and no worker came back "
+                    "to send them to (%s): the units left fail", type(exc).__name__)
+        return None
+    log.warning("the scan settings were lost with the workers that held them; sent again")
+    return fut
 
 
 def _lost(exc: BaseException) -> bool:
