@@ -124,7 +124,7 @@ from detectors.base import (
     ValidationError,
 )
 from detectors.checksums import luhn_check_digit, luhn_is_valid, mod11_is_valid, mod97_is_valid
-from detectors.context import near_before
+from detectors.context import first_near_before, near_before
 
 if TYPE_CHECKING:
     from detectors.scan import Window
@@ -654,11 +654,10 @@ def _context_score(ctx: Context, kind: str, kw_bonus: float, hint_bonus: float, 
         score += hint_bonus
         why.append(f"hint:{kind}")
     if not keyword and kind not in ctx.hints:
-        for neg in _NEG_KINDS:
-            if near_before(ctx.before, neg):
-                score -= 0.35
-                why.append(f"context:{neg}(-)")
-                break
+        neg = first_near_before(ctx.before, _NEG_KINDS)
+        if neg is not None:
+            score -= 0.35
+            why.append(f"context:{neg}(-)")
     return score
 
 
@@ -851,6 +850,20 @@ def _giros(w: Window, ctx: Context) -> Iterator[Match]:
 
 # Digit counts of the windows match_window can use: the scanner offers no others.
 WINDOW_DIGITS = frozenset(range(2, 16))
+
+
+def window_wanted(nd: int, d0: str, sign: bool, comma: bool, giro: bool) -> bool:
+    """Whether ``match_window`` can find anything in a window without a field hint.
+
+    The scanner asks once per combination, when it is built: ``nd`` digits,
+    first digit ``d0``; ``sign``: the window starts with the ``+`` or ``(``
+    leading its run; ``comma``: it starts a run with a ``,`` at most three
+    characters before it; ``giro``: "giro", "bg" or "pg" (any case) starts in
+    the text before it that ``Context.before`` holds. Must be True wherever
+    ``match_window`` could yield (False only where it surely yields nothing).
+    """
+    # giro numbers only after their keyword; an account after "CCCC, "; a clearing never starts with 0
+    return (nd <= 8 and giro) or (nd >= 5 and comma) or (nd >= 9 and d0 != "0")
 
 
 def match_window(w: Window, ctx: Context) -> Iterator[Match]:

@@ -111,6 +111,25 @@ def near_before(before: str, kind: str) -> bool:
     return _kw_regex(kind, True).search(before) is not None
 
 
+@lru_cache(maxsize=None)
+def _kw_union(kinds: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(_word_start_alternation("|".join(_KEYWORDS[k] for k in kinds)) + _TAIL)
+
+
+@lru_cache(maxsize=4096)
+def first_near_before(before: str, kinds: tuple[str, ...]) -> str | None:
+    """The first of ``kinds`` with a keyword at the end of ``before`` (see :func:`near_before`), or None.
+
+    One regex search over all their keywords answers the common case (none).
+    """
+    if _kw_union(kinds).search(before) is None:
+        return None
+    for k in kinds:
+        if near_before(before, k):
+            return k
+    return None  # pragma: no cover - the union matched, so one kind does
+
+
 def mentions(text: str, kind: str) -> bool:
     """True if the lower-cased ``text`` mentions a keyword of ``kind`` anywhere."""
     return _kw_regex(kind, False).search(text) is not None

@@ -55,6 +55,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import date
+from functools import lru_cache
 from html import unescape
 from typing import NamedTuple
 
@@ -406,8 +407,12 @@ def _right_tokens(
     return ends[len(raw) - 1], raw
 
 
+@lru_cache(maxsize=2048)
 def _domain(raw: str) -> tuple[str, bool] | type[ValidationError]:
-    """Check a domain as written; return (canonical Unicode domain, had punycode)."""
+    """Check a domain as written; return (canonical Unicode domain, had punycode).
+
+    Cached: a pure function, and the same few domains fill most mailboxes.
+    """
     if not raw.isascii():
         raw = unicodedata.normalize("NFC", raw)
     labels = raw.split(".")

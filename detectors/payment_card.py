@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 
 from detectors.base import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, Match
 from detectors.checksums import luhn_is_valid
-from detectors.context import mentions, near_before
+from detectors.context import first_near_before, mentions, near_before
 
 if TYPE_CHECKING:
     from detectors.base import Context
@@ -226,6 +226,19 @@ def find(text: str, hint: str | None = None, ref_date: date | None = None) -> li
 WINDOW_DIGITS = frozenset(range(12, 20))
 
 
+def window_wanted(nd: int, d0: str, sign: bool, comma: bool, giro: bool) -> bool:
+    """Whether ``match_window`` can find anything in a window without a field hint.
+
+    The scanner asks once per combination, when it is built: ``nd`` digits,
+    first digit ``d0``; ``sign``: the window starts with the ``+`` or ``(``
+    leading its run; ``comma``: it starts a run with a ``,`` at most three
+    characters before it; ``giro``: "giro", "bg" or "pg" (any case) starts in
+    the text before it that ``Context.before`` holds. Must be True wherever
+    ``match_window`` could yield (False only where it surely yields nothing).
+    """
+    return d0 in "23456"  # no issuer range starts otherwise
+
+
 def match_window(w: Window, ctx: Context) -> Iterator[Match]:
     """Card numbers in one window of a digit run (the hot path).
 
@@ -300,11 +313,7 @@ def _context_delta(ctx: Context) -> tuple[float, tuple[str, ...]]:
     delta = 0.0
     why: list[str] = []
     pos = near_before(before, "payment_card")
-    neg = None
-    for k in _NEGATIVE_KINDS:
-        if near_before(before, k):
-            neg = k
-            break
+    neg = first_near_before(before, _NEGATIVE_KINDS)
     if neg is not None and pos:
         # both ("card no:"): the last word that is not a generic "nr"/"no" decides
         decided = False

@@ -46,7 +46,7 @@ from detectors.base import (
     Match,
 )
 from detectors.checksums import luhn_checksum
-from detectors.context import near_before
+from detectors.context import first_near_before, near_before
 from detectors.normalize import normalize
 
 KIND = "personnummer"
@@ -238,6 +238,7 @@ _CONF_SPLIT = 0.65  # 1981 12 28-9874, 8112-28-9874
 _CONF_SPACE = 0.4  # 811228 9874: spec-invalid, common in free text; needs a keyword
 
 _DATE_SHAPES = {(6,), (8,), (2, 2, 2), (4, 2, 2), (4, 2)}
+_NEGATIVE_KINDS = ("order", "reference")
 _DATE_SEPS = {" ", "-", ".", "/"}
 
 
@@ -263,7 +264,7 @@ def _score(
         conf += 0.2
         why.append("hint:orgnr(sole trader)")
     if not any(w.startswith("context:") for w in why) and (
-        near_before(ctx.before, "order") or near_before(ctx.before, "reference")
+        first_near_before(ctx.before, _NEGATIVE_KINDS) is not None
     ):
         conf -= 0.25
         why.append("context:order-or-reference(-)")
@@ -314,6 +315,19 @@ def _window_parts(w) -> tuple[str, str, str, float, str] | None:  # noqa: ANN001
 
 # Digit counts of the windows match_window can use: the scanner offers no others.
 WINDOW_DIGITS = frozenset({10, 12})
+
+
+def window_wanted(nd: int, d0: str, sign: bool, comma: bool, giro: bool) -> bool:
+    """Whether ``match_window`` can find anything in a window without a field hint.
+
+    The scanner asks once per combination, when it is built: ``nd`` digits,
+    first digit ``d0``; ``sign``: the window starts with the ``+`` or ``(``
+    leading its run; ``comma``: it starts a run with a ``,`` at most three
+    characters before it; ``giro``: "giro", "bg" or "pg" (any case) starts in
+    the text before it that ``Context.before`` holds. Must be True wherever
+    ``match_window`` could yield (False only where it surely yields nothing).
+    """
+    return nd == 10 or (nd == 12 and d0 in "12")  # twelve digits: century 18, 19 or 20
 
 
 def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Window

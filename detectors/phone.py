@@ -79,7 +79,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 
 from detectors.normalize import normalize
 from detectors.base import InvalidComponent, InvalidFormat, InvalidLength, Match
-from detectors.context import mentions, near_before
+from detectors.context import first_near_before, mentions, near_before
 
 if TYPE_CHECKING:
     from detectors.base import Context
@@ -391,6 +391,21 @@ def find(text: str, hint: str | None = None, ref_date: date | None = None) -> li
 WINDOW_DIGITS = frozenset(range(8, 18))
 
 
+def window_wanted(nd: int, d0: str, sign: bool, comma: bool, giro: bool) -> bool:
+    """Whether ``match_window`` can find anything in a window without a field hint.
+
+    The scanner asks once per combination, when it is built: ``nd`` digits,
+    first digit ``d0``; ``sign``: the window starts with the ``+`` or ``(``
+    leading its run; ``comma``: it starts a run with a ``,`` at most three
+    characters before it; ``giro``: "giro", "bg" or "pg" (any case) starts in
+    the text before it that ``Context.before`` holds. Must be True wherever
+    ``match_window`` could yield (False only where it surely yields nothing).
+    """
+    # "+...", "(+...", trunk or international prefix "0...", "46..." (11 digits);
+    # a lost leading zero only in a hinted column
+    return sign or d0 == "0" or (d0 == "4" and nd == 11)
+
+
 def match_window(w: Window, ctx: Context) -> Iterator[Match]:
     """Phone numbers in one window of a digit run (the hot path).
 
@@ -619,11 +634,7 @@ def _context_delta(ctx: Context) -> tuple[float, tuple[str, ...]]:
     delta = 0.0
     why: list[str] = []
     pos = near_before(before, "phone")
-    neg = None
-    for k in _NEGATIVE_KINDS:
-        if near_before(before, k):
-            neg = k
-            break
+    neg = first_near_before(before, _NEGATIVE_KINDS)
     if neg is not None:
         words = _WORD.findall(before[-32:])[-2:]
         if pos:

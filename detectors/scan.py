@@ -85,6 +85,9 @@ class Window:
     run_end: bool  # the window ends where the digit run ends
 
 
+WindowMatcher = Callable[[Window, Context], Iterable[Match]]
+
+
 def _modules() -> dict[str, ModuleType]:
     from detectors import bank_account, email, organisationsnummer, payment_card, personnummer, phone
 
@@ -107,7 +110,7 @@ KINDS: tuple[str, ...] = (
     "payment_card",
 )
 
-_DIGIT_GROUP = re.compile(r"[0-9]+")
+_DIGIT_SPLIT = re.compile(r"([0-9]+)")
 _GIRO_ANY = re.compile(r"(?i)giro|\bpg\b|\bbg\b")
 _SHORT_HINTS = frozenset({"bankgiro", "plusgiro", "bank_account"})
 _GIRO_BEFORE = re.compile(r"(?i)(?:giro|\bpg|\bbg)[^0-9]{0,12}\Z")
@@ -143,13 +146,26 @@ class Scanner:
         self._alnum = tuple(m for m in active if hasattr(m, "match_alnum"))
         self._whole = tuple(m.match_whole for m in self._numeric if hasattr(m, "match_whole"))
         # For each digit count, the window matchers that take it (None: no numeric detector).
-        self._by_nd: tuple[tuple[Callable[[Window, Context], Iterable[Match]], ...], ...] | None = (
+        self._by_nd: tuple[tuple[WindowMatcher, ...], ...] | None = (
             tuple(
                 tuple(m.match_window for m in self._numeric if nd in m.WINDOW_DIGITS) for nd in range(MAX_DIGITS + 1)
             )
             if self._numeric
             else None
         )
+        # Without a field hint: (digits, first digit, led by "+"/"(", comma-separated
+        # clearing before it, giro keyword before it) -> the window matchers that can
+        # find anything in such a window (each detector's ``window_wanted``).
+        self._route: dict[tuple[int, str, bool, bool, bool], tuple[WindowMatcher, ...]] = {
+            (nd, d0, sign, comma, giro): tuple(
+                m.match_window for m in self._numeric if nd in m.WINDOW_DIGITS and m.window_wanted(nd, d0, sign, comma, giro)
+            )
+            for nd in range(MAX_DIGITS + 1)
+            for d0 in "0123456789"
+            for sign in (False, True)
+            for comma in (False, True)
+            for giro in (False, True)
+        }
         self._email = mods["email"] if "email" in wanted else None
         self._pnr = mods["personnummer"] if "personnummer" in wanted else None
 
@@ -312,21 +328,24 @@ class Scanner:
         giro_starts: list[int],
         found: list[Match],
     ) -> None:
-        """Offer every window of the digit run ``t[start:end]`` to the detectors that take its digit count."""
-        by_nd = self._by_nd
-        assert by_nd is not None
+        """Offer every window of the digit run ``t[start:end]`` to the detectors that can use it."""
         run = t[start:end]
         if run.isdigit():  # one compact group: the common case
             n = 1
-            spans: list[tuple[int, int]] = [(start, end)]
+            starts: list[int] = [start]
             groups: list[str] = [run]
             seps: list[str] = []
             total_digits = end - start
         else:
-            spans = [(g.start() + start, g.end() + start) for g in _DIGIT_GROUP.finditer(run)]
-            n = len(spans)
-            groups = [t[s:e] for s, e in spans]
-            seps = [t[spans[k][1] : spans[k + 1][0]] for k in range(n - 1)]
+            parts = _DIGIT_SPLIT.split(run)  # lead, group, sep, group, ..., group, ""
+            groups = parts[1::2]
+            seps = parts[2:-1:2]
+            n = len(groups)
+            starts = []
+            p = start + len(parts[0])
+            for k in range(n):
+                starts.append(p)
+                p += len(groups[k]) + (len(seps[k]) if k < n - 1 else 0)
             total_digits = sum(map(len, groups))
         # Short numbers (plusgiro "4-2", a Sparbanken Syd account) only in a field
         # hinted for them or right after a giro keyword; everything else has 7+ digits.
@@ -335,39 +354,50 @@ class Scanner:
             min_digits = 2
         if total_digits < min_digits:
             return
+        floor, ceil = seg.start, seg.end
         plus_run = run[0] == "+"
+        lead_sign = plus_run or run[0] == "("
+        comma_run = "," in t[max(floor, start - 3) : start]
         # Without a hint, a window of 8 digits or fewer is only ever a giro number
         # (after its keyword) or an account after a comma-separated clearing:
         # dates, times and IP addresses stop here, before any detector is asked.
-        short_windows = bool(hints) or giro or "," in t[max(seg.start, start - 3) : start]
-        # When only a giro keyword somewhere in the text allows them, a short window
-        # can hold nothing but a giro number after its keyword (in the 48 characters
-        # the bank detector reads) or a phone number led by "+" or "(": others are
-        # not offered (the detectors would reject them).
-        giro_only = short_windows and not hints and giro and "," not in t[max(seg.start, start - 3) : start]
-        lead_sign = run[0] in "+("
-        floor, ceil = seg.start, seg.end
+        short_windows = bool(hints) or giro or comma_run
+        # Without a hint, each window goes only to the detectors that can use it
+        # (see Scanner._route); with one, to all that take its digit count.
+        by_nd = self._by_nd
+        route = None if hints else self._route
         whole = seg.whole
         ref_year, ref_ordinal = seg.ref.year, seg.ref.toordinal()
         extend = found.extend
         for i in range(n):
             ndig = 0
+            d0 = groups[i][0]
+            first = i == 0
             # a window may start with the "+" or "(" that leads the run
-            wstart = start if i == 0 else spans[i][0]
+            wstart = start if first else starts[i]
+            sign = first and lead_sign
+            comma = first and comma_run
+            near_giro: bool | None = None
             for j in range(i, min(n, i + MAX_GROUPS)):
                 ndig += len(groups[j])
                 if ndig > MAX_DIGITS:
                     break
-                if ndig < min_digits or (ndig <= 8 and not short_windows and not (ndig == 8 and groups[i][0] == "0")):
+                if ndig < min_digits or (ndig <= 8 and not short_windows and not (ndig == 8 and d0 == "0")):
                     continue
-                if giro_only and ndig <= 8 and not (ndig == 8 and groups[i][0] == "0") and not (i == 0 and lead_sign):
-                    k = bisect_left(giro_starts, max(floor, wstart - CONTEXT_CHARS))
-                    if k == len(giro_starts) or giro_starts[k] >= wstart:
-                        continue
-                fns = by_nd[ndig]
+                if route is None:
+                    fns = by_nd[ndig]
+                else:
+                    if ndig <= 8:
+                        if near_giro is None:
+                            # a giro keyword in the text the detectors read before the window
+                            k = bisect_left(giro_starts, max(floor, wstart - CONTEXT_CHARS))
+                            near_giro = k < len(giro_starts) and giro_starts[k] < wstart
+                        fns = route[ndig, d0, sign, comma, near_giro]
+                    else:
+                        fns = route[ndig, d0, sign, comma, False]
                 if not fns:
                     continue
-                we = spans[j][1]
+                we = starts[j] + len(groups[j])
                 ctx = context_at(
                     t, wstart, we, floor, ceil, hints, hint_words, (wstart, we) == whole, ref_year, ref_ordinal
                 )
@@ -378,10 +408,10 @@ class Scanner:
                     tuple(seps[i:j]),
                     wstart,
                     we,
-                    plus_run and i == 0,
+                    plus_run and first,
                     t[max(floor, wstart - 8) : wstart],
                     t[we : min(ceil, we + 8)],
-                    i == 0,
+                    first,
                     j == n - 1,
                 )
                 for fn in fns:
