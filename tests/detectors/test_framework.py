@@ -195,3 +195,77 @@ def test_property_find_many_equals_find_per_value(texts: list[str], hint: str | 
     assert [[(f.kind, f.value, f.start, f.end, round(f.confidence, 6)) for f in x] for x in many] == [
         [(f.kind, f.value, f.start, f.end, round(f.confidence, 6)) for f in x] for x in one
     ]
+
+
+# -- the fast paths give the same answers as the plain ones ------------------------------------
+
+_PIECES = (
+    "811228-9874", "19811228-9874", "198112289874", "0701234567", "070-123 45 67", "08-123 456 78", "+46 70 123 45 67",
+    "+46 (0)8-123 456 78", "0046701234567", "46701234567", "5839-8257466", "5839, 8257466", "8327-9 014 725 892-5",
+    "3300 811228-9874", "5402-9681", "54029681", "4-2", "28 65 43-4", "4242 4242 4242 4242", "4242424242424242",
+    "378282246310005", "556036-0793", "2024-05-17", "12:34", "2024-05-17 12:34", "202405171234", "1 234,50 kr",
+    "SE45 5000 0000 0583 9825 7466", "SE556036079301", "10.0.0.1", "v4.7.2", "811228-XXXX", "XX", "anna@example.se",
+    "7310865004703", "(08) 123 456 78", "0701234567-12", "tel:", "Tel. ", "Mobil: ", "pnr ", "personnummer: ",
+    "ordernr ", "order ", "OCR ", "ref: ", "kl ", "datum ", "konto ", "kontonr: ", "clearing ", "bankgiro ", "BG ",
+    "pg ", "PlusGiro ", "plusgiro: ", "kort ", "card no: ", "belopp ", "summa: ", "SEK ", " kr", ":-", ", ", ",",
+    "; ", " ", " ", "  ", "\n", "-", "/", ".", "(", ")", "+", "_", "x", "abc", "Hej", "uuid ", "ff00aa", "-0a1b",
+    "nummer ", "nr ", "tfn ", "fax ", "call me at ", "mottagare ", "\u00a0", "\u2013",
+)
+
+
+def _random_text(rnd: random.Random) -> str:
+    return "".join(rnd.choice(_PIECES) for _ in range(rnd.randint(1, 14)))
+
+
+def test_keyword_regexes_match_the_plain_form() -> None:
+    import re
+
+    from detectors import context
+
+    rnd = random.Random(7)
+    words = [w.strip().lower() for w in _PIECES if w.strip() and not w.strip()[0].isdigit()]
+    fillers = ["", " ", ": ", ".", "-", "(", " nr ", " nummer: ", "x", "1", " " * 30, "\t", "é", "tel nr: "]
+    texts = [
+        "".join(rnd.choice(words + fillers) for _ in range(rnd.randint(0, 6))) for _ in range(3000)
+    ] + [_random_text(rnd).lower() for _ in range(1000)]
+    for kind, words_re in context._KEYWORDS.items():
+        plain = re.compile(r"(?:^|[^a-zåäöéü0-9])(?:" + words_re + r")" + context._TAIL)
+        fast = context._kw_regex(kind, True)
+        for alt in context._split_alternatives(words_re):  # every keyword itself, with a colon after it
+            text = re.sub(r"\\(.)", r"\1", re.sub(r"\(\?:([^|)]*)[^)]*\)\??|.\?", r"\1", alt)) + ": "
+            assert (plain.search(text) is None) == (fast.search(text) is None), (kind, text)
+        for text in texts:
+            assert (plain.search(text) is None) == (fast.search(text) is None), (kind, text)
+    kinds = ("order", "reference", "time", "personnummer")
+    for text in texts:
+        assert context.first_near_before(text, kinds) == next((k for k in kinds if near_before(text, k)), None)
+
+
+def test_filters_apply_equals_every_filter_in_order() -> None:
+    from detectors import filters
+    from detectors.base import Match
+
+    rnd = random.Random(11)
+    for _ in range(3000):
+        t = _random_text(rnd)
+        found = []
+        for _ in range(6):
+            s = rnd.randrange(len(t))
+            e = rnd.randint(s + 1, min(len(t), s + 20))
+            kind = rnd.choice(KINDS)
+            sub = rnd.choice(["personnummer", "iban", "account", "mobile", "email", "visa"])
+            why = rnd.choice([(), ("context:personnummer",), ("context:order(-)",)])
+            found.append(Match(kind, sub, s, e, "v", 0.7, why, False, True, rnd.choice([None, None, "iban", "vat"])))
+        hints = rnd.choice([frozenset(), frozenset({"personnummer"}), frozenset({"phone", "bank_account"})])
+        assert filters.apply(t, found, hints) == filters.apply_slow(t, found, hints), t
+
+
+def test_window_routing_offers_every_window_a_detector_can_use() -> None:
+    """The scanner without routing (every window to every detector taking its digit count) finds the same."""
+    rnd = random.Random(5)
+    routed = Scanner(min_confidence=0.0, include_non_personal=True)
+    plain = Scanner(min_confidence=0.0, include_non_personal=True)
+    plain._route = None  # type: ignore[assignment]
+    for _ in range(2500):
+        t = _random_text(rnd)
+        assert routed.find(t, ref_date=R) == plain.find(t, ref_date=R), t
