@@ -15,7 +15,7 @@ from functools import lru_cache
 # prefixes in lower-cased text, so "telefonnummer" matches "telefon".
 _KEYWORDS: dict[str, str] = {
     "personnummer": r"personnummer|personnr|pers\.?nr|pnr|personal ?id(?:entity)?|person ?id|"
-    r"ssn|social security|personal number|personal identity|födelsenummer|"
+    r"ssn|social security|personal ?number|personal identity|födelsenummer|"
     r"födelsenr|identitetsnummer|civic|national id|id-?nummer|idnr|p-?nr",
     "samordningsnummer": r"samordningsnummer|samordningsnr|samordnings|coordination number|samnr",
     "organisationsnummer": r"organisationsnummer|organisationsnr|org\.? ?nr|orgnr|org\.? ?no|"

@@ -24,6 +24,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, islice
 from datetime import date
 from types import ModuleType
 
@@ -111,6 +112,7 @@ KINDS: tuple[str, ...] = (
 )
 
 _DIGIT_SPLIT = re.compile(r"([0-9]+)")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 _GIRO_ANY = re.compile(r"(?i)giro|\bpg\b|\bbg\b")
 _SHORT_HINTS = frozenset({"bankgiro", "plusgiro", "bank_account"})
 _GIRO_BEFORE = re.compile(r"(?i)(?:giro|\bpg|\bbg)[^0-9]{0,12}\Z")
@@ -244,6 +246,8 @@ class Scanner:
 
         found: list[Match] = []
         num_candidates = self._num_candidates
+        gk, n_keys = 0, len(giro_starts)
+        plain = not hints and not giro_words
         for m in _PREFILTER.finditer(t):
             kind = m.lastgroup
             ms, me = m.span()
@@ -258,10 +262,29 @@ class Scanner:
                                 found.extend(mod.match_alnum(t, lead.start(), ctx))
                 # fewer than 7 characters cannot hold 7 digits: only giro numbers are
                 # that short, and only after their keyword (checked in _num_candidates)
-                if me - ms < 7 and not short_ok and not (giro_words and giro_near(ms)):
-                    continue
+                if me - ms < 7 and not short_ok:
+                    if not giro_words:
+                        continue
+                    # giro_near(ms), with the keyword look-up done by a pointer (ms only grows)
+                    lo = ms - 24 if ms > 24 else 0
+                    while gk < n_keys and giro_starts[gk] < lo:
+                        gk += 1
+                    if gk == n_keys or giro_starts[gk] >= ms or _GIRO_BEFORE.search(t, lo, ms) is None:
+                        continue
                 if by_nd is not None:
                     seg = single or segs[bisect_right(starts, ms) - 1]
+                    if plain and me - ms <= 16:
+                        # No hint and no giro keyword: a run of 8 digits or fewer offers no
+                        # window unless it is 8 digits led by 0 or follows a comma (see
+                        # _num_candidates); order numbers and dates end here.
+                        run = t[ms:me]
+                        nd = len(run) - len(run.translate(_NO_DIGITS))
+                        if (
+                            nd <= 8
+                            and not (nd == 8 and run.lstrip("+( ")[:1] == "0")
+                            and "," not in t[max(seg.start, ms - 3) : ms]
+                        ):
+                            continue
                     num_candidates(t, ms, me, hints, hint_words, seg, giro_words, giro_near, giro_starts, found)
             elif kind == "at":
                 if emailer is not None:
@@ -341,11 +364,7 @@ class Scanner:
             groups = parts[1::2]
             seps = parts[2:-1:2]
             n = len(groups)
-            starts = []
-            p = start + len(parts[0])
-            for k in range(n):
-                starts.append(p)
-                p += len(groups[k]) + (len(seps[k]) if k < n - 1 else 0)
+            starts = [start + o for o in islice(accumulate(map(len, parts)), 0, None, 2)]
             total_digits = sum(map(len, groups))
         # Short numbers (plusgiro "4-2", a Sparbanken Syd account) only in a field
         # hinted for them or right after a giro keyword; everything else has 7+ digits.
@@ -362,6 +381,15 @@ class Scanner:
         # (after its keyword) or an account after a comma-separated clearing:
         # dates, times and IP addresses stop here, before any detector is asked.
         short_windows = bool(hints) or giro or comma_run
+        lens = (total_digits,) if n == 1 else tuple(map(len, groups))
+        key = (lens, min_digits, short_windows)
+        plan = _PLANS.get(key)
+        if plan is None:
+            plan = _PLANS[key] = _window_plan(lens, min_digits, short_windows)
+            if len(_PLANS) > 4096:
+                _PLANS.clear()
+        if not plan:
+            return
         # Without a hint, each window goes only to the detectors that can use it
         # (see Scanner._route); with one, to all that take its digit count.
         by_nd = self._by_nd
@@ -369,53 +397,73 @@ class Scanner:
         whole = seg.whole
         ref_year, ref_ordinal = seg.ref.year, seg.ref.toordinal()
         extend = found.extend
-        for i in range(n):
-            ndig = 0
+        near_giro: bool | None = None
+        last_i = -1
+        for i, j, ndig, need_zero in plan:
             d0 = groups[i][0]
+            if need_zero and d0 != "0":
+                continue
             first = i == 0
             # a window may start with the "+" or "(" that leads the run
             wstart = start if first else starts[i]
-            sign = first and lead_sign
-            comma = first and comma_run
-            near_giro: bool | None = None
-            for j in range(i, min(n, i + MAX_GROUPS)):
-                ndig += len(groups[j])
-                if ndig > MAX_DIGITS:
-                    break
-                if ndig < min_digits or (ndig <= 8 and not short_windows and not (ndig == 8 and d0 == "0")):
-                    continue
-                if route is None:
-                    fns = by_nd[ndig]
-                else:
-                    if ndig <= 8:
-                        if near_giro is None:
-                            # a giro keyword in the text the detectors read before the window
-                            k = bisect_left(giro_starts, max(floor, wstart - CONTEXT_CHARS))
-                            near_giro = k < len(giro_starts) and giro_starts[k] < wstart
-                        fns = route[ndig, d0, sign, comma, near_giro]
-                    else:
-                        fns = route[ndig, d0, sign, comma, False]
-                if not fns:
-                    continue
-                we = starts[j] + len(groups[j])
-                ctx = context_at(
-                    t, wstart, we, floor, ceil, hints, hint_words, (wstart, we) == whole, ref_year, ref_ordinal
-                )
-                w = Window(
-                    t[wstart:we],
-                    groups[i] if i == j else "".join(groups[i : j + 1]),
-                    tuple(groups[i : j + 1]),
-                    tuple(seps[i:j]),
-                    wstart,
-                    we,
-                    plus_run and first,
-                    t[max(floor, wstart - 8) : wstart],
-                    t[we : min(ceil, we + 8)],
-                    first,
-                    j == n - 1,
-                )
-                for fn in fns:
-                    extend(fn(w, ctx))
+            if route is None:
+                fns = by_nd[ndig]  # type: ignore[index]
+            elif ndig <= 8:
+                if i != last_i:
+                    # a giro keyword in the text the detectors read before the window
+                    k = bisect_left(giro_starts, max(floor, wstart - CONTEXT_CHARS))
+                    near_giro = k < len(giro_starts) and giro_starts[k] < wstart
+                    last_i = i
+                fns = route[ndig, d0, first and lead_sign, first and comma_run, near_giro]  # type: ignore[index]
+            else:
+                fns = route[ndig, d0, first and lead_sign, first and comma_run, False]
+            if not fns:
+                continue
+            we = starts[j] + lens[j]
+            ctx = context_at(t, wstart, we, floor, ceil, hints, hint_words, (wstart, we) == whole, ref_year, ref_ordinal)
+            w = Window(
+                t[wstart:we],
+                groups[i] if i == j else "".join(groups[i : j + 1]),
+                tuple(groups[i : j + 1]),
+                tuple(seps[i:j]),
+                wstart,
+                we,
+                plus_run and first,
+                t[max(floor, wstart - 8) : wstart],
+                t[we : min(ceil, we + 8)],
+                first,
+                j == n - 1,
+            )
+            for fn in fns:
+                extend(fn(w, ctx))
+
+
+# (group lengths, minimum digits, short windows allowed) -> the windows worth building.
+_PLANS: dict[tuple[tuple[int, ...], int, bool], tuple[tuple[int, int, int, bool], ...]] = {}
+
+
+def _window_plan(lens: tuple[int, ...], min_digits: int, short_windows: bool) -> tuple[tuple[int, int, int, bool], ...]:
+    """The windows (first group, last group, digits, needs a leading 0) of a run with these group lengths.
+
+    A window has at most MAX_GROUPS groups and MAX_DIGITS digits and at least
+    ``min_digits``; one of 8 digits or fewer only where short windows are
+    allowed, except 8 digits starting with 0 (a phone number: ``needs a leading 0``).
+    """
+    out = []
+    n = len(lens)
+    for i in range(n):
+        ndig = 0
+        for j in range(i, min(n, i + MAX_GROUPS)):
+            ndig += lens[j]
+            if ndig > MAX_DIGITS:
+                break
+            if ndig < min_digits:
+                continue
+            need_zero = ndig <= 8 and not short_windows
+            if need_zero and ndig != 8:
+                continue
+            out.append((i, j, ndig, need_zero))
+    return tuple(out)
 
 
 def _rebuild(kinds: tuple[str, ...], min_confidence: float, include_non_personal: bool) -> Scanner:

@@ -302,3 +302,13 @@ def test_property_every_reported_span_revalidates(text: str) -> None:
 
 def test_negative_context_does_not_rescue_a_timestamp() -> None:
     assert find_all("cron: batch 202405170107 done", ref_date=R) == []
+
+
+def test_camel_case_json_key_is_context_and_beats_the_timestamp_shape() -> None:
+    # BankID-style JSON: "personalNumber":"197410021120" (last four digits read as 11:20)
+    text = '{"status":"complete","personalNumber":"197410021120","orderRef":"x"}'
+    found = find_all(text, ref_date=R)
+    assert [(f.kind, f.value) for f in found] == [("personnummer", "197410021120")]
+    assert "context:personnummer" in found[0].why
+    # without the key the compact number still reads as a YYYYMMDDhhmm stamp
+    assert find_all('{"batch":"197410021120"}', ref_date=R) == []
