@@ -11,7 +11,7 @@ import pytest
 from connectors.base import BaseConnector, ConnectorError, Record, TransientError, Unit
 from pii_scan import engine
 from pii_scan.config import from_dict
-from pii_scan.engine import RetryPolicy, scan_unit_retrying
+from pii_scan.engine import RetryPolicy, _list_units, scan_unit_retrying
 from pii_scan.worker import ScanSettings
 
 PNRS = ["19640823-3234", "199006022397", "19811228-9874"]  # Skatteverket test numbers and a generated one
@@ -29,7 +29,11 @@ class Flaky(BaseConnector):
         self.attempts: Counter[str] = Counter()
 
     def units(self) -> Iterator[Unit]:
+        self.attempts["<listing>"] += 1
         yield Unit(self.name, "t", "fp")
+        if self.attempts["<listing>"] <= self.config.get("list_fail", 0):
+            raise TransientError("catalog: connection lost (OperationalError)")
+        yield Unit(self.name, "u", "fp")
 
     def read(self, unit: Unit) -> Iterator[Record]:
         self.attempts[unit.key] += 1
@@ -92,3 +96,13 @@ def test_retry_settings(tmp_path: Path) -> None:
     delays = [policy.delay(n) for n in range(1, 9)]
     assert 0.75 <= delays[0] <= 1.25 and 1.5 <= delays[1] <= 2.5  # doubling, with jitter
     assert max(delays) <= policy.max_backoff * 1.25
+
+
+def test_a_listing_that_loses_its_connection_is_listed_again() -> None:
+    conn = Flaky("crm", {"list_fail": 2})
+    units, deps = _list_units(conn, NOW)
+    assert [u.key for u in units] == ["t", "u"] and deps == [] and conn.attempts["<listing>"] == 3
+    down = Flaky("crm", {"list_fail": 99})
+    with pytest.raises(TransientError):  # the engine records it as the source's failure
+        _list_units(down, NOW)
+    assert down.attempts["<listing>"] == 4
