@@ -369,7 +369,9 @@ def _se_nsn_pattern() -> re.Pattern[str]:
     return re.compile("|".join(parts).replace(r"\d", "[0-9]"))
 
 
+@lru_cache(maxsize=4096)
 def _se_nsn_ok(nsn: str) -> bool:
+    """Whether ``nsn`` is in an assigned range (cached: the same numbers recur in a mailbox)."""
     return _se_nsn_pattern().fullmatch(nsn) is not None
 
 
@@ -542,7 +544,7 @@ def _separators_ok(w: Window) -> bool:
             lens = (len(groups[0]), len(groups[1]), len(groups[2]))
             if lens in ((2, 2, 4), (2, 2, 2), (4, 2, 2)):
                 return False  # "08-12-2024", "08.12.24"
-    if any(s.strip() in (".", ":") for s in seps) and all(len(g) == 2 for g in groups):
+    if ("." in w.text or ":" in w.text) and any(s.strip() in (".", ":") for s in seps) and all(len(g) == 2 for g in groups):
         return False  # "08.30-09.15"
     return True
 
