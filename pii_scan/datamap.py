@@ -191,6 +191,28 @@ class UnitResult:
     seconds: float = 0.0
     unit_id: str = ""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Results travel from workers to the driver pickled: records and findings as plain tuples
+        # pickle four times faster than as dataclass instances (and a quarter smaller).
+        packed = [
+            (r.rkey, r.store, r.source, r.container, r.item, r.structured, r.record_date, r.location_enc, r.refs,
+             [(f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence, f.test_data, f.inside, f.enc_value,
+               f.linkable) for f in r.findings])
+            for r in self.records
+        ]
+        return (_unit_result, (self.source, self.key, self.store, self.fingerprint, packed, self.rows, self.error,
+                               self.seconds, self.unit_id))
+
+
+def _unit_result(source: str, key: str, store: str, fingerprint: str, packed: list[tuple[Any, ...]], rows: int,
+                 error: str | None, seconds: float, unit_id: str) -> UnitResult:
+    """Unpickles a :class:`UnitResult` (see its ``__reduce__``)."""
+    records = [
+        RecordResult(rk, st, so, co, it, structured, date, enc, [FoundValue(*f) for f in fs], refs)
+        for rk, st, so, co, it, structured, date, enc, refs, fs in packed
+    ]
+    return UnitResult(source, key, store, fingerprint, records, rows, error, seconds, unit_id)
+
 
 class DataMap:
     """Reads and writes one data map."""

@@ -225,6 +225,7 @@ def test_unchanged_rescan_does_not_relink_but_an_interrupted_one_does(estate: Pa
 from random import Random  # noqa: E402
 
 from pii_scan.datamap import FoundValue, RecordResult, UnitResult, subjects_t  # noqa: E402
+import pickle  # noqa: E402
 
 
 def _reference_subjects(records: list[tuple[str, bool, list[tuple[str, str, bool]]]], hub_limit: int) -> dict[str, str]:
@@ -491,3 +492,17 @@ def test_first_scan_defers_the_hash_indexes_and_they_come_back(estate: Path) -> 
     finally:
         dm.close()
     assert any(l.reached == "linked" for l in _locations(estate, "personnummer", PNR_A))
+
+
+def test_unit_results_pickle_whole() -> None:
+    """Results travel to the driver pickled in a compact form: nothing may be lost on the way."""
+    from datetime import datetime
+
+    rr = RecordResult("k" * 32, "sql", "crm", "public.customers", "id=7", True, datetime(2024, 5, 17, 12, 30), b"\x01enc",
+                      [FoundValue("email", "email", "email", "h" * 64, "t***@example.se", 0.95, False, None, b"\x02", True),
+                       FoundValue("notes", "phone", "mobile", "p" * 64, "070-*** ** 05", 0.8, True, "iban", None, False)],
+                      [("r" * 32, "customer_id -> customers.id")])
+    res = UnitResult("crm", "public.customers[1:100]", "sql", "fp1", [rr, RecordResult("x" * 32, "files", "share", "a.txt",
+                     "3", False, None)], 100, "a reason", 1.5, "u" * 32)
+    back = pickle.loads(pickle.dumps(res, protocol=5))
+    assert back == res and type(back.records[0].findings[1]) is FoundValue
