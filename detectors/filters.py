@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 
 from detectors.base import Match
 from detectors.checksums import ean13_is_valid, luhn_is_valid
+from detectors.context import near_before
 
 _NUMERIC_KINDS = frozenset({"personnummer", "organisationsnummer", "phone", "bank_account", "payment_card"})
 
@@ -90,8 +91,35 @@ def _version_or_ip(t: str, f: Match) -> str | None:
     return None
 
 
-def _timestamp(t: str, f: Match) -> str | None:
-    """YYYYMMDDhhmm stamps look like 12-digit personnummer (143 of 1440 minutes do)."""
+# A compact 12-digit number dated this many years or more before the reference
+# year is read as a personnummer, not a timestamp, unless its context says time.
+TIMESTAMP_RECENT_YEARS = 10
+# Joined to an identifier, a path or a file name: "orders_202405171234.csv",
+# "db-202405171234", "batch_id=202405171234", "/202405171234/".
+_STAMP_JOINED_BEFORE = frozenset("_-=/.:#")
+_STAMP_JOINED_AFTER = re.compile(r"[_/-]|\.[A-Za-z]")
+
+
+def _time_context(t: str, f: Match) -> bool:
+    """A time keyword before the number, or the number joined to an identifier or file name."""
+    if f.start and t[f.start - 1] in _STAMP_JOINED_BEFORE:
+        return True
+    if _STAMP_JOINED_AFTER.match(t, f.end):
+        return True
+    return near_before(t[max(0, f.start - 48) : f.start].lower(), "time")
+
+
+def _timestamp(t: str, f: Match, ref_year: int | None = None) -> str | None:
+    """YYYYMMDDhhmm stamps look like 12-digit personnummer (143 of 1440 minutes do).
+
+    A stamp is dropped when its digits are written as one (or as date and time
+    with a separator) or seconds follow, and no personnummer keyword or hint
+    stands before it. With ``ref_year`` given, a compact number dated
+    ``TIMESTAMP_RECENT_YEARS`` or more before it stands as a personnummer (its
+    checksum beats the timestamp shape) unless the context says time: a time
+    keyword, or the number joined to an identifier, path or file name. Log and
+    export stamps are recent; birth dates mostly are not.
+    """
     if f.kind != "personnummer" or f.subkind != "personnummer":
         return None
     raw = t[f.start : f.end]
@@ -101,11 +129,20 @@ def _timestamp(t: str, f: Match) -> str | None:
     hh, mm = int(digits[8:10]), int(digits[10:12])
     if hh > 23 or mm > 59:
         return None
-    compact_or_stamp = raw.isdigit() or re.fullmatch(r"[0-9]{8}[ T_.][0-9]{4}", raw) is not None
+    compact = raw.isdigit()
+    compact_or_stamp = compact or re.fullmatch(r"[0-9]{8}[ T_.][0-9]{4}", raw) is not None
     followed_by_seconds = _TIME_AFTER.match(t[f.end : f.end + 6]) is not None
-    if compact_or_stamp or followed_by_seconds:
-        return "looks like a YYYYMMDDhhmm timestamp, with no personnummer context"
-    return None
+    if not (compact_or_stamp or followed_by_seconds):
+        return None
+    if (
+        compact
+        and not followed_by_seconds
+        and ref_year is not None
+        and int(digits[:4]) <= ref_year - TIMESTAMP_RECENT_YEARS
+        and not _time_context(t, f)
+    ):
+        return None
+    return "looks like a YYYYMMDDhhmm timestamp, with no personnummer context"
 
 
 Filter = Callable[[str, Match], "str | None"]
@@ -122,24 +159,30 @@ FILTERS: tuple[tuple[str, frozenset[str], Filter, bool], ...] = (
 )
 
 
-def why_dropped(t: str, f: Match, hints: frozenset[str] = frozenset()) -> str | None:
-    """The reason the first matching filter gives for dropping ``f``, or None."""
+def why_dropped(t: str, f: Match, hints: frozenset[str] = frozenset(), ref_year: int | None = None) -> str | None:
+    """The reason the first matching filter gives for dropping ``f``, or None.
+
+    ``ref_year`` is the year of the reference date (see :func:`_timestamp`).
+    """
     hinted = f.kind in hints or ("personnummer" in hints and f.kind == "personnummer")
     for name, kinds, fn, hint_off in FILTERS:
         if f.kind not in kinds or (hint_off and hinted):
             continue
-        reason = fn(t, f)
+        reason = _timestamp(t, f, ref_year) if fn is _timestamp else fn(t, f)
         if reason:
             return f"{name}: {reason}"
     return None
 
 
-def apply_slow(t: str, found: Iterable[Match], hints: frozenset[str] = frozenset()) -> list[Match]:
+def apply_slow(
+    t: str, found: Iterable[Match], hints: frozenset[str] = frozenset(), ref_year_at: Callable[[int], int] | None = None
+) -> list[Match]:
     """Drop the findings a filter recognises as something else: every filter, in order.
 
-    The reference for :func:`apply`, which gives the same result faster.
+    ``ref_year_at(pos)``: the reference year of the value at ``pos``. The
+    reference for :func:`apply`, which gives the same result faster.
     """
-    return [f for f in found if why_dropped(t, f, hints) is None]
+    return [f for f in found if why_dropped(t, f, hints, ref_year_at(f.start) if ref_year_at else None) is None]
 
 
 # -- the hot path ------------------------------------------------------------------
@@ -159,7 +202,7 @@ _MASK_CHARS = frozenset("xX*•#")
 _VERSION_LAST = frozenset("vVrRnN")
 
 
-def _keep(t: str, f: Match, hinted: bool) -> bool:
+def _keep(t: str, f: Match, hinted: bool, ref_year: int | None) -> bool:
     """``why_dropped(t, f, hints) is None`` for a finding of a numeric kind."""
     kind = f.kind
     s, e = f.start, f.end
@@ -183,7 +226,7 @@ def _keep(t: str, f: Match, hinted: bool) -> bool:
     if f.inside is None and (("A" <= before <= "Z" or "a" <= before <= "z") or ("A" <= after <= "Z" or "a" <= after <= "z")):
         return False
     # timestamp
-    if kind == "personnummer" and e - s >= 12 and _timestamp(t, f):
+    if kind == "personnummer" and e - s >= 12 and _timestamp(t, f, ref_year):
         return False
     # amount
     if after in _AMOUNT_AFTER_FIRST and _AMOUNT_AFTER.match(t[e : e + 8]):
@@ -205,10 +248,12 @@ def _keep(t: str, f: Match, hinted: bool) -> bool:
     return True
 
 
-def apply(t: str, found: Iterable[Match], hints: frozenset[str] = frozenset()) -> list[Match]:
-    """Drop the findings a filter recognises as something else (same as ``why_dropped``)."""
+def apply(
+    t: str, found: Iterable[Match], hints: frozenset[str] = frozenset(), ref_year_at: Callable[[int], int] | None = None
+) -> list[Match]:
+    """Drop the findings a filter recognises as something else (same as ``apply_slow``)."""
     out = []
     for f in found:
-        if f.kind not in _NUMERIC_KINDS or _keep(t, f, f.kind in hints):
+        if f.kind not in _NUMERIC_KINDS or _keep(t, f, f.kind in hints, ref_year_at(f.start) if ref_year_at else None):
             out.append(f)
     return out

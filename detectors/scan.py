@@ -312,7 +312,18 @@ class Scanner:
         out: list[list[Match]] = [[] for _ in texts]
         if not found:
             return out
-        for f in _resolve(filters.apply(t, found, hints)):
+        if single is not None:
+            ref_year = single.ref.year
+
+            def ref_year_at(p: int) -> int:
+                return ref_year
+
+        else:
+
+            def ref_year_at(p: int) -> int:
+                return segs[bisect_right(starts, p) - 1].ref.year
+
+        for f in _resolve(filters.apply(t, found, hints, ref_year_at)):
             if f.kind not in self.kinds and not (self.include_non_personal and f.kind == "organisationsnummer"):
                 continue
             if f.confidence < self.min_confidence:

@@ -310,5 +310,29 @@ def test_camel_case_json_key_is_context_and_beats_the_timestamp_shape() -> None:
     found = find_all(text, ref_date=R)
     assert [(f.kind, f.value) for f in found] == [("personnummer", "197410021120")]
     assert "context:personnummer" in found[0].why
-    # without the key the compact number still reads as a YYYYMMDDhhmm stamp
-    assert find_all('{"batch":"197410021120"}', ref_date=R) == []
+    # without the key, joined to a file name, it reads as a YYYYMMDDhhmm stamp
+    assert find_all('{"file":"export_197410021120.csv"}', ref_date=R) == []
+
+
+def test_old_compact_number_beats_the_timestamp_shape_unless_the_context_says_time() -> None:
+    # 1977-02-15 01:57 reads as a stamp, but a stamp 49 years old in running text is a birth date
+    assert [f.value for f in find_all("Avser Agneta Lundberg, 197702150157.", ref_date=R)] == ["197702150157"]
+    assert [f.value for f in find_all("Tove Åberg;197702150157;+46701740605", ref_date=R, kinds=["personnummer"])] == [
+        "197702150157"
+    ]
+    # the context says time: a time keyword, seconds after it, a file name, an identifier
+    for text in (
+        "skapad 197702150157",
+        "197702150157:30",
+        "backup-197702150157.tar.gz",
+        "orders_197702150157.csv",
+        "batch_id=197702150157",
+    ):
+        assert find_all(text, ref_date=R) == [], text
+    # a recent date stays a timestamp (logs and exports are written close to their stamps)
+    recent = next(
+        s for s in (f"20230115{h:02d}{m:02d}" for h in range(24) for m in range(60)) if personnummer.is_valid(s, ref_date=R)
+    )
+    assert find_all(f"Avser Agneta Lundberg, {recent}.", ref_date=R) == []
+    # the reference date decides what is recent
+    assert find_all(f"Avser Agneta Lundberg, {recent}.", ref_date=date(2040, 1, 1))
