@@ -743,6 +743,10 @@ def _accounts(w: Window, ctx: Context) -> Iterator[Match]:
     groups = w.groups
     g0 = groups[0]
     n = len(groups)
+    if n > 1 and len(g0) != 4 and not (len(g0) == 5 and g0[0] == "8"):
+        return  # the first group is no clearing number (checked again below, as it always was)
+    if n == 1 and not 11 <= len(g0) <= 15:
+        return
     lead = w.text.index(g0)  # a "(" that leads the run
     start = w.start + lead
     in_run = not (w.run_start and w.run_end)

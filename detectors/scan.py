@@ -247,6 +247,7 @@ class Scanner:
         found: list[Match] = []
         num_candidates = self._num_candidates
         gk, n_keys = 0, len(giro_starts)
+        match_at = emailer.match_at if emailer is not None else None
         plain = not hints and not giro_words
         for m in _PREFILTER.finditer(t):
             kind = m.lastgroup
@@ -289,7 +290,10 @@ class Scanner:
             elif kind == "at":
                 if emailer is not None:
                     seg = single or segs[bisect_right(starts, ms) - 1]
-                    found.extend(emailer.match_at(t, ms, me, self._context(t, ms, me, hints, hint_words, seg)))
+                    ctx = context_at(
+                        t, ms, me, seg.start, seg.end, hints, hint_words, (ms, me) == seg.whole, seg.ref.year, seg.ref.toordinal()
+                    )
+                    found.extend(match_at(t, ms, me, ctx))
             elif kind == "interim":
                 if pnr is not None:
                     seg = single or segs[bisect_right(starts, ms) - 1]
