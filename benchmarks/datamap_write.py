@@ -34,6 +34,7 @@ Usage::
     .venv/bin/python benchmarks/datamap_write.py                    # 20 units of 50 000 rows
     .venv/bin/python benchmarks/datamap_write.py --units 20 --variant default --link --link-steps
     .venv/bin/python benchmarks/datamap_write.py --units 60 --variant default --variant cache
+    .venv/bin/python benchmarks/datamap_write.py --pg --units 3 --link --link-steps   # a PostgreSQL map
 """
 
 from __future__ import annotations
@@ -145,13 +146,14 @@ def link_steps(dm: Any, log: Tee) -> None:
         f"RSS {rss() - m_all:+,.0f} MiB")
 
 
-def run(variant: str, units: list[Any], folder: Path, log: Tee, link: bool, steps: bool = False) -> None:
+def run(variant: str, units: list[Any], folder: Path, log: Tee, link: bool, steps: bool = False,
+        url: str | None = None) -> None:
     import sqlalchemy as sa
 
     from pii_scan.datamap import DataMap
 
     path = folder / f"dm-{variant}.sqlite"
-    dm = DataMap(f"sqlite:///{path}")
+    dm = DataMap(url or f"sqlite:///{path}")
     if variant in ("cache", "core", "noindex"):
         @sa.event.listens_for(dm.engine, "connect")
         def _cache(dbapi_conn: Any, _rec: Any) -> None:
@@ -208,7 +210,21 @@ def run(variant: str, units: list[Any], folder: Path, log: Tee, link: bool, step
     if steps:
         link_steps(dm, log)
     dm.close()
-    log(f"[{variant}] file {human_bytes(path.stat().st_size)}")
+    if path.exists():
+        log(f"[{variant}] file {human_bytes(path.stat().st_size)}")
+
+
+def _pg_db(drop: bool = False) -> str:
+    """A fresh ``piibench_dmw`` database on the local PostgreSQL server (or drop it)."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine("postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql("DROP DATABASE IF EXISTS piibench_dmw WITH (FORCE)")
+        if not drop:
+            c.exec_driver_sql("CREATE DATABASE piibench_dmw")
+    admin.dispose()
+    return "postgresql+psycopg2://postgres@127.0.0.1:5432/piibench_dmw"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variant", action="append", choices=("default", "deferred", "cache", "core", "noindex"))
     ap.add_argument("--link", action="store_true", help="also time link_subjects (default variant only)")
     ap.add_argument("--link-steps", action="store_true", help="also time link_subjects's steps (default variant only)")
+    ap.add_argument("--pg", action="store_true",
+                    help="write into a PostgreSQL data map instead (database piibench_dmw on 127.0.0.1:5432, "
+                         "created and dropped; variants default and deferred only)")
     args = ap.parse_args(argv)
     log = Tee()
     log(machine_line())
@@ -230,8 +249,15 @@ def main(argv: list[str] | None = None) -> int:
         f"made in {time.perf_counter() - t:.0f} s")
     folder = Path(tempfile.mkdtemp(prefix="piibench-dmw-"))
     try:
-        for v in args.variant or ["default", "cache", "core"]:
-            run(v, units, folder, log, args.link and v == "default", args.link_steps and v == "default")
+        for v in args.variant or (["default", "deferred"] if args.pg else ["default", "cache", "core"]):
+            if args.pg and v not in ("default", "deferred"):
+                raise SystemExit(f"variant {v} is SQLite-only")
+            url = _pg_db() if args.pg else None
+            try:
+                run(v, units, folder, log, args.link and v == "default", args.link_steps and v == "default", url)
+            finally:
+                if url:
+                    _pg_db(drop=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     log.save("datamap_write.txt")

@@ -506,3 +506,30 @@ def test_unit_results_pickle_whole() -> None:
                      "3", False, None)], 100, "a reason", 1.5, "u" * 32)
     back = pickle.loads(pickle.dumps(res, protocol=5))
     assert back == res and type(back.records[0].findings[1]) is FoundValue
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_bulk_insert_keeps_every_value(dialect: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """insert_rows (executemany / COPY text format) stores awkward values exactly."""
+    from datetime import datetime
+
+    from pii_scan.datamap import findings_t, insert_rows, records_t
+
+    url = f"sqlite:///{tmp_path / 'dm.sqlite'}" if dialect == "sqlite" else request.getfixturevalue("pg_url")
+    dm = DataMap(url)
+    try:
+        recs = [("a" * 32, "u1", "files", "share", "dir\twith\ttabs/x\\y.csv", "line\n2\r", True, datetime(2024, 2, 29, 23, 59, 58, 5),
+                 b"\x00\\x\t\n\xff"),
+                ("b" * 32, "u1", "sql", "crm", "public.kunder_åäö", "\\N", False, None, None)]
+        finds = [("a" * 32, "u1", "Sheet1!B2", "email", "email", "h" * 64, "a***@exempel.se", 0.875, False, None, b"\x01" * 40, True),
+                 ("b" * 32, "u1", "notes \\ \"quoted\"", "phone", "mobile", "g" * 64, "\\N", 1.0, True, "iban", None, False)]
+        with dm.engine.begin() as c:
+            insert_rows(c, records_t, DataMap._REC_COLS, recs)
+            insert_rows(c, findings_t, DataMap._FIND_COLS, finds)
+        with dm.engine.connect() as c:
+            got_r = [tuple(r) for r in c.execute(sa.select(*[records_t.c[n] for n in DataMap._REC_COLS]).order_by(records_t.c.rkey))]
+            got_f = [tuple(r) for r in c.execute(sa.select(*[findings_t.c[n] for n in DataMap._FIND_COLS]).order_by(findings_t.c.rkey))]
+        assert got_r == recs
+        assert got_f == finds
+    finally:
+        dm.close()
