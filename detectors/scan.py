@@ -288,7 +288,7 @@ class Scanner:
                             continue
                     num_candidates(t, ms, me, hints, hint_words, seg, giro_words, giro_near, giro_starts, found)
             elif kind == "at":
-                if emailer is not None:
+                if match_at is not None:
                     seg = single or segs[bisect_right(starts, ms) - 1]
                     ctx = context_at(
                         t, ms, me, seg.start, seg.end, hints, hint_words, (ms, me) == seg.whole, seg.ref.year, seg.ref.toordinal()
