@@ -470,6 +470,8 @@ class DataMap:
         back in batches and ``subjects`` is rebuilt with one ``INSERT ...
         SELECT``.
         """
+        if c.dialect.name == "postgresql":  # fresh statistics: a scan just wrote most of the rows
+            c.exec_driver_sql(f"ANALYZE {findings_t.name}")
         s = _Scratch(c)  # on an error the transaction's rollback drops them (or the next run does)
         s.create()
         f = findings_t
