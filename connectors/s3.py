@@ -488,6 +488,9 @@ class S3Connector(BaseConnector):
 
     def client(self) -> Any:
         """The boto3 S3 client of this process for this source's settings (created on first use)."""
+        # every time, not only when the client is made: the process's logging may have been
+        # reconfigured since (a root logger set to DEBUG would log object keys)
+        quiet_client_logs()
         if self._client is None:
             self._client = _shared_client(self._client_key(), self._make_client)
         return self._client
@@ -729,5 +732,6 @@ def quiet_client_logs() -> None:
 
     for name in CLIENT_LOGGERS:
         logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < logging.INFO:
+        # their own level, not the effective one: a root logger set to DEBUG later must not reach them
+        if logger.level < logging.INFO:  # NOTSET (inherit) or DEBUG
             logger.setLevel(logging.INFO)

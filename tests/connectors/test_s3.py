@@ -663,3 +663,29 @@ def test_engine_scan_and_lookup(s3: Any, moto_s3: str, tmp_path: Path, monkeypat
 
     again = scan(cfg, scheduler="sync", progress=False)  # unchanged objects are skipped
     assert again.units_skipped == 2 and again.units_scanned == 1
+
+
+def test_client_logs_stay_quiet_when_the_root_logger_is_raised_later() -> None:
+    """Object keys may hold identifiers: botocore/urllib3 must not log at DEBUG, even when the
+    root logger is set to DEBUG after the client was made (a CLI run with --log-level debug)."""
+    import logging
+
+    from connectors.s3 import CLIENT_LOGGERS, quiet_client_logs
+
+    root = logging.getLogger()
+    saved = root.level, {n: logging.getLogger(n).level for n in CLIENT_LOGGERS}
+    try:
+        for n in CLIENT_LOGGERS:
+            logging.getLogger(n).setLevel(logging.NOTSET)
+        root.setLevel(logging.WARNING)
+        quiet_client_logs()
+        root.setLevel(logging.DEBUG)
+        for n in CLIENT_LOGGERS:
+            assert not logging.getLogger(n).isEnabledFor(logging.DEBUG), n
+        logging.getLogger("botocore").setLevel(logging.WARNING)  # a level set on purpose is kept
+        quiet_client_logs()
+        assert logging.getLogger("botocore").level == logging.WARNING
+    finally:
+        root.setLevel(saved[0])
+        for n, lvl in saved[1].items():
+            logging.getLogger(n).setLevel(lvl)

@@ -16,7 +16,7 @@ KEY_HEX = "9f" * 32  # a fixed test key, so the tests can compute the map's keye
 @dataclass
 class Run:
     exit_code: int
-    max_rss: int  # bytes, the child's peak resident set (from wait4)
+    max_rss: int  # bytes, the child's peak resident set (sampled every 20 ms)
     seconds: float
     cpu_seconds: float  # the child's user + system CPU time
     stdout: str
@@ -51,16 +51,36 @@ def run_cli(
         )
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
+        # Peak RSS sampled with psutil, not wait4's ru_maxrss: that counts the pages the child
+        # shared with this (large, late in a test session) pytest process between fork and exec.
+        peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            import psutil
+
+            try:
+                ps = psutil.Process(proc.pid)
+                while not done.is_set():
+                    peak[0] = max(peak[0], ps.memory_info().rss)
+                    done.wait(0.02)
+            except psutil.Error:
+                pass
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
+            done.set()
             timer.cancel()
+            sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - t0
     if seconds >= timeout:
         raise AssertionError(f"pii-scan {' '.join(args)} did not finish within {timeout} s")
     return Run(
-        proc.returncode, usage.ru_maxrss * 1024, seconds, usage.ru_utime + usage.ru_stime,
+        proc.returncode, peak[0], seconds, usage.ru_utime + usage.ru_stime,
         out_path.read_text("utf-8", "replace"), err_path.read_text("utf-8", "replace"),
     )
 

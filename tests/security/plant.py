@@ -71,7 +71,8 @@ def needles() -> dict[bytes, str]:
             digits = "".join(ch for ch in t if ch.isdigit())
             if len(digits) >= 9 and ident.kind != "email":
                 texts.add(digits)
-        for t in texts:
+        # canonical last: when two forms differ only in case, the message names the canonical one
+        for t in sorted(texts, key=lambda x: (x == ident.canonical, x)):
             out[t.lower().encode()] = f"{ident.kind} written as {t!r}"
             for enc in (quote(t), quote(t, safe=""), quote_plus(t), json.dumps(t)[1:-1]):
                 if enc != t:
