@@ -12,6 +12,9 @@ into a company's register:
 ``store``                  sql, files, s3, mail, imap
 ``container``              table, path, bucket/key or mailbox (identifiers in
                            names masked, as in the data map)
+``item``                   always ``""``: a register row is a whole container
+``field``                  the fields (columns, JSON paths, headers) holding
+                           personal data there, joined with ``,``
 ``data_categories``        fideslang data-category keys found there
 ``data_category_labels``   the same in words
 ``kinds``                  pii-scan kinds found (``reference``: rows that only
@@ -46,22 +49,24 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import IO, Any
 
+import sqlalchemy as sa
+
 from pii_scan.config import Config
 from pii_scan.datamap import DataMap
 from pii_scan.policy import Policy, policy_for
 from reports.categories import categories_of, legal_basis_article, subject_category
-from reports.datamap_report import Group, _iso, groups, now_utc, open_output
+from reports.datamap_report import Group, _iso, groups, hits, now_utc, open_output
 
 FORMATS = ("csv", "xlsx", "json")
 COLUMNS = (
-    "system", "store", "container", "data_categories", "data_category_labels", "kinds",
+    "system", "store", "container", "item", "field", "data_categories", "data_category_labels", "kinds",
     "subject_categories", "subject_categories_fideslang", "subjects", "records", "findings",
     "purpose", "legal_basis", "legal_basis_gdpr", "retention", "retention_basis", "last_scan",
 )
 _LISTS = ("data_categories", "data_category_labels", "kinds", "subject_categories", "subject_categories_fideslang")
 #: column widths of the XLSX sheet (characters)
 _WIDTHS = {
-    "system": 14, "store": 8, "container": 42, "data_categories": 52, "data_category_labels": 44, "kinds": 30,
+    "system": 14, "store": 8, "container": 42, "item": 6, "field": 40, "data_categories": 52, "data_category_labels": 44, "kinds": 30,
     "subject_categories": 22, "subject_categories_fideslang": 22, "subjects": 10, "records": 10, "findings": 10,
     "purpose": 34, "legal_basis": 20, "legal_basis_gdpr": 26, "retention": 20, "retention_basis": 36,
     "last_scan": 21,
@@ -71,8 +76,23 @@ _WIDTHS = {
 def rows(cfg: Config, dm: DataMap) -> Iterator[dict[str, Any]]:
     """One register row per system and container, streamed in (system, store, container) order."""
     policy = lru_cache(maxsize=4096)(lambda s, c, k: policy_for(cfg, s, c, k))
-    for g in groups(dm, ("source", "store", "container")):
-        yield _row(g, policy)
+    h = hits()
+    by = (h.c.source, h.c.store, h.c.container)
+    q_fields = sa.select(*by, h.c.field).distinct().order_by(*by, h.c.field)
+    with dm.engine.connect() as c:
+        fields = c.execution_options(stream_results=True, yield_per=5_000).execute(q_fields)
+        pending = next(fields, None)
+        for g in groups(dm, ("source", "store", "container")):
+            names: list[str] = []
+            while pending is not None and tuple(pending[:3]) == g.key:
+                names.append(pending[3])
+                pending = next(fields, None)
+            if not names:  # the queries disagree on order: never expected, but never silent
+                raise RuntimeError("data map aggregation out of step (collation differs between queries?)")
+            row = _row(g, policy)
+            # a register row is a container: ``item`` is empty, ``field`` lists the fields holding personal data
+            row["field"] = ",".join(n for n in names if n) if len(names) > 1 or names[0] else ""
+            yield row
 
 
 def _row(g: Group, policy: Any) -> dict[str, Any]:
@@ -92,6 +112,8 @@ def _row(g: Group, policy: Any) -> dict[str, Any]:
         "system": source,
         "store": store,
         "container": container,
+        "item": "",
+        "field": "",
         "data_categories": [c.key for c in cats],
         "data_category_labels": [c.en for c in cats],
         "kinds": g.kind_names,

@@ -99,7 +99,7 @@ def test_formats_agree(outputs: dict[str, Path]) -> None:
     ws = wb["Register"]
     values = list(ws.iter_rows(values_only=True))
     assert list(values[0]) == list(register.COLUMNS)
-    assert ws["A1"].font.bold and ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:Q{len(from_csv) + 1}"
+    assert ws["A1"].font.bold and ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:S{len(from_csv) + 1}"
     for i, col in enumerate(register.COLUMNS):
         letter = ws.cell(row=1, column=i + 1).column_letter
         assert ws.column_dimensions[letter].width == register._WIDTHS[col]
