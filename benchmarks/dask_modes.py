@@ -22,6 +22,7 @@ Usage::
 
     .venv/bin/python benchmarks/dask_modes.py                 # 200 MB, 2000 tiny files
     .venv/bin/python benchmarks/dask_modes.py --mb 50 --tiny 500
+    .venv/bin/python benchmarks/dask_modes.py --mb 50 --split-bytes 4194304   # big files as several units
 """
 
 from __future__ import annotations
@@ -100,11 +101,17 @@ def build_tiny(root: Path, n: int) -> Path:
     return share
 
 
+SPLIT_BYTES: int | None = None  # --split-bytes: line-based files above this are read as byte ranges
+
+
 def one_scan(share: Path, scheduler: str | None, tmp: Path) -> tuple[float, Any]:
     from pii_scan.engine import scan
 
     base = Path(tempfile.mkdtemp(prefix="piibench-dask-", dir=tmp))
-    cfg = make_config(base, [{"name": "share", "type": "files", "path": str(share)}])
+    src: dict[str, Any] = {"name": "share", "type": "files", "path": str(share)}
+    if SPLIT_BYTES:
+        src["split_bytes"] = SPLIT_BYTES
+    cfg = make_config(base, [src])
     fresh_datamap(cfg)
     t = time.perf_counter()
     summary = scan(cfg, scheduler=scheduler, progress=False)
@@ -141,7 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", default="sync,local,workers-1,workers-2",
                     help="comma-separated: sync, local, workers-1, workers-2 (default all)")
     ap.add_argument("--tmp", default=None, help="folder for data maps and worker space")
+    ap.add_argument("--split-bytes", type=int, default=None,
+                    help="files source split_bytes: line-based files above this become several units "
+                         "(default: the connector's 256 MiB)")
     args = ap.parse_args(argv)
+    global SPLIT_BYTES
+    SPLIT_BYTES = args.split_bytes
     log = Tee()
     log(machine_line())
     tmp = Path(tempfile.mkdtemp(prefix="piibench-dask-", dir=args.tmp))
@@ -170,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     for mode, wall in small.items():
         per = wall / args.tiny
         log(f"per unit {mode:<9} {per * 1000:7.2f} ms per unit; overhead vs sync {(per - sync_unit) * 1000:+7.2f} ms")
-    p = log.save(f"dask_modes-{args.mb}MB-{args.tiny}.txt")
+    split = f"-split{args.split_bytes}" if args.split_bytes else ""
+    p = log.save(f"dask_modes-{args.mb}MB-{args.tiny}{split}.txt")
     print(f"(saved to {p})")
     return 0
 
