@@ -857,15 +857,7 @@ WINDOW_DIGITS = frozenset(range(2, 16))
 
 
 def window_wanted(nd: int, d0: str, sign: bool, comma: bool, giro: bool) -> bool:
-    """Whether ``match_window`` can find anything in a window without a field hint.
-
-    The scanner asks once per combination, when it is built: ``nd`` digits,
-    first digit ``d0``; ``sign``: the window starts with the ``+`` or ``(``
-    leading its run; ``comma``: it starts a run with a ``,`` at most three
-    characters before it; ``giro``: "giro", "bg" or "pg" (any case) starts in
-    the text before it that ``Context.before`` holds. Must be True wherever
-    ``match_window`` could yield (False only where it surely yields nothing).
-    """
+    """Whether ``match_window`` can find anything in such a window (the contract: :class:`detectors.scan.Scanner`)."""
     # giro numbers only after their keyword; an account after "CCCC, "; a clearing never starts with 0
     return (nd <= 8 and giro) or (nd >= 5 and comma) or (nd >= 9 and d0 != "0")
 

@@ -157,7 +157,14 @@ class Scanner:
         )
         # Without a field hint: (digits, first digit, led by "+"/"(", comma-separated
         # clearing before it, giro keyword before it) -> the window matchers that can
-        # find anything in such a window (each detector's ``window_wanted``).
+        # find anything in such a window. Each numeric detector module declares
+        # ``WINDOW_DIGITS`` (the digit counts it takes) and
+        # ``window_wanted(nd, d0, sign, comma, giro)``, asked once per combination here:
+        # ``nd`` digits, first digit ``d0``; ``sign``: the window starts with the ``+``
+        # or ``(`` leading its run; ``comma``: it starts a run with a ``,`` at most
+        # three characters before it; ``giro``: "giro", "bg" or "pg" (any case) starts
+        # in the text before it that ``Context.before`` holds. It must be True wherever
+        # ``match_window`` could yield (False only where it surely yields nothing).
         self._route: dict[tuple[int, str, bool, bool, bool], tuple[WindowMatcher, ...]] = {
             (nd, d0, sign, comma, giro): tuple(
                 m.match_window for m in self._numeric if nd in m.WINDOW_DIGITS and m.window_wanted(nd, d0, sign, comma, giro)

@@ -385,8 +385,6 @@ def _report_errors():  # noqa: ANN202
             yield
         except (ConfigError, LookupError_) as exc:
             raise click.ClickException(str(exc)) from None
-        except NotImplementedError as exc:
-            raise click.ClickException(f"not available yet: {exc}") from None
 
     return cm()
 

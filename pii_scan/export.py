@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from pii_scan.datamap import DataMap
@@ -55,22 +55,35 @@ def write(dm: DataMap, keys: Keys | None, fmt: str, out: IO[Any], reveal: bool =
             n += 1
     elif fmt == "parquet":
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         schema = pa.schema(
             [(c, pa.float64() if c == "confidence" else pa.bool_() if c == "test_data" else pa.string()) for c in COLUMNS]
         )
-        writer = pq.ParquetWriter(out, schema)
-        batch: list[dict[str, Any]] = []
-        for row in rows(dm, keys, reveal):
-            batch.append(row)
-            n += 1
-            if len(batch) >= 50_000:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                batch.clear()
-        if batch or n == 0:
-            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-        writer.close()
+        n = write_parquet(out, schema, rows(dm, keys, reveal), batch=50_000)
     else:
         raise ExportError(f"unknown format {fmt!r}")
+    return n
+
+
+def write_parquet(out: Any, schema: Any, records: Iterable[dict[str, Any]], *, batch: int = 20_000) -> int:
+    """Stream dicts into a Parquet file (``schema``: a pyarrow schema; keys outside it are ignored),
+    ``batch`` rows per row group so memory stays bounded; an empty input still writes the schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = schema.names
+    writer = pq.ParquetWriter(out, schema)
+    buf: list[dict[str, Any]] = []
+    n = 0
+    try:
+        for row in records:
+            buf.append({k: row[k] for k in names})
+            n += 1
+            if len(buf) >= batch:
+                writer.write_table(pa.Table.from_pylist(buf, schema=schema))
+                buf.clear()
+        if buf or n == 0:
+            writer.write_table(pa.Table.from_pylist(buf, schema=schema))
+    finally:
+        writer.close()
     return n

@@ -349,7 +349,8 @@ def _write_csv(dm: DataMap, fh: IO[str]) -> int:
 
 def _write_parquet(dm: DataMap, fh: IO[bytes]) -> int:
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    from pii_scan.export import write_parquet
 
     def typ(c: str) -> pa.DataType:
         if c in _LIST_COLUMNS:
@@ -358,20 +359,7 @@ def _write_parquet(dm: DataMap, fh: IO[bytes]) -> int:
             return pa.int64()
         return pa.string()
 
-    schema = pa.schema([(c, typ(c)) for c in ROW_COLUMNS])
-    writer = pq.ParquetWriter(fh, schema)
-    batch: list[dict[str, Any]] = []
-    n = 0
-    for row in rows(dm):
-        batch.append({k: row[k] for k in ROW_COLUMNS})
-        n += 1
-        if len(batch) >= 20_000:
-            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-            batch.clear()
-    if batch or n == 0:
-        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-    writer.close()
-    return n
+    return write_parquet(fh, pa.schema([(c, typ(c)) for c in ROW_COLUMNS]), rows(dm))
 
 
 def _write_json(dm: DataMap, cfg: Config | None, fh: IO[str]) -> int:
