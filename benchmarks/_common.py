@@ -15,7 +15,7 @@ import resource
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,13 +128,16 @@ class RssSampler:
     shared machine's memory stops early.
     """
 
-    def __init__(self, interval: float = 0.1, root: int | None = None, limit: int | None = None) -> None:
+    def __init__(self, interval: float = 0.1, root: int | None = None, limit: int | None = None,
+                 exclude: Iterable[int] = ()) -> None:
         if limit and root is None:
             raise ValueError("a memory limit needs a root process to kill")
         self.interval = interval
         self.root = root
         self.limit = limit
         self.tripped = False
+        self.exclude = set(exclude)  # pids not counted (a server the benchmark started, e.g. moto)
+        self.names: dict[int, str] = {}  # pid -> its command line, first seen
         self.peaks = RssPeaks()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -158,6 +161,13 @@ class RssSampler:
             except psutil.Error:
                 kids = []
             for k in kids:
+                if k.pid in self.exclude:
+                    continue
+                if k.pid not in procs:
+                    try:
+                        self.names[k.pid] = " ".join(k.cmdline())[:200]
+                    except psutil.Error:
+                        self.names[k.pid] = "?"
                 p = procs.setdefault(k.pid, k)
                 try:
                     rss = p.memory_info().rss
