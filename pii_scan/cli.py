@@ -193,6 +193,8 @@ def scan(config_path: str, scheduler: str | None, workers: int | None, sources: 
             f"({summary.units_scanned} scanned, {summary.units_skipped} unchanged, {summary.units_failed} failed), "
             f"{summary.records} records read, {summary.findings} findings, {summary.subjects} subjects, {summary.seconds:.1f}s"
         )
+        for i in summary.interrupted_scans:
+            click.echo(f"  earlier scan {i} was interrupted (its process is gone): marked 'interrupted'")
         for f in summary.failures:
             click.echo(f"  failed: {f['source']} {safe_name(f['unit'])}: {f['reason']}")  # names may hold control characters
     sys.exit(summary.exit_code)

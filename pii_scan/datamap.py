@@ -7,7 +7,12 @@ default, PostgreSQL for teams.
 
 Tables (schema version in ``pii_meta``; :data:`UPGRADES` migrates older maps):
 
-* ``scans``: one row per scan, with the detector versions and settings used;
+* ``scans``: one row per scan, with the detector versions and settings used,
+  and the host, process id and process start time of the scanning process
+  (so that a later scan can tell a scan that was killed, still ``running`` in
+  the table, from one that is running now: :meth:`DataMap.running_scans`);
+  status ``running``, ``complete``, ``partial``, ``failed`` or ``interrupted``
+  (found dead by a later scan, or stopped by an error or Ctrl-C);
 * ``units``: every unit seen, its fingerprint, status (``done``/``failed``) and
   failure reason: a rescan skips unchanged ``done`` units and retries the rest;
 * ``records``: located records that hold findings (a row, a line, a mail part),
@@ -30,6 +35,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import socket
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +47,7 @@ import sqlalchemy as sa
 
 log = logging.getLogger("pii_scan")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -57,6 +64,10 @@ scans_t = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("settings", sa.Text, nullable=False),
     sa.Column("summary", sa.Text),
+    # the scanning process (schema 2): whether a 'running' scan is still alive can be checked on its host
+    sa.Column("host", sa.String(255)),
+    sa.Column("pid", sa.Integer),
+    sa.Column("pid_started", sa.Float),  # the process's start time (epoch seconds): a reused pid is another process
 )
 units_t = sa.Table(
     "units", metadata,
@@ -138,8 +149,18 @@ deps_t = sa.Table(
 # end instead (DataMap.defer_indexes / restore_indexes; opening a map restores them after a killed scan)
 DEFERRABLE_INDEXES = ("ix_findings_value_hash", "ix_findings_rkey")
 
+
+
+def _add_scan_process_columns(c: sa.Connection) -> None:
+    """Schema 2: ``scans.host``, ``scans.pid`` and ``scans.pid_started`` (the scanning process)."""
+    have = {col["name"] for col in sa.inspect(c).get_columns("scans")}
+    for col in (scans_t.c.host, scans_t.c.pid, scans_t.c.pid_started):
+        if col.name not in have:  # another process may have upgraded the map a moment ago
+            c.execute(sa.text(f"ALTER TABLE scans ADD COLUMN {col.name} {col.type.compile(c.dialect)}"))
+
+
 # version -> callable(connection) that upgrades from version-1 to version
-UPGRADES: dict[int, Any] = {}
+UPGRADES: dict[int, Any] = {2: _add_scan_process_columns}
 
 
 @dataclass(slots=True)
@@ -213,6 +234,65 @@ def _unit_result(source: str, key: str, store: str, fingerprint: str, packed: li
         for rk, st, so, co, it, structured, date, enc, refs, fs in packed
     ]
     return UnitResult(source, key, store, fingerprint, records, rows, error, seconds, unit_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProcess:
+    """The process that runs a scan: host name, pid and the process's start time (epoch seconds).
+
+    A pid alone is not an identity: after the process ends, the system may
+    give the number to another process (after a reboot, surely). The start
+    time tells them apart.
+    """
+
+    host: str | None
+    pid: int | None
+    started: float | None
+
+    @classmethod
+    def current(cls) -> ScanProcess:
+        pid = os.getpid()
+        return cls(socket.gethostname(), pid, _process_started(pid))
+
+    def alive(self) -> bool | None:
+        """Whether this process is still running: None when that cannot be known here (another host, no pid)."""
+        if self.pid is None or self.host != socket.gethostname():
+            return None
+        if self.pid == os.getpid():
+            return True  # this process (another scan in it, or this one)
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # it exists, under another user
+        except OSError:
+            return None
+        started = _process_started(self.pid)
+        if started is None or self.started is None:
+            return True  # it exists; whether it is the same process cannot be told
+        return abs(started - self.started) < 1.0  # else the pid was given to another process
+
+
+@dataclass(frozen=True, slots=True)
+class RunningScan:
+    """A scan whose row says ``running``; ``process`` is None for rows written before schema 2."""
+
+    id: int
+    started_at: datetime
+    process: ScanProcess | None
+
+
+def _process_started(pid: int) -> float | None:
+    """A process's start time in epoch seconds (psutil comes with dask.distributed), or None."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - distributed needs it
+        return None
+    try:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.Error, OSError):
+        return None
 
 
 class DataMap:
@@ -301,12 +381,38 @@ class DataMap:
 
     # -- scans and units ---------------------------------------------------------------
 
-    def start_scan(self, settings: dict[str, Any]) -> int:
+    def start_scan(self, settings: dict[str, Any], process: ScanProcess | None = None) -> int:
+        """A new scan row, ``running``, owned by ``process`` (default: this process)."""
+        p = process or ScanProcess.current()
         with self.engine.begin() as c:
             res = c.execute(
-                scans_t.insert().values(started_at=_now(), status="running", settings=json.dumps(settings, sort_keys=True))
+                scans_t.insert().values(started_at=_now(), status="running", settings=json.dumps(settings, sort_keys=True),
+                                        host=p.host, pid=p.pid, pid_started=p.started)
             )
             return int(res.inserted_primary_key[0])
+
+    def running_scans(self, but: int | None = None) -> list[RunningScan]:
+        """The scans whose row says ``running`` (except scan ``but``), oldest first."""
+        q = (sa.select(scans_t.c.id, scans_t.c.started_at, scans_t.c.host, scans_t.c.pid, scans_t.c.pid_started)
+             .where(scans_t.c.status == "running").order_by(scans_t.c.id))
+        if but is not None:
+            q = q.where(scans_t.c.id != but)
+        with self.engine.connect() as c:
+            return [RunningScan(int(r.id), r.started_at, ScanProcess(r.host, r.pid, r.pid_started) if r.pid is not None else None)
+                    for r in c.execute(q)]
+
+    def mark_interrupted(self, scan_id: int, note: dict[str, Any]) -> bool:
+        """Mark a scan that is still ``running`` as ``interrupted`` now (the time it was found dead).
+
+        Returns False when the row was no longer ``running`` (it finished, or
+        another scan marked it first).
+        """
+        with self.engine.begin() as c:
+            res = c.execute(
+                scans_t.update().where(scans_t.c.id == scan_id, scans_t.c.status == "running").values(
+                    finished_at=_now(), status="interrupted", summary=json.dumps(note, sort_keys=True))
+            )
+            return bool(res.rowcount)
 
     def finish_scan(self, scan_id: int, status: str, summary: dict[str, Any]) -> None:
         with self.engine.begin() as c:

@@ -76,6 +76,7 @@ class ScanSummary:
     findings: int = 0
     subjects: int = 0
     seconds: float = 0.0
+    interrupted_scans: list[int] = field(default_factory=list)  # earlier scans found dead, marked 'interrupted'
     failures: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -248,17 +249,20 @@ def scan(
     t0 = time.perf_counter()
     keys = load_keys(cfg.key_file)
     dm = DataMap(cfg.datamap_url)
+    scan_id: int | None = None
+    red: Redactor | None = None
     try:
         dm.check_key(keys.fingerprint())
         settings = ScanSettings(cfg.kinds, cfg.min_confidence, cfg.store_values, keys.secret)
         policy = RetryPolicy.from_config(cfg)
+        red = Redactor(Scanner(cfg.kinds), keys)
         scan_id = dm.start_scan(
             {"pii_scan": __version__, "detectors": _detector_versions(), "kinds": cfg.kinds,
              "min_confidence": cfg.min_confidence, "sources": [s.name for s in cfg.sources],
              "scheduler": scheduler or "local", "full": full}
         )
         summary = ScanSummary(scan_id)
-        red = Redactor(Scanner(cfg.kinds), keys)
+        summary.interrupted_scans = settle_running_scans(dm, scan_id)
         work = _plan(cfg, dm, red, only_sources, full, summary, scan_id, policy)
         bar = _progress(len(work), progress)
         deferred = bool(work) and dm.defer_indexes()  # a first scan: hash indexes built once at the end
@@ -291,8 +295,63 @@ def scan(
         summary.seconds = time.perf_counter() - t0
         dm.finish_scan(scan_id, summary.status, {k: v for k, v in summary.as_dict().items() if k != "failures"})
         return summary
+    except BaseException as exc:
+        if scan_id is not None:  # the row must not say 'running' after this process gave up on it
+            _end_scan_row(dm, scan_id, exc, red)
+        raise
     finally:
         dm.close()
+
+
+def settle_running_scans(dm: DataMap, scan_id: int) -> list[int]:
+    """Mark earlier scans that still say ``running`` but whose process is gone as ``interrupted``; returns their ids.
+
+    A scan killed outright (SIGKILL, a power cut) cannot finish its row. Its
+    row records the host, pid and start time of its process: on this host, a
+    process that no longer exists (or whose pid now belongs to another
+    process) is dead, and its scan is marked ``interrupted`` with the time it
+    was found. A live process is a scan running now (two scans may share a
+    map) and is left alone, as is a scan on another host (its process cannot
+    be checked from here) or one recorded before the map kept processes: both
+    are logged. The check runs after this scan's own row is written, and only
+    ever marks rows whose process is gone, so scans started at the same time
+    never mark each other.
+    """
+    marked: list[int] = []
+    for other in dm.running_scans(but=scan_id):
+        p = other.process
+        started = other.started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if other.started_at else "?"
+        alive = p.alive() if p is not None else None
+        if alive is False:
+            assert p is not None
+            note = {"interrupted": True, "found_by_scan": scan_id,
+                    "reason": f"its process (pid {p.pid} on {p.host}) was gone when scan {scan_id} started"}
+            if dm.mark_interrupted(other.id, note):
+                marked.append(other.id)
+                log.warning("scan %d (started %s, pid %s) was interrupted: its process is gone; marked 'interrupted'. "
+                            "Its finished units are kept, the rest are read by this scan", other.id, started, p.pid)
+        elif alive:
+            log.warning("scan %d (started %s, pid %s on this host) is still running on this data map", other.id, started,
+                        p.pid if p else "?")
+        elif p is None:
+            log.warning("scan %d (started %s) is marked running but was recorded without its process "
+                        "(an older pii-scan): left as it is", other.id, started)
+        else:
+            log.warning("scan %d (started %s) is marked running on host %s, whose processes cannot be checked from here: "
+                        "left as it is", other.id, started, safe_name(p.host or "?", 100))
+    return marked
+
+
+def _end_scan_row(dm: DataMap, scan_id: int, exc: BaseException, red: Redactor | None) -> None:
+    """Finish the row of a scan that stopped on an exception: ``interrupted`` on Ctrl-C, else ``failed``."""
+    status = "interrupted" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "failed"
+    reason = f"{type(exc).__name__}: {safe_name(str(exc), 300)}"
+    if red is not None:
+        reason = red.mask(reason) or ""
+    try:
+        dm.finish_scan(scan_id, status, {"error": reason})
+    except Exception:  # noqa: BLE001 - the original error matters more; a later scan finds the row otherwise
+        log.debug("could not finish the row of scan %d", scan_id, exc_info=True)
 
 
 def _run(

@@ -533,3 +533,112 @@ def test_bulk_insert_keeps_every_value(dialect: str, tmp_path: Path, request: py
         assert got_f == finds
     finally:
         dm.close()
+
+
+# --- scans left 'running' by a process that died ------------------------------------------------------------
+
+
+def _running_row(dm: DataMap, host: str | None, pid: int | None, started: float | None) -> int:
+    from pii_scan.datamap import ScanProcess
+
+    return dm.start_scan({"test": "left running"}, ScanProcess(host, pid, started))
+
+
+def _status(dm: DataMap, scan_id: int) -> tuple[str, object]:
+    from pii_scan.datamap import scans_t
+
+    with dm.engine.connect() as c:
+        row = c.execute(sa.select(scans_t.c.status, scans_t.c.finished_at).where(scans_t.c.id == scan_id)).one()
+    return row.status, row.finished_at
+
+
+def test_running_scans_of_dead_processes_are_marked_interrupted(estate: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Dead (gone, or pid reused) on this host: interrupted. Alive, another host, or no process recorded: left, with a warning."""
+    import logging
+    import socket
+    import subprocess
+    import sys
+
+    from pii_scan.datamap import _process_started
+
+    cfg = load(estate)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer runs
+    me, parent = os.getpid(), os.getppid()
+    host = socket.gethostname()
+    dm = DataMap(cfg.datamap_url)
+    try:
+        dead = _running_row(dm, host, gone.pid, 1.0e9)
+        reused = _running_row(dm, host, parent, (_process_started(parent) or 0.0) - 3600)  # the pid, another process
+        alive = _running_row(dm, host, parent, _process_started(parent))
+        itself = _running_row(dm, host, me, _process_started(me))
+        elsewhere = _running_row(dm, "another-host.example", gone.pid, 1.0e9)
+        legacy = _running_row(dm, None, None, None)
+    finally:
+        dm.close()
+    with caplog.at_level(logging.WARNING, logger="pii_scan"):
+        summary = scan(cfg, scheduler="sync", progress=False)
+    assert summary.exit_code == EXIT_COMPLETE
+    assert summary.interrupted_scans == [dead, reused]
+    dm = DataMap(cfg.datamap_url)
+    try:
+        for i in (dead, reused):
+            status, found = _status(dm, i)
+            assert status == "interrupted" and found is not None
+        for i in (alive, itself, elsewhere, legacy):
+            assert _status(dm, i) == ("running", None)
+        assert _status(dm, summary.scan_id)[0] == "complete"
+    finally:
+        dm.close()
+    messages = [r.getMessage() for r in caplog.records]
+    for i in (dead, reused):
+        assert any(m.startswith(f"scan {i} ") and "marked 'interrupted'" in m for m in messages), messages
+    assert any(m.startswith(f"scan {elsewhere} ") and "another-host.example" in m for m in messages), messages
+    assert any(m.startswith(f"scan {alive} ") and "still running" in m for m in messages), messages
+    assert any(m.startswith(f"scan {legacy} ") and "left as it is" in m for m in messages), messages
+
+
+def test_cli_scan_says_which_scans_were_interrupted(estate: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dm = DataMap(load(estate).datamap_url)
+    try:
+        dead = _running_row(dm, socket.gethostname(), gone.pid, 1.0e9)
+    finally:
+        dm.close()
+    res = CliRunner().invoke(main, ["scan", "--config", str(estate), "--scheduler", "sync", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert f"earlier scan {dead} was interrupted" in res.output
+
+
+def test_schema_1_map_gains_the_scan_process_columns(tmp_path: Path) -> None:
+    """A map of schema 1 is upgraded in place: its scans keep their rows, new scans record their process."""
+    db = tmp_path / "old.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript(
+        """
+        CREATE TABLE pii_meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO pii_meta VALUES ('schema_version', '1');
+        CREATE TABLE scans (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at DATETIME NOT NULL, finished_at DATETIME,
+                            status VARCHAR(16) NOT NULL, settings TEXT NOT NULL, summary TEXT);
+        INSERT INTO scans (started_at, status, settings) VALUES ('2026-01-02 03:04:05', 'running', '{}');
+        """
+    )
+    con.commit()
+    con.close()
+    dm = DataMap(f"sqlite:///{db}")
+    try:
+        assert dm.schema_version() == 2
+        [old] = dm.running_scans()
+        assert old.id == 1 and old.process is None
+        new = dm.start_scan({})
+        [_, mine] = dm.running_scans()
+        assert mine.id == new and mine.process is not None and mine.process.pid == os.getpid()
+        assert mine.process.alive() is True
+    finally:
+        dm.close()
+    DataMap(f"sqlite:///{db}").close()  # opening it again changes nothing
