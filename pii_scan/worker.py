@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 from connectors.base import BaseConnector, ConnectorError, Record, Unit, safe_name
 from detectors import Match, Scanner
+from detectors.base import mask
 from pii_scan.datamap import FoundValue, RecordResult, UnitResult
 from pii_scan.keys import Keys
 from pii_scan.redact import Redactor
@@ -111,7 +113,22 @@ class _BatchDetector:
         self.names = Redactor(scanner, keys)
 
     def __call__(self, batch: list[Record]) -> list[RecordResult]:
-        names, h, keys = self.names, self.h, self.keys
+        # The cyclic garbage collector is held off while a batch is detected: the
+        # batch allocates many small acyclic objects (matches, contexts, results)
+        # and the collections they set off kept walking every record and result
+        # of the unit alive so far (about 15 % of a row's CPU time). Reference
+        # counting still frees everything; what survives is looked at once when
+        # the collector runs again. It is switched back on only if it was on.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._detect(batch)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _detect(self, batch: list[Record]) -> list[RecordResult]:
+        names, h = self.names, self.h
         # group the values of each field across the batch
         by_field: dict[str, list[tuple[int, str]]] = {}
         for i, rec in enumerate(batch):
@@ -150,7 +167,7 @@ class _BatchDetector:
                 for m in ms:
                     value, kind = m.value, m.kind
                     add(FoundValue(
-                        stored_name, kind, m.subkind, h(kind, value), m.masked, round(m.confidence, 3), m.test_data,
+                        stored_name, kind, m.subkind, h(kind, value), mask(kind, value), round(m.confidence, 3), m.test_data,
                         m.inside, encrypt(value) if encrypt is not None else None,
                         structured and _holds_as_data(text, m, ms),
                     ))
