@@ -97,6 +97,15 @@ deleted after listing)``, ``changed since it was listed``, ``throttled
 endpoint``, ``no AWS credentials found``. Records read before a failure are
 kept by the engine.
 
+A connection failure inside an archive object (a zip entry read by ranged
+GETs, a tar entry in a gzip stream) is the unit's failure too: the format
+readers would report the entry as a skipped part and go on with the next one
+(the unit then ending as a :class:`~connectors.formats.core.PartialRead`,
+failed for good), so the object's stream remembers the failure, raises it
+again on every later read or seek (the rest is not fetched in vain) and
+:meth:`S3Connector.read` ends with that :class:`TransientError`, with the
+reason a plain object gives: the engine reads the whole object again.
+
 The boto3 client is created lazily on the worker that reads (``_live =
 ("_client",)``); the connector pickles as its config. Because the engine's
 worker calls ``close()`` after every unit and a boto3 client costs about
@@ -258,6 +267,9 @@ class RangedObject(io.RawIOBase):
         self._window = MIN_WINDOW
         self._failures = 0
         self._errors = _stream_errors()
+        # the first connection failure, once raised: every later read or seek raises it again, so that a
+        # reader that skips a failed part and goes on (an archive's next entry) cannot read on past it
+        self.transient: TransientError | None = None
         self.gets = 0  # GETs issued, for tests and benchmarks
 
     def readable(self) -> bool:
@@ -272,6 +284,7 @@ class RangedObject(io.RawIOBase):
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         if not self._seekable:
             raise io.UnsupportedOperation("seek")
+        self._raise_transient()
         if whence == io.SEEK_SET:
             target = offset
         elif whence == io.SEEK_CUR:
@@ -290,6 +303,7 @@ class RangedObject(io.RawIOBase):
 
     def readinto(self, b: Any) -> int:  # type: ignore[override]
         view = memoryview(b).cast("B")
+        self._raise_transient()
         if not len(view) or self._pos >= self._size:
             return 0
         if self._pos < len(self._head):
@@ -330,7 +344,11 @@ class RangedObject(io.RawIOBase):
             end = pos + max(self._window, want)
             self._window = min(self._window * 2, MAX_WINDOW)
         last = min(end, self._size) - 1
-        self._body = self._fetch(pos, last)
+        try:
+            self._body = self._fetch(pos, last)
+        except TransientError as exc:
+            self.transient = exc
+            raise
         self._body_last = last
         self.gets += 1
 
@@ -340,8 +358,13 @@ class RangedObject(io.RawIOBase):
         _close_quietly(body)
         if self._failures > STREAM_RESUMES:
             why = describe_error(exc) if exc is not None else "the body ended early"
-            raise TransientError(f"{self._what}: reading failed after {STREAM_RESUMES} resumed GETs ({why})")
+            self.transient = TransientError(f"{self._what}: reading failed after {STREAM_RESUMES} resumed GETs ({why})")
+            raise self.transient
         time.sleep(min(2.0, 0.1 * 2**self._failures))
+
+    def _raise_transient(self) -> None:
+        if self.transient is not None:
+            raise TransientError(str(self.transient))
 
     def _drop(self) -> None:
         body, self._body = self._body, None
@@ -699,22 +722,48 @@ class S3Connector(BaseConnector):
             head = self._head(bucket, key, etag, size)
             raw = RangedObject(fetch, size, what, head=head, seekable=True, stop=int(unit.param("end")))
             with io.BufferedReader(raw, buffer_size=BUFFER) as ranged:
-                yield from read_range(
+                yield from _connection_failure_wins(raw, read_range(
                     ranged, key, int(start), int(unit.param("end")), container=container, loc_factory=self.location,
                     limits=self.limits, mtime=mtime,
-                )
+                ))
             return
         body: io.RawIOBase | io.BufferedReader
         if size > self.ranged_bytes:
             head = self._head(bucket, key, etag, size)
             if detect(head, key, len(head) >= size).format in RANDOM_ACCESS_FORMATS:
-                body = io.BufferedReader(RangedObject(fetch, size, what, head=head, seekable=True), buffer_size=BUFFER)
+                raw = RangedObject(fetch, size, what, head=head, seekable=True)
+                body = io.BufferedReader(raw, buffer_size=BUFFER)
             else:
-                body = RangedObject(fetch, size, what, head=head, stop=size)
+                body = raw = RangedObject(fetch, size, what, head=head, stop=size)
         else:
-            body = RangedObject(fetch, size, what, stop=size)  # one plain GET, streamed
+            body = raw = RangedObject(fetch, size, what, stop=size)  # one plain GET, streamed
         with body:
-            yield from read_stream(body, key, container=container, loc_factory=self.location, limits=self.limits, mtime=mtime)
+            yield from _connection_failure_wins(raw, read_stream(
+                body, key, container=container, loc_factory=self.location, limits=self.limits, mtime=mtime))
+
+
+def _connection_failure_wins(raw: RangedObject, records: Iterator[Record]) -> Iterator[Record]:
+    """``records``, but a connection failure of ``raw`` ends them as a :class:`TransientError`, whatever caught it.
+
+    The format readers report a failed archive entry (or nested part) as a
+    problem and go on with the next one, then raise
+    :class:`~connectors.formats.core.PartialRead` (a plain
+    :class:`ConnectorError`): an entry that broke off because the endpoint
+    went away would make the unit fail for good instead of being read again
+    like a plain object. The object's stream remembers its connection failure
+    (and raises it again on every later read, so the rest of the archive is
+    not fetched in vain); here it wins over what the readers made of it.
+    """
+    try:
+        yield from records
+    except TransientError:
+        raise
+    except ConnectorError:
+        if raw.transient is None:
+            raise
+        raise TransientError(str(raw.transient)) from None
+    if raw.transient is not None:  # swallowed without a trace: the records are incomplete all the same
+        raise TransientError(str(raw.transient))
 
 
 CLIENT_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
