@@ -169,22 +169,39 @@ def _keys(cfg):  # noqa: ANN001, ANN202
 @click.option("--full", is_flag=True, help="Rescan every unit, even unchanged ones.")
 @click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Summary format on stdout.")
-def scan(config_path: str, scheduler: str | None, workers: int | None, sources: tuple[str, ...], full: bool, no_progress: bool, fmt: str) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log the scan's steps on stderr (pii_scan at DEBUG, with Dask's errors) and the traceback of an error.")
+def scan(config_path: str, scheduler: str | None, workers: int | None, sources: tuple[str, ...], full: bool, no_progress: bool, fmt: str,
+         verbose: bool) -> None:
     """Scan the configured sources into the data map.
 
     Unchanged units (same fingerprint, scanned without error) are skipped, so
     running the same command again resumes an interrupted scan and makes a
     nightly scan incremental. Exit code: 0 complete, 3 partial (some units
-    failed; listed with reasons), 1 failed.
+    failed; listed with reasons), 1 failed (also when the scan cannot run at
+    all, e.g. the local Dask cluster does not start: one line says why).
     """
+    import logging
+
     from connectors.base import safe_name
     from pii_scan.engine import scan as run_scan
 
     cfg = _load_config(config_path)
+    logger = logging.getLogger("pii_scan")
+    handler: logging.Handler | None = None
+    old_level = logger.level
+    if verbose:  # the engine logs tracebacks at DEBUG; names and values in its messages are masked
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
     try:
         summary = run_scan(cfg, scheduler=scheduler, workers=workers, only_sources=set(sources) or None, full=full, progress=not no_progress)
     except (RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        if handler is not None:
+            logger.removeHandler(handler)
+            logger.setLevel(old_level)
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:

@@ -31,7 +31,11 @@ and those units submitted again (:data:`MAX_RESUBMITS` times at most).
 
 Schedulers: ``None`` starts a local cluster of worker processes (one per
 core) — the default; ``"tcp://host:port"`` uses an existing Dask cluster;
-``"sync"`` runs everything in this process (debugging, small tests).
+``"sync"`` runs everything in this process (debugging, small tests). A local
+cluster that cannot start raises :class:`ClusterStartError`, one line naming
+the cause and what to try; Dask's own log messages are silenced unless the
+``pii_scan`` logger is at DEBUG (``scan --verbose``), which also logs the
+traceback.
 """
 
 from __future__ import annotations
@@ -364,15 +368,19 @@ def _run(
         for conn, unit in work:
             yield scan_unit_retrying(conn, unit, settings, policy)
         return
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, as_completed
 
     cluster = None
     if scheduler:
         client = Client(scheduler, timeout="30s")
     else:
-        n = workers or min(os.cpu_count() or 1, len(work))
-        cluster = LocalCluster(n_workers=max(1, n), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        n = max(1, workers or min(os.cpu_count() or 1, len(work)))
+        verbose = log.isEnabledFor(logging.DEBUG)
+        try:
+            cluster = _local_cluster(n, verbose)
+        except Exception as exc:  # noqa: BLE001 - whatever stopped it, the user needs the cause and a way out
+            log.debug("the local Dask cluster failed to start", exc_info=True)
+            raise ClusterStartError(n, exc) from exc
         client = Client(cluster)
     try:
         # the settings (with the key) go to the workers once, not into every task; under a random
@@ -421,6 +429,55 @@ def _run(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+class ClusterStartError(RuntimeError):
+    """The local Dask cluster could not start: the message names the cause and what to try instead."""
+
+    def __init__(self, workers: int, exc: BaseException) -> None:
+        self.workers = workers
+        plural = "es" if workers != 1 else ""
+        fewer = " or fewer --workers" if workers > 1 else ""
+        super().__init__(
+            f"cannot start the local Dask cluster ({workers} worker process{plural}): {_cause(exc)}; "
+            f"try --scheduler sync (no cluster: the scan runs in this process){fewer}"
+        )
+
+
+def _local_cluster(n: int, verbose: bool) -> Any:
+    """The default cluster: ``n`` worker processes of one thread each (detection is CPU-bound Python).
+
+    Dask's own log messages are silenced unless pii_scan logs at DEBUG: a
+    worker that cannot start would print its traceback from every process,
+    while the engine says in one line what failed (:class:`ClusterStartError`).
+    """
+    import warnings
+
+    from dask.distributed import LocalCluster
+
+    with warnings.catch_warnings():
+        if not verbose:  # the scheduler's HTTP server (no dashboard) takes another port when 8787 is taken: no news
+            warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                            silence_logs=logging.ERROR if verbose else logging.CRITICAL)
+
+
+def _cause(exc: BaseException) -> str:
+    """An exception and the root of its chain, as one line: ``Nanny failed to start (ModuleNotFoundError: ...)``."""
+    def one(e: BaseException) -> str:
+        text = safe_name(" ".join(str(e).split()), 200).rstrip(".")
+        return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+    seen = {id(exc)}
+    root = exc
+    while True:
+        nxt = root.__cause__ or (None if root.__suppress_context__ else root.__context__)
+        if nxt is None or id(nxt) in seen:
+            break
+        seen.add(id(nxt))
+        root = nxt
+    top = safe_name(" ".join(str(exc).split()), 200).rstrip(".") or type(exc).__name__
+    return top if root is exc else f"{top} ({one(root)})"
 
 
 MAX_RESUBMITS = 3  # times a unit's task is submitted again after its inputs were lost with dead workers
