@@ -67,7 +67,7 @@ scans_t = sa.Table(
     # the scanning process (schema 2): whether a 'running' scan is still alive can be checked on its host
     sa.Column("host", sa.String(255)),
     sa.Column("pid", sa.Integer),
-    sa.Column("pid_started", sa.Float),  # the process's start time (epoch seconds): a reused pid is another process
+    sa.Column("pid_started", sa.Double),  # the process's start time (epoch seconds): a reused pid is another process
 )
 units_t = sa.Table(
     "units", metadata,

@@ -615,30 +615,36 @@ def test_cli_scan_says_which_scans_were_interrupted(estate: Path) -> None:
     assert f"earlier scan {dead} was interrupted" in res.output
 
 
-def test_schema_1_map_gains_the_scan_process_columns(tmp_path: Path) -> None:
+def test_schema_1_map_gains_the_scan_process_columns(datamap_url: str) -> None:
     """A map of schema 1 is upgraded in place: its scans keep their rows, new scans record their process."""
-    db = tmp_path / "old.sqlite"
-    con = sqlite3.connect(db)
-    con.executescript(
-        """
-        CREATE TABLE pii_meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL);
-        INSERT INTO pii_meta VALUES ('schema_version', '1');
-        CREATE TABLE scans (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at DATETIME NOT NULL, finished_at DATETIME,
-                            status VARCHAR(16) NOT NULL, settings TEXT NOT NULL, summary TEXT);
-        INSERT INTO scans (started_at, status, settings) VALUES ('2026-01-02 03:04:05', 'running', '{}');
-        """
+    from datetime import datetime
+
+    old = sa.MetaData()
+    meta = sa.Table("pii_meta", old, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text, nullable=False))
+    scans = sa.Table(  # the scans table of schema 1
+        "scans", old, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("started_at", sa.DateTime, nullable=False), sa.Column("finished_at", sa.DateTime),
+        sa.Column("status", sa.String(16), nullable=False), sa.Column("settings", sa.Text, nullable=False),
+        sa.Column("summary", sa.Text),
     )
-    con.commit()
-    con.close()
-    dm = DataMap(f"sqlite:///{db}")
+    eng = sa.create_engine(datamap_url)
+    try:
+        old.create_all(eng)
+        with eng.begin() as c:
+            c.execute(meta.insert().values(key="schema_version", value="1"))
+            c.execute(scans.insert().values(started_at=datetime(2026, 1, 2, 3, 4, 5), status="running", settings="{}"))
+    finally:
+        eng.dispose()
+    dm = DataMap(datamap_url)
     try:
         assert dm.schema_version() == 2
-        [old] = dm.running_scans()
-        assert old.id == 1 and old.process is None
+        [legacy] = dm.running_scans()
+        assert legacy.process is None and legacy.started_at == datetime(2026, 1, 2, 3, 4, 5)
         new = dm.start_scan({})
         [_, mine] = dm.running_scans()
         assert mine.id == new and mine.process is not None and mine.process.pid == os.getpid()
         assert mine.process.alive() is True
+        assert mine.process.started is not None and abs(mine.process.started - __import__("psutil").Process().create_time()) < 1
     finally:
         dm.close()
-    DataMap(f"sqlite:///{db}").close()  # opening it again changes nothing
+    DataMap(datamap_url).close()  # opening it again changes nothing
