@@ -21,6 +21,7 @@ resolved: the most confident wins, while an identifier found inside another
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ from detectors import filters
 from detectors.base import Context, Match, context_at
 from detectors.context import hint_kinds
 from detectors.email import AT_OBFUSCATED, AT_PLAIN, OBFUSCATION_MARKERS
-from detectors.normalize import normalize
+from detectors.checksums import luhn_is_valid
+from detectors.normalize import _DASHES, normalize
 
 # Separators allowed between digit groups of one candidate.
 _SEP = r"(?:[ ]?[-/.+][ ]?|[ ]|[ ]?\([ ]?|[ ]?\)[ ]?)"
@@ -177,6 +179,9 @@ class Scanner:
         }
         self._email = mods["email"] if "email" in wanted else None
         self._pnr = mods["personnummer"] if "personnummer" in wanted else None
+        self._phone = mods["phone"] if "phone" in wanted else None
+        # hints -> the per-value fast path for a field so hinted (see _find)
+        self._fast_paths: dict[frozenset[str], Callable[..., list[Match] | None] | None] = {}
 
     def __reduce__(self):  # pickles as its settings
         return (
@@ -215,13 +220,42 @@ class Scanner:
         refs = list(ref_dates) if ref_dates is not None else [None] * len(texts)
         if not hints:
             joined = "\n".join(texts)
-            if joined.isascii() and _PREFILTER.search(joined) is None and not _has_markers(joined):
+            if _PREFILTER.search(joined) is None and not _has_markers(joined) and _unchanged_by_normalize(joined):
                 return [[] for _ in texts]
         return self._find(texts, hint, hints, refs)
 
     def _find(
         self, texts: Sequence[str], hint: str | None, hints: frozenset[str], refs: Sequence[date | None]
     ) -> list[list[Match]]:
+        """Findings for each value: the fast path of the field's hint where a value takes it, else the general path."""
+        try:
+            fast = self._fast_paths[hints]
+        except KeyError:
+            fast = self._fast_paths[hints] = self._fast_path_for(hints)
+        if fast is None:
+            return self._find_general(texts, hint, hints, refs)
+        hint_words = frozenset(re.findall(r"[a-zåäö]+", hint.lower())) if hint else frozenset()
+        today = date.today()
+        out: list[list[Match]] = []
+        rest: list[int] = []
+        for k, (x, r) in enumerate(zip(texts, refs)):
+            ms = fast(x, hints, hint_words, r or today)
+            if ms is None:
+                rest.append(k)
+                out.append([])
+            else:
+                out.append(ms)
+        if rest:
+            if len(rest) == len(texts):
+                return self._find_general(texts, hint, hints, refs)
+            for k, ms in zip(rest, self._find_general([texts[k] for k in rest], hint, hints, [refs[k] for k in rest])):
+                out[k] = ms
+        return out
+
+    def _find_general(
+        self, texts: Sequence[str], hint: str | None, hints: frozenset[str], refs: Sequence[date | None]
+    ) -> list[list[Match]]:
+        """The general path: every detector over the values joined into one text."""
         alnum, emailer, pnr = self._alnum, self._email, self._pnr
         by_nd = self._by_nd
         today = date.today()
@@ -351,6 +385,192 @@ class Scanner:
         for lst in out:
             lst.sort(key=lambda f: (f.start, f.end, f.kind))
         return out
+
+    # -- fast paths ------------------------------------------------------------
+    #
+    # A value that is exactly one plainly written identifier in a field hinted
+    # for its kind, or exactly a date, a timestamp or a short digit run in a
+    # field hinted for no identifier, gets the findings the general path
+    # (``_find_general``) gives it, without the general machinery: only the
+    # detector that can find something in it runs. Each fast path takes only
+    # shapes in which every other detector provably finds nothing (the reason
+    # stands next to each test) and returns None for any other value, which
+    # then goes the general way. tests/detectors/test_fastpaths.py compares the
+    # two paths on generated values of every written form, found or not.
+    #
+    # What makes a value alone equal to the value in a batch: the general path
+    # keeps each value its own world (context, whole-value repairs and filters
+    # stop at the newline between values), and the only batch-wide inputs (the
+    # giro keywords of other values) matter for digit runs of fewer than seven
+    # digits in a field without giro or account hints, where they let only the
+    # giro and comma-account readers look, and those need "bg", "pg", "giro" or
+    # a comma inside the value: a fast path either has no such run or checks.
+
+    def _fast_path_for(self, hints: frozenset[str]) -> Callable[..., list[Match] | None] | None:
+        if hints <= _NOT_PERSONAL:
+            return _fast_nothing
+        if hints == _PNR_HINTS and self._pnr is not None:
+            return self._fast_pnr
+        if hints == _EMAIL_HINTS and self._email is not None:
+            return self._fast_email
+        if hints == _PHONE_HINTS and self._phone is not None:
+            return self._fast_phone
+        return None
+
+    def _reported(self, t: str, found: list[Match], hints: frozenset[str], ref_year: int) -> list[Match]:
+        """The filters, the overlap resolution and the reporting rules of the general path, for one value."""
+        if not found:
+            return found
+        out = [
+            f
+            for f in _resolve(filters.apply(t, found, hints, lambda p: ref_year))
+            if (f.kind in self.kinds or (self.include_non_personal and f.kind == "organisationsnummer"))
+            and f.confidence >= self.min_confidence
+            and (f.personal or self.include_non_personal)
+        ]
+        if len(out) > 1:
+            out.sort(key=lambda f: (f.start, f.end, f.kind))
+        return out
+
+    def _fast_pnr(self, x: str, hints: frozenset[str], hint_words: frozenset[str], ref: date) -> list[Match] | None:
+        """``19640823-3234``, ``196408233234``, ``640823-3234``, ``6408233234`` in a personnummer field.
+
+        The run is one window of 10 or 12 digits (the 6-, 8- and 4-digit groups of a
+        dashed form are windows too, but the giro reader, the only one that takes
+        them besides the phone reader, needs a keyword, and the phone reader needs a
+        leading 0, + or 46). Twelve digits start 18, 19 or 20: no orgnr (16), no
+        phone; the account reader wants a 4-digit clearing group, or an account hint
+        for a compact run; the card reader a card grouping or, compact, a Luhn-valid
+        12 digits (20... passing Luhn goes the general way). Ten digits: no leading 0
+        (a phone number's shape: general way); a valid date has a month digit below
+        2, which no orgnr has; no account (6-digit first group or only 10 digits).
+        The hint's whole-value repair finds the same number at a lower base
+        confidence and loses to it, so the general path keeps this one.
+        """
+        m = _PNR_SHAPE.fullmatch(x)
+        if m is None:
+            return None
+        dpart, sep, tail = m.groups()
+        digits = dpart + tail
+        if len(dpart) == 8:
+            if dpart[:2] not in ("18", "19", "20"):
+                return None
+            if not sep and dpart[0] == "2" and luhn_is_valid(digits):
+                return None
+        elif dpart[0] == "0":
+            return None
+        n = len(x)
+        w = Window(x, digits, (dpart, tail) if sep else (digits,), (sep,) if sep else (), 0, n, False, "", "", True, True)
+        ctx = context_at(x, 0, n, 0, n, hints, hint_words, True, ref.year, ref.toordinal())
+        found = list(self._pnr.match_window(w, ctx))  # type: ignore[union-attr]
+        if not found:
+            return None  # not a valid number: the general way (other readers may take it)
+        return self._reported(x, found, hints, ref.year)
+
+    def _fast_email(self, x: str, hints: frozenset[str], hint_words: frozenset[str], ref: date) -> list[Match] | None:
+        """A plain address (``anna.berg12@example.se``) in an e-mail field.
+
+        ASCII letters, digits and ``._+-`` around one ``@``: no other form of
+        ``@``, no obfuscation marker, no comma. Digit runs in it are shorter than 7
+        characters (else the general way), so with no giro keyword in the value no
+        reader gets a window from them; none may follow two capitals (an IBAN or VAT
+        lead: the general way).
+        """
+        if _EMAIL_SHAPE.fullmatch(x) is None or _has_markers(x):
+            return None
+        at = -1
+        nums = False
+        for m in _PREFILTER.finditer(x):
+            ms, me = m.span()
+            if m.lastgroup == "at":
+                at = ms
+                continue
+            if m.lastgroup != "num" or me - ms >= 7:
+                return None
+            nums = True
+            if self._alnum and ms >= 2 and "A" <= x[ms - 1] <= "Z" and _ALNUM_LEAD.search(x, ms - 3 if ms >= 3 else 0, ms):
+                return None
+        if at < 0 or (nums and _GIRO_KEYS.search(x) is not None):
+            return None
+        n = len(x)
+        ctx = context_at(x, at, at + 1, 0, n, hints, hint_words, False, ref.year, ref.toordinal())
+        return self._reported(x, list(self._email.match_at(x, at, at + 1, ctx)), hints, ref.year)  # type: ignore[union-attr]
+
+    def _fast_phone(self, x: str, hints: frozenset[str], hint_words: frozenset[str], ref: date) -> list[Match] | None:
+        """A number of digit groups joined by single spaces or hyphens, or compact, maybe led by +, in a phone field
+        (``070-123 45 67``, ``+46 70 123 45 67``, ``0701234567``, ``+46701234567``).
+
+        The run is the whole value; its windows are those of the general path.
+        Only the phone reader runs; a window that another reader could take sends
+        the value the general way. Personnummer and orgnr readers take 10 and 12
+        digits: as one group, 10 digits must pass Luhn for either (then the general
+        way) and 12 digits start 16-20 (a 1 or 2 first: the general way); as
+        groups, their last group has 4 digits (else neither reads it). Cards take
+        12-19 digits starting 2-6, never after the run's +. Accounts take 9-15
+        digits that do not start with 0 nor after the +: as groups only after a
+        clearing group (4 digits, 5 starting with 8), compact only with an account
+        hint; giro numbers need a keyword, a comma clearing a comma. The phone
+        reader reads only a window led by the run's +, one starting with 0, 11
+        digits starting with 4, or the whole run (a lost leading zero); its
+        findings go through the same filters and overlap resolution.
+        """
+        if _PHONE_SHAPE.fullmatch(x) is None:
+            return None
+        plus = x[0] == "+"
+        if x.isdigit() or (plus and x[1:].isdigit()):
+            groups: list[str] = [x[1:] if plus else x]
+            seps: list[str] = []
+            starts = [1 if plus else 0]
+        else:
+            parts = _DIGIT_SPLIT.split(x)  # lead, group, sep, group, ..., group, ""
+            groups = parts[1::2]
+            seps = parts[2:-1:2]
+            starts = list(islice(accumulate(map(len, parts)), 0, None, 2))
+        lens = tuple(map(len, groups))
+        key = (lens, 7, True)
+        plan = _PLANS.get(key)
+        if plan is None:
+            plan = _PLANS[key] = _window_plan(lens, 7, True)
+            if len(_PLANS) > 4096:
+                _PLANS.clear()
+        n = len(x)
+        last = len(groups) - 1
+        phone = self._phone.match_window  # type: ignore[union-attr]
+        ref_year, ref_ordinal = ref.year, ref.toordinal()
+        found: list[Match] = []
+        for i, j, ndig, _ in plan:
+            d0 = groups[i][0]
+            first = i == 0
+            lead_plus = first and plus
+            if ndig == 10 or ndig == 12:
+                if i == j:
+                    if (ndig == 10 and luhn_is_valid(groups[i])) or (ndig == 12 and d0 in "12"):
+                        return None
+                elif lens[j] == 4:
+                    return None
+            if ndig >= 12 and d0 in "23456" and not lead_plus:
+                return None
+            if ndig >= 9 and i != j and d0 != "0" and not lead_plus and (lens[i] == 4 or (lens[i] == 5 and d0 == "8")):
+                return None
+            if 8 <= ndig <= 17 and (lead_plus or d0 == "0" or (d0 == "4" and ndig == 11) or (first and j == last and ndig <= 9)):
+                ws = 0 if first else starts[i]
+                we = starts[j] + lens[j]
+                w = Window(
+                    x[ws:we],
+                    groups[i] if i == j else "".join(groups[i : j + 1]),
+                    tuple(groups[i : j + 1]),
+                    tuple(seps[i:j]),
+                    ws,
+                    we,
+                    lead_plus,
+                    x[max(0, ws - 8) : ws],
+                    x[we : we + 8],
+                    first,
+                    j == last,
+                )
+                ctx = context_at(x, ws, we, 0, n, hints, hint_words, ws == 0 and we == n, ref_year, ref_ordinal)
+                found.extend(phone(w, ctx))
+        return self._reported(x, found, hints, ref_year)
 
     # -- internals -------------------------------------------------------------
 
@@ -494,6 +714,36 @@ def _rebuild(kinds: tuple[str, ...], min_confidence: float, include_non_personal
 
 def _has_markers(text: str) -> bool:
     return any(mk in text for mk in OBFUSCATION_MARKERS)
+
+
+def _unchanged_by_normalize(text: str) -> bool:
+    """Whether :func:`normalize` leaves ``text`` as it is (its own shortcut: ASCII, or NFKC with no dash to unify)."""
+    return text.isascii() or (unicodedata.is_normalized("NFKC", text) and _DASHES.search(text) is None)
+
+
+_NOT_PERSONAL = frozenset({"not_personal"})
+_PNR_HINTS = frozenset({"personnummer"})
+_EMAIL_HINTS = frozenset({"email"})
+_PHONE_HINTS = frozenset({"phone"})
+# Values in which no detector finds anything, in a field hinted for no identifier
+# (tested against the general path): a digit run of up to 6 digits (ids, postal
+# codes), and an ISO date or timestamp. The run the prefilter sees in
+# "2019-03-04 12:33:10" is "2019-03-04 12": 8 and 10 digits. No personnummer
+# (its last group would be 4 digits), no orgnr (4 groups), no phone (no 0, + or
+# 46 first), no card (fewer than 12 digits), no giro number (no keyword); the
+# account reader takes clearing 1000-2999 with a 6-digit account, and every such
+# clearing wants 7 digits or more (tests/detectors/test_fastpaths.py checks the
+# table). Minutes, seconds and up to 4 decimals are runs too short to offer.
+_NOTHING = re.compile(
+    r"[0-9]{1,6}|[12][0-9]{3}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,4})?)?)?"
+)
+_PNR_SHAPE = re.compile(r"([0-9]{6}|[0-9]{8})(-?)([0-9]{4})")
+_EMAIL_SHAPE = re.compile(r"[A-Za-z0-9_.+-]+@[A-Za-z0-9.-]+")
+_PHONE_SHAPE = re.compile(r"\+?[0-9]+(?:[ -][0-9]+)*")
+
+
+def _fast_nothing(x: str, hints: frozenset[str], hint_words: frozenset[str], ref: date) -> list[Match] | None:
+    return [] if _NOTHING.fullmatch(x) is not None else None
 
 
 def _stripped_span(t: str) -> tuple[int, int]:
