@@ -33,7 +33,7 @@ def scan_rows(db: Path) -> list[tuple[int, str, str | None, str | None]]:
         con.close()
 
 
-def start_scan(cfg_path: Path, *extra: str) -> subprocess.Popen[bytes]:
+def start_scan(cfg_path: Path | None, *extra: str) -> subprocess.Popen[bytes]:
     cmd = [pii_scan(), "scan", "--config", str(cfg_path), "--workers", "1", "--no-progress", "--format", "json", *extra]
     env = {k: v for k, v in os.environ.items() if k != "PII_SCAN_KEY"}
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
@@ -83,10 +83,10 @@ def test_killed_scan_marked_interrupted(estate: Estate, caplog: pytest.LogCaptur
     assert [(i, s) for i, s, _, _ in rows] == [(killed_id, "interrupted"), (summary.scan_id, "complete")]
     found = rows[0][2]
     assert found is not None and found >= time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(before - 1))
-    note = json.loads(rows[0][3])
+    note = json.loads(rows[0][3] or "{}")
     assert note["found_by_scan"] == summary.scan_id and str(proc.pid) in note["reason"]
     # recorded in the new scan's own summary too
-    assert json.loads(rows[1][3])["interrupted_scans"] == [killed_id]
+    assert json.loads(rows[1][3] or "{}")["interrupted_scans"] == [killed_id]
 
     # a later scan has nothing left to mark
     again = run(cfg)
