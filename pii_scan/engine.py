@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import random
 import sys
 import time
@@ -53,7 +54,7 @@ from typing import Any
 from connectors.base import BaseConnector, TransientError, Unit, safe_name
 from connectors.registry import build
 from detectors import Scanner
-from pii_scan import __version__
+from pii_scan import __version__, gcpolicy
 from pii_scan.config import Config
 from pii_scan.datamap import DataMap, UnitResult
 from pii_scan.keys import load_keys
@@ -150,6 +151,24 @@ class _Attempt:
 # after such a unit the others of that source get one attempt only (runtime state, not a setting).
 _GAVE_UP: dict[str, float] = {}
 GIVE_UP_SECONDS = 60.0
+
+
+def scan_unit_pickled(connector: BaseConnector, unit: Unit, settings: ScanSettings, policy: RetryPolicy) -> bytes:
+    """:func:`scan_unit_retrying` as a Dask task: the result comes back pickled by us, as bytes.
+
+    Dask moves bytes without looking inside, and the driver unpickles them
+    with the cyclic collector paused (:func:`unpickle_result`): rebuilding a
+    unit's findings under the collector cost the driver three times the
+    unpickling itself (see :mod:`pii_scan.gcpolicy`).
+    """
+    return pickle.dumps(scan_unit_retrying(connector, unit, settings, policy), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpickle_result(blob: bytes) -> tuple[UnitResult, list[str]]:
+    """The driver's side of :func:`scan_unit_pickled` (the bytes come from our own workers)."""
+    with gcpolicy.paused():
+        res, retried = pickle.loads(blob)  # noqa: S301 - produced by scan_unit_pickled on a trusted worker
+    return res, retried
 
 
 def scan_unit_retrying(connector: BaseConnector, unit: Unit, settings: ScanSettings, policy: RetryPolicy) -> tuple[UnitResult, list[str]]:
@@ -278,7 +297,8 @@ def scan(
             res.unit_id = red.unit_id(res.source, res.key)
             res.key = red.mask(res.key) or ""
             res.error = red.mask(res.error)
-            dm.write_unit(scan_id, res)
+            with gcpolicy.paused():  # a unit's rows: no cycles to find, and the collector would walk the heap
+                dm.write_unit(scan_id, res)
             summary.units_scanned += 1
             summary.records += res.rows
             summary.findings += sum(len(r.findings) for r in res.records)
@@ -395,7 +415,7 @@ def _run(
             conn, unit = work[i]
             submits[i] += 1
             key = f"unit-{i}-{unit.source}" + (f"-{submits[i]}" if submits[i] > 1 else "")
-            fut = client.submit(scan_unit_retrying, conn, unit, settings_f, policy, key=key, pure=False, retries=1)
+            fut = client.submit(scan_unit_pickled, conn, unit, settings_f, policy, key=key, pure=False, retries=1)
             pending[fut.key] = (i, generation)
             return fut
 
@@ -403,7 +423,7 @@ def _run(
         for fut in done:
             i, gen = pending.pop(fut.key)
             try:
-                res, retried = fut.result()
+                res, retried = unpickle_result(fut.result())
             except Exception as exc:  # noqa: BLE001 - a worker died, or the task could not run
                 conn, unit = work[i]
                 lost = _lost(exc) and submits[i] <= MAX_RESUBMITS and not stranded

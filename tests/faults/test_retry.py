@@ -106,3 +106,28 @@ def test_a_listing_that_loses_its_connection_is_listed_again() -> None:
     with pytest.raises(TransientError):  # the engine records it as the source's failure
         _list_units(down, NOW)
     assert down.attempts["<listing>"] == 4
+
+
+def test_a_dask_task_result_comes_back_whole_and_the_collector_is_restored() -> None:
+    """Tasks return their result pickled (engine.scan_unit_pickled); the driver unpickles it with
+    the cyclic collector paused and must get the same result, with the collector as it was."""
+    import gc
+    import pickle
+
+    direct = scan_unit_retrying(Flaky("crm", {"fail": 1}), Unit("crm", "t", "fp"), SETTINGS, NOW)
+    blob = engine.scan_unit_pickled(Flaky("crm", {"fail": 1}), Unit("crm", "t", "fp"), SETTINGS, NOW)
+    assert isinstance(blob, bytes)
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            res, retried = engine.unpickle_result(blob)
+            assert gc.isenabled() is enabled
+            assert retried == direct[1] and len(retried) == 1
+            direct[0].seconds = res.seconds  # the only field that differs between two runs
+            assert res == direct[0] and res.rows == 3 and sum(len(r.findings) for r in res.records) == 3
+        with pytest.raises(pickle.UnpicklingError):
+            engine.unpickle_result(b"not a pickle")
+        assert gc.isenabled() is False  # restored after an error too (it was off)
+    finally:
+        (gc.enable if was else gc.disable)()
