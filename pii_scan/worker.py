@@ -111,6 +111,7 @@ class _BatchDetector:
         self.encrypt = _encryptor(keys) if settings.store_values else None
         self.hints = hints
         self.names = Redactor(scanner, keys)
+        self._stored_names: dict[str, str] = {}  # field name -> as stored (identifiers masked)
 
     def __call__(self, batch: list[Record]) -> list[RecordResult]:
         # The cyclic garbage collector is held off while a batch is detected: the
@@ -153,7 +154,8 @@ class _BatchDetector:
         out: list[RecordResult] = []
         if not keep:
             return out
-        encrypt, field_name, rkey = self.encrypt, names.field, names.rkey
+        encrypt, rkey = self.encrypt, names.rkey
+        stored_names = self._stored_names
         for (rec, per_field), (container, item, enc) in zip(keep, self._names(keep)):
             loc = rec.location
             structured = rec.structured
@@ -163,7 +165,11 @@ class _BatchDetector:
             )
             add = rr.findings.append
             for fname, text, ms in per_field:
-                stored_name = field_name(fname)
+                stored_name = stored_names.get(fname)
+                if stored_name is None:
+                    stored_name = names.field(fname)
+                    if len(stored_names) < 4096:
+                        stored_names[fname] = stored_name
                 for m in ms:
                     value, kind = m.value, m.kind
                     add(FoundValue(
@@ -228,7 +234,7 @@ LINK_SLACK = 40  # characters besides the value that a data field may hold ("Tel
 
 def _holds_as_data(text: str, m: Match, found: list[Match]) -> bool:
     """Whether the field holds ``m`` as its value rather than mentioning it in prose."""
-    if sum(1 for f in found if f.kind == m.kind and f.inside is None) > 1 and m.inside is None:
+    if len(found) > 1 and m.inside is None and sum(1 for f in found if f.kind == m.kind and f.inside is None) > 1:
         return False
     return len(text.strip()) - (m.end - m.start) <= LINK_SLACK
 
