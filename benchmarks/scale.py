@@ -22,21 +22,23 @@ and reused when their size matches.
 
 Steps:
 
-1. **full scan, store by store**: ``pii_scan.engine.scan(full=True,
-   only_sources={store})`` into one SQLite data map, on the local Dask
-   cluster (default) or ``--scheduler``. For each store: wall time, records,
-   MB, findings, units, records/s and MB/s, and the peak RSS of the driver
-   and of every worker process (psutil, every 0.2 s; the moto server and
-   database servers are not counted). The full-scan time is the sum.
+1. **full scan**: one ``pii_scan.engine.scan(full=True)`` of every store into
+   one SQLite data map (subjects linked across stores once, at the end), on
+   the local Dask cluster (default) or ``--scheduler``. Per store, from each
+   unit's result: units, records, findings, worker time (read + detect + hash,
+   summed over its units), records/s and MB/s per worker, and when its first
+   and last results came in; for the scan: wall time, how busy the workers
+   were, and the peak RSS of the driver and of every worker process (psutil,
+   every 0.2 s; the moto server and the database servers are not counted).
 2. **1 % change**: ``--change`` (0.01) of every store: SQL tables get that
    share of rows appended (new customers) and as many recent rows updated;
    S3 gets that share of objects added; the mbox gets that share of messages
    appended; the Maildir that share of new messages.
 3. **nightly scan**: ``scan()`` of all stores, incremental (unchanged units
    are skipped by fingerprint): its time as a share of the full scan.
-4. optionally ``--dask-store NAME``: that store's full scan again on a real
-   ``dask scheduler`` with 1 and with 2 ``dask worker`` processes (speedup
-   per worker against the local cluster).
+4. optionally ``--dask-store NAME``: that store alone, full, on the local
+   cluster and then on a real ``dask scheduler`` with 1 and with 2 ``dask
+   worker`` processes (speedup per worker).
 
 Usage::
 
@@ -58,7 +60,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -219,54 +221,89 @@ def s3_client(endpoint: str) -> Any:
 
 
 @dataclass
-class StoreRun:
+class PerStore:
+    """What the units of one store cost within a scan (from each unit's result, on the driver)."""
+
     store: str
+    nbytes: int = 0
+    units: int = 0
+    failed: int = 0
+    records: int = 0
+    findings: int = 0
+    worker_seconds: float = 0.0  # read + detect + hash, summed over its units
+    first: float = 0.0  # seconds after the scan started: first and last result of this store
+    last: float = 0.0
+
+    def line(self, workers: int) -> str:
+        per_core = self.records / self.worker_seconds if self.worker_seconds else 0.0
+        mb = f"{self.nbytes / MB:>8,.0f} MB, {self.nbytes / MB / self.worker_seconds:5.2f} MB/s per worker" \
+            if self.nbytes and self.worker_seconds else f"{'':>8s}   {'':>21s}"
+        return (f"  {self.store:8s} {self.units:5d} units ({self.failed} failed) {self.records:>11,} records "
+                f"{self.findings:>10,} findings  worker time {self.worker_seconds:8.1f} s = "
+                f"{self.worker_seconds / max(1, workers):7.1f} s per worker; {per_core:8,.0f} records/s per worker "
+                f"(x{workers} = {per_core * workers:,.0f}/s); {mb}; results from {self.first:6.0f} s to {self.last:6.0f} s")
+
+
+@dataclass
+class ScanRun:
     label: str
     seconds: float
-    records: int
-    nbytes: int
-    findings: int
-    units: int
-    skipped: int
-    failed: int
-    status: str
+    summary: dict[str, Any]
+    stores: dict[str, PerStore]
     driver_rss: int
     workers_rss: dict[str, int] = field(default_factory=dict)
 
-    def line(self) -> str:
-        mbs = self.nbytes / MB / self.seconds if self.seconds and self.nbytes else 0.0
-        wr = ", ".join(f"{k} {human_bytes(v)}" for k, v in sorted(self.workers_rss.items())) or "-"
-        return (f"[{self.label}] {self.store:8s} {self.seconds:8.1f} s  {self.records:>11,} records "
-                f"({self.records / self.seconds if self.seconds else 0:,.0f}/s)  "
-                f"{self.nbytes / MB:>9,.0f} MB ({mbs:.2f} MB/s)  findings {self.findings:>10,}  "
-                f"units {self.units} (skipped {self.skipped}, failed {self.failed})  {self.status}  "
-                f"peak RSS driver {human_bytes(self.driver_rss)}; workers: {wr}")
-
 
 def _proc_label(cmd: str, pid: int) -> str:
-    if "dask" in cmd and "scheduler" in cmd:
+    if "multiprocessing" in cmd:
+        return f"worker {pid}"  # a worker process (spawned by a nanny: the local cluster's or a dask worker's)
+    if "scheduler" in cmd:
         return f"scheduler {pid}"
-    if "multiprocessing" in cmd or "dask" in cmd or "distributed" in cmd:
-        return f"worker {pid}"
+    if "dask" in cmd and "worker" in cmd:
+        return f"nanny {pid}"  # the `dask worker` command: it runs the worker in a child process
     return f"child {pid}"
 
 
-def scan_store(cfg: Any, store: str, nbytes: int, label: str, scheduler: str | None, exclude: set[int],
-               full: bool, log: Tee) -> StoreRun:
+def run_scan(cfg: Any, label: str, sizes: dict[str, int], scheduler: str | None, exclude: set[int], full: bool,
+             log: Tee, only: set[str] | None = None, n_workers: int | None = None) -> ScanRun:
+    """One scan of every source (or ``only``), with per-store figures collected from the unit results."""
     from pii_scan.engine import scan
 
-    only = None if store == "all" else {store}
+    stores = {name: PerStore(name, sizes.get(name, 0)) for name in (only or sizes)}
+    t0 = time.perf_counter()
+
+    def on_unit(res: Any) -> None:
+        st = stores.setdefault(res.source, PerStore(res.source))
+        now = time.perf_counter() - t0
+        st.first = st.first or now
+        st.last = now
+        st.units += 1
+        st.failed += bool(res.error)
+        st.records += res.rows
+        st.findings += sum(len(r.findings) for r in res.records)
+        st.worker_seconds += res.seconds
+
     with RssSampler(interval=0.2, exclude=exclude) as rss:
-        t = time.perf_counter()
-        s = scan(cfg, scheduler=scheduler, only_sources=only, full=full, progress=False)
-        wall = time.perf_counter() - t
+        s = scan(cfg, scheduler=scheduler, only_sources=only, full=full, progress=False, on_unit=on_unit)
+        wall = time.perf_counter() - t0
     workers = {_proc_label(rss.names.get(pid, ""), pid): v for pid, v in rss.peaks.per_child.items() if v > 50 << 20}
-    run = StoreRun(store, label, wall, s.records, nbytes, s.findings, s.units_total, s.units_skipped,
-                   s.units_failed, s.status, rss.peaks.driver, workers)
-    log(run.line())
+    if n_workers is None:  # the engine's local cluster: a worker per core, at most one per unit
+        n_workers = 1 if scheduler == "sync" else max(1, min(os.cpu_count() or 1, s.units_scanned))
+    log(f"[{label}] {wall:,.1f} s ({wall / 60:.1f} min), status {s.status}: units {s.units_total} "
+        f"(scanned {s.units_scanned}, skipped {s.units_skipped}, failed {s.units_failed}, retried {s.units_retried}), "
+        f"records {s.records:,}, findings {s.findings:,}, subjects {s.subjects:,}")
+    for st in stores.values():
+        if st.units:
+            log(st.line(n_workers))
+    busy = sum(st.worker_seconds for st in stores.values())
+    log(f"  worker time in all {busy:,.1f} s over {n_workers} worker(s): the workers were busy "
+        f"{100 * busy / max(1e-9, wall * n_workers):.0f} % of the wall time; the rest is the driver's "
+        f"(plan, data-map writes, subject linking) and Dask's")
+    log(f"  peak RSS: driver {human_bytes(rss.peaks.driver)}; "
+        + ", ".join(f"{k} {human_bytes(v)}" for k, v in sorted(workers.items())))
     for f in s.failures[:5]:
         log(f"    failed unit: {f}")
-    return run
+    return ScanRun(label, wall, s.as_dict(), stores, rss.peaks.driver, workers)
 
 
 # --------------------------------------------------------------------------- the 1 % change
@@ -421,19 +458,13 @@ def main(argv: list[str] | None = None) -> int:
     base = work / "map"
     shutil.rmtree(base, ignore_errors=True)
     cfg = make_config(base, sources)
-    results: list[StoreRun] = []
+    results: list[ScanRun] = []
     try:
-        # ---- 1. full scan per store
-        log(f"-- full scan, store by store ({args.scheduler or 'local Dask cluster'})")
-        for s in [x["name"] for x in sources]:
-            results.append(scan_store(cfg, s, sizes.get(s, 0), "full", args.scheduler, exclude, True, log))
-        full = sum(r.seconds for r in results)
-        recs = sum(r.records for r in results)
-        log(f"full scan: {full:,.1f} s ({full / 60:.1f} min) for {recs:,} records, "
-            f"{sum(r.nbytes for r in results) / MB:,.0f} MB of files/objects/mail + {pg_rows + my_rows:,} rows, "
-            f"{sum(r.findings for r in results):,} findings; driver peak RSS "
-            f"{human_bytes(max(r.driver_rss for r in results))}, largest worker "
-            f"{human_bytes(max((v for r in results for v in r.workers_rss.values()), default=0))}")
+        # ---- 1. full scan of every store at once
+        log(f"-- full scan of every store ({args.scheduler or 'local Dask cluster'})")
+        full_run = run_scan(cfg, "full", sizes, args.scheduler, exclude, True, log)
+        results.append(full_run)
+        full = full_run.seconds
 
         # ---- 2. change 1 %
         log(f"-- change {args.change:.0%} of every store")
@@ -451,7 +482,8 @@ def main(argv: list[str] | None = None) -> int:
 
         # ---- 3. nightly
         log("-- nightly incremental scan of every store")
-        night = scan_store(cfg, "all", 0, "nightly", args.scheduler, exclude, False, log)
+        night = run_scan(cfg, "nightly", dict.fromkeys(sizes, 0), args.scheduler, exclude, False, log)
+        results.append(night)
         log(f"nightly scan after a {args.change:.0%} change: {night.seconds:,.1f} s = "
             f"{100 * night.seconds / full:.1f} % of the full scan ({full:,.1f} s)")
 
@@ -459,15 +491,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.dask_store:
             from dask_modes import dask_cluster
 
-            local = next(r for r in results if r.store == args.dask_store)
-            log(f"-- {args.dask_store} on a real dask scheduler (local cluster: {local.seconds:.1f} s)")
+            one = {args.dask_store}
+            log(f"-- {args.dask_store} alone: local cluster, then a real dask scheduler with 1 and 2 workers")
+            local = run_scan(cfg, f"{args.dask_store} local", sizes, None, exclude, True, log, only=one)
+            results.append(local)
             for n in (1, 2):
                 tmp = Path(tempfile.mkdtemp(prefix="piiscale-dask-"))
                 with dask_cluster(n, tmp) as addr:
-                    r = scan_store(cfg, args.dask_store, sizes.get(args.dask_store, 0), f"{n} worker(s)", addr,
-                                   exclude, True, log)
+                    r = run_scan(cfg, f"{args.dask_store} {n} worker(s)", sizes, addr, exclude, True, log, only=one,
+                                 n_workers=n)
                 shutil.rmtree(tmp, ignore_errors=True)
-                log(f"  {n} dask worker(s): {r.seconds:.1f} s, x{local.seconds / r.seconds:.2f} vs local cluster")
+                results.append(r)
+                log(f"  {n} dask worker(s): {r.seconds:.1f} s, x{local.seconds / r.seconds:.2f} vs the local cluster")
     finally:
         if moto is not None:
             moto.terminate()
@@ -475,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             drop_all()
     out = log.save("scale.txt")
-    (out.with_suffix(".json")).write_text(json.dumps([r.__dict__ for r in results], indent=1, default=str))
+    (out.with_suffix(".json")).write_text(json.dumps([asdict(r) for r in results], indent=1, default=str))
     print(f"saved {out}")
     return 0
 
