@@ -150,6 +150,10 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"card|kort|pan$|^pan|cc_?num|credit", "payment_card"),
         (r"order|invoice|faktura|ocr|tracking|spårning|kolli|artikel|sku|ean|gtin|serial|serie|"
          r"ticket|ärende|transaction|txn|uuid|guid|hash|checksum|timestamp|created|updated", "not_personal"),
+        # An OCR number or other payment reference: any Luhn-valid digit string is a
+        # "valid OCR", so a date-shaped one reads as a personnummer (reference §3.8).
+        (r"(?:^|_)(?:ocr(?:_?(?:nr|nummer|number|no|ref|referens))?|referens(?:_?(?:nr|nummer))?|ref(?:_?(?:nr|no))?|"
+         r"reference(?:_?(?:number|no|nr))?)(?:$|_)|betalningsref|betalnings_ref|payment_?ref", "payment_reference"),
     )
 )
 

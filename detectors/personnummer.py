@@ -238,6 +238,8 @@ _CONF_SPLIT = 0.65  # 1981 12 28-9874, 8112-28-9874
 _CONF_SPACE = 0.4  # 811228 9874: spec-invalid, common in free text; needs a keyword
 
 _DATE_SHAPES = {(6,), (8,), (2, 2, 2), (4, 2, 2), (4, 2)}
+_COMPACT_SHAPES = frozenset({"shape:compact-10", "shape:compact-12"})
+_OCR_FIELD_PENALTY = 0.35  # compact 10 digits 0.7 -> 0.35, 12 digits 0.8 -> 0.45: below MIN_CONFIDENCE (0.5)
 _NEGATIVE_KINDS = ("order", "reference")
 _DATE_SEPS = {" ", "-", ".", "/"}
 
@@ -254,7 +256,10 @@ def _score(
     inside: str | None = None,
 ) -> Match:
     conf = base
-    if near_before(ctx.before, "personnummer") or (subkind == "samordningsnummer" and near_before(ctx.before, "samordningsnummer")):
+    keyword = near_before(ctx.before, "personnummer") or (
+        subkind == "samordningsnummer" and near_before(ctx.before, "samordningsnummer")
+    )
+    if keyword:
         conf += 0.25
         why.append("context:personnummer")
     if "personnummer" in ctx.hints:
@@ -263,6 +268,12 @@ def _score(
     elif "organisationsnummer" in ctx.hints:
         conf += 0.2
         why.append("hint:orgnr(sole trader)")
+    elif "payment_reference" in ctx.hints and not keyword and inside is None and why and why[0] in _COMPACT_SHAPES:
+        # An OCR or payment-reference field: any Luhn-valid digit string is a valid OCR,
+        # and one in ten date-shaped ones passes as a personnummer. Written compact, as
+        # OCR numbers are, it needs a personnummer keyword before it to be reported.
+        conf -= _OCR_FIELD_PENALTY
+        why.append("hint:payment-reference(-)")
     if not any(w.startswith("context:") for w in why) and (
         first_near_before(ctx.before, _NEGATIVE_KINDS) is not None
     ):
