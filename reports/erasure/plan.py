@@ -824,7 +824,10 @@ def _coverage(dm: DataMap) -> dict[str, Any]:
     from pii_scan.datamap import scans_t
 
     with dm.engine.connect() as c:
-        last = c.execute(sa.select(sa.func.max(scans_t.c.finished_at))).scalar()
+        # the last scan that read its sources: a failed or interrupted scan's finished_at is only when it stopped
+        # (or when a later scan found its process gone), not a view of the sources
+        last = c.execute(sa.select(sa.func.max(scans_t.c.finished_at))
+                         .where(scans_t.c.status.in_(("complete", "partial")))).scalar()
         failed: dict[str, int] = {
             str(src): int(n) for src, n in c.execute(
                 sa.select(units_t.c.source, sa.func.count()).where(units_t.c.status == "failed").group_by(units_t.c.source))

@@ -470,3 +470,29 @@ def test_help_texts() -> None:
         res = runner.invoke(main, [cmd, "--help"])
         assert res.exit_code == 0 and "--config" in res.output
     assert re.search(r"dry\s+run", runner.invoke(main, ["erase", "--help"]).output)
+
+
+def test_plan_dates_the_map_by_its_last_scan_that_read_the_sources(shop: dict[str, Any]) -> None:
+    """A failed or interrupted scan row gets a finished_at too (when it stopped, or when a later
+    scan found its process gone): the plan must not present that as the map's last look at the data."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from pii_scan.datamap import DataMap, scans_t
+
+    cfg = shop["cfg"]
+    before, _ = _anna_plan(cfg)
+    done = before["data_map"]["last_scan"]
+    assert done is not None
+    dm = DataMap(cfg.datamap_url)
+    try:
+        with dm.engine.begin() as c:
+            latest = c.execute(sa.select(sa.func.max(scans_t.c.finished_at))).scalar()
+            for status in ("failed", "interrupted", "running"):
+                c.execute(scans_t.insert().values(started_at=latest, finished_at=latest + timedelta(days=3),
+                                                  status=status, settings="{}"))
+    finally:
+        dm.close()
+    after, _ = _anna_plan(cfg)
+    assert after["data_map"]["last_scan"] == done
