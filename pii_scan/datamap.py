@@ -295,6 +295,9 @@ def _process_started(pid: int) -> float | None:
         return None
 
 
+SQLITE_BUSY_TIMEOUT = 600  # seconds a writer waits for another (a scan's unit write during another scan's link)
+
+
 class DataMap:
     """Reads and writes one data map."""
 
@@ -302,7 +305,7 @@ class DataMap:
         self.url = url
         kw: dict[str, Any] = {}
         if url.startswith("sqlite"):
-            kw["connect_args"] = {"timeout": 60}
+            kw["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
         self.engine = sa.create_engine(url, **kw)
         if url.startswith("sqlite"):
             @sa.event.listens_for(self.engine, "connect")
@@ -547,6 +550,11 @@ class DataMap:
         (:meth:`_link_full`). Both give the same subjects.
         """
         with self.engine.begin() as c:
+            if c.dialect.name == "sqlite":
+                # Take SQLite's write lock first: this transaction reads, then writes, and a transaction
+                # that has read cannot wait for another scan's write to end (SQLite fails it at once,
+                # "database is locked"); taken up front, the wait is an ordinary busy wait.
+                c.exec_driver_sql("BEGIN IMMEDIATE")
             n: int | None = None
             if not full and self._is_linked(c):
                 n_dirty = int(c.execute(sa.select(sa.func.count(sa.distinct(dirty_t.c.value_hash)))).scalar_one())
