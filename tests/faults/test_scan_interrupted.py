@@ -115,11 +115,9 @@ def test_concurrent_scans_do_not_mark_each_other(estate: Estate, caplog: pytest.
 
     The first scan (a subprocess) is frozen with SIGSTOP between two writes
     while the second one (in this process, another source) runs from start to
-    end: the second scan's subject linking, which reads and then writes in
-    one SQLite transaction, fails with "database is locked" when the first
-    commits a unit in between (a limitation of two scans writing one SQLite
-    map, not what this test is about). A stopped process is alive, as a slow
-    scan is.
+    end, so that the second scan's run is deterministic (two live scans on
+    one SQLite map take turns at its write lock: tests/test_datamap_concurrency.py).
+    A stopped process is alive, as a slow scan is.
     """
     write_share(estate.root / "share", 40, 150)
     write_share(estate.root / "notes", 2, 5, seed=9)
