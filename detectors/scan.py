@@ -234,6 +234,8 @@ class Scanner:
             fast = self._fast_paths[hints] = self._fast_path_for(hints)
         if fast is None:
             return self._find_general(texts, hint, hints, refs)
+        if fast is _fast_nothing and _only_short_runs(texts):
+            return [[] for _ in texts]
         hint_words = frozenset(re.findall(r"[a-zåäö]+", hint.lower())) if hint else frozenset()
         today = date.today()
         out: list[list[Match]] = []
@@ -471,13 +473,13 @@ class Scanner:
         """A plain address (``anna.berg12@example.se``) in an e-mail field.
 
         ASCII letters, digits and ``._+-`` around one ``@``: no other form of
-        ``@``, no obfuscation marker, no comma. Digit runs in it are shorter than 7
+        ``@``, no space or bracket (so no obfuscated form), no comma. Digit runs in it are shorter than 7
         characters (else the general way), so with no giro keyword in the value no
         reader gets a window from them; none may follow two capitals (an IBAN or VAT
         lead: the general way).
         """
-        if _EMAIL_SHAPE.fullmatch(x) is None or _has_markers(x):
-            return None
+        if _EMAIL_SHAPE.fullmatch(x) is None:
+            return None  # (no space or bracket: no obfuscated form can match in it)
         at = -1
         nums = False
         for m in _PREFILTER.finditer(x):
@@ -743,7 +745,29 @@ _PHONE_SHAPE = re.compile(r"\+?[0-9]+(?:[ -][0-9]+)*")
 
 
 def _fast_nothing(x: str, hints: frozenset[str], hint_words: frozenset[str], ref: date) -> list[Match] | None:
+    """``[]`` for a :data:`_NOTHING` value (a field hinted for no identifier), else None (the general way)."""
     return [] if _NOTHING.fullmatch(x) is not None else None
+
+
+def _only_short_runs(texts: Sequence[str]) -> bool:
+    """Whether the general path finds nothing in these values of a field hinted for no identifier
+    because their only candidates are digit runs shorter than 7 characters ("Ringvägen 91", "4711").
+
+    Such runs are read only near a giro keyword (none in the batch, so none reaches a
+    reader) and not after two capitals (an IBAN or VAT lead: the general way); the
+    text must read the same after normalisation and hold no obfuscation marker.
+    """
+    t = "\n".join(texts)
+    # (the general path's giro_words: _GIRO_KEYS marks a superset of where _GIRO_ANY can match)
+    if _GIRO_ANY.search(t) is not None or _has_markers(t) or not _unchanged_by_normalize(t):
+        return False
+    for m in _PREFILTER.finditer(t):
+        ms, me = m.span()
+        if m.lastgroup != "num" or me - ms >= 7:
+            return False
+        if ms >= 2 and "A" <= t[ms - 1 if t[ms - 1] != " " else ms - 2] <= "Z" and _ALNUM_LEAD.search(t, ms - 3 if ms >= 3 else 0, ms):
+            return False
+    return True
 
 
 def _stripped_span(t: str) -> tuple[int, int]:

@@ -218,12 +218,26 @@ def stamp_values(draw: st.DrawFn) -> str:
     return v
 
 
+PROSE = st.one_of(
+    st.lists(
+        st.sampled_from(list("aeiouåäöÅÖ AEIOSBGPRT0123456789.-/+(),:@\n") + ["bg", "pg", "giro", "SE", "12", " punkt ", "at]", "＠", "１"]),
+        max_size=16,
+    ).map("".join),
+    st.builds(lambda street, n: f"{street} {n}", st.sampled_from(["Ringvägen", "Storgatan", "Box", "Lgh", "SE", "BG", "Vån"]), st.integers(0, 10**7)),
+    # short numbers that a giro keyword, a comma clearing or normalisation makes something
+    st.sampled_from(
+        ["pg 18", "PG: 4-2", "plusgiro 4-2", "pg １８", "Plusgiro ４-２", "bg 5402-9681", "Bankgiro 540-2968", "pg 18 bg 26",
+         "Konto 5839, 8257466", "clearing 5839, 82574", "SE45 5000", "SE12 34", "Tel 070 12", "a at] b", "pg 18\nx"]
+    ),
+)
+
+
 @SLOW
 @given(
     sc=scanners,
     hint=st.sampled_from([None, "created_at", "updated", "id", "postal_code", "notes", "tidsstämpel", "order_id"]),
     batch=st.lists(
-        st.tuples(st.one_of(stamp_values(), st.integers(0, 10**8).map(str), pnr_values(), NEIGHBOURS), refs),
+        st.tuples(st.one_of(stamp_values(), st.integers(0, 10**8).map(str), pnr_values(), PROSE, NEIGHBOURS), refs),
         min_size=1,
         max_size=12,
     ),
@@ -307,6 +321,28 @@ def test_other_shapes_go_the_general_way(hint: str, value: str) -> None:
     hints = hint_kinds(hint)
     fast = sc._fast_path_for(hints)
     assert fast is None or fast(value, hints, frozenset({hint}), date(2026, 11, 24)) is None
+
+
+@pytest.mark.parametrize(
+    "batch,short",
+    [
+        (["Ringvägen 91", "Box 12, 123 45 Ort", "4711", "Vån 3", "Vill ha faktura via e-post framöver."], True),
+        (["Drottninggatan 12", "Östra Långgatan 44", "Bgatan 1"], True),  # "gg", "Bg" start no giro word
+        (["Ringvägen 91", "BG 18"], False),
+        (["Ringvägen 91", "pg 18"], False),  # a giro keyword: short numbers count
+        (["Ringvägen 91", "IBAN SE45 5000"], False),  # two capitals before digits
+        (["Ringvägen 91", "Storgatan 1234567"], False),
+        (["Ringvägen 91", "a@b.se"], False),
+        (["Ringvägen ９１"], False),  # full-width digits: normalisation changes the text
+    ],
+)
+def test_batches_of_short_runs_only(batch: list[str], short: bool) -> None:
+    from detectors.scan import _only_short_runs
+
+    assert _only_short_runs(batch) is short
+    sc = SCANNERS["all-0"]
+    for hint in (None, "address", "created_at"):
+        assert sc.find_many(batch, hint) == sc._find_general(batch, hint, hint_kinds(hint), [None] * len(batch))
 
 
 def test_no_hint_batches_of_plain_words_are_not_scanned_but_width_forms_are() -> None:
