@@ -739,6 +739,7 @@ _PHONE_HINTS = frozenset({"phone"})
 _NOTHING = re.compile(
     r"[0-9]{1,6}|[12][0-9]{3}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,4})?)?)?"
 )
+_NOTHING_MAX = len("2019-03-04 12:33:10.1234")
 _PNR_SHAPE = re.compile(r"([0-9]{6}|[0-9]{8})(-?)([0-9]{4})")
 _EMAIL_SHAPE = re.compile(r"[A-Za-z0-9_.+-]+@[A-Za-z0-9.-]+")
 _PHONE_SHAPE = re.compile(r"\+?[0-9]+(?:[ -][0-9]+)*")
@@ -746,7 +747,7 @@ _PHONE_SHAPE = re.compile(r"\+?[0-9]+(?:[ -][0-9]+)*")
 
 def _fast_nothing(x: str, hints: frozenset[str], hint_words: frozenset[str], ref: date) -> list[Match] | None:
     """``[]`` for a :data:`_NOTHING` value (a field hinted for no identifier), else None (the general way)."""
-    return [] if _NOTHING.fullmatch(x) is not None else None
+    return [] if len(x) <= _NOTHING_MAX and _NOTHING.fullmatch(x) is not None else None
 
 
 def _only_short_runs(texts: Sequence[str]) -> bool:
@@ -758,16 +759,16 @@ def _only_short_runs(texts: Sequence[str]) -> bool:
     text must read the same after normalisation and hold no obfuscation marker.
     """
     t = "\n".join(texts)
-    # (the general path's giro_words: _GIRO_KEYS marks a superset of where _GIRO_ANY can match)
-    if _GIRO_ANY.search(t) is not None or _has_markers(t) or not _unchanged_by_normalize(t):
-        return False
     for m in _PREFILTER.finditer(t):
         ms, me = m.span()
         if m.lastgroup != "num" or me - ms >= 7:
             return False
         if ms >= 2 and "A" <= t[ms - 1 if t[ms - 1] != " " else ms - 2] <= "Z" and _ALNUM_LEAD.search(t, ms - 3 if ms >= 3 else 0, ms):
             return False
-    return True
+    # the general path's giro_words (_GIRO_KEYS marks every place where _GIRO_ANY can match)
+    if any(_GIRO_ANY.match(t, g.start()) for g in _GIRO_KEYS.finditer(t)):
+        return False
+    return not _has_markers(t) and _unchanged_by_normalize(t)
 
 
 def _stripped_span(t: str) -> tuple[int, int]:
