@@ -30,6 +30,7 @@ SCANNERS = {
     "phone-only": Scanner(("phone",), min_confidence=0.0),
     "email-phone-orgnr": Scanner(("email", "phone"), min_confidence=0.0, include_non_personal=True),
     "no-email": Scanner(("personnummer", "phone", "bank_account", "payment_card"), min_confidence=0.3),
+    "pnr-phone-email-orgnr": Scanner(("personnummer", "phone", "email"), min_confidence=0.0, include_non_personal=True),
 }
 scanners = st.sampled_from(sorted(SCANNERS))
 refs = st.one_of(st.none(), st.dates(date(1990, 1, 1), date(2030, 12, 31)))
