@@ -130,15 +130,27 @@ class _BatchDetector:
 
     def _detect(self, batch: list[Record]) -> list[RecordResult]:
         names, h = self.names, self.h
-        # group the values of each field across the batch
-        by_field: dict[str, list[tuple[int, str]]] = {}
+        # group the values of each field across the batch: (record indexes, values)
+        by_field: dict[str, tuple[list[int], list[str]]] = {}
         for i, rec in enumerate(batch):
             for fname, text in rec.fields:
                 if text:
-                    by_field.setdefault(fname, []).append((i, text))
+                    group = by_field.get(fname)
+                    if group is None:
+                        group = by_field[fname] = ([], [])
+                    group[0].append(i)
+                    group[1].append(text)
         found: list[list[tuple[str, str, list[Match]]]] = [[] for _ in batch]
-        for fname, items in by_field.items():
+        refs = [rec.ref_date for rec in batch]
+        find_many = self.scanner.find_many
+        for fname, (idxs, texts) in by_field.items():
             hint = self.hints.get(fname, fname)
+            if max(map(len, texts)) <= MAX_FIELD_CHARS:  # no value to slice: the common case
+                for i, x, ms in zip(idxs, texts, find_many(texts, hint, [refs[i] for i in idxs])):
+                    if ms:
+                        found[i].append((fname, x, ms))
+                continue
+            items = list(zip(idxs, texts))
             short = [(i, x) for i, x in items if len(x) <= MAX_FIELD_CHARS]
             if short:
                 results = self.scanner.find_many([x for _, x in short], hint, [batch[i].ref_date for i, _ in short])

@@ -126,3 +126,27 @@ def test_batch_findings_hash_and_mask() -> None:
                 assert f.masked == value[0] + "***@" + value.partition("@")[2]
     assert {("personnummer", "personnummer"), ("email", "email"), ("phone", "phone"), ("notes", "phone"), ("notes", "email")} <= seen
     assert not any(field == "created_at" for field, _ in seen)
+
+
+def test_long_values_are_sliced_beside_short_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A field holding values over MAX_FIELD_CHARS: those are scanned in slices, the rest together."""
+    import pii_scan.worker as worker
+
+    monkeypatch.setattr(worker, "MAX_FIELD_CHARS", 400)
+    filler = "Lorem ipsum dolor sit amet. " * 20  # 560 characters
+    long_text = filler + "Ring 070-174 06 05 eller mejla anna.berg@example.se. " + filler + "pnr 811228-9874"
+    d = datetime(2020, 1, 1)
+    recs = [
+        Record(Location("files", "share", "notes.txt", str(i)), [("body", text), ("email", f"anna{i}@example.se")], False, d.date(), (), d)
+        for i, text in enumerate([long_text, "Ring 070-174 06 06", long_text[:300], long_text])
+    ]
+    res = _detector()(recs)
+    got = {(rr.item, f.field, f.kind, f.masked) for rr in res for f in rr.findings}
+    sc = Scanner(None, min_confidence=0.5)
+    want = set()
+    for rec in recs:
+        for fname, text in rec.fields:
+            for m in worker.scan_text(sc, text, fname, rec.ref_date, max_chars=400):
+                want.add((rec.location.item, fname, m.kind, m.masked))
+    assert got == want
+    assert ("0", "body", "personnummer", "19811228-****") in got and ("3", "body", "email", "a***@example.se") in got
