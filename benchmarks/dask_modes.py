@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tmp", default=None, help="folder for data maps and worker space")
     ap.add_argument("--split-bytes", type=int, default=None,
                     help="files source split_bytes: line-based files above this become several units "
-                         "(default: the connector's own, 32 MiB)")
+                         "(default: the connector's own, 8 MiB)")
     args = ap.parse_args(argv)
     global SPLIT_BYTES
     SPLIT_BYTES = args.split_bytes

@@ -21,7 +21,7 @@ Each size is scanned with the engine (``pii_scan.engine.scan``, the default
 local Dask cluster: one worker process per core) into a fresh SQLite data
 map, while a sampler thread records the resident set size of the driver and
 of every worker process (psutil, every 0.1 s). Files larger than the files
-connector's ``split_bytes`` (32 MiB by default; ``--split-bytes``) are read as
+connector's ``split_bytes`` (8 MiB by default; ``--split-bytes``) are read as
 several byte-range units.
 
 Prints per size: MB (10^6 bytes of input), seconds, MB/s, records, findings,
@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="200,1000", help="tree sizes in MB, comma-separated (default 200,1000)")
     ap.add_argument("--customers", type=int, default=2000, help="customers of the estate part (default 2000)")
-    ap.add_argument("--split-bytes", type=int, default=0, help="files connector split_bytes (default: its own, 32 MiB)")
+    ap.add_argument("--split-bytes", type=int, default=0, help="files connector split_bytes (default: its own, 8 MiB)")
     ap.add_argument("--scheduler", default=None, help="default: local Dask cluster; 'sync' or tcp://...")
     ap.add_argument("--regenerate", action="store_true")
     ap.add_argument("--rss-guard-gib", type=float, default=10.0,

@@ -9,7 +9,7 @@ Config (a ``[[sources]]`` entry of ``type = "files"``)::
     include = ["**/*.csv", "hr/**"]   # optional globs on the relative POSIX path
     exclude = [".git", "*.tmp"]       # optional; an excluded directory is not entered
     follow_symlinks = false          # default: symbolic links are skipped
-    split_bytes = 33554432           # line-oriented files larger than this are split (32 MiB)
+    split_bytes = 8388608            # line-oriented files larger than this are split (8 MiB)
     limits = { max_expanded_bytes = 2147483648, max_entries = 10000 }
 
 Globs: ``*`` and ``?`` stay within a path segment, ``**`` crosses segments, a
@@ -50,7 +50,7 @@ from connectors.formats import PATH_FIELD, read_range, read_stream, splittable
 from connectors.formats.core import as_dates, describe
 from connectors.formats.streams import HEAD_BYTES, read_fully
 
-DEFAULT_SPLIT_BYTES = 32 << 20  # a range of record-dense text is 15-50 s of detection: enough units to keep every worker busy
+DEFAULT_SPLIT_BYTES = 8 << 20  # a range of record-dense text is 4-15 s of detection: enough units to keep every worker busy
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:

@@ -10,7 +10,7 @@ Config (a ``[[sources]]`` entry of ``type = "s3"``)::
     buckets = ["crm-exports", "hr"]       # optional; default: every bucket the credentials can list
     prefix = "exports/"                   # optional: only keys starting with it (a list: any of them)
     profile = "scanner"                   # optional: a named profile of the AWS config files
-    split_bytes = 33554432                # line-oriented objects larger than this are split (32 MiB)
+    split_bytes = 8388608                 # line-oriented objects larger than this are split (8 MiB)
     ranged_bytes = 67108864               # larger Parquet/zip objects are read by ranged GETs
     max_attempts = 5                      # per request, the first included ("standard" retries: throttling, 5xx, timeouts)
     connect_timeout = 10                  # seconds
@@ -132,7 +132,7 @@ from connectors.formats import PATH_FIELD, detect, read_range, read_stream, spli
 from connectors.formats.core import as_dates
 from connectors.formats.streams import HEAD_BYTES
 
-DEFAULT_SPLIT_BYTES = 32 << 20  # a range of record-dense text is 15-50 s of detection: enough units to keep every worker busy
+DEFAULT_SPLIT_BYTES = 8 << 20  # a range of record-dense text is 4-15 s of detection: enough units to keep every worker busy
 DEFAULT_RANGED_BYTES = 64 << 20
 RANDOM_ACCESS_FORMATS = ("parquet", "zip")  # read in place by ranged GETs when large (pdf seeks too much)
 TAIL_BYTES = 64 << 10  # read past a range's end for its last line
