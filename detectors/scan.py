@@ -473,27 +473,18 @@ class Scanner:
         """A plain address (``anna.berg12@example.se``) in an e-mail field.
 
         ASCII letters, digits and ``._+-`` around one ``@``: no other form of
-        ``@``, no space or bracket (so no obfuscated form), no comma. Digit runs in it are shorter than 7
-        characters (else the general way), so with no giro keyword in the value no
-        reader gets a window from them; none may follow two capitals (an IBAN or VAT
-        lead: the general way).
+        ``@``, no space or bracket (so no obfuscated form), no comma. The digit
+        runs the prefilter sees in it are digits joined by ``.+-``; with no 7 such
+        characters in a row none reaches 7 characters, and with no 6 digits in a
+        row no interim number starts; such short runs give no reader a window
+        unless a giro keyword stands in the value (with digits: the general way),
+        nor after two capitals (an IBAN or VAT lead: the general way).
         """
-        if _EMAIL_SHAPE.fullmatch(x) is None:
-            return None  # (no space or bracket: no obfuscated form can match in it)
-        at = -1
-        nums = False
-        for m in _PREFILTER.finditer(x):
-            ms, me = m.span()
-            if m.lastgroup == "at":
-                at = ms
-                continue
-            if m.lastgroup != "num" or me - ms >= 7:
-                return None
-            nums = True
-            if self._alnum and ms >= 2 and "A" <= x[ms - 1] <= "Z" and _ALNUM_LEAD.search(x, ms - 3 if ms >= 3 else 0, ms):
-                return None
-        if at < 0 or (nums and _GIRO_KEYS.search(x) is not None):
+        if _EMAIL_SHAPE.fullmatch(x) is None or _EMAIL_ODD.search(x) is not None:
             return None
+        if _GIRO_KEYS.search(x) is not None and _ANY_DIGIT.search(x) is not None:
+            return None
+        at = x.index("@")
         n = len(x)
         ctx = context_at(x, at, at + 1, 0, n, hints, hint_words, False, ref.year, ref.toordinal())
         return self._reported(x, list(self._email.match_at(x, at, at + 1, ctx)), hints, ref.year)  # type: ignore[union-attr]
@@ -742,6 +733,10 @@ _NOTHING = re.compile(
 _NOTHING_MAX = len("2019-03-04 12:33:10.1234")
 _PNR_SHAPE = re.compile(r"([0-9]{6}|[0-9]{8})(-?)([0-9]{4})")
 _EMAIL_SHAPE = re.compile(r"[A-Za-z0-9_.+-]+@[A-Za-z0-9.-]+")
+# In an _EMAIL_SHAPE value: a place where a digit run of 7+ characters, an
+# interim number or an alphanumeric (IBAN/VAT) lead could be (see _fast_email).
+_EMAIL_ODD = re.compile(r"[0-9.+-]{7}|[0-9]{6}|(?<![A-Za-z])[A-Z]{2}(?=[0-9+])")
+_ANY_DIGIT = re.compile(r"[0-9]")
 _PHONE_SHAPE = re.compile(r"\+?[0-9]+(?:[ -][0-9]+)*")
 
 

@@ -107,9 +107,13 @@ LOCALS = st.one_of(
     st.from_regex(r"[A-Za-z][A-Za-z0-9._+-]{0,24}", fullmatch=True),
     st.builds(
         lambda first, last, n, sep, upper: (f"{first}{sep}{last}{n}".upper() if upper else f"{first}{sep}{last}{n}"),
-        st.sampled_from(["Anna", "Per", "Björn", "Oskar", "Sofia", "Eggert", "Bg", "pg", "SE", "AB"]),
+        st.sampled_from(["Anna", "Per", "Björn", "Oskar", "Sofia", "Eggert", "Bg", "pg", "SE", "AB", "811228T987", "x.SE45"]),
         st.sampled_from(["Berg", "Lindgren", "Svensson", "Giro", "Olofsson"]),
-        st.one_of(st.just(""), st.integers(0, 10**9).map(str), st.sampled_from(["12", "0701234567", "19640823-3234", "-1-2"])),
+        st.one_of(
+            st.just(""),
+            st.integers(0, 10**9).map(str),
+            st.sampled_from(["12", "0701234567", "19640823-3234", "-1-2", "000101T220", "123456", "1.2.3.4", "+46701234567"]),
+        ),
         st.sampled_from([".", "_", "-", "+", ""]),
         st.booleans(),
     ),
@@ -314,6 +318,8 @@ def test_plain_values_take_the_fast_path(hint: str, value: str, kind: str | None
         ("email", "anna.0701234567@example.se"),  # a long digit run
         ("email", "bg12@example.se"),  # a giro keyword before digits
         ("email", "anna [at] example punkt se"),
+        ("email", "000101T220@example.se"),  # an interim number
+        ("email", "SE4550000000058398257466@example.se"),  # an IBAN
         ("created_at", "202403041233"),  # compact: a personnummer reader decides
     ],
 )
