@@ -625,6 +625,8 @@ def _lost_zero(w: Window) -> tuple[str, str, float, tuple[str, ...]] | None:
 def _context_delta(ctx: Context) -> tuple[float, tuple[str, ...]]:
     """Keywords before (and just after) the candidate, and field hints."""
     before = ctx.before
+    if not before and not ctx.after:
+        return _hint_delta(ctx.hints)  # a whole value: no keyword can stand around it
     delta = 0.0
     why: list[str] = []
     pos = near_before(before, "phone")
@@ -658,13 +660,20 @@ def _context_delta(ctx: Context) -> tuple[float, tuple[str, ...]]:
         delta -= _NEGATIVE
         why.append(f"context:{neg}(-)")
     if ctx.hints:
-        if "phone" in ctx.hints:
-            delta += _HINT
-            why.append("hint:phone")
-        elif ctx.hints & _OTHER_HINTS:
-            delta -= _OTHER_HINT
-            why.append("hint:other-kind(-)")
+        hint_delta, hint_why = _hint_delta(ctx.hints)
+        delta += hint_delta
+        why.extend(hint_why)
     return delta, tuple(why)
+
+
+@lru_cache(maxsize=256)
+def _hint_delta(hints: frozenset[str]) -> tuple[float, tuple[str, ...]]:
+    """What the field hints add to a phone number's confidence, and why."""
+    if "phone" in hints:
+        return _HINT, ("hint:phone",)
+    if hints & _OTHER_HINTS:
+        return -_OTHER_HINT, ("hint:other-kind(-)",)
+    return 0.0, ()
 
 
 def _finish(
