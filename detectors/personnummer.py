@@ -256,8 +256,9 @@ def _score(
     inside: str | None = None,
 ) -> Match:
     conf = base
-    keyword = near_before(ctx.before, "personnummer") or (
-        subkind == "samordningsnummer" and near_before(ctx.before, "samordningsnummer")
+    before = ctx.before  # "" for a whole value: no keyword, positive or negative, can stand there
+    keyword = bool(before) and (
+        near_before(before, "personnummer") or (subkind == "samordningsnummer" and near_before(before, "samordningsnummer"))
     )
     if keyword:
         conf += 0.25
@@ -274,8 +275,8 @@ def _score(
         # OCR numbers are, it needs a personnummer keyword before it to be reported.
         conf -= _OCR_FIELD_PENALTY
         why.append("hint:payment-reference(-)")
-    if not any(w.startswith("context:") for w in why) and (
-        first_near_before(ctx.before, _NEGATIVE_KINDS) is not None
+    if before and not any(w.startswith("context:") for w in why) and (
+        first_near_before(before, _NEGATIVE_KINDS) is not None
     ):
         conf -= 0.25
         why.append("context:order-or-reference(-)")
