@@ -236,7 +236,7 @@ def _encryptor(keys: Keys) -> Callable[[str], bytes]:
 
     def encrypt(value: str) -> bytes:
         nonce = urandom(12)
-        return nonce + aead.encrypt(nonce, value.encode(), None)
+        return nonce + aead.encrypt(nonce, value.encode("utf-8", "surrogateescape"), None)  # as Keys.encrypt
 
     return encrypt
 

@@ -8,7 +8,7 @@ import hmac
 from datetime import datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from connectors.base import Location, Record
@@ -150,3 +150,17 @@ def test_long_values_are_sliced_beside_short_ones(monkeypatch: pytest.MonkeyPatc
                 want.add((rec.location.item, fname, m.kind, m.masked))
     assert got == want
     assert ("0", "body", "personnummer", "19811228-****") in got and ("3", "body", "email", "a***@example.se") in got
+
+
+_ESCAPED = st.characters(min_codepoint=0xDC80, max_codepoint=0xDCFF, categories=["Cs"])  # undecodable bytes
+
+
+@given(st.text(alphabet=st.one_of(st.characters(exclude_categories=["Cs"]), _ESCAPED), max_size=40))
+@example("anna\udce5@exempel.se")  # an undecodable byte (0xe5, latin-1 'å') kept as surrogateescape
+def test_worker_encryption_reads_back_with_keys_decrypt(value: str) -> None:
+    """The worker's encryptor is Keys.encrypt with its cipher built once: any value (lone
+    surrogates from undecodable names included) must decrypt with Keys.decrypt to itself."""
+    from pii_scan.worker import _encryptor
+
+    keys = Keys(b"k" * 32)
+    assert keys.decrypt(_encryptor(keys)(value)) == value
