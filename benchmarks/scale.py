@@ -38,7 +38,8 @@ Steps:
    are skipped by fingerprint): its time as a share of the full scan.
 4. optionally ``--dask-store NAME``: that store alone, full, on the local
    cluster and then on a real ``dask scheduler`` with 1 and with 2 ``dask
-   worker`` processes (speedup per worker).
+   worker`` processes (speedup per worker), each into a fresh data map;
+   ``--dask-only`` runs just this step.
 
 Usage::
 
@@ -392,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--change", type=float, default=0.01, help="share of each store changed before the nightly scan")
     ap.add_argument("--scheduler", default=None, help="default: the local Dask cluster; 'sync' or tcp://...")
     ap.add_argument("--dask-store", default=None, help="also scan this store on a real scheduler with 1 and 2 workers")
+    ap.add_argument("--dask-only", action="store_true", help="only step 4 (with --dask-store): skip the full and nightly scans")
     ap.add_argument("--chunk-rows", type=int, default=50_000, help="SQL rows per unit")
     ap.add_argument("--dir", type=Path, default=HERE / "out" / "scale", help="cache of generated files + data map")
     ap.add_argument("--keep", action="store_true", help="keep the databases (default: dropped at the end)")
@@ -461,45 +463,56 @@ def main(argv: list[str] | None = None) -> int:
     results: list[ScanRun] = []
     try:
         # ---- 1. full scan of every store at once
-        log(f"-- full scan of every store ({args.scheduler or 'local Dask cluster'})")
-        full_run = run_scan(cfg, "full", sizes, args.scheduler, exclude, True, log)
-        results.append(full_run)
-        full = full_run.seconds
+        full = 0.0
+        if not args.dask_only:
+            log(f"-- full scan of every store ({args.scheduler or 'local Dask cluster'})")
+            full_run = run_scan(cfg, "full", sizes, args.scheduler, exclude, True, log)
+            results.append(full_run)
+            full = full_run.seconds
 
-        # ---- 2. change 1 %
-        log(f"-- change {args.change:.0%} of every store")
-        for s in [x["name"] for x in sources]:
-            if s == "pg":
-                change_sql_pg(pg_rows, args.change, log)
-            elif s == "mariadb":
-                change_sql_mariadb(pg_rows + 1, my_rows, args.change, log)
-            elif s == "s3":
-                change_s3(client, work / "s3src", args.change, log)
-            elif s == "mbox":
-                change_mbox(work / "archive.mbox", mbox_meta.get("messages", 0), args.change, log)
-            elif s == "maildir":
-                change_maildir(work / "Maildir", maildir_n, args.change, log)
+        if not args.dask_only:
+            # ---- 2. change 1 %
+            log(f"-- change {args.change:.0%} of every store")
+            for s in [x["name"] for x in sources]:
+                if s == "pg":
+                    change_sql_pg(pg_rows, args.change, log)
+                elif s == "mariadb":
+                    change_sql_mariadb(pg_rows + 1, my_rows, args.change, log)
+                elif s == "s3":
+                    change_s3(client, work / "s3src", args.change, log)
+                elif s == "mbox":
+                    change_mbox(work / "archive.mbox", mbox_meta.get("messages", 0), args.change, log)
+                elif s == "maildir":
+                    change_maildir(work / "Maildir", maildir_n, args.change, log)
 
-        # ---- 3. nightly
-        log("-- nightly incremental scan of every store")
-        night = run_scan(cfg, "nightly", dict.fromkeys(sizes, 0), args.scheduler, exclude, False, log)
-        results.append(night)
-        log(f"nightly scan after a {args.change:.0%} change: {night.seconds:,.1f} s = "
-            f"{100 * night.seconds / full:.1f} % of the full scan ({full:,.1f} s)")
+            # ---- 3. nightly
+            log("-- nightly incremental scan of every store")
+            night = run_scan(cfg, "nightly", dict.fromkeys(sizes, 0), args.scheduler, exclude, False, log)
+            results.append(night)
+            log(f"nightly scan after a {args.change:.0%} change: {night.seconds:,.1f} s = "
+                f"{100 * night.seconds / full:.1f} % of the full scan ({full:,.1f} s)")
 
         # ---- 4. Dask modes on one store
         if args.dask_store:
             from dask_modes import dask_cluster
 
             one = {args.dask_store}
-            log(f"-- {args.dask_store} alone: local cluster, then a real dask scheduler with 1 and 2 workers")
-            local = run_scan(cfg, f"{args.dask_store} local", sizes, None, exclude, True, log, only=one)
+            src = [x for x in sources if x["name"] == args.dask_store]
+
+            def fresh_cfg(mode: str) -> Any:  # a first scan of that store alone into its own map, as in step 1
+                d = work / f"map-{mode}"
+                shutil.rmtree(d, ignore_errors=True)
+                return make_config(d, src)
+
+            log(f"-- {args.dask_store} alone, each into a fresh map: local cluster, then a real dask scheduler "
+                "with 1 and 2 workers")
+            local = run_scan(fresh_cfg("local"), f"{args.dask_store} local", sizes, None, exclude, True, log, only=one)
             results.append(local)
             for n in (1, 2):
                 tmp = Path(tempfile.mkdtemp(prefix="piiscale-dask-"))
                 with dask_cluster(n, tmp) as addr:
-                    r = run_scan(cfg, f"{args.dask_store} {n} worker(s)", sizes, addr, exclude, True, log, only=one,
-                                 n_workers=n)
+                    r = run_scan(fresh_cfg(f"{n}w"), f"{args.dask_store} {n} worker(s)", sizes, addr, exclude, True,
+                                 log, only=one, n_workers=n)
                 shutil.rmtree(tmp, ignore_errors=True)
                 results.append(r)
                 log(f"  {n} dask worker(s): {r.seconds:.1f} s, x{local.seconds / r.seconds:.2f} vs the local cluster")
