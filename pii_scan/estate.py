@@ -259,6 +259,9 @@ class GroundTruth:
             by_record[p.where.record].append(p)
             if p.subject:
                 by_subject[p.subject].append(p)
+        records_of: dict[tuple[str, str], set[tuple[str, str, str, str]]] = defaultdict(set)
+        for p in self.planted:
+            records_of[(p.kind, p.value)].add(p.where.record)
         refs_to: dict[tuple[str, str, str, str], list[Ref]] = defaultdict(list)
         for r in self.refs:
             refs_to[r.to].append(r)
@@ -285,9 +288,8 @@ class GroundTruth:
                     st.direct.append(key)
                 else:
                     st.linked.append(key)
-            for p in self.planted:
-                if (p.kind, p.value) in values:
-                    records.add(p.where.record)
+            for kv in values:  # every record holding one of the subject's values (an index, not a scan per subject)
+                records |= records_of[kv]
             rel = {r.where.record for rec in records for r in refs_to.get(rec, [])}
             st.related = sorted(rel)
             st.direct.sort()
