@@ -147,7 +147,9 @@ deps_t = sa.Table(
 
 # indexes keyed by hashes, so written at random places: a first scan into an empty map builds them at the
 # end instead (DataMap.defer_indexes / restore_indexes; opening a map restores them after a killed scan)
-DEFERRABLE_INDEXES = ("ix_findings_value_hash", "ix_findings_rkey")
+# Indexes a first scan builds once at the end instead of row by row (DataMap.defer_indexes). The unit_id
+# indexes serve only to replace a unit written before, which a first scan into an empty map never does.
+DEFERRABLE_INDEXES = ("ix_findings_value_hash", "ix_findings_rkey", "ix_findings_unit_id", "ix_records_unit_id")
 
 
 
@@ -354,17 +356,21 @@ class DataMap:
         with self.engine.begin() as c:
             if c.execute(sa.select(findings_t.c.id).limit(1)).first() is not None:
                 return False
-            for ix in findings_t.indexes:
-                if ix.name in DEFERRABLE_INDEXES:
-                    ix.drop(c, checkfirst=True)
+            if c.execute(sa.select(records_t.c.rkey).limit(1)).first() is not None:
+                return False
+            for ix in self._deferrable():
+                ix.drop(c, checkfirst=True)
         return True
 
     def restore_indexes(self) -> None:
         """Build the indexes that :meth:`defer_indexes` dropped (a no-op when they exist)."""
         with self.engine.begin() as c:
-            for ix in findings_t.indexes:
-                if ix.name in DEFERRABLE_INDEXES:
-                    ix.create(c, checkfirst=True)
+            for ix in self._deferrable():
+                ix.create(c, checkfirst=True)
+
+    @staticmethod
+    def _deferrable() -> list[sa.Index]:
+        return [ix for t in (findings_t, records_t) for ix in t.indexes if ix.name in DEFERRABLE_INDEXES]
 
     def schema_version(self) -> int:
         with self.engine.connect() as c:

@@ -479,16 +479,24 @@ def test_first_scan_defers_the_hash_indexes_and_they_come_back(estate: Path) -> 
         DataMap.defer_indexes = orig  # type: ignore[method-assign]
     assert calls == [True, False]  # only the scan into the empty map defers
     wanted = {"ix_findings_value_hash", "ix_findings_rkey", "ix_findings_unit_id"}
+
+    def indexes(dm: DataMap) -> tuple[set[str], set[str]]:
+        insp = sa.inspect(dm.engine)
+        return {i["name"] for i in insp.get_indexes("findings")}, {i["name"] for i in insp.get_indexes("records")}
+
     dm = DataMap(cfg.datamap_url)
     try:
-        assert wanted <= {i["name"] for i in sa.inspect(dm.engine).get_indexes("findings")}
+        found, recs = indexes(dm)
+        assert wanted <= found and "ix_records_unit_id" in recs
         with dm.engine.begin() as c:  # as if a first scan was killed while the indexes were down
             c.exec_driver_sql("DROP INDEX ix_findings_value_hash")
+            c.exec_driver_sql("DROP INDEX ix_records_unit_id")
     finally:
         dm.close()
     dm = DataMap(cfg.datamap_url)  # opening the map builds them again
     try:
-        assert wanted <= {i["name"] for i in sa.inspect(dm.engine).get_indexes("findings")}
+        found, recs = indexes(dm)
+        assert wanted <= found and "ix_records_unit_id" in recs
     finally:
         dm.close()
     assert any(l.reached == "linked" for l in _locations(estate, "personnummer", PNR_A))
