@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 from connectors.base import BaseConnector, ConnectorError, Record, Unit, safe_name
 from detectors import Match, Scanner
 from detectors.base import mask
+from pii_scan import gcpolicy
 from pii_scan.datamap import FoundValue, RecordResult, UnitResult
 from pii_scan.keys import Keys
 from pii_scan.redact import Redactor
@@ -120,13 +120,8 @@ class _BatchDetector:
         # of the unit alive so far (about 15 % of a row's CPU time). Reference
         # counting still frees everything; what survives is looked at once when
         # the collector runs again. It is switched back on only if it was on.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gcpolicy.paused():
             return self._detect(batch)
-        finally:
-            if was_enabled:
-                gc.enable()
 
     def _detect(self, batch: list[Record]) -> list[RecordResult]:
         names, h = self.names, self.h
