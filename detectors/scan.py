@@ -341,7 +341,7 @@ class Scanner:
                 if pnr is not None:
                     seg = single or segs[bisect_right(starts, ms) - 1]
                     found.extend(pnr.match_interim(t, ms, me, self._context(t, ms, me, hints, hint_words, seg)))
-        if emailer is not None and any(mk in t for mk in OBFUSCATION_MARKERS):
+        if emailer is not None and _may_be_obfuscated(t):
             for m in _OBFUSCATED.finditer(t):
                 ms, me = m.start(), m.end()
                 seg = single or segs[bisect_right(starts, ms) - 1]
@@ -707,6 +707,34 @@ def _rebuild(kinds: tuple[str, ...], min_confidence: float, include_non_personal
 
 def _has_markers(text: str) -> bool:
     return any(mk in text for mk in OBFUSCATION_MARKERS)
+
+
+# OBFUSCATION_MARKERS split: those that name an obfuscated "@" themselves ("at]",
+# "snabel", ...) and the written-out dots (" punkt ", " dot ", ...) of the word form.
+_AT_MARKERS = tuple(mk for mk in OBFUSCATION_MARKERS if not mk.startswith(" "))
+_DOT_MARKERS = tuple(mk for mk in OBFUSCATION_MARKERS if mk.startswith(" "))
+# An "at" or "AT" after a space or an opening bracket and before a space: every
+# match of _OBFUSCATED with an at/AT core and no "at]"-style marker holds one.
+_AT_SPACED = tuple(o + a + " " for o in " [({<" for a in ("at", "AT"))
+
+
+def _may_be_obfuscated(text: str) -> bool:
+    """``_has_markers(text)``, narrowed to texts where ``_OBFUSCATED`` can match at all.
+
+    The dot markers are common in prose ("under punkt 15"), and a search for
+    _OBFUSCATED tries its pattern at every space. A match of it is
+    ``[ ]?O[ ]?core[ ]?C[ ]?`` (O/C an opening/closing bracket) or
+    `` core `` (before a word and " punkt "), the core "at", "AT" or "snabel..."
+    : with the core "snabel" the text holds "snabel"; with "at"/"AT" and a
+    closing bracket right after it, an "at]"-style marker; otherwise "at "
+    or "AT " after a space or an opening bracket (_AT_SPACED). So this is true
+    wherever the old gate (_has_markers) is true and a match exists, and only
+    where the old gate is true: the findings are the same (tested in
+    tests/detectors/test_scan_fastpaths.py).
+    """
+    if any(mk in text for mk in _AT_MARKERS):
+        return True
+    return any(mk in text for mk in _DOT_MARKERS) and any(c in text for c in _AT_SPACED)
 
 
 def _unchanged_by_normalize(text: str) -> bool:

@@ -1,0 +1,92 @@
+"""The scanner's cheap tests and fast paths inside the general path equal the slow forms they stand for.
+
+Each test states the slow form (what the code did before the shortcut) and checks
+the shortcut against it on generated text dense in the characters that matter,
+so that a shortcut that diverged would fail here. All data is generated and
+fictional.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from detectors.scan import _OBFUSCATED, _has_markers, _may_be_obfuscated
+
+SLOW = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Pieces of the obfuscated e-mail forms and their near misses, glued at random.
+OBF_PIECES = st.sampled_from(
+    [
+        " ", "a", "t", "A", "T", "at", "AT", "att", "[", "]", "(", ")", "{", "}", "<", ">", "snabel", "snabela",
+        "snabel-a", "-", "punkt", "dot", "PUNKT", "DOT", "Punkt", " punkt ", " dot ", "anna", "example", "se", ".",
+        "x", "\n", "@",
+    ]
+)
+# An obfuscated "@" as the pattern reads it, with its optional spaces, and its near misses.
+OBF_AT = st.builds(
+    lambda sp1, o, sp2, core, sp3, c, sp4: sp1 + o + sp2 + core + sp3 + c + sp4,
+    st.sampled_from(["", " "]),
+    st.sampled_from(["", "[", "(", "{", "<", " ", "x"]),
+    st.sampled_from(["", " "]),
+    st.sampled_from(["at", "AT", "At", "snabel", "snabela", "snabel-a", "a"]),
+    st.sampled_from(["", " "]),
+    st.sampled_from(["", "]", ")", "}", ">", " ", "x"]),
+    st.sampled_from(["", " "]),
+)
+_glue = st.lists(st.one_of(OBF_PIECES, OBF_AT), max_size=12).map("".join)
+# mostly an obfuscated "@" and a written-out dot (or a marker) among random pieces
+obf_texts = st.one_of(
+    _glue,
+    st.tuples(
+        _glue, OBF_AT, _glue, st.sampled_from(["", " punkt ", " dot ", " PUNKT ", " DOT ", " Punkt ", "at)", "snabel"]), _glue
+    ).map("".join),
+)
+
+
+@SLOW
+@given(t=obf_texts)
+def test_obfuscation_gate_runs_the_search_exactly_where_it_can_find_something(t: str) -> None:
+    # the old gate: any marker, then every match of _OBFUSCATED
+    old = list(m.span() for m in _OBFUSCATED.finditer(t)) if _has_markers(t) else []
+    new = list(m.span() for m in _OBFUSCATED.finditer(t)) if _may_be_obfuscated(t) else []
+    assert new == old
+    if _may_be_obfuscated(t):
+        assert _has_markers(t)  # never looks where the old gate did not
+
+
+def _gate_agrees(t: str) -> None:
+    old = list(m.span() for m in _OBFUSCATED.finditer(t)) if _has_markers(t) else []
+    new = list(m.span() for m in _OBFUSCATED.finditer(t)) if _may_be_obfuscated(t) else []
+    assert new == old, t
+    assert not _may_be_obfuscated(t) or _has_markers(t), t
+
+
+def test_obfuscation_gate_on_every_spelling_of_an_obfuscated_at() -> None:
+    # every combination of optional spaces, brackets and cores, beside every marker
+    sp = ("", " ")
+    opens = ("", "[", "(", "{", "<", " ", "x")
+    closes = ("", "]", ")", "}", ">", " ", "x")
+    cores = ("at", "AT", "At", "snabel", "snabela", "snabel-a", "a")
+    after = ("", " punkt ", " dot ", " PUNKT ", " DOT ", " Punkt ", "at)", "snabel", "x punkt ")
+    for a in sp:
+        for o in opens:
+            for b in sp:
+                for core in cores:
+                    for c in sp:
+                        for cl in closes:
+                            for d in sp:
+                                at = a + o + b + core + c + cl + d
+                                for tail in after:
+                                    _gate_agrees("anna" + at + "example" + tail + "se")
+                                    _gate_agrees(at + tail)
+
+
+def test_obfuscation_gate_examples() -> None:
+    assert _may_be_obfuscated("anna at example punkt se")
+    assert _may_be_obfuscated("anna [at] example.se")
+    assert _may_be_obfuscated("anna ( AT ) example punkt se")
+    assert _may_be_obfuscated("anna snabel-a example.se")
+    assert not _may_be_obfuscated("se villkoren under punkt 15")
+    # the old gate's blind spot stays as it was: a spaced bracket form with no marker
+    assert not _has_markers("anna [ at ] example.se") and not _may_be_obfuscated("anna [ at ] example.se")
