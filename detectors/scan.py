@@ -44,11 +44,28 @@ _SEP = r"(?:[ ]?[-/.+][ ]?|[ ]|[ ]?\([ ]?|[ ]?\)[ ]?)"
 # prefixes are read back from a digit run's lead; obfuscated e-mail forms
 # ("namn [at] domän punkt se") are looked for only in texts that have one of
 # their markers.
-_PREFILTER = re.compile(
+_INTERIM = r"(?P<interim>[0-9]{6}(?:[0-9]{2})?[-+]?[TRSUWXJKLMN][0-9]{3}(?![0-9A-Za-z]))"
+_NUM = r"(?P<num>(?:\+[ ]?|\(\+?)?[0-9]+(?:" + _SEP + r"[0-9]+)*)"
+_PREFILTER = re.compile(r"(?=[0-9+(@%&])(?:" + _INTERIM + "|" + _NUM + r"|(?P<at>" + AT_PLAIN + "))")
+# The same pass without the digit runs of fewer than 7 characters that no capital
+# letter (maybe and a space) stands right before. Such a run is read only near a
+# giro keyword or in a field hinted for short numbers (see _find_general); where
+# neither can be, this pass leaves them to the regex engine instead of the loop
+# (most runs in logs and CSV are times, amounts, ids: "12:33:10", "3 544").
+# The lookahead holds for every run of 7 or more characters (all of them are
+# run characters); where it and the lead fail at a run's start, they fail at
+# every position inside the run too (a suffix is shorter; the character before
+# an inner position is a run character), and no interim number or "@" starts
+# inside a short run: the matches are those of _PREFILTER less those runs
+# (tested in tests/detectors/test_scan_fastpaths.py).
+_PREFILTER_LONG = re.compile(
     r"(?=[0-9+(@%&])(?:"
-    r"(?P<interim>[0-9]{6}(?:[0-9]{2})?[-+]?[TRSUWXJKLMN][0-9]{3}(?![0-9A-Za-z]))"
-    r"|(?P<num>(?:\+[ ]?|\(\+?)?[0-9]+(?:" + _SEP + r"[0-9]+)*)"
-    r"|(?P<at>" + AT_PLAIN + "))"
+    + _INTERIM
+    + r"|(?=[-0-9+(). /]{7}|(?<=[A-Z])|(?<=[A-Z] ))"
+    + _NUM
+    + r"|(?P<at>"
+    + AT_PLAIN
+    + "))"
 )
 _OBFUSCATED = re.compile(AT_OBFUSCATED)
 # two capital letters (not preceded by a letter) and an optional space before a digit run
@@ -292,7 +309,10 @@ class Scanner:
         gk, n_keys = 0, len(giro_starts)
         match_at = emailer.match_at if emailer is not None else None
         plain = not hints and not giro_words
-        for m in _PREFILTER.finditer(t):
+        # short runs are skipped in the loop unless giro words or a short-number hint
+        # can make them count: then they need not reach it
+        prefilter = _PREFILTER if short_ok or giro_words else _PREFILTER_LONG
+        for m in prefilter.finditer(t):
             kind = m.lastgroup
             ms, me = m.span()
             if kind == "num":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detectors.scan import _OBFUSCATED, _has_markers, _may_be_obfuscated
+from detectors.scan import _OBFUSCATED, _PREFILTER, _PREFILTER_LONG, _has_markers, _may_be_obfuscated
 
 SLOW = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -90,3 +90,41 @@ def test_obfuscation_gate_examples() -> None:
     assert not _may_be_obfuscated("se villkoren under punkt 15")
     # the old gate's blind spot stays as it was: a spaced bracket form with no marker
     assert not _has_markers("anna [ at ] example.se") and not _may_be_obfuscated("anna [ at ] example.se")
+
+
+# -- the prefilter without short runs --------------------------------------------------
+
+# Digits, every separator of a run, the leads of runs, IBAN/VAT capitals, the "@" forms
+# and interim numbers, glued at random.
+RUN_PIECES = st.sampled_from(
+    [
+        "0", "1", "7", "12", "123", "811228", "19811228", "4711", " ", "-", "/", ".", "+", "(", ")", " - ", " (",
+        ") ", ",", ":", "x", "a", "SE", "GB", "S", "E", "AB ", "T", "-T220", "811228-T220", "@", "%40", "&#64;",
+        "&commat;", "\n", "\u00e5",
+    ]
+)
+run_texts = st.lists(RUN_PIECES, max_size=30).map("".join)
+
+
+def _lead(t: str, ms: int) -> bool:
+    """A capital right before ``ms``, or a capital and a space (what _PREFILTER_LONG keeps short runs for)."""
+    return (ms >= 1 and "A" <= t[ms - 1] <= "Z") or (ms >= 2 and t[ms - 1] == " " and "A" <= t[ms - 2] <= "Z")
+
+
+@SLOW
+@given(t=run_texts)
+def test_long_prefilter_is_the_prefilter_less_some_short_runs(t: str) -> None:
+    # the same matches (so the same runs), less only short runs without a capital lead
+    # (the lookahead lets a few short runs through: "000123 " has 7 run characters)
+    full = [(m.span(), m.lastgroup) for m in _PREFILTER.finditer(t)]
+    long = [(m.span(), m.lastgroup) for m in _PREFILTER_LONG.finditer(t)]
+    assert set(long) <= set(full)
+    for (ms, me), kind in set(full) - set(long):
+        assert kind == "num" and me - ms < 7 and not _lead(t, ms), (t, ms, me)
+
+
+def test_long_prefilter_keeps_what_the_loop_reads() -> None:
+    # the IBAN/VAT lead of a short first group, an interim number, an "@"
+    t = "GB82 WEST 1234 5698 7654 32, SE 12 och 811228-T220, a@b.se, 12:30 och 4711"
+    spans = [(t[slice(*m.span())], m.lastgroup) for m in _PREFILTER_LONG.finditer(t)]
+    assert spans == [("82", "num"), ("1234 5698 7654 32", "num"), ("12", "num"), ("811228-T220", "interim"), ("@", "at")]
