@@ -580,34 +580,31 @@ class DataMap:
         """Relink every value; see :meth:`link_subjects`.
 
         The work happens in the database, in scratch tables, with one
-        streamed pass in Python: the linkable values get integer ids (in
-        value-hash order); their occurrences ``(rkey, id)`` are streamed
-        ``ORDER BY rkey`` into a union-find over an integer array (8 bytes per
-        distinct linkable value: no hash strings, no pairs in memory); the
+        streamed pass in Python: every value gets an integer id (in
+        value-hash order); the linkable occurrences ``(rkey, id)`` are
+        streamed ``ORDER BY rkey`` into a union-find over an integer array (8
+        bytes per distinct value: no hash strings, no pairs in memory); the
         hub test runs in SQL, only on the values that could be hubs (seen in
         more than one record, or in a record with more than ``HUB_LIMIT + 1``
         linkable values); the values that join another's subject are written
         back in batches and ``subjects`` is rebuilt with one ``INSERT ...
-        SELECT``.
+        SELECT`` joined on the integer ids. The number of subjects is that of
+        the values less those that joined another's subject.
         """
         if c.dialect.name == "postgresql":  # fresh statistics: a scan just wrote most of the rows
             c.exec_driver_sql(f"ANALYZE {findings_t.name}")
         s = _Scratch(c)  # on an error the transaction's rollback drops them (or the next run does)
         s.create()
-        f = findings_t
-        linkable = sa.select(f.c.rkey, f.c.value_hash, f.c.kind).where(f.c.linkable.is_(True))
-        n = s.number_values(sa.select(linkable.subquery().c.value_hash).distinct())
-        s.fill_occurrences(linkable.distinct())
+        n = s.number_values()
+        s.fill_occurrences()
         hubs = s.find_hubs(self.HUB_LIMIT)
         parent = s.union_find(n, self.LINK_BATCH)
         moved = s.write_moved(parent, self.LINK_BATCH)
         del parent
-        c.execute(subjects_t.delete())
-        c.execute(subjects_t.insert().from_select(["value_hash", "subject"], s.subject_select(
-            sa.select(findings_t.c.value_hash).distinct().subquery())))
+        s.write_subjects()
         s.drop()
-        log.debug("linked %d linkable values: %d hubs, %d joined another value's subject", n, hubs, moved)
-        return int(c.execute(sa.select(sa.func.count(sa.distinct(subjects_t.c.subject)))).scalar_one())
+        log.debug("linked %d values: %d hubs, %d joined another value's subject", n, hubs, moved)
+        return n - moved  # a subject per value that joined none: the values that others joined, and the rest
 
     def _link_incremental(self, c: sa.Connection, max_values: int) -> int | None:
         """Redo only the subjects that the values in ``link_dirty`` reach; see :meth:`link_subjects`.
@@ -890,21 +887,39 @@ class _Scratch:
         if self.pg:  # autovacuum never analyzes temporary tables; the planner needs the row counts
             self.c.exec_driver_sql(f"ANALYZE {t.name}")
 
-    def number_values(self, hashes: sa.Select[Any]) -> int:
-        """Give each distinct hash of ``hashes`` an integer id, 1.. in hash order; returns the count."""
-        sub = hashes.subquery()
-        self.c.execute(self.vals.insert().from_select(
-            ["vid", "value_hash"], sa.select(sa.func.row_number().over(order_by=sub.c.value_hash), sub.c.value_hash)))
-        sa.Index("pii_link_vals_h", self.vals.c.value_hash, unique=True).create(self.c)
-        self._analyze(self.vals)
-        return int(self.c.execute(sa.select(sa.func.coalesce(sa.func.max(self.vals.c.vid), 0))).scalar_one())
+    def number_values(self) -> int:
+        """Give every distinct value hash of ``findings`` an integer id, 1.. in hash order; returns the count.
 
-    def fill_occurrences(self, linkable: sa.Select[Any]) -> None:
-        """``linkable``: (rkey, value_hash, kind) rows, distinct."""
-        sub = linkable.subquery()
-        v = self.vals
+        Every value, not only the linkable ones: ``subjects`` holds a row for
+        each, and :meth:`write_subjects` then rebuilds it from these ids with
+        integer joins only. The distinct hashes come from a scan of
+        ``ix_findings_value_hash`` (already in order, nothing to sort).
+        """
+        f, v = findings_t, self.vals
+        if self.c.dialect.name == "sqlite":
+            # vid is the rowid, given in insertion order, which is the SELECT's order; SQLite's window
+            # functions materialize their input (row_number here costs four times the plain scan)
+            self.c.execute(v.insert().from_select(
+                ["value_hash"], sa.select(f.c.value_hash).distinct().order_by(f.c.value_hash)))
+        else:
+            d = sa.select(f.c.value_hash).distinct().subquery()
+            self.c.execute(v.insert().from_select(
+                ["vid", "value_hash"], sa.select(sa.func.row_number().over(order_by=d.c.value_hash), d.c.value_hash)))
+        sa.Index("pii_link_vals_h", v.c.value_hash, unique=True).create(self.c)
+        self._analyze(v)
+        return int(self.c.execute(sa.select(sa.func.coalesce(sa.func.max(v.c.vid), 0))).scalar_one())
+
+    def fill_occurrences(self) -> None:
+        """The linkable occurrences ``(rkey, value id, kind)``.
+
+        Not made distinct: a value that a record holds in two fields is two
+        rows, which neither the hub test (it counts distinct partners; such a
+        value is at most an extra candidate) nor the union-find minds.
+        """
+        f, v = findings_t, self.vals
         self.c.execute(self.occ.insert().from_select(
-            ["rkey", "vid", "kind"], sa.select(sub.c.rkey, v.c.vid, sub.c.kind).join(v, v.c.value_hash == sub.c.value_hash)))
+            ["rkey", "vid", "kind"],
+            sa.select(f.c.rkey, v.c.vid, f.c.kind).join(v, v.c.value_hash == f.c.value_hash).where(f.c.linkable.is_(True))))
         sa.Index("pii_link_occ_rv", self.occ.c.rkey, self.occ.c.vid).create(self.c)
         sa.Index("pii_link_occ_v", self.occ.c.vid).create(self.c)
         self._analyze(self.occ)
@@ -937,23 +952,25 @@ class _Scratch:
         return int(self.c.execute(sa.select(sa.func.count()).select_from(self.hubs)).scalar_one())
 
     def union_find(self, n: int, batch: int) -> array:
-        """One pass over the non-hub occurrences ``ORDER BY rkey``: union the values of each record.
+        """One pass over the occurrences ``ORDER BY rkey``: union the non-hub values of each record.
 
         Returns the parent array, flattened: ``parent[i]`` is the smallest id
-        of ``i``'s subject (ids start at 1; slot 0 is unused).
+        of ``i``'s subject (ids start at 1; slot 0 is unused). Hubs are marked
+        in a byte array first (one byte a value) and skipped in the pass.
         """
         parent = array("q", range(n + 1))
-        o, hb = self.occ, self.hubs
-        q = (
-            sa.select(o.c.rkey, o.c.vid)
-            .where(~sa.exists().where(hb.c.vid == o.c.vid))
-            .order_by(o.c.rkey)
-        )
+        hub = bytearray(n + 1)
+        for (h,) in self.c.execute(sa.select(self.hubs.c.vid)):
+            hub[h] = 1
+        o = self.occ
+        q = sa.select(o.c.rkey, o.c.vid).order_by(o.c.rkey)
         prev: str | None = None
         first = 0
         res = self.c.execute(q, execution_options={"stream_results": True, "yield_per": batch})
         for part in res.partitions(batch):
             for rk, x in part:
+                if hub[x]:
+                    continue
                 if rk != prev:
                     prev, first = rk, x
                     continue
@@ -990,13 +1007,19 @@ class _Scratch:
         self._analyze(self.moved)
         return moved + len(rows)
 
-    def subject_select(self, hashes: sa.Subquery) -> sa.Select[Any]:
-        """(value_hash, subject) for each hash of ``hashes``: its subject's smallest hash, or itself."""
-        v, m, rv = self.vals.alias("v"), self.moved, self.vals.alias("rv")
-        return (
-            sa.select(hashes.c.value_hash, sa.func.coalesce(rv.c.value_hash, hashes.c.value_hash))
-            .select_from(hashes)
-            .join(v, v.c.value_hash == hashes.c.value_hash, isouter=True)
+    def write_subjects(self) -> None:
+        """Replace ``subjects``: each value's subject is its subject's smallest hash (its root's), or itself.
+
+        Integer joins only (value id -> moved -> root id), in value-id order,
+        so the primary key of ``subjects`` is written in order.
+        """
+        c, v, m, rv = self.c, self.vals.alias("v"), self.moved, self.vals.alias("rv")
+        sel = (
+            sa.select(v.c.value_hash, sa.func.coalesce(rv.c.value_hash, v.c.value_hash))
+            .select_from(v)
             .join(m, m.c.vid == v.c.vid, isouter=True)
             .join(rv, rv.c.vid == m.c.root, isouter=True)
+            .order_by(v.c.vid)
         )
+        c.execute(subjects_t.delete())
+        c.execute(subjects_t.insert().from_select(["value_hash", "subject"], sel))
