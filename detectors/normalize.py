@@ -39,7 +39,19 @@ _AFTER_NFKC = str.maketrans(
 )
 
 
-_DASHES = re.compile("[" + "".join(k if isinstance(k, str) else chr(k) for k in _AFTER_NFKC) + "]")
+_DASH_CHARS = tuple(k if isinstance(k, str) else chr(k) for k in _AFTER_NFKC)
+_DASHES = re.compile("[" + "".join(_DASH_CHARS) + "]")
+
+
+def has_dashes(text: str) -> bool:
+    """``_DASHES.search(text) is not None``, without the regex.
+
+    One ``in`` per character: all but the soft hyphen lie above U+00FF, and
+    CPython answers ``in`` for a character wider than any in the text without
+    reading it (Swedish text is Latin-1); the rest is a memchr. The regex
+    read every character through its character set, ~3 ns each.
+    """
+    return any(c in text for c in _DASH_CHARS)
 
 
 @lru_cache(maxsize=4096)
@@ -84,7 +96,7 @@ def normalize(text: str) -> Normalized:
     >>> n.text, n.to_original(n.text.index("070"))
     ('a... 070 123', 3)
     """
-    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and _DASHES.search(text) is None):
+    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and not has_dashes(text)):
         return Normalized(text)  # Swedish text in NFC with ordinary å, ä, ö: nothing to do
     out: list[str] = []
     n_starts: list[int] = []

@@ -34,7 +34,7 @@ from detectors.base import Context, Match, context_at
 from detectors.context import hint_kinds
 from detectors.email import AT_OBFUSCATED, AT_PLAIN, OBFUSCATION_MARKERS
 from detectors.checksums import luhn_is_valid
-from detectors.normalize import _DASHES, normalize
+from detectors.normalize import has_dashes, normalize
 
 # Separators allowed between digit groups of one candidate.
 _SEP = r"(?:[ ]?[-/.+][ ]?|[ ]|[ ]?\([ ]?|[ ]?\)[ ]?)"
@@ -759,7 +759,7 @@ def _may_be_obfuscated(text: str) -> bool:
 
 def _unchanged_by_normalize(text: str) -> bool:
     """Whether :func:`normalize` leaves ``text`` as it is (its own shortcut: ASCII, or NFKC with no dash to unify)."""
-    return text.isascii() or (unicodedata.is_normalized("NFKC", text) and _DASHES.search(text) is None)
+    return text.isascii() or (unicodedata.is_normalized("NFKC", text) and not has_dashes(text))
 
 
 _NOT_PERSONAL = frozenset({"not_personal"})

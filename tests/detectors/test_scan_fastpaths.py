@@ -11,6 +11,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from detectors.normalize import _DASH_CHARS, _DASHES, has_dashes
 from detectors.scan import _OBFUSCATED, _PREFILTER, _PREFILTER_LONG, _has_markers, _may_be_obfuscated
 
 SLOW = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -128,3 +129,18 @@ def test_long_prefilter_keeps_what_the_loop_reads() -> None:
     t = "GB82 WEST 1234 5698 7654 32, SE 12 och 811228-T220, a@b.se, 12:30 och 4711"
     spans = [(t[slice(*m.span())], m.lastgroup) for m in _PREFILTER_LONG.finditer(t)]
     assert spans == [("82", "num"), ("1234 5698 7654 32", "num"), ("12", "num"), ("811228-T220", "interim"), ("@", "at")]
+
+
+# -- normalisation --------------------------------------------------------------------
+
+
+@SLOW
+@given(
+    t=st.one_of(
+        st.text(),
+        st.text(alphabet=st.sampled_from(["a", "å", "ö", "1", " ", "-", "\u00ad", "\u00a0", *_DASH_CHARS])),
+        st.text(alphabet=st.characters(max_codepoint=0xFF)),
+    )
+)
+def test_has_dashes_is_the_dash_regex(t: str) -> None:
+    assert has_dashes(t) == (_DASHES.search(t) is not None)
