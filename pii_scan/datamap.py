@@ -1011,7 +1011,13 @@ class _Scratch:
         """Replace ``subjects``: each value's subject is its subject's smallest hash (its root's), or itself.
 
         Integer joins only (value id -> moved -> root id), in value-id order,
-        so the primary key of ``subjects`` is written in order.
+        so the primary key of ``subjects`` is written in order. On SQLite and
+        PostgreSQL the index on ``subject`` is dropped first and built once
+        after the rows are in (written row by row, its entries land at random
+        places); both run DDL inside the transaction, so a failed link rolls
+        the drop back too. MySQL and MariaDB commit on DDL: there the index
+        stays. (On PostgreSQL the drop locks ``subjects`` against readers
+        until the link commits; only this last step of the link is left by then.)
         """
         c, v, m, rv = self.c, self.vals.alias("v"), self.moved, self.vals.alias("rv")
         sel = (
@@ -1021,5 +1027,11 @@ class _Scratch:
             .join(rv, rv.c.vid == m.c.root, isouter=True)
             .order_by(v.c.vid)
         )
+        rebuild = [ix for ix in subjects_t.indexes if ix.name == "ix_subjects_subject"] \
+            if c.dialect.name in ("sqlite", "postgresql") else []
+        for ix in rebuild:
+            ix.drop(c, checkfirst=True)
         c.execute(subjects_t.delete())
         c.execute(subjects_t.insert().from_select(["value_hash", "subject"], sel))
+        for ix in rebuild:
+            ix.create(c)
