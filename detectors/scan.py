@@ -194,6 +194,15 @@ class Scanner:
             for comma in (False, True)
             for giro in (False, True)
         }
+        # Whether, with no giro keyword before it and no comma, a window of 8 digits
+        # or fewer reaches a reader only when it has 8 digits led by 0 or by the "+"
+        # or "(" of its run (what _find_general relies on to skip such runs without
+        # a giro keyword near them; True for the detectors of this package).
+        self._short_quiet = all(
+            not fns
+            for (nd, d0, sign, comma, giro), fns in self._route.items()
+            if nd <= 8 and not comma and not giro and not (nd == 8 and (d0 == "0" or sign))
+        )
         self._email = mods["email"] if "email" in wanted else None
         self._pnr = mods["personnummer"] if "personnummer" in wanted else None
         self._phone = mods["phone"] if "phone" in wanted else None
@@ -309,6 +318,7 @@ class Scanner:
         gk, n_keys = 0, len(giro_starts)
         match_at = emailer.match_at if emailer is not None else None
         plain = not hints and not giro_words
+        short_quiet = self._short_quiet
         # short runs are skipped in the loop unless giro words or a short-number hint
         # can make them count: then they need not reach it
         prefilter = _PREFILTER if short_ok or giro_words else _PREFILTER_LONG
@@ -349,6 +359,22 @@ class Scanner:
                             and "," not in t[max(seg.start, ms - 3) : ms]
                         ):
                             continue
+                    elif not hints and me - ms <= 16 and short_quiet:
+                        # Giro words in the text, but maybe not near this run: without a
+                        # giro keyword in the CONTEXT_CHARS before it (nor a comma), its
+                        # windows of 8 digits or fewer are routed with giro False, and then
+                        # only 8 digits led by 0 or by the run's "+" or "(" reach a reader
+                        # (Scanner._short_quiet); dates, times and amounts end here.
+                        run = t[ms:me]
+                        nd = len(run) - len(run.translate(_NO_DIGITS))
+                        if (
+                            nd <= 8
+                            and not (nd == 8 and (run[0] in "+(" or run.lstrip("+( ")[:1] == "0"))
+                            and "," not in t[max(seg.start, ms - 3) : ms]
+                        ):
+                            k = bisect_left(giro_starts, max(seg.start, ms - CONTEXT_CHARS))
+                            if k == n_keys or giro_starts[k] >= ms:
+                                continue
                     num_candidates(t, ms, me, hints, hint_words, seg, giro_words, giro_near, giro_starts, found)
             elif kind == "at":
                 if match_at is not None:

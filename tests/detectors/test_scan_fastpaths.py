@@ -11,9 +11,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from detectors import Scanner
 from detectors.normalize import _DASH_CHARS, _DASHES, has_dashes
 from detectors.scan import _OBFUSCATED, _PREFILTER, _PREFILTER_LONG, _has_markers, _may_be_obfuscated
 
+SCANNERS_SQ = {"all-0": Scanner(None, min_confidence=0.0), "phone-0": Scanner(("phone", "bank_account"), min_confidence=0.0)}
 SLOW = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Pieces of the obfuscated e-mail forms and their near misses, glued at random.
@@ -144,3 +146,40 @@ def test_long_prefilter_keeps_what_the_loop_reads() -> None:
 )
 def test_has_dashes_is_the_dash_regex(t: str) -> None:
     assert has_dashes(t) == (_DASHES.search(t) is not None)
+
+
+# -- runs of 8 digits or fewer in a text with giro words --------------------------------
+
+GIRO_PIECES = st.sampled_from(
+    [
+        "bankgiro ", "bg ", "BG: ", "pg ", "plusgiro ", "Giro ", "bg-nr ", "x" * 20, "x" * 40, "text ", ", ", ",", " ",
+        " " * 12, " " * 20, "....", "nummer ", ": ", "bankgiro:" + " " * 20 + "nummer" + " " * 10,
+        "\n", "2024-07-12", "2024-07-12 07:22", "907 344,13", "07:22:37 +0200", "36320769", "9583213", "762-998",
+        "3 203 245", "7.11.187", "+46 8 123 45", "+4681234", "(08) 123 45", "08-123 45", "0701234", "070-123 45 6",
+        "5050-1055", "336-1755", "4711-2", "1234, 567 89", "8327-9", "+1234 5678", "(1234) 5678", "12345678",
+        "811228-9874", "0701740605",
+    ]
+)
+giro_texts = st.lists(GIRO_PIECES, min_size=1, max_size=16).map("".join)
+
+
+@SLOW
+@given(t=giro_texts, hint=st.sampled_from([None, "notes"]))
+def test_runs_far_from_giro_words_skipped_as_the_windows_would_be(t: str, hint: str | None) -> None:
+    # the skip in _find_general (Scanner._short_quiet) against the same scanner without it
+    for name in ("all-0", "phone-0"):
+        sc = SCANNERS_SQ[name]
+        sc._short_quiet = True
+        fast = sc.find(t, hint=hint)
+        fast_many = sc.find_many([t, "bg 5050-1055", t], hint=hint)
+        sc._short_quiet = False
+        try:
+            assert sc.find(t, hint=hint) == fast
+            assert sc.find_many([t, "bg 5050-1055", t], hint=hint) == fast_many
+        finally:
+            sc._short_quiet = True
+
+
+def test_the_route_keeps_short_windows_quiet() -> None:
+    # what the skip relies on, for every detector of this package
+    assert Scanner(None)._short_quiet
