@@ -98,6 +98,11 @@ _LOCAL_SPECIALS = "_.!#$*+'^~-"
 _LOCAL_RUN = re.compile(r"[\w\u0300-\u036f.!#$*+'^~-]+\Z")
 _LOCAL_RUN_RFC = re.compile(r"[\w\u0300-\u036f.!#$%&'*+/=?^`{|}~-]+\Z")
 _DOMAIN_RUN = re.compile(r"(?:[^\W_]|[\u0300-\u036f.-])+")
+# The same character sets without the anchor, matched against the text before the
+# "@" reversed: the length of the run of local-part characters that ends at the
+# "@" (see _left_plain).
+_LOCAL_REV = re.compile(_LOCAL_RUN.pattern.removesuffix(r"\Z"))
+_LOCAL_REV_RFC = re.compile(_LOCAL_RUN_RFC.pattern.removesuffix(r"\Z"))
 
 # An escape sequence the local-part run starts with in the plain form:
 # ``%3Canna@``, quoted-printable ``=3Canna@``, JSON/log ``\u003canna@`` / ``\nanna@``.
@@ -291,10 +296,14 @@ def _left_plain(t: str, start: int, whole: bool) -> int | type[ValidationError]:
     if start == 0 or t[start - 1] in " \t\r\n<>()[]\",;:@":
         return InvalidFormat  # "@handle", "a @b": nothing written before the "@"
     lo = max(0, start - MAX_LOCAL - 1)
-    m = (_LOCAL_RUN_RFC if whole else _LOCAL_RUN).search(t, lo, start)
+    # ``(_LOCAL_RUN_RFC if whole else _LOCAL_RUN).search(t, lo, start).start()``: the
+    # leftmost start of a run that reaches the "@" is where the longest such run
+    # starts. Read from the "@" leftwards (one match over the reversed window)
+    # instead of trying every start from ``lo`` (~0.7 instead of ~3.3 us).
+    m = (_LOCAL_REV_RFC if whole else _LOCAL_REV).match(t[lo:start][::-1])
     if m is None:
         return InvalidFormat
-    ls = m.start()
+    ls = start - m.end()
     if whole:
         local = t[ls:start]
         if local[0] == "." or local[-1] == "." or ".." in local:
