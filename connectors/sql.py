@@ -186,7 +186,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from connectors.base import BaseConnector, ConfigError, ConnectorError, Record, Reference, TransientError, Unit, safe_name
+from connectors.base import (
+    BaseConnector, ConfigError, ConnectorError, Location, Record, Reference, TransientError, Unit, safe_name,
+)
 
 __all__ = ["SqlConnector", "render_item", "text_value", "json_leaves", "sniff_bytes", "round_boundaries"]
 
@@ -1039,31 +1041,58 @@ class SqlConnector(BaseConnector):
             pos = {n: i for i, n in enumerate(names) if i >= first}
             key_pos = [pos[k] for k in key] if key_kind in ("pk", "unique") else []
             date_pos = [pos[c] for c in date_cols if c in pos]
+            # The per-row work below is the worker's read cost (benchmarks/worker_split.py): the
+            # common cases are inlined, everything else goes the general way (render_item,
+            # _fields, _row_dates), with the same results.
+            cols_ = [(i, names[i], names[i] in json_cols) for i in range(first, len(names))]
+            keyed = key_kind in ("pk", "unique")
+            # one key column (or a locator): ``name=`` + the value, as render_item writes it
+            item_pos = (key_pos[0] if keyed else 0) if (keyed and len(key) == 1) or (locator and key) else -1
+            item_prefix = _quote_part(key[0]) + "=" if item_pos >= 0 else ""
+            one_date = date_pos[0] if len(date_pos) == 1 else -1
+            store, source, fields_of = self.store, self.name, self._fields
             for ordinal, row in enumerate(result, 1):
-                if key_kind in ("pk", "unique"):
+                if item_pos >= 0:
+                    v = row[item_pos]
+                    item = item_prefix + (str(v) if type(v) is int else _quote_part(_key_text(v)))
+                elif keyed:
                     item = render_item(key, [row[i] for i in key_pos])
                 elif locator:
                     item = render_item(key, [row[0]])
                 else:
                     item = f"row={ordinal}"
                 fields: list[tuple[str, str]] = []
-                for i in range(first, len(names)):
+                add = fields.append
+                for i, name, json_col in cols_:
                     v = row[i]
-                    if v is not None:
-                        fields.extend(self._fields(container, names[i], v, names[i] in json_cols))
-                refs = []
+                    if v is None:
+                        continue
+                    t = type(v)
+                    if t is str:
+                        if v and not json_col and v[0] not in _JSON_START:
+                            add((name, v))
+                            continue
+                    elif t is int:
+                        add((name, str(v)))
+                        continue
+                    elif t is datetime:
+                        add((name, v.isoformat()))
+                        continue
+                    fields.extend(fields_of(container, name, v, json_col))
+                refs: list[Reference] = []
                 for fcols, ref_container, ref_cols in fks:
                     vals = [row[pos[c]] for c in fcols if c in pos]
                     if len(vals) == len(fcols) and all(v is not None for v in vals) and ref_cols:
                         refs.append(Reference(ref_container, render_item(ref_cols, vals), ",".join(fcols)))
-                rdate, written = _row_dates(row, date_pos)
+                rdate: datetime | None
+                written: datetime | None
+                if one_date >= 0 and type(d := row[one_date]) is datetime and d.tzinfo is None:
+                    rdate = written = d  # what _row_dates gives for one naive timestamp
+                else:
+                    rdate, written = _row_dates(row, date_pos)
                 yield Record(
-                    location=self.location(container, item),
-                    fields=fields,
-                    structured=True,
-                    ref_date=written.date() if written else None,
-                    references=tuple(refs),
-                    record_date=rdate,
+                    Location(store, source, container, item), fields, True,
+                    written.date() if written else None, tuple(refs), rdate,
                 )
 
     def _fields(self, container: str, name: str, value: Any, json_col: bool) -> Iterator[tuple[str, str]]:
