@@ -962,12 +962,9 @@ class _Scratch:
         hub = bytearray(n + 1)
         for (h,) in self.c.execute(sa.select(self.hubs.c.vid)):
             hub[h] = 1
-        o = self.occ
-        q = sa.select(o.c.rkey, o.c.vid).order_by(o.c.rkey)
         prev: str | None = None
         first = 0
-        res = self.c.execute(q, execution_options={"stream_results": True, "yield_per": batch})
-        for part in res.partitions(batch):
+        for part in self._occurrences_by_record(batch):
             for rk, x in part:
                 if hub[x]:
                     continue
@@ -990,6 +987,26 @@ class _Scratch:
         for i in range(1, n + 1):  # ascending: parent[i] < i is already flat
             parent[i] = parent[parent[i]]
         return parent
+
+    def _occurrences_by_record(self, batch: int) -> Iterator[Sequence[Any]]:
+        """``(rkey, vid)`` of every occurrence ``ORDER BY rkey``, in lists of up to ``batch``.
+
+        On SQLite straight from the driver's cursor (a covering scan of the
+        ``(rkey, vid)`` index; SQLAlchemy's rows cost as much again as the
+        scan); elsewhere streamed through SQLAlchemy (a server-side cursor).
+        """
+        o = self.occ
+        q = sa.select(o.c.rkey, o.c.vid).order_by(o.c.rkey)
+        if self.c.dialect.name == "sqlite":
+            cur = self.c.connection.driver_connection.cursor()
+            try:
+                cur.execute(str(q.compile(dialect=self.c.dialect)))
+                while rows := cur.fetchmany(batch):
+                    yield rows
+            finally:
+                cur.close()
+        else:
+            yield from self.c.execute(q, execution_options={"stream_results": True, "yield_per": batch}).partitions(batch)
 
     def write_moved(self, parent: array, batch: int) -> int:
         """Write (value id, subject's id) for every value that is not its own subject."""
