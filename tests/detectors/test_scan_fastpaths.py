@@ -12,8 +12,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detectors import Scanner
+from detectors.email import OBFUSCATION_MARKERS
 from detectors.normalize import _DASH_CHARS, _DASHES, has_dashes
-from detectors.scan import _OBFUSCATED, _PREFILTER, _PREFILTER_LONG, _has_markers, _may_be_obfuscated
+from detectors.scan import (
+    _AT_MARKERS,
+    _AT_SPACED,
+    _CLOSING,
+    _DOT_MARKERS,
+    _OBFUSCATED,
+    _OPENING,
+    _PREFILTER,
+    _PREFILTER_LONG,
+    _has_markers,
+    _may_be_obfuscated,
+)
 
 SCANNERS_SQ = {"all-0": Scanner(None, min_confidence=0.0), "phone-0": Scanner(("phone", "bank_account"), min_confidence=0.0)}
 SLOW = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -83,6 +95,14 @@ def test_obfuscation_gate_on_every_spelling_of_an_obfuscated_at() -> None:
                                 for tail in after:
                                     _gate_agrees("anna" + at + "example" + tail + "se")
                                     _gate_agrees(at + tail)
+
+
+def test_obfuscation_gate_reads_the_markers_it_names() -> None:
+    # _may_be_obfuscated spells the at-markers out as "at"/"AT" + a closing bracket, and "snabel"
+    at_markers = {a + c for a in ("at", "AT") for c in _CLOSING} | {"snabel"}
+    assert set(_AT_MARKERS) == at_markers
+    assert set(OBFUSCATION_MARKERS) == at_markers | set(_DOT_MARKERS)
+    assert set(_AT_SPACED) == {o + a + " " for o in " " + _OPENING for a in ("at", "AT")}
 
 
 def test_obfuscation_gate_examples() -> None:
