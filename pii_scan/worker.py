@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -90,7 +91,8 @@ def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> U
             for rec in connector.read(unit):
                 rows += 1
                 batch.append(rec)
-                chars += sum(len(text) for _, text in rec.fields)
+                for field in rec.fields:
+                    chars += len(field[1])
                 if len(batch) >= BATCH_RECORDS or chars >= BATCH_CHARS:
                     out.extend(detect(batch))
                     batch, chars = [], 0
@@ -150,8 +152,11 @@ class _BatchDetector:
         self.scanner = scanner
         self.keys = keys
         self.h = keys.hasher()
+        self._hmac = keys.hmac_state()  # copied per value, as self.h does (inlined in _detect)
         self.store_values = settings.store_values
         self.encrypt = _encryptor(keys) if settings.store_values else None
+        self._seal = _sealer(keys) if settings.store_values else None  # self.encrypt, inlined in _detect
+        self._rounded: dict[float, float] = {}  # confidence -> round(confidence, 3)
         self.hints = hints
         self.names = Redactor(scanner, keys)
         self._stored_names: dict[str, str] = {}  # field name -> as stored (identifiers masked)
@@ -167,7 +172,7 @@ class _BatchDetector:
             return self._detect(batch)
 
     def _detect(self, batch: list[Record]) -> list[RecordResult]:
-        names, h = self.names, self.h
+        names = self.names
         # group the values of each field across the batch: (record indexes, values)
         by_field: dict[str, tuple[list[int], list[str]]] = {}
         for i, rec in enumerate(batch):
@@ -181,12 +186,14 @@ class _BatchDetector:
         found: list[list[tuple[str, str, list[Match]]]] = [[] for _ in batch]
         refs = [rec.ref_date for rec in batch]
         find_many = self.scanner.find_many
+        n_found = 0  # findings in the batch: one nonce each
         for fname, (idxs, texts) in by_field.items():
             hint = self.hints.get(fname, fname)
             if max(map(len, texts)) <= MAX_FIELD_CHARS:  # no value to slice: the common case
                 for i, x, ms in zip(idxs, texts, find_many(texts, hint, [refs[i] for i in idxs])):
                     if ms:
                         found[i].append((fname, x, ms))
+                        n_found += len(ms)
                 continue
             items = list(zip(idxs, texts))
             short = [(i, x) for i, x in items if len(x) <= MAX_FIELD_CHARS]
@@ -195,23 +202,34 @@ class _BatchDetector:
                 for (i, x), ms in zip(short, results):
                     if ms:
                         found[i].append((fname, x, ms))
+                        n_found += len(ms)
             for i, x in items:
                 if len(x) > MAX_FIELD_CHARS:
                     ms = list(scan_text(self.scanner, x, hint, batch[i].ref_date))
                     if ms:
                         found[i].append((fname, x, ms))
+                        n_found += len(ms)
         keep = [(rec, per_field) for rec, per_field in zip(batch, found) if per_field or rec.references]
         out: list[RecordResult] = []
         if not keep:
             return out
-        encrypt, rkey = self.encrypt, names.rkey
-        stored_names = self._stored_names
+        rkey = names.rkey
+        stored_names, rounded = self._stored_names, self._rounded
+        # Inlined per finding (the worker's packing cost, benchmarks/worker_split.py):
+        # Keys.hash as self.h does it; Keys.encrypt as self.encrypt does it, with the
+        # batch's nonces drawn from os.urandom in one call instead of one call each.
+        hcopy = self._hmac.copy
+        seal = self._seal
+        nonces = os.urandom(12 * n_found) if seal is not None else b""
+        at = 0
+        enc_value: bytes | None = None
         for (rec, per_field), (container, item, enc) in zip(keep, self._names(keep)):
             loc = rec.location
             structured = rec.structured
+            rdate = rec.record_date or rec.ref_date
             rr = RecordResult(
                 rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item,
-                structured, _as_dt(rec.record_date or rec.ref_date), enc,
+                structured, rdate if rdate is None or type(rdate) is datetime else _as_dt(rdate), enc,
             )
             add = rr.findings.append
             for fname, text, ms in per_field:
@@ -220,12 +238,26 @@ class _BatchDetector:
                     stored_name = names.field(fname)
                     if len(stored_names) < 4096:
                         stored_names[fname] = stored_name
+                one = len(ms) == 1
                 for m in ms:
                     value, kind = m.value, m.kind
+                    hm = hcopy()
+                    hm.update(f"{kind}:{value}".encode("utf-8", "surrogateescape"))
+                    if seal is not None:
+                        nonce = nonces[at:at + 12]
+                        at += 12
+                        enc_value = nonce + seal(nonce, value.encode("utf-8", "surrogateescape"), None)
+                    c = m.confidence
+                    conf = rounded.get(c) if type(c) is float else None  # 1 == 1.0, Decimal: no cache
+                    if conf is None:
+                        conf = round(c, 3)
+                        if type(c) is float and c > 0.0 and len(rounded) < 4096:  # not -0.0 or NaN
+                            rounded[c] = conf
                     add(FoundValue(
-                        stored_name, kind, m.subkind, h(kind, value), mask(kind, value), round(m.confidence, 3), m.test_data,
-                        m.inside, encrypt(value) if encrypt is not None else None,
-                        structured and _holds_as_data(text, m, ms),
+                        stored_name, kind, m.subkind, hm.hexdigest(), mask(kind, value), conf, m.test_data,
+                        m.inside, enc_value,
+                        structured and (len(text.strip()) - (m.end - m.start) <= LINK_SLACK if one
+                                        else _holds_as_data(text, m, ms)),
                     ))
             if rec.references:
                 rr.refs = [(rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
@@ -263,18 +295,21 @@ class _BatchDetector:
         return out
 
 
-def _encryptor(keys: Keys) -> Callable[[str], bytes]:
-    """:meth:`Keys.encrypt` with its key derived and its cipher built once, not per value."""
-    import os
-
+def _sealer(keys: Keys) -> Callable[[bytes, bytes, bytes | None], bytes]:
+    """``AESGCM(key).encrypt`` under :meth:`Keys.encrypt`'s derived key, the cipher built once."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    aead = AESGCM(keys._enc_key)  # the same derived key and layout as Keys.encrypt/decrypt
+    return AESGCM(keys._enc_key).encrypt  # the same derived key and layout as Keys.encrypt/decrypt
+
+
+def _encryptor(keys: Keys) -> Callable[[str], bytes]:
+    """:meth:`Keys.encrypt` with its key derived and its cipher built once, not per value."""
+    seal = _sealer(keys)
     urandom = os.urandom
 
     def encrypt(value: str) -> bytes:
         nonce = urandom(12)
-        return nonce + aead.encrypt(nonce, value.encode("utf-8", "surrogateescape"), None)  # as Keys.encrypt
+        return nonce + seal(nonce, value.encode("utf-8", "surrogateescape"), None)  # as Keys.encrypt
 
     return encrypt
 

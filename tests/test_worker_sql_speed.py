@@ -231,3 +231,119 @@ def test_read_equals_the_plain_loop(db: Db) -> None:  # noqa: F811 - the fixture
             n += len(got)
         conn.close()
         assert n > 350 + 350 + 9
+
+
+# --------------------------------------------------------------------------- _BatchDetector's inlined packing
+
+from decimal import Decimal  # noqa: E402
+
+from connectors.base import Reference  # noqa: E402
+from detectors import Match  # noqa: E402
+from detectors.base import mask  # noqa: E402
+from pii_scan.redact import Redactor  # noqa: E402
+
+
+class _Scripted:
+    """A scanner whose findings are given: value text -> matches (the names find nothing)."""
+
+    def __init__(self, script: dict[str, list[Match]]) -> None:
+        self.script = script
+
+    def find_many(self, texts: list[str], hint: str | None = None, ref_dates: Any = None) -> list[list[Match]]:
+        return [list(self.script.get(t, [])) if hint is not None else [] for t in texts]
+
+    def find(self, text: str, hint: str | None = None, ref_date: Any = None) -> list[Match]:
+        return []
+
+
+def _plain_pack(det: worker._BatchDetector, batch: list[Record], keys: Keys) -> list[tuple[Any, ...]]:
+    """What the packing loop gave before it was inlined: Keys.hash, Keys.encrypt, round(), _holds_as_data."""
+    names = Redactor(det.scanner, keys)  # type: ignore[arg-type]
+    out = []
+    for rec in batch:
+        per_field = []
+        for fname, text in rec.fields:
+            ms = det.scanner.find_many([text], fname, [rec.ref_date])[0] if text else []
+            if ms:
+                per_field.append((fname, text, ms))
+        if not per_field and not rec.references:
+            continue
+        loc = rec.location
+        fs = [(names.field(fname), m.kind, m.subkind, keys.hash(m.kind, m.value), mask(m.kind, m.value),
+               round(m.confidence, 3), type(round(m.confidence, 3)), m.test_data, m.inside,
+               m.value if det.store_values else None,
+               rec.structured and worker._holds_as_data(text, m, ms))
+              for fname, text, ms in per_field for m in ms]
+        out.append((names.rkey(loc.source, loc.container, loc.item), loc.container, loc.item,
+                    worker._as_dt(rec.record_date or rec.ref_date),
+                    [(names.rkey(loc.source, r.container, r.item), r.via) for r in rec.references], fs))
+    return out
+
+
+def _packed(res: list[Any], keys: Keys) -> list[tuple[Any, ...]]:
+    return [(rr.rkey, rr.container, rr.item, rr.record_date, rr.refs,
+             [(f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence, type(f.confidence), f.test_data,
+               f.inside, keys.decrypt(f.enc_value) if f.enc_value is not None else None, f.linkable)
+              for f in rr.findings])
+            for rr in res]
+
+
+@pytest.mark.parametrize("store_values", [True, False])
+def test_packing_equals_the_plain_loop(store_values: bool) -> None:
+    pnr = Match("personnummer", "", 4, 17, "196408233234", 0.95, (), True)
+    mail = Match("email", "", 0, 15, "anna@example.se", 0.9)
+    mail2 = Match("email", "", 20, 33, "bo@example.se", 0.9)
+    odd = [Match("phone", "mobile", 0, 5, "+46701740605", c) for c in (1, Decimal("0.8765"), -0.0, 0.0, float("nan"))]
+    inside = Match("personnummer", "", 2, 14, "198112289874", 0.666666, inside="vat")
+    esc = Match("email", "", 0, 10, "anna\udce5@exempel.se", 0.7)
+    script = {
+        "pnr 19640823-3234": [pnr],
+        "anna@example.se": [mail],
+        "anna@example.se och bo@example.se": [mail, mail2],  # two of a kind: not held as data
+        "07017": [odd[0]], "07018": [odd[1]], "07019": [odd[2]], "07020": [odd[3]], "07021": [odd[4]],
+        "SE198112289874": [inside, pnr],
+        "esc": [esc],
+        "lång text " * 10 + "anna@example.se": [mail],  # prose: too much besides the value
+    }
+    keys = Keys(SECRET)
+    det = worker._BatchDetector(_Scripted(script), keys, ScanSettings(None, 0.0, store_values, SECRET), {})  # type: ignore[arg-type]
+    texts = list(script) + ["", "nothing"]
+    batch = []
+    for i in range(40):
+        d = datetime(2021, 1, 1 + i % 28, 8) if i % 3 else None
+        fields = [(f"c{j}", texts[(i + j) % len(texts)]) for j in range(3)]
+        refs = (Reference("public.orders", f"id={i}", "order_id"),) if i % 5 == 0 else ()
+        batch.append(Record(Location("sql", "crm", "public.customers", f"id={i}"), fields, i % 7 != 0,
+                            d.date() if d and i % 2 else None, refs, d))
+    batch.append(Record(Location("sql", "crm", "public.customers", "id=999"), [("c0", "nothing")], True, None,
+                        (Reference("public.orders", "id=1", "order_id"),), None))  # references only
+    got = _packed(det(batch), keys)
+    want = _plain_pack(det, batch, keys)
+    assert [g[:5] for g in got] == [w[:5] for w in want]
+    for g, w in zip(got, want):
+        assert len(g[5]) == len(w[5])
+        for fg, fw in zip(g[5], w[5]):
+            same = [repr(a) == repr(b) if isinstance(a, float) else a == b for a, b in zip(fg, fw)]  # -0.0, NaN
+            assert all(same), (fg[1], fg[5], fw[5])
+    confs = [f[5] for g in got for f in g[5]]
+    assert any(type(c) is int for c in confs) and any(type(c) is Decimal for c in confs)
+    assert any(str(c) == "-0.0" for c in confs) and any(str(c) == "0.0" for c in confs)
+    assert any(f[10] for g in got for f in g[5]) and not all(f[10] for g in got for f in g[5])
+    if store_values:
+        assert any(f[9] == "anna\udce5@exempel.se" for g in got for f in g[5])
+
+
+def test_every_encrypted_value_has_its_own_nonce() -> None:
+    """The batch's nonces come from one os.urandom call: each value still gets its own 12 bytes."""
+    keys = Keys(SECRET)
+    mail = Match("email", "", 0, 15, "anna@example.se", 0.9)
+    det = worker._BatchDetector(_Scripted({"anna@example.se": [mail, mail]}), keys,  # type: ignore[arg-type]
+                                ScanSettings(None, 0.0, True, SECRET), {})
+    blobs = []
+    for b in range(3):
+        batch = [Record(Location("sql", "crm", "t", f"id={b * 100 + i}"), [("a", "anna@example.se"), ("b", "anna@example.se")])
+                 for i in range(50)]
+        blobs += [f.enc_value for rr in det(batch) for f in rr.findings]
+    assert len(blobs) == 3 * 50 * 4
+    assert len({blob[:12] for blob in blobs}) == len(blobs)  # type: ignore[index]
+    assert {keys.decrypt(blob) for blob in blobs} == {"anna@example.se"}  # type: ignore[arg-type]
