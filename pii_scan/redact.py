@@ -8,6 +8,17 @@ from detectors import Scanner
 from pii_scan.keys import Keys
 
 _EXT_DOT = re.compile(r"\.(?=[A-Za-z0-9]{1,8}(?:$|[/!#:\\]))")  # the dot of a file extension
+_DIGIT_OR_AT = re.compile(r"[0-9@]").search
+
+
+def may_hold(text: str) -> bool:
+    """Whether a name may hold an identifier at all: 7 characters or more, with a digit (of any
+    script, ``str.isdigit``) or an ``@``. Line numbers, row ids and short keys cannot."""
+    if len(text) < 7:
+        return False
+    if text.isascii():  # the common case, in C: the ASCII digits are exactly 0-9
+        return _DIGIT_OR_AT(text) is not None
+    return any(ch.isdigit() or ch == "@" for ch in text)
 
 
 def printable(text: str) -> str:
@@ -61,8 +72,7 @@ class Redactor:
         return found
 
     def _mask(self, text: str) -> str:
-        # line numbers, row ids and short keys cannot hold an identifier (7+ digits or an '@')
-        if len(text) < 7 or not any(ch.isdigit() or ch == "@" for ch in text):
+        if not may_hold(text):
             return text
         cached = self._cache.get(text)
         if cached is not None:

@@ -16,7 +16,7 @@ from detectors.base import mask
 from pii_scan import gcpolicy
 from pii_scan.datamap import FoundValue, RecordResult, UnitResult
 from pii_scan.keys import Keys
-from pii_scan.redact import Redactor
+from pii_scan.redact import Redactor, may_hold
 
 MAX_FIELD_CHARS = 1 << 20
 _OVERLAP = 256
@@ -276,7 +276,7 @@ class _BatchDetector:
         """
         names = self.names
         items = {rec.location.item for rec, _ in keep}
-        batchable = [x for x in items if len(x) >= 7 and "." not in x and any(ch.isdigit() or ch == "@" for ch in x)]
+        batchable = [x for x in items if "." not in x and may_hold(x)]
         clean: set[str] = set()
         if batchable:
             clean = {x for x, ms in zip(batchable, self.scanner.find_many(batchable)) if not ms}
@@ -288,7 +288,7 @@ class _BatchDetector:
             mc = masked_containers.get(c)
             if mc is None:
                 mc = masked_containers[c] = names.mask(c)
-            if mc == c and (i in clean or len(i) < 7 or not any(ch.isdigit() or ch == "@" for ch in i)):
+            if mc == c and (i in clean or not may_hold(i)):
                 out.append((c, i, None))
             else:
                 out.append(names.redact(c, i, loc.store))

@@ -347,3 +347,18 @@ def test_every_encrypted_value_has_its_own_nonce() -> None:
     assert len(blobs) == 3 * 50 * 4
     assert len({blob[:12] for blob in blobs}) == len(blobs)  # type: ignore[index]
     assert {keys.decrypt(blob) for blob in blobs} == {"anna@example.se"}  # type: ignore[arg-type]
+
+
+from hypothesis import example, given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pii_scan.redact import may_hold  # noqa: E402
+
+
+@given(st.text(max_size=20) | st.from_regex(r"[a-z=]{0,6}[0-9@]{0,8}", fullmatch=True))
+@example("id=12345")
+@example("id=٣٣٣٣٣٣")  # Arabic-Indic digits: str.isdigit, not [0-9]
+@example("nr=²³⁴⁵⁶")  # superscripts: str.isdigit as well
+@example("abcdefg")
+def test_may_hold_is_the_redactors_rule(text: str) -> None:
+    assert may_hold(text) == (len(text) >= 7 and any(ch.isdigit() or ch == "@" for ch in text))
