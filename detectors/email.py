@@ -81,7 +81,12 @@ AT_OBFUSCATED = (
 AT_PATTERN = AT_PLAIN + "|" + AT_OBFUSCATED
 # Substrings without which no obfuscated form can occur: the scanner looks for
 # the obfuscated forms only in texts that contain one of them.
-OBFUSCATION_MARKERS = ("at]", "at)", "at}", "at>", "AT]", "AT)", "AT}", "AT>", "snabel", " punkt ", " dot ", " PUNKT ", " DOT ")
+# (The bracketed forms may have a space before the closing bracket: "[ at ]".)
+OBFUSCATION_MARKERS = (
+    "at]", "at)", "at}", "at>", "AT]", "AT)", "AT}", "AT>",
+    "at ]", "at )", "at }", "at >", "AT ]", "AT )", "AT }", "AT >",
+    "snabel", " punkt ", " dot ", " PUNKT ", " DOT ",
+)
 _TRIGGER = re.compile(AT_PATTERN)
 
 # -- characters ------------------------------------------------------------------

@@ -774,7 +774,8 @@ def _may_be_obfuscated(text: str) -> bool:
     ``[ ]?O[ ]?core[ ]?C[ ]?`` (O/C an opening/closing bracket) or
     `` core `` (before a word and " punkt "), the core "at", "AT" or "snabel..."
     : with the core "snabel" the text holds "snabel"; with "at"/"AT" and a
-    closing bracket right after it, an "at]"-style marker; otherwise "at "
+    closing bracket right after it (or after one space), an "at]"- or
+    "at ]"-style marker; otherwise "at "
     or "AT " after a space or an opening bracket (_AT_SPACED). So this is true
     wherever the old gate (_has_markers) is true and a match exists, and only
     where the old gate is true: the findings are the same (tested in
@@ -785,7 +786,7 @@ def _may_be_obfuscated(text: str) -> bool:
     # markers are looked for only after their bracket, the spaced forms after
     # the two common ones.
     for c in _CLOSING:
-        if c in text and ("at" + c in text or "AT" + c in text):
+        if c in text and ("at" + c in text or "AT" + c in text or "at " + c in text or "AT " + c in text):
             return True  # an _AT_MARKERS bracket marker
     if "snabel" in text:
         return True

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from detectors import Scanner
 from detectors.email import OBFUSCATION_MARKERS
+from detectors.scan import find_all
 from detectors.normalize import _DASH_CHARS, _DASHES, has_dashes
 from detectors.scan import (
     _AT_MARKERS,
@@ -99,7 +100,7 @@ def test_obfuscation_gate_on_every_spelling_of_an_obfuscated_at() -> None:
 
 def test_obfuscation_gate_reads_the_markers_it_names() -> None:
     # _may_be_obfuscated spells the at-markers out as "at"/"AT" + a closing bracket, and "snabel"
-    at_markers = {a + c for a in ("at", "AT") for c in _CLOSING} | {"snabel"}
+    at_markers = {a + s + c for a in ("at", "AT") for s in ("", " ") for c in _CLOSING} | {"snabel"}
     assert set(_AT_MARKERS) == at_markers
     assert set(OBFUSCATION_MARKERS) == at_markers | set(_DOT_MARKERS)
     assert set(_AT_SPACED) == {o + a + " " for o in " " + _OPENING for a in ("at", "AT")}
@@ -111,8 +112,11 @@ def test_obfuscation_gate_examples() -> None:
     assert _may_be_obfuscated("anna ( AT ) example punkt se")
     assert _may_be_obfuscated("anna snabel-a example.se")
     assert not _may_be_obfuscated("se villkoren under punkt 15")
-    # the old gate's blind spot stays as it was: a spaced bracket form with no marker
-    assert not _has_markers("anna [ at ] example.se") and not _may_be_obfuscated("anna [ at ] example.se")
+    # a space before the closing bracket (the gate once missed it: no finding at all)
+    for form in ("anna [ at ] example.se", "anna ( AT ) example.se", "anna [at ] example.se"):
+        assert _has_markers(form) and _may_be_obfuscated(form), form
+    found = find_all("skriv till anna [ at ] example.se")
+    assert [(f.kind, f.subkind, f.value) for f in found] == [("email", "obfuscated", "anna@example.se")]
 
 
 # -- the prefilter without short runs --------------------------------------------------
