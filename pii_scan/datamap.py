@@ -937,8 +937,10 @@ class _Scratch:
              .select_from(src).subquery())
         self.c.execute(self.occ.insert().from_select(
             ["rkey", "vid", "kind"], sa.select(x.c.rkey, x.c.vid, x.c.kind).where(x.c.linkable == sa.true())))
-        sa.Index("pii_link_occ_rv", self.occ.c.rkey, self.occ.c.vid).create(self.c)
-        sa.Index("pii_link_occ_v", self.occ.c.vid).create(self.c)
+        # covering indexes: the union-find reads (rkey, vid) in rkey order; the hub test goes from a candidate's
+        # rows (vid -> rkey) to its records' rows (rkey -> vid, kind) without fetching table rows at random
+        sa.Index("pii_link_occ_rv", self.occ.c.rkey, self.occ.c.vid, self.occ.c.kind).create(self.c)
+        sa.Index("pii_link_occ_v", self.occ.c.vid, self.occ.c.rkey).create(self.c)
         self._analyze(self.occ)
 
     def find_hubs(self, limit: int) -> int:
