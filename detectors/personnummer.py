@@ -240,6 +240,11 @@ _CONF_SPACE = 0.4  # 811228 9874: spec-invalid, common in free text; needs a key
 _DATE_SHAPES = {(6,), (8,), (2, 2, 2), (4, 2, 2), (4, 2)}
 _COMPACT_SHAPES = frozenset({"shape:compact-10", "shape:compact-12"})
 _OCR_FIELD_PENALTY = 0.35  # compact 10 digits 0.7 -> 0.35, 12 digits 0.8 -> 0.45: below MIN_CONFIDENCE (0.5)
+# A pseudo-kind the scanner adds to the hints of a payment-reference column whose
+# values are mostly built from a personnummer (Scanner.find_many weighs the column):
+# no OCR penalty, and a personnummer at the start of a longer reference is reported.
+REFERENCE_FROM_PNR = "reference_from_personnummer"
+_WHY_REFERENCE_FROM_PNR = "column:references-built-from-personnummer"
 _NEGATIVE_KINDS = ("order", "reference")
 _DATE_SEPS = {" ", "-", ".", "/"}
 
@@ -269,6 +274,10 @@ def _score(
     elif "organisationsnummer" in ctx.hints:
         conf += 0.2
         why.append("hint:orgnr(sole trader)")
+    elif REFERENCE_FROM_PNR in ctx.hints:
+        # most values of this reference column hold a personnummer: a company that builds
+        # its OCR numbers from the customer's personnummer (reference §3.8, §6.7)
+        why.append(_WHY_REFERENCE_FROM_PNR)
     elif "payment_reference" in ctx.hints and not keyword and inside is None and why and why[0] in _COMPACT_SHAPES:
         # An OCR or payment-reference field: any Luhn-valid digit string is a valid OCR,
         # and one in ten date-shaped ones passes as a personnummer. Written compact, as
@@ -386,7 +395,13 @@ def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
 
     Spreadsheets store ``198112289874.0`` and drop the leading zero of
     ``0501011233`` (born 2005). Only tried when the field name says so.
+    In a payment-reference column whose references are built from a
+    personnummer (:data:`REFERENCE_FROM_PNR`), the personnummer that leads a
+    longer reference (``8112289874`` + invoice number + check digits).
     """
+    if REFERENCE_FROM_PNR in ctx.hints:
+        yield from _reference_prefix(t, start, end, ctx)
+        return
     if "personnummer" not in ctx.hints and "organisationsnummer" not in ctx.hints:
         return
     m = _FLOATISH.fullmatch(t, start, end)
@@ -411,6 +426,54 @@ def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
     except ValueError:
         return
     yield _score(canonical, subkind, birth, 0.6, why, ctx, start, end)
+
+
+# A payment reference: 2-25 digits (reference §3.8); one longer than a personnummer may start with one.
+_REFERENCE = re.compile(r"[0-9]{11,25}")
+
+
+def reference_prefix(digits: str, ref_year: int) -> tuple[int, str, str, int] | None:
+    """The personnummer that starts a reference of 11-25 digits: (its digit count, canonical, subkind, birth).
+
+    The 12-digit form is tried first (``19811228987401...``), then the 10-digit one.
+    """
+    if _REFERENCE.fullmatch(digits) is None:
+        return None
+    for n in (12, 10):
+        if len(digits) > n and (n == 10 or digits[:2] in ("18", "19", "20")):
+            split = n - 4
+            try:
+                canonical, subkind, birth = check(digits[:split], "", digits[split:n], ref_year)
+            except ValueError:
+                continue
+            if subkind != "interim":
+                return n, canonical, subkind, birth
+    return None
+
+
+def is_reference_with_pnr(value: str, ref_year: int) -> bool | None:
+    """For a column's evidence: None if ``value`` is no all-digit reference of 10-25 digits,
+    else whether a personnummer (the whole value, or its start) is in it."""
+    if not (10 <= len(value) <= 25) or not value.isdigit() or not value.isascii():
+        return None
+    if len(value) in (10, 12):
+        split = len(value) - 4
+        if len(value) == 10 or value[:2] in ("18", "19", "20"):
+            try:
+                check(value[:split], "", value[split:], ref_year)
+                return True
+            except ValueError:
+                pass
+    return reference_prefix(value, ref_year) is not None
+
+
+def _reference_prefix(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
+    found = reference_prefix(t[start:end], ctx.ref_year)
+    if found is None:
+        return
+    n, canonical, subkind, birth = found
+    base = _CONF_COMPACT_12 if n == 12 else _CONF_COMPACT_10
+    yield _score(canonical, subkind, birth, base, ["shape:reference-prefix", "rule:luhn+date"], ctx, start, start + n)
 
 
 def find(text: str, hint: str | None = None, ref_date: date | None = None) -> list[Match]:

@@ -103,3 +103,55 @@ def test_generated_numbers_both_ways(born: date, serial: int, field: str, keywor
         assert found == []
     # the same number in a personnummer field is reported either way
     assert _pnrs(DEFAULT.find(value, hint="personnummer", ref_date=R))
+
+
+# -- a reference field whose references are built from a personnummer (reference §3.8, §6.7) --------------
+
+
+def _ocr(body: str) -> str:
+    """A Luhn-valid OCR reference: ``body`` and its check digit."""
+    return body + luhn_check_digit(body)
+
+
+def _people(n: int, seed: int) -> list[str]:
+    from random import Random
+
+    rng = Random(seed)
+    return [_pnr(date(1940, 1, 1) + timedelta(days=rng.randrange(365 * 60)), rng.randrange(1, 999)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("field", ["ocr", "OCR-nummer", "betalningsreferens"])
+def test_a_field_of_references_built_from_personnummer_is_reported(field: str) -> None:
+    people = _people(12, 1)
+    # the personnummer as the whole reference, and with an invoice number and a check digit after it
+    values = [p for p in people[:4]] + [_ocr(p + f"{i:04d}") for i, p in enumerate(people[4:], 1)]
+    found = DEFAULT.find_many(values, hint=field, ref_dates=[R] * len(values))
+    for p, value, ms in zip(people, values, found):
+        (m,) = _pnrs(ms)
+        assert m.value[2:] == p and (m.start, m.end) == (0, 10), value
+        assert "column:references-built-from-personnummer" in m.why
+        assert m.confidence >= MIN_CONFIDENCE
+
+
+def test_a_field_of_random_ocr_numbers_stays_quiet() -> None:
+    """Luhn-valid random references: the few date-shaped ones must not make the field read as personnummer."""
+    from random import Random
+
+    rng = Random(7)
+    for length in (10, 12, 14, 18):
+        for _ in range(50):  # fields of 25 references
+            values = [_ocr(str(rng.randrange(10 ** (length - 2), 10 ** (length - 1)))) for _ in range(25)]
+            assert not any(_pnrs(ms) for ms in DEFAULT.find_many(values, hint="ocr", ref_dates=[R] * 25)), values
+
+
+def test_too_few_or_too_mixed_references_are_no_evidence() -> None:
+    people = _people(4, 2)
+    # two references built from a personnummer: fewer than the minimum the field needs
+    assert not any(_pnrs(ms) for ms in DEFAULT.find_many(people[:2] + ["abc", ""], hint="ocr", ref_dates=[R] * 4))
+    # one in three: below the share
+    mixed = [people[0], _ocr("4711000123"), _ocr("4711000456"), people[1], _ocr("4711000789"), _ocr("4711000999")]
+    assert not any(_pnrs(ms) for ms in DEFAULT.find_many(mixed, hint="ocr", ref_dates=[R] * len(mixed)))
+    # and never for one value alone, nor in a field that is not for references
+    assert _pnrs(DEFAULT.find(people[0], hint="ocr", ref_date=R)) == []
+    long_refs = [_ocr(p + "0001") for p in people]
+    assert not any(_pnrs(ms) for ms in DEFAULT.find_many(long_refs, hint="kundnummer", ref_dates=[R] * 4))
