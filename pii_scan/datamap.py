@@ -758,13 +758,18 @@ def _chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:
 
 
 def _bind_processors(table: sa.Table, cols: Sequence[str], dialect: sa.Dialect) -> list[Any]:
-    """The columns' bind conversions, minus those the fast drivers do themselves (bool, bytes)."""
+    """The columns' bind conversions, minus those the fast drivers do themselves (bool, bytes, float).
+
+    A column without a conversion left costs nothing; one with a conversion
+    makes :func:`insert_rows` rebuild every row (``findings.confidence`` was
+    the only one of ``findings``: ``float(x)`` of a float).
+    """
     key = (table.name, tuple(cols), dialect.name, dialect.driver)
     procs = _PROCESSORS.get(key)
     if procs is None:
         native = dialect.name == "sqlite" or (dialect.name == "postgresql" and dialect.driver == "psycopg2")
         procs = _PROCESSORS[key] = [
-            None if native and isinstance(table.c[n].type, (sa.Boolean, sa.LargeBinary))
+            None if native and isinstance(table.c[n].type, (sa.Boolean, sa.LargeBinary, sa.Float))
             else table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
             for n in cols
         ]

@@ -151,3 +151,21 @@ def test_a_failed_link_keeps_the_subjects_and_their_index(dialect: str, tmp_path
         assert dm.link_subjects(full=True) == len(set(before.values()))
     finally:
         dm.close()
+
+
+def test_confidence_goes_in_without_a_conversion_and_comes_back(url: str) -> None:
+    """insert_rows hands floats (and an int) to the driver as they are (no float() per row on SQLite/psycopg2)."""
+    from pii_scan.datamap import findings_t
+
+    dm = DataMap(url)
+    try:
+        scan_id = dm.start_scan({"test": "confidence"})
+        rr = RecordResult("r1", "sql", "crm", "t", "id=1", True, None)
+        rr.findings += [FoundValue("a", "email", "email", h("email", 1), "****", 0.875, False, None, None, True),
+                        FoundValue("b", "phone", "phone", h("phone", 1), "****", 1, False, None, None, True)]  # type: ignore[arg-type]
+        dm.write_unit(scan_id, UnitResult("crm", "u", "sql", "fp", [rr], 1, unit_id="u" * 32))
+        with dm.engine.connect() as c:
+            got = dict(c.execute(sa.select(findings_t.c.field, findings_t.c.confidence)).all())
+        assert got == {"a": 0.875, "b": 1.0} and all(isinstance(v, float) for v in got.values())
+    finally:
+        dm.close()
