@@ -10,7 +10,12 @@ cores being shared.
 * ``scan_unit``: read + detect + hash + mask + encrypt + redact + pack;
   detection is ``Scanner.find_many`` (timed by a wrapper, on field values and on
   item names separately), the non-detection part is the rest;
-* pickling: ``pickle.dumps(UnitResult)`` as ``engine.scan_unit_pickled`` does.
+* pickling: ``pickle.dumps(UnitResult)`` as ``engine.scan_unit_pickled`` does;
+* the cyclic collector: wall time in its runs (``gc.callbacks``) and full
+  collections. ``--worker-heap`` imports ``distributed`` first, for a Dask
+  worker's heap (each full collection walks it); ``--pickle-paused`` pickles and
+  drops each result with the collector paused, as ``engine.scan_unit_pickled``
+  could.
 
 ``--dump FILE`` writes every unit's result in a canonical form (encrypted values
 and locations decrypted, timing left out) and ``--compare A B`` says whether two
@@ -21,6 +26,7 @@ Usage::
 
     .venv/bin/python benchmarks/worker_split.py --load 200000     # create + load the table (once)
     .venv/bin/python benchmarks/worker_split.py --repeat 3         # measure (best of 3)
+    .venv/bin/python benchmarks/worker_split.py --repeat 3 --worker-heap --only scan
     .venv/bin/python benchmarks/worker_split.py --dump /tmp/a.pkl  # canonical results
     .venv/bin/python benchmarks/worker_split.py --compare /tmp/a.pkl /tmp/b.pkl
     .venv/bin/python benchmarks/worker_split.py --drop
@@ -175,17 +181,18 @@ def measure(db: str, repeat: int, only: str, pickle_paused: bool = False) -> Non
                     t = time.process_time()
                     res = scan_unit(conn, u, st)
                     t_scan += time.process_time() - t
-                    t = time.process_time()
-                    if pickle_paused:
-                        with gcpolicy.paused():
-                            pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL)
-                    else:
-                        pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL)
-                    t_pickle += time.process_time() - t
                     rows += res.rows
                     findings += sum(len(r.findings) for r in res.records)
                     assert res.error is None, res.error
-                    del res  # as engine.scan_unit_pickled: only the bytes live on
+                    t = time.process_time()
+                    if pickle_paused:  # and the result dropped before the collector is back
+                        with gcpolicy.paused():
+                            pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL)
+                            del res
+                    else:
+                        pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL)
+                        del res  # as engine.scan_unit_pickled: only the bytes live on
+                    t_pickle += time.process_time() - t
             finally:
                 timed.restore()
                 gct.restore()
@@ -271,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=("all", "read", "scan"), default="all")
     ap.add_argument("--worker-heap", action="store_true",
                     help="import distributed first: a Dask worker's heap, which every full collection walks")
-    ap.add_argument("--pickle-paused", action="store_true", help="pickle with the collector paused")
+    ap.add_argument("--pickle-paused", action="store_true",
+                    help="pickle (and drop) each result with the collector paused, as engine.scan_unit_pickled could")
     ap.add_argument("--dump", type=Path)
     ap.add_argument("--compare", type=Path, nargs=2)
     args = ap.parse_args(argv)
