@@ -68,8 +68,11 @@ What the finder reads, and what it misses:
   is read as a CSV pair, with low confidence.
 * Compact 11-15 digits (``58398257466``) only with a keyword or hint;
   shorter compact forms (``957012344``) are missed.
-* Missed: clearing and account in separate words or fields
-  (``clearing 3473, kontonr 17 01473`` with words between), Swedbank 8xxx
+* Clearing and account each after its own label, in one value, also on two
+  lines: ``Clearingnummer: 8327-9, kontonummer: 014 725 892-5``,
+  ``clearing 3473 konto 17 01473`` (:data:`LABELLED_ACCOUNT`).
+* Missed: clearing and account in separate fields of a record, or with
+  other words between them (``clearing 3473 till mitt konto 17 01473``), Swedbank 8xxx
   written with 4 clearing digits (except our own canonical form, read with
   low confidence), the 16-digit payroll form, lower-case or hyphen-grouped
   IBANs, bankgiro and plusgiro numbers without a keyword or hint (Luhn is
@@ -682,7 +685,7 @@ def _pnr_value(account10: str, ctx: Context) -> tuple[str, str, bool] | None:
 
 
 def _emit_account(
-    w: Window,
+    end: int,
     ctx: Context,
     clearing: str,
     account: str,
@@ -731,10 +734,10 @@ def _emit_account(
     conf += _context_score(ctx, KIND, 0.3, 0.35, why)
     conf = min(max(conf, 0.05), 0.97)
     test = pnr is not None and pnr[2]
-    yield Match(KIND, "account", start, w.end, res.value, conf, tuple(why), test_data=test)
+    yield Match(KIND, "account", start, end, res.value, conf, tuple(why), test_data=test)
     if pnr is not None:
         yield Match(
-            "personnummer", pnr[1], acct_start, w.end, pnr[0], conf,
+            "personnummer", pnr[1], acct_start, end, pnr[0], conf,
             why=("rule:luhn+date", "inside:personkonto"), test_data=test, inside="personkonto",
         )
 
@@ -756,7 +759,7 @@ def _accounts(w: Window, ctx: Context) -> Iterator[Match]:
         if not 11 <= len(d) <= 15 or not _has_keyword_or_hint(ctx, KIND):
             return
         c = 5 if d[0] == "8" else 4
-        yield from _emit_account(w, ctx, d[:c], d[c:], False, start, start + c, 0.0, ["shape:compact"], in_run)
+        yield from _emit_account(w.end, ctx, d[:c], d[c:], False, start, start + c, 0.0, ["shape:compact"], in_run)
         return
     seps = w.seps
     swedbank4 = False
@@ -785,7 +788,7 @@ def _accounts(w: Window, ctx: Context) -> Iterator[Match]:
     if first_acct == 2:
         acct_start += len(groups[1]) + len(seps[1])
     yield from _emit_account(
-        w, ctx, clearing, "".join(acct_groups), swedbank4, start, acct_start, shape, why, in_run
+        w.end, ctx, clearing, "".join(acct_groups), swedbank4, start, acct_start, shape, why, in_run
     )
 
 
@@ -803,7 +806,36 @@ def _comma_account(w: Window, ctx: Context) -> Iterator[Match]:
     # "1274, 0235 305" is how banks print it; "2019,1234567" is more often two CSV fields.
     shape, why = (0.3, ["shape:clearing-separated"]) if ctx.before.endswith(" ") else (0.1, ["shape:csv-pair"])
     ctx = ctx.with_before(ctx.before[: m.start(1)])  # keywords stand before the clearing
-    yield from _emit_account(w, ctx, clearing, w.digits, False, start, w.start, shape, why, not w.run_end)
+    yield from _emit_account(w.end, ctx, clearing, w.digits, False, start, w.start, shape, why, not w.run_end)
+
+
+# "Clearingnummer: 8327-9, kontonummer: 014 725 892-5", "clearing 5839 konto 8257466":
+# clearing and account each after its own label (forms, refund requests, payroll
+# mails), in one value; the two may stand on consecutive lines. The scanner runs
+# this over texts that hold "clearing" (LABELLED_MARKERS) and keeps each match
+# inside one value.
+_LABEL_TAIL = r"(?:[ -]?(?:nummer|nr\.?|no\.?|number))?[ \t]*(?:[:.=]|är(?![a-zåäö])|is(?![a-z]))?[ \t]*"
+LABELLED_ACCOUNT = re.compile(
+    r"(?i)(?<![a-zåäö])clearing" + _LABEL_TAIL
+    + r"(?P<clearing>8[0-9]{3}[ ]?-[ ]?[0-9](?![0-9])|[0-9]{4,5}(?![0-9]))"
+    r"[ \t]*[,;/]?[ \t]*(?:\r?\n[ \t]*)?(?:(?:och|and|samt)[ \t]+)?"
+    r"(?:bank)?(?:konto|account)" + _LABEL_TAIL
+    + r"(?P<account>[0-9](?:[0-9]|[ -](?=[0-9])){1,17})(?![0-9])"
+)
+LABELLED_MARKERS = ("learing", "LEARING")
+
+
+def match_labelled(m: re.Match[str], ctx: Context) -> Iterator[Match]:
+    """A clearing and an account number each after its label (a match of :data:`LABELLED_ACCOUNT`).
+
+    Scored like ``5839-8257466`` (the clearing stands apart) with the clearing
+    keyword before it; the finding spans from the clearing to the end of the account.
+    """
+    clearing = m.group("clearing").replace(" ", "").replace("-", "")
+    account = m.group("account").replace(" ", "").replace("-", "")
+    start, acct_start, end = m.start("clearing"), m.start("account"), m.end("account")
+    # a Swedbank 8xxx clearing needs its fifth (check) digit here too (reference §3.4: "8327, 123456782")
+    yield from _emit_account(end, ctx, clearing, account, False, start, acct_start, 0.3, ["shape:labelled"], False)
 
 
 def _giros(w: Window, ctx: Context) -> Iterator[Match]:

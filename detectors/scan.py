@@ -35,6 +35,7 @@ from detectors.context import hint_kinds
 from detectors.email import AT_OBFUSCATED, AT_PLAIN, OBFUSCATION_MARKERS
 from detectors.checksums import luhn_is_valid
 from detectors.normalize import has_dashes, normalize
+from detectors.bank_account import LABELLED_ACCOUNT, LABELLED_MARKERS
 from detectors.personnummer import REFERENCE_FROM_PNR, is_reference_with_pnr
 
 # Separators allowed between digit groups of one candidate.
@@ -207,6 +208,7 @@ class Scanner:
         self._email = mods["email"] if "email" in wanted else None
         self._pnr = mods["personnummer"] if "personnummer" in wanted else None
         self._phone = mods["phone"] if "phone" in wanted else None
+        self._bank = mods["bank_account"] if "bank_account" in wanted else None
         # hints -> the per-value fast path for a field so hinted (see _find)
         self._fast_paths: dict[frozenset[str], Callable[..., list[Match] | None] | None] = {}
 
@@ -402,6 +404,15 @@ class Scanner:
                 ms, me = m.start(), m.end()
                 seg = single or segs[bisect_right(starts, ms) - 1]
                 found.extend(emailer.match_at(t, ms, me, self._context(t, ms, me, hints, hint_words, seg)))
+        # Clearing and account after their own labels ("clearingnr 5839, kontonr 8257466"):
+        # the prefilter sees two runs, neither an account on its own.
+        if self._bank is not None and any(mk in t for mk in LABELLED_MARKERS):
+            for m in LABELLED_ACCOUNT.finditer(t):
+                ms, me = m.span()
+                seg = single or segs[bisect_right(starts, ms) - 1]
+                if me <= seg.end:  # the label stands before the clearing: the context starts there
+                    cs = m.start("clearing")
+                    found.extend(self._bank.match_labelled(m, self._context(t, cs, me, hints, hint_words, seg)))
         # Hinted whole values that the prefilter cannot see as one candidate
         # (spreadsheet damage such as "198112289874.0" or a lost leading zero).
         if hints and self._whole:
@@ -883,6 +894,9 @@ def _only_short_runs(texts: Sequence[str]) -> bool:
             return False
     # the general path's giro_words (_GIRO_KEYS marks every place where _GIRO_ANY can match)
     if any(_GIRO_ANY.match(t, g.start()) for g in _GIRO_KEYS.finditer(t)):
+        return False
+    # a labelled clearing and account ("clearing 9570 konto 12344") is two short runs
+    if any(mk in t for mk in LABELLED_MARKERS):
         return False
     return not _has_markers(t) and _unchanged_by_normalize(t)
 

@@ -362,7 +362,7 @@ def test_foreign_iban_wrong_structure() -> None:
         ("Kontonr: 5839-8257466", "5839-8257466"),
         ("konto 5839 82 574 66", "5839-8257466"),
         ("Kontonummer 58398257466", "5839-8257466"),  # compact: needs the keyword
-        ("Clearing 3473 kontonr 17 01473", None),  # clearing and account apart: not joined
+        ("Clearing 3473 kontonr 17 01473", "3473-1701473"),  # clearing and account after their labels: joined
         ("Konto 8327-9 014 725 892-5", "8327-0147258925"),
         ("Konto 8327-9, 014 725 892-5", "8327-0147258925"),
         ("Konto 83279-0147258925", "8327-0147258925"),
