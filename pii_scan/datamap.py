@@ -931,8 +931,13 @@ class _Scratch:
         rows, which neither the hub test (it counts distinct partners; such a
         value is at most an extra candidate) nor the union-find minds.
         """
+        src: Any
+        rkey: Any
+        kind: Any
+        vh: Any
+        linkable: Any
         if self.c.dialect.name == "sqlite":
-            src: Any = sa.text(f"{findings_t.name} NOT INDEXED")
+            src = sa.text(f"{findings_t.name} NOT INDEXED")
             rkey, kind, vh, linkable = (sa.column(n) for n in ("rkey", "kind", "value_hash", "linkable"))
         else:
             f = findings_t
@@ -1022,7 +1027,7 @@ class _Scratch:
         o = self.occ
         q = sa.select(o.c.rkey, o.c.vid).order_by(o.c.rkey)
         if self.c.dialect.name == "sqlite":
-            cur = self.c.connection.driver_connection.cursor()
+            cur = self.c.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 cur.execute(str(q.compile(dialect=self.c.dialect)))
                 while rows := cur.fetchmany(batch):

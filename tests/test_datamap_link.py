@@ -51,7 +51,7 @@ def subjects(dm: DataMap) -> dict[str, str]:
 
 
 def subject_indexes(dm: DataMap) -> set[str]:
-    return {i["name"] for i in sa.inspect(dm.engine).get_indexes("subjects")}
+    return {str(i["name"]) for i in sa.inspect(dm.engine).get_indexes("subjects")}
 
 
 def edge_case(seed: int) -> Recs:
@@ -162,7 +162,7 @@ def test_confidence_goes_in_without_a_conversion_and_comes_back(url: str) -> Non
         scan_id = dm.start_scan({"test": "confidence"})
         rr = RecordResult("r1", "sql", "crm", "t", "id=1", True, None)
         rr.findings += [FoundValue("a", "email", "email", h("email", 1), "****", 0.875, False, None, None, True),
-                        FoundValue("b", "phone", "phone", h("phone", 1), "****", 1, False, None, None, True)]  # type: ignore[arg-type]
+                        FoundValue("b", "phone", "phone", h("phone", 1), "****", 1, False, None, None, True)]
         dm.write_unit(scan_id, UnitResult("crm", "u", "sql", "fp", [rr], 1, unit_id="u" * 32))
         with dm.engine.connect() as c:
             got = dict(c.execute(sa.select(findings_t.c.field, findings_t.c.confidence)).all())
