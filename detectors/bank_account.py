@@ -838,6 +838,57 @@ def match_labelled(m: re.Match[str], ctx: Context) -> Iterator[Match]:
     yield from _emit_account(end, ctx, clearing, account, False, start, acct_start, 0.3, ["shape:labelled"], False)
 
 
+# -- clearing and account in two fields of one record ----------------------------------
+#
+# Payroll and customer tables keep them in two columns (clearingnr, kontonr); each
+# value alone is no account. The worker joins them per record (pii_scan.worker).
+
+_CLEARING_FIELD = re.compile(r"(?i)clearing|(?:^|[^a-z])cl_?nr(?:$|[^a-z])")
+_CLEARING_VALUE = re.compile(r"[ ]*(8[0-9]{3})[ ]?-?[ ]?([0-9])[ ]*|[ ]*([0-9]{4,5})(?:\.0+)?[ ]*")
+_SPLIT_ACCOUNT_VALUE = re.compile(r"[ ]*([0-9](?:[0-9]|[ -](?=[0-9])){1,17})(?:\.0+)?[ ]*")
+
+
+def is_clearing_field(name: str) -> bool:
+    """A field that holds a clearing number on its own (``clearingnr``, ``Clearing-nummer``, ``cl_nr``)."""
+    return _CLEARING_FIELD.search(name) is not None
+
+
+def is_split_account_field(name: str) -> bool:
+    """A field that may hold the account number that goes with a clearing field (``kontonr``, ``account_number``)."""
+    from detectors.context import hint_kinds
+
+    kinds = hint_kinds(name)
+    return "bank_account" in kinds and not is_clearing_field(name) and not kinds & {"bankgiro", "plusgiro"} and (
+        "iban" not in name.lower()
+    )
+
+
+def join_split_account(clearing: str, account: str) -> Match | None:
+    """The account that a clearing field and an account field of one record make together, or None.
+
+    The match spans the account value (offsets index ``account``); its value is
+    the canonical ``CCCC-AAAA…``. A Swedbank 8xxx clearing needs its check digit.
+    Both fields are named for what they hold, so the confidence is that of a
+    separated clearing with an account hint.
+    """
+    c = _CLEARING_VALUE.fullmatch(clearing)
+    a = _SPLIT_ACCOUNT_VALUE.fullmatch(account)
+    if c is None or a is None:
+        return None
+    clearing_digits = c.group(1) + c.group(2) if c.group(1) else c.group(3)
+    res = _check_account(clearing_digits, a.group(1).replace(" ", "").replace("-", ""))
+    if isinstance(res, ValidationError):
+        return None
+    why = ["shape:split-fields", "rule:mod11" if res.row is None or res.row.type == 1 else "rule:luhn", "hint:bank_account"]
+    conf = 0.9
+    if res.row is None:
+        conf -= 0.3
+        why.append("clearing:unknown")
+    else:
+        why.append(f"bank:{res.row.bank}")
+    return Match(KIND, "account", a.start(1), a.end(1), res.value, conf, tuple(why))
+
+
 def _giros(w: Window, ctx: Context) -> Iterator[Match]:
     d = w.digits
     n = len(d)
