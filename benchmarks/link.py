@@ -59,14 +59,14 @@ def module_at(rev: str) -> types.ModuleType:
     """``pii_scan/datamap.py`` at git revision ``rev``, as a module of its own."""
     src = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:pii_scan/datamap.py"], check=True,
                          capture_output=True, text=True).stdout
-    folder = Path(tempfile.mkdtemp(prefix="piibench-link-ref-"))
-    path = folder / "datamap_ref.py"
-    path.write_text(src)
-    spec = importlib.util.spec_from_file_location(f"datamap_at_{rev.replace('~', '_').replace('^', '_')}", path)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
+    with tempfile.TemporaryDirectory(prefix="piibench-link-ref-") as folder:
+        path = Path(folder) / "datamap_ref.py"
+        path.write_text(src)
+        spec = importlib.util.spec_from_file_location(f"datamap_at_{rev.replace('~', '_').replace('^', '_')}", path)
+        assert spec and spec.loader
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = mod
+        spec.loader.exec_module(mod)
     return mod
 
 
