@@ -39,6 +39,7 @@ import os
 import socket
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -555,12 +556,7 @@ class DataMap:
         :attr:`INCREMENTAL_SHARE` of the values redo everything
         (:meth:`_link_full`). Both give the same subjects.
         """
-        with self.engine.begin() as c:
-            if c.dialect.name == "sqlite":
-                # Take SQLite's write lock first: this transaction reads, then writes, and a transaction
-                # that has read cannot wait for another scan's write to end (SQLite fails it at once,
-                # "database is locked"); taken up front, the wait is an ordinary busy wait.
-                c.exec_driver_sql("BEGIN IMMEDIATE")
+        with self.engine.begin() as c, _link_lock(c):
             n: int | None = None
             if not full and self._is_linked(c):
                 n_dirty = int(c.execute(sa.select(sa.func.count(sa.distinct(dirty_t.c.value_hash)))).scalar_one())
@@ -575,6 +571,8 @@ class DataMap:
             self._set_stale(c, "0")
         self._linked = True
         return n
+
+    LINK_LOCK_TIMEOUT = 600  # seconds a link waits for another scan's link to end (MariaDB/MySQL)
 
     def _link_full(self, c: sa.Connection) -> int:
         """Relink every value; see :meth:`link_subjects`.
@@ -744,6 +742,42 @@ class DataMap:
             result = c.execution_options(stream_results=True, yield_per=batch).execute(q)
             for row in result:
                 yield dict(row._mapping)
+
+
+@contextmanager
+def _link_lock(c: sa.Connection) -> Iterator[None]:
+    """One link at a time per data map: two scans that finish together both link.
+
+    Two links that interleave would each delete and rebuild ``subjects`` (and,
+    on MariaDB, share the scratch tables, which are plain tables there): the
+    second fails or leaves rows of the first. SQLite: take the write lock first
+    (this transaction reads, then writes, and a transaction that has read cannot
+    wait for another writer; taken up front, the wait is an ordinary busy wait).
+    PostgreSQL: a transaction-level advisory lock (per database). MariaDB and
+    MySQL commit on the scratch tables' DDL, so a named lock of the session,
+    per database, released at the end.
+    """
+    name = c.dialect.name
+    if name == "sqlite":
+        c.exec_driver_sql("BEGIN IMMEDIATE")
+        yield
+    elif name == "postgresql":
+        c.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LINK_LOCK_KEY})")
+        yield
+    elif name in ("mysql", "mariadb"):
+        lock = "CONCAT('pii_scan_link:', DATABASE())"
+        got = c.exec_driver_sql(f"SELECT GET_LOCK({lock}, {DataMap.LINK_LOCK_TIMEOUT})").scalar()
+        if got != 1:
+            raise RuntimeError(f"another scan is linking subjects in this data map (waited {DataMap.LINK_LOCK_TIMEOUT} s)")
+        try:
+            yield
+        finally:
+            c.exec_driver_sql(f"SELECT RELEASE_LOCK({lock})")
+    else:  # other dialects: no portable lock; concurrent scans there link one after another by hand
+        yield
+
+
+_LINK_LOCK_KEY = 0x7069695F6C6E6B  # "pii_lnk": the advisory lock key of linking
 
 
 def _now() -> datetime:

@@ -1,0 +1,74 @@
+"""Two scans linking subjects in one data map at the same time, on every map dialect.
+
+On a server map two scans can finish together; each then links subjects. Two
+full links that interleave (each deleting and re-inserting ``subjects``) must
+neither fail nor leave a map that differs from a single link.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pii_scan.datamap import DataMap, FoundValue, RecordResult, UnitResult, subjects_t
+from tests.test_engine import _link_case, _reference_subjects, _write_case
+
+
+def _write_unit(dm: DataMap, name: str, recs: list[tuple[str, bool, list[tuple[str, str, bool]]]]) -> None:
+    """``recs`` as one more unit (``_write_case`` numbers its units from 0: it would replace them)."""
+    rrs = []
+    for rk, structured, fs in recs:
+        rr = RecordResult(rk, "sql", "crm", "t", rk, structured, None)
+        for i, (vh, kind, linkable) in enumerate(fs):
+            rr.findings.append(FoundValue(f"f{i}", kind, kind, vh, "****", 0.9, False, None, None, linkable))
+        rrs.append(rr)
+    dm.write_unit(dm.start_scan({"test": "link"}), UnitResult("crm", name, "sql", "fp", rrs, len(rrs), unit_id=name.ljust(32, "0")))
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def datamap_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'dm.sqlite'}"
+    return request.getfixturevalue("pg_url" if request.param == "postgresql" else "mariadb_url")
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_two_links_at_once_give_the_single_link_result(datamap_url: str, full: bool) -> None:
+    recs = _link_case(3)
+    maps = [DataMap(datamap_url) for _ in range(3)]
+    try:
+        _write_case(maps[0], recs)
+        if not full:  # a linked map with new units: both links may go the incremental way
+            maps[0].link_subjects()
+            more = [(rk + "-again", s, fs) for rk, s, fs in recs[:40]]
+            _write_unit(maps[0], "extra", more)
+            recs = recs + more
+        expect = _reference_subjects(recs, DataMap.HUB_LIMIT)
+        errors: list[BaseException] = []
+        counts: list[int] = []
+        go = threading.Barrier(2)
+
+        def link(dm: DataMap) -> None:
+            try:
+                go.wait(10)
+                counts.append(dm.link_subjects(full=full))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=link, args=(dm,)) for dm in maps[1:]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, [f"{type(e).__name__}: {str(e)[:300]}" for e in errors]
+        with maps[0].engine.connect() as c:
+            got = dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject)).all())
+        assert got == expect
+        assert counts == [len(set(expect.values()))] * 2
+        assert not maps[0].subjects_stale()
+    finally:
+        for dm in maps:
+            dm.close()
