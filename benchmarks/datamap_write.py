@@ -23,18 +23,14 @@ Variants (``--variant``, repeatable; default all):
   (``value_hash``, ``rkey``) dropped during the writes and recreated at the
   end (timed), as a first scan into an empty map could do.
 
-``--link-steps`` runs the steps of ``link_subjects`` one by one on the
-``default`` map (the same ``_Scratch`` methods it calls: value ids, the
-occurrence table, the hub test, the union-find pass, the moved values, the
-rebuild of ``subjects``) and prints the time, process CPU time and RSS growth
-of each.
+The steps of ``link_subjects`` are timed one by one by ``benchmarks/link.py``.
 
 Usage::
 
     .venv/bin/python benchmarks/datamap_write.py                    # 20 units of 50 000 rows
-    .venv/bin/python benchmarks/datamap_write.py --units 20 --variant default --link --link-steps
+    .venv/bin/python benchmarks/datamap_write.py --units 20 --variant default --link
     .venv/bin/python benchmarks/datamap_write.py --units 60 --variant default --variant cache
-    .venv/bin/python benchmarks/datamap_write.py --pg --units 3 --link --link-steps   # a PostgreSQL map
+    .venv/bin/python benchmarks/datamap_write.py --pg --units 3 --link   # a PostgreSQL map
 """
 
 from __future__ import annotations
@@ -101,52 +97,7 @@ def _core_write(dm: Any, scan_id: int, res: Any) -> int:
     return len(finds)
 
 
-def link_steps(dm: Any, log: Tee) -> None:
-    """link_subjects's steps timed one by one, with the process RSS growth of each (see the module docstring)."""
-    import psutil
-    import sqlalchemy as sa
-
-    from pii_scan.datamap import _Scratch, findings_t, records_t, subjects_t
-
-    proc = psutil.Process()
-
-    def rss() -> float:
-        return proc.memory_info().rss / 2**20
-
-    def step(name: str, fn: Any) -> Any:
-        t, c0, m0 = time.perf_counter(), time.process_time(), rss()
-        out = fn()
-        log(f"  {name}: {time.perf_counter() - t:.1f} s (process CPU {time.process_time() - c0:.1f} s), "
-            f"RSS {rss() - m0:+,.0f} MiB")
-        return out
-
-    t_all, m_all = time.perf_counter(), rss()
-    with dm.engine.begin() as c:
-        s = _Scratch(c)
-        step("scratch tables", s.create)
-        f, r = findings_t, records_t
-        linkable = (sa.select(f.c.rkey, f.c.value_hash, f.c.kind).join(r, r.c.rkey == f.c.rkey)
-                    .where(f.c.linkable.is_(True), r.c.structured.is_(True)))
-        n = step("1 value ids (row_number over the distinct linkable hashes)",
-                 lambda: s.number_values(sa.select(linkable.subquery().c.value_hash).distinct()))
-        step("2 occurrences (rkey, value id) + indexes", lambda: s.fill_occurrences(linkable.distinct()))
-        hubs = step("3 hub test on candidates (SQL)", lambda: s.find_hubs(dm.HUB_LIMIT))
-        parent = step("4 union-find, one ORDER BY rkey pass", lambda: s.union_find(n, dm.LINK_BATCH))
-        moved = step("5 write moved values in batches", lambda: s.write_moved(parent, dm.LINK_BATCH))
-        del parent
-
-        def rebuild() -> None:
-            c.execute(subjects_t.delete())
-            c.execute(subjects_t.insert().from_select(["value_hash", "subject"], s.subject_select(
-                sa.select(findings_t.c.value_hash).distinct().subquery())))
-
-        step("6 rebuild subjects (INSERT ... SELECT)", rebuild)
-        s.drop()
-    log(f"  steps total {time.perf_counter() - t_all:.1f} s: {n:,} linkable values, {hubs:,} hubs, {moved:,} moved; "
-        f"RSS {rss() - m_all:+,.0f} MiB")
-
-
-def run(variant: str, units: list[Any], folder: Path, log: Tee, link: bool, steps: bool = False,
+def run(variant: str, units: list[Any], folder: Path, log: Tee, link: bool,
         url: str | None = None) -> None:
     import sqlalchemy as sa
 
@@ -207,8 +158,6 @@ def run(variant: str, units: list[Any], folder: Path, log: Tee, link: bool, step
         dt = time.perf_counter() - t
         log(f"[{variant}] link_subjects on {total_f:,} findings: {dt:.1f} s ({total_f / dt:,.0f} findings/s), "
             f"{n:,} subjects, driver peak RSS {human_bytes(rss.peaks.driver)}")
-    if steps:
-        link_steps(dm, log)
     dm.close()
     if path.exists():
         log(f"[{variant}] file {human_bytes(path.stat().st_size)}")
@@ -235,7 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unit-rows", type=int, default=50_000)
     ap.add_argument("--variant", action="append", choices=("default", "deferred", "cache", "core", "noindex"))
     ap.add_argument("--link", action="store_true", help="also time link_subjects (default variant only)")
-    ap.add_argument("--link-steps", action="store_true", help="also time link_subjects's steps (default variant only)")
     ap.add_argument("--pg", action="store_true",
                     help="write into a PostgreSQL data map instead (database piibench_dmw on 127.0.0.1:5432, "
                          "created and dropped; variants default and deferred only)")
@@ -254,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"variant {v} is SQLite-only")
             url = _pg_db() if args.pg else None
             try:
-                run(v, units, folder, log, args.link and v == "default", args.link_steps and v == "default", url)
+                run(v, units, folder, log, args.link and v == "default", url)
             finally:
                 if url:
                     _pg_db(drop=True)
