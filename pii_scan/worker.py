@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 
 from connectors.base import BaseConnector, ConnectorError, Record, Unit, safe_name
 from detectors import Match, Scanner
+from detectors.bank_account import is_clearing_field, is_split_account_field, join_split_account
 from detectors.base import mask
 from pii_scan import gcpolicy
 from pii_scan.datamap import FoundValue, RecordResult, UnitResult
@@ -145,6 +147,49 @@ class _Collections:
             gc.collect(1)
 
 
+_NAME_WORDS = re.compile(r"(?i)clearing|cl_?nr|bank|konto|account|acct|nummer|number|nr|no")
+
+
+def _name_rest(name: str) -> str:
+    """A field name without its clearing/account words: ``clearing_old`` and ``konto_old`` -> ``_old``."""
+    return _NAME_WORDS.sub("", name.lower()).strip("_ -")
+
+
+def _join_split_accounts(
+    pairs: list[tuple[str, str]],
+    by_field: dict[str, tuple[list[int], list[str]]],
+    found: list[list[tuple[str, str, list[Match]]]],
+    min_confidence: float,
+) -> int:
+    """Clearing and account numbers held in two fields of one record (``clearingnr`` + ``kontonr``).
+
+    Neither value alone is an account (the detectors saw each on its own); the
+    pair is checked together (:func:`detectors.bank_account.join_split_account`)
+    and the account is reported on the account field, unless a detector already
+    found an account there. Returns the number of findings added.
+    """
+    added = 0
+    for cfield, afield in pairs:
+        clearing = dict(zip(*by_field[cfield]))
+        idxs, texts = by_field[afield]
+        for i, text in zip(idxs, texts):
+            c = clearing.get(i)
+            if c is None:
+                continue
+            entry = next((e for e in found[i] if e[0] == afield), None)
+            if entry is not None and any(m.kind == "bank_account" for m in entry[2]):
+                continue
+            m = join_split_account(c, text)
+            if m is None or m.confidence < min_confidence:
+                continue
+            if entry is None:
+                found[i].append((afield, text, [m]))
+            else:
+                entry[2].append(m)
+            added += 1
+    return added
+
+
 class _BatchDetector:
     """Detects, hashes and packs a batch of records into :class:`RecordResult` objects."""
 
@@ -159,7 +204,8 @@ class _BatchDetector:
         self._rounded: dict[float, float] = {}  # confidence -> round(confidence, 3)
         self.hints = hints
         self.names = Redactor(scanner, keys)
-        self._stored_names: dict[str, str] = {}  # field name -> as stored (identifiers masked)
+        self._stored_names: dict[str, str] = {}
+        self._pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> split account fields  # field name -> as stored (identifiers masked)
 
     def __call__(self, batch: list[Record]) -> list[RecordResult]:
         # The cyclic garbage collector is held off while a batch is detected: the
@@ -209,6 +255,9 @@ class _BatchDetector:
                     if ms:
                         found[i].append((fname, x, ms))
                         n_found += len(ms)
+        pairs = self._split_account_pairs(tuple(by_field))
+        if pairs and "bank_account" in self.scanner.kinds:
+            n_found += _join_split_accounts(pairs, by_field, found, self.scanner.min_confidence)
         keep = [(rec, per_field) for rec, per_field in zip(batch, found) if per_field or rec.references]
         out: list[RecordResult] = []
         if not keep:
@@ -263,6 +312,22 @@ class _BatchDetector:
                 rr.refs = [(rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
             out.append(rr)
         return out
+
+    def _split_account_pairs(self, fields: tuple[str, ...]) -> list[tuple[str, str]]:
+        """(clearing field, account field) pairs of a record shape: see :func:`_join_split_accounts` (cached per shape)."""
+        got = self._pairs.get(fields)
+        if got is None:
+            hint = self.hints.get
+            clearing = [f for f in fields if is_clearing_field(hint(f, f))]
+            accounts = [f for f in fields if is_split_account_field(hint(f, f))]
+            got = []
+            if len(clearing) == 1:  # one clearing field goes with every account field
+                got = [(clearing[0], a) for a in accounts]
+            elif clearing:  # several (clearing_old, clearing_new): each with the account fields named alike
+                got = [(c, a) for c in clearing for a in accounts if _name_rest(hint(c, c)) == _name_rest(hint(a, a))]
+            if len(self._pairs) < 1024:
+                self._pairs[fields] = got
+        return got
 
     def _names(self, keep: list[tuple[Record, Any]]) -> list[tuple[str, str, bytes | None]]:
         """(container, item, encrypted original) of each record, identifiers masked (:meth:`Redactor.redact`).
