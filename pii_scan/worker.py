@@ -204,8 +204,8 @@ class _BatchDetector:
         self._rounded: dict[float, float] = {}  # confidence -> round(confidence, 3)
         self.hints = hints
         self.names = Redactor(scanner, keys)
-        self._stored_names: dict[str, str] = {}
-        self._pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> split account fields  # field name -> as stored (identifiers masked)
+        self._stored_names: dict[str, str] = {}  # field name -> as stored (identifiers masked)
+        self._pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> split account fields
 
     def __call__(self, batch: list[Record]) -> list[RecordResult]:
         # The cyclic garbage collector is held off while a batch is detected: the
