@@ -77,6 +77,9 @@ AT_PLAIN = r"@|%40|&\#0*64;|&\#[xX]0*40;|&commat;"
 AT_OBFUSCATED = (
     r"[ ]?[\[({<][ ]?(?:at|AT|snabel-?a)[ ]?[\])}>][ ]?"
     r"|[ ](?:at|AT|snabel-?a)[ ](?=[\w-]+[ ](?:punkt|dot|PUNKT|DOT)[ ])"
+    # "snabel-a" is never prose, so it may stand before a domain with plain dots too
+    # ("anna snabel-a example.se"); " at " there is too often English ("at www.x.se").
+    r"|[ ]snabel-?a[ ](?=[^\W_][\w-]*\.[^\W_])"
 )
 AT_PATTERN = AT_PLAIN + "|" + AT_OBFUSCATED
 # Substrings without which no obfuscated form can occur: the scanner looks for
