@@ -387,6 +387,73 @@ def match_interim(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]
     yield _score(canonical, subkind, birth, 0.75, ["shape:interim", "rule:luhn+date+letter"], ctx, start, end)
 
 
+# -- reservnummer (reference §1.7) ---------------------------------------------------
+#
+# Health care gives patients without a personnummer or samordningsnummer a reserve
+# number. There is no national format: most are the birth date and four characters
+# holding at least one letter (national "19811228-AB12", VGR "19811228K071",
+# Skåne "811228DA0B", Gävleborg "19811228-12M3", Västernorrland "19811228123R");
+# two are digits only: Region Stockholm ``99`` + century + 8 digits, Inera/Halland a
+# 12-digit date with day 32-59. None has a check digit, so they are read only after a
+# reservnummer keyword or in a field named for them (the letter forms also in a
+# personnummer field, where nothing else explains them).
+RESERV_MARKERS = ("eserv", "ESERV")
+RESERVNUMMER = re.compile(
+    r"(?<![0-9A-Za-z])(?:"
+    r"(?P<date>(?:18|19|20)[0-9]{6}|[0-9]{6})[-]?(?P<tail>(?=[0-9]{0,3}[A-Za-z])[0-9A-Za-z]{4})"
+    r"|(?P<sthlm>99(?:18|19|20)[0-9]{8})"
+    r"|(?P<halland>(?:1[7-9]|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:3[2-9]|[45][0-9])[0-9]{4})"
+    r")(?![0-9A-Za-z])"
+)
+_RESERV_WORD = re.compile(r"reserv(?:[ -]?(?:nummer|nr|no|id))")
+_RESERV_FIELD = re.compile(r"reserv_?(?:nummer|nr|no|id)")
+
+
+def _real_date(y: int, mo: int, d: int) -> bool:
+    return 1 <= mo <= 12 and 1 <= d <= (29 if mo == 2 and _leap(y) else _DAYS[mo - 1])
+
+
+def is_reserv_field(hint: str | None) -> bool:
+    """A field named for reserve numbers (``reservnummer``, ``Reserv-nr``)."""
+    return hint is not None and _RESERV_FIELD.search(hint.lower().replace("-", "_").replace(" ", "_")) is not None
+
+
+def match_reserv(m: re.Match[str], ctx: Context, field: bool) -> Iterator[Match]:
+    """A reservnummer (a match of :data:`RESERVNUMMER`) with its keyword before it or in a ``field`` named for it."""
+    keyword = _RESERV_WORD.search(ctx.before[-32:]) is not None
+    letters = m.group("tail") is not None
+    if not (keyword or field or (letters and "personnummer" in ctx.hints)):
+        return
+    why = ["shape:reservnummer"]
+    if letters:
+        dpart, tail = m.group("date"), m.group("tail").upper()
+        if len(dpart) == 6:
+            yy = int(dpart[:2])
+            y = ctx.ref_year - ((ctx.ref_year - yy) % 100)
+            dpart = f"{y:04d}{dpart[2:]}"
+        y, mo, d = int(dpart[:4]), int(dpart[4:6]), int(dpart[6:8])
+        if not _real_date(y, mo, d) or y < 1800:
+            return
+        value = dpart + tail
+        if tail[0] in INTERIM_LETTERS and tail[1:].isdigit() and luhn_checksum(dpart[2:] + "1" + tail[1:]) == 0:
+            return  # an interim number: match_interim reports it
+        why.append("rule:date+letter")
+        conf = 0.7
+    else:
+        value = m.group("sthlm") or m.group("halland")
+        if not (keyword or field):
+            return
+        why.append("rule:stockholm-99" if m.group("sthlm") else "rule:halland-day-32-59")
+        conf = 0.6
+    if keyword:
+        conf += 0.2
+        why.append("context:reservnummer")
+    if field:
+        conf += 0.3
+        why.append("hint:reservnummer")
+    yield Match(KIND, "reservnummer", m.start(), m.end(), value, min(conf, 0.95), tuple(why))
+
+
 _FLOATISH = re.compile(r"([0-9]{9,12})(?:\.0+)?")
 
 

@@ -413,6 +413,17 @@ class Scanner:
                 if me <= seg.end:  # the label stands before the clearing: the context starts there
                     cs = m.start("clearing")
                     found.extend(self._bank.match_labelled(m, self._context(t, cs, me, hints, hint_words, seg)))
+        # Reserve numbers of health care (reference §1.7): no check digit, so only after
+        # their keyword, in a field named for them, or (the forms with a letter) in a
+        # personnummer field.
+        if pnr is not None:
+            reserv_field = pnr.is_reserv_field(hint)
+            if reserv_field or "personnummer" in hints or any(mk in t for mk in pnr.RESERV_MARKERS):
+                for m in pnr.RESERVNUMMER.finditer(t):
+                    ms, me = m.span()
+                    seg = single or segs[bisect_right(starts, ms) - 1]
+                    if me <= seg.end:
+                        found.extend(pnr.match_reserv(m, self._context(t, ms, me, hints, hint_words, seg), reserv_field))
         # Hinted whole values that the prefilter cannot see as one candidate
         # (spreadsheet damage such as "198112289874.0" or a lost leading zero).
         if hints and self._whole:

@@ -1,0 +1,63 @@
+"""Red-team findings: health-care reserve numbers (reference §1.7) were never reported."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from detectors.scan import Scanner
+
+SCANNER = Scanner()
+R = date(2026, 11, 24)
+
+
+def _reserv(text: str, hint: str | None = None) -> list[tuple[str, str]]:
+    return [(text[m.start : m.end], m.value) for m in SCANNER.find(text, hint=hint, ref_date=R) if m.subkind == "reservnummer"]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "value"),
+    [
+        ("Reservnummer 19811228-AB12", "19811228-AB12", "19811228AB12"),  # national, 2 letters + 2 digits
+        ("reservnr: 19811228ABC1", "19811228ABC1", "19811228ABC1"),  # national, 3 letters + 1 digit
+        ("Patienten har reservnummer 19811228K071.", "19811228K071", "19811228K071"),  # VGR LRID
+        ("Reserv-nr 19811228-12M3", "19811228-12M3", "19811228-12M3".replace("-", "")),  # Gävleborg
+        ("reservnummer 19811228123R", "19811228123R", "19811228123R"),  # Västernorrland
+        ("reservnummer 811228DA0B", "811228DA0B", "19811228DA0B"),  # Skåne, 6-digit date
+        ("Reservnummer: 991981123456", "991981123456", "991981123456"),  # Region Stockholm
+        ("reservnummer 198112451234", "198112451234", "198112451234"),  # Inera/Halland, day 45
+    ],
+)
+def test_reservnummer_after_keyword(text: str, written: str, value: str) -> None:
+    assert _reserv(text) == [(written, value)]
+
+
+def test_reservnummer_in_fields() -> None:
+    vals = ["19811228-AB12", "991981123456", "198112451234", "19811228R123"]
+    got = [[m.value for m in ms] for ms in SCANNER.find_many(vals, "reservnummer")]
+    assert got == [["19811228AB12"], ["991981123456"], ["198112451234"], ["19811228R123"]]
+    # a letter form in a personnummer field; the digit-only forms need the reserve-number name
+    got = [[(m.subkind, m.value) for m in ms] for ms in SCANNER.find_many(vals, "personnummer")]
+    assert got == [[("reservnummer", "19811228AB12")], [], [], [("reservnummer", "19811228R123")]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "19811228-AB12",  # no keyword: a ticket or batch id as likely
+        "Order 20230115AB12",
+        "reservnummer 19811332-AB12",  # month 13
+        "reservnummer 19811228-1234",  # no letter: a personnummer-shaped number, read by its own rules
+        "991981123456",
+        "198112451234",
+        "reservation 20230115AB12",
+    ],
+)
+def test_not_reservnummer(text: str) -> None:
+    assert _reserv(text) == []
+
+
+def test_interim_number_stays_interim() -> None:
+    ms = SCANNER.find("reservnummer 000101-T220", ref_date=R)
+    assert [(m.subkind, m.value) for m in ms] == [("interim", "20000101T220")]
