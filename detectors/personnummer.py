@@ -318,8 +318,15 @@ def _window_parts(w) -> tuple[str, str, str, float, str] | None:  # noqa: ANN001
     if date_groups not in _DATE_SHAPES:
         return None
     last_sep = w.seps[-1].strip() or " "
-    if last_sep not in ("-", "+", " "):
+    if last_sep not in ("-", "+", " ", "."):
         return None
+    if last_sep == ".":
+        # "811228.9874": spec-invalid, seen in free text (reference §1.2: "space, dots,
+        # extra dashes ... accept them with lower confidence"): scored as a space, so it
+        # needs a keyword or a field hint
+        if n > 2 or w.plus:
+            return None
+        return groups[0], "", groups[1], _CONF_SPACE, "shape:dot-separated"
     if n > 2:
         if any(s.strip() not in ("", "-", ".", "/") for s in w.seps[:-1]):
             return None
