@@ -732,6 +732,15 @@ def _emit_account(
         conf -= 0.15
         why.append("shape:in-longer-run")
     conf += _context_score(ctx, KIND, 0.3, 0.35, why)
+    if (
+        pnr is None and row is not None and row.type == 2 and row.comment != "2" and len(account) == 10
+        and conf < _C_TEN_DIGIT_KEYWORD and "context:bank_account" in why
+    ):
+        # "kontonummer 9180 1111111116": a 10-digit Luhn account (Danske 9180, Swedbank 9300,
+        # Plusgirot 9500, Sparbanken Syd 9570, Riksgälden 9890) after an account keyword;
+        # a date-shaped one also passes as a compact personnummer (0.7), which took it
+        conf = _C_TEN_DIGIT_KEYWORD
+        why.append("shape:ten-digit-account-after-keyword")
     conf = min(max(conf, 0.05), 0.97)
     test = pnr is not None and pnr[2]
     yield Match(KIND, "account", start, end, res.value, conf, tuple(why), test_data=test)
@@ -740,6 +749,9 @@ def _emit_account(
             "personnummer", pnr[1], acct_start, end, pnr[0], conf,
             why=("rule:luhn+date", "inside:personkonto"), test_data=test, inside="personkonto",
         )
+
+
+_C_TEN_DIGIT_KEYWORD = 0.75
 
 
 def _accounts(w: Window, ctx: Context) -> Iterator[Match]:

@@ -1,0 +1,42 @@
+"""Red-team findings for bank accounts (reference §3.2, §3.4)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from detectors.scan import Scanner
+
+SCANNER = Scanner()
+R = date(2026, 11, 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # §3.4 valid vectors (type 2, comment 1/3: a 10-digit Luhn account). The account
+        # 1111111116 is also a valid compact personnummer (2011-11-11), which took the span
+        # at 0.7 over the spaced account (0.65) even after "kontonummer"
+        ("kontonummer 9180 1111111116", "9180-1111111116"),
+        ("Kontonummer: 9500 1111111116", "9500-1111111116"),
+        ("konto 9300 8112289874", "9300-8112289874"),
+        ("bankkonto 9570 8112289874", "9570-8112289874"),
+    ],
+)
+def test_ten_digit_account_after_keyword_beats_compact_personnummer(text: str, value: str) -> None:
+    ms = SCANNER.find(text, ref_date=R)
+    assert [(m.kind, m.value) for m in ms] == [("bank_account", value)]
+
+
+def test_without_keyword_the_personnummer_reading_stays() -> None:
+    ms = SCANNER.find("9180 8112289874", ref_date=R)
+    assert [(m.kind, m.value) for m in ms] == [("personnummer", "198112289874")]
+
+
+def test_personkonto_unchanged() -> None:
+    ms = SCANNER.find("kontonummer 3300 8112289874", ref_date=R)
+    assert sorted((m.kind, m.value, m.inside) for m in ms) == [
+        ("bank_account", "3300-8112289874", None),
+        ("personnummer", "198112289874", "personkonto"),
+    ]
