@@ -74,8 +74,8 @@ What the finder reads, and what it misses:
 * Missed: clearing and account in separate fields of a record, or with
   other words between them (``clearing 3473 till mitt konto 17 01473``), Swedbank 8xxx
   written with 4 clearing digits (except our own canonical form, read with
-  low confidence), the 16-digit payroll form, lower-case or hyphen-grouped
-  IBANs, bankgiro and plusgiro numbers without a keyword or hint (Luhn is
+  low confidence), the 16-digit payroll form, hyphen-grouped IBANs and
+  lower-case ones outside an account field, bankgiro and plusgiro numbers without a keyword or hint (Luhn is
   1 in 10), and plusgiro numbers under 7 digits in free text (the scanner
   offers windows under 7 digits only with a field hint: ``PG 4-2``).
 * A personkonto written without a keyword (``3300 101010-1010``, 0.75) loses
@@ -971,6 +971,26 @@ def match_window(w: Window, ctx: Context) -> Iterator[Match]:
 
 
 _IBAN_CHAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+_LOWER_IBAN = re.compile(r"[A-Za-z]{2}[0-9]{2}[ 0-9A-Za-z]{8,40}")
+
+
+def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
+    """An IBAN written in lower case (``se45 5000 0000 0583 9825 7466``) as the whole value of an account field.
+
+    The scanner reads IBAN letters only in capitals (two capitals lead every IBAN
+    candidate); users type them in lower case in web forms. Read only where the
+    field is named for an account: mod 97 and the length still decide.
+    """
+    if KIND not in ctx.hints or _LOWER_IBAN.fullmatch(t, start, end) is None:
+        return
+    raw = t[start:end]
+    up = raw.upper()
+    if up == raw:
+        return  # capitals: the scanner's own IBAN path reads it
+    for m in match_alnum(up, 0, ctx):
+        yield Match(m.kind, m.subkind, start + m.start, start + m.end, m.value, m.confidence, (*m.why, "shape:lower-case"), m.test_data, m.personal, m.inside)
 
 
 def match_alnum(t: str, start: int, ctx: Context) -> Iterator[Match]:

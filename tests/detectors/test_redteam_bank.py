@@ -40,3 +40,22 @@ def test_personkonto_unchanged() -> None:
         ("bank_account", "3300-8112289874", None),
         ("personnummer", "198112289874", "personkonto"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "iban"),
+    [
+        ("se4550000000058398257466", "SE4550000000058398257466"),
+        ("se45 5000 0000 0583 9825 7466", "SE4550000000058398257466"),
+        ("Se41 1200 0000 0127 4023 5305", "SE4112000000012740235305"),
+    ],
+)
+def test_lower_case_iban_in_an_account_field(value: str, iban: str) -> None:
+    # §3.7 vectors typed in lower case into a web form; before, an iban field found nothing
+    got = [(m.subkind, m.value, m.start, m.end) for m in SCANNER.find_many([value], "iban")[0] if m.kind == "bank_account"]
+    assert got == [("iban", iban, 0, len(value))]
+
+
+def test_lower_case_iban_keeps_its_checks() -> None:
+    assert SCANNER.find_many(["se4650000000058398257466"], "iban") == [[]]  # check digits
+    assert SCANNER.find_many(["se4550000000058398257466"], "anteckning") == [[]]  # no account field
