@@ -228,14 +228,15 @@ def _connect(db: str) -> Any:
     return conn
 
 
-def create_db() -> None:
+def create_db(db: str = DB) -> None:
+    """A fresh database ``db`` with an empty ``customers`` table (its primary key is added after the load)."""
     conn = _connect("postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB}")
-        cur.execute(f"CREATE DATABASE {DB}")
+        cur.execute(f"DROP DATABASE IF EXISTS {db}")
+        cur.execute(f"CREATE DATABASE {db}")
     conn.close()
-    conn = _connect(DB)
+    conn = _connect(db)
     with conn, conn.cursor() as cur:
         cur.execute(
             """CREATE TABLE customers (

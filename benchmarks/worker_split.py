@@ -55,21 +55,11 @@ def _connect(db: str) -> Any:
 
 
 def load(db: str, rows: int) -> None:
-    from sql_scan import _Stream, rows_tsv
+    from sql_scan import _Stream, create_db, rows_tsv
 
-    conn = _connect("postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {db}")
-        cur.execute(f"CREATE DATABASE {db}")
-    conn.close()
+    create_db(db)
     conn = _connect(db)
     with conn, conn.cursor() as cur:
-        cur.execute(
-            """CREATE TABLE customers (
-                 id bigint NOT NULL, name text, personnummer text, email text, phone text,
-                 address text, postal_code text, city text, created_at timestamp, notes text)"""
-        )
         cur.copy_expert("COPY customers FROM STDIN", _Stream(rows_tsv(1, rows + 1)), size=1 << 20)
         cur.execute("ALTER TABLE customers ADD PRIMARY KEY (id)")
     conn.autocommit = True

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from pii_scan.datamap import DataMap, FoundValue, RecordResult, UnitResult, subjects_t
-from tests.test_engine import _link_case, _reference_subjects, _write_case
+from tests.test_engine import _link_case, _reference_subjects, _write_case, datamap_url  # noqa: F401 - a fixture
 
 
 def _write_unit(dm: DataMap, name: str, recs: list[tuple[str, bool, list[tuple[str, str, bool]]]]) -> None:
@@ -26,13 +26,6 @@ def _write_unit(dm: DataMap, name: str, recs: list[tuple[str, bool, list[tuple[s
             rr.findings.append(FoundValue(f"f{i}", kind, kind, vh, "****", 0.9, False, None, None, linkable))
         rrs.append(rr)
     dm.write_unit(dm.start_scan({"test": "link"}), UnitResult("crm", name, "sql", "fp", rrs, len(rrs), unit_id=name.ljust(32, "0")))
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
-def datamap_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'dm.sqlite'}"
-    return request.getfixturevalue("pg_url" if request.param == "postgresql" else "mariadb_url")
 
 
 @pytest.mark.parametrize("full", [True, False])

@@ -17,8 +17,7 @@ import pytest
 from pii_scan.config import load
 from pii_scan.datamap import DataMap
 from pii_scan.engine import EXIT_COMPLETE, scan
-from pii_scan.keys import load_keys
-from pii_scan.lookup import lookup
+from tests.test_engine import _locations as _found
 
 PNR = "19811228-9874"
 
@@ -57,15 +56,6 @@ def payroll(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         """
     ))
     return cfg
-
-
-def _found(cfg_path: Path, kind: str, value: str) -> list:
-    cfg = load(cfg_path)
-    dm = DataMap(cfg.datamap_url)
-    try:
-        return lookup(dm, load_keys(cfg.key_file), kind, value)
-    finally:
-        dm.close()
 
 
 def test_accounts_split_over_two_columns_are_found_and_linked(payroll: Path) -> None:
