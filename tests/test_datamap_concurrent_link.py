@@ -8,7 +8,6 @@ neither fail nor leave a map that differs from a single link.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
