@@ -155,6 +155,24 @@ def _name_rest(name: str) -> str:
     return _NAME_WORDS.sub("", name.lower()).strip("_ -")
 
 
+def split_account_pairs(fields: tuple[str, ...], hints: dict[str, str]) -> list[tuple[str, str]]:
+    """(clearing field, account field) pairs among a record's fields (see :func:`_join_split_accounts`).
+
+    Each clearing field goes with the account fields named alike (``clearing_old``
+    + ``konto_old``, ``$.staff[0].clearing`` + ``$.staff[0].kontonr``); one clearing
+    field with no such account field goes with every account field (``clearingnr``
+    + ``kontonummer``). ``hints``: the connector's hint for a field, where it has one.
+    """
+    clearing = [f for f in fields if is_clearing_field(hints.get(f, f))]
+    if not clearing:
+        return []
+    accounts = [f for f in fields if is_split_account_field(hints.get(f, f))]
+    got = [(c, a) for c in clearing for a in accounts if _name_rest(hints.get(c, c)) == _name_rest(hints.get(a, a))]
+    if not got and len(clearing) == 1:
+        got = [(clearing[0], a) for a in accounts]
+    return got
+
+
 def _join_split_accounts(
     pairs: list[tuple[str, str]],
     by_field: dict[str, tuple[list[int], list[str]]],
@@ -314,17 +332,10 @@ class _BatchDetector:
         return out
 
     def _split_account_pairs(self, fields: tuple[str, ...]) -> list[tuple[str, str]]:
-        """(clearing field, account field) pairs of a record shape: see :func:`_join_split_accounts` (cached per shape)."""
+        """:func:`split_account_pairs` of a record shape, cached."""
         got = self._pairs.get(fields)
         if got is None:
-            hint = self.hints.get
-            clearing = [f for f in fields if is_clearing_field(hint(f, f))]
-            accounts = [f for f in fields if is_split_account_field(hint(f, f))]
-            got = []
-            if len(clearing) == 1:  # one clearing field goes with every account field
-                got = [(clearing[0], a) for a in accounts]
-            elif clearing:  # several (clearing_old, clearing_new): each with the account fields named alike
-                got = [(c, a) for c in clearing for a in accounts if _name_rest(hint(c, c)) == _name_rest(hint(a, a))]
+            got = split_account_pairs(fields, self.hints)
             if len(self._pairs) < 1024:
                 self._pairs[fields] = got
         return got

@@ -79,3 +79,17 @@ def test_accounts_split_over_two_columns_are_found_and_linked(payroll: Path) -> 
         dm.close()
     assert accounts == {("main.anstallda", "id=1"), ("main.anstallda", "id=2"), ("main.leverantorer", "id=1"),
                         ("main.gamla", "id=1")}
+
+
+def test_split_account_fields_pair_by_name() -> None:
+    from pii_scan.worker import split_account_pairs
+
+    assert split_account_pairs(("namn", "clearingnr", "kontonummer"), {}) == [("clearingnr", "kontonummer")]
+    assert sorted(split_account_pairs(("clearing_old", "konto_old", "clearing_new", "konto_new"), {})) == [
+        ("clearing_new", "konto_new"), ("clearing_old", "konto_old")]
+    # a JSON array of people: each clearing with its own person's account, never the next person's
+    fields = ("$.staff[0].clearing", "$.staff[0].kontonr", "$.staff[1].kontonr")
+    assert split_account_pairs(fields, {}) == [("$.staff[0].clearing", "$.staff[0].kontonr")]
+    assert split_account_pairs(("clearingnr", "email"), {}) == []
+    # the connector's hint (a column comment) names what a field holds
+    assert split_account_pairs(("c1", "c2"), {"c1": "clearingnummer", "c2": "kontonummer"}) == [("c1", "c2")]
