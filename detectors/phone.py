@@ -479,6 +479,14 @@ def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
     yield _finish(start, start + len(s), info[0], info[1], conf, why, ctx)
 
 
+def _list_neighbour(near: str) -> bool:
+    """Whether the text beside a tight "/" reads as another whole phone number (5+ of its
+    7 nearest characters digits, the nearest one a digit), not an area code ("08/123 456 78"),
+    a year or a short suffix."""
+    digits = sum(c.isdigit() for c in near)
+    return digits >= 5 and (near[-1:].isdigit() or near[:1] in ("0", "+"))
+
+
 def _boundary_penalty(w: Window) -> float | None:
     """None when the window is clearly a piece of a longer number, else a penalty.
 
@@ -497,6 +505,10 @@ def _boundary_penalty(w: Window) -> float | None:
             # "0701234567 8112289874" is two numbers; "1 070 123 45 67" may be one
             if spaced or len(rest) - len(rest.rstrip("0123456789")) <= 3:
                 penalty += 0.1
+        elif sep == "/" and w.text[0] in "0+" and _list_neighbour(rest[-7:]):
+            # the second of two numbers ("0701234567/0812345678"); the start of the first is
+            # out of sight ("1234567/0701234567" may be an order number and a phone)
+            penalty += 0.15
         elif sep[:1] != " " or sep[-1:] != " ":
             return None
     if not w.run_end:
@@ -506,6 +518,8 @@ def _boundary_penalty(w: Window) -> float | None:
         if sep == " ":
             if spaced or len(rest) - len(rest.lstrip("0123456789")) <= 3:
                 penalty += 0.15
+        elif sep == "/" and rest[:1] in ("0", "+") and _list_neighbour(rest[:7]):
+            penalty += 0.1  # the first of two numbers: "0701234567/0812345678"
         elif sep[:1] != " " or sep[-1:] != " ":
             if not sep.startswith(")"):
                 return None
