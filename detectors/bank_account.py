@@ -110,6 +110,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from dataclasses import replace
 from collections.abc import Iterator, Mapping
 from datetime import date
 from functools import lru_cache
@@ -827,14 +828,25 @@ def _comma_account(w: Window, ctx: Context) -> Iterator[Match]:
 # this over texts that hold "clearing" (LABELLED_MARKERS) and keeps each match
 # inside one value.
 _LABEL_TAIL = r"(?:[ -]?(?:nummer|nr\.?|no\.?|number))?[ \t]*(?:[:.=]|är(?![a-zåäö])|is(?![a-z]))?[ \t]*"
+_LABELLED_CLEARING = r"8[0-9]{3}[ ]?-[ ]?[0-9](?![0-9])|[0-9]{4,5}(?![0-9])"
+_LABELLED_NUMBER = r"[0-9](?:[0-9]|[ -](?=[0-9])){1,17}(?![0-9])"
+_LABELLED_JOIN = r"[ \t]*[,;/]?[ \t]*(?:\r?\n[ \t]*)?(?:(?:och|and|samt)[ \t]+)?"
 LABELLED_ACCOUNT = re.compile(
-    r"(?i)(?<![a-zåäö])clearing" + _LABEL_TAIL
-    + r"(?P<clearing>8[0-9]{3}[ ]?-[ ]?[0-9](?![0-9])|[0-9]{4,5}(?![0-9]))"
-    r"[ \t]*[,;/]?[ \t]*(?:\r?\n[ \t]*)?(?:(?:och|and|samt)[ \t]+)?"
-    r"(?:bank)?(?:konto|account)" + _LABEL_TAIL
-    + r"(?P<account>[0-9](?:[0-9]|[ -](?=[0-9])){1,17})(?![0-9])"
+    r"(?i)(?<![a-zåäö])clearing" + _LABEL_TAIL + r"(?P<clearing>" + _LABELLED_CLEARING + ")"
+    + _LABELLED_JOIN + r"(?:bank)?(?:konto|account)" + _LABEL_TAIL + r"(?P<account>" + _LABELLED_NUMBER + ")"
+)
+# The other order: "Kontonummer: 8257466, clearingnummer: 5839" (a second pass, so that
+# "konto 1234567 clearing 5839 konto 8257466" still gives the forward match).
+LABELLED_ACCOUNT_REVERSED = re.compile(
+    r"(?i)(?<![a-zåäö])(?:bank)?(?:konto|account)" + _LABEL_TAIL + r"(?P<account2>" + _LABELLED_NUMBER + ")"
+    + _LABELLED_JOIN + r"clearing" + _LABEL_TAIL + r"(?P<clearing2>" + _LABELLED_CLEARING + ")"
 )
 LABELLED_MARKERS = ("learing", "LEARING")
+
+
+def labelled_start(m: re.Match[str]) -> int:
+    """Where the first number of a :data:`LABELLED_ACCOUNT` (or ``_REVERSED``) match starts (its context stands before it)."""
+    return m.start("account2") if "account2" in m.re.groupindex else m.start("clearing")
 
 
 def match_labelled(m: re.Match[str], ctx: Context) -> Iterator[Match]:
@@ -843,6 +855,14 @@ def match_labelled(m: re.Match[str], ctx: Context) -> Iterator[Match]:
     Scored like ``5839-8257466`` (the clearing stands apart) with the clearing
     keyword before it; the finding spans from the clearing to the end of the account.
     """
+    if "account2" in m.re.groupindex:  # the account first (LABELLED_ACCOUNT_REVERSED)
+        clearing = m.group("clearing2").replace(" ", "").replace("-", "")
+        account = m.group("account2").replace(" ", "").replace("-", "")
+        a0, a1 = m.span("account2")
+        for f in _emit_account(m.end("clearing2"), ctx, clearing, account, False, a0, a0, 0.3, ["shape:labelled-reversed"], False):
+            # a personkonto's personnummer spans the account digits only
+            yield replace(f, end=a1) if f.inside is not None else f
+        return
     clearing = m.group("clearing").replace(" ", "").replace("-", "")
     account = m.group("account").replace(" ", "").replace("-", "")
     start, acct_start, end = m.start("clearing"), m.start("account"), m.end("account")

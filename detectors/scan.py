@@ -25,7 +25,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, islice
+from itertools import accumulate, chain, islice
 from datetime import date
 from types import ModuleType
 
@@ -35,7 +35,7 @@ from detectors.context import hint_kinds
 from detectors.email import AT_OBFUSCATED, AT_PLAIN, OBFUSCATION_MARKERS
 from detectors.checksums import luhn_is_valid
 from detectors.normalize import has_dashes, normalize
-from detectors.bank_account import LABELLED_ACCOUNT, LABELLED_MARKERS
+from detectors.bank_account import LABELLED_ACCOUNT, LABELLED_ACCOUNT_REVERSED, LABELLED_MARKERS
 from detectors.personnummer import REFERENCE_FROM_PNR, is_reference_with_pnr
 
 # Separators allowed between digit groups of one candidate.
@@ -407,11 +407,11 @@ class Scanner:
         # Clearing and account after their own labels ("clearingnr 5839, kontonr 8257466"):
         # the prefilter sees two runs, neither an account on its own.
         if self._bank is not None and any(mk in t for mk in LABELLED_MARKERS):
-            for m in LABELLED_ACCOUNT.finditer(t):
+            for m in chain(LABELLED_ACCOUNT.finditer(t), LABELLED_ACCOUNT_REVERSED.finditer(t)):
                 ms, me = m.span()
                 seg = single or segs[bisect_right(starts, ms) - 1]
                 if me <= seg.end:  # the label stands before the clearing: the context starts there
-                    cs = m.start("clearing")
+                    cs = self._bank.labelled_start(m)
                     found.extend(self._bank.match_labelled(m, self._context(t, cs, me, hints, hint_words, seg)))
         # Reserve numbers of health care (reference §1.7): no check digit, so only after
         # their keyword, in a field named for them, or (the forms with a letter) in a

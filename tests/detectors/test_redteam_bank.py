@@ -59,3 +59,43 @@ def test_lower_case_iban_in_an_account_field(value: str, iban: str) -> None:
 def test_lower_case_iban_keeps_its_checks() -> None:
     assert SCANNER.find_many(["se4650000000058398257466"], "iban") == [[]]  # check digits
     assert SCANNER.find_many(["se4550000000058398257466"], "anteckning") == [[]]  # no account field
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "value"),
+    [
+        # the account before the clearing, each after its label: before, nothing was found
+        ("Kontonummer: 8257466, clearingnummer: 5839", "8257466, clearingnummer: 5839", "5839-8257466"),
+        ("Kontonr 17 01473 clearingnr 3473", "17 01473 clearingnr 3473", "3473-1701473"),
+        ("Konto: 014 725 892-5, clearing: 8327-9", "014 725 892-5, clearing: 8327-9", "8327-0147258925"),
+        ("Kontonummer: 5171 82351\nClearingnummer: 6114", "5171 82351\nClearingnummer: 6114", "6114-517182351"),
+    ],
+)
+def test_labelled_account_before_clearing(text: str, written: str, value: str) -> None:
+    ms = [m for m in SCANNER.find(text, ref_date=R) if m.kind == "bank_account"]
+    assert [(text[m.start : m.end], m.value) for m in ms] == [(written, value)]
+
+
+def test_labelled_personkonto_before_clearing() -> None:
+    text = "Kontonummer: 811228-9874, clearingnummer: 3300"
+    ms = SCANNER.find(text, ref_date=R)
+    assert sorted((m.kind, text[m.start : m.end], m.value) for m in ms) == [
+        ("bank_account", "811228-9874, clearingnummer: 3300", "3300-8112289874"),
+        ("personnummer", "811228-9874", "198112289874"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kontonummer: 8257467, clearingnummer: 5839",  # check digit
+        "kontonummer 014 725 892-5 clearing 8327",  # Swedbank 8xxx needs its fifth digit
+    ],
+)
+def test_labelled_account_before_clearing_invalid(text: str) -> None:
+    assert [m for m in SCANNER.find(text, ref_date=R) if m.kind == "bank_account"] == []
+
+
+def test_forward_labels_still_win_after_a_stray_account_label() -> None:
+    text = "Konto 1234567 clearing 5839 konto 8257466"
+    assert [m.value for m in SCANNER.find(text, ref_date=R) if m.kind == "bank_account"] == ["5839-8257466"]
