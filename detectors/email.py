@@ -124,7 +124,7 @@ _ESCAPED = re.compile(
 # character, or one character as written.
 _TOK_PERCENT = re.compile(r"%[C-Fc-f][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f]){1,3}|%[0-9A-Fa-f]{2}|.", re.S)
 _TOK_ENTITY = re.compile(r"&(?:\#[0-9]{1,7}|\#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,15});|.", re.S)
-_DOT_BRACKETED = r"[ ]?[\[({<][ ]?(?i:dot|punkt)[ ]?[\])}>][ ]?"
+_DOT_BRACKETED = r"[ ]?[\[({<][ ]?(?i:dot|punkt|\.)[ ]?[\])}>][ ]?"  # "[.]": a defanged dot
 _DOT_BEFORE = re.compile(_DOT_BRACKETED + r"\Z")
 _TOK_OBF_DOMAIN = re.compile(_DOT_BRACKETED + r"|[ ](?i:dot|punkt)[ ](?=[^\W_])|.", re.S)
 _MAX_TOKEN = 18  # longest escape token, bounds the raw windows

@@ -33,3 +33,17 @@ def test_snabel_a_with_plain_dots(text: str, written: str, value: str) -> None:
 )
 def test_snabel_a_not_over_read(text: str) -> None:
     assert [m for m in SCANNER.find(text) if m.kind == "email" and m.subkind == "obfuscated"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # a "defanged" dot in brackets, as written beside "[at]": before, the address was not read
+        ("anna[at]example[.]se", "anna@example.se"),
+        ("anna@example[.]se", "anna@example.se"),
+        ("anna [at] example [.] se", "anna@example.se"),
+        ("anna[.]berg(at)example(.)se", "anna.berg@example.se"),
+    ],
+)
+def test_bracketed_dot(text: str, value: str) -> None:
+    assert [(m.value, m.subkind) for m in SCANNER.find(text) if m.kind == "email"] == [(value, "obfuscated")]
