@@ -442,8 +442,11 @@ def match_reserv(m: re.Match[str], ctx: Context, field: bool) -> Iterator[Match]
         if not _real_date(y, mo, d) or y < 1800:
             return
         value = dpart + tail
-        if tail[0] in INTERIM_LETTERS and tail[1:].isdigit() and luhn_checksum(dpart[2:] + "1" + tail[1:]) == 0:
-            return  # an interim number: match_interim reports it
+        if tail[1:].isdigit():
+            if tail[0] in INTERIM_LETTERS and luhn_checksum(dpart[2:] + "1" + tail[1:]) == 0:
+                return  # an interim number: match_interim reports it
+            if not (keyword or field):
+                return  # an invalid interim number ("20000101E220", reference §1.10) unless named a reservnummer
         why.append("rule:date+letter")
         conf = 0.7
     else:

@@ -37,9 +37,10 @@ def test_reservnummer_in_fields() -> None:
     vals = ["19811228-AB12", "991981123456", "198112451234", "19811228R123"]
     got = [[m.value for m in ms] for ms in SCANNER.find_many(vals, "reservnummer")]
     assert got == [["19811228AB12"], ["991981123456"], ["198112451234"], ["19811228R123"]]
-    # a letter form in a personnummer field; the digit-only forms need the reserve-number name
+    # a letter form in a personnummer field; the digit-only forms and the interim-shaped one
+    # (letter + 3 digits, an invalid interim number there) need the reserve-number name
     got = [[(m.subkind, m.value) for m in ms] for ms in SCANNER.find_many(vals, "personnummer")]
-    assert got == [[("reservnummer", "19811228AB12")], [], [], [("reservnummer", "19811228R123")]]
+    assert got == [[("reservnummer", "19811228AB12")], [], [], []]
 
 
 @pytest.mark.parametrize(
@@ -61,3 +62,9 @@ def test_not_reservnummer(text: str) -> None:
 def test_interim_number_stays_interim() -> None:
     ms = SCANNER.find("reservnummer 000101-T220", ref_date=R)
     assert [(m.subkind, m.value) for m in ms] == [("interim", "20000101T220")]
+
+
+def test_invalid_interim_number_in_a_personnummer_field_is_not_a_reservnummer() -> None:
+    # reference §1.10 lists 20000101E220 as invalid; only a reservnummer label makes it one
+    assert SCANNER.find_many(["20000101E220"], "personnummer") == [[]]
+    assert [m.value for m in SCANNER.find_many(["20000101E220"], "reservnummer")[0]] == ["20000101E220"]
