@@ -922,6 +922,12 @@ def join_split_account(clearing: str, account: str) -> Match | None:
 
 
 def _giros(w: Window, ctx: Context) -> Iterator[Match]:
+    if not w.run_start:
+        lead = w.lead
+        if lead[len(lead.rstrip(" -/.+()")) :] in (" ", "-"):
+            return  # a piece of a longer number: "90 20 03-4" is no plusgiro "03-4"
+    if w.trail[:1].isalpha():
+        return  # an alphanumeric code: "410 54 68-5X"
     d = w.digits
     n = len(d)
     groups = w.groups

@@ -99,3 +99,24 @@ def test_labelled_account_before_clearing_invalid(text: str) -> None:
 def test_forward_labels_still_win_after_a_stray_account_label() -> None:
     text = "Konto 1234567 clearing 5839 konto 8257466"
     assert [m.value for m in SCANNER.find(text, ref_date=R) if m.kind == "bank_account"] == ["5839-8257466"]
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        # §3.6 invalid vectors in a plusgiro field: before, a Luhn-valid piece ("03-4") or the
+        # number before a letter was reported
+        ("90 20 03-4", "plusgiro"),
+        ("410 54 68-5X", "plusgiro"),
+        ("5402-9681X", "bankgiro"),
+    ],
+)
+def test_giro_pieces_and_alphanumeric_codes_are_not_giro_numbers(value: str, hint: str) -> None:
+    assert SCANNER.find_many([value], hint) == [[]]
+
+
+def test_giro_vectors_still_found() -> None:
+    got = [[m.value for m in ms] for ms in SCANNER.find_many(["410 54 68-5", "28 65 43-4", "4-2"], "plusgiro")]
+    assert got == [["4105468-5"], ["286543-4"], ["4-2"]]
+    got = [[m.value for m in ms] for ms in SCANNER.find_many(["5402-9681", "297-3675"], "bankgiro")]
+    assert got == [["5402-9681"], ["297-3675"]]
