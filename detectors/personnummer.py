@@ -434,6 +434,8 @@ def match_reserv(m: re.Match[str], ctx: Context, field: bool) -> Iterator[Match]
     why = ["shape:reservnummer"]
     if letters:
         dpart, tail = m.group("date"), m.group("tail").upper()
+        if tail.endswith("XX"):
+            return  # a masked personnummer ("811228-XXXX", "811228-98XX"; reference §6), no reserve number
         if len(dpart) == 6:
             yy = int(dpart[:2])
             y = ctx.ref_year - ((ctx.ref_year - yy) % 100)

@@ -68,3 +68,10 @@ def test_invalid_interim_number_in_a_personnummer_field_is_not_a_reservnummer() 
     # reference §1.10 lists 20000101E220 as invalid; only a reservnummer label makes it one
     assert SCANNER.find_many(["20000101E220"], "personnummer") == [[]]
     assert [m.value for m in SCANNER.find_many(["20000101E220"], "reservnummer")[0]] == ["20000101E220"]
+
+
+@pytest.mark.parametrize("value", ["811228-XXXX", "19811228-XXXX", "811228-98XX", "19811228-98xx"])
+def test_masked_personnummer_is_no_reservnummer(value: str) -> None:
+    # a masked number is a §6 trap: not reported, in a personnummer field or after the label
+    assert SCANNER.find_many([value], "personnummer") == [[]]
+    assert _reserv(f"reservnummer {value}") == []
