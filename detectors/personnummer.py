@@ -398,7 +398,8 @@ def match_interim(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]
 #
 # Health care gives patients without a personnummer or samordningsnummer a reserve
 # number. There is no national format: most are the birth date and four characters
-# holding at least one letter (national "19811228-AB12", VGR "19811228K071",
+# holding at least one letter and one digit (every §1.7 form has both; "811228-NNNN",
+# "19811228-TEST" are placeholders) (national "19811228-AB12", VGR "19811228K071",
 # Skåne "811228DA0B", Gävleborg "19811228-12M3", Västernorrland "19811228123R");
 # two are digits only: Region Stockholm ``99`` + century + 8 digits, Inera/Halland a
 # 12-digit date with day 32-59. None has a check digit, so they are read only after a
@@ -407,7 +408,7 @@ def match_interim(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]
 RESERV_MARKERS = ("eserv", "ESERV")
 RESERVNUMMER = re.compile(
     r"(?<![0-9A-Za-z])(?:"
-    r"(?P<date>(?:18|19|20)[0-9]{6}|[0-9]{6})[-]?(?P<tail>(?=[0-9]{0,3}[A-Za-z])[0-9A-Za-z]{4})"
+    r"(?P<date>(?:18|19|20)[0-9]{6}|[0-9]{6})[-]?(?P<tail>(?=[0-9]{0,3}[A-Za-z])(?=[A-Za-z]{0,3}[0-9])[0-9A-Za-z]{4})"
     r"|(?P<sthlm>99(?:18|19|20)[0-9]{8})"
     r"|(?P<halland>(?:1[7-9]|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:3[2-9]|[45][0-9])[0-9]{4})"
     r")(?![0-9A-Za-z])"

@@ -75,3 +75,9 @@ def test_masked_personnummer_is_no_reservnummer(value: str) -> None:
     # a masked number is a §6 trap: not reported, in a personnummer field or after the label
     assert SCANNER.find_many([value], "personnummer") == [[]]
     assert _reserv(f"reservnummer {value}") == []
+
+
+@pytest.mark.parametrize("value", ["811228-TEST", "19811228-NULL", "19811228-ABCD", "811228-NNNN", "19811228-NNNC"])
+def test_placeholders_are_no_reservnummer(value: str) -> None:
+    # every §1.7 letter form has a digit among its last four characters
+    assert SCANNER.find_many([value], "personnummer") == [[]]
