@@ -142,7 +142,7 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"person|pnr|personnr|ssn|social|civic|födelse|identitet|national_?id|pers_?nr|^p_?nr", "personnummer"),
         (r"samordning|coord|reserv_?(?:nummer|nr|no|id)", "personnummer"),
         (r"org|vat|moms|company|företag|bolag", "organisationsnummer"),
-        (r"phone|tel|tfn|mobil|mobile|cell|fax|sms|msisdn|^nummer$", "phone"),
+        (r"phone|tel|tfn|mobil|mobile|cell|fax|sms|msisdn|swish|^nummer$", "phone"),
         (r"e_?mail|e_?post|epost|mejl|^mail|_mail|mail_|^to$|^from$|^cc$|^bcc$|reply|sender|recipient", "email"),
         (r"konto|account|acct|clearing|iban|bank|bic", "bank_account"),
         (r"bankgiro|^bg$|bg_?nr|bg_", "bankgiro"),

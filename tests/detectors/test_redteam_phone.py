@@ -47,3 +47,10 @@ def test_two_grouped_numbers_joined_by_slash_in_text() -> None:
 def test_slash_not_over_read(text: str) -> None:
     got = _phones(SCANNER.find(text))
     assert got == (["+46812345678"] if text.startswith("08/") else [])
+
+
+def test_swish_field_is_a_phone_field() -> None:
+    # a private Swish number is the owner's mobile number; "swish" was a phone keyword in text
+    # but not a field hint, so "46701234567" (no "+") in a swishnummer column was missed
+    got = [[m.value for m in ms if m.kind == "phone"] for ms in SCANNER.find_many(["46701234567", "1234567890"], "swishnummer")]
+    assert got == [["+46701234567"], []]
