@@ -177,7 +177,8 @@ def match_alnum(t: str, start: int, ctx: Context) -> Iterator[Match]:
     except ValueError:
         return
     yield Match(KIND, "vat", m.start(), m.end(), "SE" + core + "01", 0.9, ("rule:vat",), False, False)
-    ds, de = m.start(1), m.end(1)
+    ds = m.start(1)
+    de = ds + len(m.group(1).rstrip(" .-"))  # not the separator before "01"
     yield personnummer._score(
         canonical, subkind, birth, 0.85, ["rule:sole-trader-vat", "rule:luhn+date"], ctx, ds, de, inside="vat"
     )

@@ -941,9 +941,11 @@ def _resolve(found: list[Match]) -> list[Match]:
     if len(found) <= 1:
         return found
     # Same value at the same span from two windows: keep the best one.
-    best: dict[tuple[str, int, int, str], Match] = {}
+    # (A finding inside another identifier stays apart from a free-standing one on the same
+    # span: "SE 811228-9874 01" holds both; the free one loses to the VAT number.)
+    best: dict[tuple[str, int, int, str, bool], Match] = {}
     for f in found:
-        key = (f.kind, f.start, f.end, f.value)
+        key = (f.kind, f.start, f.end, f.value, f.inside is None)
         cur = best.get(key)
         if cur is None or f.confidence > cur.confidence:
             best[key] = f

@@ -45,3 +45,17 @@ def test_dot_before_serial_in_a_personnummer_field() -> None:
 )
 def test_dot_before_serial_not_over_read(text: str) -> None:
     assert _pnr(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        # a sole trader's VAT number: the personnummer inside it ended on the separator before "01"
+        ("VAT-nr SE 811228-9874 01", "811228-9874"),
+        ("momsregistreringsnummer SE8112289874-01", "8112289874"),
+        ("SE811228987401", "8112289874"),
+    ],
+)
+def test_personnummer_inside_vat_spans_its_digits(text: str, written: str) -> None:
+    ms = [m for m in SCANNER.find(text, ref_date=R) if m.kind == "personnummer"]
+    assert [(text[m.start : m.end], m.value, m.inside) for m in ms] == [(written, "198112289874", "vat")]
