@@ -139,7 +139,11 @@ def mentions(text: str, kind: str) -> bool:
 _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), kind)
     for p, kind in (
-        (r"person|pnr|personnr|ssn|social|civic|födelse|identitet|national_?id|pers_?nr|^p_?nr", "personnummer"),
+        # "person" only as the whole name or before a number word: person_id (a surrogate key),
+        # kontaktperson (a name), personal_email and personalnummer (staff number) are not
+        # personnummer fields
+        (r"^person$|person_?(?:nummer|nr|no|num|number)|pnr|ssn|social|civic|födelse|identitet|national_?id|"
+         r"pers_?nr|^p_?nr", "personnummer"),
         (r"samordning|coord|reserv_?(?:nummer|nr|no|id)", "personnummer"),
         (r"org|vat|moms|company|företag|bolag", "organisationsnummer"),
         (r"phone|tel|tfn|mobil|mobile|cell|fax|sms|msisdn|swish|^nummer$", "phone"),
