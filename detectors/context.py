@@ -146,12 +146,16 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"pers_?nr|^p_?nr", "personnummer"),
         (r"samordning|coord|reserv_?(?:nummer|nr|no|id)", "personnummer"),
         (r"org|vat|moms|company|företag|bolag", "organisationsnummer"),
-        (r"phone|tel|tfn|mobil|mobile|cell|fax|sms|msisdn|swish|^nummer$", "phone"),
+        # "tel" and "cell" only as a word or before a number word ("titel", "hotel_id", "excellent" are not)
+        (r"phone|telefon|(?:^|_|hem|arb|arbets|mob|work|home|direkt|kontakt|office|fast)tel|tfn|mobil|"
+         r"(?:^|_)cell(?:$|_|phone|nr|ular)|fax|sms|msisdn|swish|^nummer$", "phone"),
         (r"e_?mail|e_?post|epost|mejl|^mail|_mail|mail_|^to$|^from$|^cc$|^bcc$|reply|sender|recipient", "email"),
         (r"konto|account|acct|clearing|iban|bank|bic", "bank_account"),
         (r"bankgiro|^bg$|bg_?nr|bg_", "bankgiro"),
         (r"plusgiro|postgiro|^pg$|pg_?nr|pg_", "plusgiro"),
-        (r"card|kort|pan$|^pan|cc_?num|credit", "payment_card"),
+        # Swedish "kort" is also "short" (kortnamn, kortbeskrivning): only as a word or before a card word
+        (r"card|kort(?:$|_|nummer|nr|innehavare|typ)|kreditkort|betalkort|bankkort|pan$|^pan|cc_?num|credit",
+         "payment_card"),
         (r"order|invoice|faktura|ocr|tracking|spårning|kolli|artikel|sku|ean|gtin|serial|serie|"
          r"ticket|ärende|transaction|txn|uuid|guid|hash|checksum|timestamp|created|updated", "not_personal"),
         # An OCR number or other payment reference: any Luhn-valid digit string is a

@@ -34,3 +34,28 @@ def test_a_person_id_with_a_lost_leading_zero_shape_is_not_repaired_into_a_perso
     assert [m.value for m in sc.find("501011233", hint="personnummer")] == ["200501011233"]
     assert sc.find("501011233", hint="person_id") == []
     assert sc.find("501011233", hint="personalnummer") == []
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("telefon", "phone"), ("tel", "phone"), ("tel_nr", "phone"), ("Tel.", "phone"), ("hemtel", "phone"),
+    ("HomeTel", "phone"), ("TelephoneNumber", "phone"), ("mobiltelefon", "phone"), ("cell", "phone"),
+    ("cellphone", "phone"), ("swishnummer", "phone"),
+    ("kortnummer", "payment_card"), ("kort", "payment_card"), ("kort_nr", "payment_card"),
+    ("kreditkort", "payment_card"), ("card_number", "payment_card"),
+])
+def test_phone_and_card_fields(name: str, kind: str) -> None:
+    assert kind in hint_kinds(name)
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    # "tel"/"cell" inside other words; Swedish "kort" = "short"
+    ("titel", "phone"), ("hotel_id", "phone"), ("intel", "phone"), ("excellent", "phone"), ("cellar", "phone"),
+    ("kortnamn", "payment_card"), ("kortbeskrivning", "payment_card"),
+])
+def test_words_that_only_contain_a_keyword(name: str, kind: str) -> None:
+    assert kind not in hint_kinds(name)
+
+
+def test_an_id_in_a_hotel_column_is_no_phone_number() -> None:
+    # a 9-digit id read with a phone hint was repaired into a mobile number (lost leading zero)
+    assert Scanner().find("701234567", hint="hotel_id") == []
