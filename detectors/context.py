@@ -150,13 +150,14 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"phone|telefon|(?:^|_|hem|arb|arbets|mob|work|home|direkt|kontakt|office|fast)tel|tfn|mobil|"
          r"(?:^|_)cell(?:$|_|phone|nr|ular)|fax|sms|msisdn|swish|^nummer$", "phone"),
         (r"e_?mail|e_?post|epost|mejl|^mail|_mail|mail_|^to$|^from$|^cc$|^bcc$|reply|sender|recipient", "email"),
-        (r"konto|account|acct|clearing|iban|bank|bic", "bank_account"),
+        # not "kontor" (an office), "public", "cubic"
+        (r"konto(?!r)|account|acct|clearing|iban|bank|(?:^|_)bic(?:$|_)|swift", "bank_account"),
         (r"bankgiro|^bg$|bg_?nr|bg_", "bankgiro"),
         (r"plusgiro|postgiro|^pg$|pg_?nr|pg_", "plusgiro"),
         # Swedish "kort" is also "short" (kortnamn, kortbeskrivning): only as a word or before a card word
         (r"card|kort(?:$|_|nummer|nr|innehavare|typ)|kreditkort|betalkort|bankkort|pan$|^pan|cc_?num|credit",
          "payment_card"),
-        (r"order|invoice|faktura|ocr|tracking|spårning|kolli|artikel|sku|ean|gtin|serial|serie|"
+        (r"order|invoice|faktura|ocr|tracking|spårning|kolli|artikel|sku|(?:^|_)ean(?:$|_|13|8|kod|code)|gtin|serial|serie|"
          r"ticket|ärende|transaction|txn|uuid|guid|hash|checksum|timestamp|created|updated", "not_personal"),
         # An OCR number or other payment reference: any Luhn-valid digit string is a
         # "valid OCR", so a date-shaped one reads as a personnummer (reference §3.8).

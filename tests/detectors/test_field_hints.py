@@ -59,3 +59,13 @@ def test_words_that_only_contain_a_keyword(name: str, kind: str) -> None:
 def test_an_id_in_a_hotel_column_is_no_phone_number() -> None:
     # a 9-digit id read with a phone hint was repaired into a mobile number (lost leading zero)
     assert Scanner().find("701234567", hint="hotel_id") == []
+
+
+@pytest.mark.parametrize(("name", "kinds"), [
+    ("kontor", set()), ("kontorsadress", set()), ("public_key", set()), ("cubic", set()),  # office; "bic" inside
+    ("clean_phone", {"phone"}), ("ocean", set()), ("mean_value", set()),  # "ean" inside
+    ("kontonr", {"bank_account"}), ("bic", {"bank_account"}), ("swift", {"bank_account"}),
+    ("ean13", {"not_personal"}), ("EAN-kod", {"not_personal"}), ("artikel_ean", {"not_personal"}),
+])
+def test_account_and_product_code_fields(name: str, kinds: set[str]) -> None:
+    assert set(hint_kinds(name)) == kinds
