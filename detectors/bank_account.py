@@ -128,7 +128,7 @@ from detectors.base import (
     ValidationError,
 )
 from detectors.checksums import luhn_check_digit, luhn_is_valid, mod11_is_valid, mod97_is_valid
-from detectors.context import first_near_before, near_before
+from detectors.context import first_near_before, hint_kinds, near_before
 
 if TYPE_CHECKING:
     from detectors.scan import Window
@@ -887,8 +887,6 @@ def is_clearing_field(name: str) -> bool:
 
 def is_split_account_field(name: str) -> bool:
     """A field that may hold the account number that goes with a clearing field (``kontonr``, ``account_number``)."""
-    from detectors.context import hint_kinds
-
     kinds = hint_kinds(name)
     return "bank_account" in kinds and not is_clearing_field(name) and not kinds & {"bankgiro", "plusgiro"} and (
         "iban" not in name.lower()
@@ -908,17 +906,15 @@ def join_split_account(clearing: str, account: str) -> Match | None:
     if c is None or a is None:
         return None
     clearing_digits = c.group(1) + c.group(2) if c.group(1) else c.group(3)
-    res = _check_account(clearing_digits, a.group(1).replace(" ", "").replace("-", ""))
-    if isinstance(res, ValidationError):
-        return None
-    why = ["shape:split-fields", "rule:mod11" if res.row is None or res.row.type == 1 else "rule:luhn", "hint:bank_account"]
-    conf = 0.9
-    if res.row is None:
-        conf -= 0.3
-        why.append("clearing:unknown")
-    else:
-        why.append(f"bank:{res.row.bank}")
-    return Match(KIND, "account", a.start(1), a.end(1), res.value, conf, tuple(why))
+    digits = a.group(1).replace(" ", "").replace("-", "")
+    s, e = a.span(1)
+    # scored as the finder scores a separated clearing in a field hinted for accounts
+    for m in _emit_account(e, _SPLIT_FIELDS_CONTEXT, clearing_digits, digits, False, s, s, 0.3, ["shape:split-fields"], False):
+        return m  # the account (a personkonto's personnummer is the account field's own finding)
+    return None
+
+
+_SPLIT_FIELDS_CONTEXT = Context(hints=frozenset({KIND}))
 
 
 def _giros(w: Window, ctx: Context) -> Iterator[Match]:
@@ -1016,7 +1012,7 @@ def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
     if up == raw:
         return  # capitals: the scanner's own IBAN path reads it
     for m in match_alnum(up, 0, ctx):
-        yield Match(m.kind, m.subkind, start + m.start, start + m.end, m.value, m.confidence, (*m.why, "shape:lower-case"), m.test_data, m.personal, m.inside)
+        yield replace(m, start=start + m.start, end=start + m.end, why=(*m.why, "shape:lower-case"))
 
 
 def match_alnum(t: str, start: int, ctx: Context) -> Iterator[Match]:

@@ -40,16 +40,15 @@ _AFTER_NFKC = str.maketrans(
 
 
 _DASH_CHARS = tuple(k if isinstance(k, str) else chr(k) for k in _AFTER_NFKC)
-_DASHES = re.compile("[" + "".join(_DASH_CHARS) + "]")
 
 
 def has_dashes(text: str) -> bool:
-    """``_DASHES.search(text) is not None``, without the regex.
+    """Whether ``text`` holds one of the dashes that :func:`normalize` unifies (``_DASH_CHARS``).
 
     One ``in`` per character: all but the soft hyphen lie above U+00FF, and
     CPython answers ``in`` for a character wider than any in the text without
-    reading it (Swedish text is Latin-1); the rest is a memchr. The regex
-    read every character through its character set, ~3 ns each.
+    reading it (Swedish text is Latin-1); the rest is a memchr. A regex of the
+    characters read every character through its character set, ~3 ns each.
     """
     return any(c in text for c in _DASH_CHARS)
 

@@ -66,6 +66,15 @@ def _leap(y: int) -> bool:
     return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
 
 
+def _real_date(y: int, mo: int, d: int) -> bool:
+    return 1 <= mo <= 12 and 1 <= d <= (29 if mo == 2 and _leap(y) else _DAYS[mo - 1])
+
+
+def _full_year(yy: int, ref_year: int) -> int:
+    """The year of a 2-digit year: the latest one not after ``ref_year`` (§1.3)."""
+    return ref_year - ((ref_year - yy) % 100)
+
+
 def compact(number: str) -> str:
     """Remove separators and spaces; keeps a ``+`` (it carries the century).
 
@@ -107,7 +116,7 @@ def check(date_digits: str, sep: str, tail: str, ref_year: int) -> tuple[str, st
     elif len(date_digits) == 6:
         short = date_digits
         yy = int(short[:2])
-        year = ref_year - ((ref_year - yy) % 100)
+        year = _full_year(yy, ref_year)
         if sep == "+":
             year -= 100
     else:
@@ -145,8 +154,7 @@ def check(date_digits: str, sep: str, tail: str, ref_year: int) -> tuple[str, st
             return f"{year:04d}{short[2:]}{tail}", subkind, birth
     if not 1 <= month <= 12:
         raise InvalidComponent("the month is out of range")
-    last = 29 if month == 2 and _leap(year) else _DAYS[month - 1]
-    if not 1 <= day <= last:
+    if not _real_date(year, month, day):
         raise InvalidComponent("the day is out of range")
     birth = date(year, month, day).toordinal()
     return f"{year:04d}{short[2:]}{tail}", subkind, birth
@@ -417,10 +425,6 @@ _RESERV_WORD = re.compile(r"reserv(?:[ -]?(?:nummer|nr|no|id))")
 _RESERV_FIELD = re.compile(r"reserv_?(?:nummer|nr|no|id)")
 
 
-def _real_date(y: int, mo: int, d: int) -> bool:
-    return 1 <= mo <= 12 and 1 <= d <= (29 if mo == 2 and _leap(y) else _DAYS[mo - 1])
-
-
 def is_reserv_field(hint: str | None) -> bool:
     """A field named for reserve numbers (``reservnummer``, ``Reserv-nr``)."""
     return hint is not None and _RESERV_FIELD.search(hint.lower().replace("-", "_").replace(" ", "_")) is not None
@@ -438,9 +442,7 @@ def match_reserv(m: re.Match[str], ctx: Context, field: bool) -> Iterator[Match]
         if tail.endswith("XX"):
             return  # a masked personnummer ("811228-XXXX", "811228-98XX"; reference §6), no reserve number
         if len(dpart) == 6:
-            yy = int(dpart[:2])
-            y = ctx.ref_year - ((ctx.ref_year - yy) % 100)
-            dpart = f"{y:04d}{dpart[2:]}"
+            dpart = f"{_full_year(int(dpart[:2]), ctx.ref_year):04d}{dpart[2:]}"
         y, mo, d = int(dpart[:4]), int(dpart[4:6]), int(dpart[6:8])
         if not _real_date(y, mo, d) or y < 1800:
             return
@@ -512,6 +514,16 @@ def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
 _REFERENCE = re.compile(r"[0-9]{11,25}")
 
 
+def _compact_start(digits: str, n: int, ref_year: int) -> tuple[str, str, int] | None:
+    """``check`` of the compact personnummer in the first ``n`` (10 or 12) of ``digits``, or None."""
+    if len(digits) < n or (n == 12 and digits[:2] not in ("18", "19", "20")):
+        return None
+    try:
+        return check(digits[: n - 4], "", digits[n - 4 : n], ref_year)
+    except ValueError:
+        return None
+
+
 def reference_prefix(digits: str, ref_year: int) -> tuple[int, str, str, int] | None:
     """The personnummer that starts a reference of 11-25 digits: (its digit count, canonical, subkind, birth).
 
@@ -520,14 +532,9 @@ def reference_prefix(digits: str, ref_year: int) -> tuple[int, str, str, int] | 
     if _REFERENCE.fullmatch(digits) is None:
         return None
     for n in (12, 10):
-        if len(digits) > n and (n == 10 or digits[:2] in ("18", "19", "20")):
-            split = n - 4
-            try:
-                canonical, subkind, birth = check(digits[:split], "", digits[split:n], ref_year)
-            except ValueError:
-                continue
-            if subkind != "interim":
-                return n, canonical, subkind, birth
+        got = _compact_start(digits, n, ref_year) if len(digits) > n else None
+        if got is not None:  # all digits: never an interim number
+            return (n, *got)
     return None
 
 
@@ -536,14 +543,8 @@ def is_reference_with_pnr(value: str, ref_year: int) -> bool | None:
     else whether a personnummer (the whole value, or its start) is in it."""
     if not (10 <= len(value) <= 25) or not value.isdigit() or not value.isascii():
         return None
-    if len(value) in (10, 12):
-        split = len(value) - 4
-        if len(value) == 10 or value[:2] in ("18", "19", "20"):
-            try:
-                check(value[:split], "", value[split:], ref_year)
-                return True
-            except ValueError:
-                pass
+    if len(value) in (10, 12) and _compact_start(value, len(value), ref_year) is not None:
+        return True
     return reference_prefix(value, ref_year) is not None
 
 

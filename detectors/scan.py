@@ -36,7 +36,7 @@ from detectors.email import AT_OBFUSCATED, AT_PLAIN, OBFUSCATION_MARKERS
 from detectors.checksums import luhn_is_valid
 from detectors.normalize import has_dashes, normalize
 from detectors.bank_account import LABELLED_ACCOUNT, LABELLED_ACCOUNT_REVERSED, LABELLED_MARKERS
-from detectors.personnummer import REFERENCE_FROM_PNR, is_reference_with_pnr
+from detectors.personnummer import RESERV_MARKERS, REFERENCE_FROM_PNR, is_reference_with_pnr
 
 # Separators allowed between digit groups of one candidate.
 _SEP = r"(?:[ ]?[-/.+][ ]?|[ ]|[ ]?\([ ]?|[ ]?\)[ ]?)"
@@ -359,31 +359,21 @@ class Scanner:
                         continue
                 if by_nd is not None:
                     seg = single or segs[bisect_right(starts, ms) - 1]
-                    if plain and me - ms <= 16:
-                        # No hint and no giro keyword: a run of 8 digits or fewer offers no
-                        # window unless it is 8 digits led by 0 or follows a comma (see
-                        # _num_candidates); order numbers and dates end here.
+                    if not hints and me - ms <= 16 and (plain or short_quiet):
+                        # No hint: a run of 8 digits or fewer offers no window unless it is
+                        # 8 digits led by 0 (or, in a text with giro words, by the run's "+"
+                        # or "(") or follows a comma (see _num_candidates, Scanner._short_quiet),
+                        # or, in a text with giro words, has a giro keyword in the
+                        # CONTEXT_CHARS before it: order numbers, dates, times and amounts end here.
                         run = t[ms:me]
                         nd = len(run) - len(run.translate(_NO_DIGITS))
                         if (
                             nd <= 8
-                            and not (nd == 8 and run.lstrip("+( ")[:1] == "0")
+                            and not (nd == 8 and (run.lstrip("+( ")[:1] == "0" or (not plain and run[0] in "+(")))
                             and "," not in t[max(seg.start, ms - 3) : ms]
                         ):
-                            continue
-                    elif not hints and me - ms <= 16 and short_quiet:
-                        # Giro words in the text, but maybe not near this run: without a
-                        # giro keyword in the CONTEXT_CHARS before it (nor a comma), its
-                        # windows of 8 digits or fewer are routed with giro False, and then
-                        # only 8 digits led by 0 or by the run's "+" or "(" reach a reader
-                        # (Scanner._short_quiet); dates, times and amounts end here.
-                        run = t[ms:me]
-                        nd = len(run) - len(run.translate(_NO_DIGITS))
-                        if (
-                            nd <= 8
-                            and not (nd == 8 and (run[0] in "+(" or run.lstrip("+( ")[:1] == "0"))
-                            and "," not in t[max(seg.start, ms - 3) : ms]
-                        ):
+                            if plain:
+                                continue
                             k = bisect_left(giro_starts, max(seg.start, ms - CONTEXT_CHARS))
                             if k == n_keys or giro_starts[k] >= ms:
                                 continue
@@ -418,7 +408,7 @@ class Scanner:
         # personnummer field.
         if pnr is not None:
             reserv_field = pnr.is_reserv_field(hint)
-            if reserv_field or "personnummer" in hints or any(mk in t for mk in pnr.RESERV_MARKERS):
+            if reserv_field or "personnummer" in hints or any(mk in t for mk in RESERV_MARKERS):
                 for m in pnr.RESERVNUMMER.finditer(t):
                     ms, me = m.span()
                     seg = single or segs[bisect_right(starts, ms) - 1]
@@ -888,6 +878,10 @@ def _fast_nothing(x: str, hints: frozenset[str], hint_words: frozenset[str], ref
     return [] if len(x) <= _NOTHING_MAX and _NOTHING.fullmatch(x) is not None else None
 
 
+# Markers of the passes in _find_general that start from a label, not from the prefilter
+_LABEL_PASS_MARKERS = LABELLED_MARKERS + RESERV_MARKERS
+
+
 def _only_short_runs(texts: Sequence[str]) -> bool:
     """Whether the general path finds nothing in these values of a field hinted for no identifier
     because their only candidates are digit runs shorter than 7 characters ("Ringvägen 91", "4711").
@@ -906,8 +900,9 @@ def _only_short_runs(texts: Sequence[str]) -> bool:
     # the general path's giro_words (_GIRO_KEYS marks every place where _GIRO_ANY can match)
     if any(_GIRO_ANY.match(t, g.start()) for g in _GIRO_KEYS.finditer(t)):
         return False
-    # a labelled clearing and account ("clearing 9570 konto 12344") is two short runs
-    if any(mk in t for mk in LABELLED_MARKERS):
+    # the label-led passes read short runs too: a labelled clearing and account
+    # ("clearing 9570 konto 12344"), a reserve number ("reservnummer 811228A071")
+    if any(mk in t for mk in _LABEL_PASS_MARKERS):
         return False
     return not _has_markers(t) and _unchanged_by_normalize(t)
 

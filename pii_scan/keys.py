@@ -49,15 +49,15 @@ class Keys:
         return hmac.new(self.secret, b"pii-scan/enc/v1", hashlib.sha256).digest()
 
     def hash(self, kind: str, value: str) -> str:
-        """HMAC-SHA256 of ``kind:value`` as hex."""
-        return hmac.new(self._hmac_key, f"{kind}:{value}".encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+        """HMAC-SHA256 of ``kind:value`` (:func:`hash_message`) as hex."""
+        return hmac.new(self._hmac_key, hash_message(kind, value), hashlib.sha256).hexdigest()
 
     def hasher(self):  # noqa: ANN201 - a fast closure for the hot path
         return _hasher_of(self.hmac_state())
 
     def hmac_state(self) -> Any:  # noqa: ANN401 - _hashlib.HMAC or hmac.HMAC
         """A fresh HMAC-SHA256 object under the hashing key, for hot loops that inline :meth:`hash`:
-        ``m = state.copy(); m.update(f"{kind}:{value}".encode("utf-8", "surrogateescape")); m.hexdigest()``.
+        ``m = state.copy(); m.update(hash_message(kind, value)); m.hexdigest()``.
 
         CPython's hmac.HMAC wraps OpenSSL's HMAC object in ``_hmac``; copying that
         directly skips building a Python wrapper per value (0.9 instead of 1.4 µs
@@ -83,13 +83,21 @@ class Keys:
         return hmac.new(self.secret, b"pii-scan/key-id", hashlib.sha256).hexdigest()[:16]
 
 
+def hash_message(kind: str, value: str) -> bytes:
+    """What a value's keyed hash is taken of: ``kind:value`` in UTF-8.
+
+    surrogateescape: names read from disk may hold undecodable bytes (os.fsdecode).
+    Every hash of a value in the map is of this message: a lookup finds it again.
+    """
+    return f"{kind}:{value}".encode("utf-8", "surrogateescape")
+
+
 def _hasher_of(base: Any) -> Callable[[str, str], str]:  # noqa: ANN401 - _hashlib.HMAC or hmac.HMAC
     copy = base.copy
 
     def h(kind: str, value: str) -> str:
         m = copy()
-        # surrogateescape: names read from disk may hold undecodable bytes (os.fsdecode)
-        m.update(f"{kind}:{value}".encode("utf-8", "surrogateescape"))
+        m.update(hash_message(kind, value))
         return m.hexdigest()
 
     return h

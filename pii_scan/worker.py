@@ -17,7 +17,7 @@ from detectors.bank_account import is_clearing_field, is_split_account_field, jo
 from detectors.base import mask
 from pii_scan import gcpolicy
 from pii_scan.datamap import FoundValue, RecordResult, UnitResult
-from pii_scan.keys import Keys
+from pii_scan.keys import Keys, hash_message
 from pii_scan.redact import Redactor, may_hold
 
 MAX_FIELD_CHARS = 1 << 20
@@ -214,11 +214,9 @@ class _BatchDetector:
     def __init__(self, scanner: Scanner, keys: Keys, settings: ScanSettings, hints: dict[str, str]) -> None:
         self.scanner = scanner
         self.keys = keys
-        self.h = keys.hasher()
-        self._hmac = keys.hmac_state()  # copied per value, as self.h does (inlined in _detect)
+        self._hmac = keys.hmac_state()  # copied per value: Keys.hash, inlined in _detect
         self.store_values = settings.store_values
-        self.encrypt = _encryptor(keys) if settings.store_values else None
-        self._seal = _sealer(keys) if settings.store_values else None  # self.encrypt, inlined in _detect
+        self._seal = _sealer(keys) if settings.store_values else None  # Keys.encrypt's cipher, inlined in _detect
         self._rounded: dict[float, float] = {}  # confidence -> round(confidence, 3)
         self.hints = hints
         self.names = Redactor(scanner, keys)
@@ -283,8 +281,8 @@ class _BatchDetector:
         rkey = names.rkey
         stored_names, rounded = self._stored_names, self._rounded
         # Inlined per finding (the worker's packing cost, benchmarks/worker_split.py):
-        # Keys.hash as self.h does it; Keys.encrypt as self.encrypt does it, with the
-        # batch's nonces drawn from os.urandom in one call instead of one call each.
+        # Keys.hash on a copy of the HMAC state; Keys.encrypt with its cipher built once
+        # and the batch's nonces drawn from os.urandom in one call instead of one each.
         hcopy = self._hmac.copy
         seal = self._seal
         nonces = os.urandom(12 * n_found) if seal is not None else b""
@@ -293,10 +291,9 @@ class _BatchDetector:
         for (rec, per_field), (container, item, enc) in zip(keep, self._names(keep)):
             loc = rec.location
             structured = rec.structured
-            rdate = rec.record_date or rec.ref_date
             rr = RecordResult(
                 rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item,
-                structured, rdate if rdate is None or type(rdate) is datetime else _as_dt(rdate), enc,
+                structured, _as_dt(rec.record_date or rec.ref_date), enc,
             )
             add = rr.findings.append
             for fname, text, ms in per_field:
@@ -305,11 +302,10 @@ class _BatchDetector:
                     stored_name = names.field(fname)
                     if len(stored_names) < 4096:
                         stored_names[fname] = stored_name
-                one = len(ms) == 1
                 for m in ms:
                     value, kind = m.value, m.kind
                     hm = hcopy()
-                    hm.update(f"{kind}:{value}".encode("utf-8", "surrogateescape"))
+                    hm.update(hash_message(kind, value))
                     if seal is not None:
                         nonce = nonces[at:at + 12]
                         at += 12
@@ -323,8 +319,7 @@ class _BatchDetector:
                     add(FoundValue(
                         stored_name, kind, m.subkind, hm.hexdigest(), mask(kind, value), conf, m.test_data,
                         m.inside, enc_value,
-                        structured and (len(text.strip()) - (m.end - m.start) <= LINK_SLACK if one
-                                        else _holds_as_data(text, m, ms)),
+                        structured and _holds_as_data(text, m, ms),
                     ))
             if rec.references:
                 rr.refs = [(rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
@@ -378,18 +373,6 @@ def _sealer(keys: Keys) -> Callable[[bytes, bytes, bytes | None], bytes]:
     return AESGCM(keys._enc_key).encrypt  # the same derived key and layout as Keys.encrypt/decrypt
 
 
-def _encryptor(keys: Keys) -> Callable[[str], bytes]:
-    """:meth:`Keys.encrypt` with its key derived and its cipher built once, not per value."""
-    seal = _sealer(keys)
-    urandom = os.urandom
-
-    def encrypt(value: str) -> bytes:
-        nonce = urandom(12)
-        return nonce + seal(nonce, value.encode("utf-8", "surrogateescape"), None)  # as Keys.encrypt
-
-    return encrypt
-
-
 LINK_SLACK = 40  # characters besides the value that a data field may hold ("Tel: ", a name)
 
 
@@ -408,8 +391,6 @@ def _as_dt(d: date | datetime | None) -> datetime | None:
 
 def _safe_message(exc: BaseException) -> str:
     """An exception's message without values: keep it short and drop digit runs and addresses."""
-    import re
-
     msg = str(exc).splitlines()[0] if str(exc) else ""
     msg = re.sub(r"[0-9][0-9 \-+]{5,}[0-9]", "<digits>", msg)
     msg = re.sub(r"\S+@\S+", "<address>", msg)

@@ -12,19 +12,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from pii_scan.datamap import DataMap, FoundValue, RecordResult, UnitResult, subjects_t
+from pii_scan.datamap import DataMap, subjects_t
 from tests.test_engine import _link_case, _reference_subjects, _write_case, datamap_url  # noqa: F401 - a fixture
-
-
-def _write_unit(dm: DataMap, name: str, recs: list[tuple[str, bool, list[tuple[str, str, bool]]]]) -> None:
-    """``recs`` as one more unit (``_write_case`` numbers its units from 0: it would replace them)."""
-    rrs = []
-    for rk, structured, fs in recs:
-        rr = RecordResult(rk, "sql", "crm", "t", rk, structured, None)
-        for i, (vh, kind, linkable) in enumerate(fs):
-            rr.findings.append(FoundValue(f"f{i}", kind, kind, vh, "****", 0.9, False, None, None, linkable))
-        rrs.append(rr)
-    dm.write_unit(dm.start_scan({"test": "link"}), UnitResult("crm", name, "sql", "fp", rrs, len(rrs), unit_id=name.ljust(32, "0")))
 
 
 @pytest.mark.parametrize("full", [True, False])
@@ -36,7 +25,7 @@ def test_two_links_at_once_give_the_single_link_result(datamap_url: str, full: b
         if not full:  # a linked map with new units: both links may go the incremental way
             maps[0].link_subjects()
             more = [(rk + "-again", s, fs) for rk, s, fs in recs[:40]]
-            _write_unit(maps[0], "extra", more)
+            _write_case(maps[0], more, per_unit=len(more), tag="x")  # units of their own
             recs = recs + more
         expect = _reference_subjects(recs, DataMap.HUB_LIMIT)
         errors: list[BaseException] = []

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from pii_scan.datamap import DataMap, FoundValue, RecordResult, UnitResult, _Scratch, subjects_t
-from tests.test_engine import _reference_subjects
+from tests.test_engine import _reference_subjects, _write_case, datamap_url  # noqa: F401 - a fixture
 
 Recs = list[tuple[str, bool, list[tuple[str, str, bool]]]]
 KINDS = ("personnummer", "email", "phone")
@@ -24,25 +24,6 @@ KINDS = ("personnummer", "email", "phone")
 
 def h(kind: str, i: int) -> str:
     return f"{KINDS.index(kind)}{i:063x}"  # fake kind-specific value hashes, hex like the real ones
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'dm.sqlite'}"
-    return request.getfixturevalue("pg_url" if request.param == "postgresql" else "mariadb_url")
-
-
-def write(dm: DataMap, recs: Recs, per_unit: int = 40) -> None:
-    scan_id = dm.start_scan({"test": "link"})
-    for u in range(0, len(recs), per_unit):
-        rrs = []
-        for rk, structured, fs in recs[u : u + per_unit]:
-            rr = RecordResult(rk, "sql", "crm", "t", rk, structured, None)
-            for i, (vh, kind, linkable) in enumerate(fs):
-                rr.findings.append(FoundValue(f"f{i}", kind, kind, vh, "****", 0.9, False, None, None, linkable))
-            rrs.append(rr)
-        dm.write_unit(scan_id, UnitResult("crm", f"unit{u}", "sql", "fp", rrs, len(rrs), unit_id=f"u{u:031d}"))
 
 
 def subjects(dm: DataMap) -> dict[str, str]:
@@ -83,11 +64,11 @@ def edge_case(seed: int) -> Recs:
 
 
 @pytest.mark.parametrize("seed", [11, 12])
-def test_full_link_follows_the_rule_on_edge_cases(url: str, seed: int) -> None:
+def test_full_link_follows_the_rule_on_edge_cases(datamap_url: str, seed: int) -> None:
     recs = edge_case(seed)
-    dm = DataMap(url)
+    dm = DataMap(datamap_url)
     try:
-        write(dm, recs)
+        _write_case(dm, recs, per_unit=40)
         expect = _reference_subjects(recs, DataMap.HUB_LIMIT)
         n = dm.link_subjects()
         got = subjects(dm)
@@ -109,14 +90,14 @@ def test_full_link_follows_the_rule_on_edge_cases(url: str, seed: int) -> None:
         dm.close()
 
 
-def test_full_link_of_a_map_without_linkable_values(url: str) -> None:
+def test_full_link_of_a_map_without_linkable_values(datamap_url: str) -> None:
     recs: Recs = [(f"r{i}", i % 2 == 0, [(h("email", i), "email", False), (h("phone", i), "phone", i % 2 == 1)])
                   for i in range(20)]
-    dm = DataMap(url)
+    dm = DataMap(datamap_url)
     try:
         assert dm.link_subjects() == 0  # an empty map
         assert subjects(dm) == {}
-        write(dm, recs)
+        _write_case(dm, recs, per_unit=40)
         assert dm.link_subjects(full=True) == 40
         assert subjects(dm) == {v: v for _rk, _s, fs in recs for v, _k, _l in fs}
     finally:
@@ -131,7 +112,7 @@ def test_a_failed_link_keeps_the_subjects_and_their_index(dialect: str, tmp_path
     recs = edge_case(13)
     dm = DataMap(url)
     try:
-        write(dm, recs)
+        _write_case(dm, recs, per_unit=40)
         dm.link_subjects()
         before = subjects(dm)
         orig_delete = subjects_t.delete
@@ -153,11 +134,11 @@ def test_a_failed_link_keeps_the_subjects_and_their_index(dialect: str, tmp_path
         dm.close()
 
 
-def test_confidence_goes_in_without_a_conversion_and_comes_back(url: str) -> None:
+def test_confidence_goes_in_without_a_conversion_and_comes_back(datamap_url: str) -> None:
     """insert_rows hands floats (and an int) to the driver as they are (no float() per row on SQLite/psycopg2)."""
     from pii_scan.datamap import findings_t
 
-    dm = DataMap(url)
+    dm = DataMap(datamap_url)
     try:
         scan_id = dm.start_scan({"test": "confidence"})
         rr = RecordResult("r1", "sql", "crm", "t", "id=1", True, None)

@@ -301,9 +301,10 @@ def _link_case(seed: int) -> list[tuple[str, bool, list[tuple[str, str, bool]]]]
     return recs
 
 
-def _write_case(dm: DataMap, recs: list[tuple[str, bool, list[tuple[str, str, bool]]]]) -> None:
+def _write_case(dm: DataMap, recs: list[tuple[str, bool, list[tuple[str, str, bool]]]], per_unit: int = 50,
+                tag: str = "") -> None:
+    """``recs`` as units of ``per_unit`` records; ``tag`` tells the units of a second call apart."""
     scan_id = dm.start_scan({"test": "link"})
-    per_unit = 50
     for u in range(0, len(recs), per_unit):
         rrs = []
         for rk, structured, fs in recs[u : u + per_unit]:
@@ -311,7 +312,7 @@ def _write_case(dm: DataMap, recs: list[tuple[str, bool, list[tuple[str, str, bo
             for i, (vh, kind, linkable) in enumerate(fs):  # a value may recur in another field of the record
                 rr.findings.append(FoundValue(f"f{i}", kind, kind, vh, "****", 0.9, False, None, None, linkable))
             rrs.append(rr)
-        res = UnitResult("crm", f"unit{u}", "sql", "fp", rrs, len(rrs), unit_id=f"u{u:031d}")
+        res = UnitResult("crm", f"unit{tag}{u}", "sql", "fp", rrs, len(rrs), unit_id=f"u{tag}{u:0{31 - len(tag)}d}")
         dm.write_unit(scan_id, res)
 
 

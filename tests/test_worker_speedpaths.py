@@ -158,9 +158,20 @@ _ESCAPED = st.characters(min_codepoint=0xDC80, max_codepoint=0xDCFF, categories=
 @given(st.text(alphabet=st.one_of(st.characters(exclude_categories=["Cs"]), _ESCAPED), max_size=40))
 @example("anna\udce5@exempel.se")  # an undecodable byte (0xe5, latin-1 'å') kept as surrogateescape
 def test_worker_encryption_reads_back_with_keys_decrypt(value: str) -> None:
-    """The worker's encryptor is Keys.encrypt with its cipher built once: any value (lone
-    surrogates from undecodable names included) must decrypt with Keys.decrypt to itself."""
-    from pii_scan.worker import _encryptor
+    """The worker encrypts stored values as Keys.encrypt does, with its cipher built once: any
+    value (lone surrogates from undecodable names included) must decrypt with Keys.decrypt to
+    itself, and hash as Keys.hash does."""
+    from detectors import Match
+
+    class _Finds:  # a scanner that finds ``value`` in the one field of the record
+        min_confidence, kinds = 0.0, ("email",)
+
+        def find_many(self, texts, hint=None, ref_dates=None):  # noqa: ANN001, ANN202
+            return [[Match("email", "email", 0, 1, value, 0.9)] if hint is not None else [] for _ in texts]
 
     keys = Keys(b"k" * 32)
-    assert keys.decrypt(_encryptor(keys)(value)) == value
+    det = _BatchDetector(_Finds(), keys, ScanSettings(None, 0.0, True, b"k" * 32), {})  # type: ignore[arg-type]
+    (rr,) = det([Record(Location("files", "share", "a.txt", "1"), [("f", "x")], True)])
+    (f,) = rr.findings
+    assert keys.decrypt(f.enc_value) == value  # type: ignore[arg-type]
+    assert f.value_hash == keys.hash("email", value)

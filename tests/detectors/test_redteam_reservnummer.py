@@ -81,3 +81,13 @@ def test_masked_personnummer_is_no_reservnummer(value: str) -> None:
 def test_placeholders_are_no_reservnummer(value: str) -> None:
     # every §1.7 letter form has a digit among its last four characters
     assert SCANNER.find_many([value], "personnummer") == [[]]
+
+
+@pytest.mark.parametrize("hint", [None, "ärende", "anteckning"])
+def test_a_reserve_number_of_short_runs_is_not_lost_to_the_short_run_shortcut(hint: str | None) -> None:
+    # "811228" and "071" are digit runs under 7 characters and "A" is no interim letter: the
+    # scanner's shortcut for texts of short runs only (detectors.scan._only_short_runs) skipped
+    # the label-led reserve-number pass, in free text and in fields hinted for nothing
+    text = "reservnummer 811228A071"
+    assert _reserv(text, hint) == [("811228A071", "19811228A071")]
+    assert [m.subkind for m in SCANNER.find_many([text], hint=hint, ref_dates=[R])[0]] == ["reservnummer"]

@@ -8,13 +8,15 @@ fictional.
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detectors import Scanner
 from detectors.email import OBFUSCATION_MARKERS
 from detectors.scan import find_all
-from detectors.normalize import _DASH_CHARS, _DASHES, has_dashes
+from detectors.normalize import _DASH_CHARS, has_dashes
 from detectors.scan import (
     _AT_MARKERS,
     _AT_SPACED,
@@ -27,6 +29,8 @@ from detectors.scan import (
     _has_markers,
     _may_be_obfuscated,
 )
+
+_DASHES = re.compile("[" + "".join(_DASH_CHARS) + "]")  # the regex that has_dashes replaced
 
 SCANNERS_SQ = {"all-0": Scanner(None, min_confidence=0.0), "phone-0": Scanner(("phone", "bank_account"), min_confidence=0.0)}
 SLOW = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
