@@ -153,7 +153,8 @@ def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Win
     ):
         conf -= 0.3
         why.append("context:bank-account(-)")
-    yield Match(KIND, "organisationsnummer", w.start, w.end, d, conf, tuple(why), False, False)
+    start = w.start + 1 if w.text[0] == "(" else w.start  # not a "(" that leads the run
+    yield Match(KIND, "organisationsnummer", start, w.end, d, conf, tuple(why), False, False)
 
 
 _VAT_AT = re.compile(r"SE[ ]?((?:[0-9][ .\-]?){10})0[ ]?1(?![0-9])")

@@ -268,7 +268,9 @@ def match_window(w: Window, ctx: Context) -> Iterator[Match]:
     row = _scheme_row(d)
     if row is None or n not in row[1]:
         return
-    if w.text[0] == "(":
+    # "(4111 1111 1111 1111)": a "(" that leads the run is not part of the number
+    lead_paren = w.text[0] == "("
+    if lead_paren and not w.text[1:2].isdigit():
         return
     why = ["rule:luhn", "rule:iin", shape]
     conf = shape_conf
@@ -296,7 +298,7 @@ def match_window(w: Window, ctx: Context) -> Iterator[Match]:
     if test:
         why.append("test:known-test-pan")
     conf = round(min(0.99, max(0.01, conf + delta)), 3)
-    start = w.start
+    start = w.start + 1 if lead_paren else w.start
     yield Match(KIND, row[0], start, w.end, d, conf, tuple(why), test_data=test)
 
 

@@ -381,7 +381,9 @@ def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Win
         why.append("part-of-longer-code(-)")
     if w.trail.startswith(".0") and not w.trail[2:3].isdigit():
         why.append("repair:spreadsheet-float")
-    yield _score(canonical, subkind, birth, base, why, ctx, w.start, w.end)
+    # "(811228-9874)": a "(" that leads the run is not part of the number
+    start = w.start + 1 if w.text[0] == "(" else w.start
+    yield _score(canonical, subkind, birth, base, why, ctx, start, w.end)
 
 
 _INTERIM = re.compile(r"([0-9]{6}(?:[0-9]{2})?)([-+]?)([" + INTERIM_LETTERS + r"][0-9]{3})")
