@@ -153,6 +153,15 @@ def _timestamp(t: str, f: Match, ref_year: int | None = None) -> str | None:
     compact_or_stamp = compact or re.fullmatch(r"[0-9]{8}[ T_.][0-9]{4}", raw) is not None
     followed_by_seconds = _TIME_AFTER.match(t[f.end : f.end + 6]) is not None
     if not (compact_or_stamp or followed_by_seconds):
+        # "db_20240517-1345.sql", "skapad 20240517-1345": the personnummer's own dashed form,
+        # so only a recent date with a time context makes it a stamp
+        if (
+            ref_year is not None
+            and raw[8:9] == "-"
+            and int(digits[:4]) > ref_year - TIMESTAMP_RECENT_YEARS
+            and _time_context(t, f)
+        ):
+            return "looks like a YYYYMMDD-hhmm stamp in a file name or after a time word"
         return None
     if (
         compact
