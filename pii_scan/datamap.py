@@ -50,6 +50,8 @@ log = logging.getLogger("pii_scan")
 
 SCHEMA_VERSION = 2
 
+PERSON_KIND = "personnummer"  # one person each: two of them never share a subject (DataMap.link_subjects)
+
 metadata = sa.MetaData()
 
 meta_t = sa.Table(
@@ -532,6 +534,7 @@ class DataMap:
     # -- subjects ----------------------------------------------------------------------
 
     HUB_LIMIT = 3  # a value seen with more distinct values of one kind than this is shared, not personal
+    PERSON_LIMIT = 1  # ... or with more distinct personnummer than this (a family's e-mail, a joint account)
     LINK_BATCH = 50_000  # rows per fetch and per insert while linking
 
     INCREMENTAL_SHARE = 0.1  # link incrementally while the values to redo are at most this share of all values
@@ -546,8 +549,12 @@ class DataMap:
 
         A value that occurs with more than :attr:`HUB_LIMIT` distinct values of
         one kind (a switchboard number on every employee row, a shared
-        mailbox) does not link: it would merge unrelated people. A subject's
-        id is the smallest value hash in it. Returns the number of subjects.
+        mailbox), or with more than :attr:`PERSON_LIMIT` distinct personnummer
+        (a family's shared e-mail on the rows of two parents, a phone on the
+        row of a child and of a guardian), does not link: it would merge
+        different people. Two personnummer never link to each other (a row
+        of a child and a guardian holds two people). A subject's id is the
+        smallest value hash in it. Returns the number of subjects.
 
         Once a map has been linked, units that are written or removed note
         their values in ``link_dirty``, and the next link redoes only the
@@ -595,7 +602,7 @@ class DataMap:
         s.create()
         n = s.number_values()
         s.fill_occurrences()
-        hubs = s.find_hubs(self.HUB_LIMIT)
+        hubs = s.find_hubs(self.HUB_LIMIT, self.PERSON_LIMIT)
         parent = s.union_find(n, self.LINK_BATCH)
         moved = s.write_moved(parent, self.LINK_BATCH)
         del parent
@@ -641,7 +648,8 @@ class DataMap:
                     sa.select(a.c.value_hash).join(b, together)
                     .where(a.c.value_hash.in_(ch), a.c.linkable.is_(True), b.c.linkable.is_(True))
                     .group_by(a.c.value_hash, b.c.kind)
-                    .having(sa.func.count(sa.distinct(b.c.value_hash)) > self.HUB_LIMIT)
+                    .having(sa.func.count(sa.distinct(b.c.value_hash))
+                            > sa.case((b.c.kind == PERSON_KIND, self.PERSON_LIMIT), else_=self.HUB_LIMIT))
                 ))
             nxt: set[str] = set()
             for ch in _chunks(frontier - hubs):
@@ -661,8 +669,11 @@ class DataMap:
                 x = p
             return x
 
+        pnr = {x for ch in _chunks(closure) for (x,) in c.execute(
+            sa.select(f.c.value_hash).where(f.c.value_hash.in_(ch), f.c.linkable.is_(True), f.c.kind == PERSON_KIND)
+            .distinct())}
         for x, y in edges:
-            if x in hubs or y in hubs:
+            if x in hubs or y in hubs or (x in pnr and y in pnr):
                 continue
             rx, ry = root(x), root(y)
             if rx != ry:
@@ -987,16 +998,20 @@ class _Scratch:
         sa.Index("pii_link_occ_v", self.occ.c.vid, self.occ.c.rkey).create(self.c)
         self._analyze(self.occ)
 
-    def find_hubs(self, limit: int) -> int:
-        """Mark values with more than ``limit`` distinct partners of one kind; returns how many.
+    def find_hubs(self, limit: int, person_limit: int = 1) -> int:
+        """Mark values with more than ``limit`` distinct partners of one kind, or more than
+        ``person_limit`` distinct personnummer partners; returns how many.
 
         Only candidates are counted exactly: a value seen in one record has at
         most (record size - 1) partners, so it can be a hub only if it is seen
-        in several records or in a record of more than ``limit + 1`` values.
+        in several records, in a record of more than ``limit + 1`` values or in
+        a record holding more than ``person_limit`` personnummer.
         """
         o = self.occ
         multi = sa.select(o.c.vid).group_by(o.c.vid).having(sa.func.count() > 1)
-        big_recs = sa.select(o.c.rkey).group_by(o.c.rkey).having(sa.func.count() > limit + 1).subquery()
+        n_pnr = sa.func.sum(sa.case((o.c.kind == PERSON_KIND, 1), else_=0))
+        big_recs = (sa.select(o.c.rkey).group_by(o.c.rkey)
+                    .having(sa.or_(sa.func.count() > limit + 1, n_pnr > person_limit)).subquery())
         o2 = o.alias("o2")
         in_big = sa.select(o2.c.vid).join(big_recs, big_recs.c.rkey == o2.c.rkey)
         self.c.execute(self.cand.insert().from_select(["vid"], sa.union(multi, in_big)))
@@ -1008,7 +1023,7 @@ class _Scratch:
             .join(a, a.c.vid == k.c.vid)
             .join(b, sa.and_(b.c.rkey == a.c.rkey, b.c.vid != a.c.vid))
             .group_by(a.c.vid, b.c.kind)
-            .having(sa.func.count(sa.distinct(b.c.vid)) > limit)
+            .having(sa.func.count(sa.distinct(b.c.vid)) > sa.case((b.c.kind == PERSON_KIND, person_limit), else_=limit))
         )
         self.c.execute(self.hubs.insert().from_select(["vid"], sa.select(per_kind.subquery().c.vid).distinct()))
         self._analyze(self.hubs)
@@ -1019,12 +1034,20 @@ class _Scratch:
 
         Returns the parent array, flattened: ``parent[i]`` is the smallest id
         of ``i``'s subject (ids start at 1; slot 0 is unused). Hubs are marked
-        in a byte array first (one byte a value) and skipped in the pass.
+        in a byte array first (one byte a value) and skipped in the pass, and
+        so are personnummer: two of them are never united (two people).
+        Every other value in a record holding two personnummer is a hub (two
+        personnummer partners), so uniting each value with the record's first
+        non-hub value, but no personnummer with another, unites exactly the
+        pairs that :meth:`DataMap.link_subjects` says.
         """
         parent = array("q", range(n + 1))
         hub = bytearray(n + 1)
         for (h,) in self.c.execute(sa.select(self.hubs.c.vid)):
             hub[h] = 1
+        pnr = bytearray(n + 1)
+        for (h,) in self.c.execute(sa.select(self.occ.c.vid).where(self.occ.c.kind == PERSON_KIND).distinct()):
+            pnr[h] = 1
         prev: str | None = None
         first = 0
         for part in self._occurrences_by_record(batch):
@@ -1033,6 +1056,8 @@ class _Scratch:
                     continue
                 if rk != prev:
                     prev, first = rk, x
+                    continue
+                if pnr[x] and pnr[first]:
                     continue
                 # roots with path halving; the smaller id becomes the root
                 a = first

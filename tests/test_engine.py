@@ -228,27 +228,33 @@ from pii_scan.datamap import FoundValue, RecordResult, UnitResult, subjects_t  #
 import pickle  # noqa: E402
 
 
-def _reference_subjects(records: list[tuple[str, bool, list[tuple[str, str, bool]]]], hub_limit: int) -> dict[str, str]:
+def _reference_subjects(records: list[tuple[str, bool, list[tuple[str, str, bool]]]], hub_limit: int,
+                        person_limit: int = DataMap.PERSON_LIMIT) -> dict[str, str]:
     """The linking rule, written plainly (the algorithm link_subjects had before it moved into SQL).
 
     ``records``: (rkey, structured, [(value_hash, kind, linkable)]). Pairs of
     distinct linkable values in one structured record co-occur; a value with
-    more than ``hub_limit`` distinct partners of one kind is a hub and links
-    nothing; the rest are grouped into connected components named by their
-    smallest hash. Every value (linkable or not) gets a subject.
+    more than ``hub_limit`` distinct partners of one kind, or more than
+    ``person_limit`` distinct personnummer partners, is a hub and links
+    nothing; two personnummer never link to each other (two people); the
+    rest are grouped into connected components named by their smallest hash.
+    Every value (linkable or not) gets a subject.
     """
     partners: dict[str, dict[str, set[str]]] = {}
     values: set[str] = set()
+    pnr: set[str] = set()
     for _rk, structured, fs in records:
         values.update(h for h, _k, _l in fs)
         if not structured:
             continue
         link = {(h, k) for h, k, lk in fs if lk}  # linkable if any of its fields holds it as data
+        pnr.update(h for h, k in link if k == "personnummer")
         for a, _ka in link:
             for b, kb in link:
                 if a != b:
                     partners.setdefault(a, {}).setdefault(kb, set()).add(b)
-    hubs = {a for a, by in partners.items() if any(len(bs) > hub_limit for bs in by.values())}
+    hubs = {a for a, by in partners.items()
+            if any(len(bs) > (person_limit if kb == "personnummer" else hub_limit) for kb, bs in by.items())}
     parent = {v: v for v in values}
 
     def find(x: str) -> str:
@@ -261,7 +267,7 @@ def _reference_subjects(records: list[tuple[str, bool, list[tuple[str, str, bool
             continue
         for bs in by.values():
             for b in bs:
-                if b not in hubs:
+                if b not in hubs and not (a in pnr and b in pnr):
                     ra, rb = find(a), find(b)
                     if ra != rb:
                         parent[max(ra, rb)] = min(ra, rb)

@@ -1,0 +1,102 @@
+"""Red team of the data map's subjects end to end: scan a small fictional estate, look people up.
+
+An access request must find every location of the person; an erasure must
+not reach anybody else. Every value is fictional: Skatteverket's test
+personnummer, the reference's vectors, PTS's fiction numbers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pii_scan.config import load
+from pii_scan.datamap import DataMap
+from pii_scan.engine import EXIT_COMPLETE, scan
+from pii_scan.keys import load_keys
+from pii_scan.lookup import Location, lookup
+
+FAR, MOR = "811228-9874", "670919-9530"  # two parents sharing the family's e-mail
+CHILD, GUARDIAN = "20121212-1212", "880320-0016"  # one row of a child and a guardian
+ANNA, BO = "19640823-3234", "199006022397"
+
+
+def _config(tmp: Path) -> Path:
+    cfg = tmp / "pii-scan.toml"
+    cfg.write_text(textwrap.dedent(
+        """
+        [datamap]
+        url = "sqlite:///datamap.sqlite"
+        [[sources]]
+        name = "crm"
+        type = "sql"
+        url = "sqlite:///crm.sqlite"
+        """
+    ))
+    return cfg
+
+
+def _crm(tmp: Path, script: str, rows: dict[str, list[tuple[object, ...]]]) -> None:
+    con = sqlite3.connect(tmp / "crm.sqlite")
+    con.executescript(script)
+    for table, values in rows.items():
+        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values[0]))})", values)
+    con.commit()
+    con.close()
+
+
+def _scan(cfg: Path) -> None:
+    s = scan(load(cfg), scheduler="sync", progress=False)
+    assert s.exit_code == EXIT_COMPLETE, s.failures
+
+
+def _lookup(cfg: Path, kind: str, value: str) -> list[Location]:
+    c = load(cfg)
+    dm = DataMap(c.datamap_url)
+    try:
+        return lookup(dm, load_keys(c.key_file), kind, value)
+    finally:
+        dm.close()
+
+
+def _where(locs: list[Location]) -> set[tuple[str, str, str, str]]:
+    return {(l.container.split(".")[-1], l.item, l.field, l.reached) for l in locs}
+
+
+@pytest.fixture
+def family(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    _crm(tmp_path, """
+        CREATE TABLE family (id INTEGER PRIMARY KEY, name TEXT, pnr TEXT, email TEXT);
+        CREATE TABLE guardians (id INTEGER PRIMARY KEY, child_pnr TEXT, guardian_pnr TEXT, guardian_phone TEXT);
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, pnr TEXT, email TEXT, phone TEXT);
+        """, {
+        "family": [(1, "Far", FAR, "familjen@example.se"), (2, "Mor", MOR, "familjen@example.se")],
+        "guardians": [(1, CHILD, GUARDIAN, "070-174 06 40")],
+        "customers": [(1, GUARDIAN, "eva.ek@example.se", "070-174 06 41"), (2, ANNA, "anna@example.se", None)],
+    })
+    cfg = _config(tmp_path)
+    _scan(cfg)
+    return cfg
+
+
+def test_a_shared_family_email_does_not_merge_the_parents(family: Path) -> None:
+    far = _lookup(family, "personnummer", FAR)
+    assert ("family", "id=1", "pnr", "direct") in _where(far)
+    assert ("family", "id=1", "email", "linked") in _where(far)  # the shared address in Far's own row
+    assert not any(l.item == "id=2" for l in far), _where(far)  # Mor's row is Mor's
+    mor = _lookup(family, "personnummer", MOR)
+    assert not any(l.item == "id=1" for l in mor), _where(mor)
+
+
+def test_a_row_of_two_people_does_not_merge_them(family: Path) -> None:
+    child = _lookup(family, "personnummer", CHILD)
+    assert ("guardians", "id=1", "child_pnr", "direct") in _where(child)
+    # the guardian's own customer row is not the child's
+    assert not any(l.container.endswith("customers") for l in child), _where(child)
+    guardian = _lookup(family, "personnummer", GUARDIAN)
+    assert ("customers", "id=1", "email", "linked") in _where(guardian)
+    assert ("guardians", "id=1", "guardian_pnr", "direct") in _where(guardian)
