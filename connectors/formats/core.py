@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -154,16 +155,34 @@ _PLAIN_KEY = re.compile(r"[^\W\d][\w\-]{0,63}")
 def plain_key(key: str) -> bool:
     """A key that names a field (``email``, ``kund_id``) rather than holding data.
 
-    Keys with more than four digits, ``@``, spaces or punctuation may be data
-    (``"19640823-3234": {...}``, ``"anna@example.se": ...``): they are scanned as
-    fields of their own and never written into a path.
+    Keys with more than four digits, ``@`` or other characters than a label's
+    (see :func:`key_segment`) may be data (``"19640823-3234": {...}``,
+    ``"anna@example.se": ...``): they are scanned as fields of their own and never
+    written into a path.
     """
     return bool(_PLAIN_KEY.fullmatch(key)) and sum(ch.isdigit() for ch in key) <= 4
 
 
+# A key that labels its value as a spreadsheet or BI export writes it ("Telefon nr",
+# "Kontonummer (clearing + konto)", "E-post adress"): words with spaces and a little
+# punctuation, no "@", at most four digits (checked apart). Its name is the field's
+# hint (a lost leading zero is repaired only in a phone or personnummer field), so it
+# is written into the path in brackets, as the SQL connector writes JSON keys.
+_LABEL_KEY = re.compile(r"[^\W\d][\w .\-/()#:%&+',]{0,63}")
+
+
 def key_segment(key: str, ordinal: int) -> str:
-    """``.email`` for a plain key; ``{#3}`` (the 4th key of its object) for a key that may be data."""
-    return "." + key if plain_key(key) else "{#%d}" % ordinal
+    """``.email`` for a plain key, ``["Telefon nr"]`` for a label with spaces or punctuation;
+    ``{#3}`` (the 4th key of its object) for a key that may be data.
+
+    >>> key_segment("email", 0), key_segment("Telefon nr", 1), key_segment("19640823-3234", 2)
+    ('.email', '["Telefon nr"]', '{#2}')
+    """
+    if plain_key(key):
+        return "." + key
+    if _LABEL_KEY.fullmatch(key) and sum(ch.isdigit() for ch in key) <= 4:
+        return "[" + json.dumps(key, ensure_ascii=False) + "]"
+    return "{#%d}" % ordinal
 
 
 def key_field(member_path: str) -> str:
@@ -194,7 +213,7 @@ def flatten(path: str, value: Any) -> Iterator[tuple[str, str]]:
         for n, (k, x) in enumerate(items):
             k = str(k)
             seg = key_segment(k, n)
-            if not seg.startswith("."):
+            if seg.startswith("{"):
                 pending.append((key_field(p + seg), k))  # the key itself, scanned as text
             pending.append((p + seg, x))
         stack.extend(reversed(pending))

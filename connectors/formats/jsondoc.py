@@ -21,10 +21,12 @@ Records have at most :data:`~connectors.formats.core.MAX_RECORD_FIELDS` fields
 (or ``Limits.max_field_chars`` characters): a larger one is emitted in parts
 with the same item, so memory stays bounded for any shape of document.
 
-Keys that may be data (more than four digits, ``@``, spaces, punctuation:
-``{"19640823-3234": {...}}``) never appear in paths: the member is addressed by
-its position in its object, ``{#n}``, and the key itself is a field of its own,
-``$.people{#0}{key}``. Plain keys (``email``, ``kund_id``) are not scanned.
+Keys that may be data (more than four digits, ``@``, other punctuation than a
+label's: ``{"19640823-3234": {...}}``) never appear in paths: the member is
+addressed by its position in its object, ``{#n}``, and the key itself is a field
+of its own, ``$.people{#0}{key}``. Plain keys (``email``, ``kund_id``) are not
+scanned; nor are labels with spaces (``"Telefon nr"``), written in brackets
+(``$["Telefon nr"]``) so that the field keeps its name, which is its hint.
 Numbers keep their written digits (``1.50``, ``198112289874.0``); booleans and
 nulls are skipped.
 """
@@ -147,7 +149,7 @@ def json_event_records(ctx: Ctx, events: Iterable[tuple[str, Any]]) -> Iterator[
             key = str(val)
             frame.key_seg = key_segment(key, frame.n)
             frame.n += 1
-            if frame.key_seg.startswith("."):
+            if not frame.key_seg.startswith("{"):
                 continue
             name, text = key_field(frame.path + frame.key_seg), key
         elif ev in ("end_map", "end_array"):
