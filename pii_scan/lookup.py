@@ -8,7 +8,8 @@ the data map's key, and looked up:
   occur together with it in structured records: the email in the customer row
   of a personnummer), and the other fields of those records;
 * ``related``: rows that only reference one of the subject's rows through a
-  foreign key (an invoice's ``customer_id``).
+  foreign key (an invoice's ``customer_id``), and the rows that reference
+  those in turn (an order line of the customer's order).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from detectors import bank_account, email, personnummer, phone
-from pii_scan.datamap import DataMap, findings_t, records_t, refs_t, subjects_t
+from pii_scan.datamap import PERSON_KIND, DataMap, findings_t, records_t, refs_t, subjects_t
 from pii_scan.keys import Keys
 
 QUERY_KINDS = ("personnummer", "email", "phone", "bank_account")
@@ -102,16 +103,9 @@ def lookup_hash(dm: DataMap, h: str) -> list[Location]:
                     )
                 )
             )
+        extra = _own_extra(c, extra)
         all_keys = {r.rkey for r in rows} | {r.rkey for r in extra}
-        related = []
-        if all_keys:
-            related = list(
-                c.execute(
-                    sa.select(refs_t.c.store, refs_t.c.source, refs_t.c.container, refs_t.c.item, refs_t.c.via,
-                              refs_t.c.rkey_from)
-                    .where(refs_t.c.rkey_to.in_(_chunk(all_keys)))
-                )
-            )
+        related = _related(c, all_keys, hashes)
     out: list[Location] = []
     seen: set[tuple[str, ...]] = set()
     for r in rows:
@@ -143,3 +137,62 @@ def lookup_hash(dm: DataMap, h: str) -> list[Location]:
 
 def _chunk(values: Iterable[str]) -> list[str]:
     return sorted(values)
+
+
+def _own_extra(c: sa.Connection, extra: list[Any]) -> list[Any]:
+    """The other values of the subject's records, less those of another identified person.
+
+    A record that holds the subject's value may hold another person's too: a
+    row of a child and a guardian, the shared family e-mail's rows of two
+    parents. Another personnummer is another person's, and so is a value
+    whose subject holds a personnummer (a guardian's phone linked to the
+    guardian). Shared values that are nobody's in particular (a switchboard
+    number on the subject's row, the family's e-mail) stay: they are part of
+    the subject's record.
+    """
+    extra = [r for r in extra if r.kind != PERSON_KIND]
+    if not extra:
+        return extra
+    subject_of = dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject)
+                                .where(subjects_t.c.value_hash.in_(_chunk({r.value_hash for r in extra})))).all())
+    s2 = subjects_t.alias("s2")
+    persons = {x for (x,) in c.execute(
+        sa.select(s2.c.subject).distinct()
+        .join(findings_t, findings_t.c.value_hash == s2.c.value_hash)
+        .where(s2.c.subject.in_(_chunk(set(subject_of.values()))), findings_t.c.kind == PERSON_KIND))}
+    return [r for r in extra if subject_of.get(r.value_hash) not in persons]
+
+
+MAX_RELATED_DEPTH = 5  # foreign-key hops followed from the subject's rows (order_lines -> orders -> customers)
+
+
+def _related(c: sa.Connection, keys: set[str], hashes: set[str]) -> list[Any]:
+    """Rows that reference the subject's records through foreign keys, followed down the chain.
+
+    An order references the customer, an order line the order: both are the
+    customer's. The chain goes on only from a referencing row that holds no
+    identifier other than the subject's (a row with another person's values,
+    e.g. a customer row that names the subject as ``referred_by``, is listed
+    but is that person's, and so are the rows that reference it).
+    """
+    out: list[Any] = []
+    seen = set(keys)
+    frontier = set(keys)
+    for _ in range(MAX_RELATED_DEPTH):
+        if not frontier:
+            break
+        got = list(c.execute(
+            sa.select(refs_t.c.store, refs_t.c.source, refs_t.c.container, refs_t.c.item, refs_t.c.via,
+                      refs_t.c.rkey_from)
+            .where(refs_t.c.rkey_to.in_(_chunk(frontier)))
+        ))
+        out.extend(got)
+        new = {r.rkey_from for r in got} - seen
+        seen |= new
+        if new:  # rows holding values of anybody else end the chain
+            others = {rk for (rk,) in c.execute(
+                sa.select(findings_t.c.rkey).distinct()
+                .where(findings_t.c.rkey.in_(_chunk(new)), findings_t.c.value_hash.not_in(_chunk(hashes))))}
+            new -= others
+        frontier = new
+    return out

@@ -100,3 +100,51 @@ def test_a_row_of_two_people_does_not_merge_them(family: Path) -> None:
     guardian = _lookup(family, "personnummer", GUARDIAN)
     assert ("customers", "id=1", "email", "linked") in _where(guardian)
     assert ("guardians", "id=1", "guardian_pnr", "direct") in _where(guardian)
+
+
+def test_a_shared_row_lists_only_the_subjects_own_values(family: Path) -> None:
+    """The other values of a record: not another person's personnummer, nor values linked to another person."""
+    child = _where(_lookup(family, "personnummer", CHILD))
+    assert ("guardians", "id=1", "guardian_phone", "linked") in child  # shared, part of the child's row
+    assert not any(f == "guardian_pnr" for _c, _i, f, _r in child), child
+    # the family's e-mail is nobody's in particular: its rows, not the parents' personnummer
+    shared = _where(_lookup(family, "email", "familjen@example.se"))
+    assert shared == {("family", "id=1", "email", "direct"), ("family", "id=2", "email", "direct")}
+
+
+def test_a_switchboard_lookup_lists_no_employee_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    pnrs = ["189001019802", "190001019801", "201801012392", "202211272394", "197702842399"]
+    _crm(tmp_path, "CREATE TABLE employees (id INTEGER PRIMARY KEY, pnr TEXT, phone TEXT, mobile TEXT, email TEXT);", {
+        "employees": [(i, p, "08-465 004 00", f"070-174 06 {20 + i}", f"emp{i}@firma.example") for i, p in enumerate(pnrs)],
+    })
+    cfg = _config(tmp_path)
+    _scan(cfg)
+    board = _lookup(cfg, "phone", "08-465 004 00")
+    assert {(l.item, l.field, l.reached) for l in board} == {(f"id={i}", "phone", "direct") for i in range(5)}
+    one = _where(_lookup(cfg, "personnummer", pnrs[2]))
+    assert {(i, f) for _c, i, f, _r in one} == {("id=2", "pnr"), ("id=2", "phone"), ("id=2", "mobile"), ("id=2", "email")}
+
+
+def test_related_rows_follow_the_foreign_key_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """order_lines -> orders -> customers: the order lines are the customer's; another customer's row that
+    references the subject is listed, but what references that row is not."""
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    _crm(tmp_path, """
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, pnr TEXT, email TEXT, referred_by INTEGER REFERENCES customers(id));
+        CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), total TEXT);
+        CREATE TABLE order_lines (order_id INTEGER REFERENCES orders(id), line_no INTEGER, product TEXT,
+                                  PRIMARY KEY (order_id, line_no));
+        """, {
+        "customers": [(1, ANNA, "anna@example.se", None), (2, BO, "bo@example.se", 1)],
+        "orders": [(100, 1, "10 kr"), (101, 2, "20 kr")],
+        "order_lines": [(100, 1, "kaffe"), (100, 2, "te"), (101, 1, "mjölk")],
+    })
+    cfg = _config(tmp_path)
+    _scan(cfg)
+    anna = _where(_lookup(cfg, "personnummer", ANNA))
+    related = {(c, i, f) for c, i, f, r in anna if r == "related"}
+    assert related == {("orders", "id=100", "customer_id"), ("order_lines", "order_id=100,line_no=1", "order_id"),
+                       ("order_lines", "order_id=100,line_no=2", "order_id"), ("customers", "id=2", "referred_by")}
+    bo = _where(_lookup(cfg, "personnummer", BO))
+    assert {(c, i) for c, i, _f, r in bo if r == "related"} == {("orders", "id=101"), ("order_lines", "order_id=101,line_no=1")}

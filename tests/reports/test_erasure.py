@@ -355,8 +355,10 @@ def test_plan_dry_run_erase_and_check(estate: dict[str, Any]) -> None:
     report = out_path.read_text(encoding="utf-8")
     assert done.exit_code == 0, report + done.output
     assert "FAILED" not in report and "REMAINS" not in report
-    assert "Nothing of the subject remains except 2 retained location(s)" in report
+    # the retained invoice keeps its lines: they are the subject's too (related through the invoice)
+    assert "Nothing of the subject remains except 4 retained location(s)" in report
     assert "sql://erp/public.customers [id=1]" in report and "sql://erp/public.invoices [id=10]" in report
+    assert "sql://erp/public.invoice_lines [id=100]" in report and "sql://erp/public.invoice_lines [id=101]" in report
     assert PNR_A not in report and EMAIL_A not in report
 
     after = _state(e)
