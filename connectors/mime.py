@@ -72,15 +72,21 @@ as written), with the charset chain below; raw 8-bit headers are read as UTF-8, 
 cp1252. Bodies: any transfer encoding (base64, quoted-printable, 8bit,
 uuencode), then the declared charset, UTF-8, and cp1252 (bytes undefined in
 cp1252 as latin-1), in that order; a body declared as a single-byte charset
-that is valid non-ASCII UTF-8 is read as UTF-8 (a common wrong declaration).
+that is valid non-ASCII UTF-8 is read as UTF-8 (a common wrong declaration);
+a byte order mark wins over the declaration (UTF-8, UTF-16). A wrong
+declaration is not damage: every character of an identifier survives the
+cp1252 reading. ``text/plain; format=flowed`` (RFC 3676, Thunderbird and
+Apple Mail) has its soft line breaks undone, so that a phone number wrapped at
+one of its spaces reads whole. A ``message/rfc822`` part sent base64 or
+quoted-printable is decoded before it is read.
 
 **Damage** is reported, never fatal: the caller passes a
 :class:`~connectors.formats.core.Problems` and raises
 :class:`~connectors.formats.core.PartialRead` at the end of its unit. Reported:
 a message that cannot be parsed or has no header (its bytes are still read as
 text), a multipart whose boundaries are missing (truncated), invalid base64,
-a text part that decodes neither in its declared charset nor as UTF-8, an
-unknown charset that is not UTF-8, an attachment its reader could not read
+a text part holding NUL bytes that decodes neither in its declared charset
+nor as UTF-8 (UTF-16 or UTF-32 without a byte order mark), an attachment its reader could not read
 (or read only in part), and a message larger than ``max_message_bytes``
 (only its header is read). Problems name the message by its position in
 the mailbox (byte offset, file name, UID) and the part by its section, never
@@ -96,12 +102,14 @@ import email.errors
 import hashlib
 import io
 import mimetypes
+import quopri
 import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
 from email import policy as _policies
 from email.message import Message
+from email.generator import BytesGenerator
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -146,6 +154,7 @@ _BASE64_DEFECTS = (
 _MEDIA = frozenset({"image", "audio", "video", "font"})  # attachments not read, unless their bytes say otherwise
 _READABLE_MAGIC = (b"PK\x03\x04", b"%PDF", b"\x1f\x8b", b"\xd0\xcf\x11\xe0", b"BZh", b"\xfd7zXZ")
 _SINGLE_BYTE = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 _UNDECLARED = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "default", "x-user-defined"})
 
 
@@ -185,6 +194,12 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
     """
     if data.isascii():
         return data.decode("ascii"), True
+    for bom, bom_codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(bom_codec), True
+            except UnicodeDecodeError:
+                break
     codec = _codec(charset)
     declared = charset is not None and charset.strip().strip("\"'").lower() not in _UNDECLARED
     if codec in _SINGLE_BYTE or codec is None:
@@ -405,6 +420,64 @@ def _charset(part: Message) -> str | None:
         return None
 
 
+def _param(part: Message, name: str) -> str:
+    try:
+        value = part.get_param(name)
+    except Exception:  # noqa: BLE001 - a broken parameter list
+        return ""
+    return value.strip().lower() if isinstance(value, str) else ""
+
+
+_QUOTE = re.compile(r">+")
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
+
+
+def unflow(text: str, delsp: bool = False) -> str:
+    r"""A ``format=flowed`` text (RFC 3676) with its soft line breaks undone.
+
+    A line that ends in a space (other than the signature separator ``-- ``)
+    continues on the next line of the same quote depth; space-stuffing is
+    removed; with ``delsp=yes`` the space before a soft break is dropped too.
+    A phone number or address wrapped at one of its spaces reads whole again.
+
+    >>> unflow("ring 070-174 \n06 05 nu\n> a \n> b\n-- \nx\n")
+    'ring 070-174 06 05 nu\n> a b\n-- \nx\n'
+    >>> unflow("Pnr 19640823 \n-3234\n", delsp=True)
+    'Pnr 19640823-3234\n'
+    """
+    out: list[str] = []
+    held: str | None = None  # a flowed line waiting for its continuation
+    held_depth = 0
+    lines = text.split("\n")
+    last = lines.pop() if lines and lines[-1] == "" else None
+    for line in lines:
+        m = _QUOTE.match(line)
+        depth = m.end() if m else 0
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]  # space-stuffing (or the space after the quote marks)
+        if held is not None and depth != held_depth:
+            out.append(held)  # a quote depth change ends a paragraph
+            held = None
+        flowed = content.endswith(" ") and content != "-- "
+        if flowed and delsp:
+            content = content[:-1]
+        if held is None:
+            prefix = ">" * depth + (" " if depth else "")
+            held = prefix + content
+            held_depth = depth
+        else:
+            held += content
+        if not flowed:
+            out.append(held)
+            held = None
+    if held is not None:
+        out.append(held)
+    if last is not None:
+        out.append(last)
+    return "\n".join(out)
+
+
 def _item_label(item: str) -> str:
     return "line " + item if item.isdigit() else item
 
@@ -506,6 +579,10 @@ class _Walk:
         broken = any(isinstance(d, _BOUNDARY_DEFECTS) for d in part.defects)
         if isinstance(payload, list):
             if ctype.startswith("message/"):  # message/rfc822 (or message/global) with its parsed message
+                encoded = self._encoded_message(part, payload, section)
+                if encoded is not None:
+                    yield from self.forwarded(encoded, section, depth, _filename(part))
+                    return
                 for sub in payload:
                     if isinstance(sub, Message):
                         yield from self.forwarded(sub, section, depth, _filename(part))
@@ -542,6 +619,30 @@ class _Walk:
         else:
             yield from self.attachment(part, section, data, ctype, filename)
 
+    def _encoded_message(self, part: Message, payload: list[Any], section: str) -> Message | None:
+        """The message of a ``message/rfc822`` part sent base64 or quoted-printable (RFC 2046 forbids it; Outlook does it).
+
+        The parser took the encoded text for a message of its own; it is
+        written out again, decoded and parsed. None for the usual 7bit/8bit part.
+        """
+        cte = str(part.get("Content-Transfer-Encoding", "") or "").strip().lower()
+        if cte not in ("base64", "quoted-printable") or len(payload) != 1 or not isinstance(payload[0], Message):
+            return None
+        out = io.BytesIO()
+        try:
+            BytesGenerator(out, mangle_from_=False, maxheaderlen=0).flatten(payload[0])
+            text = out.getvalue()
+            if cte == "base64":
+                b64 = _NOT_BASE64.sub(b"", text)
+                data = base64.b64decode(b64 + b"=" * (-len(b64) % 4))
+            else:
+                data = quopri.decodestring(text)
+            inner = parse(data)
+        except Exception:  # noqa: BLE001 - binascii.Error, generator failures
+            self.problem(section, f"forwarded message in {cte} cannot be decoded")
+            return None
+        return inner if inner.keys() else None
+
     def _payload(self, part: Message, section: str) -> bytes | None:
         before = len(part.defects)
         try:
@@ -560,12 +661,14 @@ class _Walk:
     def body(self, part: Message, section: str, data: bytes, ctype: str) -> Iterator[Record]:
         charset = _charset(part)
         text, ok = decode_bytes(data, charset)
-        if not ok:
+        if not ok and b"\x00" in data:  # UTF-16/32 without a BOM: its digits and letters are lost as cp1252
             self.problem(section, "text is neither in its declared charset nor UTF-8; read as cp1252")
         if "\r" in text:
             text = text.replace("\r\n", "\n")  # IMAP and Windows line ends read like the rest
         if ctype == "text/html":
             text = html_to_text(text, self.r.limits.max_field_chars)
+        elif ctype == "text/plain" and _param(part, "format") == "flowed":
+            text = unflow(text, delsp=_param(part, "delsp") == "yes")
         if not text.strip():
             return
         if self.first_body:

@@ -208,7 +208,8 @@ def test_corrupt_and_undecodable_messages_are_reported(dovecot: Dovecot, imap_us
     (unit,) = list(c.units())
     got, err = read_unit(c, unit)
     c.close()
-    assert err is not None and "UID 2" in err and "UID 3" in err and "070" not in err
+    # UID 3's wrong charset label loses nothing (read as cp1252): no damage to report
+    assert err is not None and "UID 2" in err and "UID 3" not in err and "070" not in err
     items = {r.location.item for r in got}
     assert {"1.20240502@mail.example.se", "u@example.se", "4.20240505@mail.example.se"} <= items
     assert any("070-174 06 05" in t for r in got for _, t in r.fields)

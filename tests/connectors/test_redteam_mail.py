@@ -1,0 +1,118 @@
+"""Red-team cases for the mail readers (mbox, Maildir, .eml, IMAP share connectors.mime): each failed before its fix."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from connectors.base import Limits, Location, Record
+from connectors.formats.core import Problems
+from connectors.mail import MailConnector
+from connectors.mime import MessageReader
+from tests.connectors.fileutil import PHONE, PNR
+
+HEAD = b"From: Avs <avs@example.se>\nTo: bo@example.se\nSubject: Hej\nDate: Wed, 01 May 2024 10:30:00 +0200\n"
+
+
+def read_one(raw: bytes) -> tuple[list[Record], Problems]:
+    problems = Problems()
+    reader = MessageReader(Location("mail", "t", "box"), Limits(), problems)
+    return list(reader.records(raw, "message 1")), problems
+
+
+def fields(records: list[Record]) -> dict[str, str]:
+    return {f: t for r in records for f, t in r.fields}
+
+
+# --- format=flowed (RFC 3676): a client wraps long lines at spaces, the reader joins them again ---------------
+
+
+def test_format_flowed_lines_are_joined_so_a_wrapped_phone_number_reads_whole() -> None:
+    first, rest = PHONE.split(" ", 1)  # '070-174', '06 05'
+    raw = HEAD + b"Message-ID: <flowed@example.se>\nContent-Type: text/plain; charset=utf-8; format=flowed\n\n" + (
+        f"Hej! En lång rad som klienten bröt, ring mig på {first} \n{rest} eller skriv.\n"
+        "> citerad rad som \n> fortsätter\n"
+        "-- \nSignatur\n"
+    ).encode()
+    records, problems = read_one(raw)
+    body = fields(records)["body"]
+    assert f"ring mig på {PHONE} eller skriv." in body
+    assert "> citerad rad som fortsätter" in body
+    assert "-- \nSignatur" in body  # the signature separator is no flowed line
+    assert not problems
+
+
+def test_format_flowed_delsp_joins_without_the_space() -> None:
+    raw = HEAD + b"Message-ID: <delsp@example.se>\nContent-Type: text/plain; format=flowed; delsp=yes\n\n" + (
+        f"Pnr {PNR[:8]} \n{PNR[8:]} tack\n From here\n"  # ' From' is space-stuffed
+    ).encode()
+    records, _ = read_one(raw)
+    assert fields(records)["body"] == f"Pnr {PNR} tack\nFrom here\n"
+
+
+def test_fixed_text_is_left_alone() -> None:
+    raw = HEAD + b"Message-ID: <fixed@example.se>\nContent-Type: text/plain\n\n" + b"rad ett \nrad tva\n"
+    records, _ = read_one(raw)
+    assert fields(records)["body"] == "rad ett \nrad tva\n"
+
+
+# --- a forwarded message sent base64-encoded (Outlook, some gateways) -----------------------------------------
+
+
+def test_base64_encoded_message_rfc822_part_is_decoded_and_read() -> None:
+    inner = f"From: Inre <inre@example.se>\nSubject: inre\nMessage-ID: <inre@example.se>\n\nInre {PNR}\n".encode()
+    raw = HEAD + (
+        b"Message-ID: <fwd64@example.se>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"YY\"\n\n"
+        b"--YY\nContent-Type: text/plain\n\nFwd\n"
+        b"--YY\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+    ) + base64.encodebytes(inner) + b"--YY--\n"
+    records, problems = read_one(raw)
+    f = fields(records)
+    assert f["header[2]:From"] == "Inre <inre@example.se>"
+    assert f["body[2.1]"] == f"Inre {PNR}\n"
+    assert not problems
+
+
+def test_quoted_printable_message_rfc822_part_is_decoded_and_read() -> None:
+    raw = HEAD + (
+        b"Message-ID: <fwdqp@example.se>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"YY\"\n\n"
+        b"--YY\nContent-Type: text/plain\n\nFwd\n"
+        b"--YY\nContent-Type: message/rfc822\nContent-Transfer-Encoding: quoted-printable\n\n"
+        b"From: =3D?utf-8?Q?G=3DC3=3DB6ran?=3D <goran@example.se>\nSubject: inre\n\nPersonnummer 19640823-=\n3234\n"
+        b"--YY--\n"
+    )
+    records, _ = read_one(raw)
+    f = fields(records)
+    assert f["header[2]:From"] == "Göran <goran@example.se>"
+    assert f["body[2.1]"] == f"Personnummer {PNR}"
+
+
+# --- a wrong charset label loses nothing: it is no damage that makes a unit fail ----------------------------
+
+
+def test_mislabelled_charset_is_read_and_not_reported(tmp_path: Path) -> None:
+    raw = HEAD + b"Message-ID: <ascii@example.se>\nContent-Type: text/plain; charset=us-ascii\n\n" + f"F\xf6delse {PNR} \xc5sa\n".encode("latin-1")
+    (tmp_path / "a.eml").write_bytes(raw)
+    (tmp_path / "b.eml").write_bytes(
+        HEAD + b"Message-ID: <utf8@example.se>\nContent-Type: text/plain; charset=utf-8\n\n" + "Öberg\n".encode("latin-1")
+    )
+    c = MailConnector("arkiv", {"type": "mail", "path": str(tmp_path)})
+    out: list[Record] = []
+    for unit in c.units():
+        out.extend(c.read(unit))  # no PartialRead: the unit is complete
+    f = {(r.location.item, k): t for r in out for k, t in r.fields}
+    assert f[("ascii@example.se", "body")] == f"Födelse {PNR} Åsa\n"
+    assert f[("utf8@example.se", "body")] == "Öberg\n"
+
+
+def test_undeclared_utf16_body_is_decoded_by_its_bom_and_nul_bytes_are_still_reported() -> None:
+    raw = HEAD + b"Message-ID: <u16@example.se>\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n" + base64.encodebytes(
+        f"Pnr {PNR}\n".encode("utf-16")
+    )
+    records, problems = read_one(raw)
+    assert fields(records)["body"] == f"Pnr {PNR}\n"
+    assert not problems
+    raw = HEAD + b"Message-ID: <bin@example.se>\nContent-Type: text/plain; charset=utf-8\n\n" + b"a\x00b\x00\xff\xfe\x00\n"
+    _, problems = read_one(raw)
+    assert problems.count == 1 and "charset" in problems.messages[0]
+
