@@ -158,7 +158,10 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"card|kort(?:$|_|nummer|nr|innehavare|typ)|kreditkort|betalkort|bankkort|pan$|^pan|cc_?num|credit",
          "payment_card"),
         (r"order|invoice|faktura|ocr|tracking|spårning|kolli|artikel|sku|(?:^|_)ean(?:$|_|13|8|kod|code)|gtin|serial|serie|"
-         r"ticket|ärende|transaction|txn|uuid|guid|hash|checksum|timestamp|created|updated", "not_personal"),
+         r"ticket|ärende|transaction|txn|uuid|guid|hash|checksum|timestamp|created|updated|"
+         # a customer or member number the company assigns (kundnr, CustomerNo, medlemsnummer);
+         # not kund_telefon, customer_email, kund_personnr
+         r"(?:kund|customer|medlems?|member)_?(?:nr|no|num|nummer|number|id)(?:$|_)", "not_personal"),
         # An OCR number or other payment reference: any Luhn-valid digit string is a
         # "valid OCR", so a date-shaped one reads as a personnummer (reference §3.8).
         (r"(?:^|_)(?:ocr(?:_?(?:nr|nummer|number|no|ref|referens))?|referens(?:_?(?:nr|nummer))?|ref(?:_?(?:nr|no))?|"
