@@ -74,8 +74,9 @@ What the finder reads, and what it misses:
 * Missed: clearing and account in separate fields of a record, or with
   other words between them (``clearing 3473 till mitt konto 17 01473``), Swedbank 8xxx
   written with 4 clearing digits (except our own canonical form, read with
-  low confidence), the 16-digit payroll form, hyphen-grouped IBANs and
-  lower-case ones outside an account field, bankgiro and plusgiro numbers without a keyword or hint (Luhn is
+  low confidence), the 16-digit payroll form, hyphen-grouped IBANs,
+  lower-case IBANs of other countries (a Swedish one led by ``se`` is read anywhere),
+  bankgiro and plusgiro numbers without a keyword or hint (Luhn is
   1 in 10), and plusgiro numbers under 7 digits in free text (the scanner
   offers windows under 7 digits only with a field hint: ``PG 4-2``).
 * A personkonto written without a keyword (``3300 101010-1010``, 0.75) loses

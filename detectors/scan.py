@@ -72,6 +72,8 @@ _PREFILTER_LONG = re.compile(
 _OBFUSCATED = re.compile(AT_OBFUSCATED)
 # two capital letters (not preceded by a letter) and an optional space before a digit run
 _ALNUM_LEAD = re.compile(r"(?<![A-Za-z])[A-Z]{2}[ ]?\Z")
+# "se" or "Se" (not preceded by a letter) and an optional space before a digit run
+_SE_LOWER_LEAD = re.compile(r"(?<![A-Za-z])[Ss]e[ ]?\Z")
 
 MAX_GROUPS = 8  # groups in one window (+46 (0)70-123 45 67 has 6)
 MAX_DIGITS = 20  # digits in one window (IBANs take the alnum path)
@@ -338,14 +340,18 @@ class Scanner:
             kind = m.lastgroup
             ms, me = m.span()
             if kind == "num":
-                if alnum and ms >= 2 and "A" <= t[ms - 1 if t[ms - 1] != " " else ms - 2] <= "Z":
-                    lead = _ALNUM_LEAD.search(t, max(0, ms - 3), ms)
-                    if lead is not None:
-                        seg = single or segs[bisect_right(starts, ms) - 1]
-                        if lead.start() >= seg.start:
-                            ctx = self._context(t, lead.start(), ms, hints, hint_words, seg)
-                            for mod in alnum:
-                                found.extend(mod.match_alnum(t, lead.start(), ctx))
+                if alnum and ms >= 2:
+                    lc = t[ms - 1 if t[ms - 1] != " " else ms - 2]
+                    if "A" <= lc <= "Z":
+                        lead = _ALNUM_LEAD.search(t, max(0, ms - 3), ms)
+                        if lead is not None:
+                            seg = single or segs[bisect_right(starts, ms) - 1]
+                            if lead.start() >= seg.start:
+                                ctx = self._context(t, lead.start(), ms, hints, hint_words, seg)
+                                for mod in alnum:
+                                    found.extend(mod.match_alnum(t, lead.start(), ctx))
+                    elif lc == "e":
+                        self._lower_se(t, ms, hints, hint_words, single or segs[bisect_right(starts, ms) - 1], found)
                 # fewer than 7 characters cannot hold 7 digits: only giro numbers are
                 # that short, and only after their keyword (checked in _num_candidates)
                 if me - ms < 7 and not short_ok:
@@ -634,6 +640,27 @@ class Scanner:
         return self._reported(x, found, hints, ref_year)
 
     # -- internals -------------------------------------------------------------
+
+    def _lower_se(
+        self, t: str, ms: int, hints: frozenset[str], hint_words: frozenset[str], seg: _Segment, found: list[Match]
+    ) -> None:
+        """A Swedish IBAN or VAT number led by a lower-case ``se`` (``se45 5000 0000 0583 9825 7466``).
+
+        The alphanumeric readers take capitals only; they read a copy with the lead in
+        capitals (mod 97 and the length still decide), and the spans are moved back.
+        """
+        lead = _SE_LOWER_LEAD.search(t, max(0, ms - 3), ms)
+        if lead is None or lead.start() < seg.start:
+            return
+        ls = lead.start()
+        up = "SE" + t[ls + 2 : min(seg.end, ls + 48)]
+        ctx = self._context(t, ls, ms, hints, hint_words, seg)
+        for mod in self._alnum:
+            for f in mod.match_alnum(up, 0, ctx):
+                found.append(
+                    Match(f.kind, f.subkind, f.start + ls, f.end + ls, f.value, f.confidence, (*f.why, "shape:lower-case"),
+                          f.test_data, f.personal, f.inside)
+                )
 
     @staticmethod
     def _context(t: str, start: int, end: int, hints: frozenset[str], hint_words: frozenset[str], seg: _Segment) -> Context:

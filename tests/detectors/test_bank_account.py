@@ -497,7 +497,7 @@ def test_find_swedish_ibans(written: str, bank: str) -> None:
         "SE45 5000 0000 0583 9825 746",
         "SE4550000000058398257466X",
         "SE1850000000058398257467",  # national check digit
-        "se45 5000 0000 0583 9825 7466",  # lower case is not read (documented)
+        "se46 5000 0000 0583 9825 7466",  # lower case: read since test_redteam2_iban, but checked as well
         "SE45 5000 0000 0583 9825 7466 12",  # the number goes on
         "SE45-5000-0000-0583-9825-7466",  # hyphen-grouped: not read (documented)
     ],

@@ -58,7 +58,8 @@ def test_lower_case_iban_in_an_account_field(value: str, iban: str) -> None:
 
 def test_lower_case_iban_keeps_its_checks() -> None:
     assert SCANNER.find_many(["se4650000000058398257466"], "iban") == [[]]  # check digits
-    assert SCANNER.find_many(["se4550000000058398257466"], "anteckning") == [[]]  # no account field
+    # outside an account field a lower-case IBAN is read since test_redteam2_iban; mod 97 still decides
+    assert SCANNER.find_many(["se4550000000058398257467"], "anteckning") == [[]]
 
 
 @pytest.mark.parametrize(
