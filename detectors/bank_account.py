@@ -71,8 +71,10 @@ What the finder reads, and what it misses:
 * Clearing and account each after its own label, in one value, also on two
   lines: ``Clearingnummer: 8327-9, kontonummer: 014 725 892-5``,
   ``clearing 3473 konto 17 01473`` (:data:`LABELLED_ACCOUNT`).
+  Up to three short words or a parenthesis may stand between them
+  (``clearing 3473 till mitt konto 17 01473``, ``konto 014 725 892-5 (clearing 8327-9)``).
 * Missed: clearing and account in separate fields of a record, or with
-  other words between them (``clearing 3473 till mitt konto 17 01473``), Swedbank 8xxx
+  more words between them, Swedbank 8xxx
   written with 4 clearing digits (except our own canonical form, read with
   low confidence), the 16-digit payroll form, hyphen-grouped IBANs,
   lower-case IBANs of other countries (a Swedish one led by ``se`` is read anywhere),
@@ -831,7 +833,9 @@ def _comma_account(w: Window, ctx: Context) -> Iterator[Match]:
 _LABEL_TAIL = r"(?:[ -]?(?:nummer|nr\.?|no\.?|number))?[ \t]*(?:[:.=]|är(?![a-zåäö])|is(?![a-z]))?[ \t]*"
 _LABELLED_CLEARING = r"8[0-9]{3}[ ]?-[ ]?[0-9](?![0-9])|[0-9]{4,5}(?![0-9])"
 _LABELLED_NUMBER = r"[0-9](?:[0-9]|[ -](?=[0-9])){1,17}(?![0-9])"
-_LABELLED_JOIN = r"[ \t]*[,;/]?[ \t]*(?:\r?\n[ \t]*)?(?:(?:och|and|samt)[ \t]+)?"
+# between the two: a comma, a line break, up to three short words ("och", "hos SEB,",
+# "till mitt"), an opening parenthesis ("konto 014 725 892-5 (clearing 8327-9)")
+_LABELLED_JOIN = r"[ \t]*[,;/]?[ \t]*(?:\r?\n[ \t]*)?(?:[a-zåäö]{1,12}[ \t]*[,;]?[ \t]+){0,3}\(?[ \t]*"
 LABELLED_ACCOUNT = re.compile(
     r"(?i)(?<![a-zåäö])clearing" + _LABEL_TAIL + r"(?P<clearing>" + _LABELLED_CLEARING + ")"
     + _LABELLED_JOIN + r"(?:bank)?(?:konto|account)" + _LABEL_TAIL + r"(?P<account>" + _LABELLED_NUMBER + ")"
