@@ -537,12 +537,15 @@ def _separators_ok(w: Window) -> bool:
         if "+" in sep:
             return False  # "811228+9874"
         if "(" in sep:
-            # only the trunk "(0)" after a country code: "+46 (0)70"
-            if not (groups[k + 1] == "0" and k + 1 < len(seps) and seps[k + 1].startswith(")")):
+            # the trunk "(0)" after a country code ("+46 (0)70"), or the area code in
+            # parentheses right after it ("+46 (70) 123 45 67", "+46(8)12345678")
+            if not (k + 1 < len(seps) and seps[k + 1].startswith(")")):
+                return False
+            if not (groups[k + 1] == "0" or (k == 0 and (w.plus or groups[0][:2] == "00"))):
                 return False
         elif ")" in sep:
-            # closes "(08) 123" or "+46 (0)70"
-            if not ((k == 0 and w.text[0] == "(") or (groups[k] == "0" and k > 0 and "(" in seps[k - 1])):
+            # closes "(08) 123", "+46 (0)70" or "+46 (70)"
+            if not ((k == 0 and w.text[0] == "(") or (k > 0 and "(" in seps[k - 1])):
                 return False
     if len(groups) == 3:
         s0, s1 = seps[0].strip(), seps[1].strip()
