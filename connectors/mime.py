@@ -17,7 +17,10 @@ scans, not of one value):
    ``header:Bcc``, ``header:Resent-From`` ... (see :data:`ADDRESS_HEADERS`;
    repeated headers joined with ``, ``), ``header:Subject``,
    ``header:Comments``, ``header:Keywords``, ``header:Thread-Topic``,
-   ``header:Organization``, and ``envelope:From`` (the sender on an mbox
+   ``header:Organization``, the application's own ``X-`` headers as they are
+   named (``header:X-Kundnummer``; not those of mail servers, filters and
+   clients: ``X-MS-*``, ``X-Spam-*``, ``X-Mailer`` ..., see
+   :data:`_MACHINE_X_HEADERS`), and ``envelope:From`` (the sender on an mbox
    ``From_`` line). The recipients are found (a lookup by a recipient's
    address reaches the mail directly) but not linked: the data map links
    every two linkable values of one structured record into one subject, and
@@ -127,6 +130,23 @@ ADDRESS_HEADERS = (
     "Mail-Followup-To", "Mail-Reply-To", "Disposition-Notification-To", "Return-Receipt-To", "Errors-To",
 )  # fmt: skip
 TEXT_HEADERS = ("Subject", "Comments", "Keywords", "Thread-Topic", "Organization")
+# X- headers of mail servers, filters and clients: machine data (scores, ids, signatures, IP addresses), never
+# an application's data about a person; every other X- header is read (X-Kundnummer, X-Customer-Email ...)
+_MACHINE_X_HEADERS = (
+    "x-ms-", "x-microsoft-", "x-forefront-", "x-exchange-", "x-exclaimer", "x-eopattributedmessage", "x-eoptenant",
+    "x-incomingheadercount", "x-incomingtopheadermarker", "x-crosspremises", "x-originatororg", "x-auto-response",
+    "x-google-", "x-gm-", "x-received", "x-spam", "x-virus", "x-amavis", "x-rspamd", "x-policyd", "x-greylist",
+    "x-proofpoint", "x-mimecast", "x-barracuda", "x-ironport", "x-cloudmark", "x-sophos", "x-trend", "x-ovh", "x-cmae",
+    "x-mailer", "x-mimeole", "x-priority", "x-msmail", "x-originating-ip", "x-source", "x-authenticated", "x-auth",
+    "x-ses-", "x-sg-", "x-sendgrid", "x-mailgun", "x-mc-", "x-mandrill", "x-campaign", "x-feedback", "x-csa-",
+    "x-report-abuse", "x-abuse", "x-complaints", "x-beenthere", "x-mailman", "x-list", "x-loop", "x-rcpt",
+    "x-apple-", "x-uniform-type", "x-universally-unique", "x-pobox", "x-mda", "x-delivered", "x-dkim", "x-arc",
+    "x-envelope", "x-original-to", "x-identified-user", "x-php", "x-hashcash", "x-face", "x-image-url",
+    "x-has-attach", "x-tnef", "x-message-", "x-mozilla", "x-account-key", "x-uidl", "x-keywords", "x-status",
+    "x-ymail", "x-yahoo", "x-aol", "x-gmx", "x-ui-", "x-ct-", "x-halon", "x-scanned", "x-bess", "x-iguazu",
+    "x-rpcampaign", "x-rp-", "x-msysteam",
+)  # fmt: skip
+_HEADER_NAME = re.compile(r"[!-9;-~]{1,76}")
 PARTY_HEADERS = ("From",)  # the structured (linkable) record: one party only, never sender and recipient together
 OTHER_HEADERS = tuple(h for h in ADDRESS_HEADERS if h not in PARTY_HEADERS) + TEXT_HEADERS
 
@@ -380,16 +400,35 @@ def message_date(msg: Message) -> datetime | None:
     return None
 
 
-def _header_fields(msg: Message, names: tuple[str, ...], prefix: str, sep: str) -> list[tuple[str, str]]:
+def _header_fields(
+    msg: Message, names: tuple[str, ...], prefix: str, sep: str, custom: bool = False
+) -> list[tuple[str, str]]:
+    """The headers ``names`` (repeated ones joined by ``sep``), then with ``custom`` the application's own X- headers."""
     wanted = {n.lower(): n for n in names}
     got: dict[str, list[str]] = {}
+    extra: dict[str, list[str]] = {}
     for k, v in msg.raw_items():
-        canon = wanted.get(k.lower())
+        low = k.lower()
+        canon = wanted.get(low)
         if canon is not None:
             text = header_text(canon, v)
             if text:
                 got.setdefault(canon, []).append(text)
-    return [(prefix + n, sep.join(got[n])) for n in names if n in got]
+        elif custom and _is_custom(low):
+            text = header_text(k, v)
+            if text:
+                extra.setdefault(k.strip(), []).append(text)
+    out = [(prefix + n, sep.join(got[n])) for n in names if n in got]
+    return out + [(prefix + n, sep.join(t)) for n, t in extra.items()]
+
+
+def _is_custom(name: str) -> bool:
+    """Whether a (lower-case) header is an application's own X- header, not one of the mail system's.
+
+    >>> _is_custom("x-kund-personnummer"), _is_custom("x-ms-exchange-organization-scl"), _is_custom("received")
+    (True, False, False)
+    """
+    return name.startswith("x-") and not name.startswith(_MACHINE_X_HEADERS) and _HEADER_NAME.fullmatch(name) is not None
 
 
 # --- the walk ---------------------------------------------------------------------------------------
@@ -528,7 +567,7 @@ class MessageReader:
         parties = _header_fields(msg, PARTY_HEADERS, "header:", ", ")
         if parties:
             yield rec(parties, True)
-        texts = _header_fields(msg, OTHER_HEADERS, "header:", ", ")
+        texts = _header_fields(msg, OTHER_HEADERS, "header:", ", ", custom=True)
         if envelope:
             texts.append((ENVELOPE_FIELD, envelope))
         if texts:
@@ -684,7 +723,7 @@ class _Walk:
         if depth + 1 > MAX_NESTING:
             self.problem(section, f"forwarded messages nested deeper than {MAX_NESTING}; not read")
             return
-        fields = _header_fields(msg, ADDRESS_HEADERS + TEXT_HEADERS, f"header[{section}]:", ", ")
+        fields = _header_fields(msg, ADDRESS_HEADERS + TEXT_HEADERS, f"header[{section}]:", ", ", custom=True)
         if fields:
             yield self.rec(fields)
         first = self.first_body

@@ -116,3 +116,23 @@ def test_undeclared_utf16_body_is_decoded_by_its_bom_and_nul_bytes_are_still_rep
     _, problems = read_one(raw)
     assert problems.count == 1 and "charset" in problems.messages[0]
 
+
+
+# --- an application's own X- headers (a CRM notification, a web form) hold data about people ----------------
+
+
+def test_custom_x_headers_are_read_machine_ones_are_not() -> None:
+    raw = HEAD + (
+        f"Message-ID: <xh@example.se>\nX-Kund-Personnummer: {PNR}\nX-Customer-Email: =?utf-8?Q?=C3=85sa?= <asa@example.se>\n"
+        "X-MS-Exchange-Organization-SCL: 1\nX-Spam-Score: 0.3\nX-Mailer: Thunderbird 115\nX-Google-DKIM-Signature: v=1; b=abc\n"
+        "Received: from mx (192.0.2.1) for <bo@example.se>; Wed, 01 May 2024 10:30:00 +0200\n"
+        "Content-Type: multipart/mixed; boundary=\"ZZ\"\n\n"
+        f"--ZZ\nContent-Type: text/plain\n\nHej\n--ZZ\nContent-Type: message/rfc822\n\nFrom: a@example.se\nX-Kundnummer: {PHONE}\n\ninre\n--ZZ--\n"
+    ).encode()
+    records, _ = read_one(raw)
+    f = fields(records)
+    assert f["header:X-Kund-Personnummer"] == PNR
+    assert f["header:X-Customer-Email"] == "Åsa <asa@example.se>"
+    assert f["header[2]:X-Kundnummer"] == PHONE
+    assert not [k for k in f if "X-MS" in k or "Spam" in k or "Mailer" in k or "DKIM" in k or "Received" in k]
+    assert not any(r.structured and any("X-" in k for k, _ in r.fields) for r in records)  # never linked to the sender
