@@ -14,6 +14,7 @@ the data map's key, and looked up:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from detectors import bank_account, email, personnummer, phone
+from detectors.checksums import iban_numeric, luhn_check_digit, mod97
 from pii_scan.datamap import PERSON_KIND, DataMap, findings_t, records_t, refs_t, subjects_t
 from pii_scan.keys import Keys
 
@@ -33,19 +35,124 @@ class LookupError_(ValueError):
 
 
 def canonical(kind: str, value: str) -> str:
-    """The canonical form that the data map keys on."""
+    """The canonical form that the data map keys on (the first of :func:`canonical_forms`)."""
+    return canonical_forms(kind, value)[0]
+
+
+def canonical_forms(kind: str, value: str) -> list[str]:
+    """The canonical forms under which the data map may hold ``value``: one, but for a bank account.
+
+    A bank account is held as clearing + account (``5839-8257466``) or as
+    its IBAN (``SE4550000000058398257466``): either written form finds both.
+    A bankgiro or plusgiro number is read by its written form (``5402-9681``
+    bankgiro, ``410 54 68-5`` plusgiro) or a label before it (``bg``,
+    ``bankgiro``, ``pg``, ``plusgiro``).
+    """
     try:
         if kind == "personnummer":
-            return personnummer.validate(value, ref_date=date.today())
+            return [personnummer.validate(value, ref_date=date.today())]
         if kind == "email":
-            return email.validate(value)
+            return [email.validate(value)]
         if kind == "phone":
-            return phone.validate(value)
+            return [phone.validate(value)]
         if kind == "bank_account":
-            return bank_account.validate(value)
+            return _bank_forms(value)
     except ValueError as exc:
         raise LookupError_(f"not a valid {kind}: {exc}") from None
     raise LookupError_(f"unknown kind {kind!r}; use one of {', '.join(QUERY_KINDS)}")
+
+
+_GIRO_LABEL = re.compile(r"(?i)\s*(?:(bankgiro|bg)|(plusgiro|postgiro|pg))(?:nr|nummer)?\s*[:.]?\s*")
+_BANKGIRO_FORM = re.compile(r"\s*[0-9]{3,4}-[0-9]{4}\s*")  # 5402-9681, 297-3675
+_PLUSGIRO_FORM = re.compile(r"\s*[0-9][0-9 ]*-[0-9]\s*")  # 410 54 68-5, 4-2
+_IBAN_LABEL = re.compile(r"(?i)\s*iban\s*[:.]?\s*")
+MAX_EQUIVALENT_ACCOUNTS = 1000  # an IBAN without its clearing (Handelsbanken): one account per clearing of the bank
+
+
+def _bank_forms(value: str) -> list[str]:
+    label = _GIRO_LABEL.match(value)
+    if label:
+        rest = value[label.end():]
+        if label.group(1):
+            return [bank_account.validate_bankgiro(rest)]
+        return [bank_account.validate_plusgiro(rest)]
+    if m := _IBAN_LABEL.match(value):
+        value = value[m.end():]
+    try:
+        first = bank_account.validate(value)
+    except ValueError:
+        # not an account or IBAN: a giro number as written
+        if _BANKGIRO_FORM.fullmatch(value):
+            return [bank_account.validate_bankgiro(value)]
+        if _PLUSGIRO_FORM.fullmatch(value):
+            return [bank_account.validate_plusgiro(value)]
+        raise
+    forms = [first]
+    if first.startswith("SE"):
+        forms += [a for a in _accounts_of_iban(first) if a not in forms]
+    elif not first[:2].isalpha():
+        for iban in _ibans_of_account(first):
+            if iban not in forms:
+                forms.append(iban)
+                forms += [a for a in _accounts_of_iban(iban) if a not in forms]
+    return forms
+
+
+def _iban(bban: str) -> str | None:
+    """``SE`` + check digits + ``bban`` when the result is a valid IBAN (national check included)."""
+    check = 98 - mod97(iban_numeric("SE00" + bban))
+    try:
+        return bank_account.validate_iban(f"SE{check:02d}{bban}")
+    except ValueError:
+        return None
+
+
+def _ibans_of_account(account: str) -> list[str]:
+    """The IBAN of a canonical clearing + account number (``CCCC-AAAA``), by the bank's IBAN method."""
+    clearing, acct = account.split("-", 1)
+    row = bank_account.lookup(clearing)
+    if row is None or not row.iban_id:
+        return []
+    out: list[str] = []
+    for method in row.iban_method or "12":
+        if method == "1":
+            bban = row.iban_id + (clearing + acct).zfill(17)
+        elif method == "2":
+            bban = row.iban_id + acct.zfill(17)
+        else:  # 3: Swedbank's 5-digit clearing (with its check digit) + the account padded to 10
+            bban = row.iban_id + (clearing + luhn_check_digit(clearing) + acct.zfill(10)).zfill(17)
+        iban = _iban(bban) if len(bban) == 20 else None
+        if iban and iban not in out:
+            out.append(iban)
+    return out
+
+
+def _accounts_of_iban(iban: str) -> list[str]:
+    """The canonical clearing + account numbers that a Swedish IBAN stands for (several when the IBAN
+    leaves the clearing out: every clearing of the bank, up to :data:`MAX_EQUIVALENT_ACCOUNTS`)."""
+    bban = iban[4:]
+    out: list[str] = []
+    for row in bank_account.clearing_rows():
+        if row.iban_id != bban[:3]:
+            continue
+        rest = bban[3:]
+        for method in row.iban_method or "12":
+            if method == "1":
+                cut = 17 - row.digits
+                cands = [f"{rest[cut - 4:cut]}-{rest[cut:]}"]
+            elif method == "2":
+                acct = rest[17 - row.digits:]
+                cands = [f"{c:04d}-{acct}" for c in range(row.first, min(row.last, row.first + MAX_EQUIVALENT_ACCOUNTS - 1) + 1)]
+            else:
+                cands = [f"{rest[2:7]}-{rest[7:]}"]
+            for cand in cands:
+                try:
+                    a = bank_account.validate_account(cand)
+                except ValueError:
+                    continue
+                if a not in out and bank_account.lookup(a[:4]) == row:
+                    out.append(a)
+    return out
 
 
 @dataclass(frozen=True)
@@ -69,18 +176,18 @@ class Location:
 
 def lookup(dm: DataMap, keys: Keys, kind: str, value: str) -> list[Location]:
     """All locations of the subject identified by ``value`` of ``kind``."""
-    h = keys.hash(kind, canonical(kind, value))
-    return lookup_hash(dm, h)
+    first, *also = (keys.hash(kind, v) for v in canonical_forms(kind, value))
+    return lookup_hash(dm, first, also)
 
 
-def lookup_hash(dm: DataMap, h: str) -> list[Location]:
+def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]:
+    """The locations of ``h``'s subject; ``also``: hashes of other forms of the same value (direct too)."""
+    direct = {h, *also}
     with dm.engine.connect() as c:
-        subj = c.execute(sa.select(subjects_t.c.subject).where(subjects_t.c.value_hash == h)).scalar()
-        if subj is None:
-            hashes = {h}
-        else:
-            hashes = {row[0] for row in c.execute(sa.select(subjects_t.c.value_hash).where(subjects_t.c.subject == subj))}
-            hashes.add(h)
+        subjs = {x for (x,) in c.execute(sa.select(subjects_t.c.subject).where(subjects_t.c.value_hash.in_(_chunk(direct))))}
+        hashes = set(direct)
+        if subjs:
+            hashes |= {row[0] for row in c.execute(sa.select(subjects_t.c.value_hash).where(subjects_t.c.subject.in_(_chunk(subjs))))}
         cols = (
             records_t.c.rkey, records_t.c.store, records_t.c.source, records_t.c.container, records_t.c.item,
             records_t.c.structured, findings_t.c.linkable, findings_t.c.field, findings_t.c.kind, findings_t.c.subkind,
@@ -109,7 +216,7 @@ def lookup_hash(dm: DataMap, h: str) -> list[Location]:
     out: list[Location] = []
     seen: set[tuple[str, ...]] = set()
     for r in rows:
-        reached = "direct" if r.value_hash == h else "linked"
+        reached = "direct" if r.value_hash in direct else "linked"
         key = (r.source, r.container, r.item, r.field, r.kind, r.masked)
         if key in seen:
             continue

@@ -206,7 +206,7 @@ def build_report(cfg: Config, kind: str, value: str, *, lang: str = "sv", now: d
     from connectors.readback import read_back
     from pii_scan.datamap import DataMap, meta_t
     from pii_scan.keys import KeyError_, load_keys
-    from pii_scan.lookup import canonical
+    from pii_scan.lookup import canonical, canonical_forms
     from reports.subject import subject_locations
 
     if lang not in i18n.LANGS:
@@ -223,7 +223,8 @@ def build_report(cfg: Config, kind: str, value: str, *, lang: str = "sv", now: d
         if bound is not None and bound != keys.fingerprint():
             raise AccessReportError("this data map was written with another key (PII_SCAN_KEY / key file); use that key")
         records = subject_locations(cfg, dm, keys, kind, value)
-        own = _subject_hashes(dm, keys.hash(kind, canon))
+        # every written form of the value is the subject's (a bank account's IBAN and vice versa)
+        own = set().union(*(_subject_hashes(dm, keys.hash(kind, v)) for v in canonical_forms(kind, value)))
     finally:
         dm.close()
     masker = _Masker(keys, own)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from pii_scan.config import Config
 from pii_scan.datamap import DataMap, records_t, refs_t
 from pii_scan.keys import Keys
-from pii_scan.lookup import Location, canonical, lookup_hash
+from pii_scan.lookup import Location, canonical_forms, lookup_hash
 from pii_scan.policy import Policy, policy_for
 
 
@@ -78,12 +78,14 @@ def subject_locations(cfg: Config, dm: DataMap, keys: Keys, kind: str, value: st
 
     Raises :class:`pii_scan.lookup.LookupError_` for an invalid value (the message never repeats it).
     """
-    h = keys.hash(kind, canonical(kind, value))
-    return records_for_hash(cfg, dm, keys, h)
+    h, *also = (keys.hash(kind, v) for v in canonical_forms(kind, value))
+    return records_for_hash(cfg, dm, keys, h, also)
 
 
-def records_for_hash(cfg: Config, dm: DataMap, keys: Keys, h: str) -> list[SubjectRecord]:
-    locs = lookup_hash(dm, h)
+def records_for_hash(cfg: Config, dm: DataMap, keys: Keys, h: str, also: Iterable[str] = ()) -> list[SubjectRecord]:
+    """The records of ``h``'s subject; ``also``: hashes of other written forms of the same value (a bank
+    account's IBAN)."""
+    locs = lookup_hash(dm, h, also)
     by_key: dict[str, SubjectRecord] = {}
     for loc in locs:
         rec = by_key.get(loc.rkey)

@@ -148,3 +148,53 @@ def test_related_rows_follow_the_foreign_key_chain(tmp_path: Path, monkeypatch: 
                        ("order_lines", "order_id=100,line_no=2", "order_id"), ("customers", "id=2", "referred_by")}
     bo = _where(_lookup(cfg, "personnummer", BO))
     assert {(c, i) for c, i, _f, r in bo if r == "related"} == {("orders", "id=101"), ("order_lines", "order_id=101,line_no=1")}
+
+
+def test_a_bank_account_is_found_in_either_written_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clearing + account and the IBAN of the same account are one account; giro numbers by their written form."""
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    _crm(tmp_path, """
+        CREATE TABLE payouts (id INTEGER PRIMARY KEY, konto TEXT);
+        CREATE TABLE sepa (id INTEGER PRIMARY KEY, iban TEXT);
+        CREATE TABLE suppliers (id INTEGER PRIMARY KEY, bankgiro TEXT, plusgiro TEXT);
+        """, {
+        "payouts": [(1, "5839-8257466"), (2, "6114 517 182 351"), (3, "8327-9, 014 725 892-5")],
+        "sepa": [(1, "SE45 5000 0000 0583 9825 7466"), (2, "SE58 6000 0000 0005 1718 2351"),
+                 (3, "SE55 8000 0832 7901 4725 8925")],
+        "suppliers": [(1, "5402-9681", None), (2, None, "410 54 68-5")],
+    })
+    cfg = _config(tmp_path)
+    _scan(cfg)
+    for i, forms in enumerate([("5839-8257466", "58398257466", "SE45 5000 0000 0583 9825 7466", "SE4550000000058398257466"),
+                               ("6114, 5171 82351", "SE58 6000 0000 0005 1718 2351"),
+                               ("8327-9, 014 725 892-5", "SE5580000832790147258925")], start=1):
+        for form in forms:
+            got = _where(_lookup(cfg, "bank_account", form))
+            assert got == {("payouts", f"id={i}", "konto", "direct"), ("sepa", f"id={i}", "iban", "direct")}, form
+    for form in ("5402-9681", "bg 5402-9681", "Bankgiro: 5402-9681"):
+        assert _where(_lookup(cfg, "bank_account", form)) == {("suppliers", "id=1", "bankgiro", "direct")}, form
+    for form in ("410 54 68-5", "pg 4105468-5", "plusgiro 410 54 68-5"):
+        assert _where(_lookup(cfg, "bank_account", form)) == {("suppliers", "id=2", "plusgiro", "direct")}, form
+
+
+def test_the_erasure_plan_of_an_iban_covers_the_account_written_with_its_clearing(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from pii_scan.cli import main
+
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    _crm(tmp_path, """
+        CREATE TABLE payouts (id INTEGER PRIMARY KEY, konto TEXT);
+        CREATE TABLE sepa (id INTEGER PRIMARY KEY, iban TEXT);
+        """, {"payouts": [(1, "5839-8257466")], "sepa": [(1, "SE45 5000 0000 0583 9825 7466")]})
+    cfg = _config(tmp_path)
+    _scan(cfg)
+    out = tmp_path / "plan.json"
+    res = CliRunner().invoke(main, ["erasure-plan", "--config", str(cfg), "--bank-account", "SE45 5000 0000 0583 9825 7466",
+                                    "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    assert {(a["container"].split(".")[-1], a["item"]) for a in plan["actions"]} == {("payouts", "id=1"), ("sepa", "id=1")}

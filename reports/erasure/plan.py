@@ -29,7 +29,7 @@ from connectors.base import ConnectorError, fingerprint, safe_name
 from pii_scan.config import Config, ConfigError
 from pii_scan.datamap import DataMap, deps_t, findings_t, records_t, refs_t, subjects_t, units_t
 from pii_scan.keys import Keys
-from pii_scan.lookup import canonical
+from pii_scan.lookup import canonical_forms
 from pii_scan.policy import Policy, policy_for
 from reports.erasure.names import NameError_, line_item, parse_item, split_container, sql_column
 from reports.subject import SubjectRecord, records_for_hash
@@ -746,10 +746,11 @@ def build_plan(cfg: Config, dm: DataMap, keys: Keys, kind: str, value: str, *, n
     64 KiB) to tell line-based formats from others and to pin their version.
     """
     now = now or datetime.now()
-    canon = canonical(kind, value)
+    canon, *other_forms = canonical_forms(kind, value)
     h = keys.hash(kind, canon)
-    records = records_for_hash(cfg, dm, keys, h)
-    subject = subject_hashes(dm, h)
+    also = [keys.hash(kind, v) for v in other_forms]  # a bank account's IBAN and vice versa
+    records = records_for_hash(cfg, dm, keys, h, also)
+    subject = subject_hashes(dm, h).union(*(subject_hashes(dm, x) for x in also))
     findings = _findings(dm, [r.rkey for r in records])
     actions: list[Action] = []
     order = {s.name: i for i, s in enumerate(cfg.sources)}
