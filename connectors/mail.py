@@ -69,7 +69,9 @@ the unit; messages are named by byte offset or file name, never by value.
 **Not read**: Outlook ``.pst``/``.ost`` archives. libpff-python would read
 them, but no tool here can write a real PST to test a reader with, and an
 untested reader is not shipped; convert them to mbox (``readpst`` of
-pst-utils) or scan the mailbox over IMAP.
+pst-utils) or scan the mailbox over IMAP. Each one found (by its ``!BDN``
+header) becomes a unit ``pst:<path>`` whose read fails with that advice, so
+the scan ends partial instead of passing over the archive in silence.
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ _HEADER_LINE = re.compile(rb"[!-9;-~]{1,76}:")
 _KNOWN = re.compile(rb"(?im)^(from|to|subject|date|message-id|received|return-path|mime-version|delivered-to):")
 _SEP = b"\nFrom "
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+PST_MAGIC = b"!BDN"  # Outlook .pst/.ost (the Personal Folders File header)
+PST_REASON = "Outlook .pst/.ost archive: not read (convert it to mbox with readpst of pst-utils, or scan the mailbox over IMAP)"
 _SENDER_PROPS = ("__substg1.0_5D01", "__substg1.0_0065", "__substg1.0_0C1F", "__substg1.0_5D02")
 _UNQUOTE = re.compile(rb"(?m)^>(>*From )")
 
@@ -176,6 +180,9 @@ class MailConnector(BaseConnector):
         if stat.S_ISREG(st.st_mode):
             name = os.path.basename(self.root)
             kind = self._sniff(self.root)
+            if kind == "pst":
+                yield self._error_unit(f"pst:{name}", PST_REASON)
+                return
             if kind is None:
                 raise ConfigError(f"source {self.name!r}: {safe_name(name)} is neither an mbox nor a mail message")
             if kind == "mbox":
@@ -221,6 +228,8 @@ class MailConnector(BaseConnector):
                         yield from self._mbox_units(rel, entry.path, est)
                     elif kind in singles:
                         singles[kind].append((entry.name, est))
+                    elif kind == "pst":  # not read: a failed unit says so, the scan is partial
+                        yield self._error_unit(f"pst:{rel}", PST_REASON)
             for kind, files in singles.items():
                 if files:
                     yield from self._file_units(kind, rel_dir, files)
@@ -232,9 +241,12 @@ class MailConnector(BaseConnector):
     def _sniff(self, full: str) -> str | None:
         try:
             with open(full, "rb") as f:
-                return sniff(read_fully(f, SNIFF_BYTES), os.path.basename(full))
+                head = read_fully(f, SNIFF_BYTES)
         except OSError:
             return None
+        if head.startswith(PST_MAGIC):
+            return "pst"
+        return sniff(head, os.path.basename(full))
 
     def _mbox_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
         size = st.st_size
