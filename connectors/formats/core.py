@@ -259,6 +259,34 @@ def looks_like_header(first: list[str], rest: Iterable[list[str]]) -> bool:
     return all(len(c) <= 40 and _NAME_LIKE.fullmatch(c) for c in filled)
 
 
+MAX_PREAMBLE = 4  # title or comment rows of one cell each above a header
+
+
+def header_row(rows: list[list[str]]) -> int:
+    """Which of the first rows of a table names its columns: 0, the row below a preamble, or -1.
+
+    The first row if it looks like a header (:func:`looks_like_header`) with two
+    or more names; else the first row below up to :data:`MAX_PREAMBLE` rows of one
+    cell each (a title, ``Exported 2024-05-01``, a blank row) that looks like one
+    with two or more names; else the first row if it is a one-column header.
+    """
+    if not rows:
+        return -1
+    first = looks_like_header(rows[0], rows[1:])
+    if first and _filled(rows[0]) > 1:
+        return 0
+    for k in range(1, min(MAX_PREAMBLE, len(rows) - 2) + 1):
+        if _filled(rows[k - 1]) > 1:
+            break
+        if _filled(rows[k]) > 1 and looks_like_header(rows[k], rows[k + 1 :]):
+            return k
+    return 0 if first else -1
+
+
+def _filled(row: list[str]) -> int:
+    return sum(1 for c in row if c.strip())
+
+
 def column_names(header: list[str] | None, width: int, letters: bool = False) -> list[str]:
     """Field names for columns: the header, ``column N`` (or the column letter) where empty; duplicates marked."""
     names: list[str] = []

@@ -6,28 +6,37 @@ counting the header line; a quoted field spanning lines keeps the number of
 its first line), or ``@<byte offset>`` in a byte-range unit. Fields are named
 by the header (``personnummer``), ``column N`` where there is none, and
 ``name (column N)`` for a repeated header name. Empty cells are skipped.
+
+The header may stand below a few lines of preamble: Excel's delimiter
+directive ``sep=;``, or title and comment lines of one cell each
+(``Kundlista``, ``# Export 2024-05-01``). Those lines are read as rows of
+their own (``column 1``); the header names the columns of the rows below it,
+so a ``Personnummer`` or ``Mobil`` column keeps its hint.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from connectors.base import Record
-from connectors.formats.core import Ctx, column_names, looks_like_header
+from connectors.formats.core import MAX_PREAMBLE, Ctx, column_names, looks_like_header
 from connectors.formats.streams import LineIter
 
 DELIMITERS = (",", ";", "\t", "|")
 TABLE_EXTENSIONS = (".csv", ".tsv", ".tab", ".psv")
 SAMPLE_LINES = 200
+_SEP_LINE = re.compile(r"\ufeff?sep=(.)\r?\n?\Z")
 
 
 @dataclass(frozen=True)
 class Table:
     delimiter: str
-    header: tuple[str, ...] | None  # column names when the first row is a header
+    header: tuple[str, ...] | None  # column names when a row (the first but for a preamble) is a header
+    header_row: int = 0  # non-empty rows above the header (a preamble)
 
 
 def sniff_table(text: str, at_eof: bool, ext: str) -> Table | None:
@@ -45,6 +54,34 @@ def sniff_table(text: str, at_eof: bool, ext: str) -> Table | None:
     lines = lines[:SAMPLE_LINES]
     tabular_ext = ext in TABLE_EXTENSIONS
     order = ("\t",) + DELIMITERS if ext == ".tsv" else DELIMITERS
+    sep = _SEP_LINE.match(lines[0]) if lines else None
+    if sep is not None and sep.group(1) in DELIMITERS:
+        # Excel's directive names the delimiter; the header, if any, is the next row
+        delim = sep.group(1)
+        found = _sniff(lines[1:], True, (delim,))
+        if found is None or found.delimiter != delim:
+            return Table(delim, None)
+        return Table(delim, found.header, 1 if found.header is not None else 0)
+    found = _sniff(lines, tabular_ext, order)
+    if found is not None and found.header is not None and len(found.header) > 1:
+        return found
+    # a header below a title or comment line (one cell each): only in a file named as a
+    # table (prose is no table), and only where that finds a header
+    for skip in range(1, min(MAX_PREAMBLE, len(lines) - 2) + 1 if tabular_ext else 0):
+        below = _sniff(lines[skip:], tabular_ext, order)
+        if below is None or below.header is None:
+            continue
+        try:
+            above = [r for r in csv.reader(lines[:skip], delimiter=below.delimiter, strict=False) if r]
+        except csv.Error:
+            break
+        if all(sum(1 for c in r if c.strip()) <= 1 for r in above):
+            return Table(below.delimiter, below.header, len(above))
+    return found
+
+
+def _sniff(lines: list[str], tabular_ext: bool, order: tuple[str, ...]) -> Table | None:
+    """:func:`sniff_table` on lines whose first row is the header, if there is one."""
     best: tuple[float, int] | None = None
     best_delim, best_rows = ",", []
     for delim in order:
@@ -71,7 +108,7 @@ def sniff_table(text: str, at_eof: bool, ext: str) -> Table | None:
         rows = [r for r in csv.reader(lines, delimiter=",", strict=False) if r]
         if not rows:
             return None
-        best_delim, best_rows = ("\t" if ext == ".tsv" else ","), rows
+        best_delim, best_rows = order[0] if order[0] == "\t" else ",", rows
     header = best_rows[0] if looks_like_header(best_rows[0], best_rows[1:21]) else None
     if best is not None and best[1] == 2 and header is None and not tabular_ext:
         return None
@@ -103,6 +140,7 @@ def csv_records(ctx: Ctx, lines: LineIter, table: Table, *, skip_header: bool, c
     reader = csv.reader(feed(), delimiter=table.delimiter, strict=False)
     names = column_names(list(table.header), len(table.header)) if table.header else []
     header_pending = skip_header and table.header is not None
+    above = table.header_row  # preamble rows still to read before the header
     while True:
         try:
             row = next(reader)
@@ -118,11 +156,14 @@ def csv_records(ctx: Ctx, lines: LineIter, table: Table, *, skip_header: bool, c
         if not row:
             continue
         if header_pending:
-            header_pending = False
-            continue
+            if not above:
+                header_pending = False
+                continue
+            above -= 1
+        named = names if not header_pending else ()
         fields = []
         for i, value in enumerate(row):
             if value and not value.isspace():
-                fields.append((names[i] if i < len(names) else f"column {i + 1}", value))
+                fields.append((named[i] if i < len(named) else f"column {i + 1}", value))
         if fields:
             yield ctx.record(item, fields, True)

@@ -2,11 +2,12 @@
 
 **XLSX**: one record per non-empty row of every worksheet (hidden ones too),
 ``structured=True``, ``item`` = ``<sheet>:<row>`` (``Kunder:5``, the row number
-Excel shows). When the sheet's first non-empty row is a header (see
-:func:`~connectors.formats.core.looks_like_header`), fields are named by the
-header (``Personnummer``; ``Namn (C)`` for a repeated name) and the header row
-is not a record; cells without a header, and all cells of a sheet without
-one, are named by their reference ``Kunder!C5``. Values are the cached
+Excel shows). When the sheet's first non-empty row is a header, or the row
+below a title of one cell (see :func:`~connectors.formats.core.header_row`),
+fields of the rows below are named by the header (``Personnummer``; ``Namn (C)``
+for a repeated name) and the header row is not a record; the title, cells
+without a header, and all cells of a sheet without one, are named by their
+reference ``Kunder!C5``. Values are the cached
 results of formulas, written as a person would (``198112289874.0``, ISO dates).
 Document properties form the record ``item`` = ``meta`` (fields ``meta:author``,
 ``meta:last_modified_by``, ``meta:title``, ``meta:subject``, ``meta:comments``,
@@ -45,6 +46,7 @@ from connectors.formats.core import (
     column_letter,
     column_names,
     describe,
+    header_row,
     looks_like_header,
 )
 from connectors.formats.streams import Source
@@ -150,8 +152,10 @@ def _sheet_records(ctx: Ctx, ws: Any) -> Iterator[Record]:
             if len(buffered) > HEADER_SAMPLE:
                 break
     names: list[str] | None = None
-    if buffered and looks_like_header(buffered[0][1], [t for _, t in buffered[1:]]):
-        header = buffered.pop(0)[1]
+    at = header_row([t for _, t in buffered])
+    header_n = 0  # rows up to this one (a title above the header) are not named by it
+    if at >= 0:
+        header_n, header = buffered.pop(at)
         names = column_names(header, len(header), letters=True)
         names = [nm if h.strip() else "" for nm, h in zip(names, header)]
 
@@ -159,7 +163,8 @@ def _sheet_records(ctx: Ctx, ws: Any) -> Iterator[Record]:
         fields = []
         for i, t in enumerate(texts):
             if t and not t.isspace():
-                name = names[i] if names and i < len(names) and names[i] else f"{title}!{column_letter(i)}{n}"
+                name = (names[i] if names and n > header_n and i < len(names) and names[i]
+                        else f"{title}!{column_letter(i)}{n}")
                 fields.append((name, t))
         for start in range(0, len(fields), MAX_RECORD_FIELDS):
             yield ctx.record(f"{title}:{n}", fields[start : start + MAX_RECORD_FIELDS], True)

@@ -69,3 +69,79 @@ def test_the_field_name_is_the_hint_the_detectors_need(name: str) -> None:
     assert ("phone", "+46701234567") in found
     assert ("bank_account", "5839-8257466") in found
     assert ("personnummer", "200309182640") in found
+
+
+# --- tables with lines before the header ------------------------------------------------------------
+
+PREAMBLES = {
+    # Excel's delimiter directive, written by "Save as CSV" in many locales
+    "sep.csv": "sep=;\nNamn;Personnummer;Mobil\nAnna Berg;501011233;701234567\n",
+    # a comment or title line, and a blank line, above the header
+    "kommentar.csv": "# Export från CRM 2024-05-01\nNamn;Personnummer;Mobil\nAnna Berg;501011233;701234567\n",
+    "titel.csv": "Kundlista\n\nNamn;Personnummer;Mobil\nAnna Berg;501011233;701234567\nBo Ek;;701234568\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PREAMBLES))
+def test_a_header_below_a_title_or_sep_line_names_the_columns(name: str) -> None:
+    recs = list(read_stream(io.BytesIO(PREAMBLES[name].encode()), name, container=name, loc_factory=_loc))
+    rows = {r.location.item: dict(r.fields) for r in recs}
+    data_line = str(PREAMBLES[name].splitlines().index("Anna Berg;501011233;701234567") + 1)
+    assert rows[data_line] == {"Namn": "Anna Berg", "Personnummer": "501011233", "Mobil": "701234567"}
+    header_line = str(int(data_line) - 1)
+    assert header_line not in rows  # the header is not a record
+    scanner = Scanner()
+    found = {(m.kind, m.value) for f, t in rows[data_line].items() for m in scanner.find(t, hint=f, ref_date=R)}
+    assert found == {("personnummer", "200501011233"), ("phone", "+46701234567")}
+
+
+def test_a_title_line_is_still_read() -> None:
+    text = "Export av anna.berg@example.se\nNamn;Personnummer\nAnna Berg;811228-9874\n"
+    recs = list(read_stream(io.BytesIO(text.encode()), "t.csv", container="t.csv", loc_factory=_loc))
+    assert [(r.location.item, r.fields) for r in recs] == [
+        ("1", [("column 1", "Export av anna.berg@example.se")]),
+        ("3", [("Namn", "Anna Berg"), ("Personnummer", "811228-9874")]),
+    ]
+
+
+def test_a_table_without_preamble_is_unchanged() -> None:
+    text = "Anna Berg;811228-9874;070-123 45 67\nErik Lund;680303-5572;073-987 65 43\n"
+    recs = list(read_stream(io.BytesIO(text.encode()), "u.csv", container="u.csv", loc_factory=_loc))
+    assert [r.location.item for r in recs] == ["1", "2"]
+    assert [f for f, _ in recs[0].fields] == ["column 1", "column 2", "column 3"]
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Kunder"
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_a_sheet_header_below_a_title_row_names_the_columns() -> None:
+    # numbers as a spreadsheet keeps them: leading zeros lost, so only the column name tells
+    data = _xlsx([["Kundlista export 2024-05-01"], [], ["Namn", "Personnummer", "Mobil"],
+                  ["Anna Berg", 501011233, 701234567], ["Erik Lund", 198112289874, 46701234568]])
+    recs = list(read_stream(io.BytesIO(data), "k.xlsx", container="k.xlsx", loc_factory=_loc))
+    rows = {r.location.item: r.fields for r in recs if r.location.item.startswith("Kunder:")}
+    assert rows["Kunder:1"] == [("Kunder!A1", "Kundlista export 2024-05-01")]
+    assert "Kunder:3" not in rows
+    assert rows["Kunder:4"] == [("Namn", "Anna Berg"), ("Personnummer", "501011233"), ("Mobil", "701234567")]
+    scanner = Scanner()
+    found = {(m.kind, m.value) for item in ("Kunder:4", "Kunder:5") for f, t in rows[item]
+             for m in scanner.find(t, hint=f, ref_date=R)}
+    assert found == {("personnummer", "200501011233"), ("phone", "+46701234567"),
+                     ("personnummer", "198112289874"), ("phone", "+46701234568")}
+
+
+def test_a_one_column_sheet_keeps_its_header() -> None:
+    data = _xlsx([["E-post"], ["anna@example.se"], ["bo@example.se"]])
+    recs = list(read_stream(io.BytesIO(data), "e.xlsx", container="e.xlsx", loc_factory=_loc))
+    assert [(r.location.item, r.fields) for r in recs if r.location.item.startswith("Kunder:")] == [
+        ("Kunder:2", [("E-post", "anna@example.se")]), ("Kunder:3", [("E-post", "bo@example.se")])]
