@@ -233,7 +233,7 @@ def _one_query(**kw: str | None) -> tuple[str, str] | None:
 @main.command()
 @config_option
 @_query_options
-@click.option("--batch", type=click.File("r", encoding="utf-8"), help='Many lookups: a JSON Lines file of {"kind": ..., "value": ...}.')
+@click.option("--batch", type=click.File("r", encoding="utf-8", errors="replace"), help='Many lookups: a JSON Lines file of {"kind": ..., "value": ...}.')
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "json"]), default="table", show_default=True)
 def lookup(config_path: str, batch: IO[str] | None, fmt: str, **query: str | None) -> None:
     """Every location of one data subject: direct, linked and related.
@@ -270,16 +270,14 @@ def lookup(config_path: str, batch: IO[str] | None, fmt: str, **query: str | Non
             return
         assert batch is not None
         for n, line in enumerate(batch, start=1):
-            if not line.strip():
-                continue
+            query: dict[str, object] = {"line": n}
+            locs = []
             try:
-                item = json.loads(line)
-                kind, value = str(item["kind"]).replace("-", "_"), str(item["value"])
+                kind, value = _batch_query(line, query)
                 locs = do_lookup(dm, keys, kind, value)
-                obj = {"query": {"line": n, "kind": kind}, "locations": [l.as_dict() for l in locs]}
-            except (ValueError, KeyError, TypeError) as exc:
-                msg = str(exc) if isinstance(exc, LookupError_) else f"bad query line: {type(exc).__name__}"
-                obj = {"query": {"line": n}, "error": msg, "locations": []}
+                obj = {"query": query, "locations": [l.as_dict() for l in locs]}
+            except (LookupError_, _BadQuery) as exc:  # this line only; the others are answered
+                obj = {"query": query, "error": str(exc), "locations": []}
             if fmt == "table":
                 out.write(f"# query {n}: {obj['query'].get('kind', '?')}\n")
                 if "error" in obj:
@@ -290,6 +288,46 @@ def lookup(config_path: str, batch: IO[str] | None, fmt: str, **query: str | Non
                 out.write(json.dumps(obj, ensure_ascii=False) + "\n")
     finally:
         dm.close()
+
+
+class _BadQuery(ValueError):
+    """A batch line that is no query (the message never repeats the line's value)."""
+
+
+_KIND_ALIASES = {"bank-account": "bank_account", "bankkonto": "bank_account", "iban": "bank_account", "account": "bank_account",
+                 "pnr": "personnummer", "samordningsnummer": "personnummer", "e-mail": "email", "epost": "email",
+                 "mail": "email", "telefon": "phone", "tel": "phone", "mobile": "phone"}
+_GIRO_KINDS = {"bankgiro": "bankgiro ", "plusgiro": "plusgiro "}
+
+
+def _batch_query(line: str, query: dict[str, object]) -> tuple[str, str]:
+    """(kind, value) of one ``--batch`` line; fills ``query`` with what the answer echoes (line, kind, id)."""
+    from pii_scan.lookup import QUERY_KINDS
+
+    if not line.strip():
+        raise _BadQuery('empty line: a query line is {"kind": ..., "value": ...}')
+    try:
+        item = json.loads(line)
+    except ValueError as exc:
+        raise _BadQuery(f"not JSON ({exc.msg}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError)
+                        else "not JSON") from None
+    if not isinstance(item, dict):
+        raise _BadQuery('not a JSON object: a query line is {"kind": ..., "value": ...}')
+    if isinstance(item.get("id"), (str, int, float)) and not isinstance(item.get("id"), bool):
+        query["id"] = item["id"]  # the caller's own reference, echoed back
+    kind = item.get("kind")
+    if not isinstance(kind, str) or not kind.strip():
+        raise _BadQuery("missing \"kind\": one of personnummer, email, phone, bank_account")
+    kind = kind.strip().lower()
+    prefix = _GIRO_KINDS.get(kind, "")
+    kind = "bank_account" if prefix else _KIND_ALIASES.get(kind, kind)
+    if kind not in QUERY_KINDS:  # not echoed: a wrong column may hold a value
+        raise _BadQuery(f"unknown \"kind\": use one of {', '.join(QUERY_KINDS)}")
+    query["kind"] = kind
+    value = item.get("value")
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+        raise _BadQuery("missing \"value\": the identifier to look up, as a string")
+    return kind, prefix + str(value)
 
 
 def _lookup_table(out: IO[str], locs) -> None:  # noqa: ANN001

@@ -198,3 +198,37 @@ def test_the_erasure_plan_of_an_iban_covers_the_account_written_with_its_clearin
     assert res.exit_code == 0, res.output
     plan = json.loads(out.read_text(encoding="utf-8"))
     assert {(a["container"].split(".")[-1], a["item"]) for a in plan["actions"]} == {("payouts", "id=1"), ("sepa", "id=1")}
+
+
+def test_batch_lookup_answers_every_line_in_order(family: Path, tmp_path: Path) -> None:
+    """One answer per input line, in order (a blank or broken line too), each error saying what is wrong."""
+    import json
+
+    from click.testing import CliRunner
+
+    from pii_scan.cli import main
+
+    lines = [
+        json.dumps({"kind": "personnummer", "value": FAR, "id": "q1"}),
+        "",
+        "not json",
+        json.dumps({"kind": "email"}),
+        json.dumps(["personnummer", FAR]),
+        json.dumps({"kind": "fax", "value": MOR}),
+        json.dumps({"kind": "pnr", "value": int(MOR.replace("-", ""))}),
+        json.dumps({"kind": "email", "value": "nobody@example.se"}),
+    ]
+    batch = tmp_path / "q.jsonl"
+    batch.write_bytes(("\n".join(lines) + "\n").encode() + b'\xff{"kind": "email"}\n')
+    res = CliRunner().invoke(main, ["lookup", "--config", str(family), "--batch", str(batch), "--format", "jsonl"])
+    assert res.exit_code == 0, res.output
+    out = [json.loads(x) for x in res.output.splitlines()]
+    assert [o["query"]["line"] for o in out] == list(range(1, 10))
+    assert out[0]["query"] == {"line": 1, "id": "q1", "kind": "personnummer"} and out[0]["locations"]
+    errors = [o.get("error", "") for o in out]
+    assert errors[1].startswith("empty line") and errors[2].startswith("not JSON") and "value" in errors[3]
+    assert "JSON object" in errors[4] and errors[5].startswith('unknown "kind"') and "670919" not in errors[5]
+    assert "error" not in out[6] and {l["item"] for l in out[6]["locations"]} == {"id=2"}  # a number as value
+    assert out[7] == {"query": {"line": 8, "kind": "email"}, "locations": []}  # not in the map: empty, no error
+    assert errors[8].startswith("not JSON")
+    assert all(o["locations"] == [] for o, e in zip(out, errors) if e)
