@@ -75,6 +75,15 @@ _ALNUM_LEAD = re.compile(r"(?<![A-Za-z])[A-Z]{2}[ ]?\Z")
 # "se" or "Se" (not preceded by a letter) and an optional space before a digit run
 _SE_LOWER_LEAD = re.compile(r"(?<![A-Za-z])[Ss]e[ ]?\Z")
 
+# a newline before a digit: where a line wrap may have split a number (Scanner._wrapped)
+_LINE_START_DIGIT = re.compile(r"\n(?=[0-9])")
+WRAP_PENALTY = 0.1  # a number read across a line break
+
+
+def _no_giro(p: int) -> bool:
+    return False
+
+
 MAX_GROUPS = 8  # groups in one window (+46 (0)70-123 45 67 has 6)
 MAX_DIGITS = 20  # digits in one window (IBANs take the alnum path)
 CONTEXT_CHARS = 48
@@ -395,6 +404,10 @@ class Scanner:
                 if pnr is not None:
                     seg = single or segs[bisect_right(starts, ms) - 1]
                     found.extend(pnr.match_interim(t, ms, me, self._context(t, ms, me, hints, hint_words, seg)))
+        # A number broken by a line wrap at one of its separators ("811228-\n9874",
+        # "070-123\n45 67"): neither line's run is the identifier on its own.
+        if by_nd is not None and "\n" in t:
+            self._wrapped(t, segs, starts, single, hints, hint_words, found)
         if emailer is not None and _may_be_obfuscated(t):
             for m in _OBFUSCATED.finditer(t):
                 ms, me = m.start(), m.end()
@@ -640,6 +653,66 @@ class Scanner:
         return self._reported(x, found, hints, ref_year)
 
     # -- internals -------------------------------------------------------------
+
+    def _wrapped(
+        self,
+        t: str,
+        segs: list[_Segment],
+        starts: list[int],
+        single: _Segment | None,
+        hints: frozenset[str],
+        hint_words: frozenset[str],
+        found: list[Match],
+    ) -> None:
+        """Numbers a line wrap split at a separator: a line ending in ``811228-`` or in a short group
+        of a grouped number (``070-123``, ``4111 1111``), the next line starting with a digit.
+
+        The two lines are read joined by a space (a local copy of the same length, so
+        offsets hold); only findings that cross the line break are kept, with a
+        penalty. A break between two values of a batch is no wrap.
+        """
+        for m in _LINE_START_DIGIT.finditer(t):
+            p = m.start()
+            if p < 2:
+                continue
+            c = t[p - 1]
+            if c == "-":
+                if not "0" <= t[p - 2] <= "9":
+                    continue
+            elif "0" <= c <= "9":
+                j = p - 1
+                while j > p - 6 and "0" <= t[j - 1] <= "9":
+                    j -= 1
+                # after a space a group of 1-4 digits ("070-123 45\n67", "+46 70\n123"), after a
+                # "-" one of 3-4 ("070-123\n45 67"; not the day of a date, "2024-05-10\n")
+                sep = t[j - 1] if j >= 2 else ""
+                if p - j > 4 or not (sep == " " or (sep == "-" and p - j >= 3)) or not "0" <= t[j - 2] <= "9":
+                    continue
+            else:
+                continue
+            seg = single or segs[bisect_right(starts, p) - 1]
+            if p >= seg.end:
+                continue  # the newline between two values
+            lo = max(seg.start, p - 64)
+            t2 = t[lo:p] + " " + t[p + 1 : min(seg.end, p + 40)]
+            k = p - lo
+            for r in _PREFILTER.finditer(t2):
+                rs, re_ = r.span()
+                if rs > k:
+                    break
+                if re_ <= k or r.lastgroup != "num":
+                    continue
+                local: list[Match] = []
+                seg2 = _Segment(0, len(t2), (0, 0), seg.ref)
+                self._num_candidates(t2, rs, re_, hints, hint_words, seg2, False, _no_giro, [], local)
+                for f in local:
+                    if f.start < k < f.end:
+                        found.append(
+                            Match(f.kind, f.subkind, f.start + lo, f.end + lo, f.value,
+                                  round(max(0.01, f.confidence - WRAP_PENALTY), 3), (*f.why, "shape:line-wrap"),
+                                  f.test_data, f.personal, f.inside)
+                        )
+                break
 
     def _lower_se(
         self, t: str, ms: int, hints: frozenset[str], hint_words: frozenset[str], seg: _Segment, found: list[Match]
@@ -931,6 +1004,9 @@ def _only_short_runs(texts: Sequence[str]) -> bool:
     # ("clearing 9570 konto 12344"), a reserve number ("reservnummer 811228A071")
     if any(mk in t for mk in _LABEL_PASS_MARKERS):
         return False
+    # a short run wrapped onto the next line ("811228-\n9874") is read across the break
+    if t.count("\n") >= len(texts) and any(_LINE_START_DIGIT.search(x) is not None for x in texts):
+        return False  # (a newline inside a value, not only those that join the values)
     return not _has_markers(t) and _unchanged_by_normalize(t)
 
 
