@@ -126,6 +126,8 @@ _TOK_PERCENT = re.compile(r"%[C-Fc-f][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f]){1,3}|%[
 _TOK_ENTITY = re.compile(r"&(?:\#[0-9]{1,7}|\#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,15});|.", re.S)
 _DOT_BRACKETED = r"[ ]?[\[({<][ ]?(?i:dot|punkt|\.)[ ]?[\])}>][ ]?"  # "[.]": a defanged dot
 _DOT_BEFORE = re.compile(_DOT_BRACKETED + r"\Z")
+# " dot " / " punkt " between two words of an obfuscated local part ("anna dot berg at ...")
+_DOT_WORD_BEFORE = re.compile(r"(?<=[^\W_])[ ](?i:dot|punkt)[ ]\Z")
 _TOK_OBF_DOMAIN = re.compile(_DOT_BRACKETED + r"|[ ](?i:dot|punkt)[ ](?=[^\W_])|.", re.S)
 _MAX_TOKEN = 18  # longest escape token, bounds the raw windows
 
@@ -351,6 +353,8 @@ def _prev_obfuscated(t: str, p: int) -> tuple[int, str | None]:
     """The token that ends at ``p`` in an obfuscated local part (``anna [dot] svensson``)."""
     if t[p - 1] in " ])}>":
         m = _DOT_BEFORE.search(t, max(0, p - 14), p)
+        if m is None and t[p - 1] == " ":
+            m = _DOT_WORD_BEFORE.search(t, max(0, p - 8), p)
         if m is not None:
             return m.start(), "."
     return p - 1, t[p - 1]
