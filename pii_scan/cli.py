@@ -161,6 +161,18 @@ def _keys(cfg):  # noqa: ANN001, ANN202
         raise click.ClickException(str(exc)) from None
 
 
+def _reading_keys(cfg, dm):  # noqa: ANN001, ANN202
+    """The data map's own key (never a new one); a clean error otherwise (and the map closed)."""
+    from pii_scan.keys import KeyError_
+    from pii_scan.lookup import LookupError_, reading_keys
+
+    try:
+        return reading_keys(cfg.key_file, dm)
+    except (KeyError_, LookupError_) as exc:
+        dm.close()
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command()
 @config_option
 @click.option("--scheduler", metavar="ADDR", help="Dask scheduler address (tcp://host:port), or 'sync' to run in this process. Default: a local cluster, one worker process per core.")
@@ -252,8 +264,8 @@ def lookup(config_path: str, batch: IO[str] | None, fmt: str, **query: str | Non
     if (q is None) == (batch is None):
         raise click.UsageError("give one query (--personnummer/--email/--phone/--bank-account VALUE) or --batch FILE")
     cfg = _load_config(config_path)
-    keys = _keys(cfg)
     dm = DataMap(cfg.datamap_url)
+    keys = _reading_keys(cfg, dm)
     out = sys.stdout
     try:
         if q is not None:
@@ -350,8 +362,8 @@ def export(config_path: str, fmt: str, reveal: bool, output: str | None) -> None
     from pii_scan.export import ExportError, write
 
     cfg = _load_config(config_path)
-    keys = _keys(cfg) if reveal else None
     dm = DataMap(cfg.datamap_url)
+    keys = _reading_keys(cfg, dm) if reveal else None
     try:
         if fmt == "parquet":
             if output:

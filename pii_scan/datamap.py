@@ -379,6 +379,11 @@ class DataMap:
         with self.engine.connect() as c:
             return int(c.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")).scalar_one())
 
+    def key_id(self) -> str | None:
+        """The fingerprint of the key this map was written with (None: never scanned)."""
+        with self.engine.connect() as c:
+            return c.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "key_id")).scalar()
+
     def check_key(self, key_id: str) -> None:
         """Bind the map to one key: hashes under another key would silently never match."""
         with self.engine.begin() as c:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +33,25 @@ QUERY_KINDS = ("personnummer", "email", "phone", "bank_account")
 
 class LookupError_(ValueError):
     """The query value is not a valid identifier of its kind (the message never repeats it)."""
+
+
+def reading_keys(key_file: Path, dm: DataMap) -> Keys:
+    """The key to read ``dm`` with (lookups, exports): the one it was written with, never a new one.
+
+    A missing key file would otherwise be created with a fresh key, under
+    which no hash matches: every lookup would answer "nothing" and an
+    export could not decrypt.
+    """
+    from pii_scan.keys import from_environment, load_keys
+
+    if not from_environment() and not key_file.exists():
+        raise LookupError_(f"no key: {key_file} does not exist and PII_SCAN_KEY is not set; "
+                           "give the key the data map was scanned with")
+    keys = load_keys(key_file)
+    bound = dm.key_id()
+    if bound is not None and bound != keys.fingerprint():
+        raise LookupError_("this data map was written with another key (PII_SCAN_KEY / key file); use that key")
+    return keys
 
 
 def canonical(kind: str, value: str) -> str:

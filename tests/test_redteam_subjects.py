@@ -232,3 +232,32 @@ def test_batch_lookup_answers_every_line_in_order(family: Path, tmp_path: Path) 
     assert out[7] == {"query": {"line": 8, "kind": "email"}, "locations": []}  # not in the map: empty, no error
     assert errors[8].startswith("not JSON")
     assert all(o["locations"] == [] for o, e in zip(out, errors) if e)
+
+
+def test_lookup_and_reveal_need_the_maps_own_key(family: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A missing key file is not replaced by a new key (every lookup would answer 'nothing'), a wrong key
+    is refused with a clean error, and --reveal never runs without the key."""
+    from click.testing import CliRunner
+
+    from pii_scan.cli import main
+
+    key = family.parent / "pii-scan.key"
+    saved = key.read_bytes()
+    key.unlink()
+    r = CliRunner()
+    for args in (["lookup", "--personnummer", FAR], ["export", "--format", "jsonl", "--reveal"]):
+        res = r.invoke(main, [args[0], "--config", str(family), *args[1:]])
+        assert res.exit_code == 1 and "no key" in res.output and res.exception is not None, res.output
+        assert not key.exists()
+    monkeypatch.setenv("PII_SCAN_KEY", "00" * 32)
+    for args in (["lookup", "--personnummer", FAR], ["export", "--format", "jsonl", "--reveal"]):
+        res = r.invoke(main, [args[0], "--config", str(family), *args[1:]])
+        assert res.exit_code == 1 and "another key" in res.output, res.output
+        assert "198112289874" not in res.output
+    monkeypatch.delenv("PII_SCAN_KEY")
+    key.write_bytes(saved)
+    key.chmod(0o600)
+    res = r.invoke(main, ["export", "--config", str(family), "--format", "jsonl"])  # masked: no key needed
+    assert res.exit_code == 0 and "198112289874" not in res.output
+    res = r.invoke(main, ["export", "--config", str(family), "--format", "jsonl", "--reveal"])
+    assert res.exit_code == 0 and "198112289874" in res.output
