@@ -142,16 +142,19 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # "person" only as the whole name or before a number word: person_id (a surrogate key),
         # kontaktperson (a name), personal_email and personalnummer (staff number) are not
         # personnummer fields
-        (r"^person$|person_?(?:nummer|nr|no|num|number)|pnr|ssn|social|civic|födelse|identitet|national_?id|"
-         r"pers_?nr|^p_?nr", "personnummer"),
+        # English "personal (identity) number" is the personnummer (not Swedish personalnummer);
+        # födelse also written without the ö (fodelse, foedelse)
+        (r"^person$|person_?(?:nummer|nr|no|num|number)|pnr|ssn|social|civic|f(?:ö|o|oe)delse|identitet|national_?id|"
+         r"personal_?(?:id(?:entity)?_?)?(?:number|no)(?:$|_)|pers_?(?:nr|no(?:$|_))|^p_?nr", "personnummer"),
         (r"samordning|coord|reserv_?(?:nummer|nr|no|id)", "personnummer"),
         (r"org|vat|moms|company|företag|bolag", "organisationsnummer"),
         # "tel" and "cell" only as a word or before a number word ("titel", "hotel_id", "excellent" are not)
         (r"phone|telefon|(?:^|_|hem|arb|arbets|mob|work|home|direkt|kontakt|office|fast)tel|tfn|mobil|"
-         r"(?:^|_)cell(?:$|_|phone|nr|ular)|fax|sms|msisdn|swish|^nummer$", "phone"),
+         r"(?:^|_)cell(?:$|_|phone|nr|ular)|fax|sms|msisdn|swish|^nummer$|(?:^|_)mob(?:$|_|nr|nummer)|"
+         r"(?:contact|kontakt|direkt)_?(?:number|nummer|nr|no)(?:$|_)", "phone"),
         (r"e_?mail|e_?post|epost|mejl|^mail|_mail|mail_|^to$|^from$|^cc$|^bcc$|reply|sender|recipient", "email"),
         # not "kontor" (an office), "public", "cubic"
-        (r"konto(?!r)|account|acct|clearing|iban|bank|(?:^|_)bic(?:$|_)|swift", "bank_account"),
+        (r"konto(?!r)|account|acct|clearing|(?:^|_)clnr|iban|bank|(?:^|_)bic(?:$|_)|swift", "bank_account"),
         (r"bankgiro|^bg$|bg_?nr|bg_", "bankgiro"),
         (r"plusgiro|postgiro|^pg$|pg_?nr|pg_", "plusgiro"),
         # Swedish "kort" is also "short" (kortnamn, kortbeskrivning): only as a word or before a card word

@@ -33,3 +33,31 @@ def test_a_customer_number_field_holds_no_phone_number_or_card(field: str) -> No
                                           ("kundnamn", set()), ("customer", set())])
 def test_other_customer_fields_keep_their_hints(field: str, kinds: set[str]) -> None:
     assert set(hint_kinds(field)) == kinds
+
+
+@pytest.mark.parametrize("field, kind", [
+    ("personal_number", "personnummer"), ("PersonalNumber", "personnummer"), ("personal_identity_number", "personnummer"),
+    ("PersonalIdentityNumber", "personnummer"), ("personal_id_no", "personnummer"), ("pers_no", "personnummer"),
+    ("fodelsenummer", "personnummer"), ("foedelsenummer", "personnummer"), ("Fodelsenr", "personnummer"),
+    ("contact_number", "phone"), ("ContactNo", "phone"), ("kontakt_nummer", "phone"), ("kontaktnr", "phone"),
+    ("direktnummer", "phone"), ("mob", "phone"), ("Mob.", "phone"), ("mob_nr", "phone"), ("clnr", "bank_account"),
+])
+def test_common_column_names_hint_their_kind(field: str, kind: str) -> None:
+    assert kind in hint_kinds(field)
+
+
+@pytest.mark.parametrize("field", ["personalnummer", "personal_email", "personal_id", "mobbing", "kontaktperson",
+                                   "contact_name", "nummerserie", "pers_nomination"])
+def test_look_alike_column_names_do_not(field: str) -> None:
+    assert not hint_kinds(field) & {"personnummer", "phone"}
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("personal_number", "501011233", ("personnummer", "200501011233")),  # lost leading zero
+    ("fodelsenummer", "811228 9874", ("personnummer", "198112289874")),  # space: needs the field's word
+    ("contact_number", "46701234567", ("phone", "+46701234567")),  # no plus: needs the field's word
+    ("mob", "701234567", ("phone", "+46701234567")),
+])
+def test_values_that_need_the_column_name_are_found(field: str, value: str, expected: tuple[str, str]) -> None:
+    found = SCANNER.find_many([value], hint=field, ref_dates=[R])[0]
+    assert expected in {(m.kind, m.value) for m in found}
