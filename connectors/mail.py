@@ -351,20 +351,7 @@ class MailConnector(BaseConnector):
                 if read_fully(f, 5) not in (b"From ", b""):
                     raise ConnectorError(f"{safe_name(unit.key)}: the range does not start at a message: the mbox changed since it was listed; scan again")
                 f.seek(start)
-                for offset, data, size, oversize, ends_mid_line in mbox_messages(f, start, end, self.max_message):
-                    where = f"message at offset {offset}"
-                    nl = data.find(b"\n")
-                    from_line = data[: nl if nl >= 0 else len(data)].rstrip(b"\r")
-                    raw = data[nl + 1 :] if nl >= 0 else b""
-                    if b">From " in raw:
-                        raw = _UNQUOTE.sub(rb"\1", raw)
-                    envelope, fallback = _from_line(from_line)
-                    if ends_mid_line:
-                        problems.add(f"{safe_name(container)} {where}: the mbox ends mid-line; the message is truncated")
-                    yield from reader.records(
-                        raw, where, envelope=envelope, fallback_date=fallback or _mtime(st),
-                        oversize=size if oversize else None,
-                    )
+                yield from mbox_records(f, start, end, self.max_message, reader, _mtime(st))
             except OSError as exc:
                 raise ConnectorError(f"{safe_name(unit.key)}: read failed ({describe(exc)})") from None
 
@@ -430,6 +417,30 @@ class MailConnector(BaseConnector):
                 oversize = size
             reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + (" " if where else ""))
             yield from reader.records(raw, safe_name(where), fallback_date=_mtime(st), oversize=oversize)
+
+
+def mbox_records(
+    f: IO[bytes], start: int, end: int, max_message: int, reader: MessageReader, fallback: datetime | None
+) -> Iterator[Record]:
+    """Records of the messages of an mbox that start in [start, end) (``f`` at ``start``), read by ``reader``.
+
+    The ``From_`` line gives the envelope sender and, without a Date header,
+    the date (else ``fallback``); mboxrd ``>From`` quoting is undone; a last
+    message that ends mid-line is reported as truncated.
+    """
+    for offset, data, size, oversize, ends_mid_line in mbox_messages(f, start, end, max_message):
+        where = f"message at offset {offset}"
+        nl = data.find(b"\n")
+        from_line = data[: nl if nl >= 0 else len(data)].rstrip(b"\r")
+        raw = data[nl + 1 :] if nl >= 0 else b""
+        if b">From " in raw:
+            raw = _UNQUOTE.sub(rb"\1", raw)
+        envelope, when = _from_line(from_line)
+        if ends_mid_line:
+            reader.problem(where, "the mbox ends mid-line; the message is truncated")
+        yield from reader.records(
+            raw, where, envelope=envelope, fallback_date=when or fallback, oversize=size if oversize else None,
+        )
 
 
 def outlook_msg_bytes(f: IO[bytes], name: str) -> bytes:

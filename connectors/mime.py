@@ -771,13 +771,15 @@ def field_hint(field: str) -> str:
     ('From', 'Cc', 'Personnummer')
     >>> field_hint("attachment:kunder.csv"), field_hint("body[1.2]"), field_hint("envelope:From")
     ('path', 'body', 'From')
+    >>> field_hint("bodyweight"), field_hint("$.kund.pnr")  # any other store's fields are their own hint
+    ('bodyweight', '$.kund.pnr')
     """
     if field.startswith("attachment:"):
         rest = field[len("attachment:") :]
         return rest.rsplit(":", 1)[1] if ":" in rest else PATH_FIELD
     if field.startswith(("header:", "header[", "envelope:")):
         return field.rsplit(":", 1)[1]
-    if field.startswith(BODY_FIELD):
+    if field == BODY_FIELD or field.startswith(BODY_FIELD + "["):
         return BODY_FIELD
     return field
 

@@ -17,6 +17,7 @@ Config (a ``[[sources]]`` entry of ``type = "s3"``)::
     read_timeout = 60                     # seconds
     addressing_style = "auto"             # or "path" (most S3-compatible servers), "virtual"
     anonymous = false                     # true: unsigned requests (public buckets)
+    max_message_bytes = 104857600         # mail objects larger than this: only their header is read
     limits = { max_expanded_bytes = 2147483648 }
 
 Credentials never come from the config file: boto3's standard chain supplies
@@ -75,6 +76,17 @@ its footer and the column chunks, not a local copy. Byte-range units use
 ranged GETs the same way (the first 64 KiB, then ``start-1`` to ``end`` plus
 64 KiB for the last line, more if it is longer).
 
+**Mail stored as objects** (SES receipt rules write each incoming mail as an
+object without a suffix; archives are exported as mbox): an object whose key
+has no suffix or ``.eml``/``.mbox``/``.mbx``/``.mail``/``.msg``, and whose
+first bytes are a mail message, an mbox or an Outlook message
+(:func:`connectors.mail.sniff`), is read as mail, exactly as the ``mail``
+connector reads a file (:mod:`connectors.mime`: item = the Message-ID, fields
+``header:From``, ``body``, ``attachment:<name>!...``; an mbox message by
+message, streamed, never split into byte ranges), so that base64 and
+quoted-printable bodies, encoded headers and attachments are decoded; it
+costs one extra ranged GET of the first 64 KiB for such keys.
+
 Every GET carries ``If-Match: <listed ETag>``: the content scanned is the
 content fingerprinted. An object changed after listing fails its unit
 ("changed since it was listed"; the next scan reads the new version), and a
@@ -124,16 +136,18 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import urlsplit
 
 from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, TransientError, Unit, safe_name
 from connectors.formats import PATH_FIELD, detect, read_range, read_stream, splittable
 from connectors.formats.core import as_dates
 from connectors.formats.streams import HEAD_BYTES
+from connectors.mime import FieldHints
 
 DEFAULT_SPLIT_BYTES = 8 << 20  # a range of record-dense text is 4-15 s of detection: enough units to keep every worker busy
 DEFAULT_RANGED_BYTES = 64 << 20
+DEFAULT_MAX_MESSAGE_BYTES = 100 << 20  # a mail object larger than this: only its header is read (as connectors.mime)
 RANDOM_ACCESS_FORMATS = ("parquet", "zip")  # read in place by ranged GETs when large (pdf seeks too much)
 TAIL_BYTES = 64 << 10  # read past a range's end for its last line
 MIN_WINDOW = 1 << 20  # first ranged GET after a seek
@@ -495,17 +509,22 @@ class S3Connector(BaseConnector):
             self.max_attempts = int(self.config.get("max_attempts", 5))
             self.connect_timeout = float(self.config.get("connect_timeout", 10))
             self.read_timeout = float(self.config.get("read_timeout", 60))
+            self.max_message = int(self.config.get("max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES))
         except (TypeError, ValueError):
             raise ConfigError(
                 f"source {name!r}: split_bytes, ranged_bytes, max_attempts, connect_timeout and read_timeout must be numbers"
             ) from None
-        if self.max_attempts < 1 or self.connect_timeout <= 0 or self.read_timeout <= 0:
-            raise ConfigError(f"source {name!r}: max_attempts, connect_timeout and read_timeout must be positive")
+        if self.max_attempts < 1 or self.connect_timeout <= 0 or self.read_timeout <= 0 or self.max_message <= 0:
+            raise ConfigError(f"source {name!r}: max_attempts, connect_timeout, read_timeout and max_message_bytes must be positive")
         try:
             self.limits = Limits.from_config(self.config)
         except (TypeError, AttributeError):
             raise ConfigError(f"source {name!r}: 'limits' must be a table of numbers") from None
         self._client: Any = None
+
+    def field_hints(self, unit: Unit) -> FieldHints:
+        """Mail objects' fields hint by their header name (``header:X-Kundnummer``); other fields are their own hint."""
+        return FieldHints()
 
     # --- the client (lazy, per process) ---------------------------------------------------------
 
@@ -650,6 +669,8 @@ class S3Connector(BaseConnector):
             head = self._head(bucket, key, etag, size)
         except ConnectorError:
             return False  # read() will report it
+        if _mail_kind(head, key) is not None:
+            return False  # an mbox is read message by message, in one unit
         return splittable(head, key, len(head) >= size)
 
     # --- reading (worker) -----------------------------------------------------------------------
@@ -719,8 +740,8 @@ class S3Connector(BaseConnector):
             ref_date, record_date = as_dates(mtime)
             yield Record(self.location(container), [(PATH_FIELD, container)], False, ref_date, (), record_date)
         if start is not None:
-            head = self._head(bucket, key, etag, size)
-            raw = RangedObject(fetch, size, what, head=head, seekable=True, stop=int(unit.param("end")))
+            lead = self._head(bucket, key, etag, size)
+            raw = RangedObject(fetch, size, what, head=lead, seekable=True, stop=int(unit.param("end")))
             with io.BufferedReader(raw, buffer_size=BUFFER) as ranged:
                 yield from _connection_failure_wins(raw, read_range(
                     ranged, key, int(start), int(unit.param("end")), container=container, loc_factory=self.location,
@@ -728,18 +749,70 @@ class S3Connector(BaseConnector):
                 ))
             return
         body: io.RawIOBase | io.BufferedReader
-        if size > self.ranged_bytes:
+        head = None
+        if size and _may_be_mail(key):  # mail stored as objects (SES, an exported mbox): read as mail
             head = self._head(bucket, key, etag, size)
+            kind = _mail_kind(head, key)
+            if kind is not None:
+                with RangedObject(fetch, size, what, head=head, stop=size) as raw:
+                    yield from _connection_failure_wins(raw, self._read_mail(raw, kind, container, size, mtime))
+                return
+        if size > self.ranged_bytes:
+            head = head if head is not None else self._head(bucket, key, etag, size)
             if detect(head, key, len(head) >= size).format in RANDOM_ACCESS_FORMATS:
                 raw = RangedObject(fetch, size, what, head=head, seekable=True)
                 body = io.BufferedReader(raw, buffer_size=BUFFER)
             else:
                 body = raw = RangedObject(fetch, size, what, head=head, stop=size)
         else:
-            body = raw = RangedObject(fetch, size, what, stop=size)  # one plain GET, streamed
+            body = raw = RangedObject(fetch, size, what, head=head or b"", stop=size)  # one plain GET, streamed
         with body:
             yield from _connection_failure_wins(raw, read_stream(
                 body, key, container=container, loc_factory=self.location, limits=self.limits, mtime=mtime))
+
+    def _read_mail(self, raw: RangedObject, kind: str, container: str, size: int, mtime: Any) -> Iterator[Record]:
+        """An object that is a mail message or an mbox (mail stored by SES, an exported archive), read as mail."""
+        from connectors.formats.core import Problems
+        from connectors.formats.streams import read_fully
+        from connectors.mail import mbox_records, outlook_msg_bytes
+        from connectors.mime import MessageReader, header_block, raise_problems
+
+        problems = Problems()
+        reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + " ")
+        fallback = as_dates(mtime)[1]
+        stream = cast(IO[bytes], raw)
+        if kind == "mbox":
+            yield from mbox_records(stream, 0, size, self.max_message, reader, fallback)
+        elif size > self.max_message and kind == "msg":
+            problems.add(f"{safe_name(container)}: Outlook message of {size} bytes is larger than max_message_bytes; not read")
+        else:
+            data = read_fully(stream, self.max_message + 1)
+            if kind == "msg":
+                data = outlook_msg_bytes(io.BytesIO(data), container)
+            if len(data) > self.max_message:
+                yield from reader.records(header_block(data[: 1 << 20]), "message", fallback_date=fallback, oversize=size)
+            else:
+                yield from reader.records(data, "message", fallback_date=fallback)
+        raise_problems(container, problems)
+
+
+MAIL_SUFFIXES = ("", ".eml", ".mbox", ".mbx", ".mail", ".msg")  # keys that may hold mail (SES stores it without one)
+
+
+def _may_be_mail(key: str) -> bool:
+    """Whether an object key may name a mail message or mbox, to be sniffed (a .csv or .json never is)."""
+    name = key.rsplit("/", 1)[-1]
+    suffix = os.path.splitext(name)[1].lower() if "." in name.lstrip(".") else ""
+    return suffix in MAIL_SUFFIXES
+
+
+def _mail_kind(head: bytes, key: str) -> str | None:
+    """``eml``, ``mbox`` or ``msg`` for an object whose key and first bytes say it is mail (:func:`connectors.mail.sniff`)."""
+    if not _may_be_mail(key):
+        return None
+    from connectors.mail import sniff
+
+    return sniff(head, key)
 
 
 def _connection_failure_wins(raw: RangedObject, records: Iterator[Record]) -> Iterator[Record]:
