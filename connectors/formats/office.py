@@ -47,7 +47,6 @@ from connectors.formats.core import (
     column_names,
     describe,
     header_row,
-    looks_like_header,
 )
 from connectors.formats.streams import Source
 
@@ -220,15 +219,18 @@ def _table_records(ctx: Ctx, table: Any, prefix: str) -> Iterator[Record]:
     rows = [_row_cells(r) for r in table.rows]
     texts = [[c.text for c in cells] for cells in rows]
     names: list[str] = []
-    first = 0
-    if texts and len(texts) > 1 and looks_like_header(texts[0], texts[1:HEADER_SAMPLE]):
-        names = column_names(texts[0], len(texts[0]))
-        first = 1
-    for r in range(first, len(rows)):
+    # the header: the first row, or the row below a merged title row (see header_row)
+    at = header_row(texts[:HEADER_SAMPLE]) if len(texts) > 1 else -1
+    if at >= 0:
+        names = column_names(texts[at], len(texts[at]))
+    for r in range(len(rows)):
+        if r == at:  # the header row is no record (nor are tables nested in it)
+            continue
+        named = names if r > at else ()
         fields = []
         for c, t in enumerate(texts[r]):
             if t.strip():
-                fields.append((names[c] if c < len(names) else f"column {c + 1}", t))
+                fields.append((named[c] if c < len(named) else f"column {c + 1}", t))
         if fields:
             yield ctx.record(f"{prefix} row {r + 1}", fields, True)
         for c, cell in enumerate(rows[r]):

@@ -145,3 +145,23 @@ def test_a_one_column_sheet_keeps_its_header() -> None:
     recs = list(read_stream(io.BytesIO(data), "e.xlsx", container="e.xlsx", loc_factory=_loc))
     assert [(r.location.item, r.fields) for r in recs if r.location.item.startswith("Kunder:")] == [
         ("Kunder:2", [("E-post", "anna@example.se")]), ("Kunder:3", [("E-post", "bo@example.se")])]
+
+
+def test_a_docx_table_header_below_a_merged_title_row_names_the_columns() -> None:
+    import docx
+
+    d = docx.Document()
+    t = d.add_table(rows=3, cols=3)
+    title = t.rows[0].cells[0].merge(t.rows[0].cells[2])
+    title.text = "Kunduppgifter"
+    for i, h in enumerate(["Namn", "Personnummer", "Mobil"]):
+        t.rows[1].cells[i].text = h
+    for i, v in enumerate(["Anna Berg", "501011233", "701234567"]):
+        t.rows[2].cells[i].text = v
+    buf = io.BytesIO()
+    d.save(buf)
+    recs = list(read_stream(io.BytesIO(buf.getvalue()), "k.docx", container="k.docx", loc_factory=_loc))
+    rows = {r.location.item: r.fields for r in recs if "row" in r.location.item}
+    assert rows["table 1 row 1"] == [("column 1", "Kunduppgifter")]
+    assert "table 1 row 2" not in rows
+    assert rows["table 1 row 3"] == [("Namn", "Anna Berg"), ("Personnummer", "501011233"), ("Mobil", "701234567")]
