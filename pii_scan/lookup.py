@@ -189,6 +189,8 @@ class Location:
     reached: str  # direct | linked | related
     via: str = ""
     rkey: str = ""  # the record's keyed hash (for a related row: the referencing row)
+    subject: str = ""  # the value's subject as ``export`` names it (16 hex digits); "" for a related row
+    test_data: bool = False  # the value is published test data (Skatteverket's test personnummer, PTS fiction numbers)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -211,7 +213,7 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
         cols = (
             records_t.c.rkey, records_t.c.store, records_t.c.source, records_t.c.container, records_t.c.item,
             records_t.c.structured, findings_t.c.linkable, findings_t.c.field, findings_t.c.kind, findings_t.c.subkind,
-            findings_t.c.masked, findings_t.c.confidence, findings_t.c.value_hash,
+            findings_t.c.masked, findings_t.c.confidence, findings_t.c.value_hash, findings_t.c.test_data,
         )
         rows = list(
             c.execute(sa.select(*cols).join(records_t, records_t.c.rkey == findings_t.c.rkey).where(findings_t.c.value_hash.in_(_chunk(hashes))))
@@ -233,6 +235,12 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
         extra = _own_extra(c, extra)
         all_keys = {r.rkey for r in rows} | {r.rkey for r in extra}
         related = _related(c, all_keys, hashes)
+        subject_of = dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject).where(
+            subjects_t.c.value_hash.in_(_chunk({r.value_hash for r in rows} | {r.value_hash for r in extra})))).all())
+
+    def sid(vh: str) -> str:  # as the export names it
+        return (subject_of.get(vh) or vh)[:16]
+
     out: list[Location] = []
     seen: set[tuple[str, ...]] = set()
     for r in rows:
@@ -242,14 +250,14 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
             continue
         seen.add(key)
         out.append(Location(r.store, r.source, r.container, r.item, r.field, r.kind, r.subkind, r.masked, r.confidence, reached,
-                            rkey=r.rkey))
+                            rkey=r.rkey, subject=sid(r.value_hash), test_data=bool(r.test_data)))
     for r in extra:
         key = (r.source, r.container, r.item, r.field, r.kind, r.masked)
         if key in seen:
             continue
         seen.add(key)
         out.append(Location(r.store, r.source, r.container, r.item, r.field, r.kind, r.subkind, r.masked, r.confidence, "linked",
-                            rkey=r.rkey))
+                            rkey=r.rkey, subject=sid(r.value_hash), test_data=bool(r.test_data)))
     for r in related:
         key = (r.source, r.container, r.item, r.via, "related")
         if key in seen:

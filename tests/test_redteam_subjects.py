@@ -261,3 +261,28 @@ def test_lookup_and_reveal_need_the_maps_own_key(family: Path, monkeypatch: pyte
     assert res.exit_code == 0 and "198112289874" not in res.output
     res = r.invoke(main, ["export", "--config", str(family), "--format", "jsonl", "--reveal"])
     assert res.exit_code == 0 and "198112289874" in res.output
+
+
+def test_lookup_locations_carry_the_export_subject_and_test_flag(family: Path) -> None:
+    """Every location of a lookup names its value's subject as the export does, and the export's rows of
+    that subject are exactly the lookup's locations of it."""
+    import json
+
+    from click.testing import CliRunner
+
+    from pii_scan.cli import main
+
+    res = CliRunner().invoke(main, ["export", "--config", str(family), "--format", "jsonl"])
+    rows = [json.loads(x) for x in res.output.splitlines() if x.startswith("{")]
+    by_loc = {(r["container"], r["item"], r["field"], r["kind"]): r for r in rows}
+    for value in (GUARDIAN, ANNA, FAR, CHILD):
+        locs = [l for l in _lookup(family, "personnummer", value) if l.reached != "related"]
+        own = {l.subject for l in locs if l.reached == "direct"}
+        assert len(own) == 1 and all(len(s) == 16 for s in own)
+        for l in locs:
+            r = by_loc[(l.container, l.item, l.field, l.kind)]
+            assert l.subject == r["subject"] and l.test_data == r["test_data"]
+        exported = {k for k, r in by_loc.items() if r["subject"] in own}
+        assert exported == {(l.container, l.item, l.field, l.kind) for l in locs if l.subject in own}
+    anna = _lookup(family, "personnummer", ANNA)
+    assert any(l.test_data for l in anna if l.kind == "personnummer")  # Skatteverket's test number
