@@ -72,6 +72,8 @@ def canonical_forms(kind: str, value: str) -> list[str]:
         if kind == "personnummer":
             return [personnummer.validate(value, ref_date=date.today())]
         if kind == "email":
+            if value.strip().lower().startswith("mailto:"):  # a link as copied: mailto:a@b.se?subject=...
+                value = value.strip()[len("mailto:"):].split("?", 1)[0]
             return [email.validate(value)]
         if kind == "phone":
             return [phone.validate(value)]

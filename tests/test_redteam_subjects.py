@@ -286,3 +286,9 @@ def test_lookup_locations_carry_the_export_subject_and_test_flag(family: Path) -
         assert exported == {(l.container, l.item, l.field, l.kind) for l in locs if l.subject in own}
     anna = _lookup(family, "personnummer", ANNA)
     assert any(l.test_data for l in anna if l.kind == "personnummer")  # Skatteverket's test number
+
+
+@pytest.mark.parametrize("written", ["anna@example.se", "ANNA@Example.SE", "mailto:anna@example.se",
+                                     "mailto:Anna@example.se?subject=Registerutdrag", " <anna@example.se> "])
+def test_an_email_is_found_in_every_written_form(family: Path, written: str) -> None:
+    assert ("customers", "id=2", "email", "direct") in _where(_lookup(family, "email", written))
