@@ -52,8 +52,10 @@ from the Date header, else from the ``From_`` line (mbox) or the file's
 mtime (Maildir, .eml).
 
 **Reading an mbox range** streams it in 1 MiB blocks and cuts messages at
-``From `` lines that follow an empty line (``>From`` quoting of mboxrd is
-undone); a message larger than ``max_message_bytes`` is skipped past without
+``From `` lines that follow an empty line and carry a time and a year (or
+are followed by a header line), so that a body paragraph starting with
+``From `` that the writer did not quote (mboxo) stays in its message;
+``>From`` quoting of mboxrd is undone; a message larger than ``max_message_bytes`` is skipped past without
 being kept (its header is read and the skip reported). Memory is bounded by
 ``max_message_bytes`` plus what the email parser makes of one message.
 
@@ -98,6 +100,8 @@ BOUNDARY_WINDOW = 64 * 1024  # read at a time when looking for a From_ line near
 FINGERPRINT_SAMPLE = 4096
 
 _HEADER_LINE = re.compile(rb"[!-9;-~]{1,76}:")
+_DATED = re.compile(rb"(?=.*\b[0-9]{1,2}:[0-9]{2}\b)(?=.*(?<![0-9])[0-9]{4}(?![0-9]))")  # a time and a year
+FROM_CONTEXT = 2048  # bytes looked at to tell a From_ line from a body line
 _KNOWN = re.compile(rb"(?im)^(from|to|subject|date|message-id|received|return-path|mime-version|delivered-to):")
 _SEP = b"\nFrom "
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -516,6 +520,37 @@ def _is_separator(buf: bytes | bytearray, j: int) -> bool:
     return j >= 2 and buf[j - 1] == 0x0D and buf[j - 2] == 0x0A
 
 
+def _starts_message(seg: bytes | bytearray) -> bool:
+    r"""Whether ``seg`` (a ``From `` line and what follows) starts a message: a dated ``From_`` line, or one before a header.
+
+    An mbox writer that does not quote body lines (mboxo) leaves a paragraph
+    starting with ``From `` after an empty line: it is no message start
+    unless the line carries a time and a year, as ``From_`` lines do, or the
+    next line is a header line (a ``From_`` line without a date).
+
+    >>> _starts_message(b"From asa@example.se Wed May  1 08:30:00 2024\nx"), _starts_message(b"From -\nSubject: x\n")
+    (True, True)
+    >>> _starts_message(b"From the desk of Asa: 640823-3234\nmore\n")
+    False
+    """
+    line, _, rest = bytes(seg).partition(b"\n")
+    if _DATED.search(line):
+        return True
+    return _HEADER_LINE.match(rest.split(b"\n", 1)[0]) is not None
+
+
+def _separator_at(buf: bytes | bytearray, j: int, eof: bool) -> bool | None:
+    """Whether the ``\nFrom `` at ``j`` separates two messages; None when ``buf`` does not hold enough to tell yet."""
+    if not _is_separator(buf, j):
+        return False
+    stop = j + 1 + FROM_CONTEXT
+    first = buf.find(b"\n", j + 1, stop)
+    second = buf.find(b"\n", first + 1, stop) if first >= 0 else -1
+    if second < 0 and not eof and len(buf) < stop:
+        return None
+    return _starts_message(buf[j + 1 : second if second >= 0 else stop])
+
+
 def _boundary_after(f: IO[bytes], point: int, limit: int) -> int | None:
     """Offset of the first message start (a ``From `` line after an empty line) at or after ``point`` and before ``limit``."""
     pos = max(0, point - 3)
@@ -531,7 +566,9 @@ def _boundary_after(f: IO[bytes], point: int, limit: int) -> int | None:
         while j >= 0:
             off = carry_off + j + 1
             if off >= point and _is_separator(buf, j):
-                return off if off < limit else None
+                f.seek(off)
+                if _starts_message(f.read(FROM_CONTEXT)):
+                    return off if off < limit else None
             j = buf.find(_SEP, j + 1)
         pos += len(chunk)
         carry = buf[-8:]
@@ -566,10 +603,17 @@ def mbox_messages(f: IO[bytes], start: int, end: int, cap: int) -> Iterator[tupl
         block = f.read(BLOCK)
         eof = not block
         buf += block
+        pending = -1  # a separator candidate whose From_ line is not all in buf yet
         while True:
             j = buf.find(_SEP, max(scan, msg_start - buf_off + 1, 0))
-            while j >= 0 and not _is_separator(buf, j):
-                j = buf.find(_SEP, j + 1)
+            while j >= 0:
+                ok = _separator_at(buf, j, eof)
+                if ok is None:
+                    pending, j = j, -1
+                elif not ok:
+                    j = buf.find(_SEP, j + 1)
+                    continue
+                break
             if j < 0:
                 break
             nxt = buf_off + j + 1
@@ -593,11 +637,15 @@ def mbox_messages(f: IO[bytes], start: int, end: int, cap: int) -> Iterator[tupl
             del buf[:lo]
             buf_off += lo
             scan -= lo
+            pending -= lo
         scan = max(scan, len(buf) - 8, 0)
+        if pending >= 0:
+            scan = min(scan, pending)  # look at it again with the next block
         if head is None and len(buf) > cap:
             head = header_block(bytes(buf[: 1 << 20])) + b"\n\n"
-        if head is not None and len(buf) > 8:  # skip the body of an oversize message, keeping 8 bytes of context
-            drop = len(buf) - 8
+        keep = 8 if pending < 0 else len(buf) - pending + 2
+        if head is not None and len(buf) > keep:  # skip the body of an oversize message, keeping some context
+            drop = len(buf) - keep
             del buf[:drop]
             buf_off += drop
             scan = 0
