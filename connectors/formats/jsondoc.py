@@ -12,9 +12,12 @@ whole, up to :data:`MAX_IN_MEMORY` bytes, with a clear error beyond). Records:
 * top-level array: each element that is an object or array is a record,
   ``item`` = ``[i]`` (0-based, as in JSON paths), fields relative to it
   (``$.email``);
-* top-level object: each object/array element of an array member is a record,
-  ``item`` = ``$.customers[i]``, fields relative to it; all other values form
-  the record ``item`` = ``$`` with absolute paths (``$.meta.author``);
+* top-level object: each object/array element of an array reached through
+  objects only is a record, ``item`` = ``$.customers[i]`` (``$.export.rows[i]``),
+  fields relative to it; so is each object under a key that is data (a map
+  keyed by identifier, ``{"kunder": {"19640823-3234": {...}}}``: ``item`` =
+  ``$.kunder{#0}``, the key its field ``${key}``); all other values form the
+  record ``item`` = ``$`` with absolute paths (``$.meta.author``);
 * scalars outside records go to the ``$`` record (``$[3]``, ``$.tags[0]``).
 
 Records have at most :data:`~connectors.formats.core.MAX_RECORD_FIELDS` fields
@@ -142,8 +145,19 @@ def json_event_records(ctx: Ctx, events: Iterable[tuple[str, Any]]) -> Iterator[
     rec: list[tuple[str, str]] | None = None
     rec_item = ""
     rec_size = 0
+    # a key that is data, outside a record: its field waits for its value, which may be
+    # the entry of a map keyed by identifier ({"19811228-9874": {...}}), a record of its own
+    pending: tuple[str, str] | None = None
 
     for ev, val in events:
+        if pending is not None and ev != "start_map":
+            name, text = pending
+            pending = None
+            root.append((name, text))
+            root_size += len(text)
+            if len(root) >= MAX_RECORD_FIELDS or root_size >= max_chars:
+                yield ctx.record("$", root, True)
+                root, root_size = [], 0
         if ev == "map_key":
             frame = stack[-1]
             key = str(val)
@@ -152,6 +166,9 @@ def json_event_records(ctx: Ctx, events: Iterable[tuple[str, Any]]) -> Iterator[
             if not frame.key_seg.startswith("{"):
                 continue
             name, text = key_field(frame.path + frame.key_seg), key
+            if rec is None:
+                pending = (name, text)
+                continue
         elif ev in ("end_map", "end_array"):
             frame = stack.pop()
             if frame.record_root and rec is not None:
@@ -174,15 +191,20 @@ def json_event_records(ctx: Ctx, events: Iterable[tuple[str, Any]]) -> Iterator[
                 path, item = parent.path + seg, parent.item + seg
             if ev in ("start_map", "start_array"):
                 kind = "map" if ev == "start_map" else "array"
-                if parent is not None and parent.records:
+                if pending is not None:
+                    # an entry of a map keyed by identifier: a record, item "$.kunder{#0}", with its key
+                    rec, rec_item, rec_size = [(key_field("$"), pending[1])], item, len(pending[1])
+                    pending = None
+                    stack.append(_Frame(kind, "$", item, False, True))
+                elif parent is not None and parent.records:
                     rec, rec_item, rec_size = [], item, 0
                     stack.append(_Frame(kind, "$", item, False, True))
                 elif parent is None:
                     # a top-level array's elements are records, items "[i]"
                     stack.append(_Frame(kind, "$", "" if kind == "array" else "$", kind == "array", False))
                 else:
-                    # arrays directly in the top-level object hold records, items "$.key[i]"
-                    records = kind == "array" and rec is None and len(stack) == 1 and stack[0].kind == "map"
+                    # arrays reached through objects only hold records, items "$.key[i]", "$.a.b[i]"
+                    records = kind == "array" and rec is None and all(f.kind == "map" for f in stack)
                     stack.append(_Frame(kind, path, item, records, False))
                 continue
             if ev in ("null", "boolean"):

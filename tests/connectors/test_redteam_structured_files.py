@@ -165,3 +165,53 @@ def test_a_docx_table_header_below_a_merged_title_row_names_the_columns() -> Non
     assert rows["table 1 row 1"] == [("column 1", "Kunduppgifter")]
     assert "table 1 row 2" not in rows
     assert rows["table 1 row 3"] == [("Namn", "Anna Berg"), ("Personnummer", "501011233"), ("Mobil", "701234567")]
+
+
+# --- JSON documents: one record per entity, however deep the list -------------------------------
+
+NESTED_ROWS = {"meta": {"exported": "2024-05-01"},
+               "export": {"rows": [{"personnummer": "811228-9874", "epost": "anna.berg@example.se"},
+                                   {"personnummer": "680303-5572", "epost": "erik.lund@example.se"}]}}
+KEYED_BY_PNR = {"exported": "2024-05-01",
+                "kunder": {"19811228-9874": {"epost": "anna.berg@example.se", "tel": "070-123 45 67"},
+                           "19680303-5572": {"epost": "erik.lund@example.se", "tel": "073-987 65 43"}}}
+
+
+@pytest.fixture(params=["ijson", "in-memory"])
+def json_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "in-memory":
+        from connectors.formats import jsondoc
+
+        monkeypatch.setattr(jsondoc, "ijson", None)
+    return request.param
+
+
+def _by_item(doc: object) -> dict[str, list[tuple[str, str]]]:
+    data = json.dumps(doc, ensure_ascii=False).encode()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for r in read_stream(io.BytesIO(data), "d.json", container="d.json", loc_factory=_loc):
+        out.setdefault(r.location.item, []).extend(r.fields)
+    return out
+
+
+def test_rows_of_a_list_nested_in_objects_are_records_of_their_own(json_reader: str) -> None:
+    # all rows in the one record '$' linked every customer's values to every other's
+    assert _by_item(NESTED_ROWS) == {
+        "$": [("$.meta.exported", "2024-05-01")],
+        "$.export.rows[0]": [("$.personnummer", "811228-9874"), ("$.epost", "anna.berg@example.se")],
+        "$.export.rows[1]": [("$.personnummer", "680303-5572"), ("$.epost", "erik.lund@example.se")],
+    }
+
+
+def test_entries_of_an_object_keyed_by_identifier_are_records_of_their_own(json_reader: str) -> None:
+    assert _by_item(KEYED_BY_PNR) == {
+        "$": [("$.exported", "2024-05-01")],
+        "$.kunder{#0}": [("${key}", "19811228-9874"), ("$.epost", "anna.berg@example.se"), ("$.tel", "070-123 45 67")],
+        "$.kunder{#1}": [("${key}", "19680303-5572"), ("$.epost", "erik.lund@example.se"), ("$.tel", "073-987 65 43")],
+    }
+
+
+def test_a_key_that_is_data_before_a_scalar_stays_where_it_was(json_reader: str) -> None:
+    assert _by_item({"19811228-9874": "x", "a": {"anna@example.se": [1]}}) == {
+        "$": [("${#0}{key}", "19811228-9874"), ("${#0}", "x"), ("$.a{#0}{key}", "anna@example.se"), ("$.a{#0}[0]", "1")],
+    }
