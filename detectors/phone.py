@@ -145,6 +145,13 @@ _OTHER_HINTS = frozenset(
 # phone keyword and a negative keyword both stand before a candidate.
 _GENERIC_WORDS = frozenset({"nr", "no", "nummer", "number", "num", "id", "at", "på", "till", "on", "to"})
 _WORD = re.compile(r"[a-zåäöéü]+")
+# A compound label of some other number right before the candidate: "Kundnummer",
+# "Medlemsnr", "Kund-id", "Biljettnummer", "Mätarnummer" (reference §6.4: customer
+# and order numbers that start with 0 read as valid phone numbers). Its first part
+# is no phone word ("Telefonnummer", "Mobilnr", "Kontaktnummer" are phone labels).
+_NUMBER_LABEL = re.compile(r"(?<![a-zåäöéü])([a-zåäöéü]{3,}?)-?(?:nummer|numret|nr|id)[ \t.:#=]*\Z")
+_PHONE_LABEL_WORDS = frozenset({"privat", "jobb", "bostad", "nöd", "kontor"})
+_NUMBER_LABEL_PENALTY = 0.15
 _PHONE_AFTER = re.compile(r"^[ ,;]*[(\[]?(?:mobil|mob|hem|arb|tel|tfn|växel|direkt|fax|cell|mobile|home|work)\b")
 
 
@@ -555,7 +562,16 @@ def _separators_ok(w: Window) -> bool:
                 return False  # "08-12-2024", "08.12.24"
     if ("." in w.text or ":" in w.text) and any(s.strip() in (".", ":") for s in seps) and all(len(g) == 2 for g in groups):
         return False  # "08.30-09.15"
+    if len(groups) == 2 and len(groups[0]) == 4 and len(groups[1]) == 4 and seps[0].strip() == "-":
+        if _hhmm_range(groups[0], groups[1]):
+            return False  # opening hours "0800-1700", "0900 - 1630"
     return True
+
+
+def _hhmm_range(a: str, b: str) -> bool:
+    """Whether ``a-b`` reads as a range of times of day in whole five minutes (``0800-1700``)."""
+    ha, ma, hb, mb = int(a[:2]), int(a[2:]), int(b[:2]), int(b[2:])
+    return ha <= 23 and hb <= 24 and ma <= 55 and mb <= 55 and ma % 5 == 0 and mb % 5 == 0 and a < b
 
 
 def _national(w: Window) -> tuple[str, str, float, tuple[str, ...]] | None:
@@ -676,6 +692,11 @@ def _context_delta(ctx: Context) -> tuple[float, tuple[str, ...]]:
     if neg is not None:
         delta -= _NEGATIVE
         why.append(f"context:{neg}(-)")
+    elif not pos and before:
+        label = _NUMBER_LABEL.search(before, max(0, len(before) - 32))
+        if label is not None and label.group(1) not in _PHONE_LABEL_WORDS and not mentions(" " + label.group(1), "phone"):
+            delta -= _NUMBER_LABEL_PENALTY
+            why.append("context:other-number-label(-)")
     if ctx.hints:
         hint_delta, hint_why = _hint_delta(ctx.hints)
         delta += hint_delta
