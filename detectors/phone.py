@@ -22,7 +22,7 @@ reported with ``test_data=True``.
 
 Finding rules (see ``match_window``); confidence before context:
 
-* ``+46 70 123 45 67``, ``+46701234567``, ``+46 (0)70-...``: 0.85 (0.8 abroad);
+* ``+46 70 123 45 67``, ``+46701234567``, ``+46 (0)70-...``, ``+46 (70) 123 45 67``: 0.85 (0.8 abroad);
   ``0046 70 123 45 67``: 0.8, ``0046701234567``: 0.7.
 * Grouped the Swedish way, the first group being the trunk zero and the area
   code or mobile prefix (``070-123 45 67``, ``08-123 456 78``, ``(08) 123 456
@@ -34,7 +34,9 @@ Finding rules (see ``match_window``); confidence before context:
   databases; an order, invoice, reference, OCR, time or personnummer keyword
   before it takes 0.4 off (below the threshold), a phone keyword adds 0.2, a
   phone field hint 0.3. It is also a valid personnummer for 0.6-0.9 % of
-  numbers (reference §6.3): then both are reported.
+  numbers (reference §6.3): then both are reported. The compound label of
+  another number right before it (``Kundnummer``, ``Medlemsnr``, ``Kund-id``;
+  reference §6.4) takes 0.15 off.
 * ``46701234567`` (country code without ``+``, 11 digits, mobile or
   Stockholm only): 0.45, so it needs a keyword or a field hint.
 * A lost leading zero (``701234567``, ``701234567.0``): only in a column
@@ -44,7 +46,7 @@ Finding rules (see ``match_window``); confidence before context:
 Not searched (``validate`` accepts them): national toll-free numbers of 7
 digits (``020-12 34``) and 13-digit voicemail numbers; 071 M2M numbers are
 invalid in phonenumbers and stay unreported. Dates (``08-12-2024``,
-``08.12.2024``), times (``08.30-09.15``) and windows joined to more digits by
+``08.12.2024``), times (``08.30-09.15``), opening hours (``0800-1700``) and windows joined to more digits by
 a tight ``-``, ``.`` or ``/`` are rejected before any parsing.
 
 >>> validate('070-123 45 67')

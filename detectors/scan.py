@@ -7,10 +7,14 @@ NFKC-normalised text:
   ``+``, ``.``, ``/``, parentheses), optionally led by ``+``. Every window of
   consecutive groups in the run is offered to the numeric detectors whose
   digit counts fit, so ``0701234567 811228-9874`` yields both numbers.
-* ``alnum``: two capital letters and two digits (IBAN, ``SE`` VAT numbers)
-  or digits followed by one letter and three digits (interim numbers).
+* ``alnum``: two capital letters and two digits (IBAN, ``SE`` VAT numbers;
+  a Swedish one led by a lower-case ``se`` too) or digits followed by one
+  letter and three digits (interim numbers).
 * ``at``: ``@`` and its disguises (``%40``, HTML entities, ``[at]``), offered to
   the e-mail detector, which expands around it.
+
+A number that a line wrap broke at one of its separators (``811228-`` /
+``9874`` on two lines) is read across the break by a second, local pass.
 
 Candidates are then checked by the detectors, passed through the false-
 positive filters (:mod:`detectors.filters`), and overlapping findings are
