@@ -36,8 +36,9 @@ scans, not of one value):
    reader of :mod:`connectors.formats.markup`: blocks on their own lines,
    ``mailto:``/``tel:`` targets, ``title``/``alt`` kept); other ``text/*``
    parts (calendar, vCard) are read as they are.
-4. **forwarded messages** (``message/rfc822`` parts, and attachments named
-   ``*.eml``) are read recursively: their headers as ``header[<section>]:From``,
+4. **forwarded messages** (``message/rfc822`` parts, attachments named
+   ``*.eml``, and attached Outlook items, ``*.msg``, read with extract-msg as
+   :mod:`connectors.mail` reads ``.msg`` files) are read recursively: their headers as ``header[<section>]:From``,
    ``header[<section>]:Subject`` ... (``structured=False``: the parties of a
    forwarded mail are not this mail's parties), their text parts as
    ``body[<section>]`` with the global section (``body[2.1]``).
@@ -174,6 +175,7 @@ _BASE64_DEFECTS = (
 _MEDIA = frozenset({"image", "audio", "video", "font"})  # attachments not read, unless their bytes say otherwise
 _READABLE_MAGIC = (b"PK\x03\x04", b"%PDF", b"\x1f\x8b", b"\xd0\xcf\x11\xe0", b"BZh", b"\xfd7zXZ")
 _SINGLE_BYTE = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 _UNDECLARED = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "default", "x-user-defined"})
 
@@ -653,10 +655,29 @@ class _Walk:
             if inner is not None and inner.keys():
                 yield from self.forwarded(inner, section, depth, filename)
                 return
+        if data.startswith(_OLE2) and (ctype == "application/vnd.ms-outlook" or (filename or "").lower().endswith(".msg")):
+            inner = self._outlook(data, section, filename)
+            if inner is not None:
+                yield from self.forwarded(inner, section, depth, filename)
+                return
         if is_body:
             yield from self.body(part, section, data, ctype)
         else:
             yield from self.attachment(part, section, data, ctype, filename)
+
+    def _outlook(self, data: bytes, section: str, filename: str | None) -> Message | None:
+        """An attached Outlook item (``.msg``, Exchange's "forward as attachment") as a message, or None to read its strings."""
+        from connectors.mail import outlook_msg_bytes  # the mail connector's reader (extract-msg)
+
+        try:
+            inner = parse(outlook_msg_bytes(io.BytesIO(data), filename or f"part {section}"))
+        except ConnectorError as exc:
+            if "needs the Python package" not in str(exc):
+                self.problem(section, f"attached Outlook message {safe_name(filename or '')} cannot be read; its strings are")
+            return None
+        except Exception:  # noqa: BLE001 - the parser on a strange rebuild
+            return None
+        return inner if inner.keys() else None
 
     def _encoded_message(self, part: Message, payload: list[Any], section: str) -> Message | None:
         """The message of a ``message/rfc822`` part sent base64 or quoted-printable (RFC 2046 forbids it; Outlook does it).

@@ -136,3 +136,21 @@ def test_custom_x_headers_are_read_machine_ones_are_not() -> None:
     assert f["header[2]:X-Kundnummer"] == PHONE
     assert not [k for k in f if "X-MS" in k or "Spam" in k or "Mailer" in k or "DKIM" in k or "Received" in k]
     assert not any(r.structured and any("X-" in k for k, _ in r.fields) for r in records)  # never linked to the sender
+
+
+# --- an Outlook item attached to a mail (Exchange's "forward as attachment") ------------------------------------
+
+
+def test_an_attached_outlook_msg_is_read_as_a_forwarded_message(tmp_path: Path) -> None:
+    from tests.connectors.test_mail import outlook_msg  # an independent .msg writer; skips when it is missing
+    from tests.connectors.mailutil import as_bytes, message
+
+    msg = outlook_msg(tmp_path / "fwd.msg").read_bytes()
+    outer = message(1, body="Se bifogat\n", attachments={"Lönespecifikation.msg": msg})
+    records, problems = read_one(as_bytes(outer))
+    f = fields(records)
+    assert f["attachment:Lönespecifikation.msg"] == "Lönespecifikation.msg"
+    assert f["header[2]:From"] == "Åsa Öberg <asa.oberg@example.se>"
+    assert any(k.startswith("body[2.") and f"Personnummer {PNR}" in t for k, t in f.items())
+    assert f["attachment:kunder.csv!line 2:Personnummer"] == PNR  # the attachment of the attached item
+    assert not problems, problems.messages
