@@ -164,7 +164,9 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"ticket|ärende|transaction|txn|uuid|guid|hash|checksum|timestamp|created|updated|"
          # a customer or member number the company assigns (kundnr, CustomerNo, medlemsnummer);
          # not kund_telefon, customer_email, kund_personnr
-         r"(?:kund|customer|medlems?|member)_?(?:nr|no|num|nummer|number|id)(?:$|_)", "not_personal"),
+         r"(?:kund|customer|medlems?|member)_?(?:nr|no|num|nummer|number|id)(?:$|_)|"
+         # product codes: a barcode, a product or article number (not product_owner_phone: the phone hint wins)
+         r"barcode|streckkod|(?:^|_)(?:produkt|product|art_?nr|artnr)", "not_personal"),
         # An OCR number or other payment reference: any Luhn-valid digit string is a
         # "valid OCR", so a date-shaped one reads as a personnummer (reference §3.8).
         (r"(?:^|_)(?:ocr(?:_?(?:nr|nummer|number|no|ref|referens))?|referens(?:_?(?:nr|nummer))?|ref(?:_?(?:nr|no))?|"

@@ -61,3 +61,16 @@ def test_look_alike_column_names_do_not(field: str) -> None:
 def test_values_that_need_the_column_name_are_found(field: str, value: str, expected: tuple[str, str]) -> None:
     found = SCANNER.find_many([value], hint=field, ref_dates=[R])[0]
     assert expected in {(m.kind, m.value) for m in found}
+
+
+@pytest.mark.parametrize("field", ["barcode", "Streckkod", "produkt_id", "ProductCode", "product_no", "art_nr", "artnr"])
+def test_a_product_code_field_holds_no_phone_number_or_card(field: str) -> None:
+    assert "not_personal" in hint_kinds(field)
+    for value in ("0701234567", "4532015112830366"):
+        found = SCANNER.find_many([value], hint=field, ref_dates=[R])[0]
+        assert [m for m in found if m.kind in ("phone", "payment_card")] == [], (field, value)
+
+
+def test_a_phone_field_of_a_product_owner_keeps_its_phone() -> None:
+    found = SCANNER.find_many(["070-123 45 67"], hint="product_owner_phone", ref_dates=[R])[0]
+    assert ("phone", "+46701234567") in {(m.kind, m.value) for m in found}
