@@ -35,7 +35,10 @@ scans, not of one value):
    exactly that part with ``BODY[1.2]``. HTML is converted to text (the HTML
    reader of :mod:`connectors.formats.markup`: blocks on their own lines,
    ``mailto:``/``tel:`` targets, ``title``/``alt`` kept); other ``text/*``
-   parts (calendar, vCard) are read as they are.
+   parts (calendar, vCard) are read with their folded lines joined (RFC
+   5545/6350: a line break followed by a space or tab continues the line,
+   so that an attendee's address folded at 75 octets reads whole; also for
+   ``.ics``/``.vcf`` attachments, whose line numbers count unfolded lines).
 4. **forwarded messages** (``message/rfc822`` parts, attachments named
    ``*.eml``, and attached Outlook items, ``*.msg``, read with extract-msg as
    :mod:`connectors.mail` reads ``.msg`` files) are read recursively: their headers as ``header[<section>]:From``,
@@ -175,6 +178,11 @@ _BASE64_DEFECTS = (
 _MEDIA = frozenset({"image", "audio", "video", "font"})  # attachments not read, unless their bytes say otherwise
 _READABLE_MAGIC = (b"PK\x03\x04", b"%PDF", b"\x1f\x8b", b"\xd0\xcf\x11\xe0", b"BZh", b"\xfd7zXZ")
 _SINGLE_BYTE = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})
+# iCalendar (RFC 5545 3.1) and vCard (RFC 6350 3.2) fold lines at 75 octets: CRLF + one space or tab is no break
+_FOLDED_TYPES = frozenset({"text/calendar", "application/ics", "text/vcard", "text/x-vcard", "text/directory", "text/x-vcalendar"})
+_FOLDED_SUFFIXES = (".ics", ".ical", ".ifb", ".vcs", ".vcf", ".vcard")
+_ICAL_FOLD = re.compile(r"\r?\n[ \t]")
+_ICAL_FOLD_BYTES = re.compile(rb"\r?\n[ \t]")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 _UNDECLARED = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "default", "x-user-defined"})
@@ -727,6 +735,8 @@ class _Walk:
             text = text.replace("\r\n", "\n")  # IMAP and Windows line ends read like the rest
         if ctype == "text/html":
             text = html_to_text(text, self.r.limits.max_field_chars)
+        elif ctype in _FOLDED_TYPES:
+            text = _ICAL_FOLD.sub("", text)
         elif ctype == "text/plain" and _param(part, "format") == "flowed":
             text = unflow(text, delsp=_param(part, "delsp") == "yes")
         if not text.strip():
@@ -766,6 +776,8 @@ class _Walk:
         def loc(container: str, item: str) -> Location:
             return Location("", "", container, item)
 
+        if ctype in _FOLDED_TYPES or (filename or "").lower().endswith(_FOLDED_SUFFIXES):
+            data = _ICAL_FOLD_BYTES.sub(b"", data)  # a line per property: an address folded at 75 octets reads whole
         if ctype.split("/", 1)[0] in _MEDIA and not data.startswith(_READABLE_MAGIC):
             if filename is not None:  # a picture holds no text to read; its name may
                 yield self.rec([(f"attachment:{label}", filename)])

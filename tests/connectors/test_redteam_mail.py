@@ -154,3 +154,28 @@ def test_an_attached_outlook_msg_is_read_as_a_forwarded_message(tmp_path: Path) 
     assert any(k.startswith("body[2.") and f"Personnummer {PNR}" in t for k, t in f.items())
     assert f["attachment:kunder.csv!line 2:Personnummer"] == PNR  # the attachment of the attached item
     assert not problems, problems.messages
+
+
+# --- calendar invites and vCards fold long lines (RFC 5545 3.1, RFC 6350 3.2) -----------------------------------
+
+
+def test_folded_calendar_and_vcard_lines_are_joined_in_bodies_and_attachments() -> None:
+    ics = (
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nATTENDEE;CN=\"Åsa Öberg\";ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:asa.oberg@exem\r\n"
+        f" pel.se\r\nDESCRIPTION:Ring {PHONE[:9]}\r\n\t{PHONE[9:]}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+    vcf = f"BEGIN:VCARD\nVERSION:3.0\nFN:Åsa Öberg\nNOTE:personnummer {PNR[:6]}\n {PNR[6:]}\nEND:VCARD\n".encode()
+    raw = HEAD + (
+        b"Message-ID: <cal@example.se>\nContent-Type: multipart/mixed; boundary=C\n\n"
+        b"--C\nContent-Type: text/plain\n\nMote\n"
+        b"--C\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\n\n" + ics
+        + b"--C\nContent-Type: application/octet-stream; name=invite.ics\nContent-Disposition: attachment; filename=invite.ics\n\n" + ics
+        + b"--C\nContent-Type: text/x-vcard; name=asa.vcf\nContent-Disposition: attachment; filename=asa.vcf\n\n" + vcf
+        + b"--C--\n"
+    )
+    records, _ = read_one(raw)
+    f = fields(records)
+    assert "mailto:asa.oberg@exempel.se" in f["body[2]"] and f"Ring {PHONE}" in f["body[2]"]
+    attached = " ".join(t for k, t in f.items() if k.startswith("attachment:invite.ics!"))
+    assert "mailto:asa.oberg@exempel.se" in attached and f"Ring {PHONE}" in attached
+    assert f"NOTE:personnummer {PNR}" in [t for k, t in f.items() if k.startswith("attachment:asa.vcf!")]
