@@ -23,6 +23,8 @@ Tables (schema version in ``pii_meta``; :data:`UPGRADES` migrates older maps):
   that occur together in structured records;
 * ``link_dirty``: value hashes written or removed since subjects were last
   linked, so that the next link redoes only the subjects they touch;
+* ``link_split``: the values of subjects split because a chain of records
+  would have joined two personnummer, with the component they came from;
 * ``dependencies``: schema facts from connectors (SQL foreign keys).
 
 Each unit is written in one transaction that first removes what the unit
@@ -134,6 +136,13 @@ subjects_t = sa.Table(
     "subjects", metadata,
     sa.Column("value_hash", sa.String(64), primary_key=True),
     sa.Column("subject", sa.String(64), nullable=False, index=True),
+)
+# the values of subjects split because they held two personnummer (DataMap.link_subjects): value hash ->
+# the component they were split from, so that an incremental link redoes the whole component
+split_t = sa.Table(
+    "link_split", metadata,
+    sa.Column("value_hash", sa.String(64), primary_key=True),
+    sa.Column("component", sa.String(64), nullable=False, index=True),
 )
 # value hashes whose subject may have changed since the last link: those of the findings that units
 # wrote or removed (kept only once the map has been linked; a map never linked gets a full link)
@@ -558,8 +567,11 @@ class DataMap:
         (a family's shared e-mail on the rows of two parents, a phone on the
         row of a child and of a guardian), does not link: it would merge
         different people. Two personnummer never link to each other (a row
-        of a child and a guardian holds two people). A subject's id is the
-        smallest value hash in it. Returns the number of subjects.
+        of a child and a guardian holds two people), and a subject that a
+        chain of records without a personnummer would join to two of them is
+        split (:func:`split_conflicts`; its values are kept in ``link_split``
+        so that an incremental link redoes the whole chain). A subject's id
+        is the smallest value hash in it. Returns the number of subjects.
 
         Once a map has been linked, units that are written or removed note
         their values in ``link_dirty``, and the next link redoes only the
@@ -612,6 +624,7 @@ class DataMap:
         moved = s.write_moved(parent, self.LINK_BATCH)
         del parent
         s.write_subjects()
+        s.write_split()
         s.drop()
         log.debug("linked %d values: %d hubs, %d joined another value's subject", n, hubs, moved)
         return n - moved  # a subject per value that joined none: the values that others joined, and the rest
@@ -635,9 +648,16 @@ class DataMap:
         frontier = {h for (h,) in c.execute(sa.select(dirty_t.c.value_hash).distinct())}
         closure: set[str] = set()
         old_subjects: set[str] = set()
+        old_comps: set[str] = set()
         hubs: set[str] = set()
         edges: list[tuple[str, str]] = []
         while frontier:
+            # a subject split from a component holding two personnummer: the whole component is redone
+            comps = {x for ch in _chunks(frontier) for (x,) in
+                     c.execute(sa.select(split_t.c.component).where(split_t.c.value_hash.in_(ch)).distinct())} - old_comps
+            old_comps |= comps
+            frontier |= {x for ch in _chunks(comps) for (x,) in
+                         c.execute(sa.select(split_t.c.value_hash).where(split_t.c.component.in_(ch)))} - closure
             closure |= frontier
             subs = {x for ch in _chunks(frontier) for (x,) in
                     c.execute(sa.select(sj.c.subject).where(sj.c.value_hash.in_(ch)).distinct())} - old_subjects
@@ -683,6 +703,19 @@ class DataMap:
             rx, ry = root(x), root(y)
             if rx != ry:
                 parent[max(rx, ry)] = min(rx, ry)
+        by_root: dict[str, list[str]] = {}
+        for x in pnr - hubs:
+            by_root.setdefault(root(x), []).append(x)
+        conflicted = {r for r, ps in by_root.items() if len(ps) > 1}
+        split_rows: list[tuple[str, str]] = []
+        if conflicted:  # subjects holding two personnummer: see split_conflicts
+            members = [x for x in closure if root(x) in conflicted]
+            split_rows = sorted((x, root(x)) for x in members)
+            new = split_conflicts(members, ((x, y) for x, y in edges if x not in hubs and y not in hubs), pnr.__contains__)
+            parent.update((x, r) for x, r in new.items())
+        for ch in _chunks(closure):
+            c.execute(split_t.delete().where(split_t.c.value_hash.in_(ch)))
+        insert_rows(c, split_t, ("value_hash", "component"), split_rows)
         present = {x for ch in _chunks(closure) for (x,) in
                    c.execute(sa.select(f.c.value_hash).where(f.c.value_hash.in_(ch)).distinct())}
         for ch in _chunks(closure):
@@ -800,6 +833,89 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def split_conflicts(members: Iterable[Any], pairs: Iterable[tuple[Any, Any]], is_pnr: Any) -> dict[Any, Any]:
+    """Values of subjects holding two or more personnummer -> their new subject (its smallest value).
+
+    ``pairs``: values of ``members`` that occur together in a record (neither
+    a hub). Two personnummer in one subject are two people joined by a chain
+    of records without a personnummer (row 1: pnr A, e-mail a; row 2:
+    e-mail a, phone b; row 3: phone b, pnr B). Each value seen in a record
+    with a personnummer joins that one (a value that is no hub is seen with
+    one at most); the other values are grouped by the records they share
+    with each other, and a group that touches the values of one personnummer
+    only joins it, else it stays a subject of its own. Records between two
+    people's values (row 2) link nobody.
+    """
+    members = list(members)
+    inside = set(members)
+    parent: dict[Any, Any] = {}
+
+    def find(x: Any) -> Any:
+        while (p := parent.get(x, x)) != x:
+            parent[x] = parent.get(p, p)
+            x = p
+        return x
+
+    own: dict[Any, set[Any]] = {}  # value -> the personnummer it occurs with
+    plain: list[tuple[Any, Any]] = []
+    for a, b in pairs:
+        if a not in inside or b not in inside or a == b:
+            continue
+        pa, pb = is_pnr(a), is_pnr(b)
+        if pa and pb:
+            continue
+        if pa or pb:
+            x, p = (b, a) if pa else (a, b)
+            own.setdefault(x, set()).add(p)
+        else:
+            plain.append((a, b))
+    seed = {x: next(iter(ps)) for x, ps in own.items() if len(ps) == 1}
+    touches: dict[Any, set[Any]] = {}  # group of values without a personnummer -> personnummer it touches
+    for a, b in plain:
+        if a in seed and b in seed:
+            continue
+        if a in seed or b in seed:
+            x, s = (b, a) if a in seed else (a, b)
+            touches.setdefault(x, set()).add(seed[s])
+            continue
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    by_group: dict[Any, set[Any]] = {}
+    for x, ps in touches.items():
+        by_group.setdefault(find(x), set()).update(ps)
+    anchor: dict[Any, Any] = {}
+    for x in members:
+        if is_pnr(x):
+            anchor[x] = x
+        elif x in seed:
+            anchor[x] = seed[x]
+        else:
+            ps = by_group.get(find(x), set())
+            anchor[x] = next(iter(ps)) if len(ps) == 1 else find(x)
+    smallest: dict[Any, Any] = {}
+    for x, a in anchor.items():
+        if a not in smallest or x < smallest[a]:
+            smallest[a] = x
+    return {x: smallest[a] for x, a in anchor.items()}
+
+
+def _record_pairs(records: Iterable[Iterable[Any]], is_pnr: Any) -> Iterator[tuple[Any, Any]]:
+    """The pairs of each record's values for :func:`split_conflicts` (every pair but of two personnummer:
+    which values touch which is what it reads)."""
+    for vals in records:
+        vs = sorted(vals)
+        for i, a in enumerate(vs):
+            for b in vs[i + 1 :]:
+                if not (is_pnr(a) and is_pnr(b)):
+                    yield a, b
+
+
+def _int_chunks(values: Sequence[int], size: int = 500) -> Iterator[list[int]]:
+    for i in range(0, len(values), size):
+        yield list(values[i : i + size])
+
+
 def _chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:
     """``values`` sorted, in lists of ``size`` (for ``IN`` lists within every database's parameter limit)."""
     vals = sorted(values)
@@ -906,6 +1022,7 @@ class _Scratch:
         self.c = c
         self.pg = c.dialect.name == "postgresql"
         pre = ["TEMPORARY"] if c.dialect.name in ("sqlite", "postgresql") else []
+        self.split: dict[int, int] = {}  # value id -> its component's id, for the subjects split (link_split)
         self.md = md = sa.MetaData()
         big = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
         # value ids are given in value-hash order, so the smallest id of a subject is its smallest hash
@@ -1051,7 +1168,8 @@ class _Scratch:
         for (h,) in self.c.execute(sa.select(self.hubs.c.vid)):
             hub[h] = 1
         pnr = bytearray(n + 1)
-        for (h,) in self.c.execute(sa.select(self.occ.c.vid).where(self.occ.c.kind == PERSON_KIND).distinct()):
+        pnr_ids = [h for (h,) in self.c.execute(sa.select(self.occ.c.vid).where(self.occ.c.kind == PERSON_KIND).distinct())]
+        for h in pnr_ids:
             pnr[h] = 1
         prev: str | None = None
         first = 0
@@ -1079,7 +1197,39 @@ class _Scratch:
                     parent[a] = b
         for i in range(1, n + 1):  # ascending: parent[i] < i is already flat
             parent[i] = parent[parent[i]]
+        self._split_conflicts(parent, pnr, hub, pnr_ids)
         return parent
+
+    def _split_conflicts(self, parent: array, pnr: bytearray, hub: bytearray, pnr_ids: list[int]) -> None:
+        """Re-group the subjects that hold two or more personnummer (:func:`split_conflicts`), in place.
+
+        Such a subject was chained together by records without a personnummer
+        (one person's e-mail on a row with another's phone); there are few,
+        so their records are read again here.
+        """
+        self.split = {}
+        first: dict[int, int] = {}
+        conflicted: set[int] = set()
+        for i in pnr_ids:
+            if not hub[i]:
+                r = parent[i]
+                if first.setdefault(r, i) != i:
+                    conflicted.add(r)
+        if not conflicted:
+            return
+        members = [i for i in range(1, len(parent)) if parent[i] in conflicted]
+        o = self.occ
+        rkeys = {rk for ch in _int_chunks(members) for (rk,) in self.c.execute(sa.select(o.c.rkey).where(o.c.vid.in_(ch)).distinct())}
+        recs: dict[str, set[int]] = {}
+        for ch in _chunks(rkeys):
+            for rk, v in self.c.execute(sa.select(o.c.rkey, o.c.vid).where(o.c.rkey.in_(ch))):
+                if not hub[v]:
+                    recs.setdefault(rk, set()).add(v)
+        new = split_conflicts(members, _record_pairs(recs.values(), lambda v: bool(pnr[v])), lambda v: bool(pnr[v]))
+        self.split = {v: parent[v] for v in members}  # value id -> the component's (smallest) id
+        for v, r in new.items():
+            parent[v] = r
+        log.debug("split %d subjects holding several personnummer (%d values)", len(conflicted), len(members))
 
     def _occurrences_by_record(self, batch: int) -> Iterator[Sequence[Any]]:
         """``(rkey, vid)`` of every occurrence ``ORDER BY rkey``, in lists of up to ``batch``.
@@ -1116,6 +1266,17 @@ class _Scratch:
         insert_rows(self.c, self.moved, ("vid", "root"), rows)
         self._analyze(self.moved)
         return moved + len(rows)
+
+    def write_split(self) -> None:
+        """Replace ``link_split`` with the values of the subjects that :meth:`_split_conflicts` split."""
+        self.c.execute(split_t.delete())
+        split: dict[int, int] = getattr(self, "split", {})
+        if not split:
+            return
+        ids = sorted(set(split) | set(split.values()))
+        hash_of = {vid: vh for ch in _int_chunks(ids) for vid, vh in
+                   self.c.execute(sa.select(self.vals.c.vid, self.vals.c.value_hash).where(self.vals.c.vid.in_(ch)))}
+        insert_rows(self.c, split_t, ("value_hash", "component"), sorted((hash_of[v], hash_of[r]) for v, r in split.items()))
 
     def write_subjects(self) -> None:
         """Replace ``subjects``: each value's subject is its subject's smallest hash (its root's), or itself.

@@ -18,6 +18,7 @@ from pii_scan.datamap import DataMap
 from pii_scan.engine import EXIT_COMPLETE, scan
 from pii_scan.keys import load_keys
 from pii_scan.lookup import Location, lookup
+from tests.test_engine import datamap_url  # noqa: F401 - a fixture
 
 FAR, MOR = "811228-9874", "670919-9530"  # two parents sharing the family's e-mail
 CHILD, GUARDIAN = "20121212-1212", "880320-0016"  # one row of a child and a guardian
@@ -292,3 +293,55 @@ def test_lookup_locations_carry_the_export_subject_and_test_flag(family: Path) -
                                      "mailto:Anna@example.se?subject=Registerutdrag", " <anna@example.se> "])
 def test_an_email_is_found_in_every_written_form(family: Path, written: str) -> None:
     assert ("customers", "id=2", "email", "direct") in _where(_lookup(family, "email", written))
+
+
+def test_two_people_chained_by_a_contact_row_stay_two(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pnr A + a@ (customers), a@ + b@ (a lead whose comment names a colleague), b@ + pnr B (customers):
+    the lead bridges two people; each keeps their own address, neither gets the other."""
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    _crm(tmp_path, """
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, pnr TEXT, email TEXT);
+        CREATE TABLE leads (id INTEGER PRIMARY KEY, email TEXT, contact TEXT);
+        """, {
+        "customers": [(1, ANNA, "anna@example.se"), (2, BO, "bo@example.se")],
+        "leads": [(1, "anna@example.se", "bo@example.se")],
+    })
+    cfg = _config(tmp_path)
+    _scan(cfg)
+    anna = _where(_lookup(cfg, "personnummer", ANNA))
+    assert ("customers", "id=1", "email", "linked") in anna and ("leads", "id=1", "email", "linked") in anna
+    assert not any(i == "id=2" for _c, i, _f, _r in anna), anna
+    bo = _where(_lookup(cfg, "personnummer", BO))
+    assert ("customers", "id=2", "email", "linked") in bo and ("leads", "id=1", "contact", "linked") in bo
+    assert not any(c == "customers" and i == "id=1" for c, i, _f, _r in bo), bo
+
+
+def test_incremental_link_redoes_a_split_component(datamap_url: str) -> None:
+    """A bridge between two people removed or added later: the incremental link agrees with the rule."""
+    from tests.test_datamap_link import h, subjects
+    from tests.test_engine import _reference_subjects, _write_case
+
+    p, e, ph = (lambda i: h("personnummer", i)), (lambda i: h("email", i)), (lambda i: h("phone", i))
+    base = [
+        ("r1", True, [(p(1), "personnummer", True), (e(1), "email", True)]),
+        ("r3", True, [(ph(2), "phone", True), (p(2), "personnummer", True)]),
+        ("r4", True, [(e(5), "email", True), (e(1), "email", True)]),  # a second address of person 1
+    ]
+    bridge = [("r2", True, [(e(1), "email", True), (ph(2), "phone", True)])]
+    dm = DataMap(datamap_url)
+    try:
+        _write_case(dm, base, per_unit=10, tag="a")
+        _write_case(dm, bridge, per_unit=10, tag="b")
+        dm.link_subjects()
+        got = subjects(dm)
+        assert got == _reference_subjects(base + bridge, DataMap.HUB_LIMIT)
+        assert got[e(1)] == got[e(5)] == got[p(1)] != got[p(2)] == got[ph(2)]
+        dm.forget_units(["ub" + "0" * 30])  # the bridge goes: the subjects stay as they are
+        dm.link_subjects()
+        assert subjects(dm) == _reference_subjects(base, DataMap.HUB_LIMIT)
+        _write_case(dm, bridge, per_unit=10, tag="c")  # and comes back
+        dm.link_subjects()
+        assert subjects(dm) == _reference_subjects(base + bridge, DataMap.HUB_LIMIT)
+        assert dm.link_subjects(full=True) and subjects(dm) == _reference_subjects(base + bridge, DataMap.HUB_LIMIT)
+    finally:
+        dm.close()
