@@ -79,8 +79,15 @@ _ALNUM_LEAD = re.compile(r"(?<![A-Za-z])[A-Z]{2}[ ]?\Z")
 # "se" or "Se" (not preceded by a letter) and an optional space before a digit run
 _SE_LOWER_LEAD = re.compile(r"(?<![A-Za-z])[Ss]e[ ]?\Z")
 
-# a newline before a digit: where a line wrap may have split a number (Scanner._wrapped)
-_LINE_START_DIGIT = re.compile(r"\n(?=[0-9])")
+# Where a line wrap may have split a number at a separator (Scanner._wrapped): a
+# newline before a digit, after a "-" that follows a digit ("811228-"), or after a
+# group of 1-4 digits set apart by a space from a digit before it ("070-123 45",
+# "+46 70"), or of 3-4 digits after a "-" ("070-123"; not the day of a date,
+# "2024-05-10"). Lookbehinds of fixed width, so that re does the search in C.
+_WRAP_POINT = re.compile(
+    r"\n(?=[0-9])(?:(?<=[0-9]-\n)|(?<=[0-9] [0-9]\n)|(?<=[0-9] [0-9]{2}\n)"
+    r"|(?<=[0-9][ -][0-9]{3}\n)|(?<=[0-9][ -][0-9]{4}\n))"
+)
 WRAP_PENALTY = 0.1  # a number read across a line break
 
 
@@ -675,25 +682,8 @@ class Scanner:
         offsets hold); only findings that cross the line break are kept, with a
         penalty. A break between two values of a batch is no wrap.
         """
-        for m in _LINE_START_DIGIT.finditer(t):
+        for m in _WRAP_POINT.finditer(t):
             p = m.start()
-            if p < 2:
-                continue
-            c = t[p - 1]
-            if c == "-":
-                if not "0" <= t[p - 2] <= "9":
-                    continue
-            elif "0" <= c <= "9":
-                j = p - 1
-                while j > p - 6 and "0" <= t[j - 1] <= "9":
-                    j -= 1
-                # after a space a group of 1-4 digits ("070-123 45\n67", "+46 70\n123"), after a
-                # "-" one of 3-4 ("070-123\n45 67"; not the day of a date, "2024-05-10\n")
-                sep = t[j - 1] if j >= 2 else ""
-                if p - j > 4 or not (sep == " " or (sep == "-" and p - j >= 3)) or not "0" <= t[j - 2] <= "9":
-                    continue
-            else:
-                continue
             seg = single or segs[bisect_right(starts, p) - 1]
             if p >= seg.end:
                 continue  # the newline between two values
@@ -1009,7 +999,7 @@ def _only_short_runs(texts: Sequence[str]) -> bool:
     if any(mk in t for mk in _LABEL_PASS_MARKERS):
         return False
     # a short run wrapped onto the next line ("811228-\n9874") is read across the break
-    if t.count("\n") >= len(texts) and any(_LINE_START_DIGIT.search(x) is not None for x in texts):
+    if t.count("\n") >= len(texts) and any(_WRAP_POINT.search(x) is not None for x in texts):
         return False  # (a newline inside a value, not only those that join the values)
     return not _has_markers(t) and _unchanged_by_normalize(t)
 
