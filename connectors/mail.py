@@ -105,6 +105,7 @@ FROM_CONTEXT = 2048  # bytes looked at to tell a From_ line from a body line
 _KNOWN = re.compile(rb"(?im)^(from|to|subject|date|message-id|received|return-path|mime-version|delivered-to):")
 _SEP = b"\nFrom "
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BOM = b"\xef\xbb\xbf"
 PST_MAGIC = b"!BDN"  # Outlook .pst/.ost (the Personal Folders File header)
 PST_REASON = "Outlook .pst/.ost archive: not read (convert it to mbox with readpst of pst-utils, or scan the mailbox over IMAP)"
 _SENDER_PROPS = ("__substg1.0_5D01", "__substg1.0_0065", "__substg1.0_0C1F", "__substg1.0_5D02")
@@ -118,14 +119,25 @@ def sniff(head: bytes, name: str = "") -> str | None:
     ('mbox', 'eml')
     >>> sniff(b"3 V1700000000 N5\\n"), sniff(b"Not: a mail\\n\\nbody")
     (None, None)
+
+    A file named ``.eml`` is a message when its header names a mail header,
+    even after a byte order mark or with a damaged header line (it is read,
+    and its damage reported, rather than passed over in silence):
+
+    >>> sniff(b"\\xef\\xbb\\xbfFrom: a@example.se\\nSubject: x\\n\\nz", "a.eml"), sniff(b"garbled\\nTo: b@example.se\\n", "b.eml")
+    ('eml', 'eml')
     """
     if head.startswith(b"From "):
         return "mbox"
     if head.startswith(OLE2_MAGIC):
         return "msg" if name.lower().endswith(".msg") else None
+    if head.startswith(_BOM):
+        head = head[len(_BOM) :]
+    block = header_block(head)
+    if name.lower().endswith(".eml"):
+        return "eml" if _KNOWN.search(block) else None
     if not _HEADER_LINE.match(head):
         return None
-    block = header_block(head)
     lines = block.split(b"\n")
     if not all(_HEADER_LINE.match(ln) or ln[:1] in (b" ", b"\t") or not ln.strip() for ln in lines[:-1]):
         return None

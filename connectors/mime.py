@@ -557,6 +557,8 @@ class MessageReader:
         oversize: int | None = None,
     ) -> Iterator[Record]:
         """Records of one message (``raw`` = its bytes; only its header when ``oversize`` gives its real size)."""
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]  # a byte order mark saved before the header (Windows tools)
         try:
             msg = parse(raw)
         except Exception as exc:  # noqa: BLE001 - RecursionError on absurd nesting, parser bugs

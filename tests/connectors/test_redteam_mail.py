@@ -179,3 +179,24 @@ def test_folded_calendar_and_vcard_lines_are_joined_in_bodies_and_attachments() 
     attached = " ".join(t for k, t in f.items() if k.startswith("attachment:invite.ics!"))
     assert "mailto:asa.oberg@exempel.se" in attached and f"Ring {PHONE}" in attached
     assert f"NOTE:personnummer {PNR}" in [t for k, t in f.items() if k.startswith("attachment:asa.vcf!")]
+
+
+# --- an .eml file that does not start with a clean header is read, not passed over in silence -------------------
+
+
+def test_eml_files_with_a_bom_or_a_damaged_first_line_are_read(tmp_path: Path) -> None:
+    (tmp_path / "bom.eml").write_bytes(b"\xef\xbb\xbf" + HEAD + f"Message-ID: <bom@example.se>\n\nPnr {PNR}\n".encode())
+    (tmp_path / "trasig.eml").write_bytes(b"\x00garbage line\n" + HEAD + f"Message-ID: <trasig@example.se>\n\nTel {PHONE}\n".encode())
+    (tmp_path / "notes.eml").write_bytes(b"Just some notes, no mail\n")  # names no mail header: not mail
+    c = MailConnector("arkiv", {"type": "mail", "path": str(tmp_path)})
+    out: list[Record] = []
+    for unit in c.units():
+        try:
+            out.extend(c.read(unit))
+        except Exception:  # noqa: BLE001 - damage is reported at the end of the unit
+            pass
+    got = {(r.location.container, r.location.item, k): t for r in out for k, t in r.fields}
+    assert got[("bom.eml", "bom@example.se", "header:From")] == "Avs <avs@example.se>"
+    assert got[("bom.eml", "bom@example.se", "body")] == f"Pnr {PNR}\n"
+    assert any(c == "trasig.eml" and PHONE in t for (c, _, _), t in got.items())
+    assert not any(c == "notes.eml" for c, _, _ in got)
