@@ -796,6 +796,7 @@ class S3Connector(BaseConnector):
         raise_problems(container, problems)
 
 
+_MAIL_EVIDENCE = re.compile(rb"(?im)^(received|return-path|message-id|mime-version|dkim-signature|delivered-to):")
 MAIL_SUFFIXES = ("", ".eml", ".mbox", ".mbx", ".mail", ".msg")  # keys that may hold mail (SES stores it without one)
 
 
@@ -811,8 +812,12 @@ def _mail_kind(head: bytes, key: str) -> str | None:
     if not _may_be_mail(key):
         return None
     from connectors.mail import sniff
+    from connectors.mime import header_block
 
-    return sniff(head, key)
+    kind = sniff(head, key)
+    if kind == "eml" and "." not in key.rsplit("/", 1)[-1].lstrip(".") and not _MAIL_EVIDENCE.search(header_block(head)):
+        return None  # 'Date: ...' and 'From: ...' lines of some notes are no mail without a transport header
+    return kind
 
 
 def _connection_failure_wins(raw: RangedObject, records: Iterator[Record]) -> Iterator[Record]:

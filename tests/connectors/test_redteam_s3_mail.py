@@ -64,3 +64,11 @@ def test_an_mbox_object_is_one_unit_read_message_by_message(moto_s3: str) -> Non
     bodies = {r.location.item: t for r in records for f, t in r.fields if f == "body"}
     assert bodies == {f"{i}.{20240501 + i}@mail.example.se": f"Meddelande {i}\nFrom the desk: {PNR}\n" for i in range(1, 4)}
     assert any(f == "envelope:From" for r in records for f, _ in r.fields)
+
+
+def test_a_suffixless_note_with_header_like_lines_is_not_taken_for_mail(moto_s3: str) -> None:
+    note = f"From: Åsa\nDate: 2024-05-01\nPersonnummer: {PNR}\n\nAnteckning\n".encode()
+    make_bucket(s3_client(moto_s3), "noter", {"anteckningar/asa": note})
+    records, errors = read_all(conn(moto_s3, buckets=["noter"]))
+    assert not errors
+    assert any(t == f"Personnummer: {PNR}" for r in records for _, t in r.fields)  # read as text, every line
