@@ -72,3 +72,15 @@ def test_a_suffixless_note_with_header_like_lines_is_not_taken_for_mail(moto_s3:
     records, errors = read_all(conn(moto_s3, buckets=["noter"]))
     assert not errors
     assert any(t == f"Personnummer: {PNR}" for r in records for _, t in r.fields)  # read as text, every line
+
+
+def test_an_outlook_msg_object_is_read_as_mail(moto_s3: str, tmp_path) -> None:  # noqa: ANN001
+    from tests.connectors.test_mail import outlook_msg  # an independent .msg writer; skips when it is missing
+
+    data = outlook_msg(tmp_path / "brev.msg").read_bytes()
+    make_bucket(s3_client(moto_s3), "outlook", {"export/brev.msg": data})
+    records, errors = read_all(conn(moto_s3, buckets=["outlook"]))
+    assert not errors
+    got = {(r.location.item, f): t for r in records for f, t in r.fields}
+    assert got[("outlook.1@mail.example.se", "header:Subject")] == "Lönespecifikation"
+    assert got[("outlook.1@mail.example.se", "attachment:kunder.csv!line 2:Personnummer")] == PNR
