@@ -148,7 +148,9 @@ Schema facts
 ``dependencies()`` returns the reflected foreign keys as
 ``{"kind": "foreign_key", "name", "container", "columns", "ref_container",
 "ref_columns"}``. Column comments are hints, not fields: ``column_hints()`` returns
-``{(container, column): comment}`` (SQLite has no comments) and ``field_hints(unit)``
+``{(container, column): comment}`` (SQLite has no column comments: there, the SQL
+comments of a column's line in the ``CREATE TABLE`` text, see
+:func:`sqlite_column_comments`) and ``field_hints(unit)``
 gives the worker ``{column: "column comment"}`` for the unit's table, so a column
 ``kol1`` commented ``personnummer`` is scanned with a personnummer hint.
 
@@ -173,6 +175,7 @@ import json
 import os
 import re
 import uuid
+import warnings
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -282,6 +285,86 @@ def _container(schema: str | None, table: str) -> str:
         return part
 
     return f"{q(schema)}.{q(table)}" if schema else q(table)
+
+
+# --------------------------------------------------------------------------- SQLite DDL comments
+
+_QUOTES = {"'": "'", '"': '"', "`": "`", "[": "]"}
+_NOT_COLUMNS = frozenset({"constraint", "primary", "unique", "check", "foreign"})
+
+
+def sqlite_column_comments(ddl: str, columns: Sequence[str]) -> dict[str, str]:
+    """``{column: comment}`` from the SQL comments of a SQLite ``CREATE TABLE`` statement.
+
+    SQLite has no column comments; a schema documents a column with a comment on its
+    line (``c1 INTEGER, -- personnummer``, ``c2 TEXT /* mobil */``) or on the line
+    above it, and SQLite keeps the statement verbatim. Quoted text is skipped; only
+    names of ``columns`` get a comment.
+
+    >>> sqlite_column_comments("CREATE TABLE t (a INT, -- pnr\\n b TEXT /* tel */)", ["a", "b"])
+    {'a': 'pnr', 'b': 'tel'}
+    """
+    start = ddl.find("(")
+    if start < 0 or ("--" not in ddl and "/*" not in ddl):
+        return {}
+    defs: list[tuple[list[str], list[str]]] = [([], [])]  # (definition text, comments) per column list item
+    ahead: list[str] = []  # comments on lines of their own: for the next definition
+    comma_line = False  # a comma of the list ended the last definition on this line, nothing since
+    fresh_line = True  # nothing but blanks since the last newline
+    depth, i, n = 1, start + 1, len(ddl)
+    while i < n and depth:
+        ch = ddl[i]
+        if ddl.startswith("--", i) or ddl.startswith("/*", i):
+            end = ddl.find("\n", i) if ch == "-" else ddl.find("*/", i + 2)
+            end = n if end < 0 else end
+            text = ddl[i + 2 : end].strip()
+            i = end + (0 if ch == "-" else 2)
+            if depth == 1 and text:
+                if comma_line and len(defs) > 1:
+                    defs[-2][1].append(text)
+                elif fresh_line and not "".join(defs[-1][0]).strip():
+                    ahead.append(text)
+                else:
+                    defs[-1][1].append(text)
+            continue
+        if ch in _QUOTES:
+            end = ddl.find(_QUOTES[ch], i + 1)
+            end = n - 1 if end < 0 else end
+            defs[-1][0].append(ddl[i : end + 1])
+            comma_line = fresh_line = False
+            i = end + 1
+            continue
+        if ch == "\n":
+            comma_line, fresh_line = False, True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if depth == 1 and ch == ",":
+            defs.append(([], []))
+            comma_line = True
+        elif depth and not ch.isspace():
+            if ahead and not "".join(defs[-1][0]).strip():
+                defs[-1][1].extend(ahead)
+                ahead = []
+            defs[-1][0].append(ch)
+            comma_line = fresh_line = False
+        elif depth:
+            defs[-1][0].append(ch)
+        i += 1
+    names = {c.lower(): c for c in columns}
+    out: dict[str, str] = {}
+    for chars, comments in defs:
+        body = "".join(chars).strip()
+        if not comments or not body:
+            continue
+        first = body.split(None, 1)[0] if body[0] not in _QUOTES else body[: body.find(_QUOTES[body[0]], 1) + 1]
+        if first[:1] in _QUOTES and len(first) > 1:
+            first = first[1:-1]
+        col = names.get(first.lower())
+        if col is not None and first.lower() not in _NOT_COLUMNS:
+            out[col] = " ".join(comments)
+    return out
 
 
 # --------------------------------------------------------------------------- JSON and blobs
@@ -756,7 +839,10 @@ class SqlConnector(BaseConnector):
 
             def multi(meth: str) -> dict[tuple[str | None, str], Any]:
                 try:
-                    got = getattr(insp, meth)(schema=schema, filter_names=names)
+                    with warnings.catch_warnings():
+                        # "Did not recognize type 'xml' of column 'x'": such a column is read as text anyway
+                        warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
+                        got = getattr(insp, meth)(schema=schema, filter_names=names)
                 except NotImplementedError:
                     return {}
                 return {(s if s is not None else schema, t): v for (s, t), v in got.items()}
@@ -766,11 +852,19 @@ class SqlConnector(BaseConnector):
             fks = multi("get_multi_foreign_keys")
             idx = multi("get_multi_indexes")
             ucs = multi("get_multi_unique_constraints")
+            ddls: dict[str, str] = {}
+            if dname == "sqlite":  # column comments live in the CREATE TABLE text (sqlite_column_comments)
+                master = '"' + schema.replace('"', '""') + '".sqlite_master'
+                ddls = {n: d or "" for n, d in conn.exec_driver_sql(
+                    f"SELECT name, sql FROM {master} WHERE type = 'table'")}
             for name in sorted(names):
                 k = (schema, name)
                 columns = cols.get(k, [])
-                out.append(self._describe(dname, insp, schema, name, columns, pks.get(k) or {},
-                                          fks.get(k) or [], idx.get(k) or [], ucs.get(k) or []))
+                t = self._describe(dname, insp, schema, name, columns, pks.get(k) or {},
+                                   fks.get(k) or [], idx.get(k) or [], ucs.get(k) or [])
+                if ddls.get(name):
+                    t.comments.update(sqlite_column_comments(ddls[name], [c["name"] for c in columns]))
+                out.append(t)
         self._catalog = out
         return out
 
