@@ -159,14 +159,14 @@ def _accounts_of_iban(iban: str) -> list[str]:
             continue
         rest = bban[3:]
         for method in row.iban_method or "12":
-            if method == "1":
-                cut = 17 - row.digits
-                cands = [f"{rest[cut - 4:cut]}-{rest[cut:]}"]
-            elif method == "2":
-                acct = rest[17 - row.digits:]
-                cands = [f"{c:04d}-{acct}" for c in range(row.first, min(row.last, row.first + MAX_EQUIVALENT_ACCOUNTS - 1) + 1)]
-            else:
-                cands = [f"{rest[2:7]}-{rest[7:]}"]
+            cut = 17 - row.digits
+            if method == "1":  # the clearing inside, zeros before it
+                cands = [f"{rest[cut - 4:cut]}-{rest[cut:]}"] if not rest[:cut - 4].strip("0") else []
+            elif method == "2":  # no clearing: zeros before the account
+                last = min(row.last, row.first + MAX_EQUIVALENT_ACCOUNTS - 1)
+                cands = [f"{c:04d}-{rest[cut:]}" for c in range(row.first, last + 1)] if not rest[:cut].strip("0") else []
+            else:  # 3: Swedbank's 5-digit clearing, zeros before it
+                cands = [f"{rest[2:7]}-{rest[7:]}"] if rest[:2] == "00" else []
             for cand in cands:
                 try:
                     a = bank_account.validate_account(cand)
