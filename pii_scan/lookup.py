@@ -236,9 +236,9 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
             )
         extra = _own_extra(c, extra)
         all_keys = {r.rkey for r in rows} | {r.rkey for r in extra}
-        related = _related(c, all_keys, hashes)
+        related, related_held = _related(c, all_keys, hashes, cols)
         subject_of = dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject).where(
-            subjects_t.c.value_hash.in_(_chunk({r.value_hash for r in rows} | {r.value_hash for r in extra})))).all())
+            subjects_t.c.value_hash.in_(_chunk({r.value_hash for r in (*rows, *extra, *related_held)})))).all())
 
     def sid(vh: str) -> str:  # as the export names it
         return (subject_of.get(vh) or vh)[:16]
@@ -260,6 +260,15 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
         seen.add(key)
         out.append(Location(r.store, r.source, r.container, r.item, r.field, r.kind, r.subkind, r.masked, r.confidence, "linked",
                             rkey=r.rkey, subject=sid(r.value_hash), test_data=bool(r.test_data)))
+    via_of = {r.rkey_from: r.via for r in related}
+    for r in related_held:  # the values in rows that belong to the subject through a foreign key
+        key = (r.source, r.container, r.item, r.field, r.kind, r.masked)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Location(r.store, r.source, r.container, r.item, r.field, r.kind, r.subkind, r.masked, r.confidence,
+                            "related", via=via_of.get(r.rkey, ""), rkey=r.rkey, subject=sid(r.value_hash),
+                            test_data=bool(r.test_data)))
     for r in related:
         key = (r.source, r.container, r.item, r.via, "related")
         if key in seen:
@@ -276,43 +285,58 @@ def _chunk(values: Iterable[str]) -> list[str]:
     return sorted(values)
 
 
-def _own_extra(c: sa.Connection, extra: list[Any]) -> list[Any]:
-    """The other values of the subject's records, less those of another identified person.
-
-    A record that holds the subject's value may hold another person's too: a
-    row of a child and a guardian, the shared family e-mail's rows of two
-    parents. Another personnummer is another person's, and so is a value
-    whose subject holds a personnummer (a guardian's phone linked to the
-    guardian). Shared values that are nobody's in particular (a switchboard
-    number on the subject's row, the family's e-mail) stay: they are part of
-    the subject's record.
+def _others(c: sa.Connection, rows: list[Any]) -> set[str]:
+    """The value hashes among ``rows`` (findings outside the subject) that are another identified person's:
+    another personnummer, or a value whose subject holds a personnummer (a guardian's phone linked to the
+    guardian). Shared values that are nobody's in particular (a switchboard number, a family's e-mail) are not.
     """
-    extra = [r for r in extra if r.kind != PERSON_KIND]
-    if not extra:
-        return extra
+    out = {r.value_hash for r in rows if r.kind == PERSON_KIND}
+    rest = {r.value_hash for r in rows} - out
+    if not rest:
+        return out
     subject_of = dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject)
-                                .where(subjects_t.c.value_hash.in_(_chunk({r.value_hash for r in extra})))).all())
+                                .where(subjects_t.c.value_hash.in_(_chunk(rest)))).all())
     s2 = subjects_t.alias("s2")
     persons = {x for (x,) in c.execute(
         sa.select(s2.c.subject).distinct()
         .join(findings_t, findings_t.c.value_hash == s2.c.value_hash)
         .where(s2.c.subject.in_(_chunk(set(subject_of.values()))), findings_t.c.kind == PERSON_KIND))}
-    return [r for r in extra if subject_of.get(r.value_hash) not in persons]
+    return out | {h for h in rest if subject_of.get(h) in persons}
+
+
+def _own_extra(c: sa.Connection, extra: list[Any]) -> list[Any]:
+    """The other values of the subject's records, less those of another identified person (:func:`_others`).
+
+    A record that holds the subject's value may hold another person's too: a
+    row of a child and a guardian, the shared family e-mail's rows of two
+    parents. Shared values that are nobody's in particular (a switchboard
+    number on the subject's row, the family's e-mail) stay: they are part of
+    the subject's record.
+    """
+    if not extra:
+        return extra
+    others = _others(c, extra)
+    return [r for r in extra if r.value_hash not in others]
 
 
 MAX_RELATED_DEPTH = 5  # foreign-key hops followed from the subject's rows (order_lines -> orders -> customers)
 
 
-def _related(c: sa.Connection, keys: set[str], hashes: set[str]) -> list[Any]:
-    """Rows that reference the subject's records through foreign keys, followed down the chain.
+def _related(c: sa.Connection, keys: set[str], hashes: set[str], cols: tuple[Any, ...]) -> tuple[list[Any], list[Any]]:
+    """Rows that reference the subject's records through foreign keys, followed down the chain, and the
+    values they hold.
 
-    An order references the customer, an order line the order: both are the
-    customer's. The chain goes on only from a referencing row that holds no
-    identifier other than the subject's (a row with another person's values,
-    e.g. a customer row that names the subject as ``referred_by``, is listed
-    but is that person's, and so are the rows that reference it).
+    An order references the customer, an order line the order, a payment the
+    customer's account row: all are the customer's, and so are the values
+    in them (the account's IBAN). A referencing row that holds another
+    identified person's values (:func:`_others`; e.g. a customer row that
+    names the subject as ``referred_by``) is listed as a reference only: its
+    values and the rows that reference it are that person's.
+
+    Returns (references, findings of the referencing rows).
     """
     out: list[Any] = []
+    held: list[Any] = []
     seen = set(keys)
     frontier = set(keys)
     for _ in range(MAX_RELATED_DEPTH):
@@ -326,10 +350,12 @@ def _related(c: sa.Connection, keys: set[str], hashes: set[str]) -> list[Any]:
         out.extend(got)
         new = {r.rkey_from for r in got} - seen
         seen |= new
-        if new:  # rows holding values of anybody else end the chain
-            others = {rk for (rk,) in c.execute(
-                sa.select(findings_t.c.rkey).distinct()
-                .where(findings_t.c.rkey.in_(_chunk(new)), findings_t.c.value_hash.not_in(_chunk(hashes))))}
-            new -= others
+        if new:
+            rows = list(c.execute(sa.select(*cols).join(records_t, records_t.c.rkey == findings_t.c.rkey)
+                                  .where(findings_t.c.rkey.in_(_chunk(new)))))
+            others = _others(c, rows)
+            foreign = {r.rkey for r in rows if r.value_hash in others}
+            held.extend(r for r in rows if r.rkey not in foreign)
+            new -= foreign
         frontier = new
-    return out
+    return out, held

@@ -345,3 +345,27 @@ def test_incremental_link_redoes_a_split_component(datamap_url: str) -> None:
         assert dm.link_subjects(full=True) and subjects(dm) == _reference_subjects(base + bridge, DataMap.HUB_LIMIT)
     finally:
         dm.close()
+
+
+def test_values_in_a_related_row_are_the_subjects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """accounts (composite key) -> customers, payments (no key, composite FK) -> accounts: the account row's
+    IBAN is listed for the customer, and the chain goes on through it to the payments."""
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    _crm(tmp_path, """
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, pnr TEXT, email TEXT);
+        CREATE TABLE accounts (cust_id INTEGER REFERENCES customers(id), seq INTEGER, iban TEXT, PRIMARY KEY (cust_id, seq));
+        CREATE TABLE payments (cust_id INTEGER, seq INTEGER, amount TEXT,
+                               FOREIGN KEY (cust_id, seq) REFERENCES accounts(cust_id, seq));
+        """, {
+        "customers": [(1, ANNA, "anna@example.se"), (2, BO, "bo@example.se")],
+        "accounts": [(1, 1, "SE45 5000 0000 0583 9825 7466"), (2, 1, None)],
+        "payments": [(1, 1, "10 kr"), (1, 1, "20 kr"), (2, 1, "5 kr")],
+    })
+    cfg = _config(tmp_path)
+    _scan(cfg)
+    anna = _where(_lookup(cfg, "personnummer", ANNA))
+    assert ("accounts", "cust_id=1,seq=1", "iban", "related") in anna
+    assert {(c, i) for c, i, _f, r in anna if r == "related"} == {
+        ("accounts", "cust_id=1,seq=1"), ("payments", "rowid=1"), ("payments", "rowid=2")}
+    bo = _where(_lookup(cfg, "personnummer", BO))
+    assert {(c, i) for c, i, _f, r in bo if r == "related"} == {("accounts", "cust_id=2,seq=1"), ("payments", "rowid=3")}
