@@ -147,7 +147,10 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^person$|person_?(?:nummer|nr|no|num|number)|pnr|ssn|social|civic|f(?:ö|o|oe)delse|identitet|national_?id|"
          r"personal_?(?:id(?:entity)?_?)?(?:number|no)(?:$|_)|pers_?(?:nr|no(?:$|_))|^p_?nr", "personnummer"),
         (r"samordning|coord|reserv_?(?:nummer|nr|no|id)", "personnummer"),
-        (r"org|vat|moms|company|företag|bolag", "organisationsnummer"),
+        # "org", "vat" and "moms" only as words or before a number word: not privat/private
+        # ("Telefon privat"), reservation, motivation, georg, morgon, moms (a VAT amount)
+        (r"organi[sz]ation|orgnr|org_?(?:no|num|nummer)|(?:^|_)org(?:$|_)|(?<!pri)vat_?(?:nr|no|num|reg|id)|(?:^|_)vat(?:$|_)|"
+         r"moms_?(?:reg|nr|nummer|no)|company|företag|bolag", "organisationsnummer"),
         # "tel" and "cell" only as a word or before a number word ("titel", "hotel_id", "excellent" are not)
         (r"phone|telefon|(?:^|_|hem|arb|arbets|mob|work|home|direkt|kontakt|office|fast)tel|tfn|mobil|"
          r"(?:^|_)cell(?:$|_|phone|nr|ular)|fax|sms|msisdn|swish|^nummer$|(?:^|_)mob(?:$|_|nr|nummer)|"

@@ -74,3 +74,28 @@ def test_a_product_code_field_holds_no_phone_number_or_card(field: str) -> None:
 def test_a_phone_field_of_a_product_owner_keeps_its_phone() -> None:
     found = SCANNER.find_many(["070-123 45 67"], hint="product_owner_phone", ref_dates=[R])[0]
     assert ("phone", "+46701234567") in {(m.kind, m.value) for m in found}
+
+
+@pytest.mark.parametrize("field", ["privat", "Telefon privat", "private_phone", "Privat mobil", "epost_privat",
+                                   "reservation_no", "motivation", "georg", "morgon_tel", "moms_belopp"])
+def test_private_and_other_look_alikes_are_no_organisation_number_field(field: str) -> None:
+    # "vat" in privat/private/reservation and "org" in georg/morgon hinted an organisation-number
+    # field: phones there were lowered, and a lost-zero number was repaired into a sole trader's
+    # personnummer
+    assert "organisationsnummer" not in hint_kinds(field)
+
+
+@pytest.mark.parametrize("field", ["orgnr", "Org.nr", "OrgNo", "org", "organisationsnummer", "Organization number",
+                                   "vat", "VAT-nr", "vat_number", "VATNo", "momsreg_nr", "Momsregnr", "momsnr",
+                                   "company_id", "foretag_orgnr", "kund_org_nr"])
+def test_organisation_number_fields_keep_their_hint(field: str) -> None:
+    assert "organisationsnummer" in hint_kinds(field)
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("Privat", "0701234567", {("phone", "+46701234567")}),
+    ("Telefon privat", "501011233", {("phone", "+46501011233")}),  # a lost-zero phone, not a sole trader's pnr
+])
+def test_a_private_number_column(field: str, value: str, expected: set[tuple[str, str]]) -> None:
+    found = SCANNER.find_many([value], hint=field, ref_dates=[R])[0]
+    assert {(m.kind, m.value) for m in found} == expected
