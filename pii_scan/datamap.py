@@ -501,13 +501,17 @@ class DataMap:
                     seen_r.add(rk)
                     rec_rows.append((rk, uid, r.store, r.source, r.container, r.item, r.structured, r.record_date,
                                      r.location_enc))
+                plain = _plain_kinds(r.findings) if r.structured and any(f.inside for f in r.findings) else ()
                 for f in r.findings:
                     k = (rk, f.field, f.kind, f.value_hash)
                     if k in seen_f:
                         continue
                     seen_f.add(k)
+                    # a personnummer inside an account or VAT number beside the record's own personnummer
+                    # (a centenarian's personkonto read with another century) is no second person to link
+                    linkable = f.linkable and r.structured and not (f.inside and f.kind in plain)
                     find_rows.append((rk, uid, f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence,
-                                      f.test_data, f.inside, f.enc_value, f.linkable and r.structured))
+                                      f.test_data, f.inside, f.enc_value, linkable))
             for rkey_to, via in r.refs:
                 ref_rows.append((uid, rk, rkey_to, r.store, r.source, r.container, r.item, via, r.location_enc))
         with self.engine.begin() as c:
@@ -831,6 +835,11 @@ _LINK_LOCK_KEY = 0x7069695F6C6E6B  # "pii_lnk": the advisory lock key of linking
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _plain_kinds(findings: Sequence[FoundValue]) -> set[str]:
+    """The kinds of a record's linkable findings that are not inside another identifier."""
+    return {f.kind for f in findings if f.linkable and not f.inside}
 
 
 def split_conflicts(members: Iterable[Any], pairs: Iterable[tuple[Any, Any]], is_pnr: Any) -> dict[Any, Any]:

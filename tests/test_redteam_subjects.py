@@ -369,3 +369,22 @@ def test_values_in_a_related_row_are_the_subjects(tmp_path: Path, monkeypatch: p
         ("accounts", "cust_id=1,seq=1"), ("payments", "rowid=1"), ("payments", "rowid=2")}
     bo = _where(_lookup(cfg, "personnummer", BO))
     assert {(c, i) for c, i, _f, r in bo if r == "related"} == {("accounts", "cust_id=2,seq=1"), ("payments", "rowid=3")}
+
+
+def test_a_personkonto_beside_the_personnummer_is_no_second_person(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A centenarian's Nordea personkonto (3300 + the 10-digit personnummer, no century) is read as a
+    personnummer of 2023: it must not make the row a row of two people (its e-mail would then link nobody)."""
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    old = "19231202-2383"
+    _crm(tmp_path, """
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, pnr TEXT, email TEXT, konto TEXT);
+        CREATE TABLE newsletter (id INTEGER PRIMARY KEY, email TEXT);
+        """, {
+        "customers": [(1, old, "greta@example.se", "3300-2312022383")],
+        "newsletter": [(1, "greta@example.se")],
+    })
+    cfg = _config(tmp_path)
+    _scan(cfg)
+    got = _where(_lookup(cfg, "personnummer", old))
+    assert ("customers", "id=1", "email", "linked") in got and ("customers", "id=1", "konto", "linked") in got
+    assert ("newsletter", "id=1", "email", "linked") in got
