@@ -151,7 +151,9 @@ _WORD = re.compile(r"[a-zåäöéü]+")
 # "Medlemsnr", "Kund-id", "Biljettnummer", "Mätarnummer" (reference §6.4: customer
 # and order numbers that start with 0 read as valid phone numbers). Its first part
 # is no phone word ("Telefonnummer", "Mobilnr", "Kontaktnummer" are phone labels).
-_NUMBER_LABEL = re.compile(r"(?<![a-zåäöéü])([a-zåäöéü]{3,}?)-?(?:nummer|numret|nr|id)[ \t.:#=]*\Z")
+_NUMBER_LABEL = re.compile(
+    r"(?<![a-zåäöéü])([a-zåäöéü]{3,}?)-?(?:nummer|numret|nr|id)(?:[ \t]+(?:är|blir|is))?[ \t.:#=]*\Z"
+)
 _PHONE_LABEL_WORDS = frozenset({"privat", "jobb", "bostad", "nöd", "kontor"})
 _NUMBER_LABEL_PENALTY = 0.15
 _PHONE_AFTER = re.compile(r"^[ ,;]*[(\[]?(?:mobil|mob|hem|arb|tel|tfn|växel|direkt|fax|cell|mobile|home|work)\b")

@@ -71,6 +71,7 @@ def test_numbers_with_four_digit_area_codes_kept(text: str, value: str) -> None:
         "Biljettnummer 0701 2345 67",
         "Mätarnummer 0701234567",
         "Konferens-ID: 0701 234 567#",
+        "Mitt kundnummer är 0701234567.",
     ],
 )
 def test_phone_shaped_number_after_another_numbers_label(text: str) -> None:
