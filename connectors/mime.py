@@ -593,7 +593,10 @@ class MessageReader:
         if oversize is not None:
             self.problem(where, f"message of {oversize} bytes is larger than max_message_bytes; only its header was read")
             return
-        yield from _Walk(self, where, rec, when).message(msg, "", 0)
+        try:
+            yield from _Walk(self, where, rec, when).message(msg, "", 0)
+        except Exception as exc:  # noqa: BLE001 - one message the email package cannot take apart must not end the unit
+            self.problem(where, f"cannot be read further ({type(exc).__name__}); the rest of the message skipped")
 
 
 class _Walk:
@@ -613,7 +616,7 @@ class _Walk:
 
     def message(self, msg: Message, prefix: str, depth: int) -> Iterator[Record]:
         """A message's body: ``prefix`` is the section of the enclosing message/rfc822 part ('' at the top)."""
-        if isinstance(msg.get_payload(), list) and msg.get_content_maintype() == "multipart":
+        if msg.is_multipart() and msg.get_content_maintype() == "multipart":
             yield from self.part(msg, prefix, depth)
         else:
             yield from self.part(msg, f"{prefix}.1" if prefix else "1", depth)
@@ -626,7 +629,8 @@ class _Walk:
                 self.problem("", f"more than {self.r.limits.max_entries} parts (max_entries); the rest not read")
             return
         ctype = part.get_content_type()
-        payload = part.get_payload()
+        # not get_payload() on a leaf: it decodes 8-bit text with the charset parameter, which may be anything
+        payload = part.get_payload() if part.is_multipart() else None
         broken = any(isinstance(d, _BOUNDARY_DEFECTS) for d in part.defects)
         if isinstance(payload, list):
             if ctype.startswith("message/"):  # message/rfc822 (or message/global) with its parsed message

@@ -200,3 +200,26 @@ def test_eml_files_with_a_bom_or_a_damaged_first_line_are_read(tmp_path: Path) -
     assert got[("bom.eml", "bom@example.se", "body")] == f"Pnr {PNR}\n"
     assert any(c == "trasig.eml" and PHONE in t for (c, _, _), t in got.items())
     assert not any(c == "notes.eml" for c, _, _ in got)
+
+
+# --- a damaged message must not end the unit (found by mutating the probes above) -------------------------------
+
+
+def test_a_nul_in_a_charset_parameter_does_not_escape_the_reader() -> None:
+    raw = HEAD + b"Message-ID: <nul@example.se>\nContent-Type: text/plain; charset=\"utf\x00-8\"\n\n" + f"\xe5 {PNR}\n".encode("latin-1")
+    records, problems = read_one(raw)  # raised ValueError: embedded null character
+    assert f"å {PNR}\n" in fields(records).values() or problems.count == 1
+
+
+def test_any_failure_inside_one_message_is_a_problem_and_the_next_message_is_read(monkeypatch) -> None:  # noqa: ANN001
+    import connectors.mime as mime
+
+    def broken(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("a parser bug")
+
+    monkeypatch.setattr(mime._Walk, "body", broken)
+    problems = Problems()
+    reader = MessageReader(Location("mail", "t", "box"), Limits(), problems)
+    first = list(reader.records(HEAD + b"Message-ID: <a@example.se>\n\nHej\n", "message 1"))
+    assert [f for r in first for f, _ in r.fields] == ["header:From", "header:To", "header:Subject"]
+    assert problems.count == 1 and "RuntimeError" in problems.messages[0] and "message 1" in problems.messages[0]
