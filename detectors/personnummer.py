@@ -47,6 +47,7 @@ from detectors.base import (
 )
 from detectors.checksums import luhn_checksum
 from detectors.context import first_near_before, near_before
+from detectors.filters import TIMESTAMP_RECENT_YEARS
 from detectors.normalize import normalize
 
 KIND = "personnummer"
@@ -244,6 +245,7 @@ _CONF_COMPACT_10 = 0.7
 _CONF_COMPACT_10_LEADING_ZERO = 0.55  # could be a Swedish phone number (0.6-0.9 % are both)
 _CONF_SPLIT = 0.65  # 1981 12 28-9874, 8112-28-9874
 _CONF_SPACE = 0.4  # 811228 9874: spec-invalid, common in free text; needs a keyword
+_AMBIGUOUS_STAMP = 0.35  # 20240517-1345: also a date and time (0.95 -> 0.6)
 
 _DATE_SHAPES = {(6,), (8,), (2, 2, 2), (4, 2, 2), (4, 2)}
 _COMPACT_SHAPES = frozenset({"shape:compact-10", "shape:compact-12"})
@@ -381,6 +383,17 @@ def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Win
         why.append("part-of-longer-code(-)")
     if w.trail.startswith(".0") and not w.trail[2:3].isdigit():
         why.append("repair:spreadsheet-float")
+    if (
+        nd == 12
+        and sep == "-"
+        and tail[:2] <= "23"
+        and tail[2:] <= "59"
+        and int(dpart[:4]) > ctx.ref_year - TIMESTAMP_RECENT_YEARS
+    ):
+        # "20240517-1345": a recent date and a time of day read as a stamp as well
+        # (reference §6.2); the filters drop it beside a time word or in a file name
+        base -= _AMBIGUOUS_STAMP
+        why.append("ambiguous:date-time-stamp(-)")
     # "(811228-9874)": a "(" that leads the run is not part of the number
     start = w.start + 1 if w.text[0] == "(" else w.start
     yield _score(canonical, subkind, birth, base, why, ctx, start, w.end)

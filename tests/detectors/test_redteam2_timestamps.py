@@ -45,3 +45,23 @@ def test_recent_dashed_stamp_with_time_context_is_no_personnummer(text: str) -> 
 )
 def test_dashed_personnummer_kept(text: str) -> None:
     assert [m.kind for m in SCANNER.find(text, ref_date=R)] == ["personnummer"]
+
+
+def test_recent_dashed_stamp_without_context_is_lowered_with_a_reason() -> None:
+    # before: 0.95 with no word of the other reading (reference §6.2: dates and times look like it)
+    (m,) = SCANNER.find(f"Backup {STAMP} klar", ref_date=R)
+    assert m.kind == "personnummer" and m.confidence < 0.7
+    assert "ambiguous:date-time-stamp(-)" in m.why
+
+
+@pytest.mark.parametrize(
+    ("text", "least"),
+    [
+        ("Barnets personnummer: 20190517-1342", 0.8),  # a keyword: still high
+        ("19811228-1343", 0.95),  # an old date: no stamp
+        ("20190517-9873", 0.95),  # no time of day
+    ],
+)
+def test_dashed_personnummer_not_lowered(text: str, least: float) -> None:
+    ms = SCANNER.find(text, ref_date=R)
+    assert [m.kind for m in ms] == ["personnummer"] and ms[0].confidence >= least
