@@ -144,24 +144,27 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # personnummer fields
         # English "personal (identity) number" is the personnummer (not Swedish personalnummer);
         # födelse also written without the ö (fodelse, foedelse)
-        (r"^person$|person_?(?:nummer|nr|no|num|number)|pnr|ssn|social|civic|f(?:ö|o|oe)delse|identitet|national_?id|"
+        (r"^person$|person_?(?:nummer|nr|no|num|number)|pnr|(?:^|_)ssn|ssn(?:$|_)|social_?sec|civic|f(?:ö|o|oe)delse|identitet|national_?id|"
          r"personal_?(?:id(?:entity)?_?)?(?:number|no)(?:$|_)|pers_?(?:nr|no(?:$|_))|^p_?nr", "personnummer"),
-        (r"samordning|coord|reserv_?(?:nummer|nr|no|id)", "personnummer"),
+        # not processnumber/businessname (ssn), social_media, coordinates/coordinator (coord)
+        (r"samordning|coordination|reserv_?(?:nummer|nr|no|id)", "personnummer"),
         # "org", "vat" and "moms" only as words or before a number word: not privat/private
         # ("Telefon privat"), reservation, motivation, georg, morgon, moms (a VAT amount)
-        (r"organi[sz]ation|orgnr|org_?(?:no|num|nummer)|(?:^|_)org(?:$|_)|(?<!pri)vat_?(?:nr|no|num|reg|id)|(?:^|_)vat(?:$|_)|"
+        (r"organi[sz]ation|org_?(?:nr|no|num|nummer)|(?:^|_)org(?:$|_)|(?<!pri)vat_?(?:nr|no|num|reg|id)|(?:^|_)vat(?:$|_)|"
          r"moms_?(?:reg|nr|nummer|no)|company|företag|bolag", "organisationsnummer"),
         # "tel" and "cell" only as a word or before a number word ("titel", "hotel_id", "excellent" are not)
         (r"phone|telefon|(?:^|_|hem|arb|arbets|mob|work|home|direkt|kontakt|office|fast)tel|tfn|mobil|"
          r"(?:^|_)cell(?:$|_|phone|nr|ular)|fax|sms|msisdn|swish|^nummer$|(?:^|_)mob(?:$|_|nr|nummer)|"
          r"(?:contact|kontakt|direkt)_?(?:number|nummer|nr|no)(?:$|_)", "phone"),
-        (r"e_?mail|e_?post|epost|mejl|^mail|_mail|mail_|^to$|^from$|^cc$|^bcc$|reply|sender|recipient", "email"),
+        (r"e_?mail|(?:^|_)e_?post|epost|mejl|^mail|_mail|mail_|^to$|^from$|^cc$|^bcc$|reply|sender|recipient", "email"),
         # not "kontor" (an office), "public", "cubic"
         (r"konto(?!r)|account|acct|clearing|(?:^|_)clnr|iban|bank|(?:^|_)bic(?:$|_)|swift", "bank_account"),
-        (r"bankgiro|^bg$|bg_?nr|bg_", "bankgiro"),
-        (r"plusgiro|postgiro|^pg$|pg_?nr|pg_", "plusgiro"),
+        # bg_/pg_ only before a number word: not bg_color, pg_stat, jpg_url
+        (r"bankgiro|(?:^|_)bg(?:$|_?(?:nr|no|nummer|number))", "bankgiro"),
+        (r"plusgiro|postgiro|(?:^|_)pg(?:$|_?(?:nr|no|nummer|number))", "plusgiro"),
         # Swedish "kort" is also "short" (kortnamn, kortbeskrivning): only as a word or before a card word
-        (r"card|kort(?:$|_|nummer|nr|innehavare|typ)|kreditkort|betalkort|bankkort|pan$|^pan|cc_?num|credit",
+        # "pan" only as a word (not timespan, japan, panel, pant)
+        (r"card|kort(?:$|_|nummer|nr|innehavare|typ)|kreditkort|betalkort|bankkort|(?:^|_)pan(?:$|_)|cc_?num|credit",
          "payment_card"),
         (r"order|invoice|faktura|ocr|tracking|spårning|kolli|artikel|sku|(?:^|_)ean(?:$|_|13|8|kod|code)|gtin|serial|serie|"
          r"ticket|ärende|transaction|txn|uuid|guid|hash|checksum|timestamp|created|updated|"
@@ -178,6 +181,9 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+_SEPARATORS = re.compile(r"[^0-9a-zåäöéü]+")
+
+
 @lru_cache(maxsize=4096)
 def hint_kinds(hint: str | None) -> frozenset[str]:
     """Kinds suggested by a field name: ``'kund_personnr'`` -> ``{'personnummer'}``.
@@ -189,7 +195,8 @@ def hint_kinds(hint: str | None) -> frozenset[str]:
     """
     if not hint:
         return frozenset()
-    h = hint.strip().lower().replace("-", "_").replace(" ", "_").replace(".", "_")
+    # every separator is "_": a header "Org nr", a path $.kund.org or $["Org nr"], "Kund/Org.nr"
+    h = _SEPARATORS.sub("_", hint.lower()).strip("_")
     kinds = {kind for pat, kind in _HINTS if pat.search(h)}
     if "bankgiro" in kinds or "plusgiro" in kinds:
         kinds.add("bank_account")

@@ -99,3 +99,46 @@ def test_organisation_number_fields_keep_their_hint(field: str) -> None:
 def test_a_private_number_column(field: str, value: str, expected: set[tuple[str, str]]) -> None:
     found = SCANNER.find_many([value], hint=field, ref_dates=[R])[0]
     assert {(m.kind, m.value) for m in found} == expected
+
+
+@pytest.mark.parametrize("field, kind", [
+    # a keyword inside another word: ssn in ProcessNumber/BusinessName/ClassName, coord in
+    # coordinates/coordinator, social in social_media, e_post in type_post, bg_/pg_ in bg_color,
+    # pg_stat, jpg_url, pan in timespan/japan/panel/pant (a deposit)
+    ("ProcessNumber", "personnummer"), ("BusinessName", "personnummer"), ("ClassName", "personnummer"),
+    ("coordinates", "personnummer"), ("coordinator_id", "personnummer"), ("social_media", "personnummer"),
+    ("type_post", "email"), ("bg_color", "bankgiro"), ("pg_stat", "plusgiro"), ("jpg_url", "plusgiro"),
+    ("timespan", "payment_card"), ("japan", "payment_card"), ("panel_id", "payment_card"), ("pant", "payment_card"),
+])
+def test_a_keyword_inside_another_word_is_no_hint(field: str, kind: str) -> None:
+    assert kind not in hint_kinds(field)
+
+
+@pytest.mark.parametrize("field, kind", [
+    ("ssn", "personnummer"), ("customer_ssn", "personnummer"), ("CustomerSSN", "personnummer"),
+    ("ssn_hash", "personnummer"), ("SocialSecurityNumber", "personnummer"), ("coordination_number", "personnummer"),
+    ("e-post", "email"), ("kund_e-post", "email"), ("epostadress", "email"), ("bg", "bankgiro"),
+    ("bg_nr", "bankgiro"), ("BG-nr", "bankgiro"), ("leverantor_bg", "bankgiro"), ("pg", "plusgiro"),
+    ("pg_nummer", "plusgiro"), ("pan", "payment_card"), ("card_pan", "payment_card"), ("PAN", "payment_card"),
+])
+def test_the_keyword_as_a_word_still_hints(field: str, kind: str) -> None:
+    assert kind in hint_kinds(field)
+
+
+def test_an_id_in_a_process_number_column_is_not_repaired_into_a_personnummer() -> None:
+    assert SCANNER.find_many(["501011233"], hint="ProcessNumber", ref_dates=[R])[0] == []
+
+
+@pytest.mark.parametrize("field, kind", [
+    # a JSON key in brackets, a header with a slash or parentheses: the same hint as the plain name
+    ('$["Org nr"]', "organisationsnummer"), ("Kund/Org.nr", "organisationsnummer"), ("kund(org)", "organisationsnummer"),
+    ('$["BG"]', "bankgiro"), ("$.pg", "plusgiro"), ('$["PAN"]', "payment_card"), ('$["Kort"]', "payment_card"),
+    ('$.kund["SSN"]', "personnummer"), ('$["Mob"]', "phone"),
+])
+def test_any_separator_separates_words(field: str, kind: str) -> None:
+    assert kind in hint_kinds(field)
+
+
+def test_a_lost_zero_mobile_under_a_bracketed_key_is_found() -> None:
+    found = SCANNER.find_many(["701234567"], hint='$.kund["Mob"]', ref_dates=[R])[0]
+    assert ("phone", "+46701234567") in {(m.kind, m.value) for m in found}
