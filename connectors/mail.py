@@ -653,7 +653,8 @@ def mbox_messages(f: IO[bytes], start: int, end: int, cap: int) -> Iterator[tupl
         scan = max(scan, len(buf) - 8, 0)
         if pending >= 0:
             scan = min(scan, pending)  # look at it again with the next block
-        if head is None and len(buf) > cap:
+        # this message's bytes so far: not those from a pending From_ line on, nor a separator still cut by the block end
+        if head is None and (pending if pending >= 0 else len(buf) - 8) > cap:
             head = header_block(bytes(buf[: 1 << 20])) + b"\n\n"
         keep = 8 if pending < 0 else len(buf) - pending + 2
         if head is not None and len(buf) > keep:  # skip the body of an oversize message, keeping some context

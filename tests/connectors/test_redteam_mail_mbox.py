@@ -73,3 +73,16 @@ def test_an_oversize_message_with_an_unquoted_from_line_is_skipped_whole(tmp_pat
     records, errors = read(tmp_path / "a.mbox", max_message_bytes=100)
     assert len(errors) == 1 and "4 part(s) not read" in errors[0]  # each message once, none cut in two
     assert {r.location.item for r in records} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("block", [5, 7, 13, 29])
+def test_a_message_just_under_the_cap_is_not_oversize_while_the_next_from_line_is_checked(
+    monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    import io
+
+    monkeypatch.setattr(mail, "BLOCK", block)
+    one = FROM_ + b"From: a@example.se\nMessage-ID: <u@example.se>\n\nHej\n"
+    data = one + b"\n" + one + b"\n" + one
+    got = list(mail.mbox_messages(io.BytesIO(data), 0, len(data), len(one) + 3))
+    assert [(size, oversize) for _, _, size, oversize, _ in got] == [(len(one) + 1, False)] * 2 + [(len(one), False)]
