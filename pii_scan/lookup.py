@@ -70,7 +70,7 @@ def canonical_forms(kind: str, value: str) -> list[str]:
     """
     try:
         if kind == "personnummer":
-            return [personnummer.validate(value, ref_date=date.today())]
+            return _person_forms(personnummer.validate(value, ref_date=date.today()))
         if kind == "email":
             if value.strip().lower().startswith("mailto:"):  # a link as copied: mailto:a@b.se?subject=...
                 value = value.strip()[len("mailto:"):].split("?", 1)[0]
@@ -82,6 +82,24 @@ def canonical_forms(kind: str, value: str) -> list[str]:
     except ValueError as exc:
         raise LookupError_(f"not a valid {kind}: {exc}") from None
     raise LookupError_(f"unknown kind {kind!r}; use one of {', '.join(QUERY_KINDS)}")
+
+
+def _person_forms(canon: str) -> list[str]:
+    """A personnummer and the same ten digits in the other centuries (1924 and 2024 for ``240426-1238``).
+
+    A number written without its century and without the '+' of a person of
+    100 or more (a 10-digit column, an old export) is read with the wrong
+    century; the same date and serial a hundred years apart is the same
+    person, not another one.
+    """
+    out = [canon]
+    for century in ("18", "19", "20"):
+        if century != canon[:2]:
+            try:
+                out.append(personnummer.validate(century + canon[2:], ref_date=date.today()))
+            except ValueError:
+                pass
+    return out
 
 
 _GIRO_LABEL = re.compile(r"(?i)\s*(?:(bankgiro|bg)|(plusgiro|postgiro|pg))(?:nr|nummer)?\s*[:.]?\s*")
@@ -212,6 +230,8 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
         hashes = set(direct)
         if subjs:
             hashes |= {row[0] for row in c.execute(sa.select(subjects_t.c.value_hash).where(subjects_t.c.subject.in_(_chunk(subjs))))}
+        if len(subjs) > 1:  # forms of one value in several subjects: what they share is the subject's too
+            hashes |= _shared_by_forms(c, direct, hashes)
         cols = (
             records_t.c.rkey, records_t.c.store, records_t.c.source, records_t.c.container, records_t.c.item,
             records_t.c.structured, findings_t.c.linkable, findings_t.c.field, findings_t.c.kind, findings_t.c.subkind,
@@ -283,6 +303,33 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
 
 def _chunk(values: Iterable[str]) -> list[str]:
     return sorted(values)
+
+
+def _shared_by_forms(c: sa.Connection, direct: set[str], hashes: set[str]) -> set[str]:
+    """Values that link nobody only because they occur with two forms of the queried value.
+
+    The linking keeps a value seen with two personnummer apart from both; when
+    those two are one person's number read in two centuries (the forms of
+    the query), the value (the person's e-mail beside each) is theirs.
+    """
+    f, g = findings_t, findings_t.alias("g")
+    rkeys = {rk for (rk,) in c.execute(sa.select(f.c.rkey).distinct().where(
+        f.c.value_hash.in_(_chunk(direct)), f.c.linkable.is_(True)))}
+    if not rkeys:
+        return set()
+    cands = {x for (x,) in c.execute(sa.select(f.c.value_hash).distinct().where(
+        f.c.rkey.in_(_chunk(rkeys)), f.c.linkable.is_(True), f.c.value_hash.not_in(_chunk(hashes))))}
+    if not cands:
+        return set()
+    # the personnummer each candidate occurs with, in any record where it is linkable
+    seen_with: dict[str, set[str]] = {}
+    for x, p in c.execute(
+        sa.select(f.c.value_hash, g.c.value_hash).distinct()
+        .join(g, sa.and_(g.c.rkey == f.c.rkey, g.c.linkable.is_(True), g.c.kind == PERSON_KIND))
+        .where(f.c.value_hash.in_(_chunk(cands)), f.c.linkable.is_(True))
+    ):
+        seen_with.setdefault(x, set()).add(p)
+    return {x for x, ps in seen_with.items() if ps <= direct}
 
 
 def _others(c: sa.Connection, rows: list[Any]) -> set[str]:

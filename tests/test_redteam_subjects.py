@@ -388,3 +388,36 @@ def test_a_personkonto_beside_the_personnummer_is_no_second_person(tmp_path: Pat
     got = _where(_lookup(cfg, "personnummer", old))
     assert ("customers", "id=1", "email", "linked") in got and ("customers", "id=1", "konto", "linked") in got
     assert ("newsletter", "id=1", "email", "linked") in got
+
+
+def test_a_centenarians_number_without_century_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'2404261238' in a 10-digit column reads as 2024 (no '+'): a lookup of 19240426-1238 finds it, and the
+    written forms of either century answer alike."""
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    _crm(tmp_path, """
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, pnr TEXT, email TEXT);
+        CREATE TABLE legacy (id INTEGER PRIMARY KEY, personnr TEXT, telefon TEXT);
+        """, {"customers": [(1, "19240426-1238", "greta@example.se")], "legacy": [(1, "2404261238", "070-174 06 11")]})
+    cfg = _config(tmp_path)
+    _scan(cfg)
+    want = {("customers", "id=1", "pnr", "direct"), ("customers", "id=1", "email", "linked"),
+            ("legacy", "id=1", "personnr", "direct"), ("legacy", "id=1", "telefon", "linked")}
+    for written in ("19240426-1238", "240426+1238", "2404261238", "202404261238"):
+        assert _where(_lookup(cfg, "personnummer", written)) == want, written
+
+
+def test_a_value_beside_both_century_readings_is_the_persons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The e-mail beside 19240426-1238 and beside '2404261238' (read as 2024) links neither (two personnummer),
+    but both are forms of the query: its other locations (a log-like table) are the person's."""
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    _crm(tmp_path, """
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, pnr TEXT, email TEXT);
+        CREATE TABLE legacy (id INTEGER PRIMARY KEY, personnr TEXT, email TEXT);
+        CREATE TABLE newsletter (id INTEGER PRIMARY KEY, email TEXT);
+        """, {"customers": [(1, "19240426-1238", "greta@example.se")], "legacy": [(1, "2404261238", "greta@example.se")],
+              "newsletter": [(1, "greta@example.se")]})
+    cfg = _config(tmp_path)
+    _scan(cfg)
+    got = _where(_lookup(cfg, "personnummer", "19240426-1238"))
+    assert ("newsletter", "id=1", "email", "linked") in got
+    assert ("legacy", "id=1", "personnr", "direct") in got and ("customers", "id=1", "email", "linked") in got
