@@ -80,13 +80,24 @@ _ALNUM_LEAD = re.compile(r"(?<![A-Za-z])[A-Z]{2}[ ]?\Z")
 _SE_LOWER_LEAD = re.compile(r"(?<![A-Za-z])[Ss]e[ ]?\Z")
 
 # Where a line wrap may have split a number at a separator (Scanner._wrapped): a
-# newline before a digit, after a "-" that follows a digit ("811228-"), or after a
-# group of 1-4 digits set apart by a space from a digit before it ("070-123 45",
-# "+46 70"), or of 3-4 digits after a "-" ("070-123"; not the day of a date,
-# "2024-05-10"). Lookbehinds of fixed width, so that re does the search in C.
+# newline before a digit, after
+# * a "-" that follows a digit ("811228-"),
+# * a group of 1-4 digits set apart by a space from a digit before it ("070-123 45",
+#   "+46 70"), or of 3-4 digits after a "-" ("070-123"; not the day of a date,
+#   "2024-05-10"),
+# * a first group that starts a phone number after a space or "(": a trunk-0 area
+#   code ("072", "08", "0046") or "+46",
+# * the first 4 digits of a card (2-6 first) after a space, the next line going on
+#   in groups of four ("4052\n3135 2103 ..."),
+# * an IBAN lead ("IBAN SE48\n5000 ...").
+# Lookbehinds of fixed width, so that re does the search in C.
 _WRAP_POINT = re.compile(
-    r"\n(?=[0-9])(?:(?<=[0-9]-\n)|(?<=[0-9] [0-9]\n)|(?<=[0-9] [0-9]{2}\n)"
-    r"|(?<=[0-9][ -][0-9]{3}\n)|(?<=[0-9][ -][0-9]{4}\n))"
+    r"\n(?=[0-9])(?:"
+    r"(?<=[0-9]-\n)|(?<=[0-9] [0-9]\n)|(?<=[0-9] [0-9]{2}\n)|(?<=[0-9][ -][0-9]{3}\n)|(?<=[0-9][ -][0-9]{4}\n)"
+    r"|(?<=[ (]0[0-9]\n)|(?<=[ (]0[0-9]{2}\n)|(?<=[ (]0[0-9]{3}\n)|(?<=[ (]\+46\n)"
+    r"|(?<=[ :][2-6][0-9]{3}\n)(?=[0-9]{4}[ -][0-9]{4})"
+    r"|(?<=[ :(][A-Z]{2}[0-9]{2}\n)"
+    r")"
 )
 WRAP_PENALTY = 0.1  # a number read across a line break
 
@@ -698,11 +709,29 @@ class Scanner:
                     continue
                 local: list[Match] = []
                 seg2 = _Segment(0, len(t2), (0, 0), seg.ref)
+                if self._alnum and rs >= 2:
+                    # an IBAN or VAT number: its letters lead the run (see _find_general)
+                    lc = t2[rs - 1 if t2[rs - 1] != " " else rs - 2]
+                    if "A" <= lc <= "Z":
+                        lead = _ALNUM_LEAD.search(t2, max(0, rs - 3), rs)
+                        if lead is not None:
+                            ctx = self._context(t2, lead.start(), rs, hints, hint_words, seg2)
+                            for mod in self._alnum:
+                                local.extend(mod.match_alnum(t2, lead.start(), ctx))
+                    elif lc == "e":
+                        self._lower_se(t2, rs, hints, hint_words, seg2, local)
                 self._num_candidates(t2, rs, re_, hints, hint_words, seg2, False, _no_giro, [], local)
                 for f in local:
                     if f.start < k < f.end:
+                        gs, ge = f.start + lo, f.end + lo
+                        # a piece of it on one line that reads as a shorter number of the
+                        # same kind ("08-465 004" of "08-465 004\n22") gives way to it
+                        found[:] = [
+                            g for g in found
+                            if not (g.kind == f.kind and g.inside is None and gs <= g.start and g.end <= ge and (g.end <= p or g.start > p))
+                        ]
                         found.append(
-                            Match(f.kind, f.subkind, f.start + lo, f.end + lo, f.value,
+                            Match(f.kind, f.subkind, gs, ge, f.value,
                                   round(max(0.01, f.confidence - WRAP_PENALTY), 3), (*f.why, "shape:line-wrap"),
                                   f.test_data, f.personal, f.inside)
                         )

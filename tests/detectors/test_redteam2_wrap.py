@@ -23,6 +23,18 @@ R = date(2026, 11, 24)
         ("Ring mig på 070-\n1234567 imorgon.", "070-\n1234567", "phone", "+46701234567"),
         ("Ring +46 70\n123 45 67", "+46 70\n123 45 67", "phone", "+46701234567"),
         ("Mitt kortnummer är 4111 1111\n1111 1111 tack", "4111 1111\n1111 1111", "payment_card", "4111111111111111"),
+        # wrapped after the first group: an area code, "0046", "+46", a card's first four, an IBAN lead
+        ("Jag har nummer 072\n756 75 80 om du undrar", "072\n756 75 80", "phone", "+46727567580"),
+        ("Mobilnummer: 0046\n70 725 06 33", "0046\n70 725 06 33", "phone", "+46707250633"),
+        ("Ring +46\n70 123 45 67", "+46\n70 123 45 67", "phone", "+46701234567"),
+        ("Betalade med kort 4111\n1111 1111 1111 igår", "4111\n1111 1111 1111", "payment_card", "4111111111111111"),
+        ("Betala till IBAN SE45\n5000 0000 0583 9825 7466 tack", "SE45\n5000 0000 0583 9825 7466", "bank_account",
+         "SE4550000000058398257466"),
+        ("Betala till IBAN SE45 5000 0000 0583\n9825 7466 tack", "SE45 5000 0000 0583\n9825 7466", "bank_account",
+         "SE4550000000058398257466"),
+        ("iban se45 5000\n0000 0583 9825 7466", "se45 5000\n0000 0583 9825 7466", "bank_account", "SE4550000000058398257466"),
+        # the first line alone is a shorter valid number ("08-465 004", 7 digits): the wrapped one wins
+        ("Nytt nummer: 08-465 004\n22 från idag", "08-465 004\n22", "phone", "+46846500422"),
     ],
 )
 def test_number_wrapped_at_a_separator(text: str, written: str, kind: str, value: str) -> None:
@@ -52,6 +64,8 @@ def test_no_wrap_across_values(texts: list[str]) -> None:
     [
         "rad 811228\n9874",  # no separator at the break: not one number
         "2024-05-17\n1002;Anna;Berg",  # a CSV row after a date
+        "2024-02-19 02:52:06\n847164;Olof",  # a CSV row after a time
+        "Det kostar 450\n2 veckor i rad",
     ],
 )
 def test_lines_not_joined(text: str) -> None:
