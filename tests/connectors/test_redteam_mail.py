@@ -223,3 +223,17 @@ def test_any_failure_inside_one_message_is_a_problem_and_the_next_message_is_rea
     first = list(reader.records(HEAD + b"Message-ID: <a@example.se>\n\nHej\n", "message 1"))
     assert [f for r in first for f, _ in r.fields] == ["header:From", "header:To", "header:Subject"]
     assert problems.count == 1 and "RuntimeError" in problems.messages[0] and "message 1" in problems.messages[0]
+
+
+# --- HTML forms and order confirmations: a label and its value are two cells of one table row ---------------
+
+
+def test_table_cells_of_one_row_stay_on_one_line_separated_by_tabs() -> None:
+    html = (
+        "<table><tr><th>Namn:</th><td>Åsa Öberg</td></tr>"
+        f"<tr><td>Personnr:</td><td><b>{PNR.replace('-', '')[2:]}</b></td></tr>"
+        "<tr><td>Antal</td><td>070</td><td>17</td></tr></table>"
+    )
+    raw = HEAD + b"Message-ID: <form@example.se>\nContent-Type: text/html; charset=utf-8\n\n" + html.encode()
+    records, _ = read_one(raw)
+    assert fields(records)["body"] == f"Namn:\tÅsa Öberg\nPersonnr:\t{PNR.replace('-', '')[2:]}\nAntal\t070\t17"
