@@ -287,6 +287,27 @@ def _container(schema: str | None, table: str) -> str:
     return f"{q(schema)}.{q(table)}" if schema else q(table)
 
 
+class ColumnHints(dict[str, str]):
+    """``{column: "column comment"}`` whose ``get()`` also answers for the fields of a column.
+
+    A PostgreSQL array gives the fields ``x2[0]``, ``x2[1]``, a JSON column ``x3$.a.b``:
+    each takes its column's comment (``"x2[0] Mobilnummer"``), so a lost-zero value in
+    an element of a commented column is read as the comment says.
+
+    >>> ColumnHints({"x2": "x2 Mobilnummer"}).get("x2[0]"), ColumnHints({"x2": "x2 tel"}).get("x22[0]", "-")
+    ('x2[0] Mobilnummer', '-')
+    """
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        hit = dict.get(self, key)
+        if hit is not None:
+            return hit
+        for col, hint in self.items():
+            if key.startswith(col) and key[len(col) : len(col) + 1] in ("[", "$"):
+                return key + hint[len(col) :]
+        return default
+
+
 # --------------------------------------------------------------------------- SQLite DDL comments
 
 _QUOTES = {"'": "'", '"': '"', "`": "`", "[": "]"}
@@ -946,8 +967,12 @@ class SqlConnector(BaseConnector):
         return {(t.container, col): text for t in self._tables() for col, text in t.comments.items()}
 
     def field_hints(self, unit: Unit) -> dict[str, str]:
-        """Hints for the worker: ``{column: "column comment"}`` from the unit's params (no I/O)."""
-        return {col: f"{col} {text}" for col, text in unit.param("hints") or ()}
+        """Hints for the worker: ``{column: "column comment"}`` from the unit's params (no I/O).
+
+        An array element or a JSON leaf of a commented column (``x2[0]``, ``x3$.id``) gets
+        its column's comment from ``get()`` too (see :class:`ColumnHints`).
+        """
+        return ColumnHints({col: f"{col} {text}" for col, text in unit.param("hints") or ()})
 
     # ------------------------------------------------------------------ units
 

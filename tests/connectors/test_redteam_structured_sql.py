@@ -79,3 +79,26 @@ def test_columns_of_types_sqlalchemy_does_not_know_are_read_without_a_warning(pg
         recs = list(conn.read(unit))
     assert dict(recs[0].fields)["x"] == "<p>pnr 811228-9874</p>"
     conn.close()
+
+
+def test_a_column_comment_reaches_the_array_elements_and_json_leaves_of_its_column(pg_url: str) -> None:
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(pg_url)
+    with eng.begin() as c:
+        c.exec_driver_sql("CREATE TABLE t (id int PRIMARY KEY, x2 text[], x3 jsonb, x4 text)")
+        c.exec_driver_sql("COMMENT ON COLUMN t.x2 IS 'Mobilnummer'")
+        c.exec_driver_sql("COMMENT ON COLUMN t.x3 IS 'Personnummer'")
+        # leading zeros lost: only the column's comment says what they are
+        c.exec_driver_sql("""INSERT INTO t VALUES (1, ARRAY['701234567'], '{"id": "501011233"}', '701234568')""")
+    eng.dispose()
+    conn = SqlConnector("pg", {"url": pg_url})
+    (unit,) = [u for u in conn.units() if u.param("container") == "public.t"]
+    hints = conn.field_hints(unit)
+    assert hints.get("x2[0]") == "x2[0] Mobilnummer" and hints.get("x3$.id") == "x3$.id Personnummer"
+    assert hints.get("x4") is None and hints.get("x4", "x4") == "x4" and hints.get("x22[0]") is None
+    res = scan_unit(conn, unit, ScanSettings(None, 0.5, True, b"k" * 32))
+    assert res.error is None
+    found = {(f.kind, f.field) for rr in res.records for f in rr.findings}
+    assert found == {("phone", "x2[0]"), ("personnummer", "x3$.id")}
+    conn.close()
