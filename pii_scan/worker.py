@@ -222,6 +222,7 @@ class _BatchDetector:
         self.names = Redactor(scanner, keys)
         self._stored_names: dict[str, str] = {}  # field name -> as stored (identifiers masked)
         self._pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> split account fields
+        self._links: dict[str, bool] = {}  # field name -> links_field(name)
 
     def __call__(self, batch: list[Record]) -> list[RecordResult]:
         # The cyclic garbage collector is held off while a batch is detected: the
@@ -302,6 +303,12 @@ class _BatchDetector:
                     stored_name = names.field(fname)
                     if len(stored_names) < 4096:
                         stored_names[fname] = stored_name
+                links = self._links.get(fname)
+                if links is None:
+                    links = links_field(fname)
+                    if len(self._links) < 4096:
+                        self._links[fname] = links
+                links = links and structured
                 for m in ms:
                     value, kind = m.value, m.kind
                     hm = hcopy()
@@ -319,7 +326,7 @@ class _BatchDetector:
                     add(FoundValue(
                         stored_name, kind, m.subkind, hm.hexdigest(), mask(kind, value), conf, m.test_data,
                         m.inside, enc_value,
-                        structured and _holds_as_data(text, m, ms),
+                        links and _holds_as_data(text, m, ms),
                     ))
             if rec.references:
                 rr.refs = [(rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
@@ -374,6 +381,42 @@ def _sealer(keys: Keys) -> Callable[[bytes, bytes, bytes | None], bytes]:
 
 
 LINK_SLACK = 40  # characters besides the value that a data field may hold ("Tel: ", a name)
+
+# Fields whose values do not link to the rest of their record (see links_field).
+_SEPARATORS = re.compile(r"[^0-9a-zåäöéü]+")
+_OTHER_PERSON = re.compile(
+    # another person than the record's subject: next of kin, guardians, family, colleagues,
+    # the employee who handles or changed the record
+    r"(?:^|_)(?:emergency|n(?:ö|o)dkontakt|ice(?:$|_)|anh(?:ö|o)rig|n(?:ä|a)rmast|next_?of_?kin|guardian|v(?:å|a)rdnadshavare|"
+    r"f(?:ö|o)r(?:ä|a)lder|parent|mother|father|mamma|pappa|spouse|sambo|kollega|colleague|"
+    r"(?:created|updated|modified|changed|approved|registered|handled)_?by|assigned_?to|handl(?:ä|a)ggare|"
+    r"s(?:ä|a)ljare|sales_?rep|account_?manager|ombud|god_?man|f(?:ö|o)rmyndare|kontaktperson|contact_?person|"
+    r"referens_?person|reference_?person)"
+)
+_FREE_TEXT = re.compile(
+    # prose typed by people, which may mention anyone
+    r"(?:^|_)(?:notes?|anteckning(?:ar)?|kommentar(?:er)?|comments?|notering(?:ar)?|beskrivning|description|"
+    r"meddelande|message|fritext|free_?text|remarks?|anm(?:ä|a)rkning(?:ar)?|(?:ö|o)vrigt|memo|journal)(?:$|_)"
+)
+
+
+def links_field(name: str) -> bool:
+    """Whether the values of field ``name`` may link to the other values of their record.
+
+    A record links the identifiers it holds as one person's (ARCHITECTURE.md:
+    subjects). Two kinds of field hold someone else's, or anyone's: a field
+    named for another person than the record's subject (``nodkontakt_telefon``,
+    ``guardian_email``, ``created_by``, ``kontaktperson_mobil`` on a customer
+    row) and a free-text field (``notes``, ``kommentar``, ``beskrivning``),
+    where a clerk writes "call her colleague bo@example.se". Their values are
+    still found and listed where they stand; they only do not join the
+    record's subject.
+
+    >>> links_field("email"), links_field("nodkontakt_telefon"), links_field("Kommentar"), links_field("$.kund.epost")
+    (True, False, False, True)
+    """
+    n = _SEPARATORS.sub("_", name.lower()).strip("_")
+    return _OTHER_PERSON.search(n) is None and _FREE_TEXT.search(n) is None
 
 
 def _holds_as_data(text: str, m: Match, found: list[Match]) -> bool:

@@ -1,0 +1,82 @@
+"""Fields that hold another person's data, or prose, do not link to their record's subject.
+
+A customer row that lists the customer's next of kin (``nodkontakt_telefon``),
+the clerk who created it (``created_by``) or a note ("ring kollegan ...")
+holds other people's identifiers beside the customer's. They are found and
+listed where they stand, but they must not join the customer's subject: an
+access request by the customer would hand them someone else's data, and an
+erasure request by the relative would reach the customer's row as theirs.
+Fictional data: generated personnummer, example.se addresses, PTS fiction numbers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pii_scan.config import load
+from pii_scan.engine import EXIT_COMPLETE, scan
+from pii_scan.worker import links_field
+from tests.test_engine import _locations as _found
+
+CUSTOMER = "19811228-9874"
+CUSTOMER_MAIL = "kund.testsson@example.se"
+RELATIVE_PHONE = "070-174 06 07"
+CLERK_MAIL = "handlaggare.prov@example.se"
+COLLEAGUE_MAIL = "kollega.bo@example.se"
+
+
+@pytest.fixture
+def crm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    con = sqlite3.connect(tmp_path / "crm.sqlite")
+    con.execute(
+        "CREATE TABLE kunder (id INTEGER PRIMARY KEY, personnummer TEXT, epost TEXT, nodkontakt_telefon TEXT,"
+        " created_by TEXT, anteckning TEXT)"
+    )
+    con.execute("INSERT INTO kunder VALUES (1, ?, ?, ?, ?, ?)",
+                (CUSTOMER, CUSTOMER_MAIL, RELATIVE_PHONE, CLERK_MAIL, f"Ring kollegan {COLLEAGUE_MAIL}"))
+    con.commit()
+    con.close()
+    cfg = tmp_path / "pii-scan.toml"
+    cfg.write_text(textwrap.dedent(
+        """
+        [datamap]
+        url = "sqlite:///datamap.sqlite"
+        [[sources]]
+        name = "crm"
+        type = "sql"
+        url = "sqlite:///crm.sqlite"
+        """
+    ))
+    return cfg
+
+
+def test_other_peoples_fields_are_found_but_not_linked(crm: Path) -> None:
+    res = scan(load(crm), scheduler="sync", progress=False)
+    assert res.exit_code == EXIT_COMPLETE, res.failures
+    mine = {(l.field, l.kind, l.reached) for l in _found(crm, "personnummer", CUSTOMER)}
+    assert ("personnummer", "personnummer", "direct") in mine
+    assert ("epost", "email", "linked") in mine  # the customer's own e-mail still links
+    assert {f for f, _, _ in mine} == {"personnummer", "epost"}, mine
+    for kind, value, field in (("phone", RELATIVE_PHONE, "nodkontakt_telefon"), ("email", CLERK_MAIL, "created_by"),
+                               ("email", COLLEAGUE_MAIL, "anteckning")):
+        theirs = _found(crm, kind, value)
+        assert {(l.field, l.reached) for l in theirs} == {(field, "direct")}, (field, theirs)
+
+
+@pytest.mark.parametrize("name", ["email", "epost", "Telefon", "personnummer", "$.kund.mobil", "kontonr",
+                                  "contact_email", "customer_phone", "Office", "price", "iceland"])
+def test_a_subjects_own_fields_link(name: str) -> None:
+    assert links_field(name)
+
+
+@pytest.mark.parametrize("name", ["nodkontakt_telefon", "Nödkontakt", "emergency_contact_phone", "ICE_phone", "anhorig_tel",
+                                  "guardian_email", "vardnadshavare_pnr", "created_by", "UpdatedBy", "handlaggare_epost",
+                                  "kontaktperson_mobil", "notes", "Anteckningar", "kommentar", "$.order.comment",
+                                  "beskrivning", "fritext", "Övrigt"])
+def test_other_peoples_and_free_text_fields_do_not_link(name: str) -> None:
+    assert not links_field(name)
