@@ -785,7 +785,7 @@ class DataMap:
                 records_t.c.store, records_t.c.source, records_t.c.container, records_t.c.item, findings_t.c.field,
                 findings_t.c.kind, findings_t.c.subkind, findings_t.c.masked, findings_t.c.confidence,
                 findings_t.c.test_data, findings_t.c.inside, findings_t.c.enc_value, findings_t.c.value_hash,
-                subjects_t.c.subject,
+                subjects_t.c.subject, records_t.c.location_enc,
             )
             .join(records_t, records_t.c.rkey == findings_t.c.rkey)
             .join(subjects_t, subjects_t.c.value_hash == findings_t.c.value_hash, isouter=True)

@@ -31,10 +31,14 @@ def rows(dm: DataMap, keys: Keys | None, reveal: bool = False) -> Iterator[dict[
             if r["enc_value"] is None or keys is None:
                 raise ExportError("values were not stored (store_values = false): cannot reveal; rescan with store_values = true")
             value = keys.decrypt(r["enc_value"])
+            # a container or item that held an identifier (a file named by a personnummer, a row
+            # keyed by one) is stored masked, its original encrypted beside it
+            container, item = keys.decrypt(r["location_enc"]).split("\x1f", 1) if r["location_enc"] else (r["container"], r["item"])
         else:
             value = r["masked"]
+            container, item = r["container"], r["item"]
         yield {
-            "store": r["store"], "source": r["source"], "container": r["container"], "item": r["item"],
+            "store": r["store"], "source": r["source"], "container": container, "item": item,
             "field": r["field"], "kind": r["kind"], "subkind": r["subkind"], "value": value,
             "confidence": r["confidence"], "test_data": bool(r["test_data"]), "inside": r["inside"] or "",
             "subject": (r["subject"] or r["value_hash"])[:16],

@@ -1,0 +1,73 @@
+"""``pii-scan export --reveal`` shows the true container and item where they were stored masked.
+
+A row keyed by a personnummer (``pnr=19811228-****``) and a file named by one
+are stored with the identifier masked and the original encrypted beside it
+(``records.location_enc``). Revealing values reveals those names too; without
+``--reveal`` they stay masked. Fictional data (generated personnummer).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pii_scan.cli import main
+
+PNR = "19811228-9874"
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    con = sqlite3.connect(tmp_path / "crm.sqlite")
+    con.execute("CREATE TABLE kunder (pnr TEXT PRIMARY KEY, epost TEXT)")
+    con.execute("INSERT INTO kunder VALUES (?, ?)", (PNR, "kund.testsson@example.se"))
+    con.commit()
+    con.close()
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / f"lonespec_{PNR}.txt").write_text("Lönespecifikation för kund.testsson@example.se\n", encoding="utf-8")
+    p = tmp_path / "pii-scan.toml"
+    p.write_text(textwrap.dedent(
+        """
+        [datamap]
+        url = "sqlite:///datamap.sqlite"
+        [[sources]]
+        name = "crm"
+        type = "sql"
+        url = "sqlite:///crm.sqlite"
+        [[sources]]
+        name = "share"
+        type = "files"
+        path = "share"
+        """
+    ))
+    return p
+
+
+def _export(cfg: Path, *extra: str) -> list[dict[str, object]]:
+    res = CliRunner().invoke(main, ["export", "--config", str(cfg), "--format", "jsonl", *extra])
+    assert res.exit_code == 0, res.output
+    return [json.loads(line) for line in res.output.splitlines() if line.startswith("{")]
+
+
+def test_reveal_shows_the_true_item_and_container(cfg: Path) -> None:
+    res = CliRunner().invoke(main, ["scan", "--config", str(cfg), "--scheduler", "sync", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    masked = _export(cfg)
+    revealed = _export(cfg, "--reveal")
+    assert len(masked) == len(revealed) > 0
+    sql_masked = {r["item"] for r in masked if r["store"] == "sql"}
+    sql_revealed = {r["item"] for r in revealed if r["store"] == "sql"}
+    assert sql_masked == {"pnr=19811228-****"}, sql_masked
+    assert sql_revealed == {f"pnr={PNR}"}, sql_revealed
+    files_masked = {r["container"] for r in masked if r["store"] == "files"}
+    files_revealed = {r["container"] for r in revealed if r["store"] == "files"}
+    assert all("9874" not in c for c in files_masked), files_masked
+    assert f"lonespec_{PNR}.txt" in files_revealed, files_revealed
