@@ -53,6 +53,9 @@ scans, not of one value):
        attachment:<name>!<item>:<field>          a record of the attachment
        attachment:<name>!<entry>!<item>:<field>  inside an archive attachment
 
+   A file uuencoded inside a plain text body (``begin 644 name`` ... ``end``,
+   mail from before MIME) is taken out of the body text and read as an
+   attachment of that name.
    ``<name>`` is the decoded file name (RFC 2231/2047), or ``part <section>``
    for a nameless part; a name used twice in one message gets ``[<section>]``
    appended the second time. ``<item>`` and ``<field>`` are the reader's own
@@ -564,6 +567,40 @@ def unflow(text: str, delsp: bool = False) -> str:
     return "\n".join(out)
 
 
+_UU_BLOCK = re.compile(r"(?m)^begin [0-7]{3,4} ([^\n]+)\n((?:[ -`]*\n)*?)end[ \t]*$\n?")
+
+
+def split_uuencoded(text: str) -> tuple[str, list[tuple[str, bytes]]]:
+    r"""A text body without its uuencoded blocks (``begin 644 name`` ... ``end``), and the files they hold.
+
+    Mail from before MIME (and some gateways) carries attachments so.
+
+    >>> split_uuencoded("Hej\nbegin 644 a.txt\n#86)C\n`\nend\nHejda\n")
+    ('Hej\nHejda\n', [('a.txt', b'abc')])
+    """
+    files: list[tuple[str, bytes]] = []
+
+    def take(m: re.Match[str]) -> str:
+        out = bytearray()
+        for line in m.group(2).split("\n"):
+            if not line or line == "`":
+                continue
+            try:
+                out += binascii.a2b_uu(line)
+            except binascii.Error:
+                # a line some encoder padded differently: decode by its length byte
+                n = (ord(line[0]) - 32) & 63
+                try:
+                    out += binascii.a2b_uu(line[: 1 + (n + 2) // 3 * 4])
+                except binascii.Error:
+                    return m.group(0)  # not uuencode after all: leave the text as it is
+        files.append((m.group(1).strip(), bytes(out)))
+        return ""
+
+    rest = _UU_BLOCK.sub(take, text)
+    return rest, files
+
+
 def _item_label(item: str) -> str:
     return "line " + item if item.isdigit() else item
 
@@ -782,14 +819,18 @@ class _Walk:
             text = _ICAL_FOLD.sub("", text)
         elif ctype == "text/plain" and _param(part, "format") == "flowed":
             text = unflow(text, delsp=_param(part, "delsp") == "yes")
-        if not text.strip():
-            return
-        if self.first_body:
-            field = BODY_FIELD
-            self.first_body = False
-        else:
-            field = f"{BODY_FIELD}[{section}]"
-        yield self.rec([(field, text)])
+        uuencoded: list[tuple[str, bytes]] = []
+        if ctype == "text/plain" and "begin " in text:
+            text, uuencoded = split_uuencoded(text)
+        if text.strip():
+            if self.first_body:
+                field = BODY_FIELD
+                self.first_body = False
+            else:
+                field = f"{BODY_FIELD}[{section}]"
+            yield self.rec([(field, text)])
+        for name, content in uuencoded:  # attachments of pre-MIME mail, inside the text
+            yield from self.attachment(part, section, content, mimetypes.guess_type(name)[0] or "application/octet-stream", name)
 
     def forwarded(self, msg: Message, section: str, depth: int, filename: str | None) -> Iterator[Record]:
         if filename:

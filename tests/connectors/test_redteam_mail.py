@@ -237,3 +237,20 @@ def test_table_cells_of_one_row_stay_on_one_line_separated_by_tabs() -> None:
     raw = HEAD + b"Message-ID: <form@example.se>\nContent-Type: text/html; charset=utf-8\n\n" + html.encode()
     records, _ = read_one(raw)
     assert fields(records)["body"] == f"Namn:\tÅsa Öberg\nPersonnr:\t{PNR.replace('-', '')[2:]}\nAntal\t070\t17"
+
+
+# --- pre-MIME attachments: a uuencoded file inside a plain text body ---------------------------------------------
+
+
+def test_uuencoded_files_in_a_text_body_are_read_as_attachments() -> None:
+    import binascii
+
+    csv = f"Personnummer;Namn\n{PNR};Åsa\n".encode()
+    enc = "".join(binascii.b2a_uu(csv[i : i + 45]).decode() for i in range(0, len(csv), 45))
+    for end in ("`\nend\n", "end\n"):  # with and without the closing empty line
+        raw = HEAD + b"Message-ID: <uu@example.se>\n\n" + f"Hej, listan:\n\nbegin 644 kunder.csv\n{enc}{end}\nMvh\n".encode()
+        records, problems = read_one(raw)
+        f = fields(records)
+        assert f["body"] == "Hej, listan:\n\n\nMvh\n"
+        assert f["attachment:kunder.csv!line 2:Personnummer"] == PNR
+        assert not problems
