@@ -154,6 +154,7 @@ _WORD = re.compile(r"[a-zåäöéü]+")
 _NUMBER_LABEL = re.compile(
     r"(?<![a-zåäöéü])([a-zåäöéü]{3,}?)-?(?:nummer|numret|nr|id)(?:[ \t]+(?:är|blir|is))?[ \t.:#=]*\Z"
 )
+_LABEL_ENDS = ("nummer", "numret", "nr", "id", " är", " blir", " is")  # what a _NUMBER_LABEL match ends with
 _PHONE_LABEL_WORDS = frozenset({"privat", "jobb", "bostad", "nöd", "kontor"})
 _NUMBER_LABEL_PENALTY = 0.15
 _PHONE_AFTER = re.compile(r"^[ ,;]*[(\[]?(?:mobil|mob|hem|arb|tel|tfn|växel|direkt|fax|cell|mobile|home|work)\b")
@@ -696,7 +697,7 @@ def _context_delta(ctx: Context) -> tuple[float, tuple[str, ...]]:
     if neg is not None:
         delta -= _NEGATIVE
         why.append(f"context:{neg}(-)")
-    elif not pos and before:
+    elif not pos and before and before.rstrip(" \t.:#=").endswith(_LABEL_ENDS):
         label = _NUMBER_LABEL.search(before, max(0, len(before) - 32))
         if label is not None and label.group(1) not in _PHONE_LABEL_WORDS and not mentions(" " + label.group(1), "phone"):
             delta -= _NUMBER_LABEL_PENALTY
