@@ -86,7 +86,11 @@ class ScanSummary:
 
     @property
     def status(self) -> str:
-        if self.units_failed and self.units_failed >= self.units_total - self.units_skipped and self.units_total:
+        """'failed' when every unit scanned failed and none read a record; 'partial' when some failed."""
+        if (
+            self.units_failed and self.units_failed >= self.units_total - self.units_skipped and self.units_total
+            and not self.records
+        ):
             return "failed"
         return "partial" if self.units_failed else "complete"
 
