@@ -247,7 +247,9 @@ def _one_query(**kw: str | None) -> tuple[str, str] | None:
 @_query_options
 @click.option("--batch", type=click.File("r", encoding="utf-8", errors="replace"), help='Many lookups: a JSON Lines file of {"kind": ..., "value": ...}.')
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "json"]), default="table", show_default=True)
-def lookup(config_path: str, batch: IO[str] | None, fmt: str, **query: str | None) -> None:
+@click.option("--reveal", is_flag=True, help="Show the true container and item where a name held an identifier "
+              "(a file named by a personnummer, a row keyed by one); stored masked, decrypted with the map's key.")
+def lookup(config_path: str, batch: IO[str] | None, fmt: str, reveal: bool = False, **query: str | None) -> None:
     """Every location of one data subject: direct, linked and related.
 
     \b
@@ -258,7 +260,14 @@ def lookup(config_path: str, batch: IO[str] | None, fmt: str, **query: str | Non
     """
     from pii_scan.datamap import DataMap
     from pii_scan.lookup import LookupError_
-    from pii_scan.lookup import lookup as do_lookup
+    from pii_scan.keys import Keys
+    from pii_scan.lookup import Location
+    from pii_scan.lookup import lookup as find_locations
+    from pii_scan.lookup import reveal_names
+
+    def do_lookup(dm: DataMap, keys: Keys, kind: str, value: str) -> list[Location]:
+        locs = find_locations(dm, keys, kind, value)
+        return reveal_names(dm, keys, locs) if reveal else locs
 
     q = _one_query(**query)
     if (q is None) == (batch is None):

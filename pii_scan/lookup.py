@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -299,6 +299,40 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
     order = {"direct": 0, "linked": 1, "related": 2}
     out.sort(key=lambda l: (order[l.reached], l.store, l.source, l.container, l.item, l.field))
     return out
+
+
+def reveal_names(dm: DataMap, keys: Keys, locs: list[Location]) -> list[Location]:
+    """``locs`` with the true container and item where they were stored masked.
+
+    A file named by a personnummer or a row keyed by one is stored as
+    ``pnr=19811228-****`` with the original encrypted beside it
+    (``location_enc``); this decrypts it. Values stay masked.
+    """
+    rkeys = {l.rkey for l in locs if l.rkey}
+    enc: dict[str, bytes] = {}
+    if rkeys:
+        with dm.engine.connect() as c:
+            for part in _batches(rkeys):
+                enc.update(c.execute(sa.select(records_t.c.rkey, records_t.c.location_enc).where(
+                    records_t.c.rkey.in_(part), records_t.c.location_enc.is_not(None))).all())
+                # a related row that holds no finding of its own is known by its reference only
+                for rk, e in c.execute(sa.select(refs_t.c.rkey_from, refs_t.c.location_enc).where(
+                        refs_t.c.rkey_from.in_(part), refs_t.c.location_enc.is_not(None))):
+                    enc.setdefault(rk, e)
+    out = []
+    for l in locs:
+        e = enc.get(l.rkey)
+        if e is not None:
+            container, item = keys.decrypt(e).split("\x1f", 1)
+            l = replace(l, container=container, item=item)
+        out.append(l)
+    return out
+
+
+def _batches(values: Iterable[str], n: int = 500) -> Iterable[list[str]]:
+    vs = sorted(values)
+    for i in range(0, len(vs), n):
+        yield vs[i:i + n]
 
 
 def _chunk(values: Iterable[str]) -> list[str]:

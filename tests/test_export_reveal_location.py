@@ -71,3 +71,22 @@ def test_reveal_shows_the_true_item_and_container(cfg: Path) -> None:
     files_revealed = {r["container"] for r in revealed if r["store"] == "files"}
     assert all("9874" not in c for c in files_masked), files_masked
     assert f"lonespec_{PNR}.txt" in files_revealed, files_revealed
+
+
+def _lookup(cfg: Path, *extra: str) -> list[dict[str, object]]:
+    res = CliRunner().invoke(main, ["lookup", "--config", str(cfg), "--personnummer", PNR, "--format", "jsonl", *extra])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.output.splitlines()[-1])["locations"]
+
+
+def test_lookup_reveal_shows_the_true_item_and_container(cfg: Path) -> None:
+    res = CliRunner().invoke(main, ["scan", "--config", str(cfg), "--scheduler", "sync", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    masked, revealed = _lookup(cfg), _lookup(cfg, "--reveal")
+    assert len(masked) == len(revealed) > 0
+    assert {l["item"] for l in masked if l["store"] == "sql"} == {"pnr=19811228-****"}
+    assert {l["item"] for l in revealed if l["store"] == "sql"} == {f"pnr={PNR}"}
+    assert all("9874" not in str(l["container"]) for l in masked)
+    assert f"lonespec_{PNR}.txt" in {l["container"] for l in revealed if l["store"] == "files"}
+    # values stay masked
+    assert all(l["masked"].endswith("****") or "*" in l["masked"] for l in revealed if l["kind"] == "personnummer")
