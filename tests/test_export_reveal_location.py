@@ -9,14 +9,13 @@ are stored with the identifier masked and the original encrypted beside it
 from __future__ import annotations
 
 import json
-import sqlite3
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from pii_scan.cli import main
+from tests.test_redteam_subjects import _config, _crm
 
 PNR = "19811228-9874"
 
@@ -25,30 +24,11 @@ PNR = "19811228-9874"
 def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("PII_SCAN_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
-    con = sqlite3.connect(tmp_path / "crm.sqlite")
-    con.execute("CREATE TABLE kunder (pnr TEXT PRIMARY KEY, epost TEXT)")
-    con.execute("INSERT INTO kunder VALUES (?, ?)", (PNR, "kund.testsson@example.se"))
-    con.commit()
-    con.close()
+    _crm(tmp_path, "CREATE TABLE kunder (pnr TEXT PRIMARY KEY, epost TEXT);", {"kunder": [(PNR, "kund.testsson@example.se")]})
     share = tmp_path / "share"
     share.mkdir()
     (share / f"lonespec_{PNR}.txt").write_text("Lönespecifikation för kund.testsson@example.se\n", encoding="utf-8")
-    p = tmp_path / "pii-scan.toml"
-    p.write_text(textwrap.dedent(
-        """
-        [datamap]
-        url = "sqlite:///datamap.sqlite"
-        [[sources]]
-        name = "crm"
-        type = "sql"
-        url = "sqlite:///crm.sqlite"
-        [[sources]]
-        name = "share"
-        type = "files"
-        path = "share"
-        """
-    ))
-    return p
+    return _config(tmp_path, share=True)
 
 
 def _export(cfg: Path, *extra: str) -> list[dict[str, object]]:

@@ -25,9 +25,10 @@ CHILD, GUARDIAN = "20121212-1212", "880320-0016"  # one row of a child and a gua
 ANNA, BO = "19640823-3234", "199006022397"
 
 
-def _config(tmp: Path) -> Path:
+def _config(tmp: Path, share: bool = False) -> Path:
+    """A config of the SQLite CRM ``crm.sqlite`` (and, with ``share``, the folder ``share``) under ``tmp``."""
     cfg = tmp / "pii-scan.toml"
-    cfg.write_text(textwrap.dedent(
+    text = textwrap.dedent(
         """
         [datamap]
         url = "sqlite:///datamap.sqlite"
@@ -36,7 +37,10 @@ def _config(tmp: Path) -> Path:
         type = "sql"
         url = "sqlite:///crm.sqlite"
         """
-    ))
+    )
+    if share:
+        text += '[[sources]]\nname = "share"\ntype = "files"\npath = "share"\n'
+    cfg.write_text(text)
     return cfg
 
 

@@ -11,8 +11,6 @@ Fictional data: generated personnummer, example.se addresses, PTS fiction number
 
 from __future__ import annotations
 
-import sqlite3
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from pii_scan.config import load
 from pii_scan.engine import EXIT_COMPLETE, scan
 from pii_scan.worker import links_field
 from tests.test_engine import _locations as _found
+from tests.test_redteam_subjects import _config, _crm
 
 CUSTOMER = "19811228-9874"
 CUSTOMER_MAIL = "kund.testsson@example.se"
@@ -32,27 +31,10 @@ COLLEAGUE_MAIL = "kollega.bo@example.se"
 @pytest.fixture
 def crm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("PII_SCAN_KEY", raising=False)
-    con = sqlite3.connect(tmp_path / "crm.sqlite")
-    con.execute(
-        "CREATE TABLE kunder (id INTEGER PRIMARY KEY, personnummer TEXT, epost TEXT, nodkontakt_telefon TEXT,"
-        " created_by TEXT, anteckning TEXT)"
-    )
-    con.execute("INSERT INTO kunder VALUES (1, ?, ?, ?, ?, ?)",
-                (CUSTOMER, CUSTOMER_MAIL, RELATIVE_PHONE, CLERK_MAIL, f"Ring kollegan {COLLEAGUE_MAIL}"))
-    con.commit()
-    con.close()
-    cfg = tmp_path / "pii-scan.toml"
-    cfg.write_text(textwrap.dedent(
-        """
-        [datamap]
-        url = "sqlite:///datamap.sqlite"
-        [[sources]]
-        name = "crm"
-        type = "sql"
-        url = "sqlite:///crm.sqlite"
-        """
-    ))
-    return cfg
+    _crm(tmp_path, "CREATE TABLE kunder (id INTEGER PRIMARY KEY, personnummer TEXT, epost TEXT, nodkontakt_telefon TEXT,"
+         " created_by TEXT, anteckning TEXT);",
+         {"kunder": [(1, CUSTOMER, CUSTOMER_MAIL, RELATIVE_PHONE, CLERK_MAIL, f"Ring kollegan {COLLEAGUE_MAIL}")]})
+    return _config(tmp_path)
 
 
 def test_other_peoples_fields_are_found_but_not_linked(crm: Path) -> None:
