@@ -50,7 +50,7 @@ import sqlalchemy as sa
 
 log = logging.getLogger("pii_scan")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 PERSON_KIND = "personnummer"  # one person each: two of them never share a subject (DataMap.link_subjects)
 
@@ -173,8 +173,27 @@ def _add_scan_process_columns(c: sa.Connection) -> None:
             c.execute(sa.text(f"ALTER TABLE scans ADD COLUMN {col.name} {col.type.compile(c.dialect)}"))
 
 
+def _relink_by_person_rule(c: sa.Connection) -> None:
+    """Schema 3: subjects follow the person rule and the field roles (docs/architecture.md, linking rules).
+
+    Findings in fields named for another person or holding free text
+    (:func:`pii_scan.worker.links_field` of the stored field name) no longer
+    link, and the next scan links every subject anew (a value shared by two
+    personnummer, two personnummer in one record and chains between two people
+    no longer merge them), even when it has nothing new to read.
+    """
+    from pii_scan.worker import links_field  # the worker imports this module
+
+    fields = sorted({f for (f,) in c.execute(sa.select(findings_t.c.field).distinct()) if not links_field(f)})
+    for i in range(0, len(fields), 500):
+        c.execute(findings_t.update().where(findings_t.c.field.in_(fields[i:i + 500]), findings_t.c.linkable.is_(True))
+                  .values(linkable=False))
+    c.execute(meta_t.delete().where(meta_t.c.key == "subjects_linked"))  # the next link is a full one
+    DataMap._set_stale(c, "1")
+
+
 # version -> callable(connection) that upgrades from version-1 to version
-UPGRADES: dict[int, Any] = {2: _add_scan_process_columns}
+UPGRADES: dict[int, Any] = {2: _add_scan_process_columns, 3: _relink_by_person_rule}
 
 
 @dataclass(slots=True)

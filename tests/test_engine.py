@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from pii_scan.cli import main
 from pii_scan.config import load
+import pii_scan.datamap as datamap_module
 from pii_scan.datamap import DataMap
 from pii_scan.engine import EXIT_COMPLETE, EXIT_PARTIAL, scan
 from pii_scan.keys import load_keys
@@ -662,7 +663,7 @@ def test_schema_1_map_gains_the_scan_process_columns(datamap_url: str) -> None:
         eng.dispose()
     dm = DataMap(datamap_url)
     try:
-        assert dm.schema_version() == 2
+        assert dm.schema_version() == datamap_module.SCHEMA_VERSION
         [legacy] = dm.running_scans()
         assert legacy.process is None and legacy.started_at == datetime(2026, 1, 2, 3, 4, 5)
         new = dm.start_scan({})

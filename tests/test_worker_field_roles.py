@@ -62,3 +62,32 @@ def test_a_subjects_own_fields_link(name: str) -> None:
                                   "beskrivning", "fritext", "Övrigt"])
 def test_other_peoples_and_free_text_fields_do_not_link(name: str) -> None:
     assert not links_field(name)
+
+
+def test_a_map_of_schema_2_is_relinked_by_the_new_rules(crm: Path) -> None:
+    """Upgrading a map (schema 2 -> 3): findings of other people's and free-text fields stop linking, and the
+    next scan relinks every subject although it has nothing new to read."""
+    import sqlalchemy as sa
+
+    from pii_scan.datamap import DataMap, findings_t, meta_t
+
+    cfg = load(crm)
+    assert scan(cfg, scheduler="sync", progress=False).exit_code == EXIT_COMPLETE
+    dm = DataMap(cfg.datamap_url)
+    try:  # make it look like a map written by the old rules
+        with dm.engine.begin() as c:
+            c.execute(findings_t.update().values(linkable=True))
+            c.execute(meta_t.update().where(meta_t.c.key == "schema_version").values(value="2"))
+            c.execute(meta_t.update().where(meta_t.c.key == "subjects_stale").values(value="0"))
+    finally:
+        dm.close()
+    dm = DataMap(cfg.datamap_url)
+    try:
+        assert dm.schema_version() == 3 and dm.subjects_stale()
+        with dm.engine.connect() as c:
+            linkable = {f for (f,) in c.execute(sa.select(findings_t.c.field).where(findings_t.c.linkable.is_(True)))}
+    finally:
+        dm.close()
+    assert linkable == {"personnummer", "epost"}
+    assert scan(cfg, scheduler="sync", progress=False).exit_code == EXIT_COMPLETE  # nothing to read, relinks
+    assert {l.field for l in _found(crm, "personnummer", CUSTOMER)} == {"personnummer", "epost"}
