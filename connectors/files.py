@@ -35,6 +35,14 @@ yields the file-name record (container = the path, item ``""``, field
 and then the records of :func:`connectors.formats.read_stream` (see
 :mod:`connectors.formats` for formats, items and fields), with ``ref_date`` =
 the file's mtime. A file that cannot be opened raises ``ConnectorError``.
+
+Mail kept as files (an ``.eml`` message, an mbox, an Outlook ``.msg``,
+also inside a zip), recognised by content, is read as the ``mail``
+connector reads it (:mod:`connectors.formats.mailfile`): container = the
+file's path, item = the Message-ID, fields ``header:From``, ``body``,
+``attachment:<name>!...``; an mbox is one unit read message by message,
+never split into byte ranges. :meth:`FilesConnector.field_hints` gives mail
+fields the hint of their header name, as the mail connector does.
 """
 
 from __future__ import annotations
@@ -126,6 +134,12 @@ class FilesConnector(BaseConnector):
             self.limits = Limits.from_config(self.config)
         except (TypeError, AttributeError):
             raise ConfigError(f"source {name!r}: 'limits' must be a table of numbers") from None
+
+    def field_hints(self, unit: Unit) -> Any:
+        """Mail fields hint by their header name (``header:Subject`` -> ``Subject``); other fields are their own hint."""
+        from connectors.mime import FieldHints
+
+        return FieldHints()
 
     # --- listing (driver) ---------------------------------------------------------------------
 

@@ -40,7 +40,9 @@ the last record. Messages name files, entries and reasons, never values.
 
 Formats are chosen by content first (:func:`sniff`): zip (refined to xlsx or
 docx by its entries), PDF, Parquet, gzip / bzip2 / xz, tar, OLE2 (legacy
-Office: printable strings), JSON vs JSON Lines, HTML, XML, and text, which is
+Office: printable strings; an Outlook ``.msg`` is mail), mail (an ``.eml``
+message or an mbox: :mod:`connectors.formats.mailfile`), JSON vs JSON
+Lines, HTML, XML, and text, which is
 CSV/TSV when it reads as a table, else plain text/log lines. Each module
 documents its items and field names:
 
@@ -58,6 +60,8 @@ pdf                ``p3``, ``meta``, ``form``    ``text``, ``meta:/Author``, ``f
 html               source line of the block    ``text``
 xml                ``/root/child[n]``          ``name``, ``address/city``, ``@id``
 text/log           line number                 ``text``
+mail (eml, mbox,   Message-ID                  ``header:From``, ``body``, ``attachment:<name>!...``
+msg)                                           (as the mail connector: :mod:`connectors.mime`)
 ole2               ``@<byte offset>``          ``text``
 name of a file     ``""``                      ``path``
 =================  ==========================  ==================================================
@@ -133,6 +137,10 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
         from connectors.formats.parquet import parquet_records
 
         yield from parquet_records(ctx, src)
+    elif fmt in ("eml", "mbox", "msg"):
+        from connectors.formats.mailfile import mail_records
+
+        yield from mail_records(ctx, src, fmt)
     elif fmt == "ole2":
         from connectors.formats.binary import strings_records
 

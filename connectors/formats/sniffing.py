@@ -12,8 +12,9 @@ from connectors.formats.encoding import decode, detect_encoding
 
 FORMATS = (
     "empty", "zip", "gzip", "bzip2", "xz", "tar", "pdf", "parquet", "ole2", "binary",
-    "json", "jsonl", "html", "xml", "csv", "text",
+    "json", "jsonl", "html", "xml", "csv", "text", "eml", "mbox", "msg",
 )  # fmt: skip
+# eml / mbox / msg: mail stored as a file, read as mail (connectors.formats.mailfile)
 # zip is refined to xlsx / docx when its entries say so (see archives.zip_kind)
 
 JSONL_EXTENSIONS = (".jsonl", ".ndjson", ".jsonlines")
@@ -112,12 +113,22 @@ def detect(head: bytes, name: str = "", at_eof: bool = False) -> Kind:
     ('jsonl', 'json')
     >>> detect(b"[2024-01-01 10:00] INFO started\\n", "app.log", True).format
     'text'
+    >>> detect(b"From asa@example.se Wed May  1 08:30:00 2024\\nSubject: x\\n\\nhej\\n", "arkiv", True).format
+    'mbox'
     """
     if not head:
         return Kind("empty")
+    from connectors.formats.mailfile import mail_kind
+
     magic = _binary_magic(head)
     if magic:
+        if magic == "ole2" and mail_kind(head, name) == "msg":
+            return Kind("msg")
         return Kind(magic)
+    if head.startswith((b"From ", b"\xef\xbb\xbf")) or head[:1].isalpha():
+        mail = mail_kind(head, name)
+        if mail:
+            return Kind(mail)
     ext = extension(name)
     encoding = detect_encoding(head, at_eof)
     if _looks_binary(head, encoding):

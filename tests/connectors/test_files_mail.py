@@ -1,0 +1,135 @@
+"""Red-team: mail, calendar and vCard files, HTML tables and damaged PDFs on a file share (``type = "files"``).
+
+Before the fix, .eml/.mbox/.msg files (and .eml inside a zip) were read as
+plain text: base64/quoted-printable bodies, RFC 2047 headers and attachments
+stayed encoded and their identifiers were missed. All data is fictional.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+
+import pytest
+
+from connectors.base import ConnectorError, Record
+from tests.connectors.fileutil import EMAIL, PHONE, PNR, PNR2, zip_bytes
+from tests.connectors.mailutil import as_bytes, mbox_bytes, message
+from tests.connectors.test_files import conn, read_all
+
+BASE64_MAIL = (
+    b"Return-Path: <asa@example.se>\nReceived: from mx.example.se\n"
+    b"From: =?utf-8?Q?=C3=85sa_=C3=96berg?= <asa@example.se>\nTo: support@example.se\n"
+    b"Subject: =?utf-8?B?" + base64.b64encode(f"Ärende {PNR2}".encode()) + b"?=\n"
+    b"Message-ID: <share.1@example.se>\nDate: Wed, 01 May 2024 10:30:00 +0200\nMIME-Version: 1.0\n"
+    b"Content-Type: multipart/mixed; boundary=\"B\"\n\n"
+    b"--B\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+    + base64.encodebytes(f"Mitt personnummer: {PNR}\n".encode())
+    + b"--B\nContent-Type: text/csv; name=\"kunder.csv\"\nContent-Disposition: attachment; filename=\"kunder.csv\"\n"
+    b"Content-Transfer-Encoding: base64\n\n"
+    + base64.encodebytes(f"namn;epost\nBo;{EMAIL}\n".encode())
+    + b"--B--\n"
+)
+QP_MAIL = (
+    b"From: a@example.se\nMessage-ID: <qp.2@example.se>\nContent-Type: text/plain\n"
+    b"Content-Transfer-Encoding: quoted-printable\n\n" + f"Ring {PHONE[:6]}=\n{PHONE[6:]}\n".encode()
+)
+
+
+def got(records: list[Record]) -> dict[tuple[str, str, str], str]:
+    return {(r.location.container, r.location.item, f): t for r in records for f, t in r.fields}
+
+
+def write(root: Path, files: dict[str, bytes]) -> Path:
+    for rel, data in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    return root
+
+
+def test_eml_files_are_read_as_mail(tmp_path: Path) -> None:
+    root = write(tmp_path / "share", {
+        "inkorg/ansokan.eml": BASE64_MAIL,
+        "inkorg/brev.eml": QP_MAIL,
+        "inkorg/sparat.txt": BASE64_MAIL,  # content, not the name, says it is mail
+        "anteckning.txt": f"From: a@example.se\nDate: idag\n\nPersonnummer {PNR}\n".encode(),  # a note, not mail
+    })
+    records, errors = read_all(conn(root))
+    assert not errors
+    g = got(records)
+    for path in ("inkorg/ansokan.eml", "inkorg/sparat.txt"):
+        assert g[(path, "share.1@example.se", "header:From")] == "Åsa Öberg <asa@example.se>"
+        assert g[(path, "share.1@example.se", "header:Subject")] == f"Ärende {PNR2}"
+        assert g[(path, "share.1@example.se", "body")] == f"Mitt personnummer: {PNR}\n"
+        assert g[(path, "share.1@example.se", "attachment:kunder.csv!line 2:epost")] == EMAIL
+        assert g[(path, "", "path")] == path
+    assert g[("inkorg/brev.eml", "qp.2@example.se", "body")] == f"Ring {PHONE}\n"
+    assert g[("anteckning.txt", "4", "text")] == f"Personnummer {PNR}"
+    sender = [r for r in records if r.location.container == "inkorg/ansokan.eml" and r.fields[0][0] == "header:From"]
+    assert sender[0].structured and sender[0].record_date is not None and sender[0].record_date.year == 2024
+    hints = conn(root).field_hints(None)  # type: ignore[arg-type]
+    assert hints.get("header:Subject", "header:Subject") == "Subject"
+    assert hints.get("personnummer", "personnummer") == "personnummer"
+
+
+def test_an_eml_inside_a_zip_is_read_as_mail(tmp_path: Path) -> None:
+    root = write(tmp_path / "share", {"export/post.zip": zip_bytes({"2024/ansokan.eml": BASE64_MAIL})})
+    records, errors = read_all(conn(root))
+    assert not errors
+    g = got(records)
+    assert g[("export/post.zip!2024/ansokan.eml", "share.1@example.se", "body")] == f"Mitt personnummer: {PNR}\n"
+    assert g[("export/post.zip!2024/ansokan.eml", "share.1@example.se", "header:Subject")] == f"Ärende {PNR2}"
+
+
+def test_an_mbox_is_one_unit_read_message_by_message(tmp_path: Path) -> None:
+    msgs = [as_bytes(message(i, body=f"Meddelande {i}\nFrom the desk: {PNR}\n", subject=f"Nr {i}")) for i in range(1, 6)]
+    msgs.append(BASE64_MAIL)
+    data = mbox_bytes(msgs)
+    root = write(tmp_path / "share", {"arkiv/inkorg": data})
+    c = conn(root, split_bytes=256)  # far smaller than the mbox: text would be split into byte ranges
+    units = list(c.units())
+    assert [u.key for u in units] == ["arkiv/inkorg"]
+    records, errors = read_all(c)
+    assert not errors
+    g = got(records)
+    for i in range(1, 6):
+        item = f"{i}.{20240501 + i}@mail.example.se"
+        assert g[("arkiv/inkorg", item, "body")] == f"Meddelande {i}\nFrom the desk: {PNR}\n"
+        assert g[("arkiv/inkorg", item, "header:Subject")] == f"Nr {i}"
+        assert g[("arkiv/inkorg", item, "envelope:From")] == "asa.oberg@example.se"
+    assert g[("arkiv/inkorg", "share.1@example.se", "body")] == f"Mitt personnummer: {PNR}\n"
+
+
+def test_a_note_starting_with_from_is_text_not_an_mbox(tmp_path: Path) -> None:
+    root = write(tmp_path / "share", {"brev.txt": f"From the desk of Anna\nPersonnummer {PNR}\n".encode()})
+    records, errors = read_all(conn(root))
+    assert not errors and got(records)[("brev.txt", "2", "text")] == f"Personnummer {PNR}"
+
+
+def test_a_damaged_mail_in_an_mbox_is_reported_and_the_rest_read(tmp_path: Path) -> None:
+    msgs = [as_bytes(message(1)), b"From: x@example.se\nContent-Type: multipart/mixed; boundary=\"Q\"\n\n--Q\nTrunc"]
+    root = write(tmp_path / "share", {"a.mbox": mbox_bytes(msgs)[:-1]})  # ends mid-line
+    c = conn(root)
+    records: list[Record] = []
+    with pytest.raises(ConnectorError) as err:
+        for u in c.units():
+            records.extend(c.read(u))
+    assert "a.mbox" in str(err.value) and "3234" not in str(err.value)
+    assert ("a.mbox", "1.20240502@mail.example.se", "body") in got(records)
+
+
+def test_outlook_msg_files_on_a_share_are_read_as_mail(tmp_path: Path) -> None:
+    from tests.connectors.test_mail import outlook_msg  # an independent .msg writer; skips when it is missing
+
+    share = tmp_path / "share"
+    share.mkdir()
+    outlook_msg(share / "brev.msg")
+    records, errors = read_all(conn(share))
+    assert not errors
+    g = got(records)
+    item = "outlook.1@mail.example.se"
+    assert g[("brev.msg", item, "header:Subject")] == "Lönespecifikation"
+    assert f"Personnummer {PNR}" in g[("brev.msg", item, "body")]
+    assert g[("brev.msg", item, "attachment:kunder.csv!line 2:Personnummer")] == PNR
