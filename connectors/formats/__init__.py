@@ -104,9 +104,12 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
     if fmt in ("empty", "binary"):
         return
     if fmt == "text":
-        from connectors.formats.text import text_records
+        from connectors.formats.text import folded, text_records, unfold_lines
 
-        yield from text_records(ctx, text_lines(text_stream(src.stream(), kind.encoding), ctx.limits.max_field_chars))
+        lines = text_lines(text_stream(src.stream(), kind.encoding), ctx.limits.max_field_chars)
+        if folded(src.head, name):  # iCalendar, vCard: folded lines unfolded
+            lines = unfold_lines(lines, ctx.limits.max_field_chars)
+        yield from text_records(ctx, lines)
     elif fmt == "csv":
         from connectors.formats.delimited import csv_records
 
@@ -219,6 +222,11 @@ def read_stream(
 def splittable(head: bytes, name: str, at_eof: bool = False) -> bool:
     """Whether a file with these first bytes can be read by byte ranges (:func:`read_range`)."""
     kind = detect(head, name, at_eof)
+    if kind.format == "text":
+        from connectors.formats.text import folded
+
+        if folded(head, name):
+            return False  # a range could start inside a folded line
     return kind.format in LINE_FORMATS and ascii_compatible(kind.encoding)
 
 

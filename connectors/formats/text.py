@@ -5,6 +5,14 @@ a line), or ``@<byte offset>`` of the line in a byte-range unit. A line longer
 than ``Limits.max_field_chars`` comes in slices with the same item, each
 starting with the last 256 characters of the previous one so that nothing is
 cut in two. Blank lines are skipped.
+
+**iCalendar and vCard** (``.ics``, ``.vcf`` ... or a text starting with
+``BEGIN:VCALENDAR`` / ``BEGIN:VCARD``, :func:`folded`): a line break followed
+by a space or a tab continues the line (RFC 5545 3.1, RFC 6350 3.2), as the
+mail reader unfolds such parts (:mod:`connectors.mime`), so that an
+attendee's address or a note folded at 75 octets reads whole; the item is
+the physical line where the unfolded line starts. Such files are not split
+into byte ranges (a range could start inside a folded line).
 """
 
 from __future__ import annotations
@@ -16,6 +24,46 @@ from connectors.formats.core import TEXT_FIELD, Ctx
 from connectors.formats.streams import LineIter
 
 OVERLAP = 256
+_FOLDED_STARTS = (b"BEGIN:VCALENDAR", b"BEGIN:VCARD")
+
+
+def folded(head: bytes, name: str) -> bool:
+    """Whether a text with these first bytes (and this name) is iCalendar or vCard, whose lines are folded.
+
+    >>> folded(b"\\xef\\xbb\\xbfbegin:vcard\\r\\nVERSION:4.0\\r\\n", "x"), folded(b"hej", "kontakter.VCF"), folded(b"hej", "a.txt")
+    (True, True, False)
+    """
+    from connectors.mime import _FOLDED_SUFFIXES  # the mail reader's list, for attachments
+
+    if name.replace("\\", "/").rsplit("!", 1)[-1].lower().endswith(_FOLDED_SUFFIXES):
+        return True
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].upper().startswith(_FOLDED_STARTS)
+
+
+def unfold_lines(lines: LineIter, cap: int) -> LineIter:
+    """Lines with RFC 5545/6350 folding undone: a line starting with a space or tab continues the one before.
+
+    >>> [(i, t) for i, t, _ in unfold_lines(iter([("1", "NOTE:19640823-\\r\\n", False), ("2", " 3234\\r\\n", False), ("3", "END\\n", False)]), 99)]
+    [('1', 'NOTE:19640823-3234\\r\\n'), ('3', 'END\\n')]
+    """
+    item: str | None = None
+    buf = ""
+    prev_more = False
+    for it, piece, more in lines:
+        if item is not None and prev_more:
+            buf += piece  # the next slice of an over-long physical line
+        elif item is not None and piece[:1] in (" ", "\t"):
+            buf = buf.rstrip("\r\n") + piece[1:]
+        else:
+            if item is not None and buf:
+                yield item, buf, False
+            item, buf = it, piece
+        prev_more = more
+        while len(buf) > cap:
+            yield item, buf[:cap], True
+            buf = buf[cap:]
+    if item is not None and buf:
+        yield item, buf, False
 
 
 def text_records(ctx: Ctx, lines: LineIter) -> Iterator[Record]:

@@ -133,3 +133,29 @@ def test_outlook_msg_files_on_a_share_are_read_as_mail(tmp_path: Path) -> None:
     assert g[("brev.msg", item, "header:Subject")] == "Lönespecifikation"
     assert f"Personnummer {PNR}" in g[("brev.msg", item, "body")]
     assert g[("brev.msg", item, "attachment:kunder.csv!line 2:Personnummer")] == PNR
+
+
+# --- iCalendar and vCard: folded lines are unfolded (RFC 5545 3.1, RFC 6350 3.2) ----------------------
+
+VCARD = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Anna Andersson\r\nEMAIL;TYPE=work:anna.andersson@exa\r\n mple.se\r\n"
+    f"NOTE:Personnummer {PNR[:9]}\r\n\t{PNR[9:]}\r\nEND:VCARD\r\n"
+).encode()
+ICAL = (
+    "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nSUMMARY:Möte\n"
+    f"ATTENDEE;CN=Anna Andersson:mailto:{EMAIL[:10]}\n {EMAIL[10:]}\nEND:VEVENT\nEND:VCALENDAR\n"
+).encode()
+
+
+def test_folded_lines_of_vcard_and_icalendar_files_are_unfolded(tmp_path: Path) -> None:
+    root = write(tmp_path / "share", {"kontakter.vcf": VCARD, "kalender/mote.ics": ICAL, "export.dat": VCARD * 40})
+    c = conn(root, split_bytes=512)  # export.dat is larger: a vCard by content, not split where a range could cut a fold
+    assert sorted(u.key for u in c.units()) == ["export.dat", "kalender/mote.ics", "kontakter.vcf"]
+    records, errors = read_all(c)
+    assert not errors
+    g = got(records)
+    assert g[("kontakter.vcf", "4", "text")] == f"EMAIL;TYPE=work:{EMAIL}"
+    assert g[("kontakter.vcf", "6", "text")] == f"NOTE:Personnummer {PNR}"
+    assert g[("kalender/mote.ics", "5", "text")] == f"ATTENDEE;CN=Anna Andersson:mailto:{EMAIL}"
+    assert g[("export.dat", "6", "text")] == f"NOTE:Personnummer {PNR}"
+    assert g[("export.dat", "12", "text")] == f"EMAIL;TYPE=work:{EMAIL}"
