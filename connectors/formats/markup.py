@@ -3,7 +3,10 @@
 **HTML** (stdlib ``html.parser``): visible text in blocks (a block ends at a
 block-level tag: p, div, li, tr, td, br, headings, ...), one record per block,
 ``item`` = the source line where the block's text starts, field ``text``,
-``structured=False``. ``script``/``style`` are skipped; ``mailto:``/``tel:``
+``structured=False``. The cells of one table row stay in one block,
+separated by tabs (``Personnr:<TAB>6408233234``: a form's label keeps its
+value; a tab never joins two cells' digits into one number), as in HTML
+mail (:func:`connectors.mime.html_to_text`). ``script``/``style`` are skipped; ``mailto:``/``tel:``
 link targets are kept as text (``mailto:anna@example.se``), and so are the
 ``content`` of ``<meta name="author|description|keywords">`` and the ``title``
 and ``alt`` attributes.
@@ -102,7 +105,9 @@ class _TextParser(HTMLParser):
 
 
 def html_records(ctx: Ctx, src: Source, encoding: str) -> Iterator[Record]:
-    parser = _TextParser(ctx.limits.max_field_chars)
+    from connectors.mime import _MailHTML  # this parser, with a table row's cells on one line (as for HTML mail)
+
+    parser = _MailHTML(ctx.limits.max_field_chars)
     tf = text_stream(src.stream(), encoding)
     while True:
         chunk = tf.read(CHUNK_CHARS)

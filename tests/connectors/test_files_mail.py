@@ -159,3 +159,19 @@ def test_folded_lines_of_vcard_and_icalendar_files_are_unfolded(tmp_path: Path) 
     assert g[("kalender/mote.ics", "5", "text")] == f"ATTENDEE;CN=Anna Andersson:mailto:{EMAIL}"
     assert g[("export.dat", "6", "text")] == f"NOTE:Personnummer {PNR}"
     assert g[("export.dat", "12", "text")] == f"EMAIL;TYPE=work:{EMAIL}"
+
+
+# --- HTML files: the cells of one table row stay on one line, separated by tabs ------------------------
+
+
+def test_table_cells_of_one_html_row_stay_on_one_line(tmp_path: Path) -> None:
+    html = (
+        "<html><body><h1>Kund</h1>\n<table>\n<tr><td>Personnr:</td><td>6408233234</td></tr>\n"
+        f"<tr><th>Telefon</th><td> 0701740605 </td></tr>\n<tr><td>E-post</td><td><a href='mailto:{EMAIL}'>mejl</a></td></tr>\n"
+        "</table></body></html>\n"
+    ).encode()
+    root = write(tmp_path / "share", {"kund.html": html})
+    records, errors = read_all(conn(root))
+    assert not errors
+    texts = [t for r in records for f, t in r.fields if f == "text"]
+    assert texts == ["Kund", "Personnr:\t6408233234", "Telefon\t0701740605", f"E-post\tmailto:{EMAIL} mejl"]
