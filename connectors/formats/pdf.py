@@ -6,10 +6,18 @@ dates left out); filled-in form fields the record ``item`` = ``form`` with
 fields ``form:<field name>``. An encrypted PDF is tried with the empty user
 password. A file pypdf cannot open raises :class:`ConnectorError`; a page
 whose text cannot be extracted is reported and the other pages are read.
+
+pypdf logs what it finds wrong in a damaged file with the offending bytes
+(``NumberObject(b'19640823-3234') invalid``, a font's encoding name):
+document content, which may be personal data, in the logs. Its logger
+(``pypdf``) is kept at CRITICAL (:func:`quiet_pdf_logs`, on every read, as
+the process's logging may be reconfigured); the damage this reader cares
+about is reported as problems, naming pages, never values.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from connectors.base import ConnectorError, Record
@@ -17,9 +25,20 @@ from connectors.formats.core import TEXT_FIELD, Ctx, describe
 from connectors.formats.streams import Source
 
 _DATE_KEYS = {"/CreationDate", "/ModDate"}
+PDF_LOGGERS = ("pypdf",)
+
+
+def quiet_pdf_logs() -> None:
+    """Keep pypdf's logger at CRITICAL: its warnings and errors quote the bytes of the document."""
+    for name in PDF_LOGGERS:
+        logger = logging.getLogger(name)
+        # its own level, not the effective one: a root logger set to DEBUG or WARNING must not reach it
+        if logger.level < logging.CRITICAL:
+            logger.setLevel(logging.CRITICAL)
 
 
 def pdf_records(ctx: Ctx, src: Source) -> Iterator[Record]:
+    quiet_pdf_logs()
     from pypdf import PdfReader
 
     f = src.seekable_file()

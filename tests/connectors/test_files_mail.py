@@ -175,3 +175,21 @@ def test_table_cells_of_one_html_row_stay_on_one_line(tmp_path: Path) -> None:
     assert not errors
     texts = [t for r in records for f, t in r.fields if f == "text"]
     assert texts == ["Kund", "Personnr:\t6408233234", "Telefon\t0701740605", f"E-post\tmailto:{EMAIL} mejl"]
+
+
+# --- PDF: pypdf's warnings quote the document's bytes; they must not reach the logs --------------------
+
+
+def test_a_damaged_pdf_leaves_no_digits_of_its_personnummer_in_the_logs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from tests.connectors.fileutil import pdf_bytes
+
+    digits = PNR.replace("-", "")  # 196408233234
+    damaged = pdf_bytes([f"Avtal {PNR}"]).replace(
+        b"/BaseFont /Helvetica", f"/BaseFont /Helvetica /Foo {PNR} /Bar {digits} (x)".encode(), 1
+    )  # a broken font dictionary, and the startxref no longer points at the xref table
+    root = write(tmp_path / "share", {"avtal.pdf": damaged})
+    caplog.set_level(logging.DEBUG)  # a process whose root logger is at DEBUG
+    records, errors = read_all(conn(root))
+    assert any(PNR in t for r in records for _, t in r.fields)  # the text is still read
+    logged = caplog.text + " ".join(errors.values())
+    assert "3234" not in logged and "640823" not in logged, logged
