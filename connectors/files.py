@@ -40,8 +40,12 @@ Mail kept as files (an ``.eml`` message, an mbox, an Outlook ``.msg``,
 also inside a zip), recognised by content, is read as the ``mail``
 connector reads it (:mod:`connectors.formats.mailfile`): container = the
 file's path, item = the Message-ID, fields ``header:From``, ``body``,
-``attachment:<name>!...``; an mbox is one unit read message by message,
-never split into byte ranges. :meth:`FilesConnector.field_hints` gives mail
+``attachment:<name>!...``. An mbox larger than ``split_bytes`` becomes
+units ``<path>#<start>-<end>`` of byte ranges that start at a message, as
+the mail connector splits one (a ``From_`` line after an empty line, found
+from each multiple of ``split_bytes``; never mid-message; fingerprint = the
+range and a digest of its first and last 4 KiB); each range is read message
+by message, at most 100 MiB per message. :meth:`FilesConnector.field_hints` gives mail
 fields the hint of their header name, as the mail connector does.
 """
 
@@ -54,7 +58,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, Unit, safe_name
-from connectors.formats import PATH_FIELD, read_range, read_stream, splittable
+from connectors.formats import PATH_FIELD, detect, read_range, read_stream, splittable
 from connectors.formats.core import as_dates, describe
 from connectors.formats.streams import HEAD_BYTES, read_fully
 
@@ -197,21 +201,55 @@ class FilesConnector(BaseConnector):
     def _file_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
         size = st.st_size
         base = (size, st.st_mtime_ns, st.st_ino)
-        if 0 < self.split_bytes < size and self._splittable(full, rel):
+        how = self._splittable(full, rel) if 0 < self.split_bytes < size else None
+        if how == "lines":
             for start in range(0, size, self.split_bytes):
                 end = min(start + self.split_bytes, size)
                 params = (("path", rel), ("start", start), ("end", end))
                 yield Unit(self.name, f"{rel}#{start}-{end}", self.fingerprint(*base, start, end), params, end - start)
             return
+        if how == "mbox":
+            yield from self._mbox_units(rel, full, st)
+            return
         yield Unit(self.name, rel, self.fingerprint(*base), (("path", rel),), size)
 
-    def _splittable(self, full: str, rel: str) -> bool:
+    def _splittable(self, full: str, rel: str) -> str | None:
+        """``lines`` (split anywhere, read by lines), ``mbox`` (split at messages) or None."""
         try:
             with open(full, "rb") as f:
                 head = read_fully(f, HEAD_BYTES)
         except OSError:
-            return False  # read() will report it
-        return splittable(head, rel, len(head) < HEAD_BYTES)
+            return None  # read() will report it
+        if splittable(head, rel, len(head) < HEAD_BYTES):
+            return "lines"
+        return "mbox" if detect(head, rel, len(head) < HEAD_BYTES).format == "mbox" else None
+
+    def _mbox_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
+        """Byte ranges of a large mbox that start at messages, as the mail connector splits one (never mid-message)."""
+        from connectors.mail import _boundary_after, _range_digest
+
+        size = st.st_size
+        try:
+            with open(full, "rb") as f:
+                bounds = [0]
+                point = self.split_bytes
+                while point < size:
+                    b = _boundary_after(f, max(point, bounds[-1] + 1), min(point + self.split_bytes, size))
+                    if b is not None and b < size:
+                        bounds.append(b)
+                        point = b + self.split_bytes
+                    else:
+                        point += self.split_bytes
+                bounds.append(size)
+                units = []
+                for start, end in zip(bounds, bounds[1:]):
+                    params = (("path", rel), ("start", start), ("end", end), ("mbox", True))
+                    fp = self.fingerprint("mbox", start, end, _range_digest(f, start, end))
+                    units.append(Unit(self.name, f"{rel}#{start}-{end}", fp, params, end - start))
+        except OSError:
+            yield Unit(self.name, rel, self.fingerprint(size, st.st_mtime_ns, st.st_ino), (("path", rel),), size)
+            return
+        yield from units
 
     # --- reading (worker) ---------------------------------------------------------------------
 
@@ -242,10 +280,33 @@ class FilesConnector(BaseConnector):
             if start == 0:
                 ref_date, record_date = as_dates(st.st_mtime)
                 yield Record(self.location(rel), [(PATH_FIELD, rel)], False, ref_date, (), record_date)
+            if unit.param("mbox"):
+                yield from self._read_mbox(f, rel, unit, st)
+                return
             yield from read_range(
                 f, rel, int(start), int(unit.param("end")), container=rel, loc_factory=self.location,
                 limits=self.limits, mtime=st.st_mtime,
             )
+
+    def _read_mbox(self, f: Any, rel: str, unit: Unit, st: os.stat_result) -> Iterator[Record]:
+        """The messages of an mbox that start in the unit's byte range, read as the mail connector reads them."""
+        from connectors.formats.core import Problems
+        from connectors.formats.mailfile import MAX_MESSAGE_BYTES
+        from connectors.mail import mbox_records
+        from connectors.mime import MessageReader, raise_problems
+
+        start, end = int(unit.param("start")), int(unit.param("end"))
+        problems = Problems()
+        reader = MessageReader(self.location(rel), self.limits, problems, safe_name(rel) + " ")
+        try:
+            f.seek(start)
+            if read_fully(f, 5) not in (b"From ", b""):
+                raise ConnectorError(f"{safe_name(unit.key)}: the range does not start at a message: the mbox changed since it was listed; scan again")
+            f.seek(start)
+            yield from mbox_records(f, start, end, MAX_MESSAGE_BYTES, reader, as_dates(st.st_mtime)[1])
+        except OSError as exc:
+            raise ConnectorError(f"{safe_name(unit.key)}: read failed ({describe(exc)})") from None
+        raise_problems(unit.key, problems)
 
 
 def open_regular(full: str, what: str, *, follow_symlinks: bool = False) -> tuple[Any, os.stat_result]:

@@ -83,16 +83,25 @@ def test_an_eml_inside_a_zip_is_read_as_mail(tmp_path: Path) -> None:
     assert g[("export/post.zip!2024/ansokan.eml", "share.1@example.se", "header:Subject")] == f"Ärende {PNR2}"
 
 
-def test_an_mbox_is_one_unit_read_message_by_message(tmp_path: Path) -> None:
+@pytest.mark.parametrize("split", [1 << 20, 700, 256])
+def test_an_mbox_is_read_message_by_message_and_split_only_between_messages(tmp_path: Path, split: int) -> None:
     msgs = [as_bytes(message(i, body=f"Meddelande {i}\nFrom the desk: {PNR}\n", subject=f"Nr {i}")) for i in range(1, 6)]
     msgs.append(BASE64_MAIL)
     data = mbox_bytes(msgs)
     root = write(tmp_path / "share", {"arkiv/inkorg": data})
-    c = conn(root, split_bytes=256)  # far smaller than the mbox: text would be split into byte ranges
+    c = conn(root, split_bytes=split)
     units = list(c.units())
-    assert [u.key for u in units] == ["arkiv/inkorg"]
+    if split > len(data):
+        assert [u.key for u in units] == ["arkiv/inkorg"]
+    else:  # byte ranges that each start at a message's From_ line
+        assert len(units) > 1 and units[0].param("start") == 0 and units[-1].param("end") == len(data)
+        assert all(data[u.param("start") : u.param("start") + 5] == b"From " for u in units)
     records, errors = read_all(c)
     assert not errors
+    assert sorted(r.location.item for r in records if r.fields[0][0] == "header:From") == sorted(
+        [f"{i}.{20240501 + i}@mail.example.se" for i in range(1, 6)] + ["share.1@example.se"]
+    )  # every message once
+    assert [t for r in records for f, t in r.fields if f == "path"] == ["arkiv/inkorg"]
     g = got(records)
     for i in range(1, 6):
         item = f"{i}.{20240501 + i}@mail.example.se"
