@@ -202,3 +202,12 @@ def test_a_damaged_pdf_leaves_no_digits_of_its_personnummer_in_the_logs(tmp_path
     assert any(PNR in t for r in records for _, t in r.fields)  # the text is still read
     logged = caplog.text + " ".join(errors.values())
     assert "3234" not in logged and "640823" not in logged, logged
+
+
+def test_a_damaged_outlook_msg_is_reported_and_its_strings_read(tmp_path: Path) -> None:
+    pytest.importorskip("extract_msg")
+    data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600 + f"Kontakt {EMAIL} ".encode("utf-16-le") + b"\x00" * 64
+    root = write(tmp_path / "share", {"trasig.msg": data})
+    records, errors = read_all(conn(root))
+    assert "trasig.msg" in errors["trasig.msg"] and "Outlook" in errors["trasig.msg"] and "example" not in errors["trasig.msg"]
+    assert any(EMAIL in t for r in records for _, t in r.fields)
