@@ -255,6 +255,19 @@ _OCR_FIELD_PENALTY = 0.35  # compact 10 digits 0.7 -> 0.35, 12 digits 0.8 -> 0.4
 # no OCR penalty, and a personnummer at the start of a longer reference is reported.
 REFERENCE_FROM_PNR = "reference_from_personnummer"
 _WHY_REFERENCE_FROM_PNR = "column:references-built-from-personnummer"
+# A field named for a business number (order, invoice, ticket, customer or member
+# number: the "not_personal" hint) holds numbers a system assigns, and about 1
+# random 10-digit number in 120 (1 in 13 of those with a Luhn check digit) passes
+# as a personnummer (reference §6.1, §6.4). A compact one there is lowered below
+# MIN_CONFIDENCE, as after an order keyword, unless a personnummer keyword stands
+# before it. Written with its dash it is reported: that is how a personnummer is written.
+_BUSINESS_FIELD_PENALTY = 0.35  # 0.7 -> 0.35, 0.8 -> 0.45 (0.25 would leave 12 digits at 0.55)
+# The pseudo-kind the scanner adds to the hints of such a field whose values are
+# mostly a personnummer (Scanner.find_many weighs the field's batch): many companies
+# use the customer's personnummer as the customer number. No penalty, and the
+# whole-value spreadsheet repairs run as in a personnummer field.
+NUMBERS_FROM_PNR = "numbers_from_personnummer"
+_WHY_NUMBERS_FROM_PNR = "column:numbers-built-from-personnummer"
 _NEGATIVE_KINDS = ("order", "reference")
 _DATE_SEPS = {" ", "-", ".", "/"}
 
@@ -294,6 +307,12 @@ def _score(
         # OCR numbers are, it needs a personnummer keyword before it to be reported.
         conf -= _OCR_FIELD_PENALTY
         why.append("hint:payment-reference(-)")
+    elif NUMBERS_FROM_PNR in ctx.hints:
+        why.append(_WHY_NUMBERS_FROM_PNR)
+    elif "not_personal" in ctx.hints and not keyword and inside is None and why and why[0] in _COMPACT_SHAPES:
+        # an order, invoice or customer number (the float repair "198112289874.0" is a compact shape too)
+        conf -= _BUSINESS_FIELD_PENALTY
+        why.append("hint:business-number(-)")
     if before and not any(w.startswith("context:") for w in why) and (
         first_near_before(before, _NEGATIVE_KINDS) is not None
     ):
@@ -485,13 +504,32 @@ def match_reserv(m: re.Match[str], ctx: Context, field: bool) -> Iterator[Match]
 
 
 _FLOATISH = re.compile(r"([0-9]{9,12})(?:\.0+)?")
+# Scientific notation as a spreadsheet writes a long number ("1.98112289874E+11").
+# Only a mantissa that kept every digit (as many decimals as the exponent) is read:
+# "1.98112E+11" lost six digits, and "1.9811228987E+11" may be 198112289870 or a
+# number whose last digit was rounded away.
+_SCIENTIFIC = re.compile(r"([1-9])\.([0-9]{8,11})[eE]\+?0?([0-9]{1,2})")
+
+
+def _repaired_digits(t: str, start: int, end: int) -> tuple[str, str] | None:
+    """The digits of a whole value of 9-12 digits, maybe a float ("198112289874.0") or in
+    scientific notation with all its digits: (digits, the repair's reason or "")."""
+    m = _FLOATISH.fullmatch(t, start, end)
+    if m is not None:
+        return m.group(1), "repair:spreadsheet-float" if m.group(0) != m.group(1) else ""
+    m = _SCIENTIFIC.fullmatch(t, start, end)
+    if m is None or len(m.group(2)) != int(m.group(3)):
+        return None
+    return m.group(1) + m.group(2), "repair:spreadsheet-scientific"
 
 
 def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
     """Repairs for a whole value in a column hinted as personnummer or orgnr.
 
-    Spreadsheets store ``198112289874.0`` and drop the leading zero of
-    ``0501011233`` (born 2005). Only tried when the field name says so.
+    Spreadsheets store ``198112289874.0`` or ``1.98112289874E+11`` and drop the
+    leading zero of ``0501011233`` (born 2005). Only tried when the field name
+    says so, or in a business-number column whose values are mostly a
+    personnummer (:data:`NUMBERS_FROM_PNR`).
     In a payment-reference column whose references are built from a
     personnummer (:data:`REFERENCE_FROM_PNR`), the personnummer that leads a
     longer reference (``8112289874`` + invoice number + check digits).
@@ -499,20 +537,21 @@ def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
     if REFERENCE_FROM_PNR in ctx.hints:
         yield from _reference_prefix(t, start, end, ctx)
         return
-    if "personnummer" not in ctx.hints and "organisationsnummer" not in ctx.hints:
+    hints = ctx.hints
+    if "personnummer" not in hints and "organisationsnummer" not in hints and NUMBERS_FROM_PNR not in hints:
         return
-    m = _FLOATISH.fullmatch(t, start, end)
-    if not m:
+    got = _repaired_digits(t, start, end)
+    if got is None:
         return
-    d = m.group(1)
+    d, repair = got
     why = ["hint-repair"]
     if len(d) == 9:
         d = "0" + d
         why.append("repair:lost-leading-zero")
     elif len(d) == 11 and d[0] in "89":  # 19xx/18xx lost? no: 11 digits cannot lose a leading zero
         return
-    if m.group(0) != m.group(1):
-        why.append("repair:spreadsheet-float")
+    if repair:
+        why.append(repair)
     if len(d) == 12 and d[:2] not in ("18", "19", "20"):
         return
     if len(d) not in (10, 12):
@@ -523,6 +562,49 @@ def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
     except ValueError:
         return
     yield _score(canonical, subkind, birth, 0.6, why, ctx, start, end)
+
+
+_BUSINESS_NUMBER = re.compile(r"[0-9]{9,25}")
+_DASHED = re.compile(r"([0-9]{6}|[0-9]{8})([-+])([0-9]{4})")
+
+
+def is_number_from_pnr(value: str, ref_year: int) -> bool | None:
+    """For a business-number column's evidence (:data:`NUMBERS_FROM_PNR`): None if ``value``
+    is neither an all-digit number of 9-25 digits (spreadsheet damage repaired) nor a
+    dashed personnummer shape, else whether it is a personnummer or samordningsnummer.
+
+    An organisationsnummer counts as a number, not as one built from a personnummer
+    (so a customer column of mostly companies does not pass, and its persons'
+    compact numbers stay lowered): 7 in 10 Luhn-valid 10-digit numbers are valid
+    organisationsnummer, so counting them would let any order-number column with
+    a Luhn check digit pass.
+
+    >>> is_number_from_pnr("8112289874", 2026), is_number_from_pnr("1.98112289874E+11", 2026)
+    (True, True)
+    >>> is_number_from_pnr("5560360793", 2026), is_number_from_pnr("10023", 2026)
+    (False, None)
+    """
+    v = value.strip()
+    if not 9 <= len(v) <= 30 or not v[:1].isdigit():
+        return None
+    m = _DASHED.fullmatch(v)
+    if m is not None:
+        try:
+            check(m.group(1), m.group(2), m.group(3), ref_year)
+        except ValueError:
+            return False
+        return True
+    got = _repaired_digits(v, 0, len(v))
+    if got is None:
+        if _BUSINESS_NUMBER.fullmatch(v) is None or not v.isascii():
+            return None
+        return False
+    d = got[0]
+    if len(d) == 9:
+        d = "0" + d
+    if len(d) not in (10, 12):
+        return False
+    return _compact_start(d, len(d), ref_year) is not None
 
 
 # A payment reference: 2-25 digits (reference §3.8); one longer than a personnummer may start with one.

@@ -40,7 +40,13 @@ from detectors.email import AT_OBFUSCATED, AT_PLAIN, OBFUSCATION_MARKERS
 from detectors.checksums import luhn_is_valid
 from detectors.normalize import has_dashes, normalize
 from detectors.bank_account import LABELLED_ACCOUNT, LABELLED_ACCOUNT_REVERSED, LABELLED_MARKERS
-from detectors.personnummer import RESERV_MARKERS, REFERENCE_FROM_PNR, is_reference_with_pnr
+from detectors.personnummer import (
+    NUMBERS_FROM_PNR,
+    RESERV_MARKERS,
+    REFERENCE_FROM_PNR,
+    is_number_from_pnr,
+    is_reference_with_pnr,
+)
 
 # Separators allowed between digit groups of one candidate.
 _SEP = r"(?:[ ]?[-/.+][ ]?|[ ]|[ ]?\([ ]?|[ ]?\)[ ]?)"
@@ -283,17 +289,31 @@ class Scanner:
         valid OCR number, so a date-shaped one alone is not reported as a
         personnummer; but where most of the field's references hold one (see
         :func:`_references_from_pnr`), the company builds them from its
-        customers' personnummer, and they are reported.
+        customers' personnummer, and they are reported. The same for a field
+        named for a business number (order, invoice, customer number: the
+        ``not_personal`` hint), where a compact personnummer shape alone is not
+        reported unless most of the field's numbers are one (see
+        :func:`_numbers_from_pnr`): the customer number that is the customer's
+        personnummer.
         """
-        hints = hint_kinds(hint)
         refs = list(ref_dates) if ref_dates is not None else [None] * len(texts)
-        if "payment_reference" in hints and self._pnr is not None and _references_from_pnr(texts, refs):
-            hints = hints | {REFERENCE_FROM_PNR}
+        hints = self.batch_hints(texts, hint, refs)
         if not hints:
             joined = "\n".join(texts)
             if _PREFILTER.search(joined) is None and not _has_markers(joined) and _unchanged_by_normalize(joined):
                 return [[] for _ in texts]
         return self._find(texts, hint, hints, refs)
+
+    def batch_hints(self, texts: Sequence[str], hint: str | None, refs: Sequence[date | None]) -> frozenset[str]:
+        """The hints of ``hint`` for these values of one field: its kinds, and what the values
+        say together (:data:`REFERENCE_FROM_PNR`, :data:`NUMBERS_FROM_PNR`; see :meth:`find_many`)."""
+        hints = hint_kinds(hint)
+        if self._pnr is not None:
+            if "payment_reference" in hints and _references_from_pnr(texts, refs):
+                hints = hints | {REFERENCE_FROM_PNR}
+            if "not_personal" in hints and _numbers_from_pnr(texts, refs):
+                hints = hints | {NUMBERS_FROM_PNR}
+        return hints
 
     def _find(
         self, texts: Sequence[str], hint: str | None, hints: frozenset[str], refs: Sequence[date | None]
@@ -913,6 +933,28 @@ def _references_from_pnr(texts: Sequence[str], refs: Sequence[date | None]) -> b
     n = hits = 0
     for x, r in zip(texts, refs):
         got = is_reference_with_pnr(x.strip(), r.year if r is not None else this_year)
+        if got is not None:
+            n += 1
+            hits += got
+    return n >= REFERENCE_EVIDENCE_MIN and hits >= REFERENCE_EVIDENCE_SHARE * n
+
+
+def _numbers_from_pnr(texts: Sequence[str], refs: Sequence[date | None]) -> bool:
+    """Whether the numbers of a business-number field (``kundnr``, ``ordernr``) are mostly a personnummer.
+
+    The same weighing as :func:`_references_from_pnr`, over the values that are
+    numbers of 9-25 digits or dashed personnummer shapes (see
+    :func:`detectors.personnummer.is_number_from_pnr`; short ids, dates and text do
+    not count). Random numbers with a Luhn check digit pass as a personnummer about
+    1 time in 13, without one about 1 in 120: a share of one half tells a customer
+    number that is the customer's personnummer from an order number.
+    """
+    this_year = date.today().year
+    n = hits = 0
+    for x, r in zip(texts, refs):
+        if len(x) < 9:
+            continue  # (the common case: short ids, amounts)
+        got = is_number_from_pnr(x, r.year if r is not None else this_year)
         if got is not None:
             n += 1
             hits += got

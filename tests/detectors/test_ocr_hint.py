@@ -74,7 +74,7 @@ def test_written_as_a_personnummer_it_stays_reported() -> None:
 
 
 def test_the_same_number_elsewhere_is_unchanged() -> None:
-    for field in (None, "personnummer", "kund_id", "notes"):
+    for field in (None, "personnummer", "kundinfo", "notes"):  # kund_id: a business number (test_business_number_fields.py)
         (m,) = _pnrs(DEFAULT.find("8112289874", hint=field, ref_date=R))
         assert m.confidence >= MIN_CONFIDENCE and "hint:payment-reference(-)" not in m.why
     # a field hinted both ways: the personnummer hint wins
