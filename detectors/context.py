@@ -14,11 +14,12 @@ from functools import lru_cache
 # kind (or pseudo-kind) -> keyword alternation. Keywords are matched as word
 # prefixes in lower-cased text, so "telefonnummer" matches "telefon".
 _KEYWORDS: dict[str, str] = {
-    "personnummer": r"personnummer|personnr|pers\.?nr|pnr|personal ?id(?:entity)?|person ?id|"
-    r"ssn|social security|personal ?number|personal identity|födelsenummer|"
-    r"födelsenr|identitetsnummer|civic|national id|id-?nummer|idnr|p-?nr",
+    # the definite and plural forms too: personnumret, personnumren, personnumrets
+    "personnummer": r"personnummer|personnumr|personnr|pers\.?nr|pnr|personal ?id(?:entity)?|person ?id|"
+    r"ssn|social security|personal ?number|personal identity|födelsenummer|födelsenumr|"
+    r"födelsenr|identitetsnummer|identitetsnumr|civic|national id|id-?nummer|id-?numr|idnr|p-?nr",
     "samordningsnummer": r"samordningsnummer|samordningsnr|samordnings|coordination number|samnr",
-    "organisationsnummer": r"organisationsnummer|organisationsnr|org\.? ?nr|orgnr|org\.? ?no|"
+    "organisationsnummer": r"organisationsnummer|organisationsnumr|organisationsnr|org\.? ?nr|orgnr|org\.? ?no|"
     r"organisation number|company (?:reg|number)|vat|moms(?:reg)?|företagsnr",
     "sole_trader": r"enskild firma|enskild näringsidkare|sole trader|egenföretagare",
     "phone": r"telefon|tel|tfn|mobil|mobile|phone|cell|mob|sms|fax|ring|nummer|växel|hem|arb|"
@@ -37,14 +38,38 @@ _KEYWORDS: dict[str, str] = {
     r"produkt|product|lager|batch|lot|serienummer|serial|s/n|sn|"
     r"tracking|spårning|spårningsnummer|kolli|kollinummer|kollinr|sändning|"
     r"sändningsnummer|försändelse|shipment|parcel|paket|track|ärende|"
-    r"case|ticket|transaktion|transaction|txn",
+    r"case|ticket|transaktion|transaction|txn|"
+    # bookings, tickets, contracts, property and claims (not försäkring: an insurance
+    # policy is its holder's, and some insurers number policies by personnummer);
+    # carriers as tracking context
+    r"bokning|booking|biljett|avtal|objekt|skada|skade|dhl|bring|schenker|postnord",
+    # backup, snapshot and dump name their time ("backup 20240517-1345"); not a backup
+    # phone number or contact
     "time": r"tid|time|timestamp|tidsstämpel|datum|date|created|updated|skapad|ändrad|"
-    r"klockan|kl|log",
+    r"klockan|kl|log|backup(?!nummer|nr|tel|kontakt|contact|phone|mobil)|snapshot|dump",
 }
 
-# What may stand between a keyword and the candidate: the rest of the word, a
-# few filler characters, and at most one more short word ("tel nr: ").
-_TAIL = r"[a-zåäöéü]*[ \t.:#=()\[\]/'\"*-]{0,24}(?:[a-zåäöéü]{0,12}[ \t:=.#]{1,24})?\Z"
+# What may stand between a keyword and the candidate: the rest of the word, an
+# identifier's number suffix ("order_id=", "pnr_no:"), a few filler characters,
+# at most one more short word ("tel nr: "), and one line break ("Bankgiro\n3827-5533",
+# "personnummer är\n..."; not a blank line; see _line_ok).
+# The quantifiers are possessive (the next part cannot start with what they took, so
+# the matches are the same): a failed try gives up at once instead of backtracking.
+_TAIL = (
+    r"[a-zåäöéü]*+(?:_(?:id|nr|no|num|number|nummer))?[ \t.:#=()\[\]/'\"*-]{0,24}+"
+    r"(?:[a-zåäöéü]{0,12}+(?:[ \t:=.#]{1,24}+|(?=[ \t]*\r?\n)))?(?:[ \t]*\r?\n[ \t]*)?\Z"
+)
+# A line holding one of these before the keyword is a row of cells (a CSV header):
+# its last cell's name is no keyword for the first value of the next line.
+_CELL_SEPARATORS = re.compile(r"[,;\t|]")
+
+
+def _line_ok(before: str, m: re.Match[str]) -> bool:
+    """A keyword on the line before the candidate counts unless its line is a row of cells."""
+    start = m.start()
+    if before.find("\n", start) < 0:
+        return True
+    return _CELL_SEPARATORS.search(before, before.rfind("\n", 0, start) + 1, start) is None
 
 
 def _split_alternatives(words: str) -> list[str]:
@@ -108,7 +133,8 @@ def near_before(before: str, kind: str) -> bool:
 
     Cached: several detectors ask about the text before one candidate.
     """
-    return _kw_regex(kind, True).search(before) is not None
+    m = _kw_regex(kind, True).search(before)
+    return m is not None and _line_ok(before, m)
 
 
 @lru_cache(maxsize=None)
@@ -122,7 +148,8 @@ def first_near_before(before: str, kinds: tuple[str, ...]) -> str | None:
 
     One regex search over all their keywords answers the common case (none).
     """
-    if _kw_union(kinds).search(before) is None:
+    m = _kw_union(kinds).search(before)
+    if m is None or not _line_ok(before, m):
         return None
     for k in kinds:
         if near_before(before, k):
@@ -181,6 +208,13 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# Amount columns (a sum, price or balance): "not_personal", but only when the name
+# hints at no other kind (total_pnr is a personnummer column, account_balance stays
+# a bank_account one). Not summary, summering, prisma.
+_AMOUNT_HINT = re.compile(
+    r"belopp|amount|summa(?!r)|(?:^|_)sum(?:$|_)|pris(?:$|_)|price|(?:^|_)totalt?(?:$|_)|saldo|balance"
+)
+
 _SEPARATORS = re.compile(r"[^0-9a-zåäöéü]+")
 
 
@@ -198,6 +232,8 @@ def hint_kinds(hint: str | None) -> frozenset[str]:
     # every separator is "_": a header "Org nr", a path $.kund.org or $["Org nr"], "Kund/Org.nr"
     h = _SEPARATORS.sub("_", hint.lower()).strip("_")
     kinds = {kind for pat, kind in _HINTS if pat.search(h)}
+    if not kinds and _AMOUNT_HINT.search(h):
+        kinds.add("not_personal")
     if "bankgiro" in kinds or "plusgiro" in kinds:
         kinds.add("bank_account")
     return frozenset(kinds)
