@@ -40,8 +40,10 @@ Finding rules (see ``match_window``); confidence before context:
 * ``46701234567`` (country code without ``+``, 11 digits, mobile or
   Stockholm only): 0.45, so it needs a keyword or a field hint.
 * A lost leading zero (``701234567``, ``701234567.0``): only in a column
-  hinted as a phone column (0.35 + 0.3). Seven-digit numbers (``8123456``
-  is a valid Stockholm number) are never repaired.
+  hinted as a phone column (0.35 + 0.3), only a bare digit run that is the
+  whole value, and only into a mobile or geographic number (not
+  ``20240001`` toll-free, ``900123456`` premium, ``5402-9681``). Seven-digit
+  numbers (``8123456`` is a valid Stockholm number) are never repaired.
 
 Not searched (``validate`` accepts them): national toll-free numbers of 7
 digits (``020-12 34``) and 13-digit voicemail numbers; 071 M2M numbers are
@@ -436,8 +438,8 @@ def match_window(w: Window, ctx: Context) -> Iterator[Match]:
             return
     elif c0 == "4" and n == 11 and d[1] == "6" and (d[2] == "7" or d[2] == "8"):
         route = "46"
-    elif n <= 9 and w.run_start and w.run_end and "phone" in ctx.hints:
-        route = "lost_zero"
+    elif n <= 9 and ctx.whole and len(w.groups) == 1 and "phone" in ctx.hints:
+        route = "lost_zero"  # a bare digit run that is the whole value (reference §6.9)
     else:
         return
     penalty = _boundary_penalty(w)
@@ -480,9 +482,7 @@ def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
         info = _lookup("+" + s)
         why, conf = ("repair:float", "shape:46-no-plus"), _C_46[0]
     elif len(s) <= 9:
-        if not _se_nsn_ok(s):
-            return
-        info = _lookup("0" + s)
+        info = _lost_zero_lookup(s)
         why, conf = ("repair:float", "repair:lost-leading-zero"), _C_LOST_ZERO
     else:
         return
@@ -650,11 +650,24 @@ def _international(w: Window, route: str) -> tuple[str, str, float, tuple[str, .
     return e164, sub, conf, ("shape:46-no-plus",)
 
 
-def _lost_zero(w: Window) -> tuple[str, str, float, tuple[str, ...]] | None:
-    d = w.digits
+# What a lost leading zero is repaired into: a spreadsheet drops the zero of the
+# customers' own numbers. A toll-free, premium, shared-cost or other service number
+# from a bare 8-9 digit value (20240001, 900123456) is more likely a code or a date.
+_LOST_ZERO_SUBKINDS = frozenset({"mobile", "fixed_line"})
+
+
+def _lost_zero_lookup(d: str) -> tuple[str, str] | None:
+    """(E.164, subkind) of ``"0" + d`` if it is a valid mobile or geographic number."""
     if not _se_nsn_ok(d):
         return None
     info = _lookup("0" + d)
+    if info is None or info[1] not in _LOST_ZERO_SUBKINDS:
+        return None
+    return info
+
+
+def _lost_zero(w: Window) -> tuple[str, str, float, tuple[str, ...]] | None:
+    info = _lost_zero_lookup(w.digits)
     if info is None:
         return None
     return info[0], info[1], _C_LOST_ZERO, ("repair:lost-leading-zero",)
