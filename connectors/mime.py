@@ -128,7 +128,7 @@ from connectors.base import ConnectorError, Limits, Location, Record, safe_name
 from connectors.formats import PATH_FIELD, read_stream
 from connectors.formats.core import PartialRead, Problems
 from connectors.formats.encoding import FALLBACK
-from connectors.formats.markup import _WS, _TextParser  # the HTML reader's text extraction
+from connectors.formats.markup import HTMLText  # the HTML reader's parser (a table row's cells on one line)
 
 ADDRESS_HEADERS = (
     "From", "Sender", "Reply-To", "To", "Cc", "Bcc",
@@ -322,46 +322,13 @@ def _decode_words(value: str) -> str:
     return _unfold("".join(out))
 
 
-_CELL = "\ue000"  # a table cell's start in the parser's buffer (a private-use character)
-_CELL_TAGS = frozenset({"td", "th"})
-_CELL_RUN = re.compile(" ?\ue000[ \ue000]*")
-
-
-class _MailHTML(_TextParser):
-    """The HTML reader's text extraction, with the cells of one table row on one line, separated by tabs.
-
-    Forms and order confirmations put a label and its value in two cells of
-    a row (``<td>Personnr:</td><td>6408233234</td>``); on two lines the value
-    loses its label. A tab keeps them together and never joins the digits of
-    two cells into one number.
-    """
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _CELL_TAGS:
-            if not self._skip:
-                self._add(_CELL)
-            return
-        super().handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag not in _CELL_TAGS:
-            super().handle_endtag(tag)
-
-    def flush(self) -> None:
-        if self._buf:
-            text = _CELL_RUN.sub("\t", _WS.sub(" ", "".join(self._buf))).strip(" \t")
-            if text:
-                self.blocks.append((self._line, text))
-        self._buf, self._size = [], 0
-
-
 def html_to_text(html: str, max_chars: int) -> str:
     r"""Visible text of an HTML body, a block per line (a table row's cells joined by tabs), ``mailto:``/``tel:`` targets kept.
 
     >>> html_to_text("<table><tr><td>Personnr:</td><td> 6408233234</td></tr><tr><th>Tel</th><td></td></tr></table>", 100)
     'Personnr:\t6408233234\nTel'
     """
-    parser = _MailHTML(max_chars)
+    parser = HTMLText(max_chars)
     try:
         parser.feed(html)
         parser.close()

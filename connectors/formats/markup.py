@@ -104,10 +104,44 @@ class _TextParser(HTMLParser):
             self._add(data)
 
 
-def html_records(ctx: Ctx, src: Source, encoding: str) -> Iterator[Record]:
-    from connectors.mime import _MailHTML  # this parser, with a table row's cells on one line (as for HTML mail)
+_CELL = "\ue000"  # a table cell's start in the parser's buffer (a private-use character)
+_CELL_TAGS = frozenset({"td", "th"})
+_CELL_RUN = re.compile(" ?\ue000[ \ue000]*")
 
-    parser = _MailHTML(ctx.limits.max_field_chars)
+
+class HTMLText(_TextParser):
+    """Visible text of HTML in blocks, with the cells of one table row on one line, separated by tabs.
+
+    The parser of :func:`html_records` and of HTML mail bodies
+    (:func:`connectors.mime.html_to_text`). Forms and order confirmations put
+    a label and its value in two cells of a row
+    (``<td>Personnr:</td><td>6408233234</td>``); on two lines the value loses
+    its label. A tab keeps them together and never joins the digits of two
+    cells into one number. Feed it text, then ``close()`` and ``flush()``:
+    ``blocks`` holds (source line, text) pairs.
+    """
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _CELL_TAGS:
+            if not self._skip:
+                self._add(_CELL)
+            return
+        super().handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _CELL_TAGS:
+            super().handle_endtag(tag)
+
+    def flush(self) -> None:
+        if self._buf:
+            text = _CELL_RUN.sub("\t", _WS.sub(" ", "".join(self._buf))).strip(" \t")
+            if text:
+                self.blocks.append((self._line, text))
+        self._buf, self._size = [], 0
+
+
+def html_records(ctx: Ctx, src: Source, encoding: str) -> Iterator[Record]:
+    parser = HTMLText(ctx.limits.max_field_chars)
     tf = text_stream(src.stream(), encoding)
     while True:
         chunk = tf.read(CHUNK_CHARS)
