@@ -226,25 +226,15 @@ class FilesConnector(BaseConnector):
 
     def _mbox_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
         """Byte ranges of a large mbox that start at messages, as the mail connector splits one (never mid-message)."""
-        from connectors.mail import _boundary_after, _range_digest
+        from connectors.mail import mbox_ranges
 
         size = st.st_size
         try:
             with open(full, "rb") as f:
-                bounds = [0]
-                point = self.split_bytes
-                while point < size:
-                    b = _boundary_after(f, max(point, bounds[-1] + 1), min(point + self.split_bytes, size))
-                    if b is not None and b < size:
-                        bounds.append(b)
-                        point = b + self.split_bytes
-                    else:
-                        point += self.split_bytes
-                bounds.append(size)
                 units = []
-                for start, end in zip(bounds, bounds[1:]):
+                for start, end, digest in mbox_ranges(f, size, self.split_bytes):
                     params = (("path", rel), ("start", start), ("end", end), ("mbox", True))
-                    fp = self.fingerprint("mbox", start, end, _range_digest(f, start, end))
+                    fp = self.fingerprint("mbox", start, end, digest)
                     units.append(Unit(self.name, f"{rel}#{start}-{end}", fp, params, end - start))
         except OSError:
             yield Unit(self.name, rel, self.fingerprint(size, st.st_mtime_ns, st.st_ino), (("path", rel),), size)

@@ -272,19 +272,9 @@ class MailConnector(BaseConnector):
             return
         try:
             with open(full, "rb") as f:
-                bounds = [0]
-                point = self.split_bytes
-                while point < size:
-                    b = _boundary_after(f, max(point, bounds[-1] + 1), min(point + self.split_bytes, size))
-                    if b is not None and b < size:
-                        bounds.append(b)
-                        point = b + self.split_bytes
-                    else:
-                        point += self.split_bytes
-                bounds.append(size)
-                for start, end in zip(bounds, bounds[1:]):
+                for start, end, digest in mbox_ranges(f, size, self.split_bytes):
                     params = (("kind", "mbox"), ("path", rel), ("start", start), ("end", end))
-                    fp = self.fingerprint(start, end, _range_digest(f, start, end))
+                    fp = self.fingerprint(start, end, digest)
                     yield Unit(self.name, f"mbox:{rel}#{start}-{end}", fp, params, end - start)
         except OSError as exc:
             yield self._error_unit(f"mbox:{rel}", f"cannot read ({describe(exc)})")
@@ -532,17 +522,19 @@ def _is_separator(buf: bytes | bytearray, j: int) -> bool:
     return j >= 2 and buf[j - 1] == 0x0D and buf[j - 2] == 0x0A
 
 
-def _starts_message(seg: bytes | bytearray) -> bool:
+def starts_message(seg: bytes | bytearray) -> bool:
     r"""Whether ``seg`` (a ``From `` line and what follows) starts a message: a dated ``From_`` line, or one before a header.
 
     An mbox writer that does not quote body lines (mboxo) leaves a paragraph
     starting with ``From `` after an empty line: it is no message start
     unless the line carries a time and a year, as ``From_`` lines do, or the
-    next line is a header line (a ``From_`` line without a date).
+    next line is a header line (a ``From_`` line without a date). Used to
+    split an mbox between messages and by :func:`connectors.formats.mailfile.mail_kind`
+    to tell an mbox from a text that starts with ``From ``.
 
-    >>> _starts_message(b"From asa@example.se Wed May  1 08:30:00 2024\nx"), _starts_message(b"From -\nSubject: x\n")
+    >>> starts_message(b"From asa@example.se Wed May  1 08:30:00 2024\nx"), starts_message(b"From -\nSubject: x\n")
     (True, True)
-    >>> _starts_message(b"From the desk of Asa: 640823-3234\nmore\n")
+    >>> starts_message(b"From the desk of Asa: 640823-3234\nmore\n")
     False
     """
     line, _, rest = bytes(seg).partition(b"\n")
@@ -560,7 +552,7 @@ def _separator_at(buf: bytes | bytearray, j: int, eof: bool) -> bool | None:
     second = buf.find(b"\n", first + 1, stop) if first >= 0 else -1
     if second < 0 and not eof and len(buf) < stop:
         return None
-    return _starts_message(buf[j + 1 : second if second >= 0 else stop])
+    return starts_message(buf[j + 1 : second if second >= 0 else stop])
 
 
 def _boundary_after(f: IO[bytes], point: int, limit: int) -> int | None:
@@ -579,7 +571,7 @@ def _boundary_after(f: IO[bytes], point: int, limit: int) -> int | None:
             off = carry_off + j + 1
             if off >= point and _is_separator(buf, j):
                 f.seek(off)
-                if _starts_message(f.read(FROM_CONTEXT)):
+                if starts_message(f.read(FROM_CONTEXT)):
                     return off if off < limit else None
             j = buf.find(_SEP, j + 1)
         pos += len(chunk)
@@ -594,6 +586,36 @@ def _range_digest(f: IO[bytes], start: int, end: int) -> str:
     f.seek(max(start, end - FINGERPRINT_SAMPLE))
     tail = f.read(min(FINGERPRINT_SAMPLE, end - start))
     return hashlib.sha256(head + b"\x00" + tail).hexdigest()[:32]
+
+
+def mbox_ranges(f: IO[bytes], size: int, split_bytes: int) -> Iterator[tuple[int, int, str]]:
+    r"""Byte ranges of an mbox of ``size`` bytes that start at messages: (start, end, digest), in order.
+
+    A range ends at the first message start (a ``From_`` line after an empty
+    line, :func:`starts_message`) found from each multiple of ``split_bytes``
+    on, so no message is cut; a stretch without one stays in the range
+    before it. ``digest`` is a digest of the range's first and last 4 KiB, for
+    the unit's fingerprint. The boundaries are all found before the first
+    range is yielded; each digest is read as its range is yielded. ``OSError``
+    from ``f`` is the caller's to handle.
+
+    >>> import io
+    >>> box = b"".join(b"From a@example.se Wed May  1 08:30:00 2024\nSubject: %d\n\nhej\n\n" % i for i in range(4))
+    >>> [(start, end) for start, end, _ in mbox_ranges(io.BytesIO(box), len(box), 100)]
+    [(0, 120), (120, 240)]
+    """
+    bounds = [0]
+    point = split_bytes
+    while point < size:
+        b = _boundary_after(f, max(point, bounds[-1] + 1), min(point + split_bytes, size))
+        if b is not None and b < size:
+            bounds.append(b)
+            point = b + split_bytes
+        else:
+            point += split_bytes
+    bounds.append(size)
+    for start, end in zip(bounds, bounds[1:]):
+        yield start, end, _range_digest(f, start, end)
 
 
 def mbox_messages(f: IO[bytes], start: int, end: int, cap: int) -> Iterator[tuple[int, bytes, int, bool, bool]]:

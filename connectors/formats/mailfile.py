@@ -65,12 +65,12 @@ def mail_kind(head: bytes, name: str = "") -> str | None:
     >>> mail_kind(b"Message-ID: <1@example.se>\nFrom: a@example.se\n\nhej\n", "notes.txt")
     'eml'
     """
-    from connectors.mail import _starts_message, sniff
+    from connectors.mail import sniff, starts_message
     from connectors.mime import header_block
 
     kind = sniff(head, name.replace("\\", "/").rsplit("!", 1)[-1])
     if kind == "mbox":
-        return "mbox" if _starts_message(head[:4096]) else None
+        return "mbox" if starts_message(head[:4096]) else None
     if kind == "eml":
         body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
         if _suffix(name) in MAIL_SUFFIXES or _EVIDENCE.search(header_block(body)):
