@@ -7,11 +7,18 @@
   written forms real systems hold (12- and 10-digit personnummer, a
   samordningsnummer, integers in a ``pnr_num`` column, a lost leading zero,
   mixed-case and plus-addressed e-mail, a dozen ways of writing a phone
-  number, bank accounts and IBANs);
+  number, bank accounts and IBANs; a ``kundnr`` that is the personnummer,
+  a family invoice e-mail shared by two customers, an emergency contact's phone, the
+  clerk's e-mail in ``created_by`` and a note naming a colleague: other
+  people's values, found where they stand and never linked to the customer;
+  Luhn-valid order numbers and amounts in öre shaped like personnummer);
 * ``share/``: exports and documents (a cp1252 ``;`` CSV, a UTF-8-BOM CSV,
   JSON Lines, XLSX, DOCX, a hand-written PDF, an HTML newsletter, a log, a
-  gzip'd log, a zip with a CSV inside, a plain-text note and a file whose
-  *name* holds a personnummer);
+  gzip'd log, a zip with a CSV inside, a plain-text note (a number wrapped
+  over two lines, opening hours, a lower-case IBAN) and a file whose *name*
+  holds a personnummer; a CSV with a 'sep=;' line and a title row, a JSON
+  document with rows under ``{"export": {"rows": [...]}}``, .eml files and an
+  mbox);
 * ``pii-scan.toml``: a scan configuration for both (relative paths);
 * ``ground_truth.json``: every planted identifier (kind, canonical value,
   exact location), every planted decoy (a value that looks like personal
@@ -136,8 +143,11 @@ class Layout:
     zip; a gzip'd file keeps its own path); item = 1-based physical line for
     CSV (the header is line 1), JSON Lines, text and logs, ``<sheet>:<row>``
     for XLSX, ``paragraph N`` for DOCX, ``pN`` for PDF pages, the source line
-    of the block for HTML; field = header name, JSON path, or ``text``. A
-    file's own name is the record with item ``""`` and field ``path``.
+    of the block for HTML, ``$.export.rows[N]`` for a row of a list nested in
+    a JSON document, the Message-ID for mail in an .eml or mbox file; field =
+    header name, JSON path (``$["Telefon nr"]``), ``header:<Name>``/``body``,
+    or ``text``. A file's own name is the record with item ``""`` and field
+    ``path``.
     """
 
     def __init__(self, sql_source: str = SQL_SOURCE, files_source: str = FILES_SOURCE, sql_schema: str = "main") -> None:
@@ -179,6 +189,11 @@ class Layout:
     def name(self, path: str) -> Where:
         return Where("files", self.files_source, path, "", "path")
 
+    def mail(self, path: str, message_id: str, field: str) -> Where:
+        """A message in an .eml or mbox file: item = Message-ID without <>, field ``header:<Name>``,
+        ``envelope:From`` (an mbox From_ line) or ``body``."""
+        return Where("files", self.files_source, path, message_id, field)
+
 
 # ---------------------------------------------------------------------------
 # Ground truth
@@ -196,6 +211,7 @@ class Planted:
     test_data: bool = False  # Skatteverket test number, PTS fiction number, test PAN, reserved domain
     inside: str | None = None  # "vat", "iban", "personkonto"
     form: str = ""  # how it is written ("12-dash", "lost-zero", "+46", ...)
+    links: bool = True  # False: a field named for another person or free text (created_by, nodkontakt_telefon, notes)
 
 
 @dataclass(frozen=True)
@@ -261,7 +277,8 @@ class GroundTruth:
                 by_subject[p.subject].append(p)
         records_of: dict[tuple[str, str], set[tuple[str, str, str, str]]] = defaultdict(set)
         for p in self.planted:
-            records_of[(p.kind, p.value)].add(p.where.record)
+            if p.links:  # a clerk's e-mail in created_by does not make the customer's row (and its orders) the clerk's
+                records_of[(p.kind, p.value)].add(p.where.record)
         refs_to: dict[tuple[str, str, str, str], list[Ref]] = defaultdict(list)
         for r in self.refs:
             refs_to[r.to].append(r)
@@ -279,11 +296,14 @@ class GroundTruth:
             for p in candidates:
                 if p.subject not in (subj, None) and p.where.record not in structured:
                     continue
+                if p.subject != subj and not p.links:  # another person's value in a field that does not link
+                    continue
                 key = (p.where, p.kind, mask(p.kind, p.value))
                 if key in seen:
                     continue
                 seen.add(key)
-                records.add(p.where.record)
+                if p.links:  # a guardian's phone on the child's row: the child's orders are not the guardian's
+                    records.add(p.where.record)
                 if (p.kind, p.value) == q:
                     st.direct.append(key)
                 else:
@@ -751,6 +771,8 @@ class _Builder:
         self.gt.queries.update({p.subject: ("personnummer", p.pnr) for p in self.customers + self.employees})
         # customers
         rows = []
+        trng = self.rng("sql-traps")  # the traps added later draw from their own stream
+        family = self._families(trng)
         for cid, p in enumerate(self.customers, start=1):
             subj = p.subject
             # a customer row is written after the 18th birthday; a centenarian's after the 101st
@@ -793,6 +815,9 @@ class _Builder:
             email = p.emails[0]
             email_written = _mixed_case(rng, email) if rng.random() < 0.4 else email
             gt.plant("email", email, L.sql("customers", cid, "email"), email_written, subj, test_data=_reserved(email))
+            if cid in family:  # invoices go to the family's shared address: two personnummer, so it links nobody
+                gt.plant("email", family[cid], L.sql("customers", cid, "faktura_epost"), family[cid], None,
+                         test_data=_reserved(family[cid]), form="family-shared")
             mob = p.phones[0]
             pform = "compact" if cid == 7 else rng.choice(PHONE_COLUMN_FORMS)
             phone_written = write_phone(mob, pform)
@@ -805,13 +830,13 @@ class _Builder:
                 written, canon = p.iban or p.account  # type: ignore[misc]
                 bank_written = written
                 where = L.sql("customers", cid, "bank_account")
-                gt.plant("bank_account", canon, where, written, subj)
+                gt.plant("bank_account", canon, where, written, subj, test_data=p.test and _personkonto(canon))
                 if canon.startswith("SE") and canon[4:7] == "300" or canon.startswith("3300-"):
                     gt.plant("personnummer", p.pnr, where, written, subj, test_data=p.test,
                              inside="iban" if canon.startswith("SE") else "personkonto")
             rows.append((cid, p.name, pnr_text, pnr_num, email_written, phone_written, bank_written,
-                         created.strftime("%Y-%m-%d %H:%M:%S")))
-        con.executemany("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?)", rows)
+                         created.strftime("%Y-%m-%d %H:%M:%S"), *self._customer_extras(trng, cid, p), family.get(cid)))
+        con.executemany("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
         # invoices and orders: no personal data in the row, only a reference (related)
         inv, orders = [], []
@@ -821,20 +846,23 @@ class _Builder:
                 iid += 1
                 d = _rand_date(rng, date(2022, 1, 1), as_of)
                 amount = round(rng.uniform(49, 25000), 2)
-                inv.append((iid, cid, amount, self._ocr(rng, iid), d.isoformat(), (d + timedelta(days=30)).isoformat()))
+                ore = self._amount_ore(trng, amount, L.sql("invoices", iid, "belopp_ore"))
+                inv.append((iid, cid, ore / 100, ore, self._ocr(rng, iid), d.isoformat(), (d + timedelta(days=30)).isoformat()))
                 gt.refs.append(Ref(L.sql("invoices", iid, "customer_id"), L.sql_record("customers", cid)))
             for _ in range(rng.choice((0, 1, 2, 3, 4))):
                 oid += 1
                 order_no = self.ids.order_number()
                 ean = self._ean(rng)
                 d = _rand_dt(rng, date(2022, 1, 1), as_of)
-                orders.append((oid, cid, order_no, ean, round(rng.uniform(99, 9999), 2), d.strftime("%Y-%m-%d %H:%M:%S")))
+                ordernr = self._ordernr(trng, L.sql("orders", oid, "ordernr"))
+                orders.append((oid, cid, order_no, ordernr, ean, round(rng.uniform(99, 9999), 2),
+                               d.strftime("%Y-%m-%d %H:%M:%S")))
                 self.orders.append((oid, cid, order_no))
                 gt.refs.append(Ref(L.sql("orders", oid, "customer_id"), L.sql_record("customers", cid)))
                 gt.decoy("order-number-is-a-stockholm-number", "phone", e164(order_no), L.sql("orders", oid, "order_no"), order_no)
                 self._ean_decoy(ean, L.sql("orders", oid, "ean"))
-        con.executemany("INSERT INTO invoices VALUES (?,?,?,?,?,?)", inv)
-        con.executemany("INSERT INTO orders VALUES (?,?,?,?,?,?)", orders)
+        con.executemany("INSERT INTO invoices VALUES (?,?,?,?,?,?,?)", inv)
+        con.executemany("INSERT INTO orders VALUES (?,?,?,?,?,?,?)", orders)
 
         # support tickets: free text that mentions one to three customers
         tickets = []
@@ -901,6 +929,98 @@ class _Builder:
         con.executemany("INSERT INTO suppliers VALUES (?,?,?,?,?)", sup)
         con.commit()
         con.close()
+
+    def _families(self, rng: Random) -> dict[int, str]:
+        """Pairs of customers (12 and 13 always) whose invoices go to one family e-mail address (``faktura_epost``)."""
+        n = len(self.customers)
+        pairs = [(12, 13)] if n >= 13 else []
+        rest = list(range(14, n + 1))
+        rng.shuffle(rest)
+        pairs += [(rest[k], rest[k + 1]) for k in range(0, max(0, n // 50) * 2, 2) if k + 1 < len(rest)]
+        out = {}
+        for a, b in pairs:
+            last = self.customers[a - 1].name.split()[-1]
+            e = self.ids.email("familjen", last)
+            out[a] = out[b] = e
+        return out
+
+    def _customer_extras(self, rng: Random, cid: int, p: Person) -> tuple[str | None, ...]:
+        """kundnr (the personnummer, compact), an emergency contact's phone, the clerk's e-mail, a note naming a colleague.
+
+        The contact, the clerk and the colleague are other people: their values are found where they
+        stand (direct locations of those people) and never linked to the customer (reference: a
+        field named for another person or free text does not link).
+        """
+        gt, L = self.gt, self.L
+        # kundnr: the customer number is the personnummer (a centenarian's with the century: the
+        # compact 10 digits of someone over 100 read as born this century)
+        form = "12" if self.as_of.year - p.birth.year >= 100 else "10"
+        kundnr = write_pnr(p.pnr, form, self.as_of)
+        gt.plant("personnummer", p.pnr, L.sql("customers", cid, "kundnr"), kundnr, p.subject, test_data=p.test,
+                 form="kundnr-" + form)
+        if cid == 6:
+            gt.decoy("pnr-reads-as-mobile", "phone", e164(p.pnr[2:]), L.sql("customers", cid, "kundnr"), kundnr)
+        contact = None
+        if cid == 4 or rng.random() < 0.1:  # a guardian / next of kin
+            mob = self.ids.mobile()
+            contact = write_phone(mob, rng.choice(("dash-grouped", "space-grouped", "compact")))
+            subj = f"contact:{cid}"
+            self.gt.queries[subj] = ("phone", e164(mob))
+            gt.plant("phone", e164(mob), L.sql("customers", cid, "nodkontakt_telefon"), contact, subj,
+                     structured=False, links=False, form="next-of-kin")
+        clerk = None
+        if cid == 1 or rng.random() < 0.3:
+            e = rng.choice(self.employees)
+            clerk = e.emails[0]
+            gt.plant("email", clerk, L.sql("customers", cid, "created_by"), clerk, e.subject, structured=False,
+                     links=False, form="created-by")
+        note = None
+        if cid == 1 or rng.random() < 0.1:
+            e = rng.choice(self.employees)
+            where = L.sql("customers", cid, "anteckning")
+            note = f"Kollegan {e.name} ({e.emails[0]}) tog över ärendet."
+            gt.plant("email", e.emails[0], where, e.emails[0], e.subject, structured=False, links=False, form="note")
+            if rng.random() < 0.5:
+                w = write_phone(e.phones[0], "dash-grouped")
+                note += f" Nås på {w}."
+                gt.plant("phone", e164(e.phones[0]), where, w, e.subject, structured=False, links=False, form="note")
+        return (kundnr, contact, clerk, note)
+
+    def _amount_ore(self, rng: Random, amount: float, where: Where) -> int:
+        """An invoice amount in öre. One in seven is a large 10-digit amount, a quarter of those with a
+        personnummer's shape (a decoy; so that the column's long numbers are not mostly personnummer,
+        as in a real amount column); one in ten reads as a mobile number without its 0."""
+        r = rng.random()
+        if r < 0.15:
+            if rng.random() < 0.25:
+                ten = self.ids.pnr(_rand_date(rng, date(1950, 1, 1), date(1999, 12, 31)))[2:]
+                self.gt.decoy("amount-is-a-personnummer", "personnummer", None, where, ten)
+                return int(ten)
+            while True:
+                big = rng.randint(1_000_000_000, 9_999_999_999)
+                if not _is_any_pnr(str(big)):
+                    return big
+        if r < 0.25:
+            nine = self.ids.mobile()[1:]
+            self.gt.decoy("amount-reads-as-mobile", "phone", None, where, nine)
+            return int(nine)
+        return round(amount * 100)
+
+    def _ordernr(self, rng: Random, where: Where) -> str:
+        """A random Luhn-valid 10-digit order number; one in four has a personnummer's shape (a decoy)."""
+        pnr_shaped = rng.random() < 0.25
+        for _ in range(10_000):
+            if pnr_shaped:
+                n = self.ids.pnr(_rand_date(rng, date(1940, 1, 1), date(1999, 12, 31)))[2:]
+            else:
+                n = _luhn_complete(str(rng.randint(1, 9)) + "".join(rng.choice("0123456789") for _ in range(8)))
+            if n[:2] == "46" or n in self.ids.used and not pnr_shaped or _phone.is_valid(n) or _bank.is_valid(n):
+                continue
+            self.ids.used.add(n)
+            trap = "ordernr-is-a-personnummer" if _is_any_pnr(n) else "ordernr-luhn"
+            self.gt.decoy(trap, "personnummer", None, where, n)
+            return n
+        raise RuntimeError("no order number found")
 
     def _ocr(self, rng: Random, iid: int) -> str:
         """An OCR reference (Luhn, with a length digit) that is no identifier of a person."""
@@ -987,6 +1107,9 @@ class _Builder:
         self._zip(share)
         self._notes(share)
         self._named(share)
+        self._campaign_csv(share)
+        self._json_export(share)
+        self._mail(share)
         stamp = datetime.combine(self.as_of, time(12, 0)).timestamp()
         for dirpath, _dirs, files in os.walk(share):
             for f in files:
@@ -1128,7 +1251,7 @@ class _Builder:
             gt.plant("phone", e164(ph), L.xlsx(rel, "Kunder", row, 5, "Mobil"), str(mob), p.subject, form=mform)
             if acct[0]:
                 w = L.xlsx(rel, "Kunder", row, 6, "Kontonummer")
-                gt.plant("bank_account", acct[1], w, acct[0], p.subject)
+                gt.plant("bank_account", acct[1], w, acct[0], p.subject, test_data=p.test and _personkonto(acct[1]))
                 if acct[1].startswith("3300-") or acct[1].startswith("SE") and acct[1][4:7] == "300":
                     gt.plant("personnummer", p.pnr, w, acct[0], p.subject, test_data=p.test,
                              inside="iban" if acct[1].startswith("SE") else "personkonto")
@@ -1351,6 +1474,26 @@ class _Builder:
             lines.append(f"{p.name} ringde från {ph} (pnr {pw}) angående leverans.")
             self.gt.plant("phone", e164(p.phones[0]), self.L.text(rel, line), ph, p.subject, structured=False)
             self.gt.plant("personnummer", p.pnr, self.L.text(rel, line), pw, p.subject, structured=False, test_data=p.test)
+        gt, L = self.gt, self.L
+        # a number wrapped after its area code (a hard-wrapped note): found where it starts
+        p = self.customers[rng.randrange(len(self.customers))]
+        mob = p.phones[0]
+        lines.append(f"{p.name} vill bli uppringd på nummer {mob[:3]}")
+        gt.plant("phone", e164(mob), L.text(rel, len(lines)), f"{mob[:3]}\n{mob[3:6]} {mob[6:8]} {mob[8:]}", p.subject,
+                 structured=False, form="wrapped")
+        lines.append(f"{mob[3:6]} {mob[6:8]} {mob[8:]} efter lunch.")
+        # opening hours read as a Stockholm number (08-001 700)
+        lines.append("Butiken: Öppet 0800-1700 vardagar.")
+        gt.decoy("opening-hours", "phone", e164("08001700"), L.text(rel, len(lines)), "0800-1700")
+        # an IBAN written in lower case
+        for q in [c for c in self.customers if c.iban][:2]:
+            written = group4(q.iban[1]).lower()  # type: ignore[index]
+            lines.append(f"{q.name} vill ha återbetalning till iban {written}")
+            gt.plant("bank_account", q.iban[1], L.text(rel, len(lines)), written, q.subject,  # type: ignore[index]
+                     structured=False, form="lower-case", test_data=q.test and _personkonto(q.iban[1]))  # type: ignore[index]
+            if q.iban[1][4:7] == "300":  # type: ignore[index]
+                gt.plant("personnummer", q.pnr, L.text(rel, len(lines)), written, q.subject, structured=False,
+                         test_data=q.test, inside="iban")
         path.write_text("\n".join(lines) + "\n", "utf-8")
 
     def _named(self, share: Path) -> None:
@@ -1366,6 +1509,104 @@ class _Builder:
         rel2 = f"logs/dump-{stamp}.txt"
         (share / rel2).write_text("heap dump placeholder\n", "utf-8")
         self.gt.decoy("timestamp-in-file-name", "personnummer", stamp, self.L.name(rel2), stamp)
+        rel3 = "backup/db_20240517-1345.sql"  # a dump named by date and time: 20240517-1345 is a valid personnummer
+        (share / rel3).parent.mkdir(parents=True, exist_ok=True)
+        (share / rel3).write_text("-- database dump placeholder\n", "utf-8")
+        self.gt.decoy("timestamp-in-file-name", "personnummer", "202405171345", self.L.name(rel3), "20240517-1345")
+
+    def _campaign_csv(self, share: Path) -> None:
+        """A campaign list saved by Excel: a 'sep=;' line and a title row above the header, mobile numbers without their 0."""
+        rel = "marknad/kampanj_maj_2024.csv"
+        path = share / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rng = self.rng("campaign-csv")
+        lines = ["sep=;", "Kampanjutskick maj 2024;;;", "Namn;Personnummer;Mobil;E-post"]
+        gt, L = self.gt, self.L
+        for p in self._sample("campaign-pick", 0.1, must=(5,)):
+            if self.as_of.year - p.birth.year >= 100:
+                continue
+            line = len(lines) + 1
+            pform = rng.choice(("10-dash", "12", "12-dash"))
+            pw = write_pnr(p.pnr, pform, self.as_of)
+            mform = rng.choice(("lost-zero", "dash-grouped", "compact"))
+            mw = write_phone(p.phones[0], mform)
+            em = p.emails[0]
+            lines.append(f"{p.name};{pw};{mw};{em}")
+            gt.plant("personnummer", p.pnr, L.csv(rel, line, "Personnummer"), pw, p.subject, test_data=p.test, form=pform)
+            gt.plant("phone", e164(p.phones[0]), L.csv(rel, line, "Mobil"), mw, p.subject, form=mform)
+            gt.plant("email", em, L.csv(rel, line, "E-post"), em, p.subject, test_data=_reserved(em))
+        path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+
+    def _json_export(self, share: Path) -> None:
+        """A CRM export as one JSON document: rows nested under {"export": {"rows": [...]}}, a key with a space."""
+        rel = "export/crm_export.json"
+        path = share / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rng = self.rng("json-export")
+        gt, L = self.gt, self.L
+        rows: list[dict[str, str]] = []
+        for p in self._sample("json-export-pick", 0.1, must=(2,)):
+            k = len(rows)
+            item = f"$.export.rows[{k}]"
+            pform = rng.choice(("12-dash", "12"))
+            pw = write_pnr(p.pnr, pform, self.as_of)
+            phw = write_phone(p.phones[0], rng.choice(("dash-grouped", "+46", "space-grouped")))
+            rows.append({"kund": p.name, "personnummer": pw, "epost": p.emails[0], "Telefon nr": phw})
+            where = lambda f: Where("files", L.files_source, rel, item, f)  # noqa: E731
+            gt.plant("personnummer", p.pnr, where("$.personnummer"), pw, p.subject, test_data=p.test, form=pform)
+            gt.plant("email", p.emails[0], where("$.epost"), p.emails[0], p.subject, test_data=_reserved(p.emails[0]))
+            gt.plant("phone", e164(p.phones[0]), where('$["Telefon nr"]'), phw, p.subject)
+        doc = {"meta": {"exported": self.as_of.isoformat(), "system": "CRM"}, "export": {"rows": rows}}
+        path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), "utf-8")
+
+    def _mail(self, share: Path) -> None:
+        """Mail kept as files: two .eml files and an mbox; base64 and quoted-printable bodies, RFC 2047 subjects."""
+        import base64
+        import quopri
+        from email.header import Header
+
+        rng = self.rng("mail")
+        gt, L = self.gt, self.L
+        picks = rng.sample(self.customers[13:], k=min(5, len(self.customers) - 13))
+
+        def message(p: Person, k: int, path: str, qp: bool) -> tuple[bytes, str]:
+            mid = f"kundfraga.{k}.{self.seed}@example.se"
+            when = datetime(2024, 5, 1 + k, 10, 30)
+            pw = write_pnr(p.pnr, "12-dash", when.date())
+            phw = write_phone(p.phones[0], rng.choice(TEXT_PHONE_FORMS))
+            em = p.emails[0]
+            name = Header(p.name, "utf-8").encode()
+            subject = "=?utf-8?B?" + base64.b64encode(f"Ärende {pw}".encode()).decode() + "?="
+            body = f"Hej!\n\nJag heter {p.name} och har frågor om min order.\nRing mig gärna på {phw}.\n\nMvh {p.name}\n"
+            head = (f"From: {name} <{em}>\nTo: {COMPANY_EMAIL}\nSubject: {subject}\nMessage-ID: <{mid}>\n"
+                    f"Date: {when.strftime('%a, %d %b %Y %H:%M:%S')} +0200\nMIME-Version: 1.0\n"
+                    "Content-Type: text/plain; charset=utf-8\n")
+            if qp:
+                enc = quopri.encodestring(body.encode()).decode()
+                raw = head + "Content-Transfer-Encoding: quoted-printable\n\n" + enc
+            else:
+                raw = head + "Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(body.encode()).decode()
+            w = lambda f: L.mail(path, mid, f)  # noqa: E731
+            gt.plant("email", em, w("header:From"), em, p.subject, structured=False, test_data=_reserved(em))
+            gt.plant("email", COMPANY_EMAIL, w("header:To"), COMPANY_EMAIL, None, structured=False)
+            gt.plant("personnummer", p.pnr, w("header:Subject"), pw, p.subject, structured=False, test_data=p.test)
+            gt.plant("phone", e164(p.phones[0]), w("body"), phw, p.subject, structured=False)
+            return raw.encode(), em
+
+        (share / "inkorg").mkdir(parents=True, exist_ok=True)
+        for k, p in enumerate(picks[:2], start=1):
+            rel = f"inkorg/kundfraga_{k}.eml"
+            (share / rel).write_bytes(message(p, k, rel, qp=False)[0])
+        rel = "arkiv/support.mbox"
+        (share / "arkiv").mkdir(parents=True, exist_ok=True)
+        out = bytearray()
+        for k, p in enumerate(picks[2:], start=3):
+            raw, em = message(p, k, rel, qp=k % 2 == 0)
+            mid = f"kundfraga.{k}.{self.seed}@example.se"
+            gt.plant("email", em, L.mail(rel, mid, "envelope:From"), em, p.subject, structured=False,
+                     test_data=_reserved(em))
+            out += f"From {em} Thu May  {k} 10:30:00 2024\n".encode() + raw + b"\n"
+        (share / rel).write_bytes(bytes(out))
 
     # -- config ------------------------------------------------------------------
 
@@ -1400,12 +1641,18 @@ CREATE TABLE customers (
     email TEXT,
     phone TEXT,
     bank_account TEXT,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    kundnr TEXT,
+    nodkontakt_telefon TEXT,
+    created_by TEXT,
+    anteckning TEXT,
+    faktura_epost TEXT
 );
 CREATE TABLE invoices (
     id INTEGER PRIMARY KEY,
     customer_id INTEGER NOT NULL REFERENCES customers(id),
     amount REAL NOT NULL,
+    belopp_ore INTEGER,
     ocr TEXT NOT NULL,
     invoice_date TEXT NOT NULL,
     due_date TEXT NOT NULL
@@ -1414,6 +1661,7 @@ CREATE TABLE orders (
     id INTEGER PRIMARY KEY,
     customer_id INTEGER NOT NULL REFERENCES customers(id),
     order_no TEXT NOT NULL,
+    ordernr TEXT,
     ean TEXT,
     amount REAL NOT NULL,
     order_date TEXT NOT NULL
@@ -1450,6 +1698,12 @@ def _mixed_case(rng: Random, email: str) -> str:
     local, _, dom = email.partition("@")
     local = ".".join(part[:1].upper() + part[1:] for part in local.split("."))
     return f"{local}@{dom.capitalize() if rng.random() < 0.5 else dom.upper()}"
+
+
+def _personkonto(canon: str) -> bool:
+    """Whether a bank account (canonical) is a Nordea personkonto: its number is the holder's personnummer,
+    so an account built on a Skatteverket test number is test data too."""
+    return canon.startswith("3300-") or canon.startswith("SE") and canon[4:7] == "300"
 
 
 def _reserved(email: str) -> bool:
@@ -1591,6 +1845,7 @@ class LookupCheck:
     expected: int
     missing: list[str]
     extra_other_subjects: list[str]
+    related_of_others: list[str] = field(default_factory=list)  # rows related only to other subjects
 
     @property
     def complete(self) -> bool:
@@ -1623,7 +1878,8 @@ class Evaluation:
                               for (st, k), s in sorted(self.by_store_kind.items())},
             "decoys_found": len(self.decoys_found),
             "test_flag_mismatches": len(self.test_flag_mismatches),
-            "lookups": {"checked": len(self.lookups), "complete": self.lookups_complete},
+            "lookups": {"checked": len(self.lookups), "complete": self.lookups_complete,
+                        "listing_others_related_rows": sum(1 for c in self.lookups if c.related_of_others)},
             "merged_subjects": len(self.merged),
             "split_subjects": len(self.split),
             "failed_units": len(self.failed_units),
@@ -1659,7 +1915,7 @@ def evaluate(gt: GroundTruth, cfg: Any, *, lookups: int | None = 20, min_confide
         for r in _findings(dm):
             if r["confidence"] < min_confidence:
                 continue
-            container, item = true_loc.get((r["source"], r["container"], r["item"]), (r["container"], r["item"]))
+            container, item = true_loc.get(r["rkey"], (r["container"], r["item"]))
             w = Where(r["store"], r["source"], container, item, r["field"])
             k = (w, r["kind"], r["value_hash"])
             if k not in found or r["confidence"] > found[k]["confidence"]:
@@ -1738,12 +1994,16 @@ def evaluate(gt: GroundTruth, cfg: Any, *, lookups: int | None = 20, min_confide
         for p in gt.planted:
             if p.subject:
                 other_locs[(p.where, p.kind, mask(p.kind, p.value))].add(p.subject)
+        related_of: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        for s_name, s_truth in gt.subjects.items():
+            for r in s_truth.related:
+                related_of[tuple(r)].add(s_name)
         for name in names:
             st = gt.subjects[name]
             got = lookup(dm, keys, st.query[0], st.query[1])
 
             def unmask(l: Any) -> tuple[str, str]:
-                return true_loc.get((l.source, l.container, l.item), (l.container, l.item))
+                return true_loc.get(l.rkey, (l.container, l.item))
 
             got_f = {(Where(l.store, l.source, *unmask(l), l.field), l.kind, l.masked)
                      for l in got if l.reached != "related"}
@@ -1753,7 +2013,9 @@ def evaluate(gt: GroundTruth, cfg: Any, *, lookups: int | None = 20, min_confide
             expected = set(st.direct) | set(st.linked)
             extra = [f"{_loc_str(w)} {k} {m}" for (w, k, m) in got_f - expected
                      if other_locs.get((w, k, m)) and name not in other_locs[(w, k, m)]]
-            checks.append(LookupCheck(name, len(expected) + len(st.related), missing, extra))
+            rel_others = [f"related {r}" for r in sorted(got_r - {tuple(x) for x in st.related})
+                          if related_of.get(r) and name not in related_of[r]]
+            checks.append(LookupCheck(name, len(expected) + len(st.related), missing, extra, rel_others))
         failed = dm.failed_units()
     finally:
         dm.close()
@@ -1767,7 +2029,7 @@ def _findings(dm: Any) -> Any:
     from pii_scan.datamap import findings_t, records_t
 
     q = (
-        sa.select(records_t.c.store, records_t.c.source, records_t.c.container, records_t.c.item, findings_t.c.field,
+        sa.select(records_t.c.rkey, records_t.c.store, records_t.c.source, records_t.c.container, records_t.c.item, findings_t.c.field,
                   findings_t.c.kind, findings_t.c.subkind, findings_t.c.masked, findings_t.c.confidence,
                   findings_t.c.test_data, findings_t.c.inside, findings_t.c.value_hash)
         .join(records_t, records_t.c.rkey == findings_t.c.rkey)
@@ -1777,27 +2039,27 @@ def _findings(dm: Any) -> Any:
             yield dict(row._mapping)
 
 
-def _true_locations(dm: Any, keys: Any) -> dict[tuple[str, str, str], tuple[str, str]]:
-    """(source, masked container, masked item) -> the true (container, item), for names that held identifiers.
+def _true_locations(dm: Any, keys: Any) -> dict[str, tuple[str, str]]:
+    """Record key -> the true (container, item), for names that held identifiers.
 
     The data map masks identifiers in container and item names (a file named
-    by a personnummer) and keeps the originals encrypted in ``location_enc``.
+    by a personnummer, a Message-ID that reads as an e-mail address) and keeps
+    the originals encrypted in ``location_enc``. Keyed by the record's key, not
+    by the masked name: every message of one mbox masks to the same item.
     """
     import sqlalchemy as sa
 
     from pii_scan.datamap import records_t, refs_t
 
-    out: dict[tuple[str, str, str], tuple[str, str]] = {}
+    out: dict[str, tuple[str, str]] = {}
     with dm.engine.connect() as c:
-        for t in (records_t, refs_t):
+        for t, rkey in ((records_t, records_t.c.rkey), (refs_t, refs_t.c.rkey_from)):
             enc = getattr(t.c, "location_enc", None)
             if enc is None:
                 continue
-            for source, container, item, blob in c.execute(
-                sa.select(t.c.source, t.c.container, t.c.item, enc).where(enc.is_not(None)).distinct()
-            ):
+            for key, blob in c.execute(sa.select(rkey, enc).where(enc.is_not(None)).distinct()):
                 true_container, _, true_item = keys.decrypt(blob).partition("\x1f")
-                out[(source, container, item)] = (true_container, true_item)
+                out[key] = (true_container, true_item)
     return out
 
 
@@ -1843,4 +2105,9 @@ def format_evaluation(ev: Evaluation, *, examples: int = 10) -> str:
                 out.append(f"    missing {m}")
             for m in c.extra_other_subjects[:3]:
                 out.append(f"    other   {m}")
+    leaks = [c for c in ev.lookups if c.related_of_others]
+    if leaks:
+        out.append(f"lookups listing rows related only to other subjects: {len(leaks)}")
+        for c in leaks[:examples]:
+            out.append(f"  lookup {c.subject}: {len(c.related_of_others)}, e.g. {c.related_of_others[0]}")
     return "\n".join(out)
