@@ -52,24 +52,26 @@ _KEYWORDS: dict[str, str] = {
 # What may stand between a keyword and the candidate: the rest of the word, an
 # identifier's number suffix ("order_id=", "pnr_no:"), a few filler characters,
 # at most one more short word ("tel nr: "), and one line break ("Bankgiro\n3827-5533",
-# "personnummer är\n..."; not a blank line; see _line_ok).
+# "personnummer är\n..."; not a blank line; see keyword_line_ok).
 # The quantifiers are possessive (the next part cannot start with what they took, so
 # the matches are the same): a failed try gives up at once instead of backtracking.
 _TAIL = (
     r"[a-zåäöéü]*+(?:_(?:id|nr|no|num|number|nummer))?[ \t.:#=()\[\]/'\"*-]{0,24}+"
     r"(?:[a-zåäöéü]{0,12}+(?:[ \t:=.#]{1,24}+|(?=[ \t]*\r?\n)))?(?:[ \t]*\r?\n[ \t]*)?\Z"
 )
-# A line holding one of these before the keyword is a row of cells (a CSV header):
-# its last cell's name is no keyword for the first value of the next line.
-_CELL_SEPARATORS = re.compile(r"[,;\t|]")
+# A keyword right after one of these (maybe with spaces or quotes between) starts a
+# cell of a row (a CSV header): its name is no keyword for the first value of the
+# next line. A comma earlier in a sentence ("Hej, mitt personnummer är") is none.
+_CELL_SEPARATORS = ",;\t|"
 
 
-def _line_ok(before: str, m: re.Match[str]) -> bool:
-    """A keyword on the line before the candidate counts unless its line is a row of cells."""
-    start = m.start()
+def keyword_line_ok(before: str, start: int) -> bool:
+    """Whether a keyword at ``start`` of ``before`` counts for the candidate after ``before``:
+    on the candidate's line, or on the line before unless it is a cell of a row."""
     if before.find("\n", start) < 0:
         return True
-    return _CELL_SEPARATORS.search(before, before.rfind("\n", 0, start) + 1, start) is None
+    cell_start = before[before.rfind("\n", 0, start) + 1 : start].rstrip(" \"'")
+    return not cell_start or cell_start[-1] not in _CELL_SEPARATORS
 
 
 def _split_alternatives(words: str) -> list[str]:
@@ -134,7 +136,7 @@ def near_before(before: str, kind: str) -> bool:
     Cached: several detectors ask about the text before one candidate.
     """
     m = _kw_regex(kind, True).search(before)
-    return m is not None and _line_ok(before, m)
+    return m is not None and keyword_line_ok(before, m.start())
 
 
 @lru_cache(maxsize=None)
@@ -149,7 +151,7 @@ def first_near_before(before: str, kinds: tuple[str, ...]) -> str | None:
     One regex search over all their keywords answers the common case (none).
     """
     m = _kw_union(kinds).search(before)
-    if m is None or not _line_ok(before, m):
+    if m is None or not keyword_line_ok(before, m.start()):
         return None
     for k in kinds:
         if near_before(before, k):

@@ -83,7 +83,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 
 from detectors.normalize import normalize
 from detectors.base import InvalidComponent, InvalidFormat, InvalidLength, Match
-from detectors.context import first_near_before, mentions, near_before
+from detectors.context import first_near_before, keyword_line_ok, mentions, near_before
 
 if TYPE_CHECKING:
     from detectors.base import Context
@@ -154,8 +154,8 @@ _WORD = re.compile(r"[a-zåäöéü]+")
 # and order numbers that start with 0 read as valid phone numbers). Its first part
 # is no phone word ("Telefonnummer", "Mobilnr", "Kontaktnummer" are phone labels).
 _NUMBER_LABEL = re.compile(
-    r"(?<![a-zåäöéü])([a-zåäöéü]{3,}?)-?(?:nummer|numret|nr|id)(?:[ \t]+(?:är|blir|is))?[ \t.:#=]*\Z"
-)
+    r"(?<![a-zåäöéü])([a-zåäöéü]{3,}?)-?(?:nummer|numret|nr|id)(?:[ \t]+(?:är|blir|is))?[ \t.:#=]*(?:\r?\n[ \t]*)?\Z"
+)  # at the end of the line before too ("Kundnummer:\n0701234567"), as a keyword (context._TAIL)
 _LABEL_ENDS = ("nummer", "numret", "nr", "id", " är", " blir", " is")  # what a _NUMBER_LABEL match ends with
 _PHONE_LABEL_WORDS = frozenset({"privat", "jobb", "bostad", "nöd", "kontor"})
 _NUMBER_LABEL_PENALTY = 0.15
@@ -710,9 +710,14 @@ def _context_delta(ctx: Context) -> tuple[float, tuple[str, ...]]:
     if neg is not None:
         delta -= _NEGATIVE
         why.append(f"context:{neg}(-)")
-    elif not pos and before and before.rstrip(" \t.:#=").endswith(_LABEL_ENDS):
+    elif not pos and before and before.rstrip(" \t.:#=\r\n").endswith(_LABEL_ENDS):
         label = _NUMBER_LABEL.search(before, max(0, len(before) - 32))
-        if label is not None and label.group(1) not in _PHONE_LABEL_WORDS and not mentions(" " + label.group(1), "phone"):
+        if (
+            label is not None
+            and label.group(1) not in _PHONE_LABEL_WORDS
+            and not mentions(" " + label.group(1), "phone")
+            and keyword_line_ok(before, label.start())
+        ):
             delta -= _NUMBER_LABEL_PENALTY
             why.append("context:other-number-label(-)")
     if ctx.hints:
