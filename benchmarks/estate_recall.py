@@ -11,13 +11,16 @@ estate's ground truth:
   true positive when it matches a planted value (a company's own switchboard
   and customer-service numbers are planted too, as shared values);
 * decoys reported: timestamps, order numbers that are valid Stockholm numbers,
-  EAN-13 codes, organisation and VAT numbers, amounts, masked numbers and
-  UUIDs that a detector reported anyway;
+  Luhn-valid order numbers and amounts shaped like personnummer, opening
+  hours, EAN-13 codes, organisation and VAT numbers, masked numbers, UUIDs
+  and a dump named by date and time that a detector reported anyway;
 * test-data flags: Skatteverket test numbers, PTS fiction numbers, test cards
   and example.com addresses must be flagged, nothing else;
 * lookups: for N subjects, whether ``lookup`` returns every expected
   location (direct, linked, related), and whether it returns locations of
-  other subjects; subjects merged or split by the linking.
+  other subjects (a next of kin's phone, a clerk's e-mail and a family's
+  shared address are other people's) or rows related only to other subjects;
+  subjects merged or split by the linking.
 
 Usage::
 
