@@ -1567,10 +1567,10 @@ class _Builder:
 
         rng = self.rng("mail")
         gt, L = self.gt, self.L
-        picks = rng.sample(self.customers[13:], k=min(5, len(self.customers) - 13))
+        pool = self.customers[13:] or self.customers[1:]  # past the special customers, when there are enough
+        picks = rng.sample(pool, k=min(5, len(pool)))
 
-        def message(p: Person, k: int, path: str, qp: bool) -> tuple[bytes, str]:
-            mid = f"kundfraga.{k}.{self.seed}@example.se"
+        def message(p: Person, k: int, path: str, qp: bool, mid: str) -> tuple[bytes, str]:
             when = datetime(2024, 5, 1 + k, 10, 30)
             pw = write_pnr(p.pnr, "12-dash", when.date())
             phw = write_phone(p.phones[0], rng.choice(TEXT_PHONE_FORMS))
@@ -1596,13 +1596,15 @@ class _Builder:
         (share / "inkorg").mkdir(parents=True, exist_ok=True)
         for k, p in enumerate(picks[:2], start=1):
             rel = f"inkorg/kundfraga_{k}.eml"
-            (share / rel).write_bytes(message(p, k, rel, qp=False)[0])
+            (share / rel).write_bytes(message(p, k, rel, qp=False, mid=f"kundfraga.{k}.{self.seed}@example.se")[0])
         rel = "arkiv/support.mbox"
         (share / "arkiv").mkdir(parents=True, exist_ok=True)
         out = bytearray()
         for k, p in enumerate(picks[2:], start=3):
-            raw, em = message(p, k, rel, qp=k % 2 == 0)
-            mid = f"kundfraga.{k}.{self.seed}@example.se"
+            # Message-IDs of a local host ('@crm-01', no domain): the data map masks a mail file's item that
+            # reads as an e-mail address, and all of one mbox's messages would then show as one item
+            mid = f"support.{k}.{self.seed}@crm-01"
+            raw, em = message(p, k, rel, qp=k % 2 == 0, mid=mid)
             gt.plant("email", em, L.mail(rel, mid, "envelope:From"), em, p.subject, structured=False,
                      test_data=_reserved(em))
             out += f"From {em} Thu May  {k} 10:30:00 2024\n".encode() + raw + b"\n"
