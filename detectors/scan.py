@@ -393,16 +393,8 @@ class Scanner:
             if kind == "num":
                 if alnum and ms >= 2:
                     lc = t[ms - 1 if t[ms - 1] != " " else ms - 2]
-                    if "A" <= lc <= "Z":
-                        lead = _ALNUM_LEAD.search(t, max(0, ms - 3), ms)
-                        if lead is not None:
-                            seg = single or segs[bisect_right(starts, ms) - 1]
-                            if lead.start() >= seg.start:
-                                ctx = self._context(t, lead.start(), ms, hints, hint_words, seg)
-                                for mod in alnum:
-                                    found.extend(mod.match_alnum(t, lead.start(), ctx))
-                    elif lc == "e":
-                        self._lower_se(t, ms, hints, hint_words, single or segs[bisect_right(starts, ms) - 1], found)
+                    if "A" <= lc <= "Z" or lc == "e":
+                        self._alnum_led(t, ms, lc, hints, hint_words, single or segs[bisect_right(starts, ms) - 1], found)
                 # fewer than 7 characters cannot hold 7 digits: only giro numbers are
                 # that short, and only after their keyword (checked in _num_candidates)
                 if me - ms < 7 and not short_ok:
@@ -730,16 +722,9 @@ class Scanner:
                 local: list[Match] = []
                 seg2 = _Segment(0, len(t2), (0, 0), seg.ref)
                 if self._alnum and rs >= 2:
-                    # an IBAN or VAT number: its letters lead the run (see _find_general)
                     lc = t2[rs - 1 if t2[rs - 1] != " " else rs - 2]
-                    if "A" <= lc <= "Z":
-                        lead = _ALNUM_LEAD.search(t2, max(0, rs - 3), rs)
-                        if lead is not None:
-                            ctx = self._context(t2, lead.start(), rs, hints, hint_words, seg2)
-                            for mod in self._alnum:
-                                local.extend(mod.match_alnum(t2, lead.start(), ctx))
-                    elif lc == "e":
-                        self._lower_se(t2, rs, hints, hint_words, seg2, local)
+                    if "A" <= lc <= "Z" or lc == "e":
+                        self._alnum_led(t2, rs, lc, hints, hint_words, seg2, local)
                 self._num_candidates(t2, rs, re_, hints, hint_words, seg2, False, _no_giro, [], local)
                 for f in local:
                     if f.start < k < f.end:
@@ -756,6 +741,20 @@ class Scanner:
                                   f.test_data, f.personal, f.inside)
                         )
                 break
+
+    def _alnum_led(
+        self, t: str, ms: int, lc: str, hints: frozenset[str], hint_words: frozenset[str], seg: _Segment, found: list[Match]
+    ) -> None:
+        """An IBAN or VAT number whose letters lead the digit run at ``ms`` (``SE45 5000 ...``):
+        ``lc`` is the character before the run (past one space), a capital or an ``e``."""
+        if lc == "e":
+            self._lower_se(t, ms, hints, hint_words, seg, found)
+            return
+        lead = _ALNUM_LEAD.search(t, max(0, ms - 3), ms)
+        if lead is not None and lead.start() >= seg.start:
+            ctx = self._context(t, lead.start(), ms, hints, hint_words, seg)
+            for mod in self._alnum:
+                found.extend(mod.match_alnum(t, lead.start(), ctx))
 
     def _lower_se(
         self, t: str, ms: int, hints: frozenset[str], hint_words: frozenset[str], seg: _Segment, found: list[Match]
@@ -929,14 +928,7 @@ REFERENCE_EVIDENCE_SHARE = 0.5
 
 def _references_from_pnr(texts: Sequence[str], refs: Sequence[date | None]) -> bool:
     """Whether the values of a payment-reference field are mostly built from a personnummer."""
-    this_year = date.today().year
-    n = hits = 0
-    for x, r in zip(texts, refs):
-        got = is_reference_with_pnr(x.strip(), r.year if r is not None else this_year)
-        if got is not None:
-            n += 1
-            hits += got
-    return n >= REFERENCE_EVIDENCE_MIN and hits >= REFERENCE_EVIDENCE_SHARE * n
+    return _mostly_pnr(texts, refs, 10, lambda x, year: is_reference_with_pnr(x.strip(), year))
 
 
 def _numbers_from_pnr(texts: Sequence[str], refs: Sequence[date | None]) -> bool:
@@ -949,12 +941,21 @@ def _numbers_from_pnr(texts: Sequence[str], refs: Sequence[date | None]) -> bool
     1 time in 13, without one about 1 in 120: a share of one half tells a customer
     number that is the customer's personnummer from an order number.
     """
+    return _mostly_pnr(texts, refs, 9, is_number_from_pnr)
+
+
+def _mostly_pnr(
+    texts: Sequence[str], refs: Sequence[date | None], shortest: int, judge: Callable[[str, int], bool | None]
+) -> bool:
+    """Whether at least :data:`REFERENCE_EVIDENCE_MIN` values are weighed (``judge`` of the value and
+    its reference year is not None; a value shorter than ``shortest`` never is) and at least
+    :data:`REFERENCE_EVIDENCE_SHARE` of those hold a personnummer (True)."""
     this_year = date.today().year
     n = hits = 0
     for x, r in zip(texts, refs):
-        if len(x) < 9:
+        if len(x) < shortest:
             continue  # (the common case: short ids, amounts)
-        got = is_number_from_pnr(x, r.year if r is not None else this_year)
+        got = judge(x, r.year if r is not None else this_year)
         if got is not None:
             n += 1
             hits += got
