@@ -219,6 +219,27 @@ def test_free_text_does_not_merge_customers(scanned) -> None:  # noqa: ANN001
     assert not leaks
 
 
+@pytest.mark.xfail(strict=True, reason="known scanner misses: the files connector finds no header in a CSV with a "
+                   "'sep=;' line and a title row (fields read as 'column N'), and reads a text file line by line, "
+                   "so a number wrapped over two lines of a note is missed")
+def test_the_known_misses_are_found(scanned) -> None:  # noqa: ANN001
+    _gt, ev, _ = scanned
+    missed = [(p.kind, p.where.container, p.where.item) for p in ev.missed
+              if p.form == "wrapped" or p.where.container == "marknad/kampanj_maj_2024.csv"]
+    assert not missed
+    assert not ev.missed
+
+
+@pytest.mark.xfail(strict=True, reason="known scanner problem: lookup follows foreign keys from every row holding the "
+                   "subject's value, also where it stands in a field that does not link (nodkontakt_telefon, created_by): "
+                   "a next of kin's or a clerk's lookup lists the customer's invoices, orders and tickets as related")
+def test_lookups_list_no_rows_related_only_to_other_subjects(scanned) -> None:  # noqa: ANN001
+    gt, ev, _ = scanned
+    assert any(s.startswith("contact:") for s in gt.subjects)  # a next of kin is looked up
+    leaks = {c.subject: c.related_of_others[:2] for c in ev.lookups if c.related_of_others}
+    assert not leaks
+
+
 def test_demo_command(tmp_path: Path) -> None:
     _need_connectors()
     d = tmp_path / "demo"
