@@ -41,8 +41,13 @@ _KEYWORDS: dict[str, str] = {
     r"case|ticket|transaktion|transaction|txn|"
     # bookings, tickets, contracts, property and claims (not försäkring: an insurance
     # policy is its holder's, and some insurers number policies by personnummer);
-    # carriers as tracking context
-    r"bokning|booking|biljett|avtal|objekt|skada|skade|dhl|bring|schenker|postnord",
+    # carriers as tracking context. The Swedish words only alone, definite or before a
+    # number word: not the person or place of one (Avtalskontakt, Objektansvarig,
+    # Skadereglerare, Bokningsansvarig, Biljettkassan), nor avtalad ("agreed").
+    r"bokning(?:en|s(?:nummer|numret|nr|id|ref|referens|kod))?(?![a-zåäöéü])|booking|"
+    r"biljett(?:en|s?(?:nummer|numret|nr|id))?(?![a-zåäöéü])|avtal(?:et|s(?:nummer|numret|nr|id))?(?![a-zåäöéü])|"
+    r"objekt(?:et|s?(?:nummer|numret|nr|id))?(?![a-zåäöéü])|skada(?:n)?(?![a-zåäöéü])|"
+    r"skade(?:nummer|numret|nr|id|ärende|ärendet)(?![a-zåäöéü])|dhl|bring(?![a-zåäöéü])|schenker|postnord",
     # backup, snapshot and dump name their time ("backup 20240517-1345"); not a backup
     # phone number or contact
     "time": r"tid|time|timestamp|tidsstämpel|datum|date|created|updated|skapad|ändrad|"
