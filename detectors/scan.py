@@ -95,14 +95,14 @@ _SE_LOWER_LEAD = re.compile(r"(?<![A-Za-z])[Ss]e[ ]?\Z")
 #   code ("072", "08", "0046") or "+46",
 # * the first 4 digits of a card (2-6 first) after a space, the next line going on
 #   in groups of four ("4052\n3135 2103 ..."),
-# * an IBAN lead ("IBAN SE48\n5000 ...").
+# * an IBAN lead ("IBAN SE48\n5000 ...", a Swedish one in lower case "se48\n5000 ...").
 # Lookbehinds of fixed width, so that re does the search in C.
 _WRAP_POINT = re.compile(
     r"\n(?=[0-9])(?:"
     r"(?<=[0-9]-\n)|(?<=[0-9] [0-9]\n)|(?<=[0-9] [0-9]{2}\n)|(?<=[0-9][ -][0-9]{3}\n)|(?<=[0-9][ -][0-9]{4}\n)"
     r"|(?<=[ (]0[0-9]\n)|(?<=[ (]0[0-9]{2}\n)|(?<=[ (]0[0-9]{3}\n)|(?<=[ (]\+46\n)"
     r"|(?<=[ :][2-6][0-9]{3}\n)(?=[0-9]{4}[ -][0-9]{4})"
-    r"|(?<=[ :(][A-Z]{2}[0-9]{2}\n)"
+    r"|(?<=[ :(][A-Z]{2}[0-9]{2}\n)|(?<=[ :(][Ss]e[0-9]{2}\n)"
     r")"
 )
 WRAP_PENALTY = 0.1  # a number read across a line break
