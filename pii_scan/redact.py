@@ -9,6 +9,10 @@ from pii_scan.keys import Keys
 
 _EXT_DOT = re.compile(r"\.(?=[A-Za-z0-9]{1,8}(?:$|[/!#:\\]))")  # the dot of a file extension
 _DIGIT_OR_AT = re.compile(r"[0-9@]").search
+# An item that is one address-shaped token: a mail's Message-ID (without its angle brackets),
+# also where mail is kept as files or objects (connectors.formats.mailfile). No other item of a
+# file or an object has that shape (line and row numbers, p1, Sheet:2, paragraph 3, @offset, $.path).
+_MESSAGE_ID = re.compile(r"[^\s@<>]+@[^\s@<>]+")
 
 
 def may_hold(text: str) -> bool:
@@ -100,7 +104,9 @@ class Redactor:
         c = printable(self._mask(container))
         # A mail's item is its Message-ID, which reads like an e-mail address but
         # is what an erasure job needs; identifiers other than addresses are still masked.
-        i = printable(self._mask_no_email(item) if store == "mail" else self._mask(item))
+        # Mail kept as files or S3 objects has the same items; a SQL key never is one.
+        message_id = store == "mail" or (store != "sql" and _MESSAGE_ID.fullmatch(item) is not None)
+        i = printable(self._mask_no_email(item) if message_id else self._mask(item))
         if c == container and i == item:
             return container, item, None
         return c, i, self.keys.encrypt(container + "\x1f" + item)
