@@ -111,10 +111,13 @@ class Source:
             fileobj.seek(0)
 
     def stream(self) -> IO[bytes]:
-        """The whole stream from its first byte, read sequentially (once, unless seekable)."""
+        """The whole stream from its first byte, read sequentially (once, unless seekable or spooled)."""
         if self._seekable:
             self._f.seek(0)
             return self._f
+        if self._spool is not None:  # a reader that seeked gave up (a damaged .msg): read the copy again
+            self._spool.seek(0)
+            return self._spool
         if self._used:
             raise RuntimeError("a sequential source is read once")
         self._used = True
