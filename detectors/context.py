@@ -136,7 +136,8 @@ def _kw_regex(kind: str, anchored_end: bool) -> re.Pattern[str]:
 
 @lru_cache(maxsize=4096)
 def near_before(before: str, kind: str) -> bool:
-    """True if ``before`` (lower-cased text ending at the candidate) ends in a keyword of ``kind``.
+    """True if ``before`` (lower-cased text ending at the candidate) ends in a keyword of ``kind``,
+    maybe at the end of the line before (not a header cell: see :func:`keyword_line_ok`).
 
     Cached: several detectors ask about the text before one candidate.
     """

@@ -698,12 +698,15 @@ class Scanner:
         hint_words: frozenset[str],
         found: list[Match],
     ) -> None:
-        """Numbers a line wrap split at a separator: a line ending in ``811228-`` or in a short group
-        of a grouped number (``070-123``, ``4111 1111``), the next line starting with a digit.
+        """Numbers a line wrap split at a separator: at each break point of :data:`_WRAP_POINT`
+        (a line ending in ``811228-``, in a short group of a grouped number ``070-123``,
+        ``4111 1111``, in a phone number's first group ``072`` or an IBAN lead ``SE45``),
+        the next line starting with a digit.
 
         The two lines are read joined by a space (a local copy of the same length, so
         offsets hold); only findings that cross the line break are kept, with a
-        penalty. A break between two values of a batch is no wrap.
+        penalty, and a piece of one on one line that reads as a shorter number of the
+        same kind gives way to it. A break between two values of a batch is no wrap.
         """
         for m in _WRAP_POINT.finditer(t):
             p = m.start()
