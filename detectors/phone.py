@@ -154,8 +154,11 @@ _WORD = re.compile(r"[a-zåäöéü]+")
 # and order numbers that start with 0 read as valid phone numbers). Its first part
 # is no phone word ("Telefonnummer", "Mobilnr", "Kontaktnummer" are phone labels).
 _NUMBER_LABEL = re.compile(
-    r"(?<![a-zåäöéü])([a-zåäöéü]{3,}?)-?(?:nummer|numret|nr|id)(?:[ \t]+(?:är|blir|is))?[ \t.:#=]*(?:\r?\n[ \t]*)?\Z"
+    r"(?<![a-zåäöéü])([a-zåäöéü]{3,}?)(?:-?(?:nummer|numret|nr)|-id|(?<=s|d)id)"
+    r"(?:[ \t]+(?:är|blir|is))?[ \t.:#=]*(?:\r?\n[ \t]*)?\Z"
 )  # at the end of the line before too ("Kundnummer:\n0701234567"), as a keyword (context._TAIL)
+# "id" only after a hyphen, the linking s or a d ("Kund-id", "Medlemsid", "Kundid"):
+# not the end of a name (Ingrid, Astrid, David, Sigrid) nor of Android.
 _LABEL_ENDS = ("nummer", "numret", "nr", "id", " är", " blir", " is")  # what a _NUMBER_LABEL match ends with
 _PHONE_LABEL_WORDS = frozenset({"privat", "jobb", "bostad", "nöd", "kontor"})
 _NUMBER_LABEL_PENALTY = 0.15
