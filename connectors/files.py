@@ -59,7 +59,7 @@ from typing import Any
 
 from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, Unit, safe_name
 from connectors.formats import PATH_FIELD, detect, read_range, read_stream, splittable
-from connectors.formats.core import as_dates, describe
+from connectors.formats.core import MAX_MESSAGE_BYTES, Problems, as_dates, describe
 from connectors.formats.streams import HEAD_BYTES, read_fully
 
 DEFAULT_SPLIT_BYTES = 8 << 20  # a range of record-dense text is 4-15 s of detection: enough units to keep every worker busy
@@ -280,8 +280,6 @@ class FilesConnector(BaseConnector):
 
     def _read_mbox(self, f: Any, rel: str, unit: Unit, st: os.stat_result) -> Iterator[Record]:
         """The messages of an mbox that start in the unit's byte range, read as the mail connector reads them."""
-        from connectors.formats.core import Problems
-        from connectors.formats.mailfile import MAX_MESSAGE_BYTES
         from connectors.mail import mbox_records
         from connectors.mime import MessageReader, raise_problems
 

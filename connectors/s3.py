@@ -77,15 +77,14 @@ ranged GETs the same way (the first 64 KiB, then ``start-1`` to ``end`` plus
 64 KiB for the last line, more if it is longer).
 
 **Mail stored as objects** (SES receipt rules write each incoming mail as an
-object without a suffix; archives are exported as mbox): an object whose key
-has no suffix or ``.eml``/``.mbox``/``.mbx``/``.mail``/``.msg``, and whose
-first bytes are a mail message, an mbox or an Outlook message
-(:func:`connectors.mail.sniff`), is read as mail, exactly as the ``mail``
-connector reads a file (:mod:`connectors.mime`: item = the Message-ID, fields
+object without a suffix; archives are exported as mbox or .eml/.msg) is read
+by the format readers as mail on a file share is
+(:mod:`connectors.formats.mailfile`: recognised by content; a suffix-less
+message needs a transport header; item = the Message-ID, fields
 ``header:From``, ``body``, ``attachment:<name>!...``; an mbox message by
 message, streamed, never split into byte ranges), so that base64 and
-quoted-printable bodies, encoded headers and attachments are decoded; it
-costs one extra ranged GET of the first 64 KiB for such keys.
+quoted-printable bodies, encoded headers and attachments are decoded. A
+message larger than ``max_message_bytes`` has only its header read.
 
 Every GET carries ``If-Match: <listed ETag>``: the content scanned is the
 content fingerprinted. An object changed after listing fails its unit
@@ -136,7 +135,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import IO, Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, TransientError, Unit, safe_name
@@ -669,8 +668,6 @@ class S3Connector(BaseConnector):
             head = self._head(bucket, key, etag, size)
         except ConnectorError:
             return False  # read() will report it
-        if _mail_kind(head, key) is not None:
-            return False  # an mbox is read message by message, in one unit
         return splittable(head, key, len(head) >= size)
 
     # --- reading (worker) -----------------------------------------------------------------------
@@ -749,75 +746,20 @@ class S3Connector(BaseConnector):
                 ))
             return
         body: io.RawIOBase | io.BufferedReader
-        head = None
-        if size and _may_be_mail(key):  # mail stored as objects (SES, an exported mbox): read as mail
-            head = self._head(bucket, key, etag, size)
-            kind = _mail_kind(head, key)
-            if kind is not None:
-                with RangedObject(fetch, size, what, head=head, stop=size) as raw:
-                    yield from _connection_failure_wins(raw, self._read_mail(raw, kind, container, size, mtime))
-                return
         if size > self.ranged_bytes:
-            head = head if head is not None else self._head(bucket, key, etag, size)
+            head = self._head(bucket, key, etag, size)
             if detect(head, key, len(head) >= size).format in RANDOM_ACCESS_FORMATS:
                 raw = RangedObject(fetch, size, what, head=head, seekable=True)
                 body = io.BufferedReader(raw, buffer_size=BUFFER)
             else:
                 body = raw = RangedObject(fetch, size, what, head=head, stop=size)
         else:
-            body = raw = RangedObject(fetch, size, what, head=head or b"", stop=size)  # one plain GET, streamed
+            body = raw = RangedObject(fetch, size, what, stop=size)  # one plain GET, streamed
         with body:
             yield from _connection_failure_wins(raw, read_stream(
-                body, key, container=container, loc_factory=self.location, limits=self.limits, mtime=mtime))
-
-    def _read_mail(self, raw: RangedObject, kind: str, container: str, size: int, mtime: Any) -> Iterator[Record]:
-        """An object that is a mail message or an mbox (mail stored by SES, an exported archive), read as mail."""
-        from connectors.formats.core import Problems
-        from connectors.formats.streams import read_fully
-        from connectors.mail import mbox_records, outlook_msg_bytes
-        from connectors.mime import MessageReader, header_block, raise_problems
-
-        problems = Problems()
-        reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + " ")
-        fallback = as_dates(mtime)[1]
-        stream = cast(IO[bytes], raw)
-        if kind == "mbox":
-            yield from mbox_records(stream, 0, size, self.max_message, reader, fallback)
-        elif size > self.max_message and kind == "msg":
-            problems.add(f"{safe_name(container)}: Outlook message of {size} bytes is larger than max_message_bytes; not read")
-        else:
-            data = read_fully(stream, self.max_message + 1)
-            if kind == "msg":
-                data = outlook_msg_bytes(io.BytesIO(data), container)
-            if len(data) > self.max_message:
-                yield from reader.records(header_block(data[: 1 << 20]), "message", fallback_date=fallback, oversize=size)
-            else:
-                yield from reader.records(data, "message", fallback_date=fallback)
-        raise_problems(container, problems)
-
-
-_MAIL_EVIDENCE = re.compile(rb"(?im)^(received|return-path|message-id|mime-version|dkim-signature|delivered-to):")
-MAIL_SUFFIXES = ("", ".eml", ".mbox", ".mbx", ".mail", ".msg")  # keys that may hold mail (SES stores it without one)
-
-
-def _may_be_mail(key: str) -> bool:
-    """Whether an object key may name a mail message or mbox, to be sniffed (a .csv or .json never is)."""
-    name = key.rsplit("/", 1)[-1]
-    suffix = os.path.splitext(name)[1].lower() if "." in name.lstrip(".") else ""
-    return suffix in MAIL_SUFFIXES
-
-
-def _mail_kind(head: bytes, key: str) -> str | None:
-    """``eml``, ``mbox`` or ``msg`` for an object whose key and first bytes say it is mail (:func:`connectors.mail.sniff`)."""
-    if not _may_be_mail(key):
-        return None
-    from connectors.mail import sniff
-    from connectors.mime import header_block
-
-    kind = sniff(head, key)
-    if kind == "eml" and "." not in key.rsplit("/", 1)[-1].lstrip(".") and not _MAIL_EVIDENCE.search(header_block(head)):
-        return None  # 'Date: ...' and 'From: ...' lines of some notes are no mail without a transport header
-    return kind
+                body, key, container=container, loc_factory=self.location, limits=self.limits, mtime=mtime,
+                max_message_bytes=self.max_message,
+            ))
 
 
 def _connection_failure_wins(raw: RangedObject, records: Iterator[Record]) -> Iterator[Record]:

@@ -79,6 +79,7 @@ from typing import IO, Any
 
 from connectors.base import ConnectorError, Limits, Record
 from connectors.formats.core import (
+    MAX_MESSAGE_BYTES,
     PATH_FIELD,
     TEXT_FIELD,
     Ctx,
@@ -208,10 +209,15 @@ def read_stream(
     limits: Limits | None = None,
     mtime: Any = None,
     emit_name: bool = False,
+    max_message_bytes: int = MAX_MESSAGE_BYTES,
 ) -> Iterator[Record]:
-    """Records of one stream, whatever its format (see the module docstring)."""
+    """Records of one stream, whatever its format (see the module docstring).
+
+    ``max_message_bytes``: mail stored as a file (:mod:`connectors.formats.mailfile`),
+    a larger message has only its header read (the S3 connector's ``max_message_bytes``).
+    """
     ref_date, record_date = as_dates(mtime)
-    ctx = Ctx(container, loc_factory, limits or Limits(), ref_date, record_date)
+    ctx = Ctx(container, loc_factory, limits or Limits(), ref_date, record_date, max_message_bytes=max_message_bytes)
     if emit_name:
         yield name_record(ctx, name)
     yield from read_in(ctx, fileobj, name)

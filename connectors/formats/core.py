@@ -66,6 +66,9 @@ class Budget:
             raise LimitExceeded(f"{what}: expands beyond the limit of the archive (max_expanded_bytes)")
 
 
+MAX_MESSAGE_BYTES = 100 << 20  # as connectors.mime.DEFAULT_MAX_MESSAGE_BYTES
+
+
 @dataclass
 class Ctx:
     """One stream being read: where its records go and what bounds apply."""
@@ -78,6 +81,7 @@ class Ctx:
     depth: int = 0  # nesting in archives
     problems: Problems = field(default_factory=Problems)
     budget: Budget | None = None  # set inside an archive
+    max_message_bytes: int = MAX_MESSAGE_BYTES  # mail stored as a file: a larger message, only its header is read
 
     def record(self, item: str, fields: list[tuple[str, str]], structured: bool) -> Record:
         return Record(self.loc_factory(self.container, item), fields, structured, self.ref_date, (), self.record_date)
@@ -89,7 +93,9 @@ class Ctx:
         ref, rec = self.ref_date, self.record_date
         if when is not None:
             ref, rec = when.date(), when
-        return Ctx(container, self.loc_factory, self.limits, ref, rec, self.depth + 1, self.problems, self.budget)
+        return Ctx(
+            container, self.loc_factory, self.limits, ref, rec, self.depth + 1, self.problems, self.budget, self.max_message_bytes
+        )
 
     @property
     def name(self) -> str:

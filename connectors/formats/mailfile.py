@@ -25,8 +25,9 @@ What counts as mail, besides what :func:`connectors.mail.sniff` says:
 
 An mbox is read as one stream, message by message (never split by byte
 ranges: see :func:`connectors.formats.splittable`); memory is bounded by
-``MAX_MESSAGE_BYTES`` per message (a larger message: only its header is
-read, and that is reported). Damage is reported as the mail connector
+``Ctx.max_message_bytes`` per message (100 MiB unless the connector passes
+its own ``max_message_bytes``, as S3 does; a larger message: only its header
+is read, and that is reported). Damage is reported as the mail connector
 reports it, after the other records.
 """
 
@@ -44,7 +45,6 @@ from connectors.formats.streams import Source, read_fully
 
 MAIL_FORMATS = ("eml", "mbox", "msg")
 MAIL_SUFFIXES = (".eml", ".mbox", ".mbx", ".mail", ".msg", ".mbs")
-MAX_MESSAGE_BYTES = 100 << 20  # as connectors.mime.DEFAULT_MAX_MESSAGE_BYTES
 _EVIDENCE = re.compile(rb"(?im)^(received|return-path|message-id|mime-version|dkim-signature|delivered-to):")
 
 
@@ -86,15 +86,16 @@ def mail_records(ctx: Ctx, src: Source, kind: str) -> Iterator[Record]:
 
     reader = MessageReader(ctx.loc_factory(ctx.container, ""), ctx.limits, ctx.problems, ctx.name + " ")
     fallback = ctx.record_date
+    cap = ctx.max_message_bytes
     if kind == "mbox":
-        yield from mbox_records(src.stream(), 0, sys.maxsize, MAX_MESSAGE_BYTES, reader, fallback)
+        yield from mbox_records(src.stream(), 0, sys.maxsize, cap, reader, fallback)
         return
     if kind == "msg":
         f = src.seekable_file()
         size = f.seek(0, io.SEEK_END)
         f.seek(0)
-        if size > MAX_MESSAGE_BYTES:
-            ctx.problem(f"{ctx.name}: Outlook message of {size} bytes is larger than {MAX_MESSAGE_BYTES} bytes; not read")
+        if size > cap:
+            ctx.problem(f"{ctx.name}: Outlook message of {size} bytes is larger than {cap} bytes; not read")
             return
         try:
             data = outlook_msg_bytes(f, ctx.container)
@@ -107,8 +108,8 @@ def mail_records(ctx: Ctx, src: Source, kind: str) -> Iterator[Record]:
             yield from strings_records(ctx, src)
             return
     else:
-        data = read_fully(src.stream(), MAX_MESSAGE_BYTES + 1)
-    if len(data) > MAX_MESSAGE_BYTES:
+        data = read_fully(src.stream(), cap + 1)
+    if len(data) > cap:
         yield from reader.records(header_block(data[: 1 << 20]), "message", fallback_date=fallback, oversize=len(data))
     else:
         yield from reader.records(data, "message", fallback_date=fallback)
