@@ -255,7 +255,9 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
                 )
             )
         extra = _own_extra(c, extra)
-        all_keys = {r.rkey for r in rows} | {r.rkey for r in extra}
+        # foreign keys are followed from the rows that are the subject's: where its value links (not a
+        # next of kin's phone or a clerk's address on a customer row, not a mention in a note)
+        all_keys = {r.rkey for r in rows if r.structured and r.linkable} | {r.rkey for r in extra}
         related, related_held = _related(c, all_keys, hashes, cols)
         subject_of = dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject).where(
             subjects_t.c.value_hash.in_(_chunk({r.value_hash for r in (*rows, *extra, *related_held)})))).all())

@@ -91,3 +91,17 @@ def test_a_map_of_schema_2_is_relinked_by_the_new_rules(crm: Path) -> None:
     assert linkable == {"personnummer", "epost"}
     assert scan(cfg, scheduler="sync", progress=False).exit_code == EXIT_COMPLETE  # nothing to read, relinks
     assert {l.field for l in _found(crm, "personnummer", CUSTOMER)} == {"personnummer", "epost"}
+
+
+def test_related_rows_are_followed_from_the_subjects_own_rows_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lookup by a next of kin's phone or a clerk's address lists that field, not the customer's invoices."""
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    _crm(tmp_path, """
+        CREATE TABLE kunder (id INTEGER PRIMARY KEY, personnummer TEXT, nodkontakt_telefon TEXT, created_by TEXT);
+        CREATE TABLE fakturor (id INTEGER PRIMARY KEY, kund_id INTEGER REFERENCES kunder(id), belopp TEXT);
+        """, {"kunder": [(1, CUSTOMER, RELATIVE_PHONE, CLERK_MAIL)], "fakturor": [(7, 1, "100,00")]})
+    cfg = _config(tmp_path)
+    assert scan(load(cfg), scheduler="sync", progress=False).exit_code == EXIT_COMPLETE
+    assert ("main.fakturor", "related") in {(l.container, l.reached) for l in _found(cfg, "personnummer", CUSTOMER)}
+    for kind, value, field in (("phone", RELATIVE_PHONE, "nodkontakt_telefon"), ("email", CLERK_MAIL, "created_by")):
+        assert {(l.container, l.field, l.reached) for l in _found(cfg, kind, value)} == {("main.kunder", field, "direct")}
