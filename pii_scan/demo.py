@@ -95,7 +95,8 @@ def run_demo(
 
     d = Path(directory)
     prepare(d)
-    estate.build_estate(d, seed=seed, customers=customers)
+    # the showcase estate without the red-team traps (estate_recall and tests/test_estate.py use them)
+    estate.build_estate(d, seed=seed, customers=customers, traps=False)
     cfg_path = d / "pii-scan.toml"
     cfg = load(cfg_path)
     summary = scan(cfg, scheduler=scheduler, workers=workers, full=True, progress=progress)

@@ -623,7 +623,8 @@ def _rand_dt(rng: Random, lo: date, hi: date) -> datetime:
 
 class _Builder:
     def __init__(self, root: Path, seed: int, customers: int, employees: int, suppliers: int, as_of: date,
-                 layout: Layout) -> None:
+                 layout: Layout, traps: bool = True) -> None:
+        self.traps = traps  # the red-team traps of 2026-12-07 (see build_estate)
         self.root = root
         self.seed = seed
         self.n_customers = customers
@@ -772,7 +773,7 @@ class _Builder:
         # customers
         rows = []
         trng = self.rng("sql-traps")  # the traps added later draw from their own stream
-        family = self._families(trng)
+        family = self._families(trng) if self.traps else {}
         for cid, p in enumerate(self.customers, start=1):
             subj = p.subject
             # a customer row is written after the 18th birthday; a centenarian's after the 101st
@@ -835,7 +836,7 @@ class _Builder:
                     gt.plant("personnummer", p.pnr, where, written, subj, test_data=p.test,
                              inside="iban" if canon.startswith("SE") else "personkonto")
             rows.append((cid, p.name, pnr_text, pnr_num, email_written, phone_written, bank_written,
-                         created.strftime("%Y-%m-%d %H:%M:%S"), *self._customer_extras(trng, cid, p), family.get(cid)))
+                         created.strftime("%Y-%m-%d %H:%M:%S"), *(self._customer_extras(trng, cid, p) if self.traps else (None,) * 4), family.get(cid)))
         con.executemany("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
         # invoices and orders: no personal data in the row, only a reference (related)
@@ -846,15 +847,16 @@ class _Builder:
                 iid += 1
                 d = _rand_date(rng, date(2022, 1, 1), as_of)
                 amount = round(rng.uniform(49, 25000), 2)
-                ore = self._amount_ore(trng, amount, L.sql("invoices", iid, "belopp_ore"))
-                inv.append((iid, cid, ore / 100, ore, self._ocr(rng, iid), d.isoformat(), (d + timedelta(days=30)).isoformat()))
+                ore = self._amount_ore(trng, amount, L.sql("invoices", iid, "belopp_ore")) if self.traps else None
+                inv.append((iid, cid, amount if ore is None else ore / 100, ore, self._ocr(rng, iid), d.isoformat(),
+                            (d + timedelta(days=30)).isoformat()))
                 gt.refs.append(Ref(L.sql("invoices", iid, "customer_id"), L.sql_record("customers", cid)))
             for _ in range(rng.choice((0, 1, 2, 3, 4))):
                 oid += 1
                 order_no = self.ids.order_number()
                 ean = self._ean(rng)
                 d = _rand_dt(rng, date(2022, 1, 1), as_of)
-                ordernr = self._ordernr(trng, L.sql("orders", oid, "ordernr"))
+                ordernr = self._ordernr(trng, L.sql("orders", oid, "ordernr")) if self.traps else None
                 orders.append((oid, cid, order_no, ordernr, ean, round(rng.uniform(99, 9999), 2),
                                d.strftime("%Y-%m-%d %H:%M:%S")))
                 self.orders.append((oid, cid, order_no))
@@ -1107,9 +1109,10 @@ class _Builder:
         self._zip(share)
         self._notes(share)
         self._named(share)
-        self._campaign_csv(share)
-        self._json_export(share)
-        self._mail(share)
+        if self.traps:
+            self._campaign_csv(share)
+            self._json_export(share)
+            self._mail(share)
         stamp = datetime.combine(self.as_of, time(12, 0)).timestamp()
         for dirpath, _dirs, files in os.walk(share):
             for f in files:
@@ -1475,6 +1478,9 @@ class _Builder:
             self.gt.plant("phone", e164(p.phones[0]), self.L.text(rel, line), ph, p.subject, structured=False)
             self.gt.plant("personnummer", p.pnr, self.L.text(rel, line), pw, p.subject, structured=False, test_data=p.test)
         gt, L = self.gt, self.L
+        if not self.traps:
+            path.write_text("\n".join(lines) + "\n", "utf-8")
+            return
         # a number wrapped after its area code (a hard-wrapped note): found where it starts
         p = self.customers[rng.randrange(len(self.customers))]
         mob = p.phones[0]
@@ -1509,6 +1515,8 @@ class _Builder:
         rel2 = f"logs/dump-{stamp}.txt"
         (share / rel2).write_text("heap dump placeholder\n", "utf-8")
         self.gt.decoy("timestamp-in-file-name", "personnummer", stamp, self.L.name(rel2), stamp)
+        if not self.traps:
+            return
         rel3 = "backup/db_20240517-1345.sql"  # a dump named by date and time: 20240517-1345 is a valid personnummer
         (share / rel3).parent.mkdir(parents=True, exist_ok=True)
         (share / rel3).write_text("-- database dump placeholder\n", "utf-8")
@@ -1796,8 +1804,15 @@ def build_estate(
     suppliers: int = 8,
     as_of: date = date(2025, 6, 30),
     layout: Layout | None = None,
+    traps: bool = True,
 ) -> GroundTruth:
     """Write a fictional estate under ``root`` and return (and save) its ground truth.
+
+    ``traps=False`` leaves out the red-team traps added on 2026-12-07 (business numbers
+    shaped like personnummer, other people's values on customer rows, a family's shared
+    e-mail, mail kept as files, a 'sep=;' CSV, a nested JSON export, a wrapped number,
+    opening hours, a lower-case IBAN): the demo's estate, whose reports the report
+    tests hold as golden files, stays as it was.
 
     ``root`` is created if needed; the CRM database, the ``share/`` folder,
     the config and ``ground_truth.json`` are replaced. A data map or key file
@@ -1809,7 +1824,7 @@ def build_estate(
         raise ValueError("an estate needs at least 5 employees (the shared switchboard must be a hub)")
     root_p = Path(root)
     root_p.mkdir(parents=True, exist_ok=True)
-    b = _Builder(root_p, seed, customers, employees, max(2, suppliers), as_of, layout or Layout())
+    b = _Builder(root_p, seed, customers, employees, max(2, suppliers), as_of, layout or Layout(), traps)
     b.make_people()
     b.build_sql()
     b.build_files()
