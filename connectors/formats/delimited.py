@@ -56,12 +56,18 @@ def sniff_table(text: str, at_eof: bool, ext: str) -> Table | None:
     order = ("\t",) + DELIMITERS if ext == ".tsv" else DELIMITERS
     sep = _SEP_LINE.match(lines[0]) if lines else None
     if sep is not None and sep.group(1) in DELIMITERS:
-        # Excel's directive names the delimiter; the header, if any, is the next row
+        # Excel's directive names the delimiter; the header, if any, is the next row or
+        # stands below a title under the directive
         delim = sep.group(1)
-        found = _sniff(lines[1:], True, (delim,))
+        found = _sniff_below_preamble(lines[1:], True, (delim,))
         if found is None or found.delimiter != delim:
             return Table(delim, None)
-        return Table(delim, found.header, 1 if found.header is not None else 0)
+        return Table(delim, found.header, 1 + found.header_row if found.header is not None else 0)
+    return _sniff_below_preamble(lines, tabular_ext, order)
+
+
+def _sniff_below_preamble(lines: list[str], tabular_ext: bool, order: tuple[str, ...]) -> Table | None:
+    """:func:`_sniff`, or the header below up to :data:`MAX_PREAMBLE` title or comment lines."""
     found = _sniff(lines, tabular_ext, order)
     if found is not None and found.header is not None and len(found.header) > 1:
         return found

@@ -79,6 +79,8 @@ PREAMBLES = {
     # a comment or title line, and a blank line, above the header
     "kommentar.csv": "# Export från CRM 2024-05-01\nNamn;Personnummer;Mobil\nAnna Berg;501011233;701234567\n",
     "titel.csv": "Kundlista\n\nNamn;Personnummer;Mobil\nAnna Berg;501011233;701234567\nBo Ek;;701234568\n",
+    # both: Excel's directive, then a title row (its empty cells too) above the header
+    "sep_titel.csv": "sep=;\nKampanjutskick maj 2024;;\nNamn;Personnummer;Mobil\nAnna Berg;501011233;701234567\n",
 }
 
 
