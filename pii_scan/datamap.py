@@ -184,10 +184,9 @@ def _relink_by_person_rule(c: sa.Connection) -> None:
     """
     from pii_scan.worker import links_field  # the worker imports this module
 
-    fields = sorted({f for (f,) in c.execute(sa.select(findings_t.c.field).distinct()) if not links_field(f)})
-    for i in range(0, len(fields), 500):
-        c.execute(findings_t.update().where(findings_t.c.field.in_(fields[i:i + 500]), findings_t.c.linkable.is_(True))
-                  .values(linkable=False))
+    fields = [f for (f,) in c.execute(sa.select(findings_t.c.field).distinct()) if not links_field(f)]
+    for ch in in_chunks(fields):
+        c.execute(findings_t.update().where(findings_t.c.field.in_(ch), findings_t.c.linkable.is_(True)).values(linkable=False))
     c.execute(meta_t.delete().where(meta_t.c.key == "subjects_linked"))  # the next link is a full one
     DataMap._set_stale(c, "1")
 
@@ -676,22 +675,22 @@ class DataMap:
         edges: list[tuple[str, str]] = []
         while frontier:
             # a subject split from a component holding two personnummer: the whole component is redone
-            comps = {x for ch in _chunks(frontier) for (x,) in
+            comps = {x for ch in in_chunks(frontier) for (x,) in
                      c.execute(sa.select(split_t.c.component).where(split_t.c.value_hash.in_(ch)).distinct())} - old_comps
             old_comps |= comps
-            frontier |= {x for ch in _chunks(comps) for (x,) in
+            frontier |= {x for ch in in_chunks(comps) for (x,) in
                          c.execute(sa.select(split_t.c.value_hash).where(split_t.c.component.in_(ch)))} - closure
             closure |= frontier
-            subs = {x for ch in _chunks(frontier) for (x,) in
+            subs = {x for ch in in_chunks(frontier) for (x,) in
                     c.execute(sa.select(sj.c.subject).where(sj.c.value_hash.in_(ch)).distinct())} - old_subjects
             old_subjects |= subs
-            mates = {x for ch in _chunks(subs) for (x,) in
+            mates = {x for ch in in_chunks(subs) for (x,) in
                      c.execute(sa.select(sj.c.value_hash).where(sj.c.subject.in_(ch)))} - closure
             closure |= mates
             frontier |= mates
             if len(closure) > max_values:
                 return None
-            for ch in _chunks(frontier):
+            for ch in in_chunks(frontier):
                 hubs.update(x for (x,) in c.execute(
                     sa.select(a.c.value_hash).join(b, together)
                     .where(a.c.value_hash.in_(ch), a.c.linkable.is_(True), b.c.linkable.is_(True))
@@ -700,7 +699,7 @@ class DataMap:
                             > sa.case((b.c.kind == PERSON_KIND, self.PERSON_LIMIT), else_=self.HUB_LIMIT))
                 ))
             nxt: set[str] = set()
-            for ch in _chunks(frontier - hubs):
+            for ch in in_chunks(frontier - hubs):
                 for x, y in c.execute(
                     sa.select(a.c.value_hash, b.c.value_hash).join(b, together)
                     .where(a.c.value_hash.in_(ch), a.c.linkable.is_(True), b.c.linkable.is_(True)).distinct()
@@ -717,7 +716,7 @@ class DataMap:
                 x = p
             return x
 
-        pnr = {x for ch in _chunks(closure) for (x,) in c.execute(
+        pnr = {x for ch in in_chunks(closure) for (x,) in c.execute(
             sa.select(f.c.value_hash).where(f.c.value_hash.in_(ch), f.c.linkable.is_(True), f.c.kind == PERSON_KIND)
             .distinct())}
         for x, y in edges:
@@ -736,12 +735,12 @@ class DataMap:
             split_rows = sorted((x, root(x)) for x in members)
             new = split_conflicts(members, ((x, y) for x, y in edges if x not in hubs and y not in hubs), pnr.__contains__)
             parent.update((x, r) for x, r in new.items())
-        for ch in _chunks(closure):
+        for ch in in_chunks(closure):
             c.execute(split_t.delete().where(split_t.c.value_hash.in_(ch)))
         insert_rows(c, split_t, ("value_hash", "component"), split_rows)
-        present = {x for ch in _chunks(closure) for (x,) in
+        present = {x for ch in in_chunks(closure) for (x,) in
                    c.execute(sa.select(f.c.value_hash).where(f.c.value_hash.in_(ch)).distinct())}
-        for ch in _chunks(closure):
+        for ch in in_chunks(closure):
             c.execute(sj.delete().where(sj.c.value_hash.in_(ch)))
         rows = sorted((x, root(x)) for x in present)
         for i in range(0, len(rows), self.LINK_BATCH):
@@ -944,9 +943,10 @@ def _int_chunks(values: Sequence[int], size: int = 500) -> Iterator[list[int]]:
         yield list(values[i : i + size])
 
 
-def _chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:
-    """``values`` sorted, in lists of ``size`` (for ``IN`` lists within every database's parameter limit)."""
-    vals = sorted(values)
+def in_chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:
+    """``values`` deduplicated and sorted, in lists of ``size`` (for ``IN`` lists within every database's
+    parameter limit)."""
+    vals = sorted(set(values))
     for i in range(0, len(vals), size):
         yield vals[i : i + size]
 
@@ -1249,7 +1249,7 @@ class _Scratch:
         o = self.occ
         rkeys = {rk for ch in _int_chunks(members) for (rk,) in self.c.execute(sa.select(o.c.rkey).where(o.c.vid.in_(ch)).distinct())}
         recs: dict[str, set[int]] = {}
-        for ch in _chunks(rkeys):
+        for ch in in_chunks(rkeys):
             for rk, v in self.c.execute(sa.select(o.c.rkey, o.c.vid).where(o.c.rkey.in_(ch))):
                 if not hub[v]:
                     recs.setdefault(rk, set()).add(v)

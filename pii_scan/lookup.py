@@ -15,6 +15,7 @@ the data map's key, and looked up:
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -25,7 +26,7 @@ import sqlalchemy as sa
 
 from detectors import bank_account, email, personnummer, phone
 from detectors.checksums import iban_numeric, luhn_check_digit, mod97
-from pii_scan.datamap import PERSON_KIND, DataMap, findings_t, records_t, refs_t, subjects_t
+from pii_scan.datamap import PERSON_KIND, DataMap, findings_t, in_chunks, records_t, refs_t, subjects_t
 from pii_scan.keys import Keys
 
 QUERY_KINDS = ("personnummer", "email", "phone", "bank_account")
@@ -95,10 +96,8 @@ def _person_forms(canon: str) -> list[str]:
     out = [canon]
     for century in ("18", "19", "20"):
         if century != canon[:2]:
-            try:
+            with suppress(ValueError):  # no such date in that century (29 February 1900), or in the future
                 out.append(personnummer.validate(century + canon[2:], ref_date=date.today()))
-            except ValueError:
-                pass
     return out
 
 
@@ -314,7 +313,7 @@ def reveal_names(dm: DataMap, keys: Keys, locs: list[Location]) -> list[Location
     enc: dict[str, bytes] = {}
     if rkeys:
         with dm.engine.connect() as c:
-            for part in _batches(rkeys):
+            for part in in_chunks(rkeys):
                 enc.update(c.execute(sa.select(records_t.c.rkey, records_t.c.location_enc).where(
                     records_t.c.rkey.in_(part), records_t.c.location_enc.is_not(None))).all())
                 # a related row that holds no finding of its own is known by its reference only
@@ -329,12 +328,6 @@ def reveal_names(dm: DataMap, keys: Keys, locs: list[Location]) -> list[Location
             l = replace(l, container=container, item=item)
         out.append(l)
     return out
-
-
-def _batches(values: Iterable[str], n: int = 500) -> Iterable[list[str]]:
-    vs = sorted(values)
-    for i in range(0, len(vs), n):
-        yield vs[i:i + n]
 
 
 def _chunk(values: Iterable[str]) -> list[str]:

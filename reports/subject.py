@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pii_scan.config import Config
-from pii_scan.datamap import DataMap, records_t, refs_t
+from pii_scan.datamap import DataMap, in_chunks, records_t, refs_t
 from pii_scan.keys import Keys
 from pii_scan.lookup import Location, canonical_forms, lookup_hash
 from pii_scan.policy import Policy, policy_for
@@ -68,11 +68,6 @@ class SubjectRecord:
 _ORDER = {"direct": 0, "linked": 1, "related": 2}
 
 
-def _chunks(values: list[str], n: int = 500) -> Iterable[list[str]]:
-    for i in range(0, len(values), n):
-        yield values[i : i + n]
-
-
 def subject_locations(cfg: Config, dm: DataMap, keys: Keys, kind: str, value: str) -> list[SubjectRecord]:
     """Every record of the subject identified by ``value`` of ``kind``, with true names and dates.
 
@@ -102,14 +97,14 @@ def records_for_hash(cfg: Config, dm: DataMap, keys: Keys, h: str, also: Iterabl
     direct_keys = [k for k, r in by_key.items() if r.reached != "related"]
     related_keys = [k for k, r in by_key.items() if r.reached == "related"]
     with dm.engine.connect() as c:
-        for part in _chunks(direct_keys):
+        for part in in_chunks(direct_keys):
             q = sa.select(records_t.c.rkey, records_t.c.location_enc, records_t.c.record_date).where(records_t.c.rkey.in_(part))
             for rkey, enc, rdate in c.execute(q):
                 rec = by_key[rkey]
                 rec.record_date = rdate
                 if enc is not None:
                     rec.container, rec.item = keys.decrypt(enc).split("\x1f", 1)
-        for part in _chunks(related_keys):
+        for part in in_chunks(related_keys):
             q = sa.select(refs_t.c.rkey_from, refs_t.c.location_enc).where(refs_t.c.rkey_from.in_(part))
             for rkey, enc in c.execute(q):
                 if enc is not None:

@@ -52,24 +52,35 @@ def _estate(tmp: Path) -> Path:
         w.writerow(["Namn", "Personnummer", "E-post"])
         w.writerow(["Åsa Test", PNR_A.replace("-", ""), MAIL_A.lower()])
     (share / "notes.txt").write_text("Ring Test på 070-174 06 05 eller mejla test.testsson@example.se\n", "utf-8")
+    return _config(tmp, share=True)
+
+
+def _config(tmp: Path, share: bool = False) -> Path:
+    """A config of the SQLite CRM ``crm.sqlite`` (and, with ``share``, the folder ``share``) under ``tmp``."""
     cfg = tmp / "pii-scan.toml"
-    cfg.write_text(
-        textwrap.dedent(
-            """
-            [datamap]
-            url = "sqlite:///datamap.sqlite"
-            [[sources]]
-            name = "crm"
-            type = "sql"
-            url = "sqlite:///crm.sqlite"
-            [[sources]]
-            name = "share"
-            type = "files"
-            path = "share"
-            """
-        )
+    text = textwrap.dedent(
+        """
+        [datamap]
+        url = "sqlite:///datamap.sqlite"
+        [[sources]]
+        name = "crm"
+        type = "sql"
+        url = "sqlite:///crm.sqlite"
+        """
     )
+    if share:
+        text += '[[sources]]\nname = "share"\ntype = "files"\npath = "share"\n'
+    cfg.write_text(text)
     return cfg
+
+
+def _crm(tmp: Path, script: str, rows: dict[str, list[tuple[object, ...]]]) -> None:
+    con = sqlite3.connect(tmp / "crm.sqlite")
+    con.executescript(script)
+    for table, values in rows.items():
+        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values[0]))})", values)
+    con.commit()
+    con.close()
 
 
 @pytest.fixture

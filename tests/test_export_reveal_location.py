@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from pii_scan.cli import main
-from tests.test_redteam_subjects import _config, _crm
+from tests.test_engine import _config, _crm
 
 PNR = "19811228-9874"
 

@@ -7,8 +7,6 @@ personnummer, the reference's vectors, PTS's fiction numbers.
 
 from __future__ import annotations
 
-import sqlite3
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,39 +16,12 @@ from pii_scan.datamap import DataMap
 from pii_scan.engine import EXIT_COMPLETE, scan
 from pii_scan.keys import load_keys
 from pii_scan.lookup import Location, lookup
+from tests.test_engine import _config, _crm
 from tests.test_engine import datamap_url  # noqa: F401 - a fixture
 
 FAR, MOR = "811228-9874", "670919-9530"  # two parents sharing the family's e-mail
 CHILD, GUARDIAN = "20121212-1212", "880320-0016"  # one row of a child and a guardian
 ANNA, BO = "19640823-3234", "199006022397"
-
-
-def _config(tmp: Path, share: bool = False) -> Path:
-    """A config of the SQLite CRM ``crm.sqlite`` (and, with ``share``, the folder ``share``) under ``tmp``."""
-    cfg = tmp / "pii-scan.toml"
-    text = textwrap.dedent(
-        """
-        [datamap]
-        url = "sqlite:///datamap.sqlite"
-        [[sources]]
-        name = "crm"
-        type = "sql"
-        url = "sqlite:///crm.sqlite"
-        """
-    )
-    if share:
-        text += '[[sources]]\nname = "share"\ntype = "files"\npath = "share"\n'
-    cfg.write_text(text)
-    return cfg
-
-
-def _crm(tmp: Path, script: str, rows: dict[str, list[tuple[object, ...]]]) -> None:
-    con = sqlite3.connect(tmp / "crm.sqlite")
-    con.executescript(script)
-    for table, values in rows.items():
-        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values[0]))})", values)
-    con.commit()
-    con.close()
 
 
 def _scan(cfg: Path) -> None:

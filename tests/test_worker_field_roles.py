@@ -18,8 +18,8 @@ import pytest
 from pii_scan.config import load
 from pii_scan.engine import EXIT_COMPLETE, scan
 from pii_scan.worker import links_field
+from tests.test_engine import _config, _crm
 from tests.test_engine import _locations as _found
-from tests.test_redteam_subjects import _config, _crm
 
 CUSTOMER = "19811228-9874"
 CUSTOMER_MAIL = "kund.testsson@example.se"

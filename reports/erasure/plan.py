@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from connectors.base import ConnectorError, fingerprint, safe_name
 from pii_scan.config import Config, ConfigError
-from pii_scan.datamap import DataMap, deps_t, findings_t, records_t, refs_t, subjects_t, units_t
+from pii_scan.datamap import DataMap, deps_t, findings_t, in_chunks, records_t, refs_t, subjects_t, units_t
 from pii_scan.keys import Keys
 from pii_scan.lookup import canonical_forms
 from pii_scan.policy import Policy, policy_for
@@ -142,12 +142,6 @@ class _Finding:
     linkable: bool
 
 
-def _chunks(values: Iterable[str], n: int = 500) -> Iterable[list[str]]:
-    vals = sorted(set(values))
-    for i in range(0, len(vals), n):
-        yield vals[i : i + n]
-
-
 def subject_hashes(dm: DataMap, h: str) -> set[str]:
     """The value hashes of the subject that ``h`` belongs to (``h`` itself included)."""
     with dm.engine.connect() as c:
@@ -161,7 +155,7 @@ def subject_hashes(dm: DataMap, h: str) -> set[str]:
 def _findings(dm: DataMap, rkeys: Iterable[str]) -> dict[str, list[_Finding]]:
     out: dict[str, list[_Finding]] = defaultdict(list)
     with dm.engine.connect() as c:
-        for part in _chunks(rkeys):
+        for part in in_chunks(rkeys):
             q = sa.select(findings_t.c.rkey, findings_t.c.field, findings_t.c.kind, findings_t.c.value_hash,
                           findings_t.c.linkable).where(findings_t.c.rkey.in_(part))
             for rkey, f, k, vh, linkable in c.execute(q):
@@ -173,10 +167,10 @@ def _unit_rows(dm: DataMap, rkeys: Iterable[str]) -> tuple[int, bool]:
     """(records read in the units of these records, whether any of them is a byte range of a split object)."""
     with dm.engine.connect() as c:
         uids: set[str] = set()
-        for part in _chunks(rkeys):
+        for part in in_chunks(rkeys):
             uids.update(r[0] for r in c.execute(sa.select(records_t.c.unit_id).where(records_t.c.rkey.in_(part))))
         rows, split = 0, False
-        for part in _chunks(uids):
+        for part in in_chunks(uids):
             for key, n in c.execute(sa.select(units_t.c.key, units_t.c.records).where(units_t.c.unit_id.in_(part))):
                 rows += int(n or 0)
                 split = split or bool(_SPLIT_UNIT.search(key or ""))
@@ -413,7 +407,7 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
     with dm.engine.connect() as c:
         while frontier:
             nxt: list[str] = []
-            for part in _chunks(frontier):
+            for part in in_chunks(frontier):
                 q = sa.select(refs_t.c.rkey_from, refs_t.c.rkey_to, refs_t.c.container, refs_t.c.item, refs_t.c.via,
                               refs_t.c.location_enc).where(refs_t.c.rkey_to.in_(part), refs_t.c.source == source)
                 for frm, to, mc, mi, via, enc in sorted(c.execute(q), key=lambda t: (t[0], t[1], t[4])):
@@ -452,7 +446,7 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
             del rows[k]
         edges = {(a, b, v) for a, b, v in edges if a in rows and b in rows}
         new_keys = [k for k in new_keys if k in rows]
-        for part in _chunks(new_keys):
+        for part in in_chunks(new_keys):
             for rkey, rdate in c.execute(sa.select(records_t.c.rkey, records_t.c.record_date).where(records_t.c.rkey.in_(part))):
                 rows[rkey].record_date = rdate
     _live_dates(cfg, source, [r for r in rows.values() if r.record_date is None])
