@@ -302,32 +302,34 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
     return out
 
 
-def reveal_names(dm: DataMap, keys: Keys, locs: list[Location]) -> list[Location]:
-    """``locs`` with the true container and item where they were stored masked.
+def true_names(c: sa.Connection, keys: Keys, rkeys: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """The true (container, item) of the records ``rkeys`` whose names were stored masked.
 
     A file named by a personnummer or a row keyed by one is stored as
     ``pnr=19811228-****`` with the original encrypted beside it
-    (``location_enc``); this decrypts it. Values stay masked.
+    (``location_enc``); a related row that holds no finding of its own is known
+    by its reference only (``refs.location_enc``).
     """
-    rkeys = {l.rkey for l in locs if l.rkey}
     enc: dict[str, bytes] = {}
-    if rkeys:
-        with dm.engine.connect() as c:
-            for part in in_chunks(rkeys):
-                enc.update(c.execute(sa.select(records_t.c.rkey, records_t.c.location_enc).where(
-                    records_t.c.rkey.in_(part), records_t.c.location_enc.is_not(None))).all())
-                # a related row that holds no finding of its own is known by its reference only
-                for rk, e in c.execute(sa.select(refs_t.c.rkey_from, refs_t.c.location_enc).where(
-                        refs_t.c.rkey_from.in_(part), refs_t.c.location_enc.is_not(None))):
-                    enc.setdefault(rk, e)
-    out = []
-    for l in locs:
-        e = enc.get(l.rkey)
-        if e is not None:
-            container, item = keys.decrypt(e).split("\x1f", 1)
-            l = replace(l, container=container, item=item)
-        out.append(l)
+    for part in in_chunks(rkeys):
+        enc.update(c.execute(sa.select(records_t.c.rkey, records_t.c.location_enc).where(
+            records_t.c.rkey.in_(part), records_t.c.location_enc.is_not(None))).all())
+        for rk, e in c.execute(sa.select(refs_t.c.rkey_from, refs_t.c.location_enc).where(
+                refs_t.c.rkey_from.in_(part), refs_t.c.location_enc.is_not(None))):
+            enc.setdefault(rk, e)
+    out: dict[str, tuple[str, str]] = {}
+    for rk, e in enc.items():
+        container, item = keys.decrypt(e).split("\x1f", 1)
+        out[rk] = (container, item)
     return out
+
+
+def reveal_names(dm: DataMap, keys: Keys, locs: list[Location]) -> list[Location]:
+    """``locs`` with the true container and item where they were stored masked (:func:`true_names`).
+    Values stay masked."""
+    with dm.engine.connect() as c:
+        names = true_names(c, keys, {l.rkey for l in locs if l.rkey})
+    return [replace(l, container=names[l.rkey][0], item=names[l.rkey][1]) if l.rkey in names else l for l in locs]
 
 
 def _chunk(values: Iterable[str]) -> list[str]:

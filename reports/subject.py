@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from pii_scan.config import Config
-from pii_scan.datamap import DataMap, in_chunks, records_t, refs_t
+from pii_scan.datamap import DataMap, in_chunks, records_t
 from pii_scan.keys import Keys
-from pii_scan.lookup import Location, canonical_forms, lookup_hash
+from pii_scan.lookup import Location, canonical_forms, lookup_hash, true_names
 from pii_scan.policy import Policy, policy_for
 
 
@@ -94,25 +94,12 @@ def records_for_hash(cfg: Config, dm: DataMap, keys: Keys, h: str, also: Iterabl
             rec.reached = loc.reached
         rec.fields.setdefault(loc.field, set()).add(loc.kind)
         rec.locations.append(loc)
-    direct_keys = [k for k, r in by_key.items() if r.reached != "related"]
-    related_keys = [k for k, r in by_key.items() if r.reached == "related"]
     with dm.engine.connect() as c:
-        for part in in_chunks(direct_keys):
-            q = sa.select(records_t.c.rkey, records_t.c.location_enc, records_t.c.record_date).where(records_t.c.rkey.in_(part))
-            for rkey, enc, rdate in c.execute(q):
-                rec = by_key[rkey]
-                rec.record_date = rdate
-                if enc is not None:
-                    rec.container, rec.item = keys.decrypt(enc).split("\x1f", 1)
-        for part in in_chunks(related_keys):
-            q = sa.select(refs_t.c.rkey_from, refs_t.c.location_enc).where(refs_t.c.rkey_from.in_(part))
-            for rkey, enc in c.execute(q):
-                if enc is not None:
-                    rec = by_key[rkey]
-                    rec.container, rec.item = keys.decrypt(enc).split("\x1f", 1)
-            # a referencing row that also holds findings has its date in records
-            q2 = sa.select(records_t.c.rkey, records_t.c.record_date).where(records_t.c.rkey.in_(part))
-            for rkey, rdate in c.execute(q2):
+        for rkey, (container, item) in true_names(c, keys, by_key).items():
+            by_key[rkey].container, by_key[rkey].item = container, item
+        # a referencing row without findings has no record, and no date
+        for part in in_chunks(by_key):
+            for rkey, rdate in c.execute(sa.select(records_t.c.rkey, records_t.c.record_date).where(records_t.c.rkey.in_(part))):
                 by_key[rkey].record_date = rdate
     out = list(by_key.values())
     for rec in out:
