@@ -711,10 +711,7 @@ class DataMap:
         parent: dict[str, str] = {}
 
         def root(x: str) -> str:
-            while (p := parent.get(x, x)) != x:
-                parent[x] = parent.get(p, p)
-                x = p
-            return x
+            return _root(parent, x)
 
         pnr = {x for ch in in_chunks(closure) for (x,) in c.execute(
             sa.select(f.c.value_hash).where(f.c.value_hash.in_(ch), f.c.linkable.is_(True), f.c.kind == PERSON_KIND)
@@ -860,6 +857,14 @@ def _plain_kinds(findings: Sequence[FoundValue]) -> set[str]:
     return {f.kind for f in findings if f.linkable and not f.inside}
 
 
+def _root(parent: dict[Any, Any], x: Any) -> Any:
+    """The root of ``x`` in a union-find forest kept as ``parent`` (absent = its own root), halving the path."""
+    while (p := parent.get(x, x)) != x:
+        parent[x] = parent.get(p, p)
+        x = p
+    return x
+
+
 def split_conflicts(members: Iterable[Any], pairs: Iterable[tuple[Any, Any]], is_pnr: Any) -> dict[Any, Any]:
     """Values of subjects holding two or more personnummer -> their new subject (its smallest value).
 
@@ -878,10 +883,7 @@ def split_conflicts(members: Iterable[Any], pairs: Iterable[tuple[Any, Any]], is
     parent: dict[Any, Any] = {}
 
     def find(x: Any) -> Any:
-        while (p := parent.get(x, x)) != x:
-            parent[x] = parent.get(p, p)
-            x = p
-        return x
+        return _root(parent, x)
 
     own: dict[Any, set[Any]] = {}  # value -> the personnummer it occurs with
     plain: list[tuple[Any, Any]] = []
