@@ -1126,8 +1126,7 @@ class _Builder:
     def _csv_export(self, share: Path) -> None:
         """A customer export from an old Windows system: cp1252, ';', an Excel float."""
         rel = "export/kundexport_2024.csv"
-        path = share / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _new_file(share, rel)
         rng = self.rng("csv-export")
         header = ["Kundnr", "Namn", "Personnummer", "E-post", "Telefon", "Ort"]
         rows = [header]
@@ -1151,8 +1150,7 @@ class _Builder:
     def _newsletter_csv(self, share: Path) -> None:
         """Newsletter subscribers: UTF-8 with BOM, plus-addressed e-mail next to the mobile number."""
         rel = "marknad/nyhetsbrev_prenumeranter.csv"
-        path = share / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _new_file(share, rel)
         rng = self.rng("newsletter-csv")
         rows = [["e-post", "förnamn", "mobil", "registrerad"]]
         for p in self.customers:
@@ -1171,8 +1169,7 @@ class _Builder:
     def _jsonl(self, share: Path) -> None:
         """Web-shop events: nested customer objects, items with EAN codes, test card numbers."""
         rel = "events/2024-05.jsonl"
-        path = share / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _new_file(share, rel)
         rng = self.rng("jsonl")
         gt, L = self.gt, self.L
         lines: list[str] = []
@@ -1272,8 +1269,7 @@ class _Builder:
         for p in picks:
             cid = int(p.subject.split(":")[1])
             rel = f"brev/brev_kund_{1000 + cid}.docx"
-            path = share / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path = _new_file(share, rel)
             doc = Document()
             doc.core_properties.author = "Kundtjänst"
             doc.core_properties.created = doc.core_properties.modified = datetime.combine(self.as_of, time(12, 0))
@@ -1308,8 +1304,7 @@ class _Builder:
         company_org = self.ids.orgnr()
         for k, p in enumerate(picks, start=1):
             rel = f"fakturor/faktura_2024-{k:04d}.pdf"
-            path = share / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path = _new_file(share, rel)
             pw = write_pnr(p.pnr, "12-dash", self.as_of)
             phw = write_phone(p.phones[0], "dash-grouped")
             amount_pnr = self.ids.pnr(_rand_date(rng, date(1950, 1, 1), date(1990, 12, 31)))[2:]
@@ -1345,8 +1340,7 @@ class _Builder:
     def _html(self, share: Path) -> None:
         """A newsletter: winners as mailto: links, NBSP-separated and full-width phone numbers."""
         rel = "nyhetsbrev/2024-06.html"
-        path = share / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _new_file(share, rel)
         rng = self.rng("html")
         winners = rng.sample(self.customers, k=min(len(self.customers), max(3, len(self.customers) // 40)))
         gt, L = self.gt, self.L
@@ -1466,8 +1460,7 @@ class _Builder:
     def _notes(self, share: Path) -> None:
         """A plain-text note: full-width digits, NBSP and en dash separators, a test number."""
         rel = "anteckningar/samtal.txt"
-        path = share / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _new_file(share, rel)
         rng = self.rng("notes")
         lines = ["Samtalsanteckningar kundtjänst", ""]
         for p in rng.sample(self.customers, k=min(len(self.customers), max(3, len(self.customers) // 25))):
@@ -1506,8 +1499,7 @@ class _Builder:
         """A scanned certificate whose file NAME is the personnummer; a dump named by a timestamp."""
         p = self.customers[min(10, len(self.customers) - 1)]
         rel = f"skannat/{write_pnr(p.pnr, '12-dash', self.as_of)} intyg.txt"
-        path = share / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _new_file(share, rel)
         path.write_text("Intyg om anställning. Underskrift saknas.\n", "utf-8")
         self.gt.plant("personnummer", p.pnr, self.L.name(rel), write_pnr(p.pnr, "12-dash", self.as_of), p.subject,
                       structured=False, test_data=p.test, form="file-name")
@@ -1518,15 +1510,13 @@ class _Builder:
         if not self.traps:
             return
         rel3 = "backup/db_20240517-1345.sql"  # a dump named by date and time: 20240517-1345 is a valid personnummer
-        (share / rel3).parent.mkdir(parents=True, exist_ok=True)
-        (share / rel3).write_text("-- database dump placeholder\n", "utf-8")
+        _new_file(share, rel3).write_text("-- database dump placeholder\n", "utf-8")
         self.gt.decoy("timestamp-in-file-name", "personnummer", "202405171345", self.L.name(rel3), "20240517-1345")
 
     def _campaign_csv(self, share: Path) -> None:
         """A campaign list saved by Excel: a 'sep=;' line and a title row above the header, mobile numbers without their 0."""
         rel = "marknad/kampanj_maj_2024.csv"
-        path = share / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _new_file(share, rel)
         rng = self.rng("campaign-csv")
         lines = ["sep=;", "Kampanjutskick maj 2024;;;", "Namn;Personnummer;Mobil;E-post"]
         gt, L = self.gt, self.L
@@ -1548,8 +1538,7 @@ class _Builder:
     def _json_export(self, share: Path) -> None:
         """A CRM export as one JSON document: rows nested under {"export": {"rows": [...]}}, a key with a space."""
         rel = "export/crm_export.json"
-        path = share / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _new_file(share, rel)
         rng = self.rng("json-export")
         gt, L = self.gt, self.L
         rows: list[dict[str, str]] = []
@@ -1702,6 +1691,13 @@ CREATE TABLE suppliers (
     city TEXT
 );
 """
+
+
+def _new_file(share: Path, rel: str) -> Path:
+    """``share / rel``, its folders made."""
+    path = share / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _mixed_case(rng: Random, email: str) -> str:
