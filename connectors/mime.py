@@ -83,6 +83,10 @@ cp1252. Bodies: any transfer encoding (base64, quoted-printable, 8bit,
 uuencode), then the declared charset, UTF-8, and cp1252 (bytes undefined in
 cp1252 as latin-1), in that order; a body declared as a single-byte charset
 that is valid non-ASCII UTF-8 is read as UTF-8 (a common wrong declaration);
+a body or encoded word labelled ISO 8859-1 (or US-ASCII) is read as windows-1252,
+as browsers do (WHATWG): Outlook and web forms label cp1252 text so, and its
+dashes and quotes (0x80-0x9f) would otherwise be C1 control characters inside
+a number (``070\x96174 06 05``);
 a byte order mark wins over the declaration (UTF-8, UTF-16). A wrong
 declaration is not damage: every character of an identifier survives the
 cp1252 reading. ``text/plain; format=flowed`` (RFC 3676, Thunderbird and
@@ -189,6 +193,8 @@ _ICAL_FOLD_BYTES = re.compile(rb"\r?\n[ \t]")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 _UNDECLARED = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "default", "x-user-defined"})
+_WINDOWS_1252 = frozenset({"iso8859-1", "ascii"})  # declared labels read as windows-1252 (WHATWG)
+_C1 = re.compile("[\x80-\x9f]")
 
 
 # --- text -----------------------------------------------------------------------------------------
@@ -224,6 +230,8 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
     ('Åsa', True)
     >>> decode_bytes("Åsa".encode("utf-8"), "x-no-such-charset")
     ('Åsa', True)
+    >>> decode_bytes(b"070\\x96174 06 05", "iso-8859-1")  # windows-1252 labelled ISO 8859-1: an en dash
+    ('070–174 06 05', True)
     """
     if data.isascii():
         return data.decode("ascii"), True
@@ -240,6 +248,10 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
             return data.decode("utf-8"), True
         except UnicodeDecodeError:
             pass
+    if codec in _WINDOWS_1252:
+        # what Outlook and web forms label ISO 8859-1 is windows-1252 (WHATWG gives both labels one decoder):
+        # 0x80-0x9f are dashes, quotes and the euro sign there, C1 controls in ISO 8859-1 that split a number
+        return data.decode("cp1252", errors=FALLBACK), True
     if codec is not None:
         try:
             return data.decode(codec), True
@@ -287,7 +299,7 @@ def header_text(name: str, value: Any) -> str:
         return v
     try:
         text = str(_REGISTRY(name, v))
-        if "\ufffd" not in text and not _SURROGATE.search(text) and "=?" not in text:
+        if "\ufffd" not in text and not _SURROGATE.search(text) and "=?" not in text and not _C1.search(text):
             return _unfold(text)
     except Exception:  # noqa: BLE001 - the registry's parser fails on some broken headers
         pass
