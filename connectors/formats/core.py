@@ -265,26 +265,40 @@ def looks_like_header(first: list[str], rest: Iterable[list[str]]) -> bool:
     return all(len(c) <= 40 and _NAME_LIKE.fullmatch(c) for c in filled)
 
 
-MAX_PREAMBLE = 4  # title or comment rows of one cell each above a header
+MAX_PREAMBLE = 6  # title or comment rows above a header (blank rows not counted)
+MAX_PREAMBLE_CELLS = 2  # filled cells of a preamble row: a title, a title and a date
+
+
+def is_preamble_row(row: list[str], header_width: int) -> bool:
+    """Whether a row above a header of ``header_width`` names reads as a title or comment row.
+
+    >>> is_preamble_row(["Kundlista", "2024-05-01", ""], 3), is_preamble_row(["Kundlista", "x"], 2)
+    (True, False)
+    """
+    n = _filled(row)
+    return n <= MAX_PREAMBLE_CELLS and n < header_width
 
 
 def header_row(rows: list[list[str]]) -> int:
     """Which of the first rows of a table names its columns: 0, the row below a preamble, or -1.
 
-    The first row if it looks like a header (:func:`looks_like_header`) with two
-    or more names; else the first row below up to :data:`MAX_PREAMBLE` rows of one
-    cell each (a title, ``Exported 2024-05-01``, a blank row) that looks like one
-    with two or more names; else the first row if it is a one-column header.
+    The first row if it looks like a header (:func:`looks_like_header`) with more
+    names than a title row has; else the first row below up to :data:`MAX_PREAMBLE`
+    title rows (:func:`is_preamble_row`: a title, ``Exported 2024-05-01``, a title
+    and a date, a blank row) that looks like one with more names than each of them;
+    else the first row if it looks like a header (of one or two columns).
     """
     if not rows:
         return -1
     first = looks_like_header(rows[0], rows[1:])
-    if first and _filled(rows[0]) > 1:
+    if first and _filled(rows[0]) > MAX_PREAMBLE_CELLS:
         return 0
+    # a first row of one or two cells may be a title above a wider header
     for k in range(1, min(MAX_PREAMBLE, len(rows) - 2) + 1):
-        if _filled(rows[k - 1]) > 1:
+        if _filled(rows[k - 1]) > MAX_PREAMBLE_CELLS:
             break
-        if _filled(rows[k]) > 1 and looks_like_header(rows[k], rows[k + 1 :]):
+        width = _filled(rows[k])
+        if width > 1 and all(is_preamble_row(r, width) for r in rows[:k]) and looks_like_header(rows[k], rows[k + 1 :]):
             return k
     return 0 if first else -1
 

@@ -8,8 +8,9 @@ by the header (``personnummer``), ``column N`` where there is none, and
 ``name (column N)`` for a repeated header name. Empty cells are skipped.
 
 The header may stand below a few lines of preamble: Excel's delimiter
-directive ``sep=;``, or title and comment lines of one cell each
-(``Kundlista``, ``# Export 2024-05-01``). Those lines are read as rows of
+directive ``sep=;``, or title and comment lines of one or two cells each
+(``Kundlista``, ``# Export 2024-05-01``, ``Kundlista;2024-05-01``), blank
+lines between them. Those lines are read as rows of
 their own (``column 1``); the header names the columns of the rows below it,
 so a ``Personnummer`` or ``Mobil`` column keeps its hint.
 """
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from connectors.base import Record
-from connectors.formats.core import MAX_PREAMBLE, Ctx, column_names, looks_like_header
+from connectors.formats.core import MAX_PREAMBLE, Ctx, column_names, is_preamble_row, looks_like_header
 from connectors.formats.streams import LineIter
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -67,21 +68,34 @@ def sniff_table(text: str, at_eof: bool, ext: str) -> Table | None:
 
 
 def _sniff_below_preamble(lines: list[str], tabular_ext: bool, order: tuple[str, ...]) -> Table | None:
-    """:func:`_sniff`, or the header below up to :data:`MAX_PREAMBLE` title or comment lines."""
+    """:func:`_sniff`, or the header below up to :data:`MAX_PREAMBLE` title or comment lines.
+
+    Preamble lines are the rows a report export writes above its table: a title,
+    ``Exporterad av: ...``, a date, blank lines (which do not count), each with at
+    most :data:`~connectors.formats.core.MAX_PREAMBLE_CELLS` filled cells and fewer
+    than the header names.
+    """
     found = _sniff(lines, tabular_ext, order)
     if found is not None and found.header is not None and len(found.header) > 1:
         return found
-    # a header below a title or comment line (one cell each): only in a file named as a
-    # table (prose is no table), and only where that finds a header
-    for skip in range(1, min(MAX_PREAMBLE, len(lines) - 2) + 1 if tabular_ext else 0):
+    # a header below title or comment lines: only in a file named as a table (prose is
+    # no table), and only where that finds a header of two or more names
+    filled = 0  # non-blank lines above the candidate header
+    for skip in range(1, len(lines) - 1 if tabular_ext else 0):
+        if lines[skip - 1].strip():
+            filled += 1
+            if filled > MAX_PREAMBLE:
+                break
+        if not lines[skip].strip():
+            continue
         below = _sniff(lines[skip:], tabular_ext, order)
-        if below is None or below.header is None:
+        if below is None or below.header is None or len(below.header) < 2:
             continue
         try:
             above = [r for r in csv.reader(lines[:skip], delimiter=below.delimiter, strict=False) if r]
         except csv.Error:
             break
-        if all(sum(1 for c in r if c.strip()) <= 1 for r in above):
+        if all(is_preamble_row(r, len(below.header)) for r in above):
             return Table(below.delimiter, below.header, len(above))
     return found
 
