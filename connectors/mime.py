@@ -92,7 +92,9 @@ declaration is not damage: every character of an identifier survives the
 cp1252 reading. ``text/plain; format=flowed`` (RFC 3676, Thunderbird and
 Apple Mail) has its soft line breaks undone, so that a phone number wrapped at
 one of its spaces reads whole. A ``message/rfc822`` part sent base64 or
-quoted-printable is decoded before it is read.
+quoted-printable is decoded before it is read. A transfer encoding written
+with blanks, quotes or a semicolon (``Base64 ``) is taken as what it names;
+base64 cut off mid-line (a truncated file) is decoded up to the cut.
 
 **Damage** is reported, never fatal: the caller passes a
 :class:`~connectors.formats.core.Problems` and raises
@@ -498,6 +500,38 @@ def _param(part: Message, name: str) -> str:
 
 _QUOTE = re.compile(r">+")
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
+_TRANSFER_ENCODINGS = frozenset({"base64", "quoted-printable", "7bit", "8bit", "binary", "x-uuencode", "uuencode", "x-uue", "uue"})
+
+
+def _clean_transfer_encoding(part: Message) -> None:
+    """Make a sloppy Content-Transfer-Encoding (``Base64 ``, ``"base64"``, ``base64;``) one the email package decodes.
+
+    Its decoder compares the lower-cased header as it stands, so that a blank,
+    quotes or a semicolon left the body encoded.
+    """
+    value = part.get("Content-Transfer-Encoding")
+    if value is None:
+        return
+    raw = str(value)
+    clean = raw.strip().strip("\"'").rstrip(";").strip().lower()
+    if clean != raw.lower() and clean in _TRANSFER_ENCODINGS:
+        part.replace_header("Content-Transfer-Encoding", clean)
+
+
+def _b64_as_far_as_possible(part: Message) -> bytes:
+    """A base64 payload cut off one character past a whole quantum, decoded up to that quantum.
+
+    The email package returns such a payload still encoded (bpo-27397).
+    """
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return b""
+    b64 = _NOT_BASE64.sub(b"", payload.encode("ascii", "surrogateescape"))
+    b64 = b64[: len(b64) - len(b64) % 4]
+    try:
+        return base64.b64decode(b64)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 def unflow(text: str, delsp: bool = False) -> str:
@@ -771,14 +805,18 @@ class _Walk:
         return inner if inner.keys() else None
 
     def _payload(self, part: Message, section: str) -> bytes | None:
+        _clean_transfer_encoding(part)
         before = len(part.defects)
         try:
             data = part.get_payload(decode=True)
         except Exception as exc:  # noqa: BLE001 - a transfer decoder's failure
             self.problem(section, f"content cannot be decoded ({type(exc).__name__})")
             return None
-        if any(isinstance(d, _BASE64_DEFECTS) for d in part.defects[before:]):
+        defects = part.defects[before:]
+        if any(isinstance(d, _BASE64_DEFECTS) for d in defects):
             self.problem(section, "invalid base64; decoded as far as possible")
+            if any(isinstance(d, email.errors.InvalidBase64LengthDefect) for d in defects):
+                data = _b64_as_far_as_possible(part)  # the email package gave the encoded text back
         if data is None:
             return b""
         if isinstance(data, str):  # pragma: no cover - compat32 returns bytes for leaves

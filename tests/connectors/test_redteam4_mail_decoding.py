@@ -54,3 +54,32 @@ def test_latin_1_letters_are_unchanged_by_the_cp1252_reading() -> None:
     assert decode_bytes("Åsa Öberg ÿ".encode("latin-1"), "iso-8859-1") == ("Åsa Öberg ÿ", True)
     assert decode_bytes(b"\x81\x8d", "iso-8859-1") == ("\x81\x8d", True)  # undefined in cp1252: as latin-1
     assert header_text("Subject", "=?ISO-8859-1?Q?=C5sa_=96_kund?=") == "Åsa \u2013 kund"
+
+
+# --- transfer encodings as damaged or sloppy mail has them ------------------------------------------------------
+
+
+def test_a_base64_part_cut_off_mid_line_is_decoded_as_far_as_it_goes() -> None:
+    """A truncated .eml (a copy cut short, a full disk): one length in four left the email package's text encoded."""
+    text = "".join(f"Kund {i}: {PNR}\n" for i in range(40)).encode()
+    b64 = base64.encodebytes(text).decode()
+    for cut in range(len(b64) // 2, len(b64) // 2 + 4):  # every length modulo 4
+        raw = HEAD + b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n" + b64[:cut].encode()
+        records, problems = read_one(raw)
+        body = fields(records).get("body", "")
+        assert body.startswith(f"Kund 0: {PNR}\n"), (cut, body[:60])
+        assert "personnummer" in kinds(body)
+        if len(b64[:cut].replace("\n", "")) % 4:  # not a whole number of base64 quanta: the cut shows
+            assert problems and "invalid base64" in problems.messages[0]
+
+
+def test_a_transfer_encoding_with_blanks_quotes_or_capitals_is_still_decoded() -> None:
+    body = base64.encodebytes(f"Pnr {PNR}\n".encode()).decode()
+    for cte in ("Base64 ", '"base64"', "BASE64;", " base64\t"):
+        raw = HEAD + f"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: {cte}\n\n{body}".encode()
+        records, _ = read_one(raw)
+        assert fields(records)["body"] == f"Pnr {PNR}\n", cte
+    qp = f"Pnr {PNR[:8]}=\n{PNR[8:]} mejl anna=40example.se\n"
+    raw = HEAD + f"Content-Type: text/plain\nContent-Transfer-Encoding: Quoted-Printable \n\n{qp}".encode()
+    records, _ = read_one(raw)
+    assert fields(records)["body"] == f"Pnr {PNR} mejl anna@example.se\n"
