@@ -14,12 +14,17 @@ Document properties form the record ``item`` = ``meta`` (fields ``meta:author``,
 ``meta:keywords``, ``meta:category``; not structured).
 
 **DOCX**: body paragraphs as ``item`` = ``paragraph N`` (N counts all body
-paragraphs, empty ones too), field ``text``, not structured; each table row
+paragraphs, empty ones too, those in content controls included), field ``text``
+(the text Word shows: tracked insertions, content controls, fields and links
+included), not structured; a text box anchored in a paragraph as ``paragraph N
+text box K``; text deleted by a tracked change (still in the file) as
+``paragraph N deleted``; each table row
 as ``item`` = ``table T row R`` (R from 1, the header row included in the
 count), structured, fields named by the table's header row or ``column N``
 (nested tables: ``table T row R table K row S``); headers and footers as
 ``section S header`` / ``section S footer`` (and ``first page``/``even page``
-variants); comments as ``comment N`` (fields ``text`` and ``meta:author``);
+variants; their text boxes included); footnotes and endnotes as ``footnote N``
+/ ``endnote N``; comments as ``comment N`` (fields ``text`` and ``meta:author``);
 core properties as ``meta`` like XLSX.
 
 Both are zip files: declared sizes are checked against :class:`Limits` before
@@ -217,7 +222,7 @@ def _row_cells(row: Any) -> list[Any]:
 
 def _table_records(ctx: Ctx, table: Any, prefix: str) -> Iterator[Record]:
     rows = [_row_cells(r) for r in table.rows]
-    texts = [[c.text for c in cells] for cells in rows]
+    texts = [[_tc_text(c._tc) for c in cells] for cells in rows]
     names: list[str] = []
     # the header: the first row, or the row below a merged title row (see header_row)
     at = header_row(texts[:HEADER_SAMPLE]) if len(texts) > 1 else -1
@@ -238,12 +243,115 @@ def _table_records(ctx: Ctx, table: Any, prefix: str) -> Iterator[Record]:
                 yield from _table_records(ctx, nested, f"{prefix} row {r + 1} table {k}")
 
 
-def _part_text(part: Any) -> str:
-    chunks = [p.text for p in part.paragraphs]
-    for t in part.tables:
-        for row in t.rows:
-            chunks.append("\t".join(c.text for c in _row_cells(row)))
+# --- DOCX text as Word shows it ------------------------------------------------------------------
+#
+# python-docx's Paragraph.text reads the runs and hyperlinks directly in a paragraph
+# only: the text of a tracked insertion (w:ins), an inline content control (w:sdt),
+# a smart tag or a simple field was missed, and so were body-level content controls
+# (the fields of a form template), text boxes and footnotes. These helpers read the
+# WordprocessingML itself.
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+_SKIP = frozenset({
+    _W + "del", _W + "moveFrom",  # deleted text: read apart (see _deleted_text)
+    _W + "txbxContent",  # a text box: a record of its own (see _text_boxes)
+    _MC + "Fallback",  # the same content again, for older readers
+    _W + "sdtPr", _W + "rPr", _W + "pPr", _W + "instrText", _W + "delInstrText",
+    _W + "footnoteReference", _W + "endnoteReference", _W + "commentReference",
+})
+_CHARS = {_W + "tab": "\t", _W + "ptab": "\t", _W + "br": "\n", _W + "cr": "\n", _W + "noBreakHyphen": "-"}
+
+
+def _p_text(p: Any) -> str:
+    """The visible text of a paragraph element: runs anywhere in it (insertions, content controls, fields, links)."""
+    out: list[str] = []
+    stack = list(reversed(list(p)))
+    while stack:
+        el = stack.pop()
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _SKIP:
+            continue
+        if tag == _W + "t":
+            out.append(el.text or "")
+        elif tag in _CHARS:
+            out.append(_CHARS[tag])
+        else:
+            stack.extend(reversed(list(el)))
+    return "".join(out)
+
+
+def _blocks(container: Any) -> Iterator[Any]:
+    """Paragraph and table elements of a body, cell, header or text box in order, content controls opened."""
+    for el in container:
+        tag = el.tag
+        if tag in (_W + "p", _W + "tbl"):
+            yield el
+        elif tag == _W + "sdt":
+            for content in el.iterchildren(_W + "sdtContent"):
+                yield from _blocks(content)
+        elif tag == _W + "customXml":
+            yield from _blocks(el)
+
+
+def _tc_text(tc: Any) -> str:
+    """A table cell's paragraphs (its nested tables are read as tables of their own)."""
+    return "\n".join(_p_text(el) for el in _blocks(tc) if el.tag == _W + "p")
+
+
+def _deleted_text(p: Any) -> str:
+    """Text a tracked change deleted from a paragraph: still in the file until the change is accepted."""
+    parts = []
+    for el in p.iter(_W + "del", _W + "moveFrom"):
+        parts.append("".join(t.text or "" for t in el.iter(_W + "delText", _W + "t")))
+    return " ".join(x for x in parts if x.strip())
+
+
+def _text_boxes(p: Any) -> list[str]:
+    """The text of each text box anchored in a paragraph (its fallback copy for older readers left out)."""
+    out = []
+    for box in p.iter(_W + "txbxContent"):
+        if any(a.tag == _MC + "Fallback" for a in box.iterancestors()):
+            continue
+        texts = [_p_text(el) for el in box.iter(_W + "p")]
+        text = "\n".join(t for t in texts if t.strip())
+        if text:
+            out.append(text)
+    return out
+
+
+def _part_text(element: Any) -> str:
+    """The text of a header or footer: paragraphs, table rows (cells tab-separated), text boxes."""
+    chunks: list[str] = []
+    for el in _blocks(element):
+        if el.tag == _W + "p":
+            chunks.append(_p_text(el))
+            chunks.extend(_text_boxes(el))
+        else:
+            for tr in el.iter(_W + "tr"):
+                chunks.append("\t".join(_tc_text(tc) for tc in tr.iterchildren(_W + "tc")))
     return "\n".join(c for c in chunks if c.strip())
+
+
+def _note_records(ctx: Ctx, doc: Any) -> Iterator[Record]:
+    """Footnotes and endnotes: ``footnote N`` / ``endnote N`` (N the note's id), field ``text``."""
+    from docx.oxml import parse_xml
+
+    for rel in list(doc.part.rels.values()):
+        kind = rel.reltype.rsplit("/", 1)[-1]
+        if kind not in ("footnotes", "endnotes") or rel.is_external:
+            continue
+        try:
+            root = parse_xml(rel.target_part.blob)
+        except Exception as exc:  # noqa: BLE001 - a damaged part is reported, the rest read
+            ctx.problem(f"{ctx.name} {kind}: {describe(exc)}")
+            continue
+        for note in root.iterchildren(_W + kind[:-1]):
+            if note.get(_W + "type") not in (None, "normal"):
+                continue  # separators
+            text = "\n".join(t for t in (_p_text(p) for p in note.iter(_W + "p")) if t.strip())
+            if text:
+                yield ctx.record(f"{kind[:-1]} {note.get(_W + 'id')}", [(TEXT_FIELD, text)], False)
 
 
 def docx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
@@ -268,15 +376,20 @@ def docx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
     if meta:
         yield meta
     p_no = t_no = 0
-    for block in doc.iter_inner_content():
-        if isinstance(block, Table):
+    for el in _blocks(doc.element.body):
+        if el.tag == _W + "tbl":
             t_no += 1
-            yield from _table_records(ctx, block, f"table {t_no}")
-        else:
-            p_no += 1
-            text = block.text
-            if text.strip():
-                yield ctx.record(f"paragraph {p_no}", [(TEXT_FIELD, text)], False)
+            yield from _table_records(ctx, Table(el, doc._body), f"table {t_no}")
+            continue
+        p_no += 1
+        text = _p_text(el)
+        if text.strip():
+            yield ctx.record(f"paragraph {p_no}", [(TEXT_FIELD, text)], False)
+        for k, box in enumerate(_text_boxes(el), start=1):
+            yield ctx.record(f"paragraph {p_no} text box {k}", [(TEXT_FIELD, box)], False)
+        deleted = _deleted_text(el)
+        if deleted:
+            yield ctx.record(f"paragraph {p_no} deleted", [(TEXT_FIELD, deleted)], False)
     for s_no, section in enumerate(doc.sections, start=1):
         for attr, label in (
             ("header", "header"), ("first_page_header", "first page header"), ("even_page_header", "even page header"),
@@ -286,12 +399,18 @@ def docx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
                 part = getattr(section, attr)
                 if part.is_linked_to_previous:
                     continue
-                text = _part_text(part)
+                text = _part_text(part._element)
             except Exception as exc:  # noqa: BLE001
                 ctx.problem(f"{ctx.name} section {s_no} {label}: {describe(exc)}")
                 continue
             if text:
                 yield ctx.record(f"section {s_no} {label}", [(TEXT_FIELD, text)], False)
+    try:
+        yield from _note_records(ctx, doc)
+    except ConnectorError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        ctx.problem(f"{ctx.name} notes: {describe(exc)}")
     comments = getattr(doc, "comments", None)
     if comments is not None:
         try:
