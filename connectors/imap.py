@@ -48,7 +48,12 @@ message becomes records as described in :mod:`connectors.mime`: store
 INTERNALDATE. A dropped connection (or a server that dies) raises
 :class:`~connectors.base.TransientError` naming how many messages of the unit
 were read; the records of those messages have already been yielded, and the
-engine reads the unit again on a new connection after a backoff. Damaged
+engine reads the unit again on a new connection after a backoff. A FETCH
+the server itself refuses (a tagged NO, or the BYE with which Dovecot closes
+the connection when it cannot read one message's file) is not a dropped
+connection: the batch is fetched again message by message (on a new
+connection after a BYE), and the one message it cannot deliver is reported
+by its UID while the others are read. Damaged
 messages and parts are reported at the end of the unit
 (:class:`~connectors.formats.core.PartialRead`), named by folder and UID.
 """
@@ -304,14 +309,36 @@ class ImapConnector(BaseConnector):
             raise lost(exc) from None
         problems = Problems()
         reader = MessageReader(self.location(folder), self.limits, problems, safe_name(folder) + " ")
+        failures = (imaplib.IMAP4.abort, OSError, IMAPClientError, imaplib.IMAP4.error)
         for batch in self._batches(uids, sizes):
-            small = [u for u in batch if _size(sizes, u) <= self.max_message]
-            big = [u for u in batch if _size(sizes, u) > self.max_message]
             try:
-                got = client.fetch(small, ["BODY.PEEK[]", "INTERNALDATE"]) if small else {}
-                heads = client.fetch(big, ["BODY.PEEK[HEADER]", "INTERNALDATE"]) if big else {}
-            except (imaplib.IMAP4.abort, OSError, IMAPClientError, imaplib.IMAP4.error) as exc:
-                raise lost(exc) from None
+                got, heads = self._fetch(client, batch, sizes)
+            except failures as exc:
+                if not _refused(client, exc):
+                    raise lost(exc) from None
+                # the server refused the batch (Dovecot says BYE when it cannot read one message's file):
+                # fetch it message by message, so that only the message it cannot deliver is lost, and reported
+                if isinstance(exc, imaplib.IMAP4.abort):
+                    self._drop()  # the server closed the connection after its BYE
+                got, heads = {}, {}
+                for uid in batch:
+                    try:
+                        if self._client is None:
+                            client = self._connect()
+                            if self._examine(client, folder) != uidvalidity:
+                                raise ConnectorError(f"{safe_name(folder)}: UIDVALIDITY changed while reading; scan again")
+                        one, one_head = self._fetch(client, [uid], sizes)
+                    except failures as exc1:
+                        if not _refused(client, exc1):
+                            raise lost(exc1) from None
+                        if isinstance(exc1, imaplib.IMAP4.abort):
+                            self._drop()  # the server closed the connection after its BYE
+                        answer = "BYE" if isinstance(exc1, imaplib.IMAP4.abort) else "NO"
+                        reader.problem(f"UID {uid}", f"the server failed to fetch the message (it answered {answer}); not read")
+                        done += 1
+                        continue
+                    got.update(one)
+                    heads.update(one_head)
             for uid in batch:
                 data = got.get(uid) or heads.get(uid)
                 if not data:
@@ -324,6 +351,14 @@ class ImapConnector(BaseConnector):
                 yield from reader.records(bytes(raw), f"UID {uid}", fallback_date=_naive_utc(data.get(b"INTERNALDATE")), oversize=oversize)
                 done += 1
         raise_problems(f"{folder}#uid:{lo}-{hi}", problems)
+
+    def _fetch(self, client: Any, uids: list[int], sizes: Mapping[int, Any]) -> tuple[dict[int, Any], dict[int, Any]]:
+        """The whole messages of ``uids`` no larger than ``max_message_bytes``, and the headers of the larger ones."""
+        small = [u for u in uids if _size(sizes, u) <= self.max_message]
+        big = [u for u in uids if _size(sizes, u) > self.max_message]
+        got = client.fetch(small, ["BODY.PEEK[]", "INTERNALDATE"]) if small else {}
+        heads = client.fetch(big, ["BODY.PEEK[HEADER]", "INTERNALDATE"]) if big else {}
+        return got, heads
 
     def _batches(self, uids: list[int], sizes: Mapping[int, Any]) -> Iterator[list[int]]:
         batch: list[int] = []
@@ -342,6 +377,17 @@ class ImapConnector(BaseConnector):
 def _dropped(exc: BaseException) -> bool:
     """Whether an IMAP error is the connection's (reset, EOF, timeout), so that reading again may succeed."""
     return isinstance(exc, (imaplib.IMAP4.abort, OSError))
+
+
+def _refused(client: Any, exc: BaseException) -> bool:
+    """Whether the server itself refused a command (a tagged NO, or a BYE it sent), not a connection that dropped."""
+    if isinstance(exc, OSError):
+        return False
+    if not isinstance(exc, imaplib.IMAP4.abort):
+        return True  # NO or BAD: the connection is still there
+    imap = getattr(client, "_imap", None)  # imaplib keeps the server's BYE; an EOF or a reset leaves none
+    untagged = getattr(imap, "untagged_responses", None)
+    return isinstance(untagged, dict) and bool(untagged.get("BYE"))
 
 
 def _size(sizes: Mapping[int, Any], uid: int) -> int:
