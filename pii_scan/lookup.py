@@ -253,10 +253,13 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
                     )
                 )
             )
-        extra = _own_extra(c, extra)
+        others = _others(c, extra) if extra else set()
+        extra, mentioned = _in_scope(rows, extra, others)
+        extra = [r for r in extra if r.value_hash not in others]
         # foreign keys are followed from the rows that are the subject's: where its value links (not a
-        # next of kin's phone or a clerk's address on a customer row, not a mention in a note)
-        all_keys = {r.rkey for r in rows if r.structured and r.linkable} | {r.rkey for r in extra}
+        # next of kin's phone or a clerk's address on a customer row, not a mention in a note, not an
+        # element of a list of people on somebody else's row)
+        all_keys = structured_keys - mentioned
         related, related_held = _related(c, all_keys, hashes, cols)
         subject_of = dict(c.execute(sa.select(subjects_t.c.value_hash, subjects_t.c.subject).where(
             subjects_t.c.value_hash.in_(_chunk({r.value_hash for r in (*rows, *extra, *related_held)})))).all())
@@ -291,10 +294,10 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
                             "related", via=via_of.get(r.rkey, ""), rkey=r.rkey, subject=sid(r.value_hash),
                             test_data=bool(r.test_data)))
     for r in related:
-        key = (r.source, r.container, r.item, r.via, "related")
-        if key in seen:
+        ref_key = (r.source, r.container, r.item, r.via, "related", "")
+        if ref_key in seen:
             continue
-        seen.add(key)
+        seen.add(ref_key)
         out.append(Location(r.store, r.source, r.container, r.item, r.via, "reference", "foreign_key", "", 1.0, "related",
                             via=r.via, rkey=r.rkey_from))
     order = {"direct": 0, "linked": 1, "related": 2}
@@ -382,19 +385,69 @@ def _others(c: sa.Connection, rows: list[Any]) -> set[str]:
     return out | {h for h in rest if subject_of.get(h) in persons}
 
 
-def _own_extra(c: sa.Connection, extra: list[Any]) -> list[Any]:
-    """The other values of the subject's records, less those of another identified person (:func:`_others`).
+_ELEMENT = re.compile(r"\[\d+\]|\{#?\d+\}")
 
-    A record that holds the subject's value may hold another person's too: a
-    row of a child and a guardian, the shared family e-mail's rows of two
-    parents. Shared values that are nobody's in particular (a switchboard
-    number on the subject's row, the family's e-mail) stay: they are part of
-    the subject's record.
+
+def _element(field: str) -> str:
+    """The innermost element of a list (or of a map keyed by data) that holds ``field``; "" for none.
+
+    A JSON value's leaves are named by their paths (``profil$.hushall[0].epost`` from a SQL
+    column, ``$.people[1].pnr`` from a JSON file); an element of a list of objects, or the
+    member of a map keyed by personnummer or e-mail (``{0}``, ``{#0}``, its key ``~``/``{key}``),
+    is one entry: often one person. A scalar list's items (``telefoner[1]``) are the
+    enclosing entry's.
+
+    >>> _element("profil$.hushall[0].telefon[1]"), _element("telefoner[1]"), _element("p$.by_pnr{0}~")
+    ('profil$.hushall[0]', '', 'p$.by_pnr{0}')
     """
-    if not extra:
-        return extra
-    others = _others(c, extra)
-    return [r for r in extra if r.value_hash not in others]
+    f = field[:-1] if field.endswith("~") else field[:-5] if field.endswith("{key}") else field
+    end = 0
+    for m in _ELEMENT.finditer(f):
+        if m.end() < len(f) or f[m.start()] == "{":
+            end = m.end()
+    return f[:end]
+
+
+def _within(element: str, outer: str) -> bool:
+    """Whether ``element`` is ``outer`` or nested in it ("" is the whole record)."""
+    return not outer or element == outer or (element.startswith(outer) and element[len(outer):len(outer) + 1] in (".", "[", "{"))
+
+
+def _in_scope(rows: list[Any], extra: list[Any], others: set[str]) -> tuple[list[Any], set[str]]:
+    """The subject's other values (``extra``) by the list elements they stand in, and the records in
+    which the subject is only mentioned in an element.
+
+    A row may hold a list of people (a household, the passengers of a booking) in a JSON
+    column: each element is one person. The subject found outside any element is the row's
+    own person: the elements holding another identified person (``others``) are theirs, not
+    the subject's. The subject found only inside elements is that entry's person: only its
+    element's values are theirs, and the row (and what references it through foreign keys)
+    is somebody else's.
+    """
+    hits: dict[str, set[str]] = {}
+    for r in rows:
+        if r.structured and r.linkable:
+            hits.setdefault(r.rkey, set()).add(_element(r.field))
+    if not any(e for es in hits.values() for e in es):  # no element anywhere (the usual row): as is
+        foreign_any = any(_element(r.field) and r.value_hash in others for r in extra)
+        if not foreign_any:
+            return extra, set()
+    foreign: dict[str, set[str]] = {}
+    for r in extra:
+        e = _element(r.field)
+        if e and r.value_hash in others:
+            foreign.setdefault(r.rkey, set()).add(e)
+    mentioned = {rk for rk, es in hits.items() if "" not in es}
+    kept = []
+    for r in extra:
+        e = _element(r.field)
+        scope = hits.get(r.rkey, {""})
+        if not any(_within(e, s) for s in scope):
+            continue
+        if any(_within(e, f) and not any(_within(s, f) for s in scope) for f in foreign.get(r.rkey, ())):
+            continue  # in another person's element
+        kept.append(r)
+    return kept, mentioned
 
 
 MAX_RELATED_DEPTH = 5  # foreign-key hops followed from the subject's rows (order_lines -> orders -> customers)

@@ -1,0 +1,80 @@
+"""Red team 4: people in the elements of a JSON array on somebody else's row.
+
+A customer row with a household list in a JSON column
+(``profil$.hushall[0].pnr``, ``profil$.hushall[0].epost``, ...) holds several
+people: each array element is one person. The row's owner must not get the
+household members' values, a household member must not get the owner's values
+or the owner's orders (foreign keys of the row), and the members must not get
+each other's. All values are fictional (valid checksums, example.se).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pii_scan.config import load
+from pii_scan.datamap import DataMap
+from pii_scan.engine import EXIT_COMPLETE, scan
+from pii_scan.keys import load_keys
+from pii_scan.lookup import Location, lookup
+from tests.test_engine import _config, _crm
+
+OWNER, GUSTAV, LISA = "19550504-8388", "19440113-6629", "19980526-8837"
+
+
+def _lookup(cfg: Path, kind: str, value: str) -> list[Location]:
+    c = load(cfg)
+    dm = DataMap(c.datamap_url)
+    try:
+        return lookup(dm, load_keys(c.key_file), kind, value)
+    finally:
+        dm.close()
+
+
+def _where(locs: list[Location]) -> set[tuple[str, str, str, str]]:
+    return {(l.container.split(".")[-1], l.item, l.field, l.reached) for l in locs}
+
+
+@pytest.fixture
+def household(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    profil = {
+        "adresser": [{"typ": "hem", "epost": "owner.home@example.se"}],  # the owner's own, no other person
+        "hushall": [
+            {"namn": "Gustav", "pnr": GUSTAV, "epost": "gustav@example.se", "telefon": ["070-174 06 20"]},
+            {"namn": "Lisa", "pnr": LISA, "epost": "lisa@example.se"},
+        ],
+    }
+    _crm(tmp_path, """
+        CREATE TABLE kund (id INTEGER PRIMARY KEY, pnr TEXT, epost TEXT, mobil TEXT, profil TEXT);
+        CREATE TABLE orders (id INTEGER PRIMARY KEY, kund_id INTEGER REFERENCES kund(id), text TEXT);
+        """, {
+        "kund": [(1, OWNER, "owner@example.se", "070-174 06 05", json.dumps(profil))],
+        "orders": [(10, 1, "order")],
+    })
+    cfg = _config(tmp_path)
+    s = scan(load(cfg), scheduler="sync", progress=False)
+    assert s.exit_code == EXIT_COMPLETE, s.failures
+    return cfg
+
+
+def test_the_owner_gets_none_of_the_household_members_values(household: Path) -> None:
+    got = _where(_lookup(household, "personnummer", OWNER))
+    assert ("kund", "id=1", "epost", "linked") in got
+    assert ("kund", "id=1", "profil$.adresser[0].epost", "linked") in got  # the owner's own list
+    assert ("orders", "id=10", "kund_id", "related") in got
+    assert not [w for w in got if w[2].startswith("profil$.hushall")], got
+
+
+@pytest.mark.parametrize("kind,value", [("personnummer", GUSTAV), ("email", "gustav@example.se"),
+                                        ("phone", "070-174 06 20")])
+def test_a_household_member_gets_only_their_own_element(household: Path, kind: str, value: str) -> None:
+    got = _where(_lookup(household, kind, value))
+    fields = {f for _c, _i, f, _r in got}
+    assert fields <= {"profil$.hushall[0].pnr", "profil$.hushall[0].epost", "profil$.hushall[0].telefon[0]"}, got
+    assert {"profil$.hushall[0].epost", "profil$.hushall[0].telefon[0]"} <= fields, got
+    assert not any(c == "orders" for c, *_ in got), got  # the owner's orders are not Gustav's
+
