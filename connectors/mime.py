@@ -103,8 +103,12 @@ a message that cannot be parsed or has no header (its bytes are still read as
 text), a multipart whose boundaries are missing (truncated), invalid base64,
 a text part holding NUL bytes that decodes neither in its declared charset
 nor as UTF-8 (UTF-16 or UTF-32 without a byte order mark), an attachment its reader could not read
-(or read only in part), and a message larger than ``max_message_bytes``
-(only its header is read). Problems name the message by its position in
+(or read only in part), a message larger than ``max_message_bytes``
+(only its header is read), and what is encrypted: S/MIME enveloped data,
+PGP/MIME (``multipart/encrypted``), a PGP block in a text or a ``.gpg``/``.pgp``
+attachment (``encrypted (S/MIME): not read``; no key is ever asked for). An
+opaque-signed S/MIME message (``application/pkcs7-mime; smime-type=signed-data``)
+is no damage: the signed entity inside the CMS structure is read as the part. Problems name the message by its position in
 the mailbox (byte offset, file name, UID) and the part by its section, never
 by a value.
 """
@@ -614,6 +618,98 @@ def split_uuencoded(text: str) -> tuple[str, list[tuple[str, bytes]]]:
     return rest, files
 
 
+_PKCS7_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
+_OID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")  # 1.2.840.113549.1.7.2
+_OID_ENVELOPED_DATA = bytes.fromhex("06092a864886f70d010703")  # 1.2.840.113549.1.7.3
+_OID_AUTH_ENVELOPED_DATA = bytes.fromhex("060b2a864886f70d0109100117")  # 1.2.840.113549.1.9.16.1.23
+_PGP_ARMOR = "-----BEGIN PGP MESSAGE-----"
+_PGP_SUFFIXES = (".gpg", ".pgp")
+
+
+def _tlv(data: bytes, pos: int, depth: int = 0) -> tuple[int, int, int, int]:
+    """One BER element at ``pos``: (tag byte, content start, content end, next position); indefinite lengths too.
+
+    Raises ValueError on anything malformed.
+    """
+    if depth > 32 or pos + 2 > len(data):
+        raise ValueError("BER: too deep or short")
+    tag = data[pos]
+    i = pos + 1
+    if tag & 0x1F == 0x1F:  # a high tag number: base-128 octets
+        while i < len(data) and data[i] & 0x80:
+            i += 1
+        i += 1
+    if i >= len(data):
+        raise ValueError("BER: short")
+    first = data[i]
+    i += 1
+    if first == 0x80:  # indefinite length (streamed S/MIME): children up to an end-of-contents 00 00
+        end = i
+        while data[end : end + 2] != b"\0\0":
+            end = _tlv(data, end, depth + 1)[3]
+        return tag, i, end, end + 2
+    if first & 0x80:
+        n = first & 0x7F
+        if n > 8 or i + n > len(data):
+            raise ValueError("BER: bad length")
+        length = int.from_bytes(data[i : i + n], "big")
+        i += n
+    else:
+        length = first
+    if i + length > len(data):
+        raise ValueError("BER: truncated")
+    return tag, i, i + length, i + length
+
+
+def _ber_children(data: bytes, start: int, end: int, depth: int = 0) -> list[tuple[int, int, int, int]]:
+    out = []
+    while start < end:
+        child = _tlv(data, start, depth)
+        out.append(child)
+        start = child[3]
+    return out
+
+
+def _ber_octets(data: bytes, el: tuple[int, int, int, int], depth: int = 0) -> bytes:
+    """An OCTET STRING's bytes, primitive or constructed (BER splits a streamed one into pieces)."""
+    tag, start, end, _ = el
+    if tag == 0x04:
+        return data[start:end]
+    if tag == 0x24 and depth < 32:
+        return b"".join(_ber_octets(data, c, depth + 1) for c in _ber_children(data, start, end, depth + 1))
+    raise ValueError("BER: not an OCTET STRING")
+
+
+def cms_content(data: bytes) -> tuple[str, bytes | None]:
+    """What a CMS (PKCS #7) object holds: ``("signed", content)``, ``("encrypted", None)`` or ``("other", None)``.
+
+    The content of an opaque-signed S/MIME message is the signed MIME entity
+    (RFC 8551 3.5.2: ContentInfo, SignedData, encapContentInfo, eContent).
+
+    >>> cms_content(bytes.fromhex("3011060b2a864886f70d0109100117a0020500"))
+    ('encrypted', None)
+    >>> cms_content(b"not DER")
+    ('other', None)
+    """
+    try:
+        _, start, end, _ = _tlv(data, 0)
+        kids = _ber_children(data, start, end)
+        oid = data[kids[0][1] - 2 : kids[0][2]] if kids and kids[0][0] == 0x06 else b""
+        if oid in (_OID_ENVELOPED_DATA, _OID_AUTH_ENVELOPED_DATA):
+            return "encrypted", None
+        if oid != _OID_SIGNED_DATA or len(kids) < 2 or kids[1][0] != 0xA0:
+            return "other", None
+        (signed,) = _ber_children(data, kids[1][1], kids[1][2])[:1]
+        encap = _ber_children(data, signed[1], signed[2])[2]  # version, digestAlgorithms, encapContentInfo
+        econtent = _ber_children(data, encap[1], encap[2])
+        if len(econtent) < 2 or econtent[1][0] != 0xA0:
+            return "other", None  # a detached signature: the content is elsewhere
+        (octets,) = _ber_children(data, econtent[1][1], econtent[1][2])[:1]
+        return "signed", _ber_octets(data, octets)
+    except (ValueError, IndexError):
+        return "other", None
+
+
 def _item_label(item: str) -> str:
     return "line " + item if item.isdigit() else item
 
@@ -719,6 +815,10 @@ class _Walk:
         # not get_payload() on a leaf: it decodes 8-bit text with the charset parameter, which may be anything
         payload = part.get_payload() if part.is_multipart() else None
         broken = any(isinstance(d, _BOUNDARY_DEFECTS) for d in part.defects)
+        if ctype == "multipart/encrypted":  # RFC 1847: PGP/MIME; its parts are a version line and the ciphertext
+            what = "PGP" if "pgp" in _param(part, "protocol") else _param(part, "protocol") or "multipart/encrypted"
+            self.problem(section, f"encrypted ({safe_name(what)}): not read")
+            return
         if isinstance(payload, list):
             if ctype.startswith("message/"):  # message/rfc822 (or message/global) with its parsed message
                 encoded = self._encoded_message(part, payload, section)
@@ -761,6 +861,19 @@ class _Walk:
             if inner is not None:
                 yield from self.forwarded(inner, section, depth, filename)
                 return
+        if ctype in _PKCS7_TYPES or (filename or "").lower().endswith(".p7m"):
+            kind, content = cms_content(data)
+            if kind == "encrypted":
+                self.problem(section, "encrypted (S/MIME): not read")
+                return
+            if kind == "signed" and content is not None and depth + 1 <= MAX_NESTING:
+                try:
+                    inner = parse(content)
+                except Exception:  # noqa: BLE001
+                    inner = None
+                if inner is not None:  # an opaque-signed message: the signed entity is the message's content
+                    yield from self.part(inner, section, depth + 1)
+                    return
         if is_body:
             yield from self.body(part, section, data, ctype)
         else:
@@ -836,6 +949,8 @@ class _Walk:
             text = _ICAL_FOLD.sub("", text)
         elif ctype == "text/plain" and _param(part, "format") == "flowed":
             text = unflow(text, delsp=_param(part, "delsp") == "yes")
+        if _PGP_ARMOR in text:
+            self.problem(section, "encrypted (PGP) block in the text: not read")
         uuencoded: list[tuple[str, bytes]] = []
         if ctype == "text/plain" and "begin " in text:
             text, uuencoded = split_uuencoded(text)
@@ -879,6 +994,11 @@ class _Walk:
 
         if ctype in _FOLDED_TYPES or (filename or "").lower().endswith(_FOLDED_SUFFIXES):
             data = _ICAL_FOLD_BYTES.sub(b"", data)  # a line per property: an address folded at 75 octets reads whole
+        if (filename or "").lower().endswith(_PGP_SUFFIXES) or data.lstrip()[:27] == _PGP_ARMOR.encode():
+            if filename is not None:
+                yield self.rec([(f"attachment:{label}", filename)])
+            self.problem(section, f"attachment {safe_name(label)}: encrypted (PGP): not read")
+            return
         if ctype.split("/", 1)[0] in _MEDIA and not data.startswith(_READABLE_MAGIC):
             if filename is not None:  # a picture holds no text to read; its name may
                 yield self.rec([(f"attachment:{label}", filename)])

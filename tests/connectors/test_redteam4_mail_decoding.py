@@ -83,3 +83,70 @@ def test_a_transfer_encoding_with_blanks_quotes_or_capitals_is_still_decoded() -
     raw = HEAD + f"Content-Type: text/plain\nContent-Transfer-Encoding: Quoted-Printable \n\n{qp}".encode()
     records, _ = read_one(raw)
     assert fields(records)["body"] == f"Pnr {PNR} mejl anna@example.se\n"
+
+
+# --- S/MIME and PGP: what is encrypted is reported, what is only signed is read ---------------------------------
+
+
+def _cert_and_key():  # noqa: ANN202 - a throwaway self-signed certificate for a fictional sender
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Avs Avsson")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    return cert, key
+
+
+INNER = f"Content-Type: text/plain; charset=utf-8\r\n\r\nKund {PNR}, ring 070-174 06 05\r\n".encode()
+
+
+def test_an_opaque_signed_smime_message_is_read() -> None:
+    """application/pkcs7-mime; smime-type=signed-data holds the signed MIME entity itself (written by OpenSSL)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    cert, key = _cert_and_key()
+    for encoding in (serialization.Encoding.DER, serialization.Encoding.SMIME):
+        signed = pkcs7.PKCS7SignatureBuilder().set_data(INNER).add_signer(cert, key, hashes.SHA256()).sign(encoding, [])
+        if encoding == serialization.Encoding.SMIME:  # OpenSSL's own S/MIME message: its headers, then base64
+            raw = HEAD + signed.replace(b"\r\n", b"\n")
+        else:
+            raw = HEAD + (
+                b'Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"\n'
+                b"Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=\"smime.p7m\"\n\n"
+            ) + base64.encodebytes(signed)
+        records, problems = read_one(raw)
+        text = "\n".join(t for r in records for _, t in r.fields)
+        assert f"Kund {PNR}, ring 070-174 06 05" in text, (encoding, text[:300])
+        assert not problems, problems.messages
+
+
+def test_encrypted_smime_and_pgp_mail_is_reported_not_read_as_text() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    cert, _ = _cert_and_key()
+    enveloped = pkcs7.PKCS7EnvelopeBuilder().set_data(INNER).add_recipient(cert).encrypt(serialization.Encoding.SMIME, [])
+    pgp_mime = HEAD + (
+        b'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="PP"\n\n'
+        b"--PP\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
+        b'--PP\nContent-Type: application/octet-stream; name="encrypted.asc"\n\n'
+        b"-----BEGIN PGP MESSAGE-----\n\nhQEMA5x7AAAAAAAAAQf/Zm9v\n=abcd\n-----END PGP MESSAGE-----\n--PP--\n"
+    )
+    inline_pgp = HEAD + b"Content-Type: text/plain\n\nHej Bo,\n-----BEGIN PGP MESSAGE-----\n\nhQEMA5x7AAAAAAAAAQf/Zm9v\n=abcd\n-----END PGP MESSAGE-----\n"
+    for raw, what in ((HEAD + enveloped.replace(b"\r\n", b"\n"), "S/MIME"), (pgp_mime, "PGP"), (inline_pgp, "PGP")):
+        records, problems = read_one(raw)
+        assert len(problems.messages) == 1 and f"encrypted ({what})" in problems.messages[0], problems.messages
+        assert not any(f.startswith("attachment:") and "!" in f for r in records for f, _ in r.fields)  # no ciphertext read as text
+    records, _ = read_one(inline_pgp)
+    assert "Hej Bo," in fields(records)["body"]  # the clear text around the block is read
