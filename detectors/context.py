@@ -11,73 +11,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# kind (or pseudo-kind) -> keyword alternation. Keywords are matched as word
-# prefixes in lower-cased text, so "telefonnummer" matches "telefon".
-_KEYWORDS: dict[str, str] = {
-    # the definite and plural forms too: personnumret, personnumren, personnumrets
-    "personnummer": r"personnummer|personnumr|personnr|pers\.?nr|pnr|personal ?id(?:entity)?|person ?id|"
-    r"ssn|social security|personal ?number|personal identity|födelsenummer|födelsenumr|"
-    r"födelsenr|identitetsnummer|identitetsnumr|civic|national id|id-?nummer|id-?numr|idnr|p-?nr",
-    "samordningsnummer": r"samordningsnummer|samordningsnr|samordnings|coordination number|samnr",
-    "organisationsnummer": r"organisationsnummer|organisationsnumr|organisationsnr|org\.? ?nr|orgnr|org\.? ?no|"
-    r"organisation number|company (?:reg|number)|vat|moms(?:reg)?|företagsnr",
-    "sole_trader": r"enskild firma|enskild näringsidkare|sole trader|egenföretagare",
-    "phone": r"telefon|tel|tfn|mobil|mobile|phone|cell|mob|sms|fax|ring|nummer|växel|hem|arb|"
-    r"direkt|kontakt|contact|call|whatsapp|signal|swish",
-    "email": r"e-?post|e-?mail|mail|epost|mejl|email|adress|address|kontakt|contact",
-    "bank_account": r"kontonummer|kontonr|konto|account|acct|clearing|clnr|clearingnr|"
-    r"bankkonto|bank|lönekonto|utbetalning|personkonto|iban|bic|swift",
-    "bankgiro": r"bankgiro|bankgironr|bg-?nr|bg|bankgirot",
-    "plusgiro": r"plusgiro|postgiro|plusgironr|pg-?nr|pg|plusgirot",
-    "payment_card": r"kort|kortnummer|kortnr|bankkort|kreditkort|kortinnehavare|cvv|cvc|card|credit|kredit|debit|visa|mastercard|"
-    r"amex|american express|pan|betalkort|maestro",
-    # Negative contexts: identifiers of things, not people.
-    "reference": r"ocr|referens|ref|betalningsreferens|reference|meddelande",
-    "order": r"order|ordernr|ordernummer|beställning|bestnr|faktura|fakturanr|"
-    r"fakturanummer|invoice|inv|kvitto|receipt|artikel|artnr|art\.? ?nr|sku|ean|gtin|"
-    r"produkt|product|lager|batch|lot|serienummer|serial|s/n|sn|"
-    r"tracking|spårning|spårningsnummer|kolli|kollinummer|kollinr|sändning|"
-    r"sändningsnummer|försändelse|shipment|parcel|paket|track|ärende|"
-    r"case|ticket|transaktion|transaction|txn|"
-    # bookings, tickets, contracts, property and claims (not försäkring: an insurance
-    # policy is its holder's, and some insurers number policies by personnummer);
-    # carriers as tracking context. The Swedish words only alone, definite or before a
-    # number word: not the person or place of one (Avtalskontakt, Objektansvarig,
-    # Skadereglerare, Bokningsansvarig, Biljettkassan), nor avtalad ("agreed").
-    r"bokning(?:en|s(?:nummer|numret|nr|id|ref|referens|kod))?(?![a-zåäöéü])|booking|"
-    r"biljett(?:en|s?(?:nummer|numret|nr|id))?(?![a-zåäöéü])|avtal(?:et|s(?:nummer|numret|nr|id))?(?![a-zåäöéü])|"
-    r"objekt(?:et|s?(?:nummer|numret|nr|id))?(?![a-zåäöéü])|skada(?:n)?(?![a-zåäöéü])|"
-    r"skade(?:nummer|numret|nr|id|ärende|ärendet)(?![a-zåäöéü])|dhl|bring(?![a-zåäöéü])|schenker|postnord",
-    # backup, snapshot and dump name their time ("backup 20240517-1345"); not a backup
-    # phone number or contact
-    "time": r"tid|time|timestamp|tidsstämpel|datum|date|created|updated|skapad|ändrad|"
-    r"klockan|kl|log|backup(?!nummer|nr|tel|kontakt|contact|phone|mobil)|snapshot|dump",
-}
-
-# What may stand between a keyword and the candidate: the rest of the word, an
-# identifier's number suffix ("order_id=", "pnr_no:"), a few filler characters,
-# at most one more short word ("tel nr: "), and one line break ("Bankgiro\n3827-5533",
-# "personnummer är\n..."; not a blank line; see keyword_line_ok).
-# The quantifiers are possessive (the next part cannot start with what they took, so
-# the matches are the same): a failed try gives up at once instead of backtracking.
-_TAIL = (
-    r"[a-zåäöéü]*+(?:_(?:id|nr|no|num|number|nummer))?[ \t.:#=()\[\]/'\"*-]{0,24}+"
-    r"(?:[a-zåäöéü]{0,12}+(?:[ \t:=.#]{1,24}+|(?=[ \t]*\r?\n)))?(?:[ \t]*\r?\n[ \t]*)?\Z"
-)
-# A keyword right after one of these (maybe with spaces or quotes between) starts a
-# cell of a row (a CSV header): its name is no keyword for the first value of the
-# next line. A comma earlier in a sentence ("Hej, mitt personnummer är") is none.
-_CELL_SEPARATORS = ",;\t|"
-
-
-def keyword_line_ok(before: str, start: int) -> bool:
-    """Whether a keyword at ``start`` of ``before`` counts for the candidate after ``before``:
-    on the candidate's line, or on the line before unless it is a cell of a row."""
-    if before.find("\n", start) < 0:
-        return True
-    cell_start = before[before.rfind("\n", 0, start) + 1 : start].rstrip(" \"'")
-    return not cell_start or cell_start[-1] not in _CELL_SEPARATORS
-
 
 def _split_alternatives(words: str) -> list[str]:
     """The top-level ``|`` alternatives of a keyword pattern."""
@@ -104,6 +37,94 @@ def _split_alternatives(words: str) -> list[str]:
         i += 1
     out.append("".join(cur))
     return out
+
+
+# A number word glued to the word of a thing ("Ordernummer", "Artikelnr", "Kolliid",
+# "Transaktionsnummer" with the linking s), or the linking s alone ("Transaktions-ID").
+_NUMBER_WORD = r"(?:s?(?:nummer|numret|numren|nr|no|number|num|id|kod|code|ref|referens)|s)?"
+
+
+def _thing(words: str) -> str:
+    """Each alternative of ``words`` as a whole word, maybe followed by a number word."""
+    return "|".join(f"{w}{_NUMBER_WORD}(?![a-zåäöéü])" for w in _split_alternatives(words))
+
+
+# kind (or pseudo-kind) -> keyword alternation. Keywords are matched as word
+# prefixes in lower-cased text, so "telefonnummer" matches "telefon".
+_KEYWORDS: dict[str, str] = {
+    # the definite and plural forms too: personnumret, personnumren, personnumrets
+    "personnummer": r"personnummer|personnumr|personnr|pers\.?nr|pnr|personal ?id(?:entity)?|person ?id|"
+    r"ssn|social security|personal ?number|personal identity|födelsenummer|födelsenumr|"
+    r"födelsenr|identitetsnummer|identitetsnumr|civic|national id|id-?nummer|id-?numr|idnr|p-?nr",
+    "samordningsnummer": r"samordningsnummer|samordningsnr|samordnings|coordination number|samnr",
+    "organisationsnummer": r"organisationsnummer|organisationsnumr|organisationsnr|org\.? ?nr|orgnr|org\.? ?no|"
+    r"organisation number|company (?:reg|number)|vat|moms(?:reg)?|företagsnr",
+    "sole_trader": r"enskild firma|enskild näringsidkare|sole trader|egenföretagare",
+    "phone": r"telefon|tel|tfn|mobil|mobile|phone|cell|mob|sms|fax|ring|nummer|växel|hem|arb|"
+    r"direkt|kontakt|contact|call|whatsapp|signal|swish",
+    "email": r"e-?post|e-?mail|mail|epost|mejl|email|adress|address|kontakt|contact",
+    "bank_account": r"kontonummer|kontonr|konto|account|acct|clearing|clnr|clearingnr|"
+    r"bankkonto|bank|lönekonto|utbetalning|personkonto|iban|bic|swift",
+    "bankgiro": r"bankgiro|bankgironr|bg-?nr|bg|bankgirot",
+    "plusgiro": r"plusgiro|postgiro|plusgironr|pg-?nr|pg|plusgirot",
+    "payment_card": r"kort|kortnummer|kortnr|bankkort|kreditkort|kortinnehavare|cvv|cvc|card|credit|kredit|debit|visa|mastercard|"
+    r"amex|american express|pan|betalkort|maestro",
+    # Negative contexts: identifiers of things, not people. Each word counts alone,
+    # inflected, or before a number word (Ordernummer, Fakturanr, Kolli-id, Referensnr;
+    # _thing), not as the first part of any word: not a first name or surname that
+    # starts with one (Klas, Lotta, Casey, Logan, Snorre, Lagerström, Klasson, Tidholm)
+    # nor a person's role named for one (Orderansvarig, Fakturakontakt, Referensperson,
+    # Produktchef), before whose phone number or personnummer it stood.
+    "reference": _thing(r"ocr|referens(?:en)?|ref|betalningsreferens|reference|meddelande(?:t)?"),
+    "order": _thing(
+        r"order(?:n|s|na)?|beställning(?:en|ar)?|bestnr|faktur(?:a|an|or|orna)|"
+        r"invoice(?:s)?|inv|kvitto(?:t|n)?|receipt(?:s)?|artikel(?:n)?|artnr|art\.? ?nr|sku|ean|gtin|"
+        r"produkt(?:en|er)?|product(?:s)?|lager|lagret|batch(?:en|es)?|lot|serie|serial|s/n|sn|"
+        r"tracking|spårning(?:en)?|kolli(?:t|n)?|sändning(?:en|ar)?|"
+        r"försändelse(?:n|r)?|shipment(?:s)?|parcel(?:s)?|paket(?:et)?|track|ärende(?:t|n)?|"
+        r"case(?:s)?|ticket(?:s)?|transaktion(?:en|er)?|transaction(?:s)?|txn"
+    )
+    + "|"
+    # bookings, tickets, contracts, property and claims (not försäkring: an insurance
+    # policy is its holder's, and some insurers number policies by personnummer);
+    # carriers as tracking context. The Swedish words only alone, definite or before a
+    # number word: not the person or place of one (Avtalskontakt, Objektansvarig,
+    # Skadereglerare, Bokningsansvarig, Biljettkassan), nor avtalad ("agreed").
+    r"bokning(?:en|s(?:nummer|numret|nr|id|ref|referens|kod))?(?![a-zåäöéü])|booking|"
+    r"biljett(?:en|s?(?:nummer|numret|nr|id))?(?![a-zåäöéü])|avtal(?:et|s(?:nummer|numret|nr|id))?(?![a-zåäöéü])|"
+    r"objekt(?:et|s?(?:nummer|numret|nr|id))?(?![a-zåäöéü])|skada(?:n)?(?![a-zåäöéü])|"
+    r"skade(?:nummer|numret|nr|id|ärende|ärendet)(?![a-zåäöéü])|dhl|bring(?![a-zåäöéü])|schenker|postnord",
+    # backup, snapshot and dump name their time ("backup 20240517-1345"); not a backup
+    # phone number or contact. tid, kl and log only as words (not Tidigare, Tidholm,
+    # Klas, Klasson, Kliniken, Logan, Logistikchef).
+    "time": r"tid(?:en|punkt(?:en)?|s?stämpel(?:n)?)?(?![a-zåäöéü])|time|timestamp|datum|date|created|updated|"
+    r"skapad|ändrad|klockan|kl(?![a-zåäöéü])|log(?:g|gad|gat|gade|gar|gen|ged|s|fil|file)?(?![a-zåäöéü])|"
+    r"backup(?!nummer|nr|tel|kontakt|contact|phone|mobil)|snapshot|dump",
+}
+
+# What may stand between a keyword and the candidate: the rest of the word, an
+# identifier's number suffix ("order_id=", "pnr_no:"), a few filler characters,
+# at most one more short word ("tel nr: "), and one line break ("Bankgiro\n3827-5533",
+# "personnummer är\n..."; not a blank line; see keyword_line_ok).
+# The quantifiers are possessive (the next part cannot start with what they took, so
+# the matches are the same): a failed try gives up at once instead of backtracking.
+_TAIL = (
+    r"[a-zåäöéü]*+(?:_(?:id|nr|no|num|number|nummer))?[ \t.:#=()\[\]/'\"*-]{0,24}+"
+    r"(?:[a-zåäöéü]{0,12}+(?:[ \t:=.#]{1,24}+|(?=[ \t]*\r?\n)))?(?:[ \t]*\r?\n[ \t]*)?\Z"
+)
+# A keyword right after one of these (maybe with spaces or quotes between) starts a
+# cell of a row (a CSV header): its name is no keyword for the first value of the
+# next line. A comma earlier in a sentence ("Hej, mitt personnummer är") is none.
+_CELL_SEPARATORS = ",;\t|"
+
+
+def keyword_line_ok(before: str, start: int) -> bool:
+    """Whether a keyword at ``start`` of ``before`` counts for the candidate after ``before``:
+    on the candidate's line, or on the line before unless it is a cell of a row."""
+    if before.find("\n", start) < 0:
+        return True
+    cell_start = before[before.rfind("\n", 0, start) + 1 : start].rstrip(" \"'")
+    return not cell_start or cell_start[-1] not in _CELL_SEPARATORS
 
 
 def _word_start_alternation(words: str) -> str:

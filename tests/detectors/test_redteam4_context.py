@@ -1,0 +1,78 @@
+"""Red team 4: negative context words (order, reference, time) are words, not prefixes.
+
+A keyword of another kind before a number lowers it ("Ordernr 0701234567").
+Short or common ones were matched as the start of any word, so a first name
+or surname that begins with one (Klas, Klara, Lotta, Casey, Logan, Snorre,
+Lagerström, Klasson, Tidholm) or a person's role named for one
+(Orderansvarig, Fakturakontakt, Referensperson, Produktchef, Lagerchef) before
+a phone number or personnummer lowered it below the threshold: 'Klas Berg
+070-123 45 67' was not reported. They now count alone, inflected or before a
+number word (Ordernummer, Fakturanr, Artikelnummer, Kolli-id, Referensnr,
+Loggad, Tidpunkt), as the words themselves always did.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from detectors.context import near_before
+from detectors.scan import Scanner
+
+SCANNER = Scanner()
+
+NAMES_AND_ROLES = [
+    # first names and surnames that start with a time, order or reference word
+    "Klas Berg", "Klara Lind", "Klaus", "Anna Klasson", "Lotta Berg", "Lotten", "Casey Lind", "Logan Berg",
+    "Snorre Lind", "Anna Lagerström", "Per Lagerqvist", "Tidemand", "Invar Berg", "Refik Lind", "Bo Tidholm",
+    "Kolling",
+    # roles and words named for one
+    "Orderansvarig", "Fakturakontakt:", "Referensperson", "Produktchef", "Lagerchef", "Kvittoansvarig",
+    "Transaktionsansvarig", "Snickare", "Tidningsbud", "Logistikchef", "Kliniken", "Tidigare nummer",
+]
+
+
+@pytest.mark.parametrize("who", NAMES_AND_ROLES)
+def test_a_name_or_role_before_a_phone_number_is_no_negative_context(who: str) -> None:
+    for number in ("070-123 45 67", "0701234567"):
+        text = f"{who} {number}"
+        ms = SCANNER.find(text)
+        assert [(m.kind, text[m.start : m.end]) for m in ms] == [("phone", number)], text
+        assert not any(w.endswith("(-)") for w in ms[0].why), (text, ms[0].why)
+
+
+@pytest.mark.parametrize("who", ["Klas Berg", "Lotta Berg", "Anna Lagerström", "Casey Lind", "Logan"])
+def test_a_name_before_a_compact_personnummer_is_no_negative_context(who: str) -> None:
+    text = f"{who} 8112289874"
+    ms = SCANNER.find(text)
+    assert [(m.kind, m.value) for m in ms] == [("personnummer", "198112289874")]
+    assert not any(w.endswith("(-)") for w in ms[0].why)
+
+
+@pytest.mark.parametrize(
+    ("before", "kind"),
+    [
+        # the words alone, inflected, or before a number word still count
+        ("order ", "order"), ("ordern ", "order"), ("ordernr ", "order"), ("ordernummer: ", "order"),
+        ("order-id ", "order"), ("order_id=", "order"), ("orderid ", "order"), ("fakturanr ", "order"),
+        ("fakturanummer: ", "order"), ("fakturan ", "order"), ("faktura ", "order"), ("invoice no. ", "order"),
+        ("inv ", "order"), ("inv# ", "order"), ("artikelnummer ", "order"), ("art.nr ", "order"),
+        ("produktkod ", "order"), ("produkt-id ", "order"), ("lot ", "order"), ("lotnr ", "order"),
+        ("s/n ", "order"), ("sn: ", "order"), ("serienummer ", "order"), ("kollinummer ", "order"),
+        ("kolli-id ", "order"), ("spårningsnummer ", "order"), ("tracking number ", "order"),
+        ("tracking_id=", "order"), ("ärende ", "order"), ("ärendenummer ", "order"), ("ärendet ", "order"),
+        ("case ", "order"), ("case #", "order"), ("ticket ", "order"), ("ticketnr ", "order"),
+        ("transaktion ", "order"), ("transaktions-id ", "order"), ("transaction id: ", "order"),
+        ("txn ", "order"), ("sku ", "order"), ("ean ", "order"), ("batch ", "order"), ("batchnr ", "order"),
+        ("paket ", "order"), ("paketnummer ", "order"), ("kvitto ", "order"), ("kvittonr ", "order"),
+        ("beställning ", "order"), ("beställningsnummer ", "order"), ("lager ", "order"), ("lagernummer ", "order"),
+        ("sändningsnummer ", "order"), ("shipment ", "order"), ("parcel ", "order"), ("receipt no ", "order"),
+        ("ocr ", "reference"), ("ocr-nummer ", "reference"), ("referens ", "reference"), ("referensnr ", "reference"),
+        ("ref ", "reference"), ("ref.nr ", "reference"), ("ref: ", "reference"), ("reference ", "reference"),
+        ("betalningsreferens ", "reference"), ("meddelande ", "reference"),
+        ("tid ", "time"), ("tiden ", "time"), ("tidpunkt ", "time"), ("tidsstämpel ", "time"), ("kl ", "time"),
+        ("kl. ", "time"), ("klockan ", "time"), ("log ", "time"), ("loggad ", "time"), ("logged ", "time"),
+        ("datum ", "time"), ("date: ", "time"), ("timestamp ", "time"), ("skapad ", "time"), ("backup ", "time"),
+    ],
+)
+def test_the_words_themselves_still_count(before: str, kind: str) -> None:
+    assert near_before(before, kind), before
