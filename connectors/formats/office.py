@@ -8,7 +8,11 @@ fields of the rows below are named by the header (``Personnummer``; ``Namn (C)``
 for a repeated name) and the header row is not a record; the title, cells
 without a header, and all cells of a sheet without one, are named by their
 reference ``Kunder!C5``. Values are the cached
-results of formulas, written as a person would (``198112289874.0``, ISO dates).
+results of formulas, written as a person would (``198112289874.0``, ISO dates);
+a whole number whose cell format is digits and separators only is written as the
+sheet shows it (``000000-0000``: ``030918-2640``, the leading zero kept). Cell
+comments (notes) are records ``item`` = ``<sheet>!<cell> comment`` (fields
+``text``, ``meta:author``).
 Document properties form the record ``item`` = ``meta`` (fields ``meta:author``,
 ``meta:last_modified_by``, ``meta:title``, ``meta:subject``, ``meta:comments``,
 ``meta:keywords``, ``meta:category``; not structured).
@@ -36,7 +40,9 @@ Office Open XML never has one.
 
 from __future__ import annotations
 
+import posixpath
 import re
+import xml.etree.ElementTree as ET  # noqa: S405 - parts with a DTD are refused before (check_zip_bounds)
 import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
@@ -136,21 +142,61 @@ def _meta_record(ctx: Ctx, props: Any) -> Record | None:
 # --- XLSX ---------------------------------------------------------------------------------------
 
 
-def _cell_text(v: Any) -> str:
+# A number format of digit placeholders and separators only, as Swedish Excel's
+# "Personnummer" (000000-0000) or a phone column's ("0"##-### ## ##): what the sheet
+# shows of a number keeps the leading zeros the number lost.
+_DIGITS_FORMAT = re.compile(r'(?:[0#]|\\.|"[^"]*"|[ \-/()])+')
+_FORMAT_TOKEN = re.compile(r'[0#]|\\(.)|"([^"]*)"|([ \-/()])')
+
+
+def formatted_integer(value: int, fmt: str) -> str | None:
+    """An integer as a digits-only number format shows it, or None for any other format.
+
+    Placeholders are filled from the right (``0`` shows a zero where no digit is
+    left, ``#`` nothing); digits beyond the placeholders stand in front, as in Excel.
+
+    >>> formatted_integer(309182640, "000000-0000"), formatted_integer(701740605, '"0"##-### ## ##')
+    ('030918-2640', '070-174 06 05')
+    >>> formatted_integer(42, "General"), formatted_integer(42, "0.00"), formatted_integer(123, "0000")
+    (None, None, '0123')
+    """
+    section = fmt.split(";", 1)[0]
+    if value < 0 or "0" not in section.replace('"0"', "") and "#" not in section or not _DIGITS_FORMAT.fullmatch(section):
+        return None
+    digits = list(str(value))
+    out: list[str] = []
+    for m in reversed(list(_FORMAT_TOKEN.finditer(section))):
+        ph = m.group(0)
+        if ph in ("0", "#"):
+            out.append(digits.pop() if digits else ("0" if ph == "0" else ""))
+        else:
+            out.append(m.group(1) or m.group(2) or m.group(3) or "")
+    return "".join(digits) + "".join(reversed(out))
+
+
+def _cell_text(v: Any, fmt: str = "General") -> str:
     if v is None or isinstance(v, bool):
         return ""
+    if fmt != "General" and isinstance(v, (int, float)) and (isinstance(v, int) or v.is_integer()):
+        shown = formatted_integer(int(v), fmt)
+        if shown is not None:
+            return shown
     return as_text(v)
+
+
+def _row_texts(row: Any) -> list[str]:
+    return [_cell_text(c.value, getattr(c, "number_format", None) or "General") for c in row]
 
 
 def _sheet_records(ctx: Ctx, ws: Any) -> Iterator[Record]:
     title = ws.title
     ws.reset_dimensions()  # do not trust the declared dimensions: read what is there
-    rows = ws.iter_rows(values_only=True)
+    rows = ws.iter_rows()
     buffered: list[tuple[int, list[str]]] = []
     last = 0
     for n, row in enumerate(rows, start=1):
         last = n
-        texts = [_cell_text(v) for v in row]
+        texts = _row_texts(row)
         if any(t.strip() for t in texts):
             buffered.append((n, texts))
             if len(buffered) > HEADER_SAMPLE:
@@ -176,16 +222,72 @@ def _sheet_records(ctx: Ctx, ws: Any) -> Iterator[Record]:
     for n, texts in buffered:
         yield from rec(n, texts)
     for n, row in enumerate(rows, start=last + 1):
-        texts = [_cell_text(v) for v in row]
+        texts = _row_texts(row)
         if any(t.strip() for t in texts):
             yield from rec(n, texts)
+
+
+_S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PR = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """A part's relationships: id -> (type's last word, target part path)."""
+    folder, name = posixpath.split(part)
+    try:
+        root = ET.fromstring(zf.read(posixpath.join(folder, "_rels", name + ".rels")))
+    except KeyError:
+        return {}
+    out = {}
+    for rel in root.iter(_PR + "Relationship"):
+        target = rel.get("Target") or ""
+        if rel.get("TargetMode") == "External" or not target:
+            continue
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out[rel.get("Id") or ""] = ((rel.get("Type") or "").rsplit("/", 1)[-1], path)
+    return out
+
+
+def _comment_records(ctx: Ctx, zf: zipfile.ZipFile) -> Iterator[Record]:
+    """Cell comments (notes): ``item`` = ``<sheet>!<cell> comment``, fields ``text`` and ``meta:author``.
+
+    openpyxl's read-only mode leaves them out; they are read from each worksheet's
+    comments part (a threaded comment has its text there too, for older readers).
+    """
+    book = "xl/workbook.xml"
+    rels = _rels(zf, book)
+    for sheet in ET.fromstring(zf.read(book)).iter(_S + "sheet"):
+        title = sheet.get("name") or ""
+        kind, part = rels.get(sheet.get(_R + "id") or "", ("", ""))
+        if kind != "worksheet":
+            continue
+        for ckind, cpart in _rels(zf, part).values():
+            if ckind != "comments" or zf.getinfo(cpart).file_size > MAX_DOM_BYTES:
+                continue
+            root = ET.fromstring(zf.read(cpart))
+            authors = [a.text or "" for a in root.iter(_S + "author")]
+            for c in root.iter(_S + "comment"):
+                text = "".join(t.text or "" for t in c.iter(_S + "t")).strip()
+                fields = [(TEXT_FIELD, text)] if text else []
+                a = c.get("authorId")
+                author = authors[int(a)] if a and a.isdigit() and int(a) < len(authors) else ""
+                if author.strip():
+                    fields.append(("meta:author", author.strip()))
+                if fields:
+                    yield ctx.record(f"{title}!{c.get('ref') or '?'} comment", fields, False)
 
 
 def xlsx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
     import openpyxl
 
     f = src.seekable_file()
-    check_zip_bounds(ctx, f).close()
+    with check_zip_bounds(ctx, f) as zf:
+        try:
+            comments = list(_comment_records(ctx, zf))
+        except Exception as exc:  # noqa: BLE001 - damaged comments are reported, the cells read
+            ctx.problem(f"{ctx.name} comments: {describe(exc)}")
+            comments = []
     f.seek(0)
     try:
         wb = openpyxl.load_workbook(f, read_only=True, data_only=True, keep_links=False)
@@ -202,6 +304,7 @@ def xlsx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
                 raise
             except Exception as exc:  # noqa: BLE001 - a damaged sheet is skipped, the others read
                 ctx.problem(f"{ctx.name} sheet {safe_name(ws.title)}: {describe(exc)}")
+        yield from comments
     finally:
         wb.close()
 
