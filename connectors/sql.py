@@ -139,9 +139,14 @@ fingerprint, so a changed ``date_columns`` rereads the table.
 
 ``Record.references`` holds one :class:`Reference` per foreign key whose columns
 are all non-null in the row:
-``Reference("public.customers", "id=5", via="customer_id")``; the item names the
-referenced columns, so it matches the referenced row's item when the key points
-at its primary key (the usual case).
+``Reference("public.customers", "id=5", via="customer_id")``; the item is the
+referenced row's own item: the key's columns in the order of the referenced
+row key (a composite key declared as ``(nummer, clearing)`` against the primary
+key ``(clearing, nummer)``), and for a key to other columns (a unique e-mail or
+customer number of a table keyed by ``id``, or a table keyed by a locator) the
+referenced row's key is read beside the row (one index lookup per row; a row that
+is not there keeps the referenced columns). A key to a table outside the scan
+names the referenced columns.
 
 Schema facts
 ------------
@@ -669,6 +674,9 @@ class _Table:
     date_col: str | None = None
     comments: dict[str, str] = field(default_factory=dict)
     date_cols: list[str] = field(default_factory=list)  # record_date = the most recent of these
+    # foreign keys (by index in ``fks``) to columns other than the referenced table's row key:
+    # (schema, table, referenced columns, that table's key columns) to read the key from
+    fk_lookups: dict[int, tuple[str | None, str, list[str], list[str]]] = field(default_factory=dict)
 
     @property
     def splittable(self) -> bool:
@@ -886,6 +894,7 @@ class SqlConnector(BaseConnector):
                 if ddls.get(name):
                     t.comments.update(sqlite_column_comments(ddls[name], [c["name"] for c in columns]))
                 out.append(t)
+        _key_references(out)
         self._catalog = out
         return out
 
@@ -1016,13 +1025,15 @@ class SqlConnector(BaseConnector):
             if budget < 0:
                 break
             hints.append((col, text))
-        params = (
+        params: tuple[tuple[str, Any], ...] = (
             ("schema", t.schema), ("table", t.name), ("container", t.container),
             ("key_kind", t.key_kind), ("key", tuple(t.key)), ("lower", lo), ("upper", hi),
             ("json", tuple(t.json_cols)), ("date_column", t.date_col), ("date_columns", tuple(t.date_cols)),
             ("fks", tuple((tuple(f["columns"]), f["ref_container"], tuple(f["ref_columns"])) for f in t.fks)),
             ("hints", tuple(hints)),
         )
+        if t.fk_lookups:
+            params += (("fk_lookups", tuple((i, s, n, tuple(rc), tuple(k)) for i, (s, n, rc, k) in sorted(t.fk_lookups.items()))),)
         return Unit(self.name, key, fp, params, size)
 
     def _sa_table(self, t_schema: str | None, t_name: str, names: Iterable[str]) -> Any:
@@ -1055,7 +1066,9 @@ class SqlConnector(BaseConnector):
                     ends.append(render_item(t.key, list(r)) if r is not None else "")
             # the date columns only when there are some: tables without dates keep their fingerprints
             dates = [("dates", t.date_cols)] if t.date_cols else []
-            fp = self.fingerprint(_FP_VERSION, colsig, t.key_kind, t.key, count, ends, text_value(ck), *dates)
+            # how references are read, when that is not the declared way (tables without keep their fingerprints)
+            refs = [("refs", sorted((i, *v[:2], v[3]) for i, v in t.fk_lookups.items()))] if t.fk_lookups else []
+            fp = self.fingerprint(_FP_VERSION, colsig, t.key_kind, t.key, count, ends, text_value(ck), *dates, *refs)
             yield self._unit(t, lo, hi, fp, int(count))
 
     def _boundaries(self, conn: Connection, tbl: Any, keycols: list[Any]) -> list[tuple[Any, ...]]:
@@ -1146,17 +1159,29 @@ class SqlConnector(BaseConnector):
         json_cols = set(p.get("json") or ())
         date_cols = list(p.get("date_columns") or ([p["date_column"]] if p.get("date_column") else []))
         fks = [(list(c), rc, list(rcols)) for c, rc, rcols in p.get("fks") or ()]
+        lookups = {int(i): (s, n, list(rc), list(k)) for i, s, n, rc, k in p.get("fk_lookups") or ()}
         with self._guard(f"table {container}"), self.session() as conn:
             dname = conn.dialect.name
             locator = key_kind in ("rowid", "ctid")
-            tbl = self._sa_table(p["schema"], p["table"], key)
+            tbl = self._sa_table(p["schema"], p["table"], key + [c for i in lookups for c in fks[i][0]])
             keycols = [tbl.c[k] for k in key]
             cols: list[Any] = [keycols[0].label(_LOC)] if locator else []
-            q = sa.select(*cols, sa.literal_column("*")).select_from(tbl)
+            # a foreign key to other columns than the referenced row's key: that key, read beside the row
+            # (one index lookup per row), so the reference names the row as its own location does
+            fk_at: dict[int, list[int]] = {}
+            for i, (r_schema, r_name, r_cols, r_key) in sorted(lookups.items()):
+                rtbl = sa.table(r_name, *[sa.column(n) for n in dict.fromkeys(r_cols + r_key)], schema=r_schema).alias(f"pii_scan_r{i}")
+                match = [rtbl.c[rc] == tbl.c[c] for c, rc in zip(fks[i][0], r_cols)]
+                fk_at[i] = []
+                for j, k in enumerate(r_key):
+                    fk_at[i].append(len(cols))
+                    cols.append(sa.select(rtbl.c[k]).where(*match).limit(1).scalar_subquery().label(f"pii_scan_fk{i}_{j}"))
+            # MariaDB/MySQL take a bare * only first
+            q = sa.select(*cols, sa.literal_column(f"{_ALIAS}.*" if lookups else "*")).select_from(tbl)
             q = q.where(*self._range_where(dname, keycols, p.get("lower"), p.get("upper")))
             result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(q)
             names = list(result.keys())
-            first = 1 if locator else 0
+            first = len(cols)
             pos = {n: i for i, n in enumerate(names) if i >= first}
             key_pos = [pos[k] for k in key] if key_kind in ("pk", "unique") else []
             date_pos = [pos[c] for c in date_cols if c in pos]
@@ -1199,10 +1224,16 @@ class SqlConnector(BaseConnector):
                         continue
                     fields.extend(fields_of(container, name, v, json_col))
                 refs: list[Reference] = []
-                for fcols, ref_container, ref_cols in fks:
+                for n, (fcols, ref_container, ref_cols) in enumerate(fks):
                     vals = [row[pos[c]] for c in fcols if c in pos]
                     if len(vals) == len(fcols) and all(v is not None for v in vals) and ref_cols:
-                        refs.append(Reference(ref_container, render_item(ref_cols, vals), ",".join(fcols)))
+                        if n in fk_at:  # the referenced row's key, if the row is there
+                            keyvals = [row[i] for i in fk_at[n]]
+                            ref_item = render_item(lookups[n][3], keyvals) if all(v is not None for v in keyvals) \
+                                else render_item(ref_cols, vals)
+                        else:
+                            ref_item = render_item(ref_cols, vals)
+                        refs.append(Reference(ref_container, ref_item, ",".join(fcols)))
                 rdate: datetime | None
                 written: datetime | None
                 if one_date >= 0 and type(d := row[one_date]) is datetime and d.tzinfo is None:
@@ -1244,6 +1275,33 @@ class SqlConnector(BaseConnector):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _key_references(tables: Sequence[_Table]) -> None:
+    """Make each foreign key name the referenced row as that row's own item does.
+
+    A reference's item is rendered from the referenced columns. It matches the
+    referenced row's location only when those are its row key in the key's order:
+    a composite key declared in another order (``(nummer, clearing)`` against the
+    key ``(clearing, nummer)``) is put in the key's order; a key to other columns
+    (a unique e-mail or customer number while the row is keyed by ``id``, or a table
+    keyed by a locator) gets a lookup of the referenced row's key
+    (:attr:`_Table.fk_lookups`). Tables outside the scan are left as declared.
+    """
+    by_container = {t.container: t for t in tables}
+    for t in tables:
+        for i, fk in enumerate(t.fks):
+            target = by_container.get(fk["ref_container"])
+            cols, ref_cols = list(fk["columns"]), list(fk["ref_columns"])
+            if target is None or not ref_cols or len(cols) != len(ref_cols) or target.key_kind == "ordinal":
+                continue
+            if ref_cols == target.key:
+                continue
+            if target.key_kind in ("pk", "unique") and sorted(ref_cols) == sorted(target.key):
+                fk["columns"] = [cols[ref_cols.index(k)] for k in target.key]
+                fk["ref_columns"] = list(target.key)
+                continue
+            t.fk_lookups[i] = (target.schema, target.name, ref_cols, list(target.key))
 
 
 def _row_dates(row: Sequence[Any], positions: Sequence[int]) -> tuple[datetime | None, datetime | None]:
