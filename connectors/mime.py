@@ -53,6 +53,12 @@ scans, not of one value):
        attachment:<name>!<item>:<field>          a record of the attachment
        attachment:<name>!<entry>!<item>:<field>  inside an archive attachment
 
+   Outlook's TNEF attachment (``winmail.dat``, known by its signature
+   whatever its type) is opened like an archive: its attachments as
+   ``attachment:winmail.dat!<name>!<item>:<field>`` (the long file name, else
+   the title), its body as ``winmail.dat!body.rtf`` (the compressed RTF,
+   decompressed), ``body.html`` or ``body.txt``; a damaged stream is read up to
+   the damage and reported.
    A file uuencoded inside a plain text body (``begin 644 name`` ... ``end``,
    mail from before MIME) is taken out of the body text and read as an
    attachment of that name.
@@ -124,6 +130,7 @@ import io
 import mimetypes
 import quopri
 import re
+import struct
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -710,6 +717,142 @@ def cms_content(data: bytes) -> tuple[str, bytes | None]:
         return "other", None
 
 
+_TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+_TNEF_BODY, _TNEF_MAPI_PROPS = 0x0002800C, 0x00069003
+_TNEF_ATTACH_REND, _TNEF_ATTACH_TITLE, _TNEF_ATTACH_DATA, _TNEF_ATTACHMENT = 0x00069002, 0x00018010, 0x0006800F, 0x00069005
+_PR_BODY, _PR_RTF_COMPRESSED, _PR_HTML = 0x1000, 0x1009, 0x1013
+_PR_ATTACH_DATA, _PR_ATTACH_LONG_FILENAME, _PR_ATTACH_FILENAME, _PR_DISPLAY_NAME = 0x3701, 0x3707, 0x3704, 0x3001
+_MAPI_FIXED = {0x0001: 0, 0x0002: 2, 0x0003: 4, 0x0004: 4, 0x0005: 8, 0x0006: 8, 0x0007: 8, 0x000A: 4, 0x000B: 2, 0x0014: 8, 0x0040: 8, 0x0048: 16}
+_MAPI_VARIABLE = (0x001E, 0x001F, 0x0102, 0x000D)
+
+
+def _mapi_props(data: bytes) -> dict[int, tuple[int, bytes]]:
+    """MAPI properties of a TNEF attribute ([MS-OXTNEF] 2.1.3.4): property id -> (type, first value).
+
+    Read up to the first property it cannot size; named properties (id >= 0x8000) are skipped over.
+    """
+    out: dict[int, tuple[int, bytes]] = {}
+    try:
+        (count,) = struct.unpack_from("<I", data, 0)
+        pos = 4
+        for _ in range(min(count, 10_000)):
+            ptype, pid = struct.unpack_from("<HH", data, pos)
+            pos += 4
+            if pid >= 0x8000:  # a named property: GUID, kind, then an id or a name
+                (kind,) = struct.unpack_from("<I", data, pos + 16)
+                pos += 20
+                if kind == 0:
+                    pos += 4
+                else:
+                    (n,) = struct.unpack_from("<I", data, pos)
+                    pos += 4 + n + (-n % 4)
+            base, multi = ptype & 0x0FFF, bool(ptype & 0x1000)
+            if base in _MAPI_VARIABLE or multi:
+                (nvals,) = struct.unpack_from("<I", data, pos)
+                pos += 4
+                first: bytes | None = None
+                for _ in range(min(nvals, 100_000)):
+                    if base in _MAPI_VARIABLE:
+                        (n,) = struct.unpack_from("<I", data, pos)
+                        value = data[pos + 4 : pos + 4 + n]
+                        pos += 4 + n + (-n % 4)
+                    else:
+                        size = _MAPI_FIXED[base]
+                        value = data[pos : pos + size]
+                        pos += size + (-size % 4)
+                    if first is None:
+                        first = value
+                if pos > len(data):
+                    break
+                out[pid] = (base, first or b"")
+            else:
+                size = _MAPI_FIXED[base]
+                out[pid] = (base, data[pos : pos + size])
+                pos += size + (-size % 4)
+    except (struct.error, KeyError):
+        pass
+    return out
+
+
+def _mapi_text(value: tuple[int, bytes] | None) -> str | None:
+    if value is None:
+        return None
+    ptype, data = value
+    if ptype == 0x001F:
+        return data.decode("utf-16-le", "replace").split("\0", 1)[0]
+    if ptype == 0x001E:
+        return data.decode("cp1252", FALLBACK).split("\0", 1)[0]
+    return None
+
+
+def tnef_entries(data: bytes) -> tuple[list[tuple[str, bytes, bool]], str]:
+    r"""What a TNEF stream (Outlook's ``winmail.dat``) holds: ``(name, bytes, is_file)`` for its body and attachments.
+
+    The body comes as ``body.rtf`` (PR_RTF_COMPRESSED, decompressed), ``body.html``
+    or ``body.txt``; each attachment by its long file name (else its title).
+    The second value names the damage ("" when none); what came before it is kept.
+
+    >>> sig = bytes.fromhex("789f3e22") + b"\0\0"
+    >>> tnef_entries(sig + bytes.fromhex("02 0f800600 03000000") + b"abc\0\0")  # attAttachData, 3 bytes, no name
+    ([('attachment 1', b'abc', True)], '')
+    >>> tnef_entries(sig + bytes.fromhex("02 0f80"))[1]
+    'cut short'
+    """
+    bodies: list[tuple[str, bytes, bool]] = []
+    files: list[dict[str, Any]] = []
+    pos, error = 6, ""
+    while pos < len(data):
+        if pos + 9 > len(data):
+            error = "cut short"
+            break
+        level, attr, length = struct.unpack_from("<BII", data, pos)
+        value = data[pos + 9 : pos + 9 + length]
+        if len(value) < length:
+            error = "cut short"
+            break
+        pos += 9 + length + 2  # the value's 16-bit checksum is not checked
+        if level == 2 and (attr == _TNEF_ATTACH_REND or not files):
+            files.append({})
+        if level == 1 and attr == _TNEF_BODY:
+            bodies.append(("body.txt", value, False))
+        elif level == 1 and attr == _TNEF_MAPI_PROPS:
+            props = _mapi_props(value)
+            rtf = props.get(_PR_RTF_COMPRESSED)
+            if rtf is not None:
+                try:
+                    import compressed_rtf  # installed with extract-msg (the mail extra)
+
+                    bodies.append(("body.rtf", compressed_rtf.decompress(rtf[1]), False))
+                except ImportError:
+                    error = error or "compressed RTF body: the Python package compressed-rtf is not installed"
+                except Exception:  # noqa: BLE001 - a damaged compressed RTF
+                    error = error or "compressed RTF body cannot be decompressed"
+            for pid, name in ((_PR_HTML, "body.html"), (_PR_BODY, "body.txt")):
+                got = props.get(pid)
+                if got is not None:
+                    text = _mapi_text(got)
+                    bodies.append((name, text.encode("utf-8") if text is not None else got[1], False))
+        elif level == 2 and attr == _TNEF_ATTACH_TITLE:
+            files[-1]["title"] = value.split(b"\0", 1)[0].decode("cp1252", FALLBACK)
+        elif level == 2 and attr == _TNEF_ATTACH_DATA:
+            files[-1]["data"] = value
+        elif level == 2 and attr == _TNEF_ATTACHMENT:
+            props = _mapi_props(value)
+            for pid in (_PR_ATTACH_LONG_FILENAME, _PR_DISPLAY_NAME, _PR_ATTACH_FILENAME):
+                long_name = _mapi_text(props.get(pid))
+                if long_name:
+                    files[-1].setdefault("long", long_name)
+            obj = props.get(_PR_ATTACH_DATA)
+            if obj is not None and "data" not in files[-1]:
+                files[-1]["data"] = obj[1][16:] if obj[0] == 0x000D else obj[1]  # an object starts with its IID
+    out = [b for b in bodies if b[1].strip(b"\0 \r\n")]
+    for n, f in enumerate(files, start=1):
+        if "data" in f:
+            name = (f.get("long") or f.get("title") or f"attachment {n}").replace("/", "_").replace("\\", "_").strip() or f"attachment {n}"
+            out.append((name, f["data"], True))
+    return out, error
+
+
 def _item_label(item: str) -> str:
     return "line " + item if item.isdigit() else item
 
@@ -861,6 +1004,9 @@ class _Walk:
             if inner is not None:
                 yield from self.forwarded(inner, section, depth, filename)
                 return
+        if data.startswith(_TNEF_SIGNATURE):  # winmail.dat (application/ms-tnef, or any type a gateway gave it)
+            yield from self.tnef(section, data, filename)
+            return
         if ctype in _PKCS7_TYPES or (filename or "").lower().endswith(".p7m"):
             kind, content = cms_content(data)
             if kind == "encrypted":
@@ -985,8 +1131,27 @@ class _Walk:
         self.names.add(label)
         return label
 
-    def attachment(self, part: Message, section: str, data: bytes, ctype: str, filename: str | None) -> Iterator[Record]:
+    def tnef(self, section: str, data: bytes, filename: str | None) -> Iterator[Record]:
+        """Outlook's ``winmail.dat``: its body (RTF, HTML or text) and its attachments, each read as an attachment."""
         label = self._unique(filename or f"part {section}", section)
+        if filename is not None:
+            yield self.rec([(f"attachment:{label}", filename)])
+        entries, error = tnef_entries(data)
+        seen: set[str] = set()
+        for n, (name, content, is_file) in enumerate(entries, start=1):
+            inner = name if name not in seen else f"{name}[{n}]"
+            seen.add(inner)
+            ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            yield from self.attachment(None, section, content, ctype, name if is_file else None, label=f"{label}!{inner}")
+        if error:
+            self.problem(section, f"attachment {safe_name(label)}: TNEF stream damaged ({error}); read as far as it goes")
+
+    def attachment(
+        self, part: Message | None, section: str, data: bytes, ctype: str, filename: str | None, label: str | None = None
+    ) -> Iterator[Record]:
+        """An attachment read by the format readers; ``label`` (default: its unique name) names it in the fields."""
+        if label is None:
+            label = self._unique(filename or f"part {section}", section)
         sniff_name = filename or label + (mimetypes.guess_extension(ctype) or "")
 
         def loc(container: str, item: str) -> Location:
