@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from collections.abc import Iterator
@@ -245,11 +246,12 @@ def _one_query(**kw: str | None) -> tuple[str, str] | None:
 @main.command()
 @config_option
 @_query_options
-@click.option("--batch", type=click.File("r", encoding="utf-8", errors="replace"), help='Many lookups: a JSON Lines file of {"kind": ..., "value": ...}.')
+@click.option("--batch", type=click.File("rb"), help='Many lookups: a JSON Lines file of {"kind": ..., "value": ...} '
+              "(UTF-8; UTF-16 or UTF-8 with a byte-order mark as Windows tools write them).")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "json"]), default="table", show_default=True)
 @click.option("--reveal", is_flag=True, help="Show the true container and item where a name held an identifier "
               "(a file named by a personnummer, a row keyed by one); stored masked, decrypted with the map's key.")
-def lookup(config_path: str, batch: IO[str] | None, fmt: str, reveal: bool = False, **query: str | None) -> None:
+def lookup(config_path: str, batch: IO[bytes] | None, fmt: str, reveal: bool = False, **query: str | None) -> None:
     """Every location of one data subject: direct, linked and related.
 
     \b
@@ -290,25 +292,55 @@ def lookup(config_path: str, batch: IO[str] | None, fmt: str, reveal: bool = Fal
                 out.write(json.dumps(obj, ensure_ascii=False) + "\n")
             return
         assert batch is not None
-        for n, line in enumerate(batch, start=1):
-            query: dict[str, object] = {"line": n}
+        for n, line in enumerate(_batch_lines(batch), start=1):
+            asked: dict[str, object] = {"line": n}
             locs = []
             try:
-                kind, value = _batch_query(line, query)
+                kind, value = _batch_query(line, asked)
                 locs = do_lookup(dm, keys, kind, value)
-                obj = {"query": query, "locations": [l.as_dict() for l in locs]}
+                answer: dict[str, object] = {"query": asked, "locations": [l.as_dict() for l in locs]}
             except (LookupError_, _BadQuery) as exc:  # this line only; the others are answered
-                obj = {"query": query, "error": str(exc), "locations": []}
+                answer = {"query": asked, "error": str(exc), "locations": []}
             if fmt == "table":
-                out.write(f"# query {n}: {obj['query'].get('kind', '?')}\n")
-                if "error" in obj:
-                    out.write(f"  error: {obj['error']}\n")
+                out.write(f"# query {n}: {asked.get('kind', '?')}\n")
+                if "error" in answer:
+                    out.write(f"  error: {answer['error']}\n")
                 else:
                     _lookup_table(out, locs)
             else:
-                out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                out.write(json.dumps(answer, ensure_ascii=False) + "\n")
     finally:
         dm.close()
+
+
+def _batch_lines(fh: IO[bytes]) -> Iterator[str]:
+    """The lines of a ``--batch`` file: UTF-8, or as its byte-order mark says (UTF-8, UTF-16 LE/BE).
+
+    Notepad writes UTF-8 with a mark and PowerShell 5 UTF-16: read as plain UTF-8 the
+    first query (or every one) was "not JSON". Undecodable bytes are replaced, so a
+    damaged line is answered with its error and the others still are.
+    """
+    head = fh.read(3)
+    if head.startswith(codecs.BOM_UTF8):
+        enc, head = "utf-8", head[3:]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        enc = "utf-16"  # the decoder reads the mark
+    else:
+        enc = "utf-8"
+    decoder = codecs.getincrementaldecoder(enc)(errors="replace")
+    pending = ""
+    chunk = head
+    while True:
+        more = fh.read(1 << 16)
+        pending += decoder.decode(chunk, final=not more)
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            yield line[:-1] if line.endswith("\r") else line
+        if not more:
+            break
+        chunk = more
+    if pending:
+        yield pending
 
 
 class _BadQuery(ValueError):
