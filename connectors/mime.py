@@ -15,7 +15,11 @@ scans, not of one value):
 2. **the other parties and readable headers**, ``structured=False``:
    ``header:Sender``, ``header:Reply-To``, ``header:To``, ``header:Cc``,
    ``header:Bcc``, ``header:Resent-From`` ... (see :data:`ADDRESS_HEADERS`;
-   repeated headers joined with ``, ``), ``header:Subject``,
+   repeated headers joined with ``, ``; also the list headers, with their
+   URLs' %-escapes undone, and the servers' headers that name a mailbox:
+   ``X-Envelope-From``, ``X-Rcpt-To``, ``X-Delivered-To`` ...),
+   ``header:Received`` (only the addresses of the ``for`` and ``envelope-from``
+   clauses: a Bcc copy's recipient is named nowhere else), ``header:Subject``,
    ``header:Comments``, ``header:Keywords``, ``header:Thread-Topic``,
    ``header:Organization``, the application's own ``X-`` headers as they are
    named (``header:X-Kundnummer``; not those of mail servers, filters and
@@ -140,6 +144,7 @@ from email.generator import BytesGenerator
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import unquote
 
 from connectors.base import ConnectorError, Limits, Location, Record, safe_name
 from connectors.formats import PATH_FIELD, read_stream
@@ -152,7 +157,14 @@ ADDRESS_HEADERS = (
     "Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Bcc",
     "Return-Path", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To",
     "Mail-Followup-To", "Mail-Reply-To", "Disposition-Notification-To", "Return-Receipt-To", "Errors-To",
+    # mailing lists (RFC 2369), and the servers' headers that hold a mailbox: the envelope sender, the
+    # delivered-to recipient (a Bcc copy's only trace), the logged-in sender, an Exchange inbox rule's owner
+    "List-Post", "List-Owner", "List-Help", "List-Subscribe", "List-Unsubscribe",
+    "X-Envelope-From", "X-Envelope-Sender", "X-Rcpt-To", "X-Delivered-To", "X-Authenticated-Sender",
+    "X-Authenticated-User", "X-MS-Exchange-Inbox-Rules-Loop",
 )  # fmt: skip
+RECEIVED_FIELD = "Received"  # header:Received: only the addresses of its 'for' and 'envelope-from' clauses
+_RECEIVED_ADDRESS = re.compile(r"(?i)\b(?:for|envelope-from|envelope-sender)\s+<?([^\s<>;(),\"]+@[^\s<>;(),\"]+?)>?(?=[\s;)]|$)")
 TEXT_HEADERS = ("Subject", "Comments", "Keywords", "Thread-Topic", "Organization")
 # X- headers of mail servers, filters and clients: machine data (scores, ids, signatures, IP addresses), never
 # an application's data about a person; every other X- header is read (X-Kundnummer, X-Customer-Email ...)
@@ -449,18 +461,25 @@ def _header_fields(
     wanted = {n.lower(): n for n in names}
     got: dict[str, list[str]] = {}
     extra: dict[str, list[str]] = {}
+    received: list[str] = []
     for k, v in msg.raw_items():
         low = k.lower()
         canon = wanted.get(low)
         if canon is not None:
             text = header_text(canon, v)
+            if canon.startswith("List-") and "%" in text:
+                text = unquote(text)  # <https://...?email=eva%40example.se>
             if text:
                 got.setdefault(canon, []).append(text)
+        elif custom and low == "received":
+            received.extend(m.group(1) for m in _RECEIVED_ADDRESS.finditer(header_text(k, v)))
         elif custom and _is_custom(low):
             text = header_text(k, v)
             if text:
                 extra.setdefault(k.strip(), []).append(text)
     out = [(prefix + n, sep.join(got[n])) for n in names if n in got]
+    if received:
+        out.append((prefix + RECEIVED_FIELD, sep.join(dict.fromkeys(received))))
     return out + [(prefix + n, sep.join(t)) for n, t in extra.items()]
 
 
