@@ -56,7 +56,8 @@ parquet            row number                  column, ``address.city``, ``phone
 xlsx               ``Sheet1:5``                header name, else ``Sheet1!B5``
 docx               ``paragraph 3``,            ``text``; table rows: header name, ``column N``;
                    ``table 1 row 2``, ``meta``   ``meta:author`` ...
-pdf                ``p3``, ``meta``, ``form``    ``text``, ``meta:/Author``, ``form:<name>``
+pdf                ``p3``, ``meta``, ``form``,   ``text``, ``meta:/Author``, ``form:<name>``;
+                   ``p3 annotation 1``          attachments: container ``<pdf>!<name>``
 html               source line of the block    ``text``
 xml                ``/root/child[n]``          ``name``, ``address/city``, ``@id``
 text/log           line number                 ``text``
@@ -136,7 +137,7 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
     elif fmt == "pdf":
         from connectors.formats.pdf import pdf_records
 
-        yield from pdf_records(ctx, src)
+        yield from pdf_records(ctx, src, read_in)
     elif fmt == "parquet":
         from connectors.formats.parquet import parquet_records
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import bz2
 import datetime as dt
 import gzip
+import io
 import lzma
 import re
 import tarfile
@@ -201,6 +202,25 @@ def zip_records(ctx: Ctx, src: Source, read: Any) -> Iterator[Record]:
                 continue
             with raw:
                 yield from _read_entry(child, read, raw, entry, info.file_size, info.compress_size, budget)
+
+
+def embedded_records(ctx: Ctx, read: Any, name: str, data: bytes, when: dt.datetime | None = None) -> Iterator[Record]:
+    """A file embedded in a document (a PDF attachment), read as an archive entry: container ``<document>!<name>``.
+
+    Its name is a record (field ``path``); its bytes count against the document's
+    ``max_expanded_bytes`` and nesting against ``max_depth``; damage is reported, not raised.
+    """
+    _check_depth(ctx)
+    budget = ctx.budget or Budget(ctx.limits.max_expanded_bytes)
+    ctx.budget = budget
+    child = ctx.child(f"{ctx.container}!{name}", when)
+    child.budget = budget
+    yield _name_record(child, name)
+    if unsafe_path(name):
+        name = name.replace("\\", "/").rsplit("/", 1)[-1]  # only a label here: nothing is written
+    if _refuse(ctx, child, name, len(data), None, budget):
+        return
+    yield from _read_entry(child, read, io.BytesIO(data), name, len(data), None, budget)
 
 
 def tar_records(ctx: Ctx, src: Source, read: Any) -> Iterator[Record]:

@@ -3,7 +3,11 @@
 Document information becomes the record ``item`` = ``meta`` with fields named
 by their PDF key (``meta:/Author``, ``meta:/Title``, ``meta:/Subject``, ...;
 dates left out); filled-in form fields the record ``item`` = ``form`` with
-fields ``form:<field name>``. An encrypted PDF is tried with the empty user
+fields ``form:<field name>``. Page annotations (sticky notes, free-text
+boxes, ``mailto:``/``tel:`` links) are records ``item`` = ``p<N> annotation K``
+(fields ``text``, ``link``, ``meta:author``); embedded files (attachments) are
+read as archive entries, container ``<pdf>!<name>`` (bounded by
+``max_expanded_bytes`` and ``max_depth``). An encrypted PDF is tried with the empty user
 password. A file pypdf cannot open raises :class:`ConnectorError`; a page
 whose text cannot be extracted is reported and the other pages are read.
 
@@ -19,8 +23,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
-from connectors.base import ConnectorError, Record
+from connectors.base import ConnectorError, Record, safe_name
 from connectors.formats.core import TEXT_FIELD, Ctx, describe
 from connectors.formats.streams import Source
 
@@ -37,7 +42,30 @@ def quiet_pdf_logs() -> None:
             logger.setLevel(logging.CRITICAL)
 
 
-def pdf_records(ctx: Ctx, src: Source) -> Iterator[Record]:
+def _annotation_fields(annot: Any) -> list[tuple[str, str]]:
+    """A page annotation's text (a sticky note, a free-text box, a mailto link) and author; form widgets are the form's."""
+    obj = annot.get_object()
+    if not hasattr(obj, "get") or obj.get("/Subtype") in ("/Widget", "/Popup"):
+        return []
+    fields: list[tuple[str, str]] = []
+    contents = obj.get("/Contents")
+    if isinstance(contents, str) and contents.strip():
+        fields.append((TEXT_FIELD, contents.strip()))
+    action: Any = obj.get("/A")
+    action = action.get_object() if action is not None else None
+    uri = action.get("/URI") if action is not None and hasattr(action, "get") else None
+    if isinstance(uri, (str, bytes)):
+        uri = uri.decode("latin-1") if isinstance(uri, bytes) else uri
+        if uri.lower().startswith(("mailto:", "tel:")):
+            fields.append(("link", uri))
+    author = obj.get("/T")
+    if fields and isinstance(author, str) and author.strip():
+        fields.append(("meta:author", author.strip()))
+    return fields
+
+
+def pdf_records(ctx: Ctx, src: Source, read: Any = None) -> Iterator[Record]:
+    """Records of a PDF; ``read`` (:func:`connectors.formats.read_in`) reads its attachments, when given."""
     quiet_pdf_logs()
     from pypdf import PdfReader
 
@@ -85,7 +113,33 @@ def pdf_records(ctx: Ctx, src: Source) -> Iterator[Record]:
             text = pages[i].extract_text() or ""
         except Exception as exc:  # noqa: BLE001 - one bad page does not end the document
             ctx.problem(f"{ctx.name} page {i + 1}: text not extractable ({describe(exc)})")
-            continue
+            text = ""
         if text.strip():
             yield ctx.record(f"p{i + 1}", [(TEXT_FIELD, text)], False)
+        try:
+            annots = pages[i].get("/Annots")
+            notes = [f for f in (_annotation_fields(a) for a in (annots.get_object() if annots is not None else [])) if f]
+        except Exception as exc:  # noqa: BLE001
+            ctx.problem(f"{ctx.name} page {i + 1}: annotations not readable ({describe(exc)})")
+            notes = []
+        for k, fields in enumerate(notes, start=1):
+            yield ctx.record(f"p{i + 1} annotation {k}", fields, False)
+
+    if read is None:
+        return
+    try:
+        files = [(f.name, f) for f in reader.attachment_list]
+    except Exception as exc:  # noqa: BLE001
+        ctx.problem(f"{ctx.name} attachments: {describe(exc)}")
+        return
+    from connectors.formats.archives import embedded_records
+
+    for n, (name, emb) in enumerate(files, start=1):
+        label = name if isinstance(name, str) and name.strip() else f"attachment {n}"
+        try:
+            data = emb.content
+        except Exception as exc:  # noqa: BLE001 - a damaged or too large stream: reported, the others read
+            ctx.problem(f"{ctx.name}!{safe_name(label)}: attachment not readable ({describe(exc)})")
+            continue
+        yield from embedded_records(ctx, read, label, bytes(data))
 
