@@ -41,7 +41,10 @@ scans, not of one value):
    ``mailto:``/``tel:`` targets, ``title``/``alt`` kept); other ``text/*``
    parts (calendar, vCard) are read with their folded lines joined (RFC
    5545/6350: a line break followed by a space or tab continues the line,
-   so that an attendee's address folded at 75 octets reads whole; also for
+   so that an attendee's address folded at 75 octets reads whole; the
+   fields of a bounce's or read receipt's report (``message/delivery-status``,
+   ``message/disposition-notification``: ``Final-Recipient: rfc822; ...``) are a
+   text part of their own, one field a line; also for
    ``.ics``/``.vcf`` attachments, whose line numbers count unfolded lines).
 4. **forwarded messages** (``message/rfc822`` parts, attachments named
    ``*.eml``, and attached Outlook items, ``*.msg``, read with extract-msg as
@@ -644,6 +647,10 @@ def split_uuencoded(text: str) -> tuple[str, list[tuple[str, bytes]]]:
     return rest, files
 
 
+_REPORT_TYPES = frozenset({
+    "message/delivery-status", "message/global-delivery-status", "message/disposition-notification",
+    "message/global-disposition-notification", "message/feedback-report",
+})  # fmt: skip
 _PKCS7_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 _OID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")  # 1.2.840.113549.1.7.2
 _OID_ENVELOPED_DATA = bytes.fromhex("06092a864886f70d010703")  # 1.2.840.113549.1.7.3
@@ -981,6 +988,9 @@ class _Walk:
             what = "PGP" if "pgp" in _param(part, "protocol") else _param(part, "protocol") or "multipart/encrypted"
             self.problem(section, f"encrypted ({safe_name(what)}): not read")
             return
+        if ctype in _REPORT_TYPES:  # a bounce's or read receipt's fields (Final-Recipient: rfc822; anna@...)
+            yield from self.report(part, section, payload)
+            return
         if isinstance(payload, list):
             if ctype.startswith("message/"):  # message/rfc822 (or message/global) with its parsed message
                 encoded = self._encoded_message(part, payload, section)
@@ -1128,6 +1138,19 @@ class _Walk:
             yield self.rec([(field, text)])
         for name, content in uuencoded:  # attachments of pre-MIME mail, inside the text
             yield from self.attachment(part, section, content, mimetypes.guess_type(name)[0] or "application/octet-stream", name)
+
+    def report(self, part: Message, section: str, payload: Any) -> Iterator[Record]:
+        """A delivery status or disposition notification (RFC 3464, 8098) as text: its field blocks, one line each."""
+        if isinstance(payload, list):  # the parser made each block of fields a message of headers
+            blocks = [sub for sub in payload if isinstance(sub, Message)]
+            text = "\n\n".join("\n".join(f"{k}: {header_text(k, v)}" for k, v in b.raw_items()) for b in blocks)
+        else:
+            data = self._payload(part, section)
+            text = decode_bytes(data, "utf-8")[0] if data else ""
+        if text.strip():
+            field = BODY_FIELD if self.first_body else f"{BODY_FIELD}[{section}]"
+            self.first_body = False
+            yield self.rec([(field, text)])
 
     def forwarded(self, msg: Message, section: str, depth: int, filename: str | None) -> Iterator[Record]:
         if filename:

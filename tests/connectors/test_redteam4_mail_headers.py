@@ -58,3 +58,24 @@ def test_list_headers_are_read_and_their_urls_decoded() -> None:
     got = emails_by_field(read_one(raw))
     assert got.get("header:List-Post") == {"medlemmar@lists.example.se"}
     assert got.get("header:List-Unsubscribe") == {"unsub@lists.example.com", "eva.lund@example.se"}, got
+
+
+def test_a_bounce_and_a_read_receipt_name_their_recipient() -> None:
+    """RFC 3464/8098 reports: the failed or reading recipient stands in the machine-readable part only."""
+    dsn = HEAD + (
+        b'MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="RR"\n\n'
+        b"--RR\nContent-Type: text/plain\n\nYour message could not be delivered.\n"
+        b"--RR\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.se\n\n"
+        b"Final-Recipient: rfc822; anna.dsn@example.se\nOriginal-Recipient: rfc822;anna.orig@example.se\nAction: failed\nStatus: 5.1.1\n"
+        b"--RR--\n"
+    )
+    got = emails_by_field(read_one(dsn))
+    assert got.get("body[2]") == {"anna.dsn@example.se", "anna.orig@example.se"}, got
+    mdn = HEAD + (
+        b'MIME-Version: 1.0\nContent-Type: multipart/report; report-type=disposition-notification; boundary="RR"\n\n'
+        b"--RR\nContent-Type: text/plain\n\nRead.\n--RR\nContent-Type: message/disposition-notification\n\n"
+        b"Reporting-UA: mail.example.se\nFinal-Recipient: rfc822; olle.mdn@example.se\nDisposition: manual-action/MDN-sent-manually; displayed\n"
+        b"--RR--\n"
+    )
+    got = emails_by_field(read_one(mdn))
+    assert got.get("body[2]") == {"olle.mdn@example.se"}, got
