@@ -81,6 +81,25 @@ def inner_name(name: str) -> str:
     return name
 
 
+def zip_entry_name(info: zipfile.ZipInfo) -> str:
+    """An entry's path as its archiver wrote it.
+
+    A name without the UTF-8 flag is decoded by :mod:`zipfile` as cp437 (the
+    old DOS code page, which is also what Windows' own zip writes for åäö), but
+    many archivers (Linux ``zip``, macOS, Java) write UTF-8 without setting the
+    flag: ``löner/`` came out as ``l├╢ner/``. Such a name is read as UTF-8 when
+    its bytes are valid UTF-8 with non-ASCII characters (which cp437 text of
+    letters practically never is).
+    """
+    name = info.filename
+    if info.flag_bits & 0x800 or name.isascii():
+        return name
+    try:
+        return name.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return name
+
+
 def _entry_date(info: zipfile.ZipInfo) -> dt.datetime | None:
     try:
         return dt.datetime(*info.date_time)
@@ -181,7 +200,7 @@ def zip_records(ctx: Ctx, src: Source, read: Any) -> Iterator[Record]:
         infos = infos[: ctx.limits.max_entries]
     with zf:
         for info in infos:
-            entry = info.filename
+            entry = zip_entry_name(info)
             if info.is_dir():
                 continue
             if unsafe_path(entry):
