@@ -63,8 +63,9 @@ _KEYWORDS: dict[str, str] = {
     "phone": r"telefon|tel|tfn|mobil|mobile|phone|cell|mob|sms|fax|ring|nummer|växel|hem|arb|"
     r"direkt|kontakt|contact|call|whatsapp|signal|swish",
     "email": r"e-?post|e-?mail|mail|epost|mejl|email|adress|address|kontakt|contact",
-    "bank_account": r"kontonummer|kontonr|konto|account|acct|clearing|clnr|clearingnr|"
-    r"bankkonto|bank|lönekonto|utbetalning|personkonto|iban|bic|swift",
+    # not "kontor" (an office) nor a name (Ibanez)
+    "bank_account": r"kontonummer|kontonr|konto(?!r)|account|acct|clearing|clnr|clearingnr|"
+    r"bankkonto|bank|lönekonto|utbetalning|personkonto|iban(?![a-zåäöéü])|bic|swift",
     "bankgiro": r"bankgiro|bankgironr|bg-?nr|bg|bankgirot",
     "plusgiro": r"plusgiro|postgiro|plusgironr|pg-?nr|pg|plusgirot",
     "payment_card": r"kort|kortnummer|kortnr|bankkort|kreditkort|kortinnehavare|cvv|cvc|card|credit|kredit|debit|visa|mastercard|"

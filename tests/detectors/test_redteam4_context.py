@@ -76,3 +76,23 @@ def test_a_name_before_a_compact_personnummer_is_no_negative_context(who: str) -
 )
 def test_the_words_themselves_still_count(before: str, kind: str) -> None:
     assert near_before(before, kind), before
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("Kontoret 08-123 456 78", "08-123 456 78"),  # an office, not an account ("konto" in kontor)
+        ("Kontorist Anna 070-123 45 67", "070-123 45 67"),
+        ("Kontorschef 0701234567", "0701234567"),
+        ("Anna Ibanez 070-123 45 67", "070-123 45 67"),  # a surname, not "IBAN"
+    ],
+)
+def test_an_office_or_a_name_is_no_account_context(text: str, written: str) -> None:
+    ms = SCANNER.find(text)
+    assert [(m.kind, text[m.start : m.end]) for m in ms] == [("phone", written)]
+    assert not any(w.endswith("(-)") for w in ms[0].why)
+
+
+@pytest.mark.parametrize("before", ["konto ", "kontot ", "kontonr ", "konto-nr: ", "kontonummer ", "iban ", "iban: ", "iban-nr "])
+def test_the_account_words_still_count(before: str) -> None:
+    assert near_before(before, "bank_account"), before
