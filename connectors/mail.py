@@ -15,7 +15,9 @@ Config (a ``[[sources]]`` entry of ``type = "mail"``)::
 **What is mail** is decided by content, never by name: a file that starts with
 ``From `` is an mbox; a file that starts with RFC 822 header lines, among them
 one of From/To/Subject/Date/Message-ID/Received/Return-Path/MIME-Version, is
-one message (``.eml``); an OLE2 compound file whose name ends in ``.msg`` is
+one message (``.eml``), and so is Apple Mail's ``.emlx`` (a line with the
+message's length in bytes, the message, then an XML property list that is
+not read); an OLE2 compound file whose name ends in ``.msg`` is
 an Outlook message (read with extract-msg, the ``mail`` extra: it rebuilds
 the MIME message, which is then read like any other); a directory with
 ``cur`` and ``new`` subdirectories is a Maildir (Maildir++ subfolders such as
@@ -110,6 +112,7 @@ PST_MAGIC = b"!BDN"  # Outlook .pst/.ost (the Personal Folders File header)
 PST_REASON = "Outlook .pst/.ost archive: not read (convert it to mbox with readpst of pst-utils, or scan the mailbox over IMAP)"
 _SENDER_PROPS = ("__substg1.0_5D01", "__substg1.0_0065", "__substg1.0_0C1F", "__substg1.0_5D02")
 _UNQUOTE = re.compile(rb"(?m)^>(>*From )")
+_EMLX = re.compile(rb"\A([0-9]{1,12})[ \t]*\r?\n")  # Apple Mail's .emlx: the message's length in bytes
 
 
 def sniff(head: bytes, name: str = "") -> str | None:
@@ -129,6 +132,9 @@ def sniff(head: bytes, name: str = "") -> str | None:
     """
     if head.startswith(b"From "):
         return "mbox"
+    emlx = _EMLX.match(head)
+    if emlx is not None:  # Apple Mail: the message's length on a line, then the message
+        return "eml" if sniff(head[emlx.end() :]) == "eml" else None
     if head.startswith(OLE2_MAGIC):
         return "msg" if name.lower().endswith(".msg") else None
     if head.startswith(_BOM):
@@ -142,6 +148,20 @@ def sniff(head: bytes, name: str = "") -> str | None:
     if not all(_HEADER_LINE.match(ln) or ln[:1] in (b" ", b"\t") or not ln.strip() for ln in lines[:-1]):
         return None
     return "eml" if _KNOWN.search(block) else None
+
+
+def emlx_message(raw: bytes) -> bytes:
+    """The message of an Apple Mail ``.emlx`` file (its length on the first line, an XML property list after it); other bytes as they are.
+
+    >>> emlx_message(b"26\\nFrom: a@example.se\\n\\nhej\\n<?xml version=...")
+    b'From: a@example.se\\n\\nhej\\n'
+    >>> emlx_message(b"From: a@example.se\\n\\n12\\n")
+    b'From: a@example.se\\n\\n12\\n'
+    """
+    m = _EMLX.match(raw)
+    if m is None or sniff(raw[m.end() : m.end() + SNIFF_BYTES]) != "eml":
+        return raw
+    return raw[m.end() : m.end() + int(m.group(1))]
 
 
 def _maildir(path: str) -> bool:
@@ -408,7 +428,7 @@ class MailConnector(BaseConnector):
                             continue
                         raw = outlook_msg_bytes(f, container)
                     else:
-                        raw = read_fully(f, self.max_message + 1)
+                        raw = emlx_message(read_fully(f, self.max_message + 64))
                 except OSError as exc:
                     problems.add(f"{safe_name(container)} {safe_name(where)}: read failed ({describe(exc)})")
                     continue

@@ -44,7 +44,7 @@ from connectors.formats.core import Ctx
 from connectors.formats.streams import Source, read_fully
 
 MAIL_FORMATS = ("eml", "mbox", "msg")
-MAIL_SUFFIXES = (".eml", ".mbox", ".mbx", ".mail", ".msg", ".mbs")
+MAIL_SUFFIXES = (".eml", ".emlx", ".mbox", ".mbx", ".mail", ".msg", ".mbs")
 _EVIDENCE = re.compile(rb"(?im)^(received|return-path|message-id|mime-version|dkim-signature|delivered-to):")
 
 
@@ -108,7 +108,9 @@ def mail_records(ctx: Ctx, src: Source, kind: str) -> Iterator[Record]:
             yield from strings_records(ctx, src)
             return
     else:
-        data = read_fully(src.stream(), cap + 1)
+        from connectors.mail import emlx_message
+
+        data = emlx_message(read_fully(src.stream(), cap + 64))
     if len(data) > cap:
         yield from reader.records(header_block(data[: 1 << 20]), "message", fallback_date=fallback, oversize=len(data))
     else:

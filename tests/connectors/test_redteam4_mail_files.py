@@ -1,0 +1,53 @@
+"""Red team 4: mail files as Apple Mail keeps them (.emlx), read by the mail and the files connector."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from connectors.base import Record
+from connectors.formats.mailfile import mail_kind
+from tests.connectors.test_mail import conn as mail_conn
+from tests.connectors.test_mail import read_all as mail_read_all
+
+PNR = "811228-9874"  # fictional, valid check digit
+
+MESSAGE = (
+    b"Return-Path: <asa@example.se>\nFrom: =?utf-8?Q?=C3=85sa_=C3=96berg?= <asa@example.se>\nTo: support@example.se\n"
+    b"Subject: Ans\xc3\xb6kan\nMessage-ID: <emlx.1@example.se>\nDate: Wed, 01 May 2024 10:30:00 +0200\nMIME-Version: 1.0\n"
+    b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+    + base64.encodebytes(f"Mitt personnummer: {PNR}\n".encode())
+)
+PLIST = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" '
+    b'"http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n<dict>\n\t<key>date-received</key>\n'
+    b"\t<integer>1714552200</integer>\n\t<key>flags</key>\n\t<integer>8590195713</integer>\n</dict>\n</plist>\n"
+)
+
+
+def emlx(message: bytes) -> bytes:
+    """Apple Mail's .emlx: the message's length on a line of its own, the message, then an XML property list."""
+    return f"{len(message)}      \n".encode() + message + PLIST
+
+
+def bodies(records: list[Record]) -> dict[tuple[str, str], str]:
+    return {(r.location.container, r.location.item): t for r in records for f, t in r.fields if f == "body"}
+
+
+def test_apple_mail_emlx_files_are_read_as_mail(tmp_path: Path) -> None:
+    root = tmp_path / "Mail" / "V10" / "INBOX.mbox" / "Messages"
+    root.mkdir(parents=True)
+    (root / "4711.emlx").write_bytes(emlx(MESSAGE))
+    (root / "4712.partial.emlx").write_bytes(emlx(MESSAGE.replace(b"emlx.1@", b"emlx.2@")))
+    records, errors = mail_read_all(mail_conn(tmp_path / "Mail"))
+    assert not errors
+    base = "V10/INBOX.mbox/Messages/"
+    assert bodies(records) == {
+        (base + "4711.emlx", "emlx.1@example.se"): f"Mitt personnummer: {PNR}\n",
+        (base + "4712.partial.emlx", "emlx.2@example.se"): f"Mitt personnummer: {PNR}\n",
+    }
+    assert not any("plist" in t or "8590195713" in t for r in records for _, t in r.fields)  # the property list is no text
+    # on a share the format readers ask mailfile.mail_kind (connectors.formats.sniffing asks it only for a
+    # text starting with a letter, 'From ' or a BOM: an .emlx starts with a digit; reported, not changed here)
+    assert mail_kind(emlx(MESSAGE), "4711.emlx") == "eml"
+    assert mail_kind(b"4711\nnot a mail\n", "x.emlx") is None and mail_kind(b"12;34\n56;78\n", "t.csv") is None
