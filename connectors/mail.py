@@ -153,7 +153,7 @@ def sniff(head: bytes, name: str = "") -> str | None:
 def emlx_message(raw: bytes) -> bytes:
     """The message of an Apple Mail ``.emlx`` file (its length on the first line, an XML property list after it); other bytes as they are.
 
-    >>> emlx_message(b"26\\nFrom: a@example.se\\n\\nhej\\n<?xml version=...")
+    >>> emlx_message(b"24\\nFrom: a@example.se\\n\\nhej\\n<?xml version=...")
     b'From: a@example.se\\n\\nhej\\n'
     >>> emlx_message(b"From: a@example.se\\n\\n12\\n")
     b'From: a@example.se\\n\\n12\\n'
