@@ -56,7 +56,10 @@ mtime (Maildir, .eml).
 **Reading an mbox range** streams it in 1 MiB blocks and cuts messages at
 ``From `` lines that follow an empty line and carry a time and a year (or
 are followed by a header line), so that a body paragraph starting with
-``From `` that the writer did not quote (mboxo) stays in its message;
+``From `` that the writer did not quote (mboxo) stays in its message; a
+writer that puts no empty line between messages is followed too: there a
+``From `` line starts a message when it carries a time and a year and a
+header line follows it;
 ``>From`` quoting of mboxrd is undone; a message larger than ``max_message_bytes`` is skipped past without
 being kept (its header is read and the skip reported). Memory is bounded by
 ``max_message_bytes`` plus what the email parser makes of one message.
@@ -563,16 +566,31 @@ def starts_message(seg: bytes | bytearray) -> bool:
     return _HEADER_LINE.match(rest.split(b"\n", 1)[0]) is not None
 
 
+def _starts_unseparated(seg: bytes | bytearray) -> bool:
+    r"""Whether a ``From `` line that follows no empty line starts a message: dated, and a header line after it.
+
+    Some writers put no empty line between messages; in an mbox every body line
+    starting with ``From `` is quoted (``>From``), so only a writer that quotes
+    nothing leaves one, and then rarely dated and before a header line.
+
+    >>> _starts_unseparated(b"From a@example.se Wed May  1 08:30:00 2024\nFrom: a@example.se\n")
+    True
+    >>> _starts_unseparated(b"From -\nSubject: x\n"), _starts_unseparated(b"From 10:00 to 12:00, 2024\nhej\n")
+    (False, False)
+    """
+    line, _, rest = bytes(seg).partition(b"\n")
+    return _DATED.search(line) is not None and _HEADER_LINE.match(rest.split(b"\n", 1)[0]) is not None
+
+
 def _separator_at(buf: bytes | bytearray, j: int, eof: bool) -> bool | None:
     """Whether the ``\nFrom `` at ``j`` separates two messages; None when ``buf`` does not hold enough to tell yet."""
-    if not _is_separator(buf, j):
-        return False
     stop = j + 1 + FROM_CONTEXT
     first = buf.find(b"\n", j + 1, stop)
     second = buf.find(b"\n", first + 1, stop) if first >= 0 else -1
     if second < 0 and not eof and len(buf) < stop:
         return None
-    return starts_message(buf[j + 1 : second if second >= 0 else stop])
+    seg = buf[j + 1 : second if second >= 0 else stop]
+    return starts_message(seg) if _is_separator(buf, j) else _starts_unseparated(seg)
 
 
 def _boundary_after(f: IO[bytes], point: int, limit: int) -> int | None:
@@ -589,9 +607,10 @@ def _boundary_after(f: IO[bytes], point: int, limit: int) -> int | None:
         j = buf.find(_SEP, 0)
         while j >= 0:
             off = carry_off + j + 1
-            if off >= point and _is_separator(buf, j):
+            if off >= point:
                 f.seek(off)
-                if starts_message(f.read(FROM_CONTEXT)):
+                seg = f.read(FROM_CONTEXT)
+                if starts_message(seg) if _is_separator(buf, j) else _starts_unseparated(seg):
                     return off if off < limit else None
             j = buf.find(_SEP, j + 1)
         pos += len(chunk)
