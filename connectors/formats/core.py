@@ -265,6 +265,20 @@ def looks_like_header(first: list[str], rest: Iterable[list[str]]) -> bool:
     return all(len(c) <= 40 and _NAME_LIKE.fullmatch(c) for c in filled)
 
 
+def names_columns(cells: list[str]) -> bool:
+    """Whether a row of text alone (no rows below it to compare) reads as column names.
+
+    Two or more cells, all filled, unique, short and name-like (as a header of text
+    columns must be for :func:`looks_like_header`).
+
+    >>> names_columns(["Namn", "Personnummer", "Telefon nr"]), names_columns(["Anna Berg", "811228-9874"])
+    (True, False)
+    """
+    cells = [c.strip() for c in cells]
+    return (len(cells) > 1 and all(cells) and len(set(cells)) == len(cells)
+            and all(len(c) <= 40 and not _datalike(c) and _NAME_LIKE.fullmatch(c) for c in cells))
+
+
 MAX_PREAMBLE = 6  # title or comment rows above a header (blank rows not counted)
 MAX_PREAMBLE_CELLS = 2  # filled cells of a preamble row: a title, a title and a date
 

@@ -18,7 +18,11 @@ whole, up to :data:`MAX_IN_MEMORY` bytes, with a clear error beyond). Records:
   keyed by identifier, ``{"kunder": {"19640823-3234": {...}}}``: ``item`` =
   ``$.kunder{#0}``, the key its field ``${key}``); all other values form the
   record ``item`` = ``$`` with absolute paths (``$.meta.author``);
-* scalars outside records go to the ``$`` record (``$[3]``, ``$.tags[0]``).
+* scalars outside records go to the ``$`` record (``$[3]``, ``$.tags[0]``);
+* rows that are arrays take their column names, as a CSV's, from the first row
+  when it is text alone that reads as names (``[["Namn", "Pnr"], ["Anna", ...]]``,
+  a spreadsheet API's ``values``), or from an array of such names beside them
+  (pandas' ``{"columns": [...], "data": [[...], ...]}``): field ``Pnr ($[1])``.
 
 Records have at most :data:`~connectors.formats.core.MAX_RECORD_FIELDS` fields
 (or ``Limits.max_field_chars`` characters): a larger one is emitted in parts
@@ -51,6 +55,7 @@ from connectors.formats.core import (
     flatten,
     key_field,
     key_segment,
+    names_columns,
 )
 from connectors.formats.encoding import FALLBACK, utf8_stream
 from connectors.formats.streams import LineIter, Source, read_fully
@@ -123,10 +128,14 @@ def _events(doc: Any) -> Iterator[tuple[str, Any]]:
             yield "number", v
 
 
-class _Frame:
-    __slots__ = ("kind", "path", "item", "n", "key_seg", "records", "record_root")
+MAX_COLUMNS = 1000  # column names kept for rows that are arrays
 
-    def __init__(self, kind: str, path: str, item: str, records: bool, record_root: bool) -> None:
+
+class _Frame:
+    __slots__ = ("kind", "path", "item", "n", "key_seg", "records", "record_root", "header", "texts", "columns")
+
+    def __init__(self, kind: str, path: str, item: str, records: bool, record_root: bool,
+                 header: list[str] | None = None) -> None:
         self.kind = kind  # "map" or "array"
         self.path = path  # relative to the record root inside a record, else absolute
         self.item = item  # absolute path of this container (outside records)
@@ -134,6 +143,17 @@ class _Frame:
         self.key_seg = ""
         self.records = records  # its object/array elements are records
         self.record_root = record_root
+        # rows that are arrays ([["Namn", "Pnr"], ["Anna", "..."]], or {"columns": [...], "data": [[...]]}):
+        self.header = header  # a records array: the names of its rows' columns; a row: the same
+        self.texts: list[str] | None = [] if kind == "array" else None  # an array's own scalars, while all are text
+        self.columns: list[str] | None = None  # a map: the column names one of its arrays held
+
+
+def _column_field(frame: _Frame, index: int, path: str) -> str:
+    """``Personnummer ($[1])``: a row array's cell named by its column, as a CSV's repeated name is."""
+    if frame.kind == "array" and frame.header is not None and index < len(frame.header):
+        return f"{frame.header[index].strip()} ({path})"
+    return path
 
 
 def json_event_records(ctx: Ctx, events: Iterable[tuple[str, Any]]) -> Iterator[Record]:
@@ -175,6 +195,12 @@ def json_event_records(ctx: Ctx, events: Iterable[tuple[str, Any]]) -> Iterator[
                 if rec:
                     yield ctx.record(rec_item, rec, True)
                 rec, rec_size = None, 0
+            if frame.texts and names_columns(frame.texts) and stack:
+                up = stack[-1]
+                if frame.record_root and up.records and up.n == 1 and up.header is None:
+                    up.header = frame.texts  # the first row of an array of rows names the columns
+                elif not frame.record_root and up.kind == "map":
+                    up.columns = frame.texts  # {"columns": [...], "data": [[...], ...]}
             continue
         else:
             # a value begins: where is it?
@@ -191,6 +217,8 @@ def json_event_records(ctx: Ctx, events: Iterable[tuple[str, Any]]) -> Iterator[
                 path, item = parent.path + seg, parent.item + seg
             if ev in ("start_map", "start_array"):
                 kind = "map" if ev == "start_map" else "array"
+                if parent is not None and parent.texts is not None:
+                    parent.texts = None  # not an array of text alone
                 if pending is not None:
                     # an entry of a map keyed by identifier: a record, item "$.kunder{#0}", with its key
                     rec, rec_item, rec_size = [(key_field("$"), pending[1])], item, len(pending[1])
@@ -198,21 +226,26 @@ def json_event_records(ctx: Ctx, events: Iterable[tuple[str, Any]]) -> Iterator[
                     stack.append(_Frame(kind, "$", item, False, True))
                 elif parent is not None and parent.records:
                     rec, rec_item, rec_size = [], item, 0
-                    stack.append(_Frame(kind, "$", item, False, True))
+                    stack.append(_Frame(kind, "$", item, False, True, parent.header))
                 elif parent is None:
                     # a top-level array's elements are records, items "[i]"
                     stack.append(_Frame(kind, "$", "" if kind == "array" else "$", kind == "array", False))
                 else:
                     # arrays reached through objects only hold records, items "$.key[i]", "$.a.b[i]"
                     records = kind == "array" and rec is None and all(f.kind == "map" for f in stack)
-                    stack.append(_Frame(kind, path, item, records, False))
+                    stack.append(_Frame(kind, path, item, records, False, parent.columns if records else None))
                 continue
+            if parent is not None and parent.texts is not None:
+                if ev == "string" and len(parent.texts) < MAX_COLUMNS:
+                    parent.texts.append(val)
+                else:
+                    parent.texts = None
             if ev in ("null", "boolean"):
                 continue
             text = as_text(val)
             if not text or text.isspace():
                 continue
-            name = path
+            name = _column_field(parent, parent.n - 1, path) if parent is not None and parent.record_root else path
         # add a field to the open record, or to the "$" record
         if rec is not None:
             rec.append((name, text))

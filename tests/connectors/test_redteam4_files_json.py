@@ -1,0 +1,67 @@
+"""Red-team round 4 on JSON: rows that are arrays, named by a header row or a columns array.
+
+Fictional values only (valid check digits, PTS fiction numbers).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+
+import pytest
+
+from connectors.base import Location
+from connectors.formats import read_stream
+from detectors import Scanner
+
+R = date(2026, 11, 24)
+
+
+@pytest.fixture(params=["ijson", "in-memory"])
+def json_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "in-memory":
+        from connectors.formats import jsondoc
+
+        monkeypatch.setattr(jsondoc, "ijson", None)
+    return request.param
+
+
+def _by_item(doc: object) -> dict[str, list[tuple[str, str]]]:
+    data = json.dumps(doc, ensure_ascii=False).encode()
+    out: dict[str, list[tuple[str, str]]] = {}
+    loc = lambda c, i: Location("files", "t", c, i)  # noqa: E731
+    for r in read_stream(io.BytesIO(data), "d.json", container="d.json", loc_factory=loc):
+        out.setdefault(r.location.item, []).extend(r.fields)
+    return out
+
+
+def _found(fields: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    scanner = Scanner()
+    return {(m.kind, m.value) for f, t in fields for m in scanner.find(t, hint=f, ref_date=R)}
+
+
+def test_rows_under_a_header_row_are_named_by_it(json_reader: str) -> None:
+    # a spreadsheet API's values: the first row names the columns
+    recs = _by_item({"range": "Kunder!A1:C3", "values": [["Namn", "Personnummer", "Mobil"],
+                                                         ["Lisa Ek", "309182640", "701740605"]]})
+    assert recs["$.values[1]"] == [("Namn ($[0])", "Lisa Ek"), ("Personnummer ($[1])", "309182640"),
+                                   ("Mobil ($[2])", "701740605")]
+    assert _found(recs["$.values[1]"]) == {("personnummer", "200309182640"), ("phone", "+46701740605")}
+
+
+def test_rows_beside_a_columns_array_are_named_by_it(json_reader: str) -> None:
+    # pandas DataFrame.to_json(orient="split")
+    recs = _by_item({"columns": ["namn", "pnr", "tel"], "index": [0], "data": [["Lisa Ek", "309182640", "701740605"]]})
+    assert recs["$.data[0]"] == [("namn ($[0])", "Lisa Ek"), ("pnr ($[1])", "309182640"), ("tel ($[2])", "701740605")]
+    assert _found(recs["$.data[0]"]) == {("personnummer", "200309182640"), ("phone", "+46701740605")}
+
+
+def test_a_first_row_of_data_names_nothing(json_reader: str) -> None:
+    recs = _by_item([["Anna Berg", "811228-9874"], ["Bo Ek", "640823-3234"]])
+    assert recs["[1]"] == [("$[0]", "Bo Ek"), ("$[1]", "640823-3234")]
+
+
+def test_objects_after_a_header_row_keep_their_keys(json_reader: str) -> None:
+    recs = _by_item([["Namn", "Pnr"], {"epost": "anna@example.se", "tel": "0701740605"}])
+    assert recs["[1]"] == [("$.epost", "anna@example.se"), ("$.tel", "0701740605")]
