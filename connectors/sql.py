@@ -11,6 +11,7 @@ Config (one ``[[sources]]`` entry of ``type = "sql"``)::
     checksum = true                # per-range aggregate checksum in the fingerprint (see below)
     boundaries = "auto"            # key-range boundaries: "window" (ROW_NUMBER), "offset" (keyset walk)
     row_values = true              # compare composite keys as (a, b) >= (x, y); default per dialect
+    lock_timeout = 30              # seconds to wait for a table another session locked (0: the server's)
 
 ``${NAME}`` references in the URL are expanded from the environment per URL
 component (so a password with ``@`` or ``/`` needs no escaping). The URL is only
@@ -91,7 +92,12 @@ so it also works through PgBouncer and with psycopg 3 / pg8000); MariaDB/MySQL
 ``SET SESSION TRANSACTION READ ONLY`` on connect and ``START TRANSACTION READ
 ONLY`` per unit; SQLite opens file databases with a ``file:...?mode=ro`` URI and
 ``PRAGMA query_only = ON``. Other dialects get no session-level guard: give the
-scanner a read-only account. Rows are streamed with server-side cursors
+scanner a read-only account. A table locked by another session (``ALTER TABLE``,
+``VACUUM FULL``, ``LOCK TABLES ... WRITE``) is waited for ``lock_timeout`` seconds
+(default 30; PostgreSQL ``lock_timeout``, MariaDB/MySQL ``lock_wait_timeout`` and
+``innodb_lock_wait_timeout``, SQLite's busy timeout), then the read fails as a
+transient error ("lock wait timeout"): the engine retries it and, if the lock stays,
+reports the unit failed while the rest of the database is scanned. Rows are streamed with server-side cursors
 (``stream_results``/``yield_per``: a named cursor on psycopg2, ``SSCursor`` on
 PyMySQL), so memory is bounded by one batch whatever the table size.
 
@@ -201,6 +207,7 @@ from connectors.base import (
 __all__ = ["SqlConnector", "render_item", "text_value", "json_leaves", "sniff_bytes", "round_boundaries"]
 
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "mysql", "performance_schema", "sys"})
+DEFAULT_LOCK_TIMEOUT = 30  # seconds; a lock held longer fails the unit (after the engine's retries)
 DEFAULT_CHUNK_ROWS = 20_000  # ~2-4 s of detection a unit: work spreads over the workers, a change rescans little
 FETCH_ROWS = 1_000  # rows per server-side cursor batch
 _ALIAS = "pii_scan_t"
@@ -586,12 +593,12 @@ _PG_CODES = {
     "57014": "query cancelled (statement timeout)", "57P01": "connection lost (server shut down)",
     "57P02": "connection lost (server crashed)", "57P03": "server not accepting connections",
     "28000": "authentication failed", "28P01": "authentication failed", "53300": "too many connections",
-    "40001": "serialization failure", "40P01": "deadlock",
+    "40001": "serialization failure", "40P01": "deadlock", "55P03": "lock wait timeout (table locked by another session)",
 }
 _MY_CODES = {
     1044: "permission denied", 1045: "authentication failed", 1142: "permission denied", 1143: "permission denied",
     1227: "permission denied", 1146: "table does not exist", 1049: "database does not exist",
-    1054: "column does not exist", 1792: "write refused (read-only transaction)", 1205: "lock wait timeout",
+    1054: "column does not exist", 1792: "write refused (read-only transaction)", 1205: "lock wait timeout (table locked by another session)",
     1213: "deadlock", 2003: "cannot connect to the server", 2006: "connection lost (server has gone away)",
     2013: "connection lost during query", 2055: "connection lost", 4031: "connection lost (idle timeout)",
     3024: "query cancelled (statement timeout)", 1969: "query cancelled (statement timeout)", 1040: "too many connections",
@@ -640,7 +647,7 @@ def _cause(exc: BaseException) -> str:
 
 
 # PostgreSQL SQLSTATEs and MariaDB/MySQL errnos after which reading the unit again may succeed
-_PG_TRANSIENT = frozenset({"57P01", "57P02", "57P03", "53300", "40001", "40P01"})
+_PG_TRANSIENT = frozenset({"57P01", "57P02", "57P03", "53300", "40001", "40P01", "55P03"})
 _MY_TRANSIENT = frozenset({1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006, 2013, 2055, 4031})
 
 
@@ -738,6 +745,10 @@ class SqlConnector(BaseConnector):
             v = self.config.get(k)
             if v is not None and (isinstance(v, str) or not isinstance(v, (list, tuple))):
                 raise ConfigError(f"source {name!r}: {k!r} must be a list of strings")
+        lt = self.config.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)
+        if not isinstance(lt, (int, float)) or isinstance(lt, bool) or lt < 0:
+            raise ConfigError(f"source {name!r}: 'lock_timeout' must be a number of seconds (0: the server's default)")
+        self.lock_timeout: float = float(lt)
         if self.config.get("boundaries", "auto") not in ("auto", "window", "offset"):
             raise ConfigError(f"source {name!r}: 'boundaries' must be auto, window or offset")
         self.chunk_rows: int = cr
@@ -790,6 +801,8 @@ class SqlConnector(BaseConnector):
         kwargs: dict[str, Any] = {}
         if backend == "sqlite":
             url = _sqlite_read_only(url)
+            if self.lock_timeout:
+                kwargs["connect_args"] = {"timeout": self.lock_timeout}
         else:
             kwargs["pool_pre_ping"] = True
         try:
@@ -799,7 +812,7 @@ class SqlConnector(BaseConnector):
                               f"(pip install psycopg2-binary / pymysql / ...)") from None
         except Exception as exc:  # noqa: BLE001 - messages may echo the URL
             raise ConfigError(f"source {self.name!r}: cannot use {self.safe_url()}: {type(exc).__name__}") from None
-        event.listen(engine, "connect", _on_connect(backend))
+        event.listen(engine, "connect", _on_connect(backend, self.lock_timeout))
         self._engine = engine
         return engine
 
@@ -1350,21 +1363,28 @@ def _sqlite_crc(*args: Any) -> int:
     return zlib.crc32(repr(args).encode("utf-8", "surrogatepass"))
 
 
-def _on_connect(backend: str) -> Any:
+def _on_connect(backend: str, lock_timeout: float = 0) -> Any:
     def hook(dbapi_conn: Any, _record: Any) -> None:
         if backend == "sqlite":
             dbapi_conn.execute("PRAGMA query_only = ON")
             dbapi_conn.create_function("pii_scan_crc", -1, _sqlite_crc, deterministic=True)
             return
         sql = {
-            "postgresql": "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
-            "mysql": "SET SESSION TRANSACTION READ ONLY",
-            "mariadb": "SET SESSION TRANSACTION READ ONLY",
-        }.get(backend)
+            "postgresql": ["SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"],
+            "mysql": ["SET SESSION TRANSACTION READ ONLY"],
+            "mariadb": ["SET SESSION TRANSACTION READ ONLY"],
+        }.get(backend, [])
+        if sql and lock_timeout:
+            if backend == "postgresql":
+                sql.append(f"SET lock_timeout = {max(1, round(lock_timeout * 1000))}")
+            else:  # whole seconds; metadata locks (LOCK TABLES, ALTER) and row locks
+                secs = max(1, round(lock_timeout))
+                sql += [f"SET SESSION lock_wait_timeout = {secs}", f"SET SESSION innodb_lock_wait_timeout = {secs}"]
         if sql:
             cur = dbapi_conn.cursor()
             try:
-                cur.execute(sql)
+                for stmt in sql:
+                    cur.execute(stmt)
             finally:
                 cur.close()
             dbapi_conn.commit()
