@@ -107,7 +107,9 @@ Apple Mail) has its soft line breaks undone, so that a phone number wrapped at
 one of its spaces reads whole. A ``message/rfc822`` part sent base64 or
 quoted-printable is decoded before it is read. A transfer encoding written
 with blanks, quotes or a semicolon (``Base64 ``) is taken as what it names;
-base64 cut off mid-line (a truncated file) is decoded up to the cut.
+base64 cut off mid-line (a truncated file) is decoded up to the cut; a
+multipart that lost its ``boundary`` parameter is split at the delimiter
+lines its body uses.
 
 **Damage** is reported, never fatal: the caller passes a
 :class:`~connectors.formats.core.Problems` and raises
@@ -496,6 +498,34 @@ def _is_custom(name: str) -> bool:
 
 
 # --- the walk ---------------------------------------------------------------------------------------
+
+
+_DELIMITER_LINE = re.compile(r"(?m)^--([0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?])[ \t]*\r?\n(?=[!-9;-~]+:|\r?\n)")
+
+
+def _with_found_boundary(part: Message, ctype: str) -> Message | None:
+    """A multipart without a ``boundary`` parameter parsed again with the delimiter its body uses, or None.
+
+    A part that has the parameter (its delimiters are missing: truncated) or
+    whose body has no delimiter line before a header is left as it is.
+    """
+    try:
+        if part.get_param("boundary"):
+            return None
+    except Exception:  # noqa: BLE001 - a broken parameter list
+        return None
+    body = part.get_payload()
+    if not isinstance(body, str):
+        return None
+    m = _DELIMITER_LINE.search(body)
+    if m is None:
+        return None
+    head = f'Content-Type: {ctype}; boundary="{m.group(1)}"\n\n'.encode()
+    try:
+        rebuilt = parse(head + body.encode("utf-8", "surrogateescape"))
+    except Exception:  # noqa: BLE001
+        return None
+    return rebuilt if rebuilt.is_multipart() else None
 
 
 def _filename(part: Message) -> str | None:
@@ -1007,6 +1037,11 @@ class _Walk:
                 if isinstance(sub, Message):
                     yield from self.part(sub, f"{section}.{i}" if section else str(i), depth)
             return
+        if ctype.startswith("multipart/") and payload is None and depth + 1 <= MAX_NESTING:
+            rebuilt = _with_found_boundary(part, ctype)
+            if rebuilt is not None:  # its 'boundary=' lost: split at the delimiter lines its body uses
+                yield from self.part(rebuilt, section, depth + 1)
+                return
         if ctype.startswith("multipart/") and broken:
             self.problem(section, "multipart boundaries missing: truncated or damaged; read as text")
         filename = _filename(part)

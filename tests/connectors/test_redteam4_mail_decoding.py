@@ -150,3 +150,23 @@ def test_encrypted_smime_and_pgp_mail_is_reported_not_read_as_text() -> None:
         assert not any(f.startswith("attachment:") and "!" in f for r in records for f, _ in r.fields)  # no ciphertext read as text
     records, _ = read_one(inline_pgp)
     assert "Hej Bo," in fields(records)["body"]  # the clear text around the block is read
+
+
+def test_a_multipart_that_lost_its_boundary_parameter_is_split_by_the_boundary_its_body_uses() -> None:
+    """A broken mailer (or a header rewritten by a gateway) dropped 'boundary=': the parts stayed encoded as one text."""
+    b64 = base64.encodebytes(f"Pnr {PNR}\n".encode()).decode()
+    csv = base64.encodebytes(f"Namn;Personnummer\nBo;{PNR_B}\n".encode()).decode()
+    raw = HEAD + (
+        "Content-Type: multipart/mixed\n\nThis is a multi-part message in MIME format.\n"
+        f"--=_Part_1\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n{b64}"
+        f'--=_Part_1\nContent-Type: text/csv; name="k.csv"\nContent-Disposition: attachment; filename="k.csv"\n'
+        f"Content-Transfer-Encoding: base64\n\n{csv}--=_Part_1--\n"
+    ).encode()
+    records, problems = read_one(raw)
+    f = fields(records)
+    assert f.get("body") == f"Pnr {PNR}\n", f
+    assert f.get("attachment:k.csv!line 2:Personnummer") == PNR_B
+    assert not problems, problems.messages
+    # without any boundary line it stays one text, reported
+    records, problems = read_one(HEAD + b"Content-Type: multipart/mixed\n\nJust text " + PNR.encode() + b"\n")
+    assert PNR in fields(records)["body"] and problems
