@@ -53,7 +53,7 @@ def _thing(words: str) -> str:
 # prefixes in lower-cased text, so "telefonnummer" matches "telefon".
 _KEYWORDS: dict[str, str] = {
     # the definite and plural forms too: personnumret, personnumren, personnumrets
-    "personnummer": r"personnummer|personnumr|personnr|pers\.?nr|pnr|personal ?id(?:entity)?|person ?id|"
+    "personnummer": r"personnummer|personnumr|personnr|pers\.? ?-?nr|pers\.? ?nummer|person[ -]?nr|person nummer|pnr|personal ?id(?:entity)?|person ?id|"
     r"ssn|social security|personal ?number|personal identity|födelsenummer|födelsenumr|"
     r"födelsenr|identitetsnummer|identitetsnumr|civic|national id|id-?nummer|id-?numr|idnr|p-?nr",
     "samordningsnummer": r"samordningsnummer|samordningsnr|samordnings|coordination number|samnr",

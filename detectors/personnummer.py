@@ -461,7 +461,7 @@ RESERVNUMMER = re.compile(
     r"|(?P<halland>(?:1[7-9]|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:3[2-9]|[45][0-9])[0-9]{4})"
     r")(?![0-9A-Za-z])"
 )
-_RESERV_WORD = re.compile(r"reserv(?:[ -]?(?:nummer|nr|no|id))")
+_RESERV_WORD = re.compile(r"reserv(?:e)?(?:[ -]?(?:nummer|numret|nr|no|number|id))")  # also English, definite
 _RESERV_FIELD = re.compile(r"reserv_?(?:nummer|nr|no|id)")
 
 

@@ -49,3 +49,23 @@ def test_the_dashed_form_after_an_order_word_is_still_reported(before: str) -> N
 @pytest.mark.parametrize("text", [f"Personnummer {OLD}", f"Kund: Anna Berg, {OLD}", f"{OLD}", f"Order {DATED}, pnr {OLD}"])
 def test_a_compact_12_digit_personnummer_elsewhere_is_reported(text: str) -> None:
     assert OLD in [m.value for m in SCANNER.find(text, ref_date=REF) if m.kind == "personnummer"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["pers nr: 811228 9874", "Pers. nr 811228 9874", "Pers nummer: 811228 9874", "person nr 811228 9874", "Person-nr: 811228.9874"],
+)
+def test_pers_nr_written_apart_is_a_personnummer_keyword(text: str) -> None:
+    # the space-separated form needs a keyword (reference §6.13); "pers nr" was none
+    ms = SCANNER.find(text, ref_date=REF)
+    assert [(m.kind, m.value) for m in ms] == [("personnummer", "198112289874")]
+    assert "context:personnummer" in ms[0].why
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Reserve number: 19811228-AB12", "reservnumret 19811228-AB12", "Patient reserve no. 19811228K071", "reservnumret är 991981123456"],
+)
+def test_reservnummer_keyword_in_english_and_definite(text: str) -> None:
+    ms = SCANNER.find(text, ref_date=REF)
+    assert [(m.kind, m.subkind) for m in ms] == [("personnummer", "reservnummer")]
