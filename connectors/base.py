@@ -126,6 +126,12 @@ class Record:
     timestamp, a file's mtime, a mail's Date): it gives 10-digit personnummer
     their century. ``parties`` are identifiers (e.g. a mail's From/To
     addresses) that link the whole record to subjects even when it is free text.
+    ``follows`` says that the record's text goes on, after one line break, from
+    the text of the record read just before it (the next line of a plain-text
+    file): the engine reads such records together, so that a number wrapped
+    over the break or a keyword at the end of the line before is found, and
+    reports each finding on the record where it starts. Only unstructured
+    records with one field follow one another.
     """
 
     location: Location  # store/source/container/item; field is set per finding
@@ -134,6 +140,7 @@ class Record:
     ref_date: date | None = None
     references: tuple[Reference, ...] = ()
     record_date: datetime | None = None  # for retention reports
+    follows: bool = False  # the text goes on from the previous record's, after a line break
 
 
 @runtime_checkable

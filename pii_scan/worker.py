@@ -6,6 +6,7 @@ import gc
 import os
 import re
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -70,7 +71,10 @@ def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> U
 
     Records are detected in batches: the values of one field across a batch
     of records go through the detectors in one call (``Scanner.find_many``),
-    which is much cheaper than a call per value. A connector error ends the
+    which is much cheaper than a call per value. Records that follow one
+    another (``Record.follows``: the lines of a text file) are read as one
+    text, within a batch and across its ends, and each finding is reported on
+    the record where it starts (:func:`_runs`). A connector error ends the
     unit: what was read before it is still detected and kept, and the unit is
     marked failed with the reason, so the next scan retries it.
     """
@@ -85,6 +89,8 @@ def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> U
     error: str | None = None
     batch: list[Record] = []
     chars = 0
+    full = False
+    before: Record | None = None  # the record before the batch, which its first record follows
     # The collector runs on our schedule for the whole unit (see _Collections).
     collections = _Collections() if gc.isenabled() else None  # switched off by the caller: stays off
     gc.disable()
@@ -92,14 +98,19 @@ def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> U
         try:
             for rec in connector.read(unit):
                 rows += 1
+                if full:
+                    # A full batch is detected once the next record is known: where that one
+                    # follows the batch's last (Record.follows), the two are read together.
+                    after = rec if rec.follows else None
+                    out.extend(detect(batch, before, after))
+                    before = batch[-1] if after is not None else None
+                    batch, chars = [], 0
+                    if collections is not None:
+                        collections.after_batch(rows - 1)  # the records detected so far
                 batch.append(rec)
                 for field in rec.fields:
                     chars += len(field[1])
-                if len(batch) >= BATCH_RECORDS or chars >= BATCH_CHARS:
-                    out.extend(detect(batch))
-                    batch, chars = [], 0
-                    if collections is not None:
-                        collections.after_batch(rows)
+                full = len(batch) >= BATCH_RECORDS or chars >= BATCH_CHARS
         except ConnectorError as exc:
             error = str(exc)
         except Exception as exc:  # noqa: BLE001 - any failure is recorded against its unit
@@ -107,7 +118,9 @@ def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> U
         finally:
             connector.close()
         if batch:
-            out.extend(detect(batch))
+            out.extend(detect(batch, before))
+            if full and collections is not None:
+                collections.after_batch(rows)
     finally:
         if collections is not None:
             gc.enable()
@@ -224,7 +237,10 @@ class _BatchDetector:
         self._pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> split account fields
         self._links: dict[str, bool] = {}  # field name -> links_field(name)
 
-    def __call__(self, batch: list[Record]) -> list[RecordResult]:
+    def __call__(self, batch: list[Record], before: Record | None = None, after: Record | None = None) -> list[RecordResult]:
+        """The results of ``batch``; ``before``/``after``: the records read just before and after it,
+        where the batch's first record follows ``before`` and ``after`` follows its last
+        (:class:`Record` ``follows``): read with them, never reported."""
         # The cyclic garbage collector is held off while a batch is detected: the
         # batch allocates many small acyclic objects (matches, contexts, results)
         # and the collections they set off kept walking every record and result
@@ -232,13 +248,30 @@ class _BatchDetector:
         # counting still frees everything; what survives is looked at once when
         # the collector runs again. It is switched back on only if it was on.
         with gcpolicy.paused():
-            return self._detect(batch)
+            return self._detect(batch, before, after)
 
-    def _detect(self, batch: list[Record]) -> list[RecordResult]:
+    def _detect(self, batch: list[Record], before: Record | None = None, after: Record | None = None) -> list[RecordResult]:
         names = self.names
+        # Lines that follow one another (Record.follows) are one value: their texts joined.
+        runs: dict[int, _Run] = {}
+        if before is not None or after is not None or any(rec.follows for rec in batch):
+            runs = _runs(batch, before, after)
         # group the values of each field across the batch: (record indexes, values)
         by_field: dict[str, tuple[list[int], list[str]]] = {}
+        member = -1  # records up to this index are read in a run
         for i, rec in enumerate(batch):
+            if runs:
+                if i <= member:
+                    continue
+                run = runs.get(i)
+                if run is not None:
+                    member = run.last
+                    group = by_field.get(run.field)
+                    if group is None:
+                        group = by_field[run.field] = ([], [])
+                    group[0].append(i)
+                    group[1].append(run.text)
+                    continue
             for fname, text in rec.fields:
                 if text:
                     group = by_field.get(fname)
@@ -272,6 +305,8 @@ class _BatchDetector:
                     if ms:
                         found[i].append((fname, x, ms))
                         n_found += len(ms)
+        if runs:
+            n_found -= _split_runs(runs, batch, found)
         pairs = self._split_account_pairs(tuple(by_field))
         if pairs and "bank_account" in self.scanner.kinds:
             n_found += _join_split_accounts(pairs, by_field, found, self.scanner.min_confidence)
@@ -371,6 +406,95 @@ class _BatchDetector:
             else:
                 out.append(names.redact(c, i, loc.store))
         return out
+
+
+NEIGHBOUR_CHARS = 256  # of the line before / after a batch that its first / last line is read with
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Records of a batch read as one text: each follows the one before (:class:`Record` ``follows``).
+
+    ``text`` joins their texts with line breaks, after the end of the record
+    before the batch and before the start of the record after it, where the
+    run begins or ends the batch and those follow on; ``starts`` are where the
+    records' texts start in it and ``end`` where the last one ends.
+    """
+
+    first: int
+    last: int
+    field: str
+    text: str
+    starts: tuple[int, ...]
+    end: int
+
+
+def _joinable(rec: Record) -> bool:
+    return not rec.structured and len(rec.fields) == 1 and bool(rec.fields[0][1])
+
+
+def _goes_on(prev: Record, rec: Record) -> bool:
+    """Whether ``rec`` is read with ``prev``: it follows it, both are one line of free text, in one container."""
+    if not (rec.follows and _joinable(rec) and _joinable(prev)):
+        return False
+    a, b = prev.location, rec.location
+    return (
+        prev.fields[0][0] == rec.fields[0][0] and a.container == b.container and a.source == b.source
+        and a.store == b.store and prev.ref_date == rec.ref_date
+    )
+
+
+def _runs(batch: list[Record], before: Record | None, after: Record | None) -> dict[int, _Run]:
+    """The runs of ``batch`` by their first index: two records or more, or one read with ``before``/``after``."""
+    out: dict[int, _Run] = {}
+    n = len(batch)
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and _goes_on(batch[j], batch[j + 1]):
+            j += 1
+        head = before is not None and i == 0 and _goes_on(before, batch[0])
+        tail = after is not None and j == n - 1 and _goes_on(batch[j], after)
+        if j > i or head or tail:
+            parts = [before.fields[0][1][-NEIGHBOUR_CHARS:]] if head and before is not None else []
+            starts: list[int] = []
+            pos = len(parts[0]) + 1 if parts else 0
+            for k in range(i, j + 1):
+                text = batch[k].fields[0][1]
+                starts.append(pos)
+                parts.append(text)
+                pos += len(text) + 1
+            if tail and after is not None:
+                parts.append(after.fields[0][1][:NEIGHBOUR_CHARS])
+            out[i] = _Run(i, j, batch[i].fields[0][0], "\n".join(parts), tuple(starts), pos - 1)
+        i = j + 1
+    return out
+
+
+def _split_runs(runs: dict[int, _Run], batch: list[Record], found: list[list[tuple[str, str, list[Match]]]]) -> int:
+    """Hands each finding in a run's text to the record where it starts, its span in that record's text
+    (its end past it when it goes on into the next line). Findings that start in the text
+    before or after the batch are dropped: they are the other batch's. Returns how many were dropped."""
+    dropped = 0
+    for i, run in runs.items():
+        if not found[i]:
+            continue
+        (fname, _text, ms), = found[i]
+        found[i] = []
+        per: dict[int, list[Match]] = {}
+        for m in ms:
+            if m.start < run.starts[0] or m.start >= run.end:
+                dropped += 1
+                continue
+            k = bisect_right(run.starts, m.start) - 1
+            base = run.starts[k]
+            per.setdefault(k, []).append(
+                Match(m.kind, m.subkind, m.start - base, m.end - base, m.value, m.confidence, m.why, m.test_data,
+                      m.personal, m.inside) if base else m
+            )
+        for k, got in per.items():
+            found[i + k].append((fname, batch[i + k].fields[0][1], got))
+    return dropped
 
 
 def _sealer(keys: Keys) -> Callable[[bytes, bytes, bytes | None], bytes]:

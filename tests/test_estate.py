@@ -224,8 +224,6 @@ def test_a_csv_with_a_sep_line_and_a_title_row_is_read_by_its_header(scanned) ->
     assert not [(p.kind, p.where.item) for p in ev.missed if p.where.container == "marknad/kampanj_maj_2024.csv"]
 
 
-@pytest.mark.xfail(strict=True, reason="known scanner miss: the files connector reads a text file line by line, "
-                   "so a number wrapped over two lines of a note is missed")
 def test_the_known_misses_are_found(scanned) -> None:  # noqa: ANN001
     _gt, ev, _ = scanned
     assert not [(p.kind, p.where.container, p.where.item) for p in ev.missed if p.form == "wrapped"]

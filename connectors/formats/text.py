@@ -4,7 +4,12 @@
 a line), or ``@<byte offset>`` of the line in a byte-range unit. A line longer
 than ``Limits.max_field_chars`` comes in slices with the same item, each
 starting with the last 256 characters of the previous one so that nothing is
-cut in two. Blank lines are skipped.
+cut in two. Blank lines are skipped. A whole line right after another is
+marked ``follows`` (:class:`connectors.base.Record`): the detectors read it
+with the line before, for a number wrapped over the line break
+(``640823-`` / ``3234``) or a keyword at the end of the line before
+(``Personnummer:`` / ``640823-3234``); each finding keeps the line where it
+starts.
 
 **iCalendar and vCard** (``.ics``, ``.vcf`` ... or a text starting with
 ``BEGIN:VCALENDAR`` / ``BEGIN:VCARD``, :func:`folded`): a line break followed
@@ -67,10 +72,31 @@ def unfold_lines(lines: LineIter, cap: int) -> LineIter:
 
 
 def text_records(ctx: Ctx, lines: LineIter) -> Iterator[Record]:
+    """A record per line (a slice per ``max_field_chars`` of a longer one); blank lines skipped.
+
+    A whole line right after another whole line (no blank line, no slice
+    between) is marked ``follows``: the worker reads the two together, so that
+    a number wrapped over the break or a keyword at the end of the line
+    before is found (:class:`connectors.base.Record`).
+
+    >>> from connectors.base import Limits, Location
+    >>> ctx = Ctx("a.txt", lambda c, i: Location("files", "share", c, i), Limits())
+    >>> lines = iter([("1", "Personnr 640823-\\n", False), ("2", "3234\\n", False), ("3", "\\n", False), ("4", "slut", False)])
+    >>> [(r.location.item, r.fields[0][1], r.follows) for r in text_records(ctx, lines)]
+    [('1', 'Personnr 640823-', False), ('2', '3234', True), ('4', 'slut', False)]
+    """
     tail = ""
+    joined = False  # the record before was a whole line, right before this one
     for item, piece, more in lines:
+        whole = not more and not tail
         text = tail + piece if tail else piece
         tail = piece[-OVERLAP:] if more else ""
         text = text.rstrip("\r\n")
         if text and not text.isspace():
-            yield ctx.record(item, [(TEXT_FIELD, text)], False)
+            rec = ctx.record(item, [(TEXT_FIELD, text)], False)
+            if whole and joined:
+                rec.follows = True
+            joined = whole
+            yield rec
+        else:
+            joined = False
