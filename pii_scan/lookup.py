@@ -28,6 +28,7 @@ from detectors import bank_account, email, personnummer, phone
 from detectors.checksums import iban_numeric, luhn_check_digit, mod97
 from pii_scan.datamap import PERSON_KIND, DataMap, findings_t, in_chunks, records_t, refs_t, subjects_t
 from pii_scan.keys import Keys
+from pii_scan.worker import links_field
 
 QUERY_KINDS = ("personnummer", "email", "phone", "bank_account")
 
@@ -464,6 +465,12 @@ def _related(c: sa.Connection, keys: set[str], hashes: set[str], cols: tuple[Any
     names the subject as ``referred_by``) is listed as a reference only: its
     values and the rows that reference it are that person's.
 
+    A row that references the subject through a key named for another role
+    (``handled_by``, ``created_by``, ``assigned_to``, ``saljare_id``: the worker's
+    :func:`~pii_scan.worker.links_field`) is listed as a reference only too: the
+    clerk's id on an order does not make the customer's order, its lines and the
+    values in them the clerk's.
+
     Returns (references, findings of the referencing rows).
     """
     out: list[Any] = []
@@ -479,7 +486,9 @@ def _related(c: sa.Connection, keys: set[str], hashes: set[str], cols: tuple[Any
             .where(refs_t.c.rkey_to.in_(_chunk(frontier)))
         ))
         out.extend(got)
-        new = {r.rkey_from for r in got} - seen
+        # a key named for another role than the row's owner (handled_by, created_by, saljare_id): the row
+        # holds the subject's reference and is listed, but it is somebody else's (the customer's order)
+        new = {r.rkey_from for r in got if links_field(r.via)} - seen
         seen |= new
         if new:
             rows = list(c.execute(sa.select(*cols).join(records_t, records_t.c.rkey == findings_t.c.rkey)
