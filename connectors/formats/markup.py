@@ -16,7 +16,11 @@ entities): each child of the document element is a record, ``item`` =
 ``/root/child[n]`` (n counts same-named siblings, from 1), fields named by
 their path below it (``name``, ``address/city``, ``phone[2]``, ``@id``,
 ``text()`` for the record element's own text); the document element's own
-attributes and text form the record ``/root``. Namespaces are dropped from
+attributes and text form the record ``/root``. Below a child that wraps a
+list (``<Export><Kunder><Kund>...</Kund><Kund>...``, an OpenDocument sheet's
+rows) the repeated elements are records of their own, ``item`` =
+``/Export/Kunder[1]/Kund[2]`` (see :func:`_record_paths`; the document is read
+twice, first for its shape: a stream is spooled). Namespaces are dropped from
 names. ``structured=True``.
 """
 
@@ -32,7 +36,7 @@ from xml.etree import ElementTree as ET
 from connectors.base import ConnectorError, Record
 from connectors.formats.core import MAX_RECORD_FIELDS, TEXT_FIELD, Ctx
 from connectors.formats.encoding import text_stream, utf8_stream
-from connectors.formats.streams import Source
+from connectors.formats.streams import Source, buffered
 
 CHUNK_CHARS = 256 * 1024
 MAX_PENDING_CHARS = 16 << 20
@@ -166,21 +170,16 @@ def _local(tag: str) -> str:
 _DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding=")
 
 
-def xml_records(ctx: Ctx, src: Source, encoding: str) -> Iterator[Record]:
-    parser: ET.XMLPullParser[Any] = ET.XMLPullParser(events=("start", "end"))
+def _xml_stream(src: Source, encoding: str) -> Any:
+    """The document from its first byte, for expat: raw when declared (or UTF-16/32), else re-encoded as UTF-8."""
+    raw = buffered(src.stream())  # its own view: closing it (or its text wrapper) leaves the file open for the next pass
     if _DECLARED.match(src.head) or encoding.startswith(("utf-16", "utf-32")):
-        stream: Any = src.stream()  # expat follows the declaration (or the BOM)
-    else:
-        stream = utf8_stream(src.stream(), encoding)  # undeclared: what was sniffed, as UTF-8
-    max_chars = ctx.limits.max_field_chars
-    stack: list[tuple[str, dict[str, int]]] = []  # per open element: relative path, counts of child names
-    root_elem: ET.Element | None = None
-    root_tag = ""
-    root_fields: list[tuple[str, str]] = []
-    fields: list[tuple[str, str]] = []
-    size = 0
-    item = ""
+        return raw  # expat follows the declaration (or the BOM)
+    return utf8_stream(raw, encoding)  # undeclared: what was sniffed, as UTF-8
 
+
+def _xml_events(ctx: Ctx, stream: Any) -> Iterator[tuple[str, ET.Element]]:
+    parser: ET.XMLPullParser[Any] = ET.XMLPullParser(events=("start", "end"))
     try:
         while True:
             chunk = stream.read(CHUNK_CHARS)
@@ -190,46 +189,121 @@ def xml_records(ctx: Ctx, src: Source, encoding: str) -> Iterator[Record]:
                 parser.close()
             for ev, elem in parser.read_events():  # type: ignore[misc]  # only start/end events asked for
                 assert isinstance(elem, ET.Element)
-                name = _local(elem.tag)
-                depth = len(stack) if ev == "start" else len(stack) - 1
-                if ev == "start":
-                    if depth == 0:
-                        root_elem, root_tag = elem, name
-                        stack.append(("", {}))
-                        root_fields.extend(("@" + _local(k), v) for k, v in elem.attrib.items() if v.strip())
-                        continue
-                    parent_path, counts = stack[-1]
-                    n = counts[name] = counts.get(name, 0) + 1
-                    if depth == 1:
-                        item, path = f"/{root_tag}/{name}[{n}]", ""
-                    else:
-                        seg = name if n == 1 else f"{name}[{n}]"
-                        path = f"{parent_path}/{seg}" if parent_path else seg
-                    stack.append((path, {}))
-                    for k, v in elem.attrib.items():
-                        if v.strip():
-                            fields.append(((path + "/@" if path else "@") + _local(k), v.strip()))
-                            size += len(v)
-                    continue
-                path, _ = stack.pop()
-                own = ((elem.text or "") + "".join(c.tail or "" for c in elem)).strip()
-                if depth == 0:
-                    if own:
-                        root_fields.append(("text()", own))
-                    continue
-                if own:
-                    fields.append((path or "text()", own))
-                    size += len(own)
-                del elem[:]  # children are done with
-                if fields and (depth == 1 or len(fields) >= MAX_RECORD_FIELDS or size >= max_chars):
-                    yield ctx.record(item, fields, True)
-                    fields, size = [], 0
-                if depth == 1 and root_elem is not None:
-                    del root_elem[:]
+                yield ev, elem
             if not chunk:
-                break
+                return
     except ET.ParseError as exc:
         line, col = getattr(exc, "position", (0, 0))
         raise ConnectorError(f"{ctx.name}: malformed XML at line {line}, column {col}") from None
+
+
+MAX_XML_PATHS = 10_000  # distinct element paths the first pass keeps track of
+
+
+def _record_paths(ctx: Ctx, stream: Any) -> set[tuple[str, ...]]:
+    """Element paths whose elements are records of their own, below the document element's children.
+
+    An export wraps its list in an element (``<Export><Kunder><Kund>...</Kund><Kund>...``,
+    an OpenDocument sheet's ``table-row``): the elements that repeat under one parent
+    and have elements inside are the records, when that parent holds no text of its
+    own (a customer's repeated ``<Kontakt>`` stays in the customer's record) and no
+    ancestor is a record already (the outermost list wins).
+    """
+    repeats: set[tuple[str, ...]] = set()
+    holds_text: set[tuple[str, ...]] = set()
+    stack: list[tuple[tuple[str, ...], dict[str, int], list[bool]]] = []  # path, complex children by name, [has children]
+    events = _xml_events(ctx, stream)
+    while True:
+        try:
+            ev, elem = next(events)
+        except (StopIteration, ConnectorError):
+            break  # a malformed document: the second pass reads up to the damage and reports it
+        if ev == "start":
+            path = (stack[-1][0] if stack else ()) + (_local(elem.tag),)
+            if stack:
+                stack[-1][2][0] = True
+            stack.append((path, {}, [False]))
+            continue
+        path, _, complex_ = stack.pop()
+        if (elem.text or "").strip() or any((c.tail or "").strip() for c in elem):
+            if complex_[0]:
+                holds_text.add(path)  # mixed content: text of its own
+            elif stack:
+                holds_text.add(stack[-1][0])  # a leaf with text: its parent holds data
+        if complex_[0] and stack and len(repeats) < MAX_XML_PATHS:
+            counts = stack[-1][1]
+            name = path[-1]
+            counts[name] = counts.get(name, 0) + 1
+            if counts[name] == 2:
+                repeats.add(path)
+        del elem[:]
+        if len(holds_text) > MAX_XML_PATHS:
+            holds_text.clear()  # a document of endless shapes: no splitting below its children
+            repeats.clear()
+            break
+    out: set[tuple[str, ...]] = set()
+    for path in sorted(repeats, key=len):
+        if len(path) < 3 or path[:-1] in holds_text or any(path[:k] in out for k in range(3, len(path))):
+            continue
+        out.add(path)
+    return out
+
+
+def xml_records(ctx: Ctx, src: Source, encoding: str) -> Iterator[Record]:
+    src.seekable_file()  # read twice: the shape first (which elements are records), then the records
+    records = _record_paths(ctx, _xml_stream(src, encoding))
+    max_chars = ctx.limits.max_field_chars
+    # per open element: path of names from the root, path relative to its record, counts of child names, absolute item
+    stack: list[tuple[tuple[str, ...], str, dict[str, int], str]] = []
+    opened: list[tuple[int, str, list[tuple[str, str]], list[int]]] = []  # open records: depth, item, fields, [size]
+    root_elem: ET.Element | None = None
+    root_tag = ""
+    root_fields: list[tuple[str, str]] = []
+
+    for ev, elem in _xml_events(ctx, _xml_stream(src, encoding)):
+        name = _local(elem.tag)
+        depth = len(stack) if ev == "start" else len(stack) - 1
+        if ev == "start":
+            if depth == 0:
+                root_elem, root_tag = elem, name
+                stack.append(((name,), "", {}, f"/{name}"))
+                root_fields.extend(("@" + _local(k), v) for k, v in elem.attrib.items() if v.strip())
+                continue
+            names, parent_path, counts, parent_item = stack[-1]
+            n = counts[name] = counts.get(name, 0) + 1
+            names = names + (name,)
+            item = f"{parent_item}/{name}[{n}]"
+            if depth == 1 or names in records:
+                opened.append((depth, item, [], [0]))
+                path = ""
+            else:
+                seg = name if n == 1 else f"{name}[{n}]"
+                path = f"{parent_path}/{seg}" if parent_path else seg
+            stack.append((names, path, {}, item))
+            _, _, fields, size = opened[-1]
+            for k, v in elem.attrib.items():
+                if v.strip():
+                    fields.append(((path + "/@" if path else "@") + _local(k), v.strip()))
+                    size[0] += len(v)
+            continue
+        _, path, _, _ = stack.pop()
+        own = ((elem.text or "") + "".join(c.tail or "" for c in elem)).strip()
+        if depth == 0:
+            if own:
+                root_fields.append(("text()", own))
+            continue
+        rec_depth, rec_item, fields, size = opened[-1]
+        if own:
+            fields.append((path or "text()", own))
+            size[0] += len(own)
+        del elem[:]  # children are done with
+        if fields and (depth == rec_depth or len(fields) >= MAX_RECORD_FIELDS or size[0] >= max_chars):
+            yield ctx.record(rec_item, list(fields), True)
+            fields.clear()
+            size[0] = 0
+        if depth == rec_depth:
+            opened.pop()
+        if depth == 1 and root_elem is not None:
+            del root_elem[:]
     if root_fields:
         yield ctx.record(f"/{root_tag}", root_fields, True)
