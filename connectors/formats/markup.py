@@ -243,7 +243,10 @@ def _record_paths(ctx: Ctx, stream: Any) -> set[tuple[str, ...]]:
             break
     out: set[tuple[str, ...]] = set()
     for path in sorted(repeats, key=len):
-        if len(path) < 3 or path[:-1] in holds_text or any(path[:k] in out for k in range(3, len(path))):
+        if len(path) == 2:
+            out.add(path)  # the document element's children are records anyway: no records inside repeated ones
+            continue
+        if path[:-1] in holds_text or any(path[:k] in out for k in range(2, len(path))):
             continue
         out.add(path)
     return out

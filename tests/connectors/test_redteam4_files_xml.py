@@ -90,3 +90,12 @@ def test_a_damaged_document_keeps_the_records_before_the_damage() -> None:
         for r in read_stream(io.BytesIO(doc.encode()), "d.xml", container="d.xml", loc_factory=loc):
             got.append(r.location.item)
     assert "/Export/Header[1]" in got
+
+
+def test_lists_inside_repeated_children_of_the_document_element_stay_in_them() -> None:
+    doc = ("<Export><Kund><Personnummer>198112289874</Personnummer><Ordrar><Order><Tel>0701740605</Tel></Order>"
+           "<Order><Tel>0701740607</Tel></Order></Ordrar></Kund>"
+           "<Kund><Personnummer>196408233234</Personnummer></Kund></Export>")
+    recs = _records(doc.encode(), "o.xml")
+    assert sorted(item for _, item in recs) == ["/Export/Kund[1]", "/Export/Kund[2]"]
+    assert ("Ordrar/Order[2]/Tel", "0701740607") in recs[("o.xml", "/Export/Kund[1]")]
