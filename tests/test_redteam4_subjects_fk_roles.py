@@ -67,3 +67,18 @@ def test_the_customer_gets_the_whole_order(shop: Path) -> None:
     assert ("orders", "id=10", "customer_id", "related") in customer
     assert ("orders", "id=10", "leverans_epost", "related") in customer
     assert ("order_lines", "order_id=10,line=1", "order_id", "related") in customer
+
+
+def test_the_clerks_erasure_plan_clears_the_reference_and_keeps_the_customers_order(shop: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from pii_scan.cli import main
+
+    res = CliRunner().invoke(main, ["erasure-plan", "--config", str(shop), "--personnummer", CLERK])
+    assert res.exit_code == 0, res.output
+    acts = {(a["container"].split(".")[-1], a["action"]) for a in json.loads(res.stdout)["actions"]}
+    assert ("employees", "delete_row") in acts
+    assert ("orders", "delete_row") not in acts and not [a for a in acts if a[0] == "order_lines"], acts
+    assert ("orders", "update_row") in acts, acts  # handled_by cleared

@@ -31,6 +31,7 @@ from pii_scan.datamap import DataMap, deps_t, findings_t, in_chunks, records_t, 
 from pii_scan.keys import Keys
 from pii_scan.lookup import canonical_forms
 from pii_scan.policy import Policy, policy_for
+from pii_scan.worker import links_field
 from reports.erasure.names import NameError_, line_item, parse_item, split_container, sql_column
 from reports.subject import SubjectRecord, records_for_hash
 
@@ -422,11 +423,16 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
                         continue
                     parent = rows[to]
                     child.ref_check, child.parent = _ref_check(via, parent.item), parent.rkey
-                    if child.container == parent.container:  # a self-reference: unlink
+                    # a self-reference (a customer the subject referred), or a key named for another role than
+                    # the row's owner (an order's handled_by/created_by: the customer's order): unlink
+                    role = not links_field(via)
+                    if child.container == parent.container or role:
                         if child.op == "skip":
                             child.op, child.fields = "update", {via}
                             child.set_null = sorted(via.split(","))
-                            child.why = (f"another row of the same table that references a row being erased ({via}): "
+                            child.why = (f"another party's row that names a row being erased as {via}: the reference "
+                                         "is cleared" if role else
+                                         f"another row of the same table that references a row being erased ({via}): "
                                          "the reference is cleared")
                         elif child.op == "update" and child.kind == "mention":
                             child.fields |= {via}
