@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+from pathlib import Path
 
 import pytest
 
@@ -22,15 +23,17 @@ def test_a_message_the_server_cannot_fetch_is_reported_and_the_others_are_read(
     dovecot: Dovecot, imap_user: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     deliver(dovecot, imap_user, "INBOX", [as_bytes(message(n, body=f"Pnr {PNR}\n")) for n in range(1, 6)])
-    files = sorted(glob.glob(os.path.join(dovecot.root, "mail", imap_user[0], "cur", "*")) + glob.glob(os.path.join(dovecot.root, "mail", imap_user[0], "new", "*")))
+    box = os.path.join(dovecot.root, "mail", imap_user[0])
+    files = glob.glob(os.path.join(box, "cur", "*")) + glob.glob(os.path.join(box, "new", "*"))
     assert len(files) == 5
-    os.chmod(files[2], 0)  # the third message's file cannot be opened by the server (a broken store, a disk error)
+    (third,) = [f for f in files if b"<3.20240504@mail.example.se>" in Path(f).read_bytes()]
+    os.chmod(third, 0)  # the third message's file cannot be opened by the server (a broken store, a disk error)
     try:
         c = imap(dovecot, imap_user, monkeypatch)
         (unit,) = list(c.units())
         records, error = read_unit(c, unit)
     finally:
-        os.chmod(files[2], 0o600)
+        os.chmod(third, 0o600)
     # before: Dovecot's BYE ended the batch and the connection, and the unit failed with nothing read
     assert _pnrs(records) == {f"{n}.{20240501 + n}@mail.example.se" for n in (1, 2, 4, 5)}, error
     assert error is not None and "1 part(s) not read" in error and "UID 3: the server failed to fetch" in error
