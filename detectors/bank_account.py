@@ -76,7 +76,7 @@ What the finder reads, and what it misses:
 * Missed: clearing and account in separate fields of a record, or with
   more words between them, Swedbank 8xxx
   written with 4 clearing digits (except our own canonical form, read with
-  low confidence), the 16-digit payroll form, hyphen-grouped IBANs,
+  low confidence), the 16-digit payroll form,
   lower-case IBANs of other countries (a Swedish one led by ``se`` is read anywhere),
   bankgiro and plusgiro numbers without a keyword or hint (Luhn is
   1 in 10), and plusgiro numbers under 7 digits in free text (the scanner
@@ -1066,7 +1066,8 @@ def match_whole(t: str, start: int, end: int, ctx: Context) -> Iterator[Match]:
 
 
 def match_alnum(t: str, start: int, ctx: Context) -> Iterator[Match]:
-    """An IBAN at ``t[start:]``: compact or grouped in fours by single spaces."""
+    """An IBAN at ``t[start:]``: compact, or grouped in fours by single spaces or hyphens
+    (``SE45 5000 ...``, ``SE45-5000-...``), maybe with a space after the country code (``SE 45 5000 ...``)."""
     spec = _iban_spec(t[start : start + 2])
     if spec is None:
         return
@@ -1074,12 +1075,18 @@ def match_alnum(t: str, start: int, ctx: Context) -> Iterator[Match]:
     pos: list[int] = []
     i, n = start, len(t)
     grouped = False
+    sep = ""  # what splits the groups of four: one space or one hyphen, the same throughout
     while i < n and len(pos) < length:
         ch = t[i]
         if ch in _IBAN_CHAR:
             pos.append(i)
-        elif ch == " " and len(pos) % 4 == 0 and len(pos) >= 4 and i + 1 < n and t[i + 1] in _IBAN_CHAR:
-            grouped = True
+        elif (
+            ch in " -" and (not sep or ch == sep) and len(pos) % 4 == 0 and len(pos) >= 4
+            and i + 1 < n and t[i + 1] in _IBAN_CHAR
+        ):
+            grouped, sep = True, ch
+        elif ch == " " and len(pos) == 2 and i + 1 < n and t[i + 1].isdigit():
+            grouped = True  # "SE 45 5000 ...": the country code set apart
         else:
             break
         i += 1
@@ -1087,7 +1094,7 @@ def match_alnum(t: str, start: int, ctx: Context) -> Iterator[Match]:
         return
     end = pos[-1] + 1
     nxt = t[end : end + 2]
-    if nxt[:1].isalnum() or (grouped and len(nxt) == 2 and nxt[0] == " " and nxt[1] in "0123456789"):
+    if nxt[:1].isalnum() or (grouped and len(nxt) == 2 and nxt[0] in " -" and nxt[1] in "0123456789"):
         return  # the number goes on: not this IBAN
     iban = "".join(t[p] for p in pos)
     res = _check_iban(iban)

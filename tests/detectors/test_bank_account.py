@@ -499,7 +499,7 @@ def test_find_swedish_ibans(written: str, bank: str) -> None:
         "SE1850000000058398257467",  # national check digit
         "se46 5000 0000 0583 9825 7466",  # lower case: read since test_redteam2_iban, but checked as well
         "SE45 5000 0000 0583 9825 7466 12",  # the number goes on
-        "SE45-5000-0000-0583-9825-7466",  # hyphen-grouped: not read (documented)
+        "SE45-5000 0000-0583 9825-7466",  # mixed separators (hyphen-grouped ones are read: test_redteam4_iban)
     ],
 )
 def test_find_rejects_bad_ibans(text: str) -> None:
