@@ -389,7 +389,7 @@ def _others(c: sa.Connection, rows: list[Any]) -> set[str]:
 _ELEMENT = re.compile(r"\[\d+\]|\{#?\d+\}")
 
 
-def _element(field: str) -> str:
+def list_element(field: str) -> str:
     """The innermost element of a list (or of a map keyed by data) that holds ``field``; "" for none.
 
     A JSON value's leaves are named by their paths (``profil$.hushall[0].epost`` from a SQL
@@ -398,7 +398,7 @@ def _element(field: str) -> str:
     is one entry: often one person. A scalar list's items (``telefoner[1]``) are the
     enclosing entry's.
 
-    >>> _element("profil$.hushall[0].telefon[1]"), _element("telefoner[1]"), _element("p$.by_pnr{0}~")
+    >>> list_element("profil$.hushall[0].telefon[1]"), list_element("telefoner[1]"), list_element("p$.by_pnr{0}~")
     ('profil$.hushall[0]', '', 'p$.by_pnr{0}')
     """
     f = field[:-1] if field.endswith("~") else field[:-5] if field.endswith("{key}") else field
@@ -409,7 +409,7 @@ def _element(field: str) -> str:
     return f[:end]
 
 
-def _within(element: str, outer: str) -> bool:
+def within_element(element: str, outer: str) -> bool:
     """Whether ``element`` is ``outer`` or nested in it ("" is the whole record)."""
     return not outer or element == outer or (element.startswith(outer) and element[len(outer):len(outer) + 1] in (".", "[", "{"))
 
@@ -428,24 +428,24 @@ def _in_scope(rows: list[Any], extra: list[Any], others: set[str]) -> tuple[list
     hits: dict[str, set[str]] = {}
     for r in rows:
         if r.structured and r.linkable:
-            hits.setdefault(r.rkey, set()).add(_element(r.field))
+            hits.setdefault(r.rkey, set()).add(list_element(r.field))
     if not any(e for es in hits.values() for e in es):  # no element anywhere (the usual row): as is
-        foreign_any = any(_element(r.field) and r.value_hash in others for r in extra)
+        foreign_any = any(list_element(r.field) and r.value_hash in others for r in extra)
         if not foreign_any:
             return extra, set()
     foreign: dict[str, set[str]] = {}
     for r in extra:
-        e = _element(r.field)
+        e = list_element(r.field)
         if e and r.value_hash in others:
             foreign.setdefault(r.rkey, set()).add(e)
     mentioned = {rk for rk, es in hits.items() if "" not in es}
     kept = []
     for r in extra:
-        e = _element(r.field)
+        e = list_element(r.field)
         scope = hits.get(r.rkey, {""})
-        if not any(_within(e, s) for s in scope):
+        if not any(within_element(e, s) for s in scope):
             continue
-        if any(_within(e, f) and not any(_within(s, f) for s in scope) for f in foreign.get(r.rkey, ())):
+        if any(within_element(e, f) and not any(within_element(s, f) for s in scope) for f in foreign.get(r.rkey, ())):
             continue  # in another person's element
         kept.append(r)
     return kept, mentioned

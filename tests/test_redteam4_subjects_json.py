@@ -78,3 +78,17 @@ def test_a_household_member_gets_only_their_own_element(household: Path, kind: s
     assert {"profil$.hushall[0].epost", "profil$.hushall[0].telefon[0]"} <= fields, got
     assert not any(c == "orders" for c, *_ in got), got  # the owner's orders are not Gustav's
 
+
+
+def test_erasing_a_household_member_deletes_neither_the_owners_row_nor_orders(household: Path) -> None:
+    from click.testing import CliRunner
+
+    from pii_scan.cli import main
+
+    res = CliRunner().invoke(main, ["erasure-plan", "--config", str(household), "--personnummer", GUSTAV])
+    assert res.exit_code == 0, res.output
+    acts = {(a["container"].split(".")[-1], a["action"]) for a in json.loads(res.stdout)["actions"]}
+    assert acts == {("kund", "manual")}, acts  # the entry is removed by hand, the row and the orders stay
+    res = CliRunner().invoke(main, ["erasure-plan", "--config", str(household), "--personnummer", OWNER])
+    acts = {(a["container"].split(".")[-1], a["action"]) for a in json.loads(res.stdout)["actions"]}
+    assert acts == {("kund", "delete_row"), ("orders", "delete_row")}, acts

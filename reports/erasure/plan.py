@@ -27,9 +27,9 @@ import sqlalchemy as sa
 
 from connectors.base import ConnectorError, fingerprint, safe_name
 from pii_scan.config import Config, ConfigError
-from pii_scan.datamap import DataMap, deps_t, findings_t, in_chunks, records_t, refs_t, subjects_t, units_t
+from pii_scan.datamap import PERSON_KIND, DataMap, deps_t, findings_t, in_chunks, records_t, refs_t, subjects_t, units_t
 from pii_scan.keys import Keys
-from pii_scan.lookup import canonical_forms
+from pii_scan.lookup import canonical_forms, list_element, within_element
 from pii_scan.policy import Policy, policy_for
 from pii_scan.worker import links_field
 from reports.erasure.names import NameError_, line_item, parse_item, split_container, sql_column
@@ -386,8 +386,20 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
     for r in recs:
         subj = [f for f in findings.get(r.rkey, []) if f.value_hash in subject]
         ident = (r.rkey, r.container, r.item, r.masked_container, r.masked_item, r.reached, r.record_date, r.policy)
-        if any(f.linkable for f in subj):
-            held = sorted({f.field for f in subj if f.linkable})
+        own = [f for f in subj if f.linkable]
+        places = {list_element(f.field) for f in own}
+        if own and "" not in places and any(
+                f.kind == PERSON_KIND and f.value_hash not in subject
+                and not any(within_element(list_element(f.field), p) for p in places)
+                for f in findings.get(r.rkey, [])):
+            # the subject is one entry of a list of people on another person's row (a household in a JSON
+            # column): neither the row nor what references it is the subject's
+            rows[r.rkey] = _Row(*ident, {f.field for f in subj}, "manual",
+                                "another person's row that lists the subject in "
+                                f"{', '.join(sorted({f.field for f in subj}))}: remove the subject's entry by hand",
+                                kind="mention", holds=sorted({sql_column(f.field) for f in subj}))
+        elif own:
+            held = sorted({f.field for f in own})
             rows[r.rkey] = _Row(*ident, set(r.fields) - {r.via}, "delete",
                                 f"the subject's row (holds the subject's data in {', '.join(held)})", kind="own",
                                 holds=sorted({sql_column(f.field) for f in subj}))
