@@ -8,8 +8,10 @@ separated by tabs (``Personnr:<TAB>6408233234``: a form's label keeps its
 value; a tab never joins two cells' digits into one number), as in HTML
 mail (:func:`connectors.mime.html_to_text`). ``script``/``style`` are skipped; ``mailto:``/``tel:``
 link targets are kept as text (``mailto:anna@example.se``), and so are the
-``content`` of ``<meta name="author|description|keywords">`` and the ``title``
-and ``alt`` attributes.
+``content`` of ``<meta name="author|description|keywords">``, the ``title``
+and ``alt`` attributes and the ``value`` of text inputs (a filled-in form saved
+as HTML, hidden fields too). An HTML file's comments (``<!-- ... -->``, not
+Outlook's conditional ones) are blocks of their own: the file holds them.
 
 **XML** (``xml.etree.ElementTree.XMLPullParser``, expat: no external
 entities): each child of the document element is a record, ``item`` =
@@ -50,8 +52,12 @@ _SKIP = frozenset({"script", "style", "template"})
 _WS = re.compile(r"\s+")
 
 
+# <input> types whose value is no typed-in text
+_NO_TEXT_INPUT = frozenset({"submit", "button", "reset", "image", "checkbox", "radio", "file", "password", "color", "range"})
+
+
 class _TextParser(HTMLParser):
-    def __init__(self, max_chars: int) -> None:
+    def __init__(self, max_chars: int, comments: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.blocks: list[tuple[int, str]] = []
         self._buf: list[str] = []
@@ -59,6 +65,7 @@ class _TextParser(HTMLParser):
         self._line = 0
         self._skip = 0
         self._max = max_chars
+        self._comments = comments
 
     def _add(self, text: str) -> None:
         if not self._buf:
@@ -90,6 +97,16 @@ class _TextParser(HTMLParser):
         for attr in ("title", "alt"):
             if a.get(attr):
                 self._add(" " + a[attr] + " ")
+        if tag == "input" and a.get("value", "").strip() and a.get("type", "text").lower() not in _NO_TEXT_INPUT:
+            # a filled-in form saved as HTML: the field's value (hidden ones too), after its name as a label
+            label = a.get("name", "").strip()
+            self._add(f" {label}: {a['value']} " if label and len(label) <= 40 else f" {a['value']} ")
+
+    def handle_comment(self, data: str) -> None:
+        if self._comments and not self._skip and data.strip() and not data.lstrip().startswith("[if"):
+            self.flush()  # a comment is a block of its own: never joined to the text around it
+            self._add(data)
+            self.flush()
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -145,7 +162,7 @@ class HTMLText(_TextParser):
 
 
 def html_records(ctx: Ctx, src: Source, encoding: str) -> Iterator[Record]:
-    parser = HTMLText(ctx.limits.max_field_chars)
+    parser = HTMLText(ctx.limits.max_field_chars, comments=True)
     tf = text_stream(src.stream(), encoding)
     while True:
         chunk = tf.read(CHUNK_CHARS)
