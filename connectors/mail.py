@@ -486,7 +486,6 @@ def outlook_msg_bytes(f: IO[bytes], name: str) -> bytes:
     except ImportError:
         raise ConnectorError(f"{safe_name(name)}: reading Outlook .msg files needs the Python package extract-msg (pip install 'pii-scan[mail]')") from None
     from email.policy import SMTP
-    from email.utils import formataddr, parseaddr
 
     try:
         msg: Any = extract_msg.openMsg(f)
@@ -494,21 +493,8 @@ def outlook_msg_bytes(f: IO[bytes], name: str) -> bytes:
         raise ConnectorError(f"{safe_name(name)}: not readable as an Outlook message ({type(exc).__name__})") from None
     try:
         em = msg.asEmailMessage()
-        if not str(em.get("Subject", "") or "").strip() and getattr(msg, "subject", None):
-            del em["Subject"]
-            em["Subject"] = str(msg.subject)  # extract-msg leaves it out of the headers it makes up
-        sender = str(em.get("From", "") or "")
-        if "@" not in sender:
-            for prop in _SENDER_PROPS:
-                try:
-                    addr = msg.getStringStream(prop)
-                except Exception:  # noqa: BLE001
-                    addr = None
-                if addr and "@" in addr and "/" not in addr:
-                    display = parseaddr(sender)[0] or sender.strip().strip('"')
-                    del em["From"]
-                    em["From"] = formataddr((display, addr)) if display else addr
-                    break
+        _complete_outlook_headers(em, msg)
+        _embedded_as_rfc822(em, msg, 0)
         return em.as_bytes(policy=SMTP.clone(linesep="\n", max_line_length=0))
     except ConnectorError:
         raise
@@ -519,6 +505,63 @@ def outlook_msg_bytes(f: IO[bytes], name: str) -> bytes:
             msg.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+def _complete_outlook_headers(em: Any, msg: Any) -> None:
+    """The Subject extract-msg leaves out of the headers it makes up, and the sender's SMTP address Outlook keeps apart."""
+    from email.utils import formataddr, parseaddr
+
+    if not str(em.get("Subject", "") or "").strip() and getattr(msg, "subject", None):
+        del em["Subject"]
+        em["Subject"] = str(msg.subject)
+    sender = str(em.get("From", "") or "")
+    if "@" not in sender:
+        for prop in _SENDER_PROPS:
+            try:
+                addr = msg.getStringStream(prop)
+            except Exception:  # noqa: BLE001
+                addr = None
+            if addr and "@" in addr and "/" not in addr:
+                display = parseaddr(sender)[0] or sender.strip().strip('"')
+                del em["From"]
+                em["From"] = formataddr((display, addr)) if display else addr
+                break
+
+
+def _embedded_as_rfc822(part: Any, msg: Any, depth: int) -> None:
+    """Outlook items attached to ``msg`` as ``message/rfc822`` parts named by their attachment's file name.
+
+    extract-msg puts an embedded item's message in its parent's multipart as a
+    plain part, its From/To at part level (read as nothing but a nested
+    multipart), without its Subject and often without the sender's address.
+    """
+    if depth > 8:
+        return
+    from email.message import EmailMessage
+
+    embedded = [a for a in getattr(msg, "attachments", None) or () if type(a).__name__ == "EmbeddedMsgAttachment"]
+    queue = list(embedded)
+
+    def visit(node: Any) -> None:
+        if not node.is_multipart() or node.get_content_type() == "message/rfc822":
+            return
+        payload = node.get_payload()
+        for i, sub in enumerate(payload):
+            if queue and any(sub.get(h) is not None for h in ("From", "To", "Message-Id")):
+                att = queue.pop(0)
+                inner = getattr(att, "data", None)
+                if inner is not None:
+                    _complete_outlook_headers(sub, inner)
+                    _embedded_as_rfc822(sub, inner, depth + 1)
+                name = getattr(att, "longFilename", None) or getattr(att, "name", None) or None
+                wrapper = EmailMessage()
+                wrapper.set_content(sub, disposition="attachment", filename=name)
+                payload[i] = wrapper
+            else:
+                visit(sub)
+
+    if embedded:
+        visit(part)
 
 
 def _mtime(st: os.stat_result) -> datetime:

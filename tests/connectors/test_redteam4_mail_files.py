@@ -51,3 +51,36 @@ def test_apple_mail_emlx_files_are_read_as_mail(tmp_path: Path) -> None:
     # text starting with a letter, 'From ' or a BOM: an .emlx starts with a digit; reported, not changed here)
     assert mail_kind(emlx(MESSAGE), "4711.emlx") == "eml"
     assert mail_kind(b"4711\nnot a mail\n", "x.emlx") is None and mail_kind(b"12;34\n56;78\n", "t.csv") is None
+
+
+def test_an_outlook_item_inside_an_outlook_msg_keeps_its_own_headers(tmp_path: Path) -> None:
+    """A .msg that holds another (Outlook's 'attach item'): extract-msg inlines the inner message as a plain part, its
+    headers at part level, its sender without address and its subject left out; they were lost."""
+    import pytest
+
+    amsg = pytest.importorskip("aspose.email_foss.msg")  # an independent .msg writer (MIT), for the tests only
+    pytest.importorskip("extract_msg")
+    inner = amsg.MapiMessage.create("Inre ärende 550504-8388", f"Inre text, pnr {PNR}\n")
+    inner.set_property(amsg.PropertyId.SENDER_NAME, "Inre Person")
+    inner.set_property(amsg.PropertyId.SENDER_EMAIL_ADDRESS, "inre.person@example.se")
+    inner.add_recipient("inre.mott@example.se", display_name="Inre Mott")
+    inner.add_attachment("inre.csv", f"Personnummer\n{PNR}\n".encode(), mime_type="text/csv")
+    outer = amsg.MapiMessage.create("Fwd: ärende", "Se bifogat.\n")
+    outer.set_property(amsg.PropertyId.SENDER_NAME, "Åsa Öberg")
+    outer.set_property(amsg.PropertyId.SENDER_EMAIL_ADDRESS, "asa@example.se")
+    outer.set_property(amsg.PropertyId.INTERNET_MESSAGE_ID, "<outer.msg@mail.example.se>")
+    outer.add_recipient("to.person@example.se", display_name="To Person")
+    outer.add_embedded_message_attachment(inner, filename="Inre ärende.msg")
+    outer.save(str(tmp_path / "fwd.msg"))
+    records, errors = mail_read_all(mail_conn(tmp_path))
+    assert not errors
+    got = {f: t for r in records for f, t in r.fields}
+    (section,) = {f[len("header[") : f.index("]")] for f in got if f.startswith("header[")}
+    assert got[f"header[{section}]:From"] == "Inre Person <inre.person@example.se>", sorted(got)
+    assert got[f"header[{section}]:To"] == "Inre Mott <inre.mott@example.se>"
+    assert got[f"header[{section}]:Subject"] == "Inre ärende 550504-8388"
+    assert got["attachment:Inre ärende.msg"] == "Inre ärende.msg"
+    assert got["attachment:inre.csv!line 2:Personnummer"] == PNR
+    assert any(f.startswith(f"body[{section}.") and PNR in t for f, t in got.items())
+    sender = [r for r in records if r.structured]
+    assert [r.fields for r in sender] == [[("header:From", "Åsa Öberg <asa@example.se>")]]  # the inner sender is no party
