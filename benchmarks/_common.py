@@ -231,6 +231,16 @@ class Split:
     t0: float = 0.0
     peak_before_link: int = 0  # driver ru_maxrss (bytes) when link_subjects starts
     peak_after_link: int = 0
+    # driver CPU seconds (time.process_time: this process only, so SQLite's work but not a server's)
+    write_cpu: float = 0.0
+    link_cpu: float = 0.0
+    restore_indexes: float = 0.0  # DataMap.restore_indexes (the deferred indexes of a first scan), wall
+    restore_cpu: float = 0.0
+    restore_at: float | None = None  # seconds from the start when it began
+    unpickle_cpu: float = 0.0  # engine.unpickle_result (results from the workers)
+    last_result_at: float | None = None  # when the last unit's write ended
+    cpu0: float = 0.0
+    driver_cpu: float = 0.0  # the driver's CPU over the whole scan
 
     def lines(self, total: float, workers: int) -> list[str]:
         def pct(x: float) -> str:
@@ -248,6 +258,13 @@ class Split:
         ]
         if self.first_result_at is not None:
             out.append(f"  first unit result after:         {self.first_result_at:8.1f} s (plan + cluster start + first unit)")
+        if self.last_result_at is not None:
+            out.append(f"  last unit written after:         {self.last_result_at:8.1f} s; after it {total - self.last_result_at:.1f} s"
+                       " (index build if still deferred, link, finish)")
+        if self.restore_at is not None:
+            out.append(f"  restore_indexes (driver):        {self.restore_indexes:8.1f} s, begun at {self.restore_at:.1f} s")
+        out.append(f"  driver CPU: {self.driver_cpu:.2f} s in all; write_unit {self.write_cpu:.2f} s, unpickle results "
+                   f"{self.unpickle_cpu:.2f} s, restore_indexes {self.restore_cpu:.2f} s, link_subjects {self.link_cpu:.2f} s")
         if self.peak_after_link:
             out.append(f"  driver peak RSS before link_subjects {human_bytes(self.peak_before_link)}, "
                        f"after {human_bytes(self.peak_after_link)}")
@@ -256,7 +273,8 @@ class Split:
 
 @contextmanager
 def instrument_engine() -> Iterator[Split]:
-    """Time ``_plan``, ``DataMap.write_unit`` and ``DataMap.link_subjects`` inside ``scan()``.
+    """Time ``_plan``, ``DataMap.write_unit``, ``restore_indexes``, ``link_subjects`` and the unpickling of
+    results inside ``scan()``, wall and driver CPU.
 
     Wraps them on the driver only (``write_unit`` and ``link_subjects`` run
     there); nothing in the engine changes. Restored on exit.
@@ -264,8 +282,27 @@ def instrument_engine() -> Iterator[Split]:
     import pii_scan.engine as eng
     from pii_scan.datamap import DataMap
 
-    split = Split(t0=time.perf_counter())
+    split = Split(t0=time.perf_counter(), cpu0=time.process_time())
     orig_plan, orig_write, orig_link = eng._plan, DataMap.write_unit, DataMap.link_subjects
+    orig_restore, orig_unpickle = DataMap.restore_indexes, eng.unpickle_result
+
+    def restore_indexes(self: Any) -> Any:
+        t, c = time.perf_counter(), time.process_time()
+        if split.restore_at is None and split.first_result_at is not None:
+            split.restore_at = t - split.t0
+        try:
+            return orig_restore(self)
+        finally:
+            if split.first_result_at is not None:  # not the one of opening the map
+                split.restore_indexes += time.perf_counter() - t
+                split.restore_cpu += time.process_time() - c
+
+    def unpickle_result(blob: bytes) -> Any:
+        c = time.process_time()
+        try:
+            return orig_unpickle(blob)
+        finally:
+            split.unpickle_cpu += time.process_time() - c
 
     def plan(*a: Any, **k: Any) -> Any:
         t = time.perf_counter()
@@ -277,11 +314,13 @@ def instrument_engine() -> Iterator[Split]:
     def write_unit(self: Any, scan_id: int, res: Any) -> Any:
         if split.first_result_at is None:
             split.first_result_at = time.perf_counter() - split.t0
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         try:
             n = orig_write(self, scan_id, res)
         finally:
             split.write_unit += time.perf_counter() - t
+            split.write_cpu += time.process_time() - c
+            split.last_result_at = time.perf_counter() - split.t0
         split.write_calls += 1
         split.worker_seconds += res.seconds
         split.rows += res.rows
@@ -290,22 +329,28 @@ def instrument_engine() -> Iterator[Split]:
 
     def link_subjects(self: Any) -> Any:
         split.peak_before_link = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         try:
             return orig_link(self)
         finally:
             split.link_subjects += time.perf_counter() - t
+            split.link_cpu += time.process_time() - c
             split.peak_after_link = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
     eng._plan = plan  # type: ignore[assignment]
     DataMap.write_unit = write_unit  # type: ignore[method-assign]
     DataMap.link_subjects = link_subjects  # type: ignore[method-assign]
+    DataMap.restore_indexes = restore_indexes  # type: ignore[method-assign]
+    eng.unpickle_result = unpickle_result  # type: ignore[assignment]
     try:
         yield split
     finally:
+        split.driver_cpu = time.process_time() - split.cpu0
         eng._plan = orig_plan  # type: ignore[assignment]
         DataMap.write_unit = orig_write  # type: ignore[method-assign]
         DataMap.link_subjects = orig_link  # type: ignore[method-assign]
+        DataMap.restore_indexes = orig_restore  # type: ignore[method-assign]
+        eng.unpickle_result = orig_unpickle  # type: ignore[assignment]
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:

@@ -233,7 +233,14 @@ class RecordResult:
 @dataclass(slots=True)
 class UnitResult:
     """One unit's outcome. Before it is written, the engine sets ``unit_id`` (a
-    keyed hash of source and key) and masks identifiers in ``key`` and ``error``."""
+    keyed hash of source and key) and masks identifiers in ``key`` and ``error``.
+
+    Unpickled (a result from a worker), it holds its records as the plain
+    tuples they travelled in, and builds the ``records`` objects only when
+    something reads them: :meth:`DataMap.write_unit` writes from the tuples,
+    so the driver makes no object per finding (a third of unpickling a
+    result, and the attribute reads of writing it).
+    """
 
     source: str
     key: str
@@ -244,28 +251,70 @@ class UnitResult:
     error: str | None = None
     seconds: float = 0.0
     unit_id: str = ""
+    _packed: list[tuple[Any, ...]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __getattr__(self, name: str) -> Any:
+        # only for a slot without a value: ``records`` of an unpickled result, built on first use
+        if name == "records" and self._packed is not None:
+            records = _unpack_records(self._packed)
+            self.records, self._packed = records, None
+            return records
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def packed(self) -> list[tuple[Any, ...]] | None:
+        """The records as the tuples they were unpickled from, while ``records`` has not been built (else
+        None): ``(rkey, store, source, container, item, structured, record_date, location_enc, refs,
+        findings)``, each finding a tuple of :class:`FoundValue`'s fields in order."""
+        try:
+            _RECORDS_SLOT.__get__(self)
+        except AttributeError:
+            return self._packed
+        return None
+
+    def finding_count(self) -> int:
+        """The findings of all records (before :meth:`DataMap.write_unit` drops duplicates)."""
+        packed = self.packed
+        if packed is not None:
+            return sum(len(r[9]) for r in packed)
+        return sum(len(r.findings) for r in self.records)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Results travel from workers to the driver pickled: records and findings as plain tuples
         # pickle four times faster than as dataclass instances (and a quarter smaller).
-        packed = [
-            (r.rkey, r.store, r.source, r.container, r.item, r.structured, r.record_date, r.location_enc, r.refs,
-             [(f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence, f.test_data, f.inside, f.enc_value,
-               f.linkable) for f in r.findings])
-            for r in self.records
-        ]
+        packed = self.packed
+        if packed is None:
+            packed = _pack_records(self.records)
         return (_unit_result, (self.source, self.key, self.store, self.fingerprint, packed, self.rows, self.error,
                                self.seconds, self.unit_id))
 
 
-def _unit_result(source: str, key: str, store: str, fingerprint: str, packed: list[tuple[Any, ...]], rows: int,
-                 error: str | None, seconds: float, unit_id: str) -> UnitResult:
-    """Unpickles a :class:`UnitResult` (see its ``__reduce__``)."""
-    records = [
+_RECORDS_SLOT = UnitResult.__dict__["records"]  # the slot's descriptor: raises AttributeError while unset
+
+
+def _pack_records(records: Iterable[RecordResult]) -> list[tuple[Any, ...]]:
+    return [
+        (r.rkey, r.store, r.source, r.container, r.item, r.structured, r.record_date, r.location_enc, r.refs,
+         [(f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence, f.test_data, f.inside, f.enc_value,
+           f.linkable) for f in r.findings])
+        for r in records
+    ]
+
+
+def _unpack_records(packed: list[tuple[Any, ...]]) -> list[RecordResult]:
+    return [
         RecordResult(rk, st, so, co, it, structured, date, enc, [FoundValue(*f) for f in fs], refs)
         for rk, st, so, co, it, structured, date, enc, refs, fs in packed
     ]
-    return UnitResult(source, key, store, fingerprint, records, rows, error, seconds, unit_id)
+
+
+def _unit_result(source: str, key: str, store: str, fingerprint: str, packed: list[tuple[Any, ...]], rows: int,
+                 error: str | None, seconds: float, unit_id: str) -> UnitResult:
+    """Unpickles a :class:`UnitResult` (see its ``__reduce__``), its records left packed."""
+    res = UnitResult(source, key, store, fingerprint, [], rows, error, seconds, unit_id)
+    del res.records  # built from _packed when read (UnitResult.__getattr__)
+    res._packed = packed
+    return res
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,7 +561,8 @@ class DataMap:
         ref_rows: list[tuple[Any, ...]] = []
         seen_r: set[str] = set()
         seen_f: set[tuple[str, str, str, str]] = set()
-        for r in res.records:
+        packed = res.packed
+        for r in res.records if packed is None else ():
             rk = r.rkey
             if r.findings:
                 if rk not in seen_r:
@@ -532,6 +582,24 @@ class DataMap:
                                       f.test_data, f.inside, f.enc_value, linkable))
             for rkey_to, via in r.refs:
                 ref_rows.append((uid, rk, rkey_to, r.store, r.source, r.container, r.item, via, r.location_enc))
+        # the same from the tuples of an unpickled result (UnitResult.packed), with no object per finding:
+        # a finding f is (field 0, kind 1, subkind 2, value_hash 3, masked 4, confidence 5, test_data 6,
+        # inside 7, enc_value 8, linkable 9)
+        for rk, store, source, container, item, structured, record_date, location_enc, refs, fs in packed or ():
+            if fs:
+                if rk not in seen_r:
+                    seen_r.add(rk)
+                    rec_rows.append((rk, uid, store, source, container, item, structured, record_date, location_enc))
+                plain = {f[1] for f in fs if f[9] and not f[7]} if structured and any(f[7] for f in fs) else ()
+                for f in fs:
+                    k = (rk, f[0], f[1], f[3])
+                    if k in seen_f:
+                        continue
+                    seen_f.add(k)
+                    linkable = f[9] and structured and not (f[7] and f[1] in plain)
+                    find_rows.append((rk, uid, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], linkable))
+            for rkey_to, via in refs:
+                ref_rows.append((uid, rk, rkey_to, store, source, container, item, via, location_enc))
         with self.engine.begin() as c:
             if c.execute(sa.select(units_t.c.unit_id).where(units_t.c.unit_id == uid)).first() is not None:
                 self._note_dirty_unit(c, uid)
@@ -964,12 +1032,36 @@ def _bind_processors(table: sa.Table, cols: Sequence[str], dialect: sa.Dialect) 
     procs = _PROCESSORS.get(key)
     if procs is None:
         native = dialect.name == "sqlite" or (dialect.name == "postgresql" and dialect.driver == "psycopg2")
-        procs = _PROCESSORS[key] = [
-            None if native and isinstance(table.c[n].type, (sa.Boolean, sa.LargeBinary, sa.Float))
-            else table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
-            for n in cols
-        ]
+        procs = []
+        for n in cols:
+            t = table.c[n].type
+            if native and isinstance(t, (sa.Boolean, sa.LargeBinary, sa.Float)):
+                procs.append(None)
+                continue
+            p = t.dialect_impl(dialect).bind_processor(dialect)
+            if p is not None and dialect.name == "sqlite" and isinstance(t, sa.DateTime):
+                p = _sqlite_datetime(p)
+            procs.append(p)
+        _PROCESSORS[key] = procs
     return procs
+
+
+def _sqlite_datetime(general: Any) -> Any:
+    """SQLAlchemy's SQLite ``DATETIME`` bind conversion, fast for a naive ``datetime``.
+
+    SQLite stores a ``DateTime`` as the text ``YYYY-MM-DD HH:MM:SS.ffffff``;
+    SQLAlchemy formats it from a dict of the seven fields, which cost a
+    records row as much as SQLite's insert of it (``records.record_date``).
+    ``datetime.isoformat(" ", "microseconds")`` writes the same text for a
+    naive ``datetime`` (the four-digit year included); anything else (None,
+    a date, an aware datetime, a subclass) goes the general way.
+    """
+    def process(value: Any) -> Any:
+        if type(value) is datetime and value.tzinfo is None:
+            return value.isoformat(" ", "microseconds")
+        return general(value)
+
+    return process
 
 
 _PROCESSORS: dict[tuple[Any, ...], list[Any]] = {}

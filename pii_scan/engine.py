@@ -45,9 +45,10 @@ import os
 import pickle
 import random
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -285,6 +286,8 @@ def scan(
     dm = DataMap(cfg.datamap_url)
     scan_id: int | None = None
     red: Redactor | None = None
+    runner: Generator[tuple[UnitResult, list[str]], None, None] | None = None
+    closers: list[_Closer] = []  # the cluster being closed in the background
     try:
         dm.check_key(keys.fingerprint())
         settings = ScanSettings(cfg.kinds, cfg.min_confidence, cfg.store_values, keys.secret)
@@ -300,7 +303,17 @@ def scan(
         work = _plan(cfg, dm, red, only_sources, full, summary, scan_id, policy)
         bar = _progress(len(work), progress)
         deferred = bool(work) and dm.defer_indexes()  # a first scan: hash indexes built once at the end
-        for res, retried in _run(work, settings, scheduler, workers, policy):
+
+        def build_indexes() -> None:
+            # the last units are running and a worker's core is free: build the deferred indexes now,
+            # beside them, instead of after the last result (the few units left write into them)
+            nonlocal deferred
+            if deferred:
+                dm.restore_indexes()
+                deferred = False
+
+        runner = _run(work, settings, scheduler, workers, policy, on_idle=build_indexes, closers=closers)
+        for res, retried in runner:
             if retried:
                 summary.units_retried += 1
                 log.warning("unit read %d times after connection errors: %s %s: %s", len(retried) + 1,
@@ -312,7 +325,7 @@ def scan(
                 dm.write_unit(scan_id, res)
             summary.units_scanned += 1
             summary.records += res.rows
-            summary.findings += sum(len(r.findings) for r in res.records)
+            summary.findings += res.finding_count()
             if res.error:
                 summary.units_failed += 1
                 summary.failures.append({"source": res.source, "unit": res.key, "reason": res.error})
@@ -323,10 +336,11 @@ def scan(
         bar.close()
         if deferred:
             dm.restore_indexes()
-        if dm.subjects_stale():
+        if dm.subjects_stale():  # while the cluster closes (closers): its processes take a second or two to end
             summary.subjects = dm.link_subjects()
         else:  # nothing was written: the subjects of the last scan still hold
             summary.subjects = dm.counts()["subjects"]
+        _join(closers)
         summary.seconds = time.perf_counter() - t0
         dm.finish_scan(scan_id, summary.status, {k: v for k, v in summary.as_dict().items() if k != "failures"})
         return summary
@@ -335,6 +349,10 @@ def scan(
             _end_scan_row(dm, scan_id, exc, red)
         raise
     finally:
+        if runner is not None:
+            runner.close()  # a scan that stopped early: the cluster is closed now, not when the generator is collected
+        for t in closers:
+            t.join()
         dm.close()
 
 
@@ -391,8 +409,22 @@ def _end_scan_row(dm: DataMap, scan_id: int, exc: BaseException, red: Redactor |
 
 def _run(
     work: list[tuple[BaseConnector, Unit]], settings: ScanSettings, scheduler: str | None, workers: int | None,
-    policy: RetryPolicy,
-) -> Iterator[tuple[UnitResult, list[str]]]:
+    policy: RetryPolicy, on_idle: Callable[[], None] | None = None, closers: list[_Closer] | None = None,
+) -> Generator[tuple[UnitResult, list[str]], None, None]:
+    """Run the units' tasks and yield each result (and the reasons of its failed attempts) as it comes in.
+
+    ``on_idle`` is called once on a cluster, before waiting for the next
+    result, when fewer units are left than the cluster has worker threads and
+    no result is waiting: a worker's core is free then, and the driver's own
+    end-of-scan work (:meth:`DataMap.restore_indexes`) runs beside the last
+    units instead of after them. Never with ``sync`` (one process: nothing
+    runs beside it).
+
+    After the last result the client and the local cluster are closed; with
+    ``closers`` in a thread appended to it (the caller joins it, see
+    :func:`_join`), so that the driver links subjects while the worker
+    processes end.
+    """
     if not work:
         return
     if scheduler in ("sync", "synchronous"):
@@ -431,7 +463,15 @@ def _run(
             return fut
 
         done = as_completed([submit(i) for i in range(len(work))])
-        for fut in done:
+        slots = _worker_threads(client)
+        while True:
+            if on_idle is not None and len(pending) < slots and not done.has_ready():
+                on_idle()
+                on_idle = None
+            try:
+                fut = next(done)
+            except StopIteration:
+                break
             i, gen = pending.pop(fut.key)
             try:
                 res, retried = unpickle_result(fut.result())
@@ -457,9 +497,50 @@ def _run(
             fut.release()
             yield res, retried
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        closer = _Closer(client, cluster)
+        if closers is None:
+            closer.run()
+            closer.raise_error()
+        else:
+            closer.start()
+            closers.append(closer)
+
+
+class _Closer(threading.Thread):
+    """Closes a Dask client and its local cluster (if any); an error is kept for :meth:`raise_error`."""
+
+    def __init__(self, client: Any, cluster: Any) -> None:
+        super().__init__(name="pii-scan-close-cluster", daemon=False)
+        self.client, self.cluster = client, cluster
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+        except BaseException as exc:  # noqa: BLE001 - raised in the scan's thread by raise_error
+            self.error = exc
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def _join(closers: list[_Closer]) -> None:
+    """Wait for the clusters being closed; an error in closing one fails the scan, as when it was closed inline."""
+    for t in closers:
+        t.join()
+        t.raise_error()
+
+
+def _worker_threads(client: Any) -> int:
+    """How many tasks the cluster runs at once (its workers' threads); 0 when that cannot be told."""
+    try:
+        return int(sum(client.nthreads().values()))
+    except Exception:  # noqa: BLE001 - only an optimisation hangs on it: then never idle
+        log.debug("could not count the cluster's worker threads", exc_info=True)
+        return 0
 
 
 class ClusterStartError(RuntimeError):
