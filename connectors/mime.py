@@ -1073,7 +1073,7 @@ class _Walk:
             return
         if ctype in _PKCS7_TYPES or (filename or "").lower().endswith(".p7m"):
             kind, content = cms_content(data)
-            if kind == "encrypted":
+            if kind == "encrypted" or _param(part, "smime-type") in ("enveloped-data", "authenveloped-data"):
                 self.problem(section, "encrypted (S/MIME): not read")
                 return
             if kind == "signed" and content is not None and depth + 1 <= MAX_NESTING:

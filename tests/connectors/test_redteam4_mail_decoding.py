@@ -144,7 +144,11 @@ def test_encrypted_smime_and_pgp_mail_is_reported_not_read_as_text() -> None:
         b"-----BEGIN PGP MESSAGE-----\n\nhQEMA5x7AAAAAAAAAQf/Zm9v\n=abcd\n-----END PGP MESSAGE-----\n--PP--\n"
     )
     inline_pgp = HEAD + b"Content-Type: text/plain\n\nHej Bo,\n-----BEGIN PGP MESSAGE-----\n\nhQEMA5x7AAAAAAAAAQf/Zm9v\n=abcd\n-----END PGP MESSAGE-----\n"
-    for raw, what in ((HEAD + enveloped.replace(b"\r\n", b"\n"), "S/MIME"), (pgp_mime, "PGP"), (inline_pgp, "PGP")):
+    damaged = HEAD + (  # declared enveloped, its DER unreadable (cut, or not DER): still encrypted, not text
+        b'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"\n'
+        b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(bytes(range(256)) * 2)
+    )
+    for raw, what in ((HEAD + enveloped.replace(b"\r\n", b"\n"), "S/MIME"), (damaged, "S/MIME"), (pgp_mime, "PGP"), (inline_pgp, "PGP")):
         records, problems = read_one(raw)
         assert len(problems.messages) == 1 and f"encrypted ({what})" in problems.messages[0], problems.messages
         assert not any(f.startswith("attachment:") and "!" in f for r in records for f, _ in r.fields)  # no ciphertext read as text
