@@ -147,8 +147,10 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
 
         yield from mail_records(ctx, src, fmt)
     elif fmt == "ole2":
-        from connectors.formats.binary import strings_records
+        from connectors.formats.binary import encrypted_office, strings_records
 
+        if encrypted_office(src):
+            raise ConnectorError(f"{ctx.name}: encrypted Office document, a password is needed")
         yield from strings_records(ctx, src)
     elif fmt == "zip":
         from connectors.formats import archives

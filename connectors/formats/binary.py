@@ -5,6 +5,9 @@ UTF-16LE, are collected per 64 KiB block of the file: one record per block
 with text, ``item`` = ``@<byte offset of the block>``, field ``text``, not
 structured. Crude but bounded, and it finds identifiers in old Office files.
 Other binary files (images, executables) are not scanned: only their names.
+A password-protected Office Open XML document (an OLE2 container of an
+``EncryptedPackage``) is not read: its unit fails with the reason, as an
+encrypted PDF's does (:func:`encrypted_office`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,45 @@ from connectors.formats.streams import Source
 BLOCK = 64 * 1024
 MAX_CARRY = 4096
 _RUNS = re.compile(rb"[\x20-\x7e\xa0-\xff\t]{6,}|(?:[\x20-\x7e\xa0-\xff]\x00){6,}")
+
+
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+TAIL_SCAN = 1 << 20
+
+
+def encrypted_office(src: Source) -> bool:
+    """Whether an OLE2 file is a password-protected Office Open XML document (.xlsx, .docx, .pptx).
+
+    Office encrypts such a document into an OLE2 container holding the streams
+    ``EncryptionInfo`` and ``EncryptedPackage`` (MS-OFFCRYPTO 2.3.4): its printable
+    strings are noise, and what it holds cannot be read without the password.
+    Checked with olefile when installed, else by the stream names in the container's
+    directory (looked for in its first 64 KiB and its last MiB).
+    """
+    f = src.seekable_file()
+    try:
+        import olefile  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - olefile comes with extract-msg
+        olefile = None
+    if olefile is not None:
+        try:
+            ole = olefile.OleFileIO(f)
+            try:
+                return bool(ole.exists("EncryptedPackage") and ole.exists("EncryptionInfo"))
+            finally:
+                ole.close()
+        except Exception:  # noqa: BLE001 - a damaged container: look at its bytes
+            pass
+        finally:
+            f.seek(0)
+    head = src.head
+    f.seek(0, 2)
+    size = f.tell()
+    f.seek(max(0, size - TAIL_SCAN))
+    tail = f.read(TAIL_SCAN)
+    f.seek(0)
+    return any(_ENCRYPTED_PACKAGE in b and _ENCRYPTION_INFO in b for b in (head, tail))
 
 
 def strings_records(ctx: Ctx, src: Source) -> Iterator[Record]:
