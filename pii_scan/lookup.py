@@ -421,14 +421,20 @@ def _in_scope(rows: list[Any], extra: list[Any], others: set[str]) -> tuple[list
     A row may hold a list of people (a household, the passengers of a booking) in a JSON
     column: each element is one person. The subject found outside any element is the row's
     own person: the elements holding another identified person (``others``) are theirs, not
-    the subject's. The subject found only inside elements is that entry's person: only its
-    element's values are theirs, and the row (and what references it through foreign keys)
-    is somebody else's.
+    the subject's. The subject found only inside elements of a row that holds another
+    identified person outside them (the owner of the customer row) is that entry's person:
+    only its element's values are theirs, and the row (and what references it through
+    foreign keys) is somebody else's. A row on which the subject is the only identified
+    person (a booking of one passenger) is the subject's, as a row without elements.
     """
     hits: dict[str, set[str]] = {}
     for r in rows:
         if r.structured and r.linkable:
             hits.setdefault(r.rkey, set()).add(list_element(r.field))
+    for rk, es in hits.items():
+        if "" not in es and not any(r.rkey == rk and r.value_hash in others
+                                    and not any(within_element(list_element(r.field), e) for e in es) for r in extra):
+            es.add("")  # nobody else on the row: the row is the subject's
     if not any(e for es in hits.values() for e in es):  # no element anywhere (the usual row): as is
         foreign_any = any(list_element(r.field) and r.value_hash in others for r in extra)
         if not foreign_any:

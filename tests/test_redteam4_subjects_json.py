@@ -92,3 +92,20 @@ def test_erasing_a_household_member_deletes_neither_the_owners_row_nor_orders(ho
     res = CliRunner().invoke(main, ["erasure-plan", "--config", str(household), "--personnummer", OWNER])
     acts = {(a["container"].split(".")[-1], a["action"]) for a in json.loads(res.stdout)["actions"]}
     assert acts == {("kund", "delete_row"), ("orders", "delete_row")}, acts
+
+
+def test_a_row_whose_only_person_is_in_a_list_is_that_persons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A booking of one passenger, the passenger in a JSON list: the booking and its tickets are theirs."""
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    _crm(tmp_path, """
+        CREATE TABLE bokning (id INTEGER PRIMARY KEY, resenarer TEXT, referens TEXT);
+        CREATE TABLE biljett (id INTEGER PRIMARY KEY, bokning_id INTEGER REFERENCES bokning(id), plats TEXT);
+        """, {
+        "bokning": [(1, json.dumps([{"pnr": GUSTAV, "epost": "gustav@example.se"}]), "R-1")],
+        "biljett": [(7, 1, "12A")],
+    })
+    cfg = _config(tmp_path)
+    assert scan(load(cfg), scheduler="sync", progress=False).exit_code == EXIT_COMPLETE
+    got = _where(_lookup(cfg, "personnummer", GUSTAV))
+    assert ("bokning", "id=1", "resenarer$[0].epost", "linked") in got, got
+    assert ("biljett", "id=7", "bokning_id", "related") in got, got
