@@ -39,7 +39,8 @@ and reported, and :class:`PartialRead` (a ``ConnectorError``) is raised after
 the last record. Messages name files, entries and reasons, never values.
 
 Formats are chosen by content first (:func:`sniff`): zip (refined to xlsx or
-docx by its entries), PDF, Parquet, gzip / bzip2 / xz, tar, OLE2 (legacy
+docx by its entries), PDF, Parquet, gzip / bzip2 / xz, tar, 7z and rar (not
+opened: reported as not read), OLE2 (legacy
 Office: printable strings; an Outlook ``.msg`` is mail), mail (an ``.eml``
 message or an mbox: :mod:`connectors.formats.mailfile`), JSON vs JSON
 Lines, HTML, XML, and text, which is
@@ -105,6 +106,8 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
     fmt = kind.format
     if fmt in ("empty", "binary"):
         return
+    if fmt in ("7z", "rar"):
+        raise ConnectorError(f"{ctx.name}: a {fmt} archive, which pii-scan cannot open: its content was not read")
     if fmt == "text":
         from connectors.formats.text import folded, text_records, unfold_lines
 

@@ -60,3 +60,10 @@ def test_an_encrypted_workbook_in_a_zip_is_a_reported_entry() -> None:
         zf.writestr("lon/info.txt", "tel 070-174 06 05")
     with pytest.raises(PartialRead, match="encrypted Office document"):
         _read(io.BytesIO(buf.getvalue()), "lon.zip")
+
+
+@pytest.mark.parametrize("magic", [b"7z\xbc\xaf\x27\x1c\x00\x04", b"Rar!\x1a\x07\x01\x00"])
+def test_an_archive_that_cannot_be_opened_is_reported_not_skipped(magic: bytes) -> None:
+    # a 7z or rar archive of exports: before, read as an unknown binary file (nothing, no problem)
+    with pytest.raises(ConnectorError, match="archive, which pii-scan cannot open"):
+        _read(io.BytesIO(magic + bytes(range(256)) * 8), "kunder_export.bin")
