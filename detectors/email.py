@@ -9,8 +9,9 @@ An address is ``local-part@domain``. The local part is a dot-atom of at most
 ``!#$%&'*+/=?^_`{|}~-``, separated by single dots. The domain has at least two
 labels of letters, digits and hyphens (at most 63 characters each, 253 in
 all, measured in the ASCII/Punycode form); its last label, the TLD, is letters
-only (or an ``xn--`` label). Quoted local parts (``"a b"@example.se``) and IP
-literals (``anna@[192.0.2.1]``) are not supported.
+only (or an ``xn--`` label). A quoted local part (``"anna berg"@example.se``)
+is read when it holds printable characters on one line (no quote, backslash or
+``@``); IP literals (``anna@[192.0.2.1]``) are not supported.
 
 The canonical value is the whole address lower-cased, with the domain decoded
 from IDNA to Unicode (``xn--bcher-kva.se`` becomes ``bücher.se``) and no
@@ -302,7 +303,29 @@ def _trim_local(local: str) -> int | type[ValidationError]:
     return i
 
 
+# What may stand before the opening quote of a quoted local part: the start of the
+# text, a space, a bracket or a list separator ('E-post: "anna berg"@example.se').
+_BEFORE_QUOTED = frozenset(" \t\r\n<([:;,")
+
+
+def _left_quoted(t: str, start: int) -> int | type[ValidationError]:
+    """Where a quoted local part (``"anna berg"@``) that ends right before ``t[start]`` begins.
+
+    RFC 5322 §3.4.1 quoted-string, as it is seen in data: printable characters on
+    one line, at least one not a space, no quote, backslash or "@" inside.
+    """
+    k = t.rfind('"', max(0, start - MAX_LOCAL - 1), start - 1)
+    if k < 0 or (k > 0 and t[k - 1] not in _BEFORE_QUOTED and t[max(0, k - 7) : k].lower() != "mailto:"):
+        return InvalidFormat
+    inner = t[k + 1 : start - 1]
+    if not inner.strip() or any(c in '\\@' or not c.isprintable() for c in inner):
+        return InvalidFormat
+    return k
+
+
 def _left_plain(t: str, start: int, whole: bool) -> int | type[ValidationError]:
+    if start >= 3 and t[start - 1] == '"':
+        return _left_quoted(t, start)
     if start == 0 or t[start - 1] in " \t\r\n<>()[]\",;:@":
         return InvalidFormat  # "@handle", "a @b": nothing written before the "@"
     lo = max(0, start - MAX_LOCAL - 1)
