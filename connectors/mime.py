@@ -165,6 +165,8 @@ ADDRESS_HEADERS = (
     # mailing lists (RFC 2369), and the servers' headers that hold a mailbox: the envelope sender, the
     # delivered-to recipient (a Bcc copy's only trace), the logged-in sender, an Exchange inbox rule's owner
     "List-Post", "List-Owner", "List-Help", "List-Subscribe", "List-Unsubscribe",
+    # the author a list rewrote out of From (DMARC; RFC 9057 Author), and older recipient headers
+    "Original-From", "Original-Sender", "Author", "Apparently-To", "Original-Recipient",
     "X-Envelope-From", "X-Envelope-Sender", "X-Rcpt-To", "X-Delivered-To", "X-Authenticated-Sender",
     "X-Authenticated-User", "X-MS-Exchange-Inbox-Rules-Loop",
 )  # fmt: skip

@@ -79,3 +79,17 @@ def test_a_bounce_and_a_read_receipt_name_their_recipient() -> None:
     )
     got = emails_by_field(read_one(mdn))
     assert got.get("body[2]") == {"olle.mdn@example.se"}, got
+
+
+def test_the_author_a_mailing_list_rewrote_out_of_from_is_found() -> None:
+    """DMARC: a list sends 'Anna via Lista <lista@...>' and keeps the author in Original-From or Author (RFC 9057)."""
+    raw = (
+        b"From: Anna via Lista <lista@lists.example.se>\nTo: lista@lists.example.se\nSubject: Hej\n"
+        b"Message-ID: <dmarc@mail.example.se>\nOriginal-From: Anna Ahl <anna.ahl@example.se>\nAuthor: Anna Ahl <anna.ahl@example.se>\n"
+        b"Apparently-To: per.app@example.se\nOriginal-Recipient: rfc822;lena.orig@example.se\n\nHej!\n"
+    )
+    got = emails_by_field(read_one(raw))
+    assert got.get("header:Original-From") == {"anna.ahl@example.se"}, got
+    assert got.get("header:Author") == {"anna.ahl@example.se"}
+    assert got.get("header:Apparently-To") == {"per.app@example.se"}
+    assert got.get("header:Original-Recipient") == {"lena.orig@example.se"}
