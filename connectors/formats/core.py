@@ -279,6 +279,53 @@ def names_columns(cells: list[str]) -> bool:
             and all(len(c) <= 40 and not _datalike(c) and _NAME_LIKE.fullmatch(c) for c in cells))
 
 
+def label_pairs(rows: list[list[str]]) -> tuple[list[list[tuple[str, str]]], bool] | None:
+    """A form laid out as a table of labels and values (``Personnummer: | 811228-9874``), or None.
+
+    Every row has an even number of cells, alternately a label and its value
+    (``Namn | Anna Berg | Telefon | 070-...``): the labels are short and name-like,
+    unique, and there are two or more rows. Returns each row's (label, value) pairs
+    (trailing ``:`` dropped, empty values left out) and whether the table is one
+    form (half or more of its labels end with ``:``), so that its values are one
+    record; otherwise each row is a record, its values named by their labels.
+
+    >>> label_pairs([["Namn:", "Anna Berg"], ["Personnummer:", "811228-9874"]])
+    ([[('Namn', 'Anna Berg')], [('Personnummer', '811228-9874')]], True)
+    >>> label_pairs([["Personnummer", "811228-9874", "Telefon", ""], ["E-post", "anna@example.se", "", ""]])
+    ([[('Personnummer', '811228-9874')], [('E-post', 'anna@example.se')]], False)
+    >>> label_pairs([["811228-9874", "Anna"], ["640823-3234", "Bo"]]) is None
+    True
+
+    A table's header row, if it has one, is for :func:`header_row` to find first.
+    """
+    if len(rows) < 2 or any(len(r) % 2 for r in rows):
+        return None
+    labels: list[str] = []
+    out: list[list[tuple[str, str]]] = []
+    for r in rows:
+        pairs = []
+        for label, value in zip(r[0::2], r[1::2]):
+            label = label.strip()
+            if not label:
+                if value.strip():
+                    return None  # a value without a label: a table of data
+                continue
+            name = label.rstrip(":").strip()
+            if len(label) > 40 or not name or _datalike(name) or not _NAME_LIKE.fullmatch(name):
+                return None
+            labels.append(label)
+            if value.strip():
+                pairs.append((name, value))
+        out.append(pairs)
+    names = [x.rstrip(":").strip().lower() for x in labels]
+    if len(labels) < 2 or len(set(names)) != len(names) or not any(out):
+        return None
+    if all(not r[1::2] or not any(v.strip() for v in r[1::2]) for r in rows):
+        return None
+    form = sum(x.endswith(":") for x in labels) * 2 >= len(labels)
+    return out, form
+
+
 MAX_PREAMBLE = 6  # title or comment rows above a header (blank rows not counted)
 MAX_PREAMBLE_CELLS = 2  # filled cells of a preamble row: a title, a title and a date
 

@@ -58,6 +58,7 @@ from connectors.formats.core import (
     column_names,
     describe,
     header_row,
+    label_pairs,
 )
 from connectors.formats.streams import Source
 
@@ -331,6 +332,23 @@ def _table_records(ctx: Ctx, table: Any, prefix: str) -> Iterator[Record]:
     at = header_row(texts[:HEADER_SAMPLE]) if len(texts) > 1 else -1
     if at >= 0:
         names = column_names(texts[at], len(texts[at]))
+    labelled = label_pairs(texts)
+    if labelled is not None and (at < 0 or labelled[1]):  # labels with colons are no header, whatever the first row says
+        # a form of labels and values: values named by their labels; one record when it reads as one form
+        pairs, form = labelled
+        if form:
+            fields = [f for row in pairs for f in row]
+            for start in range(0, len(fields), MAX_RECORD_FIELDS):
+                yield ctx.record(prefix, fields[start : start + MAX_RECORD_FIELDS], True)
+        else:
+            for r, row in enumerate(pairs):
+                if row:
+                    yield ctx.record(f"{prefix} row {r + 1}", row, True)
+        for r, cells in enumerate(rows):
+            for cell in cells:
+                for k, nested in enumerate(cell.tables, start=1):
+                    yield from _table_records(ctx, nested, f"{prefix} row {r + 1} table {k}")
+        return
     for r in range(len(rows)):
         if r == at:  # the header row is no record (nor are tables nested in it)
             continue
