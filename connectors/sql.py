@@ -684,6 +684,7 @@ class _Table:
     # foreign keys (by index in ``fks``) to columns other than the referenced table's row key:
     # (schema, table, referenced columns, that table's key columns) to read the key from
     fk_lookups: dict[int, tuple[str | None, str, list[str], list[str]]] = field(default_factory=dict)
+    uniques: list[frozenset[str]] = field(default_factory=list)  # column sets of the unique constraints and indexes
 
     @property
     def splittable(self) -> bool:
@@ -895,6 +896,7 @@ class SqlConnector(BaseConnector):
             idx = multi("get_multi_indexes")
             ucs = multi("get_multi_unique_constraints")
             ddls: dict[str, str] = {}
+            referenced = {fk.get("referred_table"): True for v in fks.values() for fk in v or ()}
             if dname == "sqlite":  # column comments live in the CREATE TABLE text (sqlite_column_comments)
                 master = '"' + schema.replace('"', '""') + '".sqlite_master'
                 ddls = {n: d or "" for n, d in conn.exec_driver_sql(
@@ -906,6 +908,8 @@ class SqlConnector(BaseConnector):
                                    fks.get(k) or [], idx.get(k) or [], ucs.get(k) or [])
                 if ddls.get(name):
                     t.comments.update(sqlite_column_comments(ddls[name], [c["name"] for c in columns]))
+                if dname == "sqlite" and referenced.get(name):  # a column's own UNIQUE is reflected by no inspector call
+                    t.uniques += _sqlite_unique_sets(conn, schema, name)
                 out.append(t)
         _key_references(out)
         self._catalog = out
@@ -916,7 +920,11 @@ class SqlConnector(BaseConnector):
                   ucs: list[dict[str, Any]]) -> _Table:
         colnames = [c["name"] for c in columns]
         key_kind, key = "ordinal", []
+        uniques = [frozenset(u.get("column_names") or ()) for u in ucs] + [
+            frozenset(ix.get("column_names") or ()) for ix in idx if ix.get("unique")
+            and not any(k.endswith("_where") and v is not None for k, v in (ix.get("dialect_options") or {}).items())]
         if pk.get("constrained_columns"):
+            uniques.append(frozenset(pk["constrained_columns"]))
             key_kind, key = "pk", list(pk["constrained_columns"])
         else:
             notnull = {c["name"] for c in columns if not c.get("nullable", True)}
@@ -948,8 +956,10 @@ class SqlConnector(BaseConnector):
         json_cols = [c["name"] for c in columns if _is_json_type(c.get("type"))]
         date_cols = _date_columns(columns, dname, self._configured_dates(container))
         comments = {c["name"]: str(c["comment"]) for c in columns if c.get("comment")}
-        return _Table(schema, name, container, columns, key_kind, key, fk_out, json_cols,
-                      date_cols[0] if date_cols else None, comments, date_cols)
+        t = _Table(schema, name, container, columns, key_kind, key, fk_out, json_cols,
+                   date_cols[0] if date_cols else None, comments, date_cols)
+        t.uniques = [u for u in uniques if u and None not in u]
+        return t
 
     def _configured_dates(self, container: str) -> list[str]:
         """``date_columns``/``date_column`` for a table: the most specific matching
@@ -1299,7 +1309,9 @@ def _key_references(tables: Sequence[_Table]) -> None:
     key ``(clearing, nummer)``) is put in the key's order; a key to other columns
     (a unique e-mail or customer number while the row is keyed by ``id``, or a table
     keyed by a locator) gets a lookup of the referenced row's key
-    (:attr:`_Table.fk_lookups`). Tables outside the scan are left as declared.
+    (:attr:`_Table.fk_lookups`) when those columns are unique (a constraint or a unique
+    index: one row, found through the index; MariaDB and SQLite also accept keys to
+    columns that are not). Tables outside the scan are left as declared.
     """
     by_container = {t.container: t for t in tables}
     for t in tables:
@@ -1314,7 +1326,23 @@ def _key_references(tables: Sequence[_Table]) -> None:
                 fk["columns"] = [cols[ref_cols.index(k)] for k in target.key]
                 fk["ref_columns"] = list(target.key)
                 continue
-            t.fk_lookups[i] = (target.schema, target.name, ref_cols, list(target.key))
+            if frozenset(ref_cols) in target.uniques:  # one row, found by an index (not a scan per row)
+                t.fk_lookups[i] = (target.schema, target.name, ref_cols, list(target.key))
+
+
+def _sqlite_unique_sets(conn: Connection, schema: str, table: str) -> list[frozenset[str]]:
+    """The column sets of a SQLite table's unique indexes, its automatic ones too (``email TEXT UNIQUE``)."""
+    def q(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    out = []
+    for row in conn.exec_driver_sql(f"PRAGMA {q(schema)}.index_list({q(table)})").fetchall():
+        name, unique, partial = row[1], row[2], (row[4] if len(row) > 4 else 0)
+        if unique and not partial:
+            cols = [r[2] for r in conn.exec_driver_sql(f"PRAGMA {q(schema)}.index_info({q(name)})").fetchall()]
+            if cols and None not in cols:
+                out.append(frozenset(cols))
+    return out
 
 
 def _row_dates(row: Sequence[Any], positions: Sequence[int]) -> tuple[datetime | None, datetime | None]:
