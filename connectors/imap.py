@@ -53,7 +53,9 @@ the server itself refuses (a tagged NO, or the BYE with which Dovecot closes
 the connection when it cannot read one message's file) is not a dropped
 connection: the batch is fetched again message by message (on a new
 connection after a BYE), and the one message it cannot deliver is reported
-by its UID while the others are read. Damaged
+by its UID while the others are read; so is a message the server leaves out
+of its answer (or sends without its content), unless a new SEARCH shows it
+was expunged meanwhile. Damaged
 messages and parts are reported at the end of the unit
 (:class:`~connectors.formats.core.PartialRead`), named by folder and UID.
 """
@@ -310,7 +312,22 @@ class ImapConnector(BaseConnector):
         problems = Problems()
         reader = MessageReader(self.location(folder), self.limits, problems, safe_name(folder) + " ")
         failures = (imaplib.IMAP4.abort, OSError, IMAPClientError, imaplib.IMAP4.error)
+        refused: set[int] = set()
+
+        def reopen() -> Any:
+            """The connection, opened again (and the folder examined) after the server closed it with a BYE."""
+            if self._client is not None:
+                return self._client
+            again = self._connect()
+            if self._examine(again, folder) != uidvalidity:
+                raise ConnectorError(f"{safe_name(folder)}: UIDVALIDITY changed while reading; scan again")
+            return again
+
         for batch in self._batches(uids, sizes):
+            try:
+                client = reopen()
+            except failures as exc:
+                raise lost(exc) from None
             try:
                 got, heads = self._fetch(client, batch, sizes)
             except failures as exc:
@@ -323,10 +340,7 @@ class ImapConnector(BaseConnector):
                 got, heads = {}, {}
                 for uid in batch:
                     try:
-                        if self._client is None:
-                            client = self._connect()
-                            if self._examine(client, folder) != uidvalidity:
-                                raise ConnectorError(f"{safe_name(folder)}: UIDVALIDITY changed while reading; scan again")
+                        client = reopen()
                         one, one_head = self._fetch(client, [uid], sizes)
                     except failures as exc1:
                         if not _refused(client, exc1):
@@ -335,21 +349,34 @@ class ImapConnector(BaseConnector):
                             self._drop()  # the server closed the connection after its BYE
                         answer = "BYE" if isinstance(exc1, imaplib.IMAP4.abort) else "NO"
                         reader.problem(f"UID {uid}", f"the server failed to fetch the message (it answered {answer}); not read")
+                        refused.add(uid)
                         done += 1
                         continue
                     got.update(one)
                     heads.update(one_head)
+            missing: list[int] = []
             for uid in batch:
-                data = got.get(uid) or heads.get(uid)
-                if not data:
-                    continue  # expunged since the search
-                raw = data.get(b"BODY[]")
-                oversize = None
+                if uid in refused:
+                    continue
+                whole = _size(sizes, uid) <= self.max_message
+                data = (got if whole else heads).get(uid) or {}
+                raw = data.get(b"BODY[]" if whole else b"BODY[HEADER]")
                 if raw is None:
-                    raw = data.get(b"BODY[HEADER]") or b""
-                    oversize = _size(sizes, uid)
+                    missing.append(uid)  # left out of the answer, or sent without its content
+                    continue
+                oversize = None if whole else _size(sizes, uid)
                 yield from reader.records(bytes(raw), f"UID {uid}", fallback_date=_naive_utc(data.get(b"INTERNALDATE")), oversize=oversize)
                 done += 1
+            if missing:  # expunged since the search: gone, nothing to report; still there: the server did not deliver it
+                try:
+                    client = reopen()
+                    still = set(client.search(["UID", ",".join(map(str, missing))]))
+                except failures as exc:
+                    raise lost(exc) from None
+                for uid in missing:
+                    if uid in still:
+                        reader.problem(f"UID {uid}", "the server returned no content for the message; not read")
+                    done += 1
         raise_problems(f"{folder}#uid:{lo}-{hi}", problems)
 
     def _fetch(self, client: Any, uids: list[int], sizes: Mapping[int, Any]) -> tuple[dict[int, Any], dict[int, Any]]:

@@ -52,3 +52,31 @@ def test_folders_with_non_ascii_names_are_listed_read_and_named_as_a_person_read
     assert error is None
     assert {r.location.container for r in records} == {"Ärenden"}
     assert _pnrs(records) == {"1.20240502@mail.example.se"}
+
+
+def test_a_message_the_server_leaves_out_of_its_answer_is_reported_unless_it_was_expunged(
+    dovecot: Dovecot, imap_user: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that answers OK but leaves a message out (or sends it without its content): before, skipped in silence."""
+    from imapclient import IMAPClient
+
+    deliver(dovecot, imap_user, "INBOX", [as_bytes(message(n, body=f"Pnr {PNR}\n")) for n in range(1, 5)])
+    real_fetch = IMAPClient.fetch
+
+    def lossy_fetch(self, messages, data, modifiers=None):  # noqa: ANN001, ANN202
+        got = real_fetch(self, messages, data, modifiers)
+        if any(b"BODY" in (d if isinstance(d, bytes) else str(d).encode()) for d in data):
+            got.pop(2, None)  # UID 2 left out of the answer
+            if 3 in got:
+                got[3] = {k: v for k, v in got[3].items() if not k.startswith(b"BODY")}  # UID 3 without its content
+        return got
+
+    monkeypatch.setattr(IMAPClient, "fetch", lossy_fetch)
+    c = imap(dovecot, imap_user, monkeypatch)
+    (unit,) = list(c.units())
+    records, error = read_unit(c, unit)
+    c.close()
+    assert _pnrs(records) == {f"{n}.{20240501 + n}@mail.example.se" for n in (1, 4)}
+    assert error is not None and "2 part(s) not read" in error, error
+    assert "UID 2: the server returned no content" in error and "UID 3: the server returned no content" in error
+    assert "larger than" not in error  # it is no oversize message
