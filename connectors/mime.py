@@ -1210,9 +1210,13 @@ class _Walk:
         self.names.add(label)
         return label
 
-    def tnef(self, section: str, data: bytes, filename: str | None) -> Iterator[Record]:
-        """Outlook's ``winmail.dat``: its body (RTF, HTML or text) and its attachments, each read as an attachment."""
-        label = self._unique(filename or f"part {section}", section)
+    def tnef(self, section: str, data: bytes, filename: str | None, label: str | None = None, depth: int = 0) -> Iterator[Record]:
+        """Outlook's ``winmail.dat``: its body (RTF, HTML or text) and its attachments, each read as an attachment.
+
+        An Outlook item attached inside it is a TNEF stream of its own, opened the same way.
+        """
+        if label is None:
+            label = self._unique(filename or f"part {section}", section)
         if filename is not None:
             yield self.rec([(f"attachment:{label}", filename)])
         entries, error = tnef_entries(data)
@@ -1220,6 +1224,9 @@ class _Walk:
         for n, (name, content, is_file) in enumerate(entries, start=1):
             inner = name if name not in seen else f"{name}[{n}]"
             seen.add(inner)
+            if content.startswith(_TNEF_SIGNATURE) and depth < MAX_NESTING:
+                yield from self.tnef(section, content, name, f"{label}!{inner}", depth + 1)
+                continue
             ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
             yield from self.attachment(None, section, content, ctype, name if is_file else None, label=f"{label}!{inner}")
         if error:

@@ -101,3 +101,20 @@ def test_a_legacy_body_and_a_damaged_tnef_stream() -> None:
     assert any(PNR_B in t for f, t in got.items() if f.startswith("attachment:winmail.dat!body")), sorted(got)
     assert len(problems.messages) == 1 and "winmail.dat" in problems.messages[0] and "TNEF" in problems.messages[0]
     assert PNR not in problems.messages[0]
+
+
+def test_an_outlook_item_attached_inside_winmail_dat_is_opened_too() -> None:
+    """An attached Outlook item has no attAttachData: PR_ATTACH_DATA_OBJ holds IID_IMessage and a TNEF stream of its own."""
+    inner = tnef(None, [("kund.txt", None, f"Pnr {PNR}\n".encode())], body=f"Inre {PNR_B}")
+    iid_imessage = bytes.fromhex("0703020000000000c000000000000046")
+    item = struct.pack("<IH", 0x223E9F78, 1) + _attr(1, 0x00089006, struct.pack("<I", 0x00010000))
+    item += _attr(2, 0x00069002, b"\x05\x00\xff\xff\xff\xff" + b"\0" * 8)
+    item += _attr(2, 0x00069005, _props(
+        _prop_binary(0x3001, 0x001F, "Ärende 7".encode("utf-16-le") + b"\0\0"),  # PR_DISPLAY_NAME
+        _prop_binary(0x3701, 0x000D, iid_imessage + inner),  # PR_ATTACH_DATA_OBJ
+    ))  # fmt: skip
+    records, problems = read_one(with_winmail(item))
+    got = {f: t for r in records for f, t in r.fields}
+    assert got["attachment:winmail.dat!Ärende 7!kund.txt!line 1:text"] == f"Pnr {PNR}", sorted(got)
+    assert any(PNR_B in t for f, t in got.items() if f.startswith("attachment:winmail.dat!Ärende 7!body")), sorted(got)
+    assert not problems, problems.messages
