@@ -1,6 +1,9 @@
 """Office Open XML: XLSX workbooks (openpyxl, read-only streaming) and DOCX documents (python-docx).
 
 **XLSX**: one record per non-empty row of every worksheet (hidden ones too),
+except a small sheet of labels and values (a customer card, see
+:func:`~connectors.formats.core.label_pairs`): its values are named by their
+labels, and are one record ``<sheet>:<first>-<last>`` when the labels end with ``:``;
 ``structured=True``, ``item`` = ``<sheet>:<row>`` (``Kunder:5``, the row number
 Excel shows). When the sheet's first non-empty row is a header, or the row
 below a title of one cell (see :func:`~connectors.formats.core.header_row`),
@@ -17,7 +20,8 @@ Document properties form the record ``item`` = ``meta`` (fields ``meta:author``,
 ``meta:last_modified_by``, ``meta:title``, ``meta:subject``, ``meta:comments``,
 ``meta:keywords``, ``meta:category``; not structured).
 
-**DOCX**: body paragraphs as ``item`` = ``paragraph N`` (N counts all body
+**DOCX**: a table of labels and values (a form) as for XLSX (one record
+``table T`` when its labels end with ``:``); body paragraphs as ``item`` = ``paragraph N`` (N counts all body
 paragraphs, empty ones too, those in content controls included), field ``text``
 (the text Word shows: tracked insertions, content controls, fields and links
 included), not structured; a text box anchored in a paragraph as ``paragraph N
@@ -195,15 +199,32 @@ def _sheet_records(ctx: Ctx, ws: Any) -> Iterator[Record]:
     rows = ws.iter_rows()
     buffered: list[tuple[int, list[str]]] = []
     last = 0
+    whole = True  # the sheet's rows all in the buffer
     for n, row in enumerate(rows, start=1):
         last = n
         texts = _row_texts(row)
         if any(t.strip() for t in texts):
             buffered.append((n, texts))
             if len(buffered) > HEADER_SAMPLE:
+                whole = False
                 break
     names: list[str] | None = None
     at = header_row([t for _, t in buffered])
+    labelled = label_pairs([t for _, t in buffered]) if whole else None
+    if labelled is not None and (at < 0 or labelled[1]):
+        # a small sheet of labels and values (a customer card): values named by their labels,
+        # one record when it reads as one form (labels with colons), as a DOCX form table
+        pairs, form = labelled
+        if form:
+            fields = [f for row in pairs for f in row]
+            item = f"{title}:{buffered[0][0]}-{buffered[-1][0]}"
+            for start in range(0, len(fields), MAX_RECORD_FIELDS):
+                yield ctx.record(item, fields[start : start + MAX_RECORD_FIELDS], True)
+        else:
+            for (n, _), row in zip(buffered, pairs):
+                if row:
+                    yield ctx.record(f"{title}:{n}", row, True)
+        return
     header_n = 0  # rows up to this one (a title above the header) are not named by it
     if at >= 0:
         header_n, header = buffered.pop(at)

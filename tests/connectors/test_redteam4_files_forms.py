@@ -68,3 +68,21 @@ def test_a_two_column_form_is_not_read_as_a_header_and_a_row() -> None:
     # the first row 'Namn: | Anna Berg' looked like a header above 'Personnummer: | 811228-9874'
     recs = _records(_docx([["Namn:", "Anna Berg"], ["Personnummer:", "811228-9874"], ["E-post:", "anna.berg@example.se"]]))
     assert recs == {"table 1": [("Namn", "Anna Berg"), ("Personnummer", "811228-9874"), ("E-post", "anna.berg@example.se")]}
+
+
+def test_a_sheet_of_labels_and_values_is_one_record_named_by_its_labels() -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Kundkort"
+    for row in (["Namn:", "Anna Berg"], ["Personnummer:", 309182640], [], ["E-post:", "anna.berg@example.se"],
+                ["Mobil:", 701740605]):
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    loc = lambda c, i: Location("files", "t", c, i)  # noqa: E731
+    recs = [(r.location.item, r.fields) for r in read_stream(io.BytesIO(buf.getvalue()), "k.xlsx", container="k.xlsx", loc_factory=loc)
+            if r.location.item.startswith("Kundkort")]
+    assert recs == [("Kundkort:1-5", [("Namn", "Anna Berg"), ("Personnummer", "309182640"),
+                                      ("E-post", "anna.berg@example.se"), ("Mobil", "701740605")])]
