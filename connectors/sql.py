@@ -1192,6 +1192,7 @@ class SqlConnector(BaseConnector):
             # a foreign key to other columns than the referenced row's key: that key, read beside the row
             # (one index lookup per row), so the reference names the row as its own location does
             fk_at: dict[int, list[int]] = {}
+            lead = list(cols)
             for i, (r_schema, r_name, r_cols, r_key) in sorted(lookups.items()):
                 rtbl = sa.table(r_name, *[sa.column(n) for n in dict.fromkeys(r_cols + r_key)], schema=r_schema).alias(f"pii_scan_r{i}")
                 match = [rtbl.c[rc] == tbl.c[c] for c, rc in zip(fks[i][0], r_cols)]
@@ -1199,10 +1200,22 @@ class SqlConnector(BaseConnector):
                 for j, k in enumerate(r_key):
                     fk_at[i].append(len(cols))
                     cols.append(sa.select(rtbl.c[k]).where(*match).limit(1).scalar_subquery().label(f"pii_scan_fk{i}_{j}"))
+            where = self._range_where(dname, keycols, p.get("lower"), p.get("upper"))
             # MariaDB/MySQL take a bare * only first
-            q = sa.select(*cols, sa.literal_column(f"{_ALIAS}.*" if lookups else "*")).select_from(tbl)
-            q = q.where(*self._range_where(dname, keycols, p.get("lower"), p.get("upper")))
-            result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(q)
+            q = sa.select(*cols, sa.literal_column(f"{_ALIAS}.*" if lookups else "*")).select_from(tbl).where(*where)
+            try:
+                result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(q)
+            except sa.exc.DBAPIError as exc:
+                if not lookups or not _cause(exc).startswith("permission denied"):
+                    raise
+                # the referenced table is not readable to this account: the row itself still is, its
+                # references name the referenced columns as declared
+                conn.rollback()
+                if dname in ("mysql", "mariadb"):
+                    conn.exec_driver_sql("START TRANSACTION READ ONLY")
+                cols, fk_at, lookups = lead, {}, {}
+                q = sa.select(*cols, sa.literal_column("*")).select_from(tbl).where(*where)
+                result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(q)
             names = list(result.keys())
             first = len(cols)
             pos = {n: i for i, n in enumerate(names) if i >= first}

@@ -103,3 +103,33 @@ def test_mariadb_foreign_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, m
     monkeypatch.chdir(tmp_path)
     _build(mariadb_url)
     _check(_scan_and_look(tmp_path, mariadb_url))
+
+
+def test_a_referenced_table_the_account_cannot_read_does_not_fail_the_referencing_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str) -> None:
+    """Least privilege: the scanner may read the cases but not the customers; the cases are still read."""
+    import uuid
+
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    _build(pg_url)
+    role = "rt4r_" + uuid.uuid4().hex[:8]
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        c.exec_driver_sql(f"GRANT SELECT ON arende, svar, betalning TO {role}")
+    try:
+        url = sa.engine.make_url(pg_url).set(username=role).render_as_string(hide_password=False)
+        from connectors.sql import SqlConnector
+
+        conn = SqlConnector("crm", {"url": url})
+        unit = next(u for u in conn.units() if u.key.endswith(".arende"))
+        recs = list(conn.read(unit))
+        conn.close()
+        assert [r.location.item for r in recs] == ["id=1", "id=2"]
+        assert [r.references[0].item for r in recs] == ["kundnr=K-1001", "kundnr=K-1002"]  # as declared
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP OWNED BY {role}")
+            c.exec_driver_sql(f"DROP ROLE {role}")
+        admin.dispose()
