@@ -1287,10 +1287,10 @@ class _Scratch:
         """
         parent = array("q", range(n + 1))
         hub = bytearray(n + 1)
-        for (h,) in self.c.execute(sa.select(self.hubs.c.vid)):
+        for h in self._ids(sa.select(self.hubs.c.vid)):
             hub[h] = 1
         pnr = bytearray(n + 1)
-        pnr_ids = [h for (h,) in self.c.execute(sa.select(self.occ.c.vid).where(self.occ.c.kind == PERSON_KIND).distinct())]
+        pnr_ids = self._ids(sa.select(self.occ.c.vid).where(self.occ.c.kind == PERSON_KIND).distinct())
         for h in pnr_ids:
             pnr[h] = 1
         prev: str | None = None
@@ -1352,6 +1352,18 @@ class _Scratch:
         for v, r in new.items():
             parent[v] = r
         log.debug("split %d subjects holding several personnummer (%d values)", len(conflicted), len(members))
+
+    def _ids(self, q: sa.Select[Any]) -> list[int]:
+        """The values of a query of one integer column; on SQLite from the driver's cursor (a SQLAlchemy row
+        per value cost the union-find as much as its pass over the records, for the personnummer's ids)."""
+        if self.c.dialect.name == "sqlite":
+            cur = self.c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cur.execute(str(q.compile(dialect=self.c.dialect, compile_kwargs={"literal_binds": True})))
+                return [x for (x,) in cur.fetchall()]
+            finally:
+                cur.close()
+        return [int(x) for x in self.c.execute(q).scalars()]
 
     def _occurrences_by_record(self, batch: int) -> Iterator[Sequence[Any]]:
         """``(rkey, vid)`` of every occurrence ``ORDER BY rkey``, in lists of up to ``batch``.
