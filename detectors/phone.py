@@ -502,14 +502,35 @@ def _list_neighbour(near: str) -> bool:
     return digits >= 5 and (near[-1:].isdigit() or near[:1] in ("0", "+"))
 
 
+_FOUR_BEFORE = re.compile(r"(?<![0-9])[0-9]{4} \Z")
+_FOUR_AFTER = re.compile(r" [0-9]{1,4}(?![0-9])")
+
+
+def _inside_groups_of_four(w: Window) -> bool:
+    """Whether the window is a piece of a longer run printed in groups of four split by
+    single spaces (``4758 0900 3242 5446``, ``1234 0701 2345 67``: an OCR, contract or
+    card-like reference), its own groups four digits too (the run's last may be shorter)."""
+    groups = w.groups
+    if len(groups) < 2 or any(s != " " for s in w.seps) or any(len(g) != 4 for g in groups[:-1]):
+        return False
+    if len(groups[-1]) != 4 and not w.run_end:
+        return False
+    if not w.run_start and _FOUR_BEFORE.search(w.lead) is not None:
+        return True
+    return not w.run_end and _FOUR_AFTER.match(w.trail) is not None
+
+
 def _boundary_penalty(w: Window) -> float | None:
     """None when the window is clearly a piece of a longer number, else a penalty.
 
     ``2024-0701234567`` or ``0701234567-12`` (a tight separator joining the
-    window to more digits) are part of something else; a single space before
+    window to more digits) are part of something else, and so is a piece of a
+    run printed in groups of four (``4758 0900 3242 5446``); a single space before
     or after more digits lowers confidence; a spaced list separator
     (``08-123 456 78 / 070-123 45 67``) does not.
     """
+    if not (w.run_start and w.run_end) and _inside_groups_of_four(w):
+        return None
     penalty = 0.0
     spaced = " " in w.seps
     if not w.run_start:
