@@ -2,7 +2,8 @@
 
 Document information becomes the record ``item`` = ``meta`` with fields named
 by their PDF key (``meta:/Author``, ``meta:/Title``, ``meta:/Subject``, ...;
-dates left out); filled-in form fields the record ``item`` = ``form`` with
+dates left out), and the XMP metadata's values not already there
+(``meta:xmp:creator``, ``meta:xmp:title``, ``meta:xmp:description``, ...); filled-in form fields the record ``item`` = ``form`` with
 fields ``form:<field name>``. Page annotations (sticky notes, free-text
 boxes, ``mailto:``/``tel:`` links) are records ``item`` = ``p<N> annotation K``
 (fields ``text``, ``link``, ``meta:author``); embedded files (attachments) are
@@ -40,6 +41,31 @@ def quiet_pdf_logs() -> None:
         # its own level, not the effective one: a root logger set to DEBUG or WARNING must not reach it
         if logger.level < logging.CRITICAL:
             logger.setLevel(logging.CRITICAL)
+
+
+MAX_XMP_BYTES = 4 << 20
+_XMP = (("dc_creator", "meta:xmp:creator"), ("dc_title", "meta:xmp:title"), ("dc_description", "meta:xmp:description"),
+        ("dc_subject", "meta:xmp:subject"), ("dc_contributor", "meta:xmp:contributor"), ("dc_publisher", "meta:xmp:publisher"),
+        ("dc_rights", "meta:xmp:rights"), ("pdf_keywords", "meta:xmp:keywords"))
+
+
+def _xmp_fields(reader: Any) -> Iterator[tuple[str, str]]:
+    """The document's XMP metadata (Dublin Core creator, title, description, ...): tools write it alone, without an Info entry."""
+    meta = reader.trailer["/Root"].get_object().get("/Metadata")
+    if meta is None:
+        return
+    raw = meta.get_object().get_data()[:MAX_XMP_BYTES + 1]
+    if len(raw) > MAX_XMP_BYTES or b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+        raise ConnectorError("XMP metadata too large or declaring entities, not read")
+    xmp = reader.xmp_metadata
+    if xmp is None:
+        return
+    for attr, name in _XMP:
+        value = getattr(xmp, attr, None)
+        values = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, str) and v.strip():
+                yield name, v.strip()
 
 
 def _annotation_fields(annot: Any) -> list[tuple[str, str]]:
@@ -92,6 +118,11 @@ def pdf_records(ctx: Ctx, src: Source, read: Any = None) -> Iterator[Record]:
     except Exception as exc:  # noqa: BLE001
         ctx.problem(f"{ctx.name} document information: {describe(exc)}")
         fields = []
+    try:
+        seen = {v for _, v in fields}
+        fields.extend((k, v) for k, v in _xmp_fields(reader) if v not in seen)
+    except Exception as exc:  # noqa: BLE001
+        ctx.problem(f"{ctx.name} XMP metadata: {describe(exc)}")
     if fields:
         yield ctx.record("meta", fields, False)
 

@@ -73,3 +73,43 @@ def test_an_attachment_beyond_the_limits_is_reported_and_the_pages_read(limit: i
     recs, err = _read(_pdf(), Limits(max_expanded_bytes=limit))
     assert isinstance(err, PartialRead) and "max_expanded_bytes" in str(err) and "811228" not in str(err)
     assert ("a.pdf", "p1") in recs and ("a.pdf!bilaga kunder.csv", "2") not in recs
+
+
+XMP = b"""<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about=""
+ xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+<dc:creator><rdf:Seq><rdf:li>anna.berg@example.se</rdf:li></rdf:Seq></dc:creator>
+<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Lonespec 811228-9874</rdf:li></rdf:Alt></dc:title>
+<pdf:Keywords>kund 640823-3234</pdf:Keywords></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>"""
+
+
+def _with_xmp(xmp: bytes) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import StreamObject
+
+    w = PdfWriter()
+    w.append(PdfReader(io.BytesIO(pdf_bytes(["Lonespecifikation"]))))
+    s = StreamObject()
+    s.set_data(xmp)
+    s[_name("/Type")] = _name("/Metadata")
+    s[_name("/Subtype")] = _name("/XML")
+    w._root_object[_name("/Metadata")] = w._add_object(s)
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()
+
+
+def test_xmp_metadata_is_read() -> None:
+    recs, err = _read(_with_xmp(XMP))
+    assert err is None
+    meta = dict(recs[("a.pdf", "meta")])
+    assert meta["meta:xmp:creator"] == "anna.berg@example.se"
+    assert meta["meta:xmp:title"] == "Lonespec 811228-9874"
+    assert meta["meta:xmp:keywords"] == "kund 640823-3234"
+
+
+def test_xmp_metadata_declaring_entities_is_refused_and_the_pages_read() -> None:
+    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><x>&b;</x>'
+    recs, err = _read(_with_xmp(bomb))
+    assert isinstance(err, PartialRead) and "XMP" in str(err)
+    assert recs[("a.pdf", "p1")] == [("text", "Lonespecifikation")]
