@@ -495,6 +495,7 @@ def outlook_msg_bytes(f: IO[bytes], name: str) -> bytes:
         em = msg.asEmailMessage()
         _complete_outlook_headers(em, msg)
         _embedded_as_rfc822(em, msg, 0)
+        _rtf_only_body(em, msg)
         return em.as_bytes(policy=SMTP.clone(linesep="\n", max_line_length=0))
     except ConnectorError:
         raise
@@ -562,6 +563,112 @@ def _embedded_as_rfc822(part: Any, msg: Any, depth: int) -> None:
 
     if embedded:
         visit(part)
+
+
+def _rtf_only_body(em: Any, msg: Any) -> None:
+    """A text part for a message whose body Outlook kept as compressed RTF only (no plain text, no HTML).
+
+    extract-msg rebuilds such a message with an empty body; its text is taken
+    out of the RTF (:func:`rtf_text`) and put first in the message.
+    """
+    from email.message import EmailMessage
+
+    def empty(value: Any) -> bool:
+        return not value or not str(value).strip()
+
+    try:
+        if not (empty(msg.body) and empty(msg.htmlBody)):
+            return
+        rtf = msg.rtfBody
+    except Exception:  # noqa: BLE001 - a damaged RTF stream, RTFDE's failures
+        return
+    text = rtf_text(rtf) if isinstance(rtf, bytes) else ""
+    if not text.strip():
+        return
+    part = EmailMessage()
+    part.set_content(text)
+    if em.is_multipart():
+        em.get_payload().insert(0, part)
+    elif not em.get_payload():
+        em.set_content(text)
+
+
+_RTF_TOKEN = re.compile(rb"\\([a-zA-Z]{1,32})(-?[0-9]{1,10})? ?|\\'([0-9a-fA-F]{2})|\\(.)|([{}])|[\r\n]+|([^\\{}\r\n]+)", re.S)
+_RTF_SKIP = frozenset({b"fonttbl", b"colortbl", b"stylesheet", b"info", b"pict", b"object", b"listtable", b"listoverridetable", b"rsidtbl", b"generator", b"xmlnstbl", b"themedata", b"colorschememapping", b"latentstyles", b"datastore", b"mmathPr"})
+_RTF_BREAK = {b"par": "\n", b"line": "\n", b"row": "\n", b"sect": "\n", b"page": "\n", b"tab": "\t", b"cell": "\t"}
+
+
+def rtf_text(rtf: bytes) -> str:
+    r"""The text of an RTF document: paragraphs as lines, ``\'hh`` in its code page, ``\uN`` as the character.
+
+    Destinations that hold no text (font and colour tables, ``{\*...}``, pictures) are left out.
+
+    >>> rtf_text(rb"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\f0 Kund 811228-9874\par H\'e4lsning \u197?sa\par}")
+    'Kund 811228-9874\nHälsning Åsa\n'
+    """
+    out: list[str] = []
+    codepage = "cp1252"
+    stack: list[tuple[bool, int]] = []
+    skip, uc, pending = False, 1, 0  # pending: fallback characters to drop after a \uN
+    first_in_group = False
+    for m in _RTF_TOKEN.finditer(rtf):
+        word, num, hexbyte, sym, brace, text = m.groups()
+        if brace is not None:
+            if brace == b"{":
+                stack.append((skip, uc))
+                first_in_group = True
+            elif stack:
+                skip, uc = stack.pop()
+            pending = 0
+            continue
+        starts = first_in_group
+        first_in_group = False
+        if word is not None:
+            if starts and word in _RTF_SKIP:
+                skip = True
+            elif word == b"ansicpg" and num:
+                codepage = f"cp{int(num)}"
+            elif word == b"uc" and num:
+                uc = int(num)
+            elif skip:
+                continue
+            elif word == b"u" and num:
+                out.append(chr(int(num) % 65536))
+                pending = uc
+            elif word in _RTF_BREAK:
+                out.append(_RTF_BREAK[word])
+            continue
+        if sym is not None:
+            if starts and sym == b"*":
+                skip = True
+            elif not skip and pending:
+                pending -= 1
+            elif not skip and sym in (b"{", b"}", b"\\"):
+                out.append(sym.decode())
+            elif not skip and sym == b"~":
+                out.append("\u00a0")
+            elif not skip and sym == b"_":
+                out.append("-")
+            continue
+        if skip:
+            continue
+        if hexbyte is not None:
+            if pending:
+                pending -= 1
+                continue
+            try:
+                out.append(bytes([int(hexbyte, 16)]).decode(codepage))
+            except (LookupError, UnicodeDecodeError):
+                out.append(bytes([int(hexbyte, 16)]).decode("cp1252", "replace"))
+            continue
+        if text is not None:
+            chunk = text.decode("latin-1")
+            if pending:
+                drop = min(pending, len(chunk))
+                chunk, pending = chunk[drop:], pending - drop
+            out.append(chunk)
+    # \uN writes a character outside the BMP as two surrogates: pair them, and never leave a lone one
+    return "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _mtime(st: os.stat_result) -> datetime:

@@ -84,3 +84,28 @@ def test_an_outlook_item_inside_an_outlook_msg_keeps_its_own_headers(tmp_path: P
     assert any(f.startswith(f"body[{section}.") and PNR in t for f, t in got.items())
     sender = [r for r in records if r.structured]
     assert [r.fields for r in sender] == [[("header:From", "Åsa Öberg <asa@example.se>")]]  # the inner sender is no party
+
+
+def test_an_outlook_msg_whose_body_is_only_rtf_is_read(tmp_path: Path) -> None:
+    """Outlook's Rich Text mail keeps its body as compressed RTF only (no PR_BODY, no HTML): extract-msg rebuilt an
+    empty body and the text was lost."""
+    import pytest
+
+    amsg = pytest.importorskip("aspose.email_foss.msg")
+    compressed_rtf = pytest.importorskip("compressed_rtf")
+    pytest.importorskip("extract_msg")
+    m = amsg.MapiMessage.create("RTF-brev", None)
+    m.set_property(amsg.PropertyId.SENDER_NAME, "Åsa Öberg")
+    m.set_property(amsg.PropertyId.SENDER_EMAIL_ADDRESS, "asa@example.se")
+    m.set_property(amsg.PropertyId.INTERNET_MESSAGE_ID, "<rtf.only@mail.example.se>")
+    rtf = (
+        b"{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fswiss Arial;}}{\\colortbl;\\red0\\green0\\blue0;}"
+        b"{\\*\\generator Riched20 10.0.19041}\\viewkind4\\uc1\\pard\\f0\\fs20 Hej!\\par Kund " + PNR.encode()
+        + b", ring 070-174 06 05.\\par H\\'e4lsningar \\u197?sa\\par}"
+    )
+    m.set_property(0x1009, amsg.PropertyTypeCode.PTYP_BINARY, compressed_rtf.compress(rtf))  # PR_RTF_COMPRESSED
+    m.save(str(tmp_path / "rtf.msg"))
+    records, errors = mail_read_all(mail_conn(tmp_path))
+    assert not errors
+    got = {f: t for r in records for f, t in r.fields}
+    assert got.get("body") == f"Hej!\nKund {PNR}, ring 070-174 06 05.\nHälsningar Åsa\n", got
