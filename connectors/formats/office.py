@@ -18,7 +18,8 @@ comments (notes) are records ``item`` = ``<sheet>!<cell> comment`` (fields
 ``text``, ``meta:author``).
 Document properties form the record ``item`` = ``meta`` (fields ``meta:author``,
 ``meta:last_modified_by``, ``meta:title``, ``meta:subject``, ``meta:comments``,
-``meta:keywords``, ``meta:category``; not structured).
+``meta:keywords``, ``meta:category``; custom properties ``meta:custom:<name>``,
+and ``meta:manager``, ``meta:company``; not structured).
 
 **DOCX**: a table of labels and values (a form) as for XLSX (one record
 ``table T`` when its labels end with ``:``); body paragraphs as ``item`` = ``paragraph N`` (N counts all body
@@ -133,7 +134,7 @@ def _refuse_dtd(ctx: Ctx, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         raise LimitExceeded(f"{ctx.name}: part {safe_name(info.filename)} has no root element in its first {PROLOG_BYTES} bytes")
 
 
-def _meta_record(ctx: Ctx, props: Any) -> Record | None:
+def _meta_record(ctx: Ctx, props: Any, extra: list[tuple[str, str]] | None = None) -> Record | None:
     fields: list[tuple[str, str]] = []
     seen: set[str] = set()
     for attr, name in _META:
@@ -141,7 +142,39 @@ def _meta_record(ctx: Ctx, props: Any) -> Record | None:
         if isinstance(value, str) and value.strip() and name not in seen:
             seen.add(name)
             fields.append((name, value.strip()))
+    fields.extend(extra or [])
     return ctx.record("meta", fields, False) if fields else None
+
+
+_VT = "{http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes}"
+_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
+_EXTENDED = "{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}"
+
+
+def _extra_properties(ctx: Ctx, zf: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """Custom document properties (``meta:custom:<name>``) and the manager and company of the extended ones.
+
+    Document management and case systems write a case's party into a template's
+    custom properties (``Personnummer``, ``Handläggare e-post``): the document holds them.
+    """
+    out: list[tuple[str, str]] = []
+    try:
+        names = set(zf.namelist())
+        if "docProps/custom.xml" in names and zf.getinfo("docProps/custom.xml").file_size <= MAX_DOM_BYTES:
+            for prop in ET.fromstring(zf.read("docProps/custom.xml")).iter(_CUSTOM + "property"):
+                name = (prop.get("name") or "").strip()
+                value = "".join(el.text or "" for el in prop.iter() if el.tag.startswith(_VT)).strip()
+                if name and value:
+                    out.append((f"meta:custom:{name}", value))
+        if "docProps/app.xml" in names and zf.getinfo("docProps/app.xml").file_size <= MAX_DOM_BYTES:
+            root = ET.fromstring(zf.read("docProps/app.xml"))
+            for tag, name in (("Manager", "meta:manager"), ("Company", "meta:company")):
+                el = root.find(_EXTENDED + tag)
+                if el is not None and (el.text or "").strip():
+                    out.append((name, (el.text or "").strip()))
+    except Exception as exc:  # noqa: BLE001 - damaged properties are reported, the document read
+        ctx.problem(f"{ctx.name} document properties: {describe(exc)}")
+    return out
 
 
 # --- XLSX ---------------------------------------------------------------------------------------
@@ -305,6 +338,7 @@ def xlsx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
 
     f = src.seekable_file()
     with check_zip_bounds(ctx, f) as zf:
+        extra = _extra_properties(ctx, zf)
         try:
             comments = list(_comment_records(ctx, zf))
         except Exception as exc:  # noqa: BLE001 - damaged comments are reported, the cells read
@@ -316,7 +350,7 @@ def xlsx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
         raise ConnectorError(f"{ctx.name}: not a readable XLSX workbook ({describe(exc)})") from None
     try:
-        meta = _meta_record(ctx, wb.properties)
+        meta = _meta_record(ctx, wb.properties, extra)
         if meta:
             yield meta
         for ws in wb.worksheets:
@@ -506,6 +540,7 @@ def docx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
         size = zf.getinfo("word/document.xml").file_size
     except KeyError:
         size = 0
+    extra = _extra_properties(ctx, zf)
     zf.close()
     if size > MAX_DOM_BYTES:
         raise LimitExceeded(f"{ctx.name}: document body of {size} bytes is too large for the DOCX reader")
@@ -514,7 +549,7 @@ def docx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
         doc = docx.Document(f)
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds
         raise ConnectorError(f"{ctx.name}: not a readable DOCX document ({describe(exc)})") from None
-    meta = _meta_record(ctx, doc.core_properties)
+    meta = _meta_record(ctx, doc.core_properties, extra)
     if meta:
         yield meta
     p_no = t_no = 0
