@@ -1227,6 +1227,10 @@ class _Walk:
             if content.startswith(_TNEF_SIGNATURE) and depth < MAX_NESTING:
                 yield from self.tnef(section, content, name, f"{label}!{inner}", depth + 1)
                 continue
+            if name == "body.rtf" and not is_file:  # its text, not RTF source (an escaped dash would split a number)
+                from connectors.mail import rtf_text
+
+                content = rtf_text(content).encode("utf-8")
             ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
             yield from self.attachment(None, section, content, ctype, name if is_file else None, label=f"{label}!{inner}")
         if error:

@@ -118,3 +118,13 @@ def test_an_outlook_item_attached_inside_winmail_dat_is_opened_too() -> None:
     assert got["attachment:winmail.dat!Ärende 7!kund.txt!line 1:text"] == f"Pnr {PNR}", sorted(got)
     assert any(PNR_B in t for f, t in got.items() if f.startswith("attachment:winmail.dat!Ärende 7!body")), sorted(got)
     assert not problems, problems.messages
+
+
+def test_the_rtf_body_of_winmail_dat_is_read_as_its_text() -> None:
+    """Read as raw RTF, an escaped dash or letter inside a number (\\'96, \\~) split it."""
+    pytest.importorskip("compressed_rtf")
+    rtf = b"{\\rtf1\\ansi\\ansicpg1252{\\fonttbl{\\f0 Arial;}}\\f0 Pnr " + PNR.replace("-", "\\'96").encode() + b"\\par Tel 070-174\\~06\\~05\\par}"
+    records, problems = read_one(with_winmail(tnef(rtf, [])))
+    texts = [t for r in records for f, t in r.fields if f.startswith("attachment:winmail.dat!body.rtf")]
+    assert texts == [f"Pnr {PNR.replace('-', chr(0x2013))}", "Tel 070-174\u00a006\u00a005"], texts
+    assert not problems
