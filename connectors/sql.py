@@ -20,7 +20,8 @@ ever shown with its password hidden.
 Units
 -----
 ``units()`` reflects every table (``sqlalchemy.inspect``, batched ``get_multi_*``
-calls; views are not scanned, PostgreSQL partitions are read through their parent).
+calls; views are not scanned, PostgreSQL partitions are read through their parent, and
+a parent of classic ``INHERITS`` children ``FROM ONLY``, so a child's rows are listed once).
 Each table gets a *row key*, in this order of preference:
 
 1. its primary key (``id=7``, composite ``a=1,b=2``);
@@ -187,6 +188,7 @@ import os
 import re
 import uuid
 import warnings
+import weakref
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -685,6 +687,7 @@ class _Table:
     # (schema, table, referenced columns, that table's key columns) to read the key from
     fk_lookups: dict[int, tuple[str | None, str, list[str], list[str]]] = field(default_factory=dict)
     uniques: list[frozenset[str]] = field(default_factory=list)  # column sets of the unique constraints and indexes
+    only: bool = False  # PostgreSQL: a parent of (classic) inheritance children, read without their rows
 
     @property
     def splittable(self) -> bool:
@@ -869,10 +872,15 @@ class SqlConnector(BaseConnector):
         dname = conn.dialect.name
         insp = sa.inspect(conn)
         partitions: set[tuple[str, str]] = set()
+        parents: set[tuple[str, str]] = set()
         if dname == "postgresql" and (conn.dialect.server_version_info or (0,)) >= (10,):
             partitions = {(s, t) for s, t in conn.exec_driver_sql(
                 "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE c.relispartition")}
+        if dname == "postgresql":  # classic inheritance: a SELECT on the parent returns its children's rows too
+            parents = {(s, t) for s, t in conn.exec_driver_sql(
+                "SELECT DISTINCT n.nspname, c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'")}
         out: list[_Table] = []
         for schema in self._schemas(conn, insp):
             names = [n for n in insp.get_table_names(schema=schema)
@@ -906,6 +914,7 @@ class SqlConnector(BaseConnector):
                 columns = cols.get(k, [])
                 t = self._describe(dname, insp, schema, name, columns, pks.get(k) or {},
                                    fks.get(k) or [], idx.get(k) or [], ucs.get(k) or [])
+                t.only = (schema, name) in parents
                 if ddls.get(name):
                     t.comments.update(sqlite_column_comments(ddls[name], [c["name"] for c in columns]))
                 if dname == "sqlite" and referenced.get(name):  # a column's own UNIQUE is reflected by no inspector call
@@ -1055,22 +1064,27 @@ class SqlConnector(BaseConnector):
             ("fks", tuple((tuple(f["columns"]), f["ref_container"], tuple(f["ref_columns"])) for f in t.fks)),
             ("hints", tuple(hints)),
         )
+        if t.only:
+            params += (("only", True),)
         if t.fk_lookups:
             params += (("fk_lookups", tuple((i, s, n, tuple(rc), tuple(k)) for i, (s, n, rc, k) in sorted(t.fk_lookups.items()))),)
         return Unit(self.name, key, fp, params, size)
 
-    def _sa_table(self, t_schema: str | None, t_name: str, names: Iterable[str]) -> Any:
-        return sa.table(t_name, *[sa.column(n) for n in dict.fromkeys(names)], schema=t_schema).alias(_ALIAS)
+    def _sa_table(self, t_schema: str | None, t_name: str, names: Iterable[str], only: bool = False) -> Any:
+        tbl = sa.table(t_name, *[sa.column(n) for n in dict.fromkeys(names)], schema=t_schema).alias(_ALIAS)
+        if only:
+            _ONLY.add(tbl)
+        return tbl
 
     def _table_units(self, conn: Connection, t: _Table) -> Iterator[Unit]:
         dname = conn.dialect.name
         colnames = [c["name"] for c in t.columns]
-        tbl = self._sa_table(t.schema, t.name, colnames + (t.key if t.key_kind in ("rowid", "ctid") else []))
+        tbl = self._sa_table(t.schema, t.name, colnames + (t.key if t.key_kind in ("rowid", "ctid") else []), t.only)
         keycols = [tbl.c[k] for k in t.key]
         colsig = [(c["name"], type(c.get("type")).__name__) for c in t.columns]
         ranges: list[tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]] = [(None, None)]
         if t.splittable:
-            total = conn.execute(sa.select(sa.func.count()).select_from(tbl)).scalar() or 0
+            total = conn.execute(sa.select(sa.func.count()).select_from(tbl).with_hint(tbl, "ONLY", _only(tbl))).scalar() or 0
             if total > self.chunk_rows:
                 bounds = self._boundaries(conn, tbl, keycols)
                 if bounds:
@@ -1080,12 +1094,12 @@ class SqlConnector(BaseConnector):
         for lo, hi in ranges:
             where = self._range_where(dname, keycols, lo, hi)
             cols = [sa.func.count()] + ([checksum] if checksum is not None else [])
-            row = conn.execute(sa.select(*cols).select_from(tbl).where(*where)).one()
+            row = conn.execute(sa.select(*cols).select_from(tbl).with_hint(tbl, "ONLY", _only(tbl)).where(*where)).one()
             count, ck = row[0], (row[1] if checksum is not None else None)
             ends = []
             if t.splittable and count:
                 for order in ([c.asc() for c in keycols], [c.desc() for c in keycols]):
-                    r = conn.execute(sa.select(*keycols).select_from(tbl).where(*where).order_by(*order).limit(1)).first()
+                    r = conn.execute(sa.select(*keycols).select_from(tbl).with_hint(tbl, "ONLY", _only(tbl)).where(*where).order_by(*order).limit(1)).first()
                     ends.append(render_item(t.key, list(r)) if r is not None else "")
             # the date columns only when there are some: tables without dates keep their fingerprints
             dates = [("dates", t.date_cols)] if t.date_cols else []
@@ -1103,7 +1117,7 @@ class SqlConnector(BaseConnector):
         if mode == "window":
             labelled = [c.label(f"k{i}") for i, c in enumerate(keycols)]
             rn = sa.func.row_number().over(order_by=keycols).label("rn")
-            inner = sa.select(*labelled, rn).select_from(tbl).subquery("pii_scan_k")
+            inner = sa.select(*labelled, rn).select_from(tbl).with_hint(tbl, "ONLY", _only(tbl)).subquery("pii_scan_k")
             q = (sa.select(*[inner.c[f"k{i}"] for i in range(len(keycols))])
                  .where((inner.c.rn - 1) % n == 0, inner.c.rn > 1).order_by(inner.c.rn))
             raw = [tuple(r) for r in conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(q)]
@@ -1111,7 +1125,7 @@ class SqlConnector(BaseConnector):
             lo: tuple[Any, ...] | None = None
             dname = conn.dialect.name
             while True:
-                q = (sa.select(*keycols).select_from(tbl).where(*self._range_where(dname, keycols, lo, None))
+                q = (sa.select(*keycols).select_from(tbl).with_hint(tbl, "ONLY", _only(tbl)).where(*self._range_where(dname, keycols, lo, None))
                      .order_by(*keycols).limit(1).offset(n))
                 r = conn.execute(q).first()
                 if r is None:
@@ -1119,7 +1133,7 @@ class SqlConnector(BaseConnector):
                 lo = tuple(_enc(v) for v in r)
                 raw.append(tuple(r))
         if len(keycols) == 1 and raw and all(isinstance(b[0], int) and not isinstance(b[0], bool) for b in raw):
-            low = conn.execute(sa.select(sa.func.min(keycols[0])).select_from(tbl)).scalar()
+            low = conn.execute(sa.select(sa.func.min(keycols[0])).select_from(tbl).with_hint(tbl, "ONLY", _only(tbl))).scalar()
             if isinstance(low, int):
                 raw = [(b,) for b in round_boundaries([b[0] for b in raw], low)]
         return [tuple(_enc(v) for v in b) for b in raw]
@@ -1186,7 +1200,7 @@ class SqlConnector(BaseConnector):
         with self._guard(f"table {container}"), self.session() as conn:
             dname = conn.dialect.name
             locator = key_kind in ("rowid", "ctid")
-            tbl = self._sa_table(p["schema"], p["table"], key + [c for i in lookups for c in fks[i][0]])
+            tbl = self._sa_table(p["schema"], p["table"], key + [c for i in lookups for c in fks[i][0]], bool(p.get("only")))
             keycols = [tbl.c[k] for k in key]
             cols: list[Any] = [keycols[0].label(_LOC)] if locator else []
             # a foreign key to other columns than the referenced row's key: that key, read beside the row
@@ -1202,7 +1216,7 @@ class SqlConnector(BaseConnector):
                     cols.append(sa.select(rtbl.c[k]).where(*match).limit(1).scalar_subquery().label(f"pii_scan_fk{i}_{j}"))
             where = self._range_where(dname, keycols, p.get("lower"), p.get("upper"))
             # MariaDB/MySQL take a bare * only first
-            q = sa.select(*cols, sa.literal_column(f"{_ALIAS}.*" if lookups else "*")).select_from(tbl).where(*where)
+            q = sa.select(*cols, sa.literal_column(f"{_ALIAS}.*" if lookups else "*")).select_from(tbl).with_hint(tbl, "ONLY", _only(tbl)).where(*where)
             try:
                 result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(q)
             except sa.exc.DBAPIError as exc:
@@ -1214,7 +1228,7 @@ class SqlConnector(BaseConnector):
                 if dname in ("mysql", "mariadb"):
                     conn.exec_driver_sql("START TRANSACTION READ ONLY")
                 cols, fk_at, lookups = lead, {}, {}
-                q = sa.select(*cols, sa.literal_column("*")).select_from(tbl).where(*where)
+                q = sa.select(*cols, sa.literal_column("*")).select_from(tbl).with_hint(tbl, "ONLY", _only(tbl)).where(*where)
                 result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(q)
             names = list(result.keys())
             first = len(cols)
@@ -1356,6 +1370,15 @@ def _sqlite_unique_sets(conn: Connection, schema: str, table: str) -> list[froze
             if cols and None not in cols:
                 out.append(frozenset(cols))
     return out
+
+
+_ONLY: weakref.WeakSet[Any] = weakref.WeakSet()  # table aliases read FROM ONLY (PostgreSQL inheritance parents)
+
+
+def _only(tbl: Any) -> str:
+    """The dialect that reads ``tbl`` ``FROM ONLY``: PostgreSQL for a parent of inheritance children, else
+    none (a hint for a dialect of no such name is never rendered)."""
+    return "postgresql" if tbl in _ONLY else "pii_scan_none"
 
 
 def _row_dates(row: Sequence[Any], positions: Sequence[int]) -> tuple[datetime | None, datetime | None]:
