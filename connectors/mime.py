@@ -679,6 +679,7 @@ def split_uuencoded(text: str) -> tuple[str, list[tuple[str, bytes]]]:
     return rest, files
 
 
+_RTF_TYPES = frozenset({"text/rtf", "application/rtf", "text/richtext"})
 _REPORT_TYPES = frozenset({
     "message/delivery-status", "message/global-delivery-status", "message/disposition-notification",
     "message/global-disposition-notification", "message/feedback-report",
@@ -1157,6 +1158,10 @@ class _Walk:
             text = text.replace("\r\n", "\n")  # IMAP and Windows line ends read like the rest
         if ctype == "text/html":
             text = html_to_text(text, self.r.limits.max_field_chars)
+        elif ctype in _RTF_TYPES and data.lstrip().startswith(b"{\\rtf"):
+            from connectors.mail import rtf_text
+
+            text = rtf_text(data)
         elif ctype in _FOLDED_TYPES:
             text = _ICAL_FOLD.sub("", text)
         elif ctype == "text/plain" and _param(part, "format") == "flowed":
@@ -1249,6 +1254,10 @@ class _Walk:
 
         if ctype in _FOLDED_TYPES or (filename or "").lower().endswith(_FOLDED_SUFFIXES):
             data = _ICAL_FOLD_BYTES.sub(b"", data)  # a line per property: an address folded at 75 octets reads whole
+        if (ctype in _RTF_TYPES or (filename or "").lower().endswith(".rtf")) and data.lstrip().startswith(b"{\\rtf"):
+            from connectors.mail import rtf_text
+
+            data = rtf_text(data).encode("utf-8")  # its text: an escaped dash (\\'96) must not split a number
         if (filename or "").lower().endswith(_PGP_SUFFIXES) or data.lstrip()[:27] == _PGP_ARMOR.encode():
             if filename is not None:
                 yield self.rec([(f"attachment:{label}", filename)])

@@ -174,3 +174,18 @@ def test_a_multipart_that_lost_its_boundary_parameter_is_split_by_the_boundary_i
     # without any boundary line it stays one text, reported
     records, problems = read_one(HEAD + b"Content-Type: multipart/mixed\n\nJust text " + PNR.encode() + b"\n")
     assert PNR in fields(records)["body"] and problems
+
+
+def test_rtf_bodies_and_attachments_are_read_as_their_text() -> None:
+    rtf = b"{\\rtf1\\ansi\\ansicpg1252{\\fonttbl{\\f0 Arial;}}\\f0 Pnr " + PNR.replace("-", "\\'96").encode() + b"\\par Tel 070-174\\~06\\~05\\par}"
+    raw = HEAD + (
+        b'Content-Type: multipart/mixed; boundary="RR"\n\n--RR\nContent-Type: text/rtf\n\n' + rtf + b"\n"
+        b'--RR\nContent-Type: application/msword; name="brev.rtf"\nContent-Disposition: attachment; filename="brev.rtf"\n'
+        b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(rtf) + b"--RR--\n"
+    )
+    records, problems = read_one(raw)
+    f = fields(records)
+    assert f["body"].strip() == f"Pnr {PNR.replace('-', chr(0x2013))}\nTel 070-174\u00a006\u00a005"
+    assert f["attachment:brev.rtf!line 1:text"] == f"Pnr {PNR.replace('-', chr(0x2013))}"
+    assert {"personnummer", "phone"} <= kinds(f["body"])
+    assert not problems
