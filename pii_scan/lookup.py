@@ -431,29 +431,27 @@ def _in_scope(rows: list[Any], extra: list[Any], others: set[str]) -> tuple[list
     for r in rows:
         if r.structured and r.linkable:
             hits.setdefault(r.rkey, set()).add(list_element(r.field))
+    extra_el = [(r, list_element(r.field)) for r in extra]
+    if not any(e for es in hits.values() for e in es) and not any(e for _r, e in extra_el):
+        return extra, set()  # no list element anywhere (the usual rows): as is
+    by_rkey: dict[str, list[tuple[Any, str]]] = {}
+    for r, e in extra_el:
+        by_rkey.setdefault(r.rkey, []).append((r, e))
     for rk, es in hits.items():
-        if "" not in es and not any(r.rkey == rk and r.value_hash in others
-                                    and not any(within_element(list_element(r.field), e) for e in es) for r in extra):
+        if "" not in es and not any(r.value_hash in others and not any(within_element(e, s) for s in es)
+                                    for r, e in by_rkey.get(rk, ())):
             es.add("")  # nobody else on the row: the row is the subject's
-    if not any(e for es in hits.values() for e in es):  # no element anywhere (the usual row): as is
-        foreign_any = any(list_element(r.field) and r.value_hash in others for r in extra)
-        if not foreign_any:
-            return extra, set()
-    foreign: dict[str, set[str]] = {}
-    for r in extra:
-        e = list_element(r.field)
-        if e and r.value_hash in others:
-            foreign.setdefault(r.rkey, set()).add(e)
     mentioned = {rk for rk, es in hits.items() if "" not in es}
     kept = []
-    for r in extra:
-        e = list_element(r.field)
-        scope = hits.get(r.rkey, {""})
-        if not any(within_element(e, s) for s in scope):
-            continue
-        if any(within_element(e, f) and not any(within_element(s, f) for s in scope) for f in foreign.get(r.rkey, ())):
-            continue  # in another person's element
-        kept.append(r)
+    for rk, members in by_rkey.items():
+        scope = hits.get(rk, {""})
+        foreign = {e for r, e in members if e and r.value_hash in others}
+        for r, e in members:
+            if not any(within_element(e, s) for s in scope):
+                continue
+            if any(within_element(e, f) and not any(within_element(s, f) for s in scope) for f in foreign):
+                continue  # in another person's element
+            kept.append(r)
     return kept, mentioned
 
 
