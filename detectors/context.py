@@ -83,7 +83,9 @@ _KEYWORDS: dict[str, str] = {
         r"produkt(?:en|er)?|product(?:s)?|lager|lagret|batch(?:en|es)?|lot|serie|serial|s/n|sn|"
         r"tracking|spårning(?:en)?|kolli(?:t|n)?|sändning(?:en|ar)?|"
         r"försändelse(?:n|r)?|shipment(?:s)?|parcel(?:s)?|paket(?:et)?|track|ärende(?:t|n)?|"
-        r"case(?:s)?|ticket(?:s)?|transaktion(?:en|er)?|transaction(?:s)?|txn"
+        r"case(?:s)?|ticket(?:s)?|transaktion(?:en|er)?|transaction(?:s)?|txn|"
+        # log IDs and build numbers (reference §6.2)
+        r"tx|trace|request|req|job|build|session"
     )
     + "|"
     # bookings, tickets, contracts, property and claims (not försäkring: an insurance

@@ -96,3 +96,27 @@ def test_an_office_or_a_name_is_no_account_context(text: str, written: str) -> N
 @pytest.mark.parametrize("before", ["konto ", "kontot ", "kontonr ", "konto-nr: ", "kontonummer ", "iban ", "iban: ", "iban-nr "])
 def test_the_account_words_still_count(before: str) -> None:
     assert near_before(before, "bank_account"), before
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ERROR db: deadlock detected pid=26785 tx=8112289874 relation=order",
+        "txid 8112289874 committed",
+        "trace_id=8112289874 span=12",
+        "request 8112289874 took 12 ms",
+        "req=8112289874 status=200",
+        "job 8112289874 finished",
+        "build 8112289874 passed",
+        "session=8112289874 expired",
+    ],
+)
+def test_log_ids_and_build_numbers_are_no_personnummer(line: str) -> None:
+    # reference §6.2: log IDs and build numbers look like personnummer too
+    assert [m for m in SCANNER.find(line) if m.kind == "personnummer"] == []
+
+
+@pytest.mark.parametrize("text", ["Jobb 070-123 45 67", "Jobbtelefon 0701234567", "Sessionsledare Anna 070-123 45 67"])
+def test_work_phone_words_are_no_log_words(text: str) -> None:
+    ms = SCANNER.find(text)
+    assert [m.kind for m in ms] == ["phone"] and not any(w.endswith("(-)") for w in ms[0].why)
