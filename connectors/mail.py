@@ -21,7 +21,9 @@ not read); an OLE2 compound file whose name ends in ``.msg`` is
 an Outlook message (read with extract-msg, the ``mail`` extra: it rebuilds
 the MIME message, which is then read like any other); a directory with
 ``cur`` and ``new`` subdirectories is a Maildir (Maildir++ subfolders such as
-``.Sent`` are Maildirs of their own). Other files (Dovecot's index files, a
+``.Sent`` are Maildirs of their own; a message file that Dovecot's zlib plugin
+stored gzip-, bzip2- or xz-compressed is decompressed, a damaged one read as
+far as it goes and reported). Other files (Dovecot's index files, a
 Thunderbird ``.msf``, Word's OLE2 ``.doc``) are ignored: a ``files`` source
 reads them. Outlook ``.pst`` archives are not read (see below).
 
@@ -151,6 +153,35 @@ def sniff(head: bytes, name: str = "") -> str | None:
     if not all(_HEADER_LINE.match(ln) or ln[:1] in (b" ", b"\t") or not ln.strip() for ln in lines[:-1]):
         return None
     return "eml" if _KNOWN.search(block) else None
+
+
+_COMPRESSED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz: Dovecot's zlib plugin
+
+
+def decompressed(raw: bytes, cap: int) -> tuple[bytes, int, str]:
+    """A message Dovecot's zlib plugin stored compressed: (at most ``cap`` bytes of it, its size so far, the damage or "").
+
+    >>> import gzip
+    >>> decompressed(gzip.compress(b"From: a@example.se\\n\\nhej\\n"), 100)
+    (b'From: a@example.se\\n\\nhej\\n', 24, '')
+    >>> decompressed(gzip.compress(b"From: a@example.se\\n\\nhej\\n")[:20], 100)[2]
+    'compressed message cut short or damaged (gzip)'
+    """
+    import bz2
+    import lzma
+    import zlib
+
+    name = "gzip" if raw.startswith(b"\x1f\x8b") else "bzip2" if raw.startswith(b"BZh") else "xz"
+    d: Any = zlib.decompressobj(16 + zlib.MAX_WBITS) if name == "gzip" else bz2.BZ2Decompressor() if name == "bzip2" else lzma.LZMADecompressor()
+    try:
+        out = d.decompress(raw, cap) if name == "gzip" else d.decompress(raw, max_length=cap)
+    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError):
+        return b"", 0, f"compressed message cannot be decompressed ({name})"
+    if len(out) >= cap:
+        return out, len(out), ""  # larger than max_message_bytes: the caller reads its header only
+    if not d.eof:
+        return out, len(out), f"compressed message cut short or damaged ({name})"
+    return out, len(out), ""
 
 
 def emlx_message(raw: bytes) -> bytes:
@@ -432,6 +463,12 @@ class MailConnector(BaseConnector):
                         raw = outlook_msg_bytes(f, container)
                     else:
                         raw = emlx_message(read_fully(f, self.max_message + 64))
+                        if kind == "maildir" and raw.startswith(_COMPRESSED):
+                            raw, size, damage = decompressed(raw, self.max_message + 1)
+                            if damage:
+                                problems.add(f"{safe_name(container)} {safe_name(where)}: {damage}; read as far as it goes")
+                                if not raw.strip():
+                                    continue
                 except OSError as exc:
                     problems.add(f"{safe_name(container)} {safe_name(where)}: read failed ({describe(exc)})")
                     continue

@@ -109,3 +109,22 @@ def test_an_outlook_msg_whose_body_is_only_rtf_is_read(tmp_path: Path) -> None:
     assert not errors
     got = {f: t for r in records for f, t in r.fields}
     assert got.get("body") == f"Hej!\nKund {PNR}, ring 070-174 06 05.\nHälsningar Åsa\n", got
+
+
+def test_compressed_maildir_messages_are_read(tmp_path: Path) -> None:
+    """Dovecot's zlib plugin stores Maildir messages gzip-, bzip2- or xz-compressed (a 'Z' in the flags)."""
+    import bz2
+    import gzip
+    import lzma
+
+    box = tmp_path / "vmail" / "anna"
+    for sub in ("cur", "new", "tmp"):
+        (box / sub).mkdir(parents=True)
+    for n, pack in enumerate((gzip.compress, bz2.compress, lzma.compress), start=1):
+        (box / "cur" / f"17145522{n:02d}.M1P1.mx:2,SZ").write_bytes(pack(MESSAGE.replace(b"emlx.1@", f"z{n}@".encode())))
+    (box / "cur" / "1714552299.M1P1.mx:2,SZ").write_bytes(gzip.compress(MESSAGE)[:60])  # cut short
+    records, errors = mail_read_all(mail_conn(tmp_path / "vmail"))
+    assert {item for (_, item) in bodies(records)} == {"z1@example.se", "z2@example.se", "z3@example.se"}
+    assert all(t == f"Mitt personnummer: {PNR}\n" for t in bodies(records).values())
+    (error,) = errors.values()  # the cut message: its decompressed start is read, and the damage reported
+    assert "cur/1714552299.M1P1.mx:2,SZ: compressed message cut short or damaged (gzip)" in error
