@@ -54,8 +54,8 @@ csv/tsv            line number (physical)      header name, ``column N``
 json lines         line number                 JSON path ``$.customer.email``
 json document      ``[i]``, ``$.key[i]``, ``$``  JSON path relative to the record
 parquet            row number                  column, ``address.city``, ``phones[0]``
-xlsx               ``Sheet1:5``                header name, else ``Sheet1!B5``
-docx               ``paragraph 3``,            ``text``; table rows: header name, ``column N``;
+xlsx, ods          ``Sheet1:5``                header name, else ``Sheet1!B5``
+docx, odt, odp     ``paragraph 3``,            ``text``; table rows: header name, ``column N``;
                    ``table 1 row 2``, ``meta``   ``meta:author`` ...
 pdf                ``p3``, ``meta``, ``form``,   ``text``, ``meta:/Author``, ``form:<name>``;
                    ``p3 annotation 1``          attachments: container ``<pdf>!<name>``
@@ -167,6 +167,10 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
             from connectors.formats.office import docx_records
 
             yield from docx_records(ctx, src)
+        elif sub in ("odt", "ods"):
+            from connectors.formats.opendocument import odf_records
+
+            yield from odf_records(ctx, src, sub)
         else:
             yield from archives.zip_records(ctx, src, read_in)
     elif fmt == "tar":

@@ -42,6 +42,7 @@ from typing import IO, Any
 from connectors.base import ConnectorError, Record, safe_name
 from connectors.formats.core import PATH_FIELD, Budget, Ctx, LimitExceeded, describe
 from connectors.formats.office import RATIO_MIN_BYTES
+from connectors.formats.opendocument import odf_kind
 from connectors.formats.streams import RawView, Source, buffered
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -56,14 +57,17 @@ def unsafe_path(name: str) -> bool:
 
 
 def zip_kind(f: IO[bytes]) -> str:
-    """``xlsx``, ``docx`` or ``zip`` for a seekable zip file (by its entries, as Office does)."""
+    """``xlsx``, ``docx``, ``odt``, ``ods`` or ``zip`` for a seekable zip file (by its entries, as Office does)."""
     try:
         with zipfile.ZipFile(f) as zf:
             names = set(zf.namelist())
+            odf = odf_kind(zf) if "mimetype" in names else None
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return "zip"
     finally:
         f.seek(0)
+    if odf:
+        return odf
     if "[Content_Types].xml" in names:
         if "word/document.xml" in names:
             return "docx"

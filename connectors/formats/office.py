@@ -227,15 +227,16 @@ def _row_texts(row: Any) -> list[str]:
 
 
 def _sheet_records(ctx: Ctx, ws: Any) -> Iterator[Record]:
-    title = ws.title
     ws.reset_dimensions()  # do not trust the declared dimensions: read what is there
-    rows = ws.iter_rows()
+    rows = ((n, _row_texts(row)) for n, row in enumerate(ws.iter_rows(), start=1))
+    yield from sheet_rows_records(ctx, ws.title, rows)
+
+
+def sheet_rows_records(ctx: Ctx, title: str, rows: Iterator[tuple[int, list[str]]]) -> Iterator[Record]:
+    """Records of one sheet's rows ((row number, cell texts), streamed): XLSX and OpenDocument sheets."""
     buffered: list[tuple[int, list[str]]] = []
-    last = 0
     whole = True  # the sheet's rows all in the buffer
-    for n, row in enumerate(rows, start=1):
-        last = n
-        texts = _row_texts(row)
+    for n, texts in rows:
         if any(t.strip() for t in texts):
             buffered.append((n, texts))
             if len(buffered) > HEADER_SAMPLE:
@@ -276,8 +277,7 @@ def _sheet_records(ctx: Ctx, ws: Any) -> Iterator[Record]:
 
     for n, texts in buffered:
         yield from rec(n, texts)
-    for n, row in enumerate(rows, start=last + 1):
-        texts = _row_texts(row)
+    for n, texts in rows:
         if any(t.strip() for t in texts):
             yield from rec(n, texts)
 
@@ -382,6 +382,15 @@ def _row_cells(row: Any) -> list[Any]:
 def _table_records(ctx: Ctx, table: Any, prefix: str) -> Iterator[Record]:
     rows = [_row_cells(r) for r in table.rows]
     texts = [[_tc_text(c._tc) for c in cells] for cells in rows]
+    yield from text_table_records(ctx, texts, prefix)
+    for r, cells in enumerate(rows):
+        for cell in cells:
+            for k, nested in enumerate(cell.tables, start=1):
+                yield from _table_records(ctx, nested, f"{prefix} row {r + 1} table {k}")
+
+
+def text_table_records(ctx: Ctx, texts: list[list[str]], prefix: str) -> Iterator[Record]:
+    """Records of a document's table (its cells' texts): a row each named by the header, or one form."""
     names: list[str] = []
     # the header: the first row, or the row below a merged title row (see header_row)
     at = header_row(texts[:HEADER_SAMPLE]) if len(texts) > 1 else -1
@@ -399,13 +408,9 @@ def _table_records(ctx: Ctx, table: Any, prefix: str) -> Iterator[Record]:
             for r, row in enumerate(pairs):
                 if row:
                     yield ctx.record(f"{prefix} row {r + 1}", row, True)
-        for r, cells in enumerate(rows):
-            for cell in cells:
-                for k, nested in enumerate(cell.tables, start=1):
-                    yield from _table_records(ctx, nested, f"{prefix} row {r + 1} table {k}")
         return
-    for r in range(len(rows)):
-        if r == at:  # the header row is no record (nor are tables nested in it)
+    for r in range(len(texts)):
+        if r == at:  # the header row is no record
             continue
         named = names if r > at else ()
         fields = []
@@ -414,9 +419,6 @@ def _table_records(ctx: Ctx, table: Any, prefix: str) -> Iterator[Record]:
                 fields.append((named[c] if c < len(named) else f"column {c + 1}", t))
         if fields:
             yield ctx.record(f"{prefix} row {r + 1}", fields, True)
-        for c, cell in enumerate(rows[r]):
-            for k, nested in enumerate(cell.tables, start=1):
-                yield from _table_records(ctx, nested, f"{prefix} row {r + 1} table {k}")
 
 
 # --- DOCX text as Word shows it ------------------------------------------------------------------

@@ -9,7 +9,6 @@ every other's. Fictional values only.
 from __future__ import annotations
 
 import io
-import zipfile
 
 import pytest
 
@@ -61,6 +60,7 @@ def test_one_customer_with_repeated_contacts_is_one_record() -> None:
 
 
 def test_an_opendocument_sheets_rows_are_records() -> None:
+    # an OpenDocument sheet's content.xml as an XML file of its own (an .ods is read by its own reader)
     ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
           'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
     rows = [["Namn", "Personnummer"], ["Anna Berg", "811228-9874"], ["Bo Ek", "640823-3234"]]
@@ -70,12 +70,8 @@ def test_an_opendocument_sheets_rows_are_records() -> None:
     content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}><office:body><office:spreadsheet>'
                f'<table:table table:name="Kunder"><table:table-column/>{body}</table:table></office:spreadsheet></office:body>'
                "</office:document-content>")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        zf.writestr("content.xml", content)
-    recs = _records(buf.getvalue(), "k.ods")
-    rows_ = {item: fields for (c, item), fields in recs.items() if c == "k.ods!content.xml"}
+    recs = _records(content.encode(), "content.xml")
+    rows_ = {item: fields for (c, item), fields in recs.items()}
     base = "/document-content/body[1]/spreadsheet[1]/table[1]/table-row"
     assert ("table-cell[2]/p", "811228-9874") in rows_[f"{base}[2]"]
     assert ("table-cell[2]/p", "640823-3234") in rows_[f"{base}[3]"]
