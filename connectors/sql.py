@@ -1220,10 +1220,11 @@ class SqlConnector(BaseConnector):
             try:
                 result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(q)
             except sa.exc.DBAPIError as exc:
-                if not lookups or not _cause(exc).startswith("permission denied"):
+                if not lookups or _transient(exc):
                     raise
-                # the referenced table is not readable to this account: the row itself still is, its
-                # references name the referenced columns as declared
+                # the referenced table is not readable to this account (or was dropped since the listing):
+                # the rows themselves still are, their references name the referenced columns as declared;
+                # an error of the table itself comes again below, with its own cause
                 conn.rollback()
                 if dname in ("mysql", "mariadb"):
                     conn.exec_driver_sql("START TRANSACTION READ ONLY")

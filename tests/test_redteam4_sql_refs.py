@@ -133,3 +133,21 @@ def test_a_referenced_table_the_account_cannot_read_does_not_fail_the_referencin
             c.exec_driver_sql(f"DROP OWNED BY {role}")
             c.exec_driver_sql(f"DROP ROLE {role}")
         admin.dispose()
+
+
+def test_a_referenced_table_dropped_after_the_listing_does_not_fail_the_referencing_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.sql import SqlConnector
+
+    url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
+    _build(url)
+    conn = SqlConnector("crm", {"url": url})
+    unit = next(u for u in conn.units() if u.key.endswith(".svar"))
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        c.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        c.exec_driver_sql("DROP TABLE kund")
+    eng.dispose()
+    recs = list(conn.read(unit))
+    conn.close()
+    assert [r.references[0].item for r in recs] == ["epost=anna@example.se", "epost=bo@example.se"]
