@@ -116,6 +116,11 @@ _FICTION: tuple[tuple[str, int, int], ...] = (
     ("+464062804", 0, 99),  # 040-628 04 00 ... 99
     ("+469803192", 0, 99),  # 0980-31 92 00 ... 99
 )
+# Ofcom's numbers for drama (the British counterpart, as in Swedish text about a UK
+# contact): E.164 prefixes followed by any three digits. phonenumbers calls the mobile
+# range invalid, so it is accepted here by name.
+_FICTION_UK_MOBILE = "+447700900"  # 07700 900000 ... 900999
+_FICTION_ABROAD = (_FICTION_UK_MOBILE, "+442079460")  # and London 020 7946 0000 ... 0999
 
 _FOUR_DIGIT_PREFIX_OK = frozenset({"shared_cost", "premium", "personal", "voicemail"})
 
@@ -254,6 +259,8 @@ def _lookup(candidate: str) -> tuple[str, str] | None:
         if nsn.isdigit() and not nsn.startswith("0"):
             kind = _se_type(nsn)
             return ("+46" + nsn, kind) if kind else None
+    if candidate.startswith(_FICTION_UK_MOBILE) and len(candidate) == 13 and candidate[1:].isdigit():
+        return candidate, "international"  # not valid to phonenumbers: reserved for drama
     try:
         n = phonenumbers.parse(candidate, REGION)
     except NumberParseException:
@@ -346,11 +353,15 @@ def format(number: str) -> str:  # noqa: A001 - the stdnum name
 
 
 def is_fiction(e164: str) -> bool:
-    """Whether an E.164 number is one PTS reserves for books and films.
+    """Whether an E.164 number is one PTS reserves for books and films (or Ofcom for drama).
 
     >>> is_fiction('+46701740605'), is_fiction('+46701740604'), is_fiction('+46846500412')
     (True, False, True)
+    >>> is_fiction('+447700900123'), is_fiction('+447700800123')
+    (True, False)
     """
+    if e164.startswith(_FICTION_ABROAD):
+        return len(e164) == 13
     if len(e164) < 11 or not e164.startswith("+46"):
         return False
     for prefix, lo, hi in _FICTION:

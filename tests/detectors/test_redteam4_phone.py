@@ -55,3 +55,25 @@ def test_random_references_grouped_in_fours_give_no_phone_numbers() -> None:
 )
 def test_phone_numbers_in_other_groupings_are_read(text: str, written: str) -> None:
     assert written in [text[m.start : m.end] for m in SCANNER.find(text) if m.kind == "phone"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Tel: +44 7700 900123", "Mobile +447700900456", "Ring Ola på 0044 7700 900 789", "UK contact: +44 (0)7700 900123"],
+)
+def test_ofcoms_drama_mobile_numbers_are_read_as_test_data(text: str) -> None:
+    # Ofcom reserves 07700 900000-900999 for drama, as PTS does 070-174 06 05..99: phonenumbers
+    # calls them invalid, so they were not read; they are reported as test data, as PTS's are
+    ms = SCANNER.find(text)
+    assert [(m.kind, m.subkind, m.test_data) for m in ms] == [("phone", "international", True)]
+    assert ms[0].value.startswith("+447700900")
+
+
+def test_london_drama_numbers_are_test_data() -> None:
+    ms = SCANNER.find("Tel +44 20 7946 0958")
+    assert [(m.value, m.test_data) for m in ms] == [("+442079460958", True)]
+    assert [m.test_data for m in SCANNER.find("Tel +44 20 7947 0958")] == [False]
+
+
+def test_a_drama_number_of_the_wrong_length_stays_unread() -> None:
+    assert SCANNER.find("Tel +44 7700 9001") == []
