@@ -17,7 +17,10 @@ Config (a ``[[sources]]`` entry of ``type = "mail"``)::
 one of From/To/Subject/Date/Message-ID/Received/Return-Path/MIME-Version, is
 one message (``.eml``), and so is Apple Mail's ``.emlx`` (a line with the
 message's length in bytes, the message, then an XML property list that is
-not read); an OLE2 compound file whose name ends in ``.msg`` is
+not read); a Dovecot dbox file (``sdbox`` ``u.N`` with one message, ``mdbox``
+``m.N`` with many: a ``2 M.. C..`` header line) holds messages, each read with
+its offset in the file as its place in problems and dbox's received time as
+the fallback date; an OLE2 compound file whose name ends in ``.msg`` is
 an Outlook message (read with extract-msg, the ``mail`` extra: it rebuilds
 the MIME message, which is then read like any other); a directory with
 ``cur`` and ``new`` subdirectories is a Maildir (Maildir++ subfolders such as
@@ -42,9 +45,9 @@ window around each split point of a large mbox):
   a Maildir's ``cur`` and ``new``, in the order of their unique names (the
   part before ``:2,`` flags, so that reading a mail does not move it);
   fingerprint = those names with sizes and mtimes.
-* ``eml:<folder>#<n>`` and ``msg:<folder>#<n>``: the same for the ``.eml``
-  (or ``.msg``) files of one folder, by file name; fingerprint = names,
-  sizes, mtimes and inodes.
+* ``eml:<folder>#<n>``, ``msg:<folder>#<n>`` and ``dbox:<folder>#<n>``: the
+  same for the ``.eml`` (``.msg``, dbox) files of one folder, by file name;
+  fingerprint = names, sizes, mtimes and inodes.
 * ``<folder>/``: a directory that cannot be listed; its read raises the reason.
 
 **Locations** (see :mod:`connectors.mime` for items and fields): store
@@ -184,6 +187,69 @@ def decompressed(raw: bytes, cap: int) -> tuple[bytes, int, str]:
     return out, len(out), ""
 
 
+def file_kind(head: bytes, name: str = "") -> str | None:
+    """What the mail connector makes of a file with these first bytes: :func:`sniff`'s kinds, ``dbox`` or ``pst``."""
+    if head.startswith(PST_MAGIC):
+        return "pst"
+    if _DBOX_HEAD.match(head):
+        return "dbox"
+    return sniff(head, name)
+
+
+_DBOX_HEAD = re.compile(rb"\A2 M([0-9a-fA-F]{1,8}) C[0-9a-fA-F]{1,16}[^\n]{0,200}\n")  # Dovecot dbox, version 2
+_DBOX_META_END = re.compile(rb"\n *\n")
+
+
+def dbox_messages(data: bytes) -> Iterator[tuple[int, bytes, datetime | None, str]]:
+    r"""The messages of a Dovecot dbox file (``sdbox`` ``u.N``, ``mdbox`` ``m.N``): (offset, bytes, received, damage).
+
+    The file: a header line ``2 M<message header size> C<created>``; then per
+    message ``\x01\x02N`` and its size in hex (the message header), the
+    message, and a metadata block (``\n\x01\x03\n``, ``<key><value>`` lines,
+    ``R`` = received time in hex, an empty line). A record that does not
+    start so, or is cut short, ends the file with its damage.
+
+    >>> head = b"2 M1e C6b16cb59\n"
+    >>> rec = b"\x01\x02N" + b" " * 10 + b"%016x\n" % 18 + b"Subject: x\n\nhej 1\n" + b"\n\x01\x03\nR6b16cb59\nGabc\n\n"
+    >>> [(off, raw, when.year, damage) for off, raw, when, damage in dbox_messages(head + rec + rec)]
+    [(16, b'Subject: x\n\nhej 1\n', 2026, ''), (84, b'Subject: x\n\nhej 1\n', 2026, '')]
+    """
+    m = _DBOX_HEAD.match(data)
+    if m is None:
+        return
+    hsize = int(m.group(1), 16)
+    pos = m.end()
+    while pos < len(data):
+        header = data[pos : pos + hsize]
+        try:
+            if hsize < 5 or not header.startswith(b"\x01\x02") or not header.endswith(b"\n"):
+                raise ValueError
+            size = int(header[3:-1].strip(), 16)
+        except ValueError:
+            yield pos, b"", None, "a damaged dbox record; the rest of the file not read"
+            return
+        start = pos + hsize
+        raw = data[start : start + size]
+        if len(raw) < size:
+            yield pos, raw, None, "the dbox file ends inside this message (cut short)"
+            return
+        meta = start + size
+        if data[meta : meta + 4] != b"\n\x01\x03\n":
+            yield pos, raw, None, "a damaged dbox record after this message; the rest of the file not read"
+            return
+        end = _DBOX_META_END.search(data, meta + 3)
+        stop = end.start() if end else len(data)
+        received = None
+        for line in data[meta + 4 : stop].split(b"\n"):
+            if line.startswith(b"R"):
+                try:
+                    received = datetime.fromtimestamp(int(line[1:], 16), timezone.utc).replace(tzinfo=None)
+                except (ValueError, OverflowError, OSError):
+                    received = None
+        yield pos, raw, received, ""
+        pos = end.end() if end else len(data)
+
+
 def emlx_message(raw: bytes) -> bytes:
     """The message of an Apple Mail ``.emlx`` file (its length on the first line, an XML property list after it); other bytes as they are.
 
@@ -275,7 +341,7 @@ class MailConnector(BaseConnector):
             is_maildir = _maildir(full_dir)
             if is_maildir:
                 yield from self._maildir_units(rel_dir or ".", full_dir)
-            singles: dict[str, list[tuple[str, os.stat_result]]] = {"eml": [], "msg": []}
+            singles: dict[str, list[tuple[str, os.stat_result]]] = {"eml": [], "msg": [], "dbox": []}
             subdirs: list[tuple[str, str]] = []
             for entry in entries:
                 rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
@@ -314,9 +380,7 @@ class MailConnector(BaseConnector):
                 head = read_fully(f, SNIFF_BYTES)
         except OSError:
             return None
-        if head.startswith(PST_MAGIC):
-            return "pst"
-        return sniff(head, os.path.basename(full))
+        return file_kind(head, os.path.basename(full))
 
     def _mbox_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
         size = st.st_size
@@ -388,7 +452,7 @@ class MailConnector(BaseConnector):
         problems = Problems()
         if kind == "mbox":
             yield from self._read_mbox(unit, problems)
-        elif kind in ("maildir", "eml", "msg"):
+        elif kind in ("maildir", "eml", "msg", "dbox"):
             yield from self._read_files(unit, kind, problems)
         else:
             raise ConnectorError(f"{safe_name(unit.key)}: unknown unit kind")
@@ -451,12 +515,14 @@ class MailConnector(BaseConnector):
                 problems.add(str(exc))
                 continue
             with f:
-                if kind != "maildir" and sniff(read_fully(f, SNIFF_BYTES), name) != kind:
+                if kind != "maildir" and file_kind(read_fully(f, SNIFF_BYTES), name) != kind:
                     continue  # replaced since it was listed by something that is not a message
                 f.seek(0)
                 try:
                     size = os.fstat(f.fileno()).st_size
-                    if kind == "msg":
+                    if kind == "dbox":
+                        data = read_fully(f, 4 * self.max_message + 1)
+                    elif kind == "msg":
                         if size > self.max_message:
                             problems.add(f"{safe_name(container)}: Outlook message of {size} bytes is larger than max_message_bytes; not read")
                             continue
@@ -477,12 +543,30 @@ class MailConnector(BaseConnector):
                         raise
                     problems.add(str(exc))
                     continue
+            if kind == "dbox":
+                yield from self._read_dbox(data, container, st, problems)
+                continue
             oversize = None
             if len(raw) > self.max_message:
                 raw = header_block(raw[: 1 << 20])
                 oversize = size
             reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + (" " if where else ""))
             yield from reader.records(raw, safe_name(where), fallback_date=_mtime(st), oversize=oversize)
+
+    def _read_dbox(self, data: bytes, container: str, st: os.stat_result, problems: Problems) -> Iterator[Record]:
+        """The messages of one Dovecot dbox file (``data``: at most four times ``max_message_bytes`` of it)."""
+        reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + " ")
+        if len(data) > 4 * self.max_message:
+            problems.add(f"{safe_name(container)}: dbox file larger than {4 * self.max_message} bytes; the rest not read")
+            data = data[: 4 * self.max_message]
+        for off, raw, received, damage in dbox_messages(data):
+            where = f"message at offset {off}"
+            if raw:
+                oversize = len(raw) if len(raw) > self.max_message else None
+                body = header_block(raw[: 1 << 20]) if oversize else raw
+                yield from reader.records(body, where, fallback_date=received or _mtime(st), oversize=oversize)
+            if damage:
+                reader.problem(where, damage)
 
 
 def mbox_records(

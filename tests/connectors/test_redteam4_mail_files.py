@@ -128,3 +128,40 @@ def test_compressed_maildir_messages_are_read(tmp_path: Path) -> None:
     assert all(t == f"Mitt personnummer: {PNR}\n" for t in bodies(records).values())
     (error,) = errors.values()  # the cut message: its decompressed start is read, and the damage reported
     assert "cur/1714552299.M1P1.mx:2,SZ: compressed message cut short or damaged (gzip)" in error
+
+
+def _dbox(messages: list[bytes], cut: int = 0) -> bytes:
+    """A Dovecot dbox file laid out as Dovecot 2.3 writes one (checked against its sdbox u.N and mdbox m.N files)."""
+    out = b"2 M1e C6b16cb59\n"
+    for n, raw in enumerate(messages):
+        out += b"\x01\x02N" + b" " * 10 + b"%016x\n" % len(raw) + raw
+        out += b"\n\x01\x03\nR%x\nV%x\nG7b58672259cb166bba5f000083ecc3%02x\nBINBOX\n\n" % (1714552200 + n, len(raw), n)
+    return out[: len(out) - cut] if cut else out
+
+
+def test_dovecot_dbox_mailboxes_are_read(tmp_path: Path) -> None:
+    """A server copy of /var/vmail in Dovecot's sdbox or mdbox format: the files were passed over in silence."""
+    one = MESSAGE.replace(b"emlx.1@", b"d1@")
+    two = MESSAGE.replace(b"emlx.1@", b"d2@").replace(b"Date: Wed, 01 May 2024 10:30:00 +0200\n", b"")
+    sdbox = tmp_path / "vmail" / "anna" / "mailboxes" / "INBOX" / "dbox-Mails"
+    mdbox = tmp_path / "vmail" / "bo" / "storage"
+    sdbox.mkdir(parents=True)
+    mdbox.mkdir(parents=True)
+    (sdbox / "u.1").write_bytes(_dbox([one]))
+    (sdbox / "dovecot.index.log").write_bytes(b"\x01\x02\x00\x00" + b"\x00" * 40)  # an index: not mail
+    (mdbox / "m.1").write_bytes(_dbox([one.replace(b"d1@", b"d3@"), two]))
+    (mdbox / "m.2").write_bytes(_dbox([one.replace(b"d1@", b"d4@"), two.replace(b"d2@", b"d5@")], cut=120))
+    records, errors = mail_read_all(mail_conn(tmp_path / "vmail"))
+    got = bodies(records)
+    assert set(got) == {
+        ("anna/mailboxes/INBOX/dbox-Mails/u.1", "d1@example.se"),
+        ("bo/storage/m.1", "d3@example.se"),
+        ("bo/storage/m.1", "d2@example.se"),
+        ("bo/storage/m.2", "d4@example.se"),
+        ("bo/storage/m.2", "d5@example.se"),  # cut short: read as far as it goes, and reported
+    }, got
+    assert all(t == f"Mitt personnummer: {PNR}\n" for (c, i), t in got.items() if i != "d5@example.se")
+    dated = {r.location.item: r.record_date for r in records}
+    assert dated["d2@example.se"] is not None and dated["d2@example.se"].year == 2024  # no Date header: dbox's received time
+    (error,) = errors.values()
+    assert "bo/storage/m.2 message at offset" in error and "cut short" in error
