@@ -188,10 +188,15 @@ def decompressed(raw: bytes, cap: int) -> tuple[bytes, int, str]:
 
 
 def file_kind(head: bytes, name: str = "") -> str | None:
-    """What the mail connector makes of a file with these first bytes: :func:`sniff`'s kinds, ``dbox`` or ``pst``."""
+    """What the mail connector makes of a file with these first bytes: :func:`sniff`'s kinds, ``dbox`` or ``pst``.
+
+    >>> file_kind(b"2 M1e C6b16cb59\\n\\x01\\x02N  ..."), file_kind(b"2 MB CD-skivor\\nlista\\n")
+    ('dbox', None)
+    """
     if head.startswith(PST_MAGIC):
         return "pst"
-    if _DBOX_HEAD.match(head):
+    dbox = _DBOX_HEAD.match(head)
+    if dbox and head[dbox.end() : dbox.end() + 2] in (b"\x01\x02", b""):  # a first record, or none yet
         return "dbox"
     return sniff(head, name)
 
