@@ -781,7 +781,7 @@ _TNEF_BODY, _TNEF_MAPI_PROPS = 0x0002800C, 0x00069003
 _TNEF_ATTACH_REND, _TNEF_ATTACH_TITLE, _TNEF_ATTACH_DATA, _TNEF_ATTACHMENT = 0x00069002, 0x00018010, 0x0006800F, 0x00069005
 _PR_BODY, _PR_RTF_COMPRESSED, _PR_HTML = 0x1000, 0x1009, 0x1013
 _PR_ATTACH_DATA, _PR_ATTACH_LONG_FILENAME, _PR_ATTACH_FILENAME, _PR_DISPLAY_NAME = 0x3701, 0x3707, 0x3704, 0x3001
-_MAPI_FIXED = {0x0001: 0, 0x0002: 2, 0x0003: 4, 0x0004: 4, 0x0005: 8, 0x0006: 8, 0x0007: 8, 0x000A: 4, 0x000B: 2, 0x0014: 8, 0x0040: 8, 0x0048: 16}
+_MAPI_FIXED = {0x0001: 4, 0x0002: 2, 0x0003: 4, 0x0004: 4, 0x0005: 8, 0x0006: 8, 0x0007: 8, 0x000A: 4, 0x000B: 2, 0x0014: 8, 0x0040: 8, 0x0048: 16}
 _MAPI_VARIABLE = (0x001E, 0x001F, 0x0102, 0x000D)
 
 
@@ -821,6 +821,8 @@ def _mapi_props(data: bytes) -> dict[int, tuple[int, bytes]]:
                         pos += size + (-size % 4)
                     if first is None:
                         first = value
+                    if pos > len(data):
+                        break
                 if pos > len(data):
                     break
                 out[pid] = (base, first or b"")

@@ -128,3 +128,14 @@ def test_the_rtf_body_of_winmail_dat_is_read_as_its_text() -> None:
     texts = [t for r in records for f, t in r.fields if f.startswith("attachment:winmail.dat!body.rtf")]
     assert texts == [f"Pnr {PNR.replace('-', chr(0x2013))}", "Tel 070-174\u00a006\u00a005"], texts
     assert not problems
+
+
+def test_a_hostile_property_count_costs_no_time() -> None:
+    """Multi-valued properties of a size-less type claiming 100000 values each must not loop in place."""
+    import time
+
+    props = struct.pack("<I", 300) + b"".join(struct.pack("<HHI", 0x1001, 1, 100_000) for _ in range(300))
+    data = struct.pack("<IH", 0x223E9F78, 1) + _attr(1, 0x00069003, props)
+    start = time.process_time()
+    read_one(with_winmail(data))
+    assert time.process_time() - start < 1.0
