@@ -57,6 +57,7 @@ parquet            row number                  column, ``address.city``, ``phone
 xlsx, ods          ``Sheet1:5``                header name, else ``Sheet1!B5``
 docx, odt, odp     ``paragraph 3``,            ``text``; table rows: header name, ``column N``;
                    ``table 1 row 2``, ``meta``   ``meta:author`` ...
+pptx               ``slide 2``, ``slide 2 notes``  ``text``; tables as docx
 pdf                ``p3``, ``meta``, ``form``,   ``text``, ``meta:/Author``, ``form:<name>``;
                    ``p3 annotation 1``          attachments: container ``<pdf>!<name>``
 html               source line of the block    ``text``
@@ -167,6 +168,10 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
             from connectors.formats.office import docx_records
 
             yield from docx_records(ctx, src)
+        elif sub == "pptx":
+            from connectors.formats.office import pptx_records
+
+            yield from pptx_records(ctx, src)
         elif sub in ("odt", "ods"):
             from connectors.formats.opendocument import odf_records
 

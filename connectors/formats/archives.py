@@ -57,7 +57,7 @@ def unsafe_path(name: str) -> bool:
 
 
 def zip_kind(f: IO[bytes]) -> str:
-    """``xlsx``, ``docx``, ``odt``, ``ods`` or ``zip`` for a seekable zip file (by its entries, as Office does)."""
+    """``xlsx``, ``docx``, ``pptx``, ``odt``, ``ods`` or ``zip`` for a seekable zip file (by its entries, as Office does)."""
     try:
         with zipfile.ZipFile(f) as zf:
             names = set(zf.namelist())
@@ -73,6 +73,8 @@ def zip_kind(f: IO[bytes]) -> str:
             return "docx"
         if "xl/workbook.xml" in names:
             return "xlsx"
+        if "ppt/presentation.xml" in names:
+            return "pptx"
     return "zip"
 
 

@@ -1,4 +1,4 @@
-"""Office Open XML: XLSX workbooks (openpyxl, read-only streaming) and DOCX documents (python-docx).
+"""Office Open XML: XLSX workbooks (openpyxl, read-only streaming), DOCX documents (python-docx), PPTX decks.
 
 **XLSX**: one record per non-empty row of every worksheet (hidden ones too),
 except a small sheet of labels and values (a customer card, see
@@ -36,7 +36,12 @@ variants; their text boxes included); footnotes and endnotes as ``footnote N``
 / ``endnote N``; comments as ``comment N`` (fields ``text`` and ``meta:author``);
 core properties as ``meta`` like XLSX.
 
-Both are zip files: declared sizes are checked against :class:`Limits` before
+**PPTX**: each slide's text (outside tables) as ``item`` = ``slide N``, field
+``text``, not structured; its tables as DOCX tables (``slide N table K row R``);
+its speaker notes ``slide N notes``; its comments ``slide N comment K``; core
+and custom properties as ``meta``.
+
+All are zip files: declared sizes are checked against :class:`Limits` before
 opening, and the XML part that python-docx parses whole must stay under
 :data:`MAX_DOM_BYTES`. A part that declares a DTD (the billion-laughs entity
 expansion, external entities) is refused before any XML parser sees it:
@@ -601,3 +606,100 @@ def docx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
                     yield ctx.record(f"comment {n}", fields, False)
         except Exception as exc:  # noqa: BLE001
             ctx.problem(f"{ctx.name} comments: {describe(exc)}")
+
+
+# --- PPTX ---------------------------------------------------------------------------------------
+
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
+_CORE = (
+    ("{http://purl.org/dc/elements/1.1/}creator", "meta:author"),
+    ("{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}lastModifiedBy", "meta:last_modified_by"),
+    ("{http://purl.org/dc/elements/1.1/}title", "meta:title"),
+    ("{http://purl.org/dc/elements/1.1/}subject", "meta:subject"),
+    ("{http://purl.org/dc/elements/1.1/}description", "meta:comments"),
+    ("{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}keywords", "meta:keywords"),
+    ("{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}category", "meta:category"),
+)
+
+
+def _drawing_paragraph(p: Any) -> str:
+    out: list[str] = []
+    for el in p.iter():
+        if el.tag == _A + "t":
+            out.append(el.text or "")
+        elif el.tag == _A + "br":
+            out.append("\n")
+    return "".join(out)
+
+
+def _part_xml(zf: zipfile.ZipFile, part: str) -> Any:
+    info = zf.getinfo(part)
+    if info.file_size > MAX_DOM_BYTES:
+        raise LimitExceeded(f"part {safe_name(part)} of {info.file_size} bytes is too large to read")
+    return ET.fromstring(zf.read(info))
+
+
+def _slide_texts(root: Any) -> tuple[list[str], list[list[list[str]]]]:
+    """A slide's (or notes page's) paragraphs outside tables, and its tables' cell texts."""
+    tables: list[list[list[str]]] = []
+    in_tables: set[int] = set()
+    for tbl in root.iter(_A + "tbl"):
+        rows = []
+        for tr in tbl.iter(_A + "tr"):
+            cells = []
+            for tc in tr.iter(_A + "tc"):
+                texts = [_drawing_paragraph(p) for p in tc.iter(_A + "p")]
+                cells.append("\n".join(t for t in texts if t.strip()))
+            rows.append(cells)
+        tables.append(rows)
+        in_tables.update(id(p) for p in tbl.iter(_A + "p"))
+    paragraphs = [_drawing_paragraph(p) for p in root.iter(_A + "p") if id(p) not in in_tables]
+    return [t for t in paragraphs if t.strip()], tables
+
+
+def pptx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
+    """A PowerPoint deck: ``meta``; each slide's text ``slide N`` (not structured), its tables ``slide N table K
+    row R`` (as DOCX tables), its speaker notes ``slide N notes``, its comments ``slide N comment K``."""
+    f = src.seekable_file()
+    with check_zip_bounds(ctx, f) as zf:
+        fields: list[tuple[str, str]] = []
+        try:
+            if "docProps/core.xml" in zf.namelist():
+                core = _part_xml(zf, "docProps/core.xml")
+                for tag, name in _CORE:
+                    el = core.find(tag)
+                    if el is not None and (el.text or "").strip():
+                        fields.append((name, (el.text or "").strip()))
+        except Exception as exc:  # noqa: BLE001
+            ctx.problem(f"{ctx.name} document properties: {describe(exc)}")
+        fields.extend(_extra_properties(ctx, zf))
+        if fields:
+            yield ctx.record("meta", fields, False)
+        book = "ppt/presentation.xml"
+        rels = _rels(zf, book)
+        slides = [rels.get(s.get(_R + "id") or "", ("", ""))[1] for s in _part_xml(zf, book).iter(_P + "sldId")]
+        for n, part in enumerate(slides, start=1):
+            if not part:
+                continue
+            try:
+                paragraphs, tables = _slide_texts(_part_xml(zf, part))
+                if paragraphs:
+                    yield ctx.record(f"slide {n}", [(TEXT_FIELD, "\n".join(paragraphs))], False)
+                for k, rows in enumerate(tables, start=1):
+                    yield from text_table_records(ctx, rows, f"slide {n} table {k}")
+                for kind, target in _rels(zf, part).values():
+                    if kind == "notesSlide":
+                        notes, _ = _slide_texts(_part_xml(zf, target))
+                        notes = [t for t in notes if not t.strip().isdigit()]  # the slide number placeholder
+                        if notes:
+                            yield ctx.record(f"slide {n} notes", [(TEXT_FIELD, "\n".join(notes))], False)
+                    elif kind == "comments":
+                        for k, cm in enumerate(_part_xml(zf, target).iter(_P + "cm"), start=1):
+                            text = "".join(t.text or "" for t in cm.iter(_P + "text")).strip()
+                            if text:
+                                yield ctx.record(f"slide {n} comment {k}", [(TEXT_FIELD, text)], False)
+            except ConnectorError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a damaged slide is reported, the others read
+                ctx.problem(f"{ctx.name} slide {n}: {describe(exc)}")
