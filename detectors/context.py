@@ -106,13 +106,15 @@ _KEYWORDS: dict[str, str] = {
 }
 
 # What may stand between a keyword and the candidate: the rest of the word, an
-# identifier's number suffix ("order_id=", "pnr_no:"), a few filler characters,
+# identifier's number suffix ("order_id=", "pnr_no:"), a few filler characters or
+# XML/HTML tags ("<personnummer>", "Personnummer</td><td>", "telefon:</b> "),
 # at most one more short word ("tel nr: "), and one line break ("Bankgiro\n3827-5533",
 # "personnummer är\n..."; not a blank line; see keyword_line_ok).
 # The quantifiers are possessive (the next part cannot start with what they took, so
 # the matches are the same): a failed try gives up at once instead of backtracking.
 _TAIL = (
-    r"[a-zåäöéü]*+(?:_(?:id|nr|no|num|number|nummer))?[ \t.:#=()\[\]/'\"*-]{0,24}+"
+    r"[a-zåäöéü]*+(?:_(?:id|nr|no|num|number|nummer))?(?:</?[a-z][a-z0-9]{0,10}+/?>|"
+    r"[ \t.:#=()\[\]/'\"*<>-]){0,24}+"
     r"(?:[a-zåäöéü]{0,12}+(?:[ \t:=.#]{1,24}+|(?=[ \t]*\r?\n)))?(?:[ \t]*\r?\n[ \t]*)?\Z"
 )
 # A keyword right after one of these (maybe with spaces or quotes between) starts a
@@ -166,7 +168,13 @@ def near_before(before: str, kind: str) -> bool:
     Cached: several detectors ask about the text before one candidate.
     """
     m = _kw_regex(kind, True).search(before)
-    return m is not None and keyword_line_ok(before, m.start())
+    return m is not None and _keyword_ok(before, m.start())
+
+
+def _keyword_ok(before: str, start: int) -> bool:
+    """A keyword at ``start`` counts: not in a cell of the line before (:func:`keyword_line_ok`)
+    nor the name of a closing tag ("</personnummer><telefon>" names the next element)."""
+    return keyword_line_ok(before, start) and before[start - 2 : start] != "</"
 
 
 @lru_cache(maxsize=None)
@@ -181,7 +189,7 @@ def first_near_before(before: str, kinds: tuple[str, ...]) -> str | None:
     One regex search over all their keywords answers the common case (none).
     """
     m = _kw_union(kinds).search(before)
-    if m is None or not keyword_line_ok(before, m.start()):
+    if m is None or not _keyword_ok(before, m.start()):
         return None
     for k in kinds:
         if near_before(before, k):

@@ -120,3 +120,34 @@ def test_log_ids_and_build_numbers_are_no_personnummer(line: str) -> None:
 def test_work_phone_words_are_no_log_words(text: str) -> None:
     ms = SCANNER.find(text)
     assert [m.kind for m in ms] == ["phone"] and not any(w.endswith("(-)") for w in ms[0].why)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        # an XML or HTML export: the element or the header cell names the value
+        ("<personnummer>811228 9874</personnummer>", "personnummer", "198112289874"),
+        ("<td>Personnummer</td><td>811228 9874</td>", "personnummer", "198112289874"),
+        ("<ns:PersonalIdentityNumber>811228 9874</ns:PersonalIdentityNumber>", "personnummer", "198112289874"),
+        ("<bankgiro>54029681</bankgiro>", "bank_account", "5402-9681"),
+        ("<th>Bankgiro</th><td>5402 9681</td>", "bank_account", "5402-9681"),
+        ("<kontonummer>5839 825 746 6</kontonummer>", "bank_account", "5839-8257466"),
+        ("<Telefon>46701234567</Telefon>", "phone", "+46701234567"),
+    ],
+)
+def test_an_xml_element_or_html_cell_is_a_keyword(text: str, kind: str, value: str) -> None:
+    assert (kind, value) in [(m.kind, m.value) for m in SCANNER.find(text)]
+
+
+@pytest.mark.parametrize(
+    ("before", "kind"),
+    [("<personnummer>", "personnummer"), ("<td>pnr</td><td>", "personnummer"), ("<b>telefon:</b> ", "phone"),
+     ("<order_id>", "order"), ("personnummer:</b><br/>", "personnummer")],
+)
+def test_tags_stand_between_a_keyword_and_its_value(before: str, kind: str) -> None:
+    assert near_before(before, kind)
+
+
+@pytest.mark.parametrize("before", ["<td>personnummer</td><td>anna</td><td>", "<personnummer>x</personnummer><telefon>"])
+def test_a_keyword_in_another_cell_is_none(before: str) -> None:
+    assert not near_before(before, "personnummer")
