@@ -151,3 +151,28 @@ def test_a_referenced_table_dropped_after_the_listing_does_not_fail_the_referenc
     recs = list(conn.read(unit))
     conn.close()
     assert [r.references[0].item for r in recs] == ["epost=anna@example.se", "epost=bo@example.se"]
+
+
+def test_erasure_deletes_the_rows_that_reference_a_unique_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan's check that a related row still references the subject's row pairs each key column with
+    the column it references: a case keyed to the customer number is deleted, not 'no longer references'."""
+    from click.testing import CliRunner
+
+    from pii_scan.cli import main
+
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
+    _build(url)
+    _scan_and_look(tmp_path, url)
+    cfg = str(tmp_path / "pii-scan.toml")
+    res = CliRunner().invoke(main, ["erasure-plan", "--config", cfg, "--personnummer", ANNA, "-o", "plan.json"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["erase", "--plan", "plan.json", "--config", cfg, "--confirm"])
+    assert "not theirs" not in res.output, res.output
+    eng = sa.create_engine(url)
+    with eng.connect() as c:
+        left = {t: sorted(r[0] for r in c.exec_driver_sql(f"SELECT id FROM {t}"))
+                for t in ("kund", "betalning", "arende", "svar")}
+    eng.dispose()
+    assert left == {"kund": [2], "betalning": [2], "arende": [2], "svar": [2]}, left

@@ -368,14 +368,38 @@ def _live_dates(cfg: Config, source: str, rows: list[_Row]) -> None:
         conn.close()
 
 
-def _ref_check(via: str, parent_item: str) -> list[list[str]]:
-    """``[[fk column, parent key value], ...]`` when the reference maps onto the parent's key, else ``[]``."""
+def _ref_check(via: str, parent_item: str, ref_columns: list[str] | None = None) -> list[list[str]]:
+    """``[[fk column, parent key value], ...]`` when the reference maps onto the parent's key, else ``[]``.
+
+    With the key's referenced columns (the connector's ``dependencies``), each column is paired
+    with the parent's value of the column it references: a key to a unique customer number of a
+    table keyed by ``id`` maps onto no value of the parent's item, so there is nothing to check.
+    """
     try:
         pk = parse_item(parent_item)
     except NameError_:
         return []
     cols = via.split(",")
+    if ref_columns is not None and len(ref_columns) == len(cols):
+        values = dict(pk)
+        return [[c, values[rc]] for c, rc in zip(cols, ref_columns)] if all(rc in values for rc in ref_columns) else []
     return [[c, v] for c, (_, v) in zip(cols, pk)] if len(cols) == len(pk) else []
+
+
+def _fk_ref_columns(dm: DataMap, source: str, keys: Keys | None = None) -> dict[tuple[str, str], list[str]]:
+    """(container, ``via``) -> the columns the foreign key references (from the connector's ``dependencies``)."""
+    out: dict[tuple[str, str], list[str]] = {}
+    with dm.engine.connect() as c:
+        for (data,) in c.execute(sa.select(deps_t.c.data).where(deps_t.c.source == source)):
+            try:
+                d = json.loads(data)
+                if d.get("enc") and keys is not None:
+                    d = json.loads(keys.decrypt(base64.b64decode(d["enc"])))
+            except ValueError:
+                continue
+            if d.get("kind") == "foreign_key" and d.get("columns") and d.get("ref_columns"):
+                out[(d.get("container") or "", ",".join(d["columns"]))] = list(d["ref_columns"])
+    return out
 
 
 def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[SubjectRecord], subject: set[str],
@@ -416,6 +440,7 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
     edges: set[tuple[str, str, str]] = set()  # (child rkey, parent rkey, via)
     frontier = [k for k, row in rows.items() if row.kind == "own"]
     expanded = set(frontier)
+    ref_columns = _fk_ref_columns(dm, source, keys)
     new_keys: list[str] = []
     with dm.engine.connect() as c:
         while frontier:
@@ -434,7 +459,8 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
                     if child.op == "delete" or child.kind == "own":
                         continue
                     parent = rows[to]
-                    child.ref_check, child.parent = _ref_check(via, parent.item), parent.rkey
+                    child.ref_check = _ref_check(via, parent.item, ref_columns.get((child.container, via)))
+                    child.parent = parent.rkey
                     # a self-reference (a customer the subject referred), or a key named for another role than
                     # the row's owner (an order's handled_by/created_by: the customer's order): unlink
                     role = not links_field(via)
