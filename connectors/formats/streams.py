@@ -110,6 +110,11 @@ class Source:
         if seekable:
             fileobj.seek(0)
 
+    @property
+    def restartable(self) -> bool:
+        """Whether :meth:`stream` may be called again (a seekable input, or one spooled already)."""
+        return self._seekable or self._spool is not None
+
     def stream(self) -> IO[bytes]:
         """The whole stream from its first byte, read sequentially (once, unless seekable or spooled)."""
         if self._seekable:

@@ -65,3 +65,37 @@ def test_a_first_row_of_data_names_nothing(json_reader: str) -> None:
 def test_objects_after_a_header_row_keep_their_keys(json_reader: str) -> None:
     recs = _by_item([["Namn", "Pnr"], {"epost": "anna@example.se", "tel": "0701740605"}])
     assert recs["[1]"] == [("$.epost", "anna@example.se"), ("$.tel", "0701740605")]
+
+
+@pytest.mark.parametrize("seekable", [True, False])
+def test_nan_and_infinity_written_by_python_do_not_fail_the_document(seekable: bool) -> None:
+    # json.dumps writes NaN/Infinity for float gaps; the streaming parser refused the whole document.
+    # A file is parsed again with them read as null (the records before given once); a stream is filtered.
+    from tests.connectors.fileutil import NonSeekable
+
+    rows = [{"pnr": "811228-9874", "epost": "anna.berg@example.se"},
+            {"pnr": "640823-3234", "belopp": float("nan"), "not": 'NaN i "text" \\ Infinity'},
+            {"pnr": "750314-2387", "belopp": float("-inf")}]
+    data = json.dumps(rows).encode()
+    loc = lambda c, i: Location("files", "t", c, i)  # noqa: E731
+    body = io.BytesIO(data) if seekable else NonSeekable(data)
+    recs = [(r.location.item, r.fields) for r in read_stream(body, "d.json", container="d.json", loc_factory=loc)]
+    assert recs == [("[0]", [("$.pnr", "811228-9874"), ("$.epost", "anna.berg@example.se")]),
+                    ("[1]", [("$.pnr", "640823-3234"), ("$.not", 'NaN i "text" \\ Infinity')]),
+                    ("[2]", [("$.pnr", "750314-2387")])]
+
+
+def test_the_nan_filter_keeps_every_string_across_read_boundaries() -> None:
+    import random
+
+    from connectors.formats.jsondoc import _NanAsNull
+
+    rnd = random.Random(7)
+    alphabet = ['"', "\\", "N", "a", "I", "n", "f", "-", " ", "x", "é", "{", "}"]
+    doc = [{"s": "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30))), "v": rnd.choice([1.5, float("nan"), float("inf")])}
+           for _ in range(20000)]
+    raw = json.dumps(doc).encode()
+    assert len(raw) > 300_000
+    got = json.loads(io.BufferedReader(_NanAsNull(io.BytesIO(raw))).read())
+    assert [d["s"] for d in got] == [d["s"] for d in doc]
+    assert all(d["v"] in (1.5, None) for d in got)
