@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from urllib.parse import unquote
 import xml.etree.ElementTree as ET  # noqa: S405 - parts with a DTD are refused before (check_zip_bounds)
 import zipfile
 from collections.abc import Iterator
@@ -384,14 +385,14 @@ def _row_cells(row: Any) -> list[Any]:
     return out
 
 
-def _table_records(ctx: Ctx, table: Any, prefix: str) -> Iterator[Record]:
+def _table_records(ctx: Ctx, table: Any, prefix: str, links: dict[str, str] | None = None) -> Iterator[Record]:
     rows = [_row_cells(r) for r in table.rows]
-    texts = [[_tc_text(c._tc) for c in cells] for cells in rows]
+    texts = [[_tc_text(c._tc, links) for c in cells] for cells in rows]
     yield from text_table_records(ctx, texts, prefix)
     for r, cells in enumerate(rows):
         for cell in cells:
             for k, nested in enumerate(cell.tables, start=1):
-                yield from _table_records(ctx, nested, f"{prefix} row {r + 1} table {k}")
+                yield from _table_records(ctx, nested, f"{prefix} row {r + 1} table {k}", links)
 
 
 def text_table_records(ctx: Ctx, texts: list[list[str]], prefix: str) -> Iterator[Record]:
@@ -446,8 +447,35 @@ _SKIP = frozenset({
 _CHARS = {_W + "tab": "\t", _W + "ptab": "\t", _W + "br": "\n", _W + "cr": "\n", _W + "noBreakHyphen": "-"}
 
 
-def _p_text(p: Any) -> str:
-    """The visible text of a paragraph element: runs anywhere in it (insertions, content controls, fields, links)."""
+_RID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _link_targets(part: Any) -> dict[str, str]:
+    """A part's ``mailto:``/``tel:`` hyperlink targets by relationship id."""
+    out = {}
+    for rid, rel in part.rels.items():
+        target = str(getattr(rel, "target_ref", "") or "")
+        if rel.is_external and (target[:7].lower() == "mailto:" or target[:4].lower() == "tel:"):
+            out[rid] = unquote(target)
+    return out
+
+
+def _p_text(p: Any, links: dict[str, str] | None = None) -> str:
+    """The visible text of a paragraph element: runs anywhere in it (insertions, content controls, fields, links).
+
+    With ``links`` (:func:`_link_targets`), a ``mailto:``/``tel:`` link whose address
+    its text does not show (``Kontakta Anna Berg``) has its target added at the end.
+    """
+    text = _run_text(p)
+    if links:
+        for h in p.iter(_W + "hyperlink"):
+            target = links.get(h.get(_RID) or "")
+            if target and target.split(":", 1)[1].split("?", 1)[0].strip() not in text:
+                text += " " + target
+    return text
+
+
+def _run_text(p: Any) -> str:
     out: list[str] = []
     stack = list(reversed(list(p)))
     while stack:
@@ -477,9 +505,9 @@ def _blocks(container: Any) -> Iterator[Any]:
             yield from _blocks(el)
 
 
-def _tc_text(tc: Any) -> str:
+def _tc_text(tc: Any, links: dict[str, str] | None = None) -> str:
     """A table cell's paragraphs (its nested tables are read as tables of their own)."""
-    return "\n".join(_p_text(el) for el in _blocks(tc) if el.tag == _W + "p")
+    return "\n".join(_p_text(el, links) for el in _blocks(tc) if el.tag == _W + "p")
 
 
 def _deleted_text(p: Any) -> str:
@@ -559,14 +587,19 @@ def docx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
     meta = _meta_record(ctx, doc.core_properties, extra)
     if meta:
         yield meta
+    try:
+        links = _link_targets(doc.part)
+    except Exception as exc:  # noqa: BLE001
+        ctx.problem(f"{ctx.name} hyperlinks: {describe(exc)}")
+        links = {}
     p_no = t_no = 0
     for el in _blocks(doc.element.body):
         if el.tag == _W + "tbl":
             t_no += 1
-            yield from _table_records(ctx, Table(el, doc._body), f"table {t_no}")
+            yield from _table_records(ctx, Table(el, doc._body), f"table {t_no}", links)
             continue
         p_no += 1
-        text = _p_text(el)
+        text = _p_text(el, links)
         if text.strip():
             yield ctx.record(f"paragraph {p_no}", [(TEXT_FIELD, text)], False)
         for k, box in enumerate(_text_boxes(el), start=1):

@@ -105,3 +105,38 @@ def test_footnotes_are_read() -> None:
 
 def test_a_table_cell_in_a_content_control_keeps_its_column_name() -> None:
     assert _records()["table 1 row 2"] == [("Namn", "Bo Ek"), ("Personnummer", "640823-3234")]
+
+
+def test_a_mailto_link_whose_text_is_a_name_gives_its_address() -> None:
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    d = docx.Document()
+    p = d.add_paragraph("Kontakta ")
+    rid = d.part.relate_to("mailto:anna.berg@example.se", RT.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), rid)
+    run = OxmlElement("w:r")
+    t = OxmlElement("w:t")
+    t.text = "Anna Berg"
+    run.append(t)
+    link.append(run)
+    p._p.append(link)
+    shown = d.add_paragraph()
+    rid2 = d.part.relate_to("mailto:bo.ek@example.se", RT.HYPERLINK, is_external=True)
+    link2 = OxmlElement("w:hyperlink")
+    link2.set(qn("r:id"), rid2)
+    run2 = OxmlElement("w:r")
+    t2 = OxmlElement("w:t")
+    t2.text = "bo.ek@example.se"
+    run2.append(t2)
+    link2.append(run2)
+    shown._p.append(link2)
+    buf = io.BytesIO()
+    d.save(buf)
+    loc = lambda c, i: Location("files", "t", c, i)  # noqa: E731
+    recs = {r.location.item: r.fields for r in read_stream(io.BytesIO(buf.getvalue()), "l.docx", container="l.docx", loc_factory=loc)}
+    assert recs["paragraph 1"] == [("text", "Kontakta Anna Berg mailto:anna.berg@example.se")]
+    assert recs["paragraph 2"] == [("text", "bo.ek@example.se")]  # the address shown: not repeated
