@@ -26,9 +26,13 @@ the MIME message, which is then read like any other); a directory with
 ``cur`` and ``new`` subdirectories is a Maildir (Maildir++ subfolders such as
 ``.Sent`` are Maildirs of their own; a message file that Dovecot's zlib plugin
 stored gzip-, bzip2- or xz-compressed is decompressed, a damaged one read as
-far as it goes and reported). Other files (Dovecot's index files, a
-Thunderbird ``.msf``, Word's OLE2 ``.doc``) are ignored: a ``files`` source
-reads them. Outlook ``.pst`` archives are not read (see below).
+far as it goes and reported). An archive (zip, tar, gzip, bzip2,
+xz, 7z: a mailbox handed over as ``export.zip`` or ``inbox.mbox.gz``) is a unit
+``archive:<path>`` read by the format readers (:mod:`connectors.formats`): the
+mail in it as mail, container ``<archive>!<entry>``, item the Message-ID, and
+its other files as a ``files`` source reads them. Other files (Dovecot's
+index files, a Thunderbird ``.msf``, Word's OLE2 ``.doc``) are ignored: a
+``files`` source reads them. Outlook ``.pst`` archives are not read (see below).
 
 **Units** (``units()`` reads only the first bytes of files, and a small
 window around each split point of a large mbox):
@@ -195,12 +199,15 @@ def file_kind(head: bytes, name: str = "") -> str | None:
     """
     if head.startswith(PST_MAGIC):
         return "pst"
+    if head.startswith(_ARCHIVES) or head[257:262] == b"ustar":  # zip, gzip, bzip2, xz, 7z, tar: read by the format readers
+        return "archive"
     dbox = _DBOX_HEAD.match(head)
     if dbox and head[dbox.end() : dbox.end() + 2] in (b"\x01\x02", b""):  # a first record, or none yet
         return "dbox"
     return sniff(head, name)
 
 
+_ARCHIVES = (b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"7z\xbc\xaf\x27\x1c")
 _DBOX_HEAD = re.compile(rb"\A2 M([0-9a-fA-F]{1,8}) C[0-9a-fA-F]{1,16}[^\n]{0,200}\n")  # Dovecot dbox, version 2
 _DBOX_META_END = re.compile(rb"\n *\n")
 
@@ -328,6 +335,8 @@ class MailConnector(BaseConnector):
                 raise ConfigError(f"source {self.name!r}: {safe_name(name)} is neither an mbox nor a mail message")
             if kind == "mbox":
                 yield from self._mbox_units(name, self.root, st)
+            elif kind == "archive":
+                yield self._archive_unit(name, st)
             else:
                 yield from self._file_units(kind, "", [(name, st)])
             return
@@ -371,10 +380,16 @@ class MailConnector(BaseConnector):
                         singles[kind].append((entry.name, est))
                     elif kind == "pst":  # not read: a failed unit says so, the scan is partial
                         yield self._error_unit(f"pst:{rel}", PST_REASON)
+                    elif kind == "archive":  # a mailbox handed over packed (export.zip, inbox.mbox.gz)
+                        yield self._archive_unit(rel, est)
             for kind, files in singles.items():
                 if files:
                     yield from self._file_units(kind, rel_dir, files)
             stack.extend(reversed(subdirs))
+
+    def _archive_unit(self, rel: str, st: os.stat_result) -> Unit:
+        params = (("kind", "archive"), ("path", rel))
+        return Unit(self.name, f"archive:{rel}", self.fingerprint(st.st_size, st.st_mtime_ns, st.st_ino), params, st.st_size)
 
     def _error_unit(self, key: str, reason: str) -> Unit:
         return Unit(self.name, key, self.fingerprint("unlistable", key, reason), (("error", reason),), 0)
@@ -459,6 +474,8 @@ class MailConnector(BaseConnector):
             yield from self._read_mbox(unit, problems)
         elif kind in ("maildir", "eml", "msg", "dbox"):
             yield from self._read_files(unit, kind, problems)
+        elif kind == "archive":
+            yield from self._read_archive(unit)
         else:
             raise ConnectorError(f"{safe_name(unit.key)}: unknown unit kind")
         raise_problems(unit.key, problems)
@@ -557,6 +574,18 @@ class MailConnector(BaseConnector):
                 oversize = size
             reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + (" " if where else ""))
             yield from reader.records(raw, safe_name(where), fallback_date=_mtime(st), oversize=oversize)
+
+    def _read_archive(self, unit: Unit) -> Iterator[Record]:
+        """An archive in the mail folder, read by the format readers: mail inside it as mail (container ``<archive>!<entry>``)."""
+        from connectors.formats import read_stream
+
+        rel = unit.param("path")
+        f, st = self._open(self._full(rel), rel)
+        with f:
+            yield from read_stream(
+                f, rel, container=rel, loc_factory=self.location, limits=self.limits, mtime=st.st_mtime,
+                max_message_bytes=self.max_message,
+            )
 
     def _read_dbox(self, data: bytes, container: str, st: os.stat_result, problems: Problems) -> Iterator[Record]:
         """The messages of one Dovecot dbox file (``data``: at most four times ``max_message_bytes`` of it)."""

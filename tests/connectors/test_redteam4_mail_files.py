@@ -165,3 +165,38 @@ def test_dovecot_dbox_mailboxes_are_read(tmp_path: Path) -> None:
     assert dated["d2@example.se"] is not None and dated["d2@example.se"].year == 2024  # no Date header: dbox's received time
     (error,) = errors.values()
     assert "bo/storage/m.2 message at offset" in error and "cut short" in error
+
+
+def test_a_mail_export_packed_in_an_archive_is_read(tmp_path: Path) -> None:
+    """A mailbox handed over as 'export.zip' or 'inbox.mbox.gz' in the mail archive was passed over in silence."""
+    import gzip
+    import io
+    import zipfile
+
+    root = tmp_path / "arkiv"
+    root.mkdir()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("export/1.eml", MESSAGE.replace(b"emlx.1@", b"zip1@"))
+        z.writestr("export/kunder.csv", f"Namn;Personnummer\nBo;{PNR}\n")
+    (root / "export-2023.zip").write_bytes(buf.getvalue())
+    mbox = b"From asa@example.se Wed May  1 08:30:00 2024\n" + MESSAGE.replace(b"emlx.1@", b"gz1@") + b"\n"
+    (root / "inbox.mbox.gz").write_bytes(gzip.compress(mbox))
+    (root / "dovecot.index.log").write_bytes(b"\x01\x02\x00\x00" + b"\x00" * 40)  # not mail, no archive: ignored
+    records, errors = mail_read_all(mail_conn(root))
+    assert not errors, errors
+    got = {(r.location.container, r.location.item, f): t for r in records for f, t in r.fields}
+    assert got[("export-2023.zip!export/1.eml", "zip1@example.se", "body")] == f"Mitt personnummer: {PNR}\n", sorted(got)
+    assert got[("inbox.mbox.gz", "gz1@example.se", "body")] == f"Mitt personnummer: {PNR}\n"
+    assert any(k[0] == "export-2023.zip!export/kunder.csv" and t == PNR for k, t in got.items())
+    assert {r.location.store for r in records} == {"mail"}
+
+
+def test_an_archive_given_as_the_mail_path_is_read(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "inbox.mbox.gz"
+    path.write_bytes(gzip.compress(b"From asa@example.se Wed May  1 08:30:00 2024\n" + MESSAGE + b"\n"))
+    records, errors = mail_read_all(mail_conn(path))
+    assert not errors
+    assert bodies(records) == {("inbox.mbox.gz", "emlx.1@example.se"): f"Mitt personnummer: {PNR}\n"}
