@@ -324,8 +324,6 @@ def _left_quoted(t: str, start: int) -> int | type[ValidationError]:
 
 
 def _left_plain(t: str, start: int, whole: bool) -> int | type[ValidationError]:
-    if start >= 3 and t[start - 1] == '"':
-        return _left_quoted(t, start)
     if start == 0 or t[start - 1] in " \t\r\n<>()[]\",;:@":
         return InvalidFormat  # "@handle", "a @b": nothing written before the "@"
     lo = max(0, start - MAX_LOCAL - 1)
@@ -540,7 +538,7 @@ def _parse(t: str, start: int, end: int, whole: bool = False) -> _Parsed | type[
     form = _form(t[start:end])
     local: str
     if form == "plain":
-        ls = _left_plain(t, start, whole)
+        ls = _left_quoted(t, start) if start >= 3 and t[start - 1] == '"' else _left_plain(t, start, whole)
         if isinstance(ls, type):
             return ls
         local = t[ls:start]
