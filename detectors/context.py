@@ -54,8 +54,8 @@ def _thing(words: str) -> str:
 _KEYWORDS: dict[str, str] = {
     # the definite and plural forms too: personnumret, personnumren, personnumrets
     "personnummer": r"personnummer|personnumr|personnr|pers\.? ?-?nr|pers\.? ?nummer|person[ -]?nr|person nummer|pnr|personal ?id(?:entity)?|person ?id|"
-    r"ssn|social security|personal ?number|personal identity|födelsenummer|födelsenumr|"
-    r"födelsenr|identitetsnummer|identitetsnumr|civic|national id|id-?nummer|id-?numr|idnr|p-?nr",
+    r"ssn(?![a-zåäöéü])|social security|personal ?number|personal identity|födelsenummer|födelsenumr|"
+    r"födelsenr|identitetsnummer|identitetsnumr|civic(?![a-zåäöéü])|national id|id-?nummer|id-?numr|idnr|p-?nr",
     "samordningsnummer": r"samordningsnummer|samordningsnr|samordnings|coordination number|samnr",
     "organisationsnummer": r"organisationsnummer|organisationsnumr|organisationsnr|org\.? ?nr|orgnr|org\.? ?no|"
     r"organisation number|company (?:reg|number)|vat|moms(?:reg)?|företagsnr",
@@ -63,9 +63,12 @@ _KEYWORDS: dict[str, str] = {
     "phone": r"telefon|tel|tfn|mobil|mobile|phone|cell|mob|sms|fax|ring|nummer|växel|hem|arb|"
     r"direkt|kontakt|contact|call|whatsapp|signal|swish",
     "email": r"e-?post|e-?mail|mail|epost|mejl|email|adress|address|kontakt|contact",
-    # not "kontor" (an office) nor a name (Ibanez)
+    # not "kontor" (an office), a name (Ibanez) or a place or word that starts with a
+    # keyword (Bankeryd, Bankomat, Lönekontoret, Bicycle, Swiftkey)
     "bank_account": r"kontonummer|kontonr|konto(?!r)|account|acct|clearing|clnr|clearingnr|"
-    r"bankkonto|bank|lönekonto|utbetalning|personkonto|iban(?![a-zåäöéü])|bic|swift",
+    r"bankkonto|bank(?:en|ens|s)?(?:konto(?:t|n)?|nummer|nr|uppgifter|uppgift|info|details|detaljer|förbindelse|id)?"
+    r"(?![a-zåäöéü])|lönekonto(?:t|nummer|nr)?(?![a-zåäöéü])|utbetalning|personkonto|iban(?![a-zåäöéü])|"
+    r"bic(?![a-zåäöéü])|swift(?:kod|code|adress|address)?(?![a-zåäöéü])",
     "bankgiro": r"bankgiro|bankgironr|bg-?nr|bg|bankgirot",
     "plusgiro": r"plusgiro|postgiro|plusgironr|pg-?nr|pg|plusgirot",
     "payment_card": r"kort|kortnummer|kortnr|bankkort|kreditkort|kortinnehavare|cvv|cvc|card|credit|kredit|debit|visa|mastercard|"
@@ -100,22 +103,34 @@ _KEYWORDS: dict[str, str] = {
     # backup, snapshot and dump name their time ("backup 20240517-1345"); not a backup
     # phone number or contact. tid, kl and log only as words (not Tidigare, Tidholm,
     # Klas, Klasson, Kliniken, Logan, Logistikchef).
-    "time": r"tid(?:en|punkt(?:en)?|s?stämpel(?:n)?)?(?![a-zåäöéü])|time|timestamp|datum|date|created|updated|"
+    "time": r"tid(?:en|punkt(?:en)?|s?stämpel(?:n)?)?(?![a-zåäöéü])|time(?:s)?(?![a-zåäöéü])|timestamp|"
+    r"datum(?:et)?(?![a-zåäöéü])|date(?:d|s)?(?![a-zåäöéü])|created|updated|"
     r"skapad|ändrad|klockan|kl(?![a-zåäöéü])|log(?:g|gad|gat|gade|gar|gen|ged|s|fil|file)?(?![a-zåäöéü])|"
-    r"backup(?!nummer|nr|tel|kontakt|contact|phone|mobil)|snapshot|dump",
+    r"backup(?!nummer|nr|tel|kontakt|contact|phone|mobil)|snapshot|dump(?:fil|file)?(?![a-zåäöéü])",
 }
+
+# A person's role named for a thing: the end of the keyword's word (Accountansvarig,
+# Clearingansvarig, Bankchef) or the one word after it (Account manager, Reference
+# person, OCR-ansvarig). The keyword then names the person, not the number after it.
+_ROLE = (
+    r"(?:ansvarig|ansvariga|manager|chef|chefen|handläggare|ägare|ägaren|owner|officer|specialist|"
+    r"assistent|assistant|administratör|administrator|koordinator|coordinator|samordnare|arbetare|"
+    r"medarbetare|avdelning|avdelningen|department|team|teamet)"
+)
 
 # What may stand between a keyword and the candidate: the rest of the word, an
 # identifier's number suffix ("order_id=", "pnr_no:"), a few filler characters or
 # XML/HTML tags ("<personnummer>", "Personnummer</td><td>", "telefon:</b> "),
-# at most one more short word ("tel nr: "), and one line break ("Bankgiro\n3827-5533",
+# at most one more short word ("tel nr: "), and one line break; not a role (_ROLE) ("Bankgiro\n3827-5533",
 # "personnummer är\n..."; not a blank line; see keyword_line_ok).
 # The quantifiers are possessive (the next part cannot start with what they took, so
 # the matches are the same): a failed try gives up at once instead of backtracking.
 _TAIL = (
+    r"(?![a-zåäöéü]*?" + _ROLE + r"(?![a-zåäöéü]))"
     r"[a-zåäöéü]*+(?:_(?:id|nr|no|num|number|nummer))?(?:</?[a-z][a-z0-9]{0,10}+/?>|"
     r"[ \t.:#=()\[\]/'\"*<>-]){0,24}+"
-    r"(?:[a-zåäöéü]{0,12}+(?:[ \t:=.#]{1,24}+|(?=[ \t]*\r?\n)))?(?:[ \t]*\r?\n[ \t]*)?\Z"
+    r"(?:(?!(?:" + _ROLE + r"|person)(?![a-zåäöéü]))[a-zåäöéü]{0,12}+(?:[ \t:=.#]{1,24}+|(?=[ \t]*\r?\n)))?"
+    r"(?:[ \t]*\r?\n[ \t]*)?\Z"
 )
 # A keyword right after one of these (maybe with spaces or quotes between) starts a
 # cell of a row (a CSV header): its name is no keyword for the first value of the

@@ -151,3 +151,39 @@ def test_tags_stand_between_a_keyword_and_its_value(before: str, kind: str) -> N
 @pytest.mark.parametrize("before", ["<td>personnummer</td><td>anna</td><td>", "<personnummer>x</personnummer><telefon>"])
 def test_a_keyword_in_another_cell_is_none(before: str) -> None:
     assert not near_before(before, "personnummer")
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        # a person's role named for a thing (the role's word after it, or glued to it)
+        "Account manager", "Key Account Manager", "Accountansvarig", "Bankchef Anna", "Clearingansvarig",
+        "Utbetalningsansvarig", "Reference person", "OCR-ansvarig", "Snapshotansvarig", "Datumansvarig",
+        "Lönekontoret", "Account Owner", "Clearing team",
+        # places and words that start with a keyword
+        "Bankeryd", "Bicycle shop", "Swiftkey", "Civicbolaget", "Ssnack", "Timebank", "Dumpen", "Dateringsansvarig",
+    ],
+)
+def test_a_role_or_word_starting_with_a_keyword_is_no_negative_context(who: str) -> None:
+    for number in ("070-123 45 67", "0701234567"):
+        text = f"{who} {number}"
+        ms = SCANNER.find(text)
+        assert [(m.kind, text[m.start : m.end]) for m in ms] == [("phone", number)], text
+        assert not any(w.endswith("(-)") for w in ms[0].why), (text, ms[0].why)
+
+
+@pytest.mark.parametrize(
+    ("before", "kind"),
+    [
+        ("bank ", "bank_account"), ("bank: ", "bank_account"), ("banken ", "bank_account"), ("bankkonto ", "bank_account"),
+        ("bankuppgifter: ", "bank_account"), ("bank account ", "bank_account"), ("bank account no. ", "bank_account"),
+        ("account ", "bank_account"), ("account number: ", "bank_account"), ("accountnr ", "bank_account"),
+        ("clearing ", "bank_account"), ("clearingnummer: ", "bank_account"), ("utbetalning till ", "bank_account"),
+        ("swift/bic: ", "bank_account"), ("bic ", "bank_account"), ("swiftkod ", "bank_account"),
+        ("lönekonto: ", "bank_account"), ("lönekontot ", "bank_account"), ("ssn: ", "personnummer"),
+        ("ssn_no=", "personnummer"), ("civic ", "personnummer"), ("time: ", "time"), ("date: ", "time"),
+        ("datum ", "time"), ("dump ", "time"), ("snapshot ", "time"), ("tel nr: ", "phone"), ("konto nr ", "bank_account"),
+    ],
+)
+def test_the_keywords_themselves_still_count(before: str, kind: str) -> None:
+    assert near_before(before, kind), before
