@@ -155,14 +155,14 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
 
         if encrypted_office(src):
             raise ConnectorError(f"{ctx.name}: encrypted Office document, a password is needed")
-        from connectors.formats.biff import MAX_WORKBOOK_BYTES, workbook_stream, xls_records
+        from connectors.formats.biff import MAX_WORKBOOK_BYTES, summary_fields, workbook_stream, xls_records
 
         f = src.seekable_file()
         f.seek(0, 2)
         book = workbook_stream(f) if f.tell() <= MAX_WORKBOOK_BYTES else None
         f.seek(0)
         if book is not None:  # a legacy Excel workbook: its cells, row by row
-            yield from xls_records(ctx, book)
+            yield from xls_records(ctx, book, summary_fields(f))
             return
         yield from strings_records(ctx, src)
     elif fmt == "zip":

@@ -63,24 +63,47 @@ def _workbook(sheet: str, strings: list[str], cells: list[bytes]) -> bytes:
     return data + b"\x00" * max(0, 4096 - len(data))  # a regular stream, not a mini stream
 
 
-def _ole2(stream: bytes, name: str = "Workbook") -> bytes:
-    """A minimal compound file (v3, 512-byte sectors): FAT, one directory sector, the stream."""
+def _ole2(stream: bytes, name: str = "Workbook", summary: bytes = b"") -> bytes:
+    """A minimal compound file (v3, 512-byte sectors): FAT, one directory sector, the stream(s)."""
     n = (len(stream) + 511) // 512
-    assert n <= 125
+    m = (len(summary) + 511) // 512
+    assert n + m <= 125
     fat = [0xFFFFFFFD, 0xFFFFFFFE] + [3 + i for i in range(n - 1)] + [0xFFFFFFFE]
+    if m:
+        fat += [3 + n + i for i in range(m - 1)] + [0xFFFFFFFE]
     fat += [0xFFFFFFFF] * (128 - len(fat))
     header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\x00" * 6
               + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
               + struct.pack("<I", 0) + struct.pack("<I", 0xFFFFFFFF) * 108)
 
-    def entry(entry_name: str, kind: int, child: int, start: int, size: int) -> bytes:
+    def entry(entry_name: str, kind: int, child: int, start: int, size: int, right: int = 0xFFFFFFFF) -> bytes:
         raw = entry_name.encode("utf-16-le") + b"\x00\x00" if entry_name else b""
-        return (raw.ljust(64, b"\x00") + struct.pack("<HBB", len(raw), kind, 1) + struct.pack("<III", 0xFFFFFFFF, 0xFFFFFFFF, child)
+        return (raw.ljust(64, b"\x00") + struct.pack("<HBB", len(raw), kind, 1) + struct.pack("<III", 0xFFFFFFFF, right, child)
                 + b"\x00" * 16 + b"\x00" * 4 + b"\x00" * 16 + struct.pack("<IQ", start, size))
 
-    directory = (entry("Root Entry", 5, 1, 0xFFFFFFFE, 0) + entry(name, 2, 0xFFFFFFFF, 2, len(stream))
-                 + entry("", 0, 0xFFFFFFFF, 0, 0) * 2)
-    return header + struct.pack("<128I", *fat) + directory + stream.ljust(n * 512, b"\x00")
+    directory = (entry("Root Entry", 5, 1, 0xFFFFFFFE, 0) + entry(name, 2, 0xFFFFFFFF, 2, len(stream), 2 if m else 0xFFFFFFFF)
+                 + (entry("\x05SummaryInformation", 2, 0xFFFFFFFF, 2 + n, len(summary)) if m else entry("", 0, 0xFFFFFFFF, 0, 0))
+                 + entry("", 0, 0xFFFFFFFF, 0, 0))
+    return header + struct.pack("<128I", *fat) + directory + stream.ljust(n * 512, b"\x00") + summary.ljust(m * 512, b"\x00")
+
+
+def _summary(author: str, last_saved_by: str) -> bytes:
+    """A SummaryInformation property set with the author (PID 4) and last saved by (PID 8), as code-page strings."""
+    props = []
+    for value in (author, last_saved_by):
+        raw = value.encode("cp1252") + b"\x00"
+        props.append(struct.pack("<II", 0x1E, len(raw)) + raw.ljust((len(raw) + 3) // 4 * 4, b"\x00"))
+    codepage = struct.pack("<IhH", 0x02, 1252, 0)
+    ids = [(1, codepage), (4, props[0]), (8, props[1])]
+    offset = 8 + 8 * len(ids)
+    table, body = b"", b""
+    for pid, data in ids:
+        table += struct.pack("<II", pid, offset + len(body))
+        body += data
+    section = struct.pack("<II", 8 + len(table) + len(body), len(ids)) + table + body
+    fmtid = bytes.fromhex("E0859FF2F94F6810AB9108002B27B3D9")
+    head = struct.pack("<HHI", 0xFFFE, 0, 0x00020006) + b"\x00" * 16 + struct.pack("<I", 1) + fmtid + struct.pack("<I", 48)
+    return (head + section).ljust(4096, b"\x00")  # a regular stream, not a mini stream
 
 
 def _labelsst(row: int, col: int, idx: int) -> bytes:
@@ -129,3 +152,9 @@ def test_a_password_protected_xls_fails_with_the_reason() -> None:
     book = book[:20] + _rec(0x002F, b"\x01\x00" + b"\x00" * 52) + book[20:]  # FILEPASS after the globals' BOF
     with pytest.raises(ConnectorError, match="encrypted Excel workbook, a password is needed"):
         _read(_ole2(book))
+
+
+def test_the_workbooks_summary_is_its_meta_record() -> None:
+    book = _workbook("Kunder", ["Namn"], [_labelsst(0, 0, 0)])
+    recs = _read(_ole2(book, summary=_summary("hr.ek@example.se", "Åsa Öberg 811228-9874")))
+    assert recs["meta"] == [("meta:author", "hr.ek@example.se"), ("meta:last_modified_by", "Åsa Öberg 811228-9874")]
