@@ -21,6 +21,7 @@ FORMATS = (
 JSONL_EXTENSIONS = (".jsonl", ".ndjson", ".jsonlines")
 HTML_EXTENSIONS = (".html", ".htm", ".xhtml")
 
+_LENGTH_LINE = re.compile(rb"[0-9]{1,12}[ \t]*\r?\n")  # Apple Mail's .emlx starts with the message's length
 _XML_START = re.compile(r"<[A-Za-z_][\w:.\-]*[\s>/]")
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r\f"
 _HIGH = bytes(range(0x80, 0x100))
@@ -130,7 +131,7 @@ def detect(head: bytes, name: str = "", at_eof: bool = False) -> Kind:
         if magic == "ole2" and mail_kind(head, name) == "msg":
             return Kind("msg")
         return Kind(magic)
-    if head.startswith((b"From ", b"\xef\xbb\xbf")) or head[:1].isalpha():
+    if head.startswith((b"From ", b"\xef\xbb\xbf")) or head[:1].isalpha() or _LENGTH_LINE.match(head):
         mail = mail_kind(head, name)
         if mail:
             return Kind(mail)
