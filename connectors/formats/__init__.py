@@ -43,7 +43,8 @@ docx by its entries), PDF, Parquet, gzip / bzip2 / xz, tar, 7z and rar (not
 opened: reported as not read), OLE2 (legacy
 Office: printable strings; an Outlook ``.msg`` is mail), mail (an ``.eml``
 message or an mbox: :mod:`connectors.formats.mailfile`), JSON vs JSON
-Lines, HTML, XML, and text, which is
+Lines, HTML, XML, RTF (its text, :func:`connectors.mail.rtf_text`: items are
+the lines of that text), and text, which is
 CSV/TSV when it reads as a table, else plain text/log lines. Each module
 documents its items and field names:
 
@@ -97,6 +98,7 @@ from connectors.formats.sniffing import FORMATS, Kind, detect, sniff
 from connectors.formats.streams import HEAD_BYTES, Source, range_lines, read_fully, text_lines
 
 LINE_FORMATS = ("csv", "jsonl", "text")
+MAX_RTF_BYTES = 64 << 20  # an RTF document is read whole (its text needs its groups); pictures make most of a large one
 
 
 def _line_cap(ctx: Ctx) -> int:
@@ -116,6 +118,16 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
         if folded(src.head, name):  # iCalendar, vCard: folded lines unfolded
             lines = unfold_lines(lines, ctx.limits.max_field_chars)
         yield from text_records(ctx, lines)
+    elif fmt == "rtf":
+        from connectors.formats.text import text_records
+        from connectors.mail import rtf_text
+
+        data = read_fully(src.stream(), MAX_RTF_BYTES + 1)
+        if len(data) > MAX_RTF_BYTES:
+            ctx.problem(f"{ctx.name}: RTF document larger than {MAX_RTF_BYTES} bytes, read up to that size")
+        rtf_lines = rtf_text(data[:MAX_RTF_BYTES]).splitlines(keepends=True)
+        del data
+        yield from text_records(ctx, ((str(n), line, False) for n, line in enumerate(rtf_lines, start=1)))
     elif fmt == "csv":
         from connectors.formats.delimited import csv_records
 

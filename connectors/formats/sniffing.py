@@ -12,7 +12,7 @@ from connectors.formats.encoding import decode, detect_encoding
 
 FORMATS = (
     "empty", "zip", "gzip", "bzip2", "xz", "tar", "pdf", "parquet", "ole2", "binary",
-    "json", "jsonl", "html", "xml", "csv", "text", "eml", "mbox", "msg", "7z", "rar",
+    "json", "jsonl", "html", "xml", "csv", "text", "eml", "mbox", "msg", "7z", "rar", "rtf",
 )  # fmt: skip
 # 7z / rar: archives pii-scan cannot open; reported as not read (never silently skipped)
 # eml / mbox / msg: mail stored as a file, read as mail (connectors.formats.mailfile)
@@ -143,6 +143,8 @@ def detect(head: bytes, name: str = "", at_eof: bool = False) -> Kind:
     body = text.lstrip("\ufeff \t\r\n")
     if not body:
         return Kind("text", encoding)
+    if body.startswith("{\\rtf"):
+        return Kind("rtf", encoding)
     if body[0] in "{[":
         fmt = _json_kind(body, at_eof, ext)
         if fmt:
