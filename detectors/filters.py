@@ -30,7 +30,8 @@ _MASK_AFTER = re.compile(r"^-?[xX*•#]{2,}")
 _MASK_BEFORE = re.compile(r"[xX*•#]{2,}[ -]?\Z")
 _TIME_AFTER = re.compile(r"^(?:[0-9]{2}|[:.][0-9]{2}|[_-]?[0-9]{2}(?:[0-9]{3})?(?![0-9]))")
 _WORD_CHAR = re.compile(r"[A-Za-z]")  # "_" separates words in file names: 811228-9874_lönespec.pdf
-_VERSION = re.compile(r"(?:^|[^0-9])v(?:er(?:sion)?)?[ .]?\Z", re.I)
+# a version's "v" starts its word: not the last letter of "av" (Swedish "by", "of") or "lev"
+_VERSION = re.compile(r"(?:^|[^0-9a-zåäöéü])v(?:er(?:sion)?)?[ .]?\Z", re.I)
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _IP_LIKE = re.compile(r"^" + _OCTET + r"(?:\." + _OCTET + r"){3}\Z")
 
