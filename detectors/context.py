@@ -125,13 +125,22 @@ _ROLE = (
 # "personnummer är\n..."; not a blank line; see keyword_line_ok).
 # The quantifiers are possessive (the next part cannot start with what they took, so
 # the matches are the same): a failed try gives up at once instead of backtracking.
-_TAIL = (
-    r"(?![a-zåäöéü]*?" + _ROLE + r"(?![a-zåäöéü]))"
-    r"[a-zåäöéü]*+(?:_(?:id|nr|no|num|number|nummer))?(?:</?[a-z][a-z0-9]{0,10}+/?>|"
-    r"[ \t.:#=()\[\]/'\"*<>-]){0,24}+"
-    r"(?:(?!(?:" + _ROLE + r"|person)(?![a-zåäöéü]))[a-zåäöéü]{0,12}+(?:[ \t:=.#]{1,24}+|(?=[ \t]*\r?\n)))?"
-    r"(?:[ \t]*\r?\n[ \t]*)?\Z"
-)
+def _tail(not_words: str) -> str:
+    return (
+        r"(?![a-zåäöéü]*?" + _ROLE + r"(?![a-zåäöéü]))"
+        r"[a-zåäöéü]*+(?:_(?:id|nr|no|num|number|nummer))?(?:</?[a-z][a-z0-9]{0,10}+/?>|"
+        r"[ \t.:#=()\[\]/'\"*<>-]){0,24}+"
+        r"(?:(?!(?:" + not_words + r")(?![a-zåäöéü]))[a-zåäöéü]{0,12}+(?:[ \t:=.#]{1,24}+|(?=[ \t]*\r?\n)))?"
+        r"(?:[ \t]*\r?\n[ \t]*)?\Z"
+    )
+
+
+_TAIL = _tail(_ROLE + "|person")
+# After the word of a thing (an order, a reference, a time), a preposition names a party
+# of it, whose number follows: "Meddelande från +46701234567", "Ärende från 070-...",
+# "Meddelande till ..." (an SMS export: the sender's or recipient's number).
+_THING_KINDS = frozenset({"order", "reference", "time"})
+_TAIL_THING = _tail(_ROLE + "|person|från|fran|till|from|to|av|by")
 # A keyword right after one of these (maybe with spaces or quotes between) starts a
 # cell of a row (a CSV header): its name is no keyword for the first value of the
 # next line. A comma earlier in a sentence ("Hej, mitt personnummer är") is none.
@@ -171,7 +180,7 @@ def _kw_regex(kind: str, anchored_end: bool) -> re.Pattern[str]:
     words = _KEYWORDS[kind]
     if anchored_end:
         # keyword at a word start, then at most a few filler characters up to the candidate
-        return re.compile(_word_start_alternation(words) + _TAIL)
+        return re.compile(_word_start_alternation(words) + (_TAIL_THING if kind in _THING_KINDS else _TAIL))
     return re.compile(r"(?:^|[^a-zåäöéü])(?:" + words + r")")
 
 
@@ -194,7 +203,11 @@ def _keyword_ok(before: str, start: int) -> bool:
 
 @lru_cache(maxsize=None)
 def _kw_union(kinds: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(_word_start_alternation("|".join(_KEYWORDS[k] for k in kinds)) + _TAIL)
+    parts = []
+    for tail, group in ((_TAIL_THING, [k for k in kinds if k in _THING_KINDS]), (_TAIL, [k for k in kinds if k not in _THING_KINDS])):
+        if group:
+            parts.append("(?:" + _word_start_alternation("|".join(_KEYWORDS[k] for k in group)) + tail + ")")
+    return re.compile("|".join(parts))
 
 
 @lru_cache(maxsize=4096)

@@ -187,3 +187,33 @@ def test_a_role_or_word_starting_with_a_keyword_is_no_negative_context(who: str)
 )
 def test_the_keywords_themselves_still_count(before: str, kind: str) -> None:
     assert near_before(before, kind), before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Meddelande från +46701234567",
+        "Meddelande från 070-123 45 67",
+        "Nytt meddelande från 0701234567: Hej",
+        "Meddelande till +46 70 123 45 67",
+        "Ärende från 070-123 45 67",
+        "Ticket från 0701234567",
+        "Order från 0701234567",
+        "Loggad av 070-123 45 67",
+    ],
+)
+def test_a_party_of_a_thing_is_no_negative_context(text: str) -> None:
+    # an SMS export or a ticket: the sender's or recipient's number follows the preposition
+    ms = SCANNER.find(text)
+    assert [m.kind for m in ms] == ["phone"], text
+    assert not any(w.endswith("(-)") for w in ms[0].why), ms[0].why
+
+
+@pytest.mark.parametrize(
+    ("before", "kind", "counts"),
+    [("ring till ", "phone", True), ("sms till ", "phone", True), ("mail till ", "email", True),
+     ("order nr ", "order", True), ("ordernr: ", "order", True), ("meddelande från ", "reference", False),
+     ("ärende från ", "order", False)],
+)
+def test_prepositions_after_keywords(before: str, kind: str, counts: bool) -> None:
+    assert near_before(before, kind) is counts
