@@ -425,7 +425,9 @@ def _in_scope(rows: list[Any], extra: list[Any], others: set[str]) -> tuple[list
     identified person outside them (the owner of the customer row) is that entry's person:
     only its element's values are theirs, and the row (and what references it through
     foreign keys) is somebody else's. A row on which the subject is the only identified
-    person (a booking of one passenger) is the subject's, as a row without elements.
+    person (a booking of one passenger) is the subject's: its top-level values and the rows
+    referencing it, though not the other entries of the list (a co-passenger known by name
+    and e-mail only).
     """
     hits: dict[str, set[str]] = {}
     for r in rows:
@@ -437,17 +439,19 @@ def _in_scope(rows: list[Any], extra: list[Any], others: set[str]) -> tuple[list
     by_rkey: dict[str, list[tuple[Any, str]]] = {}
     for r, e in extra_el:
         by_rkey.setdefault(r.rkey, []).append((r, e))
+    theirs: set[str] = set()  # rows found by an element that hold nobody else identified: the subject's
     for rk, es in hits.items():
         if "" not in es and not any(r.value_hash in others and not any(within_element(e, s) for s in es)
                                     for r, e in by_rkey.get(rk, ())):
-            es.add("")  # nobody else on the row: the row is the subject's
-    mentioned = {rk for rk, es in hits.items() if "" not in es}
+            theirs.add(rk)
+    mentioned = {rk for rk, es in hits.items() if "" not in es} - theirs
     kept = []
     for rk, members in by_rkey.items():
         scope = hits.get(rk, {""})
         foreign = {e for r, e in members if e and r.value_hash in others}
         for r, e in members:
-            if not any(within_element(e, s) for s in scope):
+            # the subject's elements; on their own row its top level too, never another entry of the list
+            if not any(within_element(e, s) for s in scope) and not (rk in theirs and not e):
                 continue
             if any(within_element(e, f) and not any(within_element(s, f) for s in scope) for f in foreign):
                 continue  # in another person's element
