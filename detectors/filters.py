@@ -25,7 +25,16 @@ _NUMERIC_KINDS = frozenset({"personnummer", "organisationsnummer", "phone", "ban
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
 _AMOUNT_AFTER = re.compile(r"^(?:,[0-9]{1,2}(?![0-9])|[.][0-9]{2}(?![0-9])|[ ]?(?:kr\b|sek\b|kronor|:-|€|\$|eur\b|usd\b|öre))", re.I)
-_AMOUNT_BEFORE = re.compile(r"(?:sek|kr|€|\$|eur|usd|belopp|summa|amount|total|pris|price)[ :.]*\Z", re.I)
+# Decimals (",45", ".50") make an amount of a number written as one: its digits, maybe
+# in groups of three ("811 228 987,40"); not of a number with a dash or another
+# grouping ("811228-9874,45", "070-123 45 67,5"), nor of a field of a comma-separated
+# row ("Anna,0701234567,12,Stockholm": the comma before it splits fields).
+_DECIMALS_AFTER = re.compile(r"[,.][0-9]")
+_AMOUNT_DIGITS = re.compile(r"[0-9]{1,3}(?:[ \u00a0][0-9]{3})+|[0-9]+")
+# a currency code as a word ("Chauffeur 070-..." is none), the amount words also as the end of one (Inköpspris)
+_AMOUNT_BEFORE = re.compile(
+    r"(?:(?<![a-zåäöéü])(?:sek|kr|eur|usd)|€|\$|belopp|summa|amount|total|pris|price)[ :.]*\Z", re.I
+)
 _MASK_AFTER = re.compile(r"^-?[xX*•#]{2,}")
 _MASK_BEFORE = re.compile(r"[xX*•#]{2,}[ -]?\Z")
 _TIME_AFTER = re.compile(r"^(?:[0-9]{2}|[:.][0-9]{2}|[_-]?[0-9]{2}(?:[0-9]{3})?(?![0-9]))")
@@ -84,8 +93,17 @@ def _code_prefix(t: str, f: Match) -> str | None:
     return "behind a letter code and a hyphen (an order or case number)"
 
 
+def _amount_after(t: str, f: Match) -> bool:
+    """Decimals or a currency after the number make it an amount (see _DECIMALS_AFTER)."""
+    if _AMOUNT_AFTER.match(t[f.end : f.end + 8]) is None:
+        return False
+    if _DECIMALS_AFTER.match(t, f.end) is None:
+        return True  # a currency
+    return _AMOUNT_DIGITS.fullmatch(t, f.start, f.end) is not None and t[f.start - 1 : f.start] != ","
+
+
 def _amount(t: str, f: Match) -> str | None:
-    if _AMOUNT_AFTER.match(t[f.end : f.end + 8]) or _AMOUNT_BEFORE.search(t[max(0, f.start - 12) : f.start]):
+    if _amount_after(t, f) or _AMOUNT_BEFORE.search(t[max(0, f.start - 12) : f.start]):
         return "an amount of money"
     return None
 
@@ -265,7 +283,7 @@ def _keep(t: str, f: Match, hinted: bool, ref_year: int | None) -> bool:
     if kind == "personnummer" and e - s >= 12 and _timestamp(t, f, ref_year):
         return False
     # amount
-    if after in _AMOUNT_AFTER_FIRST and _AMOUNT_AFTER.match(t[e : e + 8]):
+    if after in _AMOUNT_AFTER_FIRST and _amount_after(t, f):
         return False
     if s:
         head = t[max(0, s - 12) : s].rstrip(" :.")
