@@ -3,7 +3,8 @@
 Config (one ``[[sources]]`` entry of ``type = "sql"``)::
 
     url = "postgresql+psycopg2://scanner:${PGPASSWORD}@db.internal/crm"
-    schemas = ["public"]           # default: every non-system schema (MariaDB/MySQL: the URL's database)
+    schemas = ["public"]           # default: every non-system schema (MariaDB/MySQL: the URL's database);
+                                   # a listed schema that does not exist is a failed unit ("schema.*")
     include = ["cust*", "sales.*"] # table-name globs (``table`` or ``schema.table``, case-insensitive)
     exclude = ["*_log"]
     chunk_rows = 20000             # rows per unit; larger tables are split into key ranges
@@ -861,8 +862,9 @@ class SqlConnector(BaseConnector):
 
     def _schemas(self, conn: Connection, insp: Any) -> list[str]:
         configured = self.config.get("schemas")
-        if configured:
-            return [str(s) for s in configured]
+        if configured:  # the missing ones are failed units (units())
+            known = set(insp.get_schema_names())
+            return [str(s) for s in configured if str(s) in known]
         if conn.dialect.name in ("mysql", "mariadb") and conn.engine.url.database:
             return [conn.engine.url.database]
         return [s for s in insp.get_schema_names()
@@ -1021,6 +1023,12 @@ class SqlConnector(BaseConnector):
         with self.session() as conn:
             with self._guard("catalog"):
                 tables = self._reflect(conn)
+                configured = [str(x) for x in self.config.get("schemas") or ()]
+                known = set(sa.inspect(conn).get_schema_names()) if configured else set()
+            for schema in configured:
+                if schema not in known:  # a typo or a schema the account cannot see: reported, not "complete"
+                    yield Unit(self.name, _container(None, schema) + ".*", self.fingerprint(_FP_VERSION, "missing", uuid.uuid4().hex),
+                               (("schema", schema), ("container", _container(None, schema)), ("missing_schema", True)), 0)
             for t in tables:
                 try:
                     with self._guard(f"table {t.container}"):
@@ -1190,6 +1198,9 @@ class SqlConnector(BaseConnector):
 
     def read(self, unit: Unit) -> Iterator[Record]:
         p = dict(unit.params)
+        if p.get("missing_schema"):
+            raise ConnectorError(f"sql source {self.name}, schema {safe_name(p['schema'])}: the configured schema "
+                                 "does not exist or is not visible to this account (names are case-sensitive)")
         container: str = p["container"]
         key_kind: str = p["key_kind"]
         key: list[str] = list(p["key"])
