@@ -490,20 +490,27 @@ def _read_messages(records: Iterator[Record], wanted: dict[tuple[str, str], Read
 
 def read_mail(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS,
               fields: Mapping[tuple[str, str], set[str]] | None = None) -> Result:
-    """Messages of a ``mail`` source (mbox, Maildir, .eml, .msg) by Message-ID.
+    """Messages of a ``mail`` source (mbox, Maildir, .eml, .msg, Dovecot dbox, a mailbox packed in an archive) by Message-ID.
+
+    A message inside an archive (container ``export.zip!inbox/1.eml`` or
+    ``inbox.mbox.gz``) is found by reading the archive again, as the scan did.
 
     ``fields`` (optional, per location) limits what is kept of a message to the
     headers From/To/Cc/Subject and those fields (the parts that held the data).
     """
     from connectors.files import open_regular
     from connectors.formats.streams import read_fully
-    from connectors.mail import SNIFF_BYTES, MailConnector, _maildir, sniff
+    from connectors.mail import SNIFF_BYTES, MailConnector, _maildir, file_kind
 
     results = _results(pairs)
     conn = build(name, config)
     assert isinstance(conn, MailConnector)
-    for container, items in sorted(_by_container(results).items()):
-        wanted = {(container, i): results[(container, i)] for i in items}
+    by_file: dict[str, dict[tuple[str, str], ReadBack]] = {}
+    for container, items in _by_container(results).items():
+        # a message read out of an archive names the archive, '!' and its entry
+        file_rel = container.split("!", 1)[0] if "!" in container and not os.path.lexists(_joined(conn, container)) else container
+        by_file.setdefault(file_rel, {}).update({(container, i): results[(container, i)] for i in items})
+    for container, wanted in sorted(by_file.items()):
         try:
             full = conn._full(container if os.path.isdir(conn.root) else "")
         except ConnectorError as exc:
@@ -522,11 +529,13 @@ def read_mail(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: 
                 _fail(wanted.values(), "the mailbox no longer exists" if not os.path.lexists(full) else "the mailbox cannot be opened")
                 continue
             with f:
-                kind = sniff(read_fully(f, SNIFF_BYTES), os.path.basename(full))
+                kind = file_kind(read_fully(f, SNIFF_BYTES), os.path.basename(full))
             if kind == "mbox":
                 unit = Unit(name, f"mbox:{rel or os.path.basename(full)}", "",
                             (("kind", "mbox"), ("path", rel or os.path.basename(full)), ("start", 0), ("end", st.st_size)))
-            elif kind in ("eml", "msg"):
+            elif kind == "archive":
+                unit = Unit(name, f"archive:{rel or os.path.basename(full)}", "", (("kind", "archive"), ("path", rel or os.path.basename(full))))
+            elif kind in ("eml", "msg", "dbox"):
                 folder, _, base = container.rpartition("/") if os.path.isdir(conn.root) else ("", "", os.path.basename(full))
                 unit = Unit(name, f"{kind}:{folder or '.'}", "", (("kind", kind), ("path", folder), ("first", base), ("last", base)))
             else:
@@ -536,6 +545,14 @@ def read_mail(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: 
         _fail(wanted.values(), error or "the message is no longer in the mailbox")
     conn.close()
     return results
+
+
+def _joined(conn: Any, container: str) -> str:
+    """The path a mail source's container names (the source's own file when the source is one file)."""
+    try:
+        return str(conn._full(container if os.path.isdir(conn.root) else ""))
+    except ConnectorError:
+        return ""
 
 
 def read_imap(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS,
