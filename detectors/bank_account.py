@@ -81,9 +81,9 @@ What the finder reads, and what it misses:
   bankgiro and plusgiro numbers without a keyword or hint (Luhn is
   1 in 10), and plusgiro numbers under 7 digits in free text (the scanner
   offers windows under 7 digits only with a field hint: ``PG 4-2``).
-* A personkonto written without a keyword (``3300 101010-1010``, 0.75) loses
-  to the personnummer detector's own finding of its second half (0.9): the
-  personnummer is still reported, the account is not.
+* A personkonto written without a keyword (``3300 101010-1010``) stands at 0.9,
+  as the personnummer detector's own finding of its second half does, and
+  wins (it is longer); the personnummer is reported inside it.
 
 >>> validate("5839-8257466")
 '5839-8257466'
@@ -790,6 +790,11 @@ def _emit_account(
         # a date-shaped one also passes as a compact personnummer (0.7), which took it
         conf = _C_TEN_DIGIT_KEYWORD
         why.append("shape:ten-digit-account-after-keyword")
+    if pnr is not None and conf < _C_PERSONKONTO and not any(w.endswith("(-)") for w in why):
+        # clearing 3300/3782 and a valid personnummer: the account explains the personnummer
+        # detector's finding of its second half ("3300 811228-9874", 0.9), and stands beside it
+        conf = _C_PERSONKONTO
+        why.append("shape:personkonto")
     conf = min(max(conf, 0.05), 0.97)
     test = pnr is not None and pnr[2]
     yield Match(KIND, "account", start, end, res.value, conf, tuple(why), test_data=test)
@@ -801,6 +806,7 @@ def _emit_account(
 
 
 _C_TEN_DIGIT_KEYWORD = 0.75
+_C_PERSONKONTO = 0.9  # the most a free personnummer of ten digits is (dashed), without a keyword
 
 
 def _accounts(w: Window, ctx: Context) -> Iterator[Match]:

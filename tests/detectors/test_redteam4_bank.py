@@ -44,3 +44,27 @@ def test_the_accounts_own_bank_named_before_it_is_a_keyword(text: str, value: st
 )
 def test_another_banks_name_is_no_keyword(text: str) -> None:
     assert [m for m in SCANNER.find(text) if m.kind == "bank_account"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["3300 811228-9874", "Anna Berg, 3300 811228-9874", "Nordea 3300-811228-9874", "lön till 3300 8112289874"],
+)
+def test_a_personkonto_without_keyword_is_reported_with_its_personnummer(text: str) -> None:
+    # clearing 3300 and a valid personnummer (reference §3.3, §6.7): the account lost to the
+    # personnummer detector's finding of its second half (0.75 against 0.9), so only the
+    # personnummer was reported
+    ms = SCANNER.find(text)
+    assert ("bank_account", "3300-8112289874") in [(m.kind, m.value) for m in ms], text
+    assert [(m.kind, m.value, m.inside) for m in ms if m.kind == "personnummer"] == [
+        ("personnummer", "198112289874", "personkonto")
+    ]
+
+
+def test_a_personkonto_after_a_keyword_is_as_before() -> None:
+    for text in ("Konto 3300 811228-9874", "personkonto: 3300 8112289874"):
+        assert ("bank_account", "3300-8112289874") in [(m.kind, m.value) for m in SCANNER.find(text)]
+
+
+def test_a_personkonto_shape_after_an_order_word_is_not_raised() -> None:
+    assert [m.kind for m in SCANNER.find("Ordernr 3300 811228-9874") if m.kind == "bank_account"] == []
