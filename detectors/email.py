@@ -304,8 +304,8 @@ def _trim_local(local: str) -> int | type[ValidationError]:
 
 
 # What may stand before the opening quote of a quoted local part: the start of the
-# text, a space, a bracket or a list separator ('E-post: "anna berg"@example.se').
-_BEFORE_QUOTED = frozenset(" \t\r\n<([:;,")
+# text, a space, a bracket, a list separator, '=' or a single quote ('E-post: "anna berg"@example.se').
+_BEFORE_QUOTED = frozenset(" \t\r\n<([:;,='")
 
 
 def _left_quoted(t: str, start: int) -> int | type[ValidationError]:

@@ -26,6 +26,8 @@ VALUE = '"anna berg"@example.se'
         'Anna Berg <"anna berg"@example.se>',
         'Kontakt: "Anna Berg"@Example.se, 070-123 45 67',
         'mailto:"anna berg"@example.se',
+        'email="anna berg"@example.se&x=1',
+        "'\"anna berg\"@example.se'",
     ],
 )
 def test_a_quoted_local_part_is_read(text: str) -> None:
