@@ -50,7 +50,7 @@ import sqlalchemy as sa
 
 log = logging.getLogger("pii_scan")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 PERSON_KIND = "personnummer"  # one person each: two of them never share a subject (DataMap.link_subjects)
 
@@ -118,6 +118,9 @@ findings_t = sa.Table(
     # the field holds this value as data (a column email), not mentioned in free text
     sa.Column("linkable", sa.Boolean, nullable=False, default=False),
     sa.Column("enc_value", sa.LargeBinary),
+    # the entry of a list of people within the record that holds the value (1, 2, ...; NULL: the record
+    # itself): values link within their entry only (worker.person_entries)
+    sa.Column("entry", sa.Integer),
 )
 refs_t = sa.Table(
     "refs", metadata,
@@ -191,8 +194,17 @@ def _relink_by_person_rule(c: sa.Connection) -> None:
     DataMap._set_stale(c, "1")
 
 
+def _add_entry_column(c: sa.Connection) -> None:
+    """Schema 4: ``findings.entry``, the list entry of a person within a record (values link within it).
+
+    Findings written before have none (they link per record, as before) until their unit is scanned again.
+    """
+    if "entry" not in {col["name"] for col in sa.inspect(c).get_columns("findings")}:
+        c.execute(sa.text(f"ALTER TABLE findings ADD COLUMN entry {findings_t.c.entry.type.compile(c.dialect)}"))
+
+
 # version -> callable(connection) that upgrades from version-1 to version
-UPGRADES: dict[int, Any] = {2: _add_scan_process_columns, 3: _relink_by_person_rule}
+UPGRADES: dict[int, Any] = {2: _add_scan_process_columns, 3: _relink_by_person_rule, 4: _add_entry_column}
 
 
 @dataclass(slots=True)
@@ -207,6 +219,7 @@ class FoundValue:
     inside: str | None
     enc_value: bytes | None = None
     linkable: bool = False
+    entry: int | None = None  # the list entry of a person within the record (worker.person_entries)
 
 
 @dataclass(slots=True)
@@ -296,7 +309,7 @@ def _pack_records(records: Iterable[RecordResult]) -> list[tuple[Any, ...]]:
     return [
         (r.rkey, r.store, r.source, r.container, r.item, r.structured, r.record_date, r.location_enc, r.refs,
          [(f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence, f.test_data, f.inside, f.enc_value,
-           f.linkable) for f in r.findings])
+           f.linkable, f.entry) for f in r.findings])
         for r in records
     ]
 
@@ -542,7 +555,7 @@ class DataMap:
 
     _REC_COLS = ("rkey", "unit_id", "store", "source", "container", "item", "structured", "record_date", "location_enc")
     _FIND_COLS = ("rkey", "unit_id", "field", "kind", "subkind", "value_hash", "masked", "confidence", "test_data",
-                  "inside", "enc_value", "linkable")
+                  "inside", "enc_value", "linkable", "entry")
     _REF_COLS = ("unit_id", "rkey_from", "rkey_to", "store", "source", "container", "item", "via", "location_enc")
 
     def write_unit(self, scan_id: int, res: UnitResult) -> int:
@@ -579,12 +592,12 @@ class DataMap:
                     # (a centenarian's personkonto read with another century) is no second person to link
                     linkable = f.linkable and r.structured and not (f.inside and f.kind in plain)
                     find_rows.append((rk, uid, f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence,
-                                      f.test_data, f.inside, f.enc_value, linkable))
+                                      f.test_data, f.inside, f.enc_value, linkable, f.entry))
             for rkey_to, via in r.refs:
                 ref_rows.append((uid, rk, rkey_to, r.store, r.source, r.container, r.item, via, r.location_enc))
         # the same from the tuples of an unpickled result (UnitResult.packed), with no object per finding:
         # a finding f is (field 0, kind 1, subkind 2, value_hash 3, masked 4, confidence 5, test_data 6,
-        # inside 7, enc_value 8, linkable 9)
+        # inside 7, enc_value 8, linkable 9, entry 10)
         for rk, store, source, container, item, structured, record_date, location_enc, refs, fs in packed or ():
             if fs:
                 if rk not in seen_r:
@@ -597,7 +610,7 @@ class DataMap:
                         continue
                     seen_f.add(k)
                     linkable = f[9] and structured and not (f[7] and f[1] in plain)
-                    find_rows.append((rk, uid, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], linkable))
+                    find_rows.append((rk, uid, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], linkable, f[10]))
             for rkey_to, via in refs:
                 ref_rows.append((uid, rk, rkey_to, store, source, container, item, via, location_enc))
         with self.engine.begin() as c:
@@ -734,7 +747,8 @@ class DataMap:
         """
         f, sj = findings_t, subjects_t
         a, b = f.alias("a"), f.alias("b")
-        together = sa.and_(b.c.rkey == a.c.rkey, b.c.value_hash != a.c.value_hash)
+        together = sa.and_(b.c.rkey == a.c.rkey, sa.func.coalesce(b.c.entry, 0) == sa.func.coalesce(a.c.entry, 0),
+                           b.c.value_hash != a.c.value_hash)
         frontier = {h for (h,) in c.execute(sa.select(dirty_t.c.value_hash).distinct())}
         closure: set[str] = set()
         old_subjects: set[str] = set()
@@ -1225,13 +1239,20 @@ class _Scratch:
         kind: Any
         vh: Any
         linkable: Any
+        entry: Any
         if self.c.dialect.name == "sqlite":
             src = sa.text(f"{findings_t.name} NOT INDEXED")
             rkey, kind, vh, linkable = (sa.column(n) for n in ("rkey", "kind", "value_hash", "linkable"))
+            entry = sa.column("entry", sa.Integer)
         else:
             f = findings_t
-            src, rkey, kind, vh, linkable = f, f.c.rkey, f.c.kind, f.c.value_hash, f.c.linkable
-        x = (sa.select(rkey.label("rkey"), kind.label("kind"), linkable.label("linkable"),
+            src, rkey, kind, vh, linkable, entry = f, f.c.rkey, f.c.kind, f.c.value_hash, f.c.linkable, f.c.entry
+        # the link group: the record, or a person's entry in a list within it (findings.entry), as a key no
+        # record key can be (record keys are 32 hex digits of a keyed hash): the record key's first 28 hex
+        # digits (112 bits: two records alike in them are as unlikely as a hash collision), '~', the entry
+        group = sa.case((sa.func.coalesce(entry, 0) == 0, rkey),
+                        else_=sa.func.substr(rkey, 1, 28, type_=sa.String) + sa.literal("~", sa.String) + sa.cast(entry, sa.String))
+        x = (sa.select(group.label("rkey"), kind.label("kind"), linkable.label("linkable"),
                        sa.func.dense_rank().over(order_by=vh).label("vid"))
              .select_from(src).subquery())
         self.c.execute(self.occ.insert().from_select(

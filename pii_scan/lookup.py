@@ -28,7 +28,7 @@ from detectors import bank_account, email, personnummer, phone
 from detectors.checksums import iban_numeric, luhn_check_digit, mod97
 from pii_scan.datamap import PERSON_KIND, DataMap, findings_t, in_chunks, records_t, refs_t, subjects_t
 from pii_scan.keys import Keys
-from pii_scan.worker import links_field
+from pii_scan.worker import links_field, list_element, within_element
 
 QUERY_KINDS = ("personnummer", "email", "phone", "bank_account")
 
@@ -384,34 +384,6 @@ def _others(c: sa.Connection, rows: list[Any]) -> set[str]:
         .join(findings_t, findings_t.c.value_hash == s2.c.value_hash)
         .where(s2.c.subject.in_(_chunk(set(subject_of.values()))), findings_t.c.kind == PERSON_KIND))}
     return out | {h for h in rest if subject_of.get(h) in persons}
-
-
-_ELEMENT = re.compile(r"\[\d+\]|\{#?\d+\}")
-
-
-def list_element(field: str) -> str:
-    """The innermost element of a list (or of a map keyed by data) that holds ``field``; "" for none.
-
-    A JSON value's leaves are named by their paths (``profil$.hushall[0].epost`` from a SQL
-    column, ``$.people[1].pnr`` from a JSON file); an element of a list of objects, or the
-    member of a map keyed by personnummer or e-mail (``{0}``, ``{#0}``, its key ``~``/``{key}``),
-    is one entry: often one person. A scalar list's items (``telefoner[1]``) are the
-    enclosing entry's.
-
-    >>> list_element("profil$.hushall[0].telefon[1]"), list_element("telefoner[1]"), list_element("p$.by_pnr{0}~")
-    ('profil$.hushall[0]', '', 'p$.by_pnr{0}')
-    """
-    f = field[:-1] if field.endswith("~") else field[:-5] if field.endswith("{key}") else field
-    end = 0
-    for m in _ELEMENT.finditer(f):
-        if m.end() < len(f) or f[m.start()] == "{":
-            end = m.end()
-    return f[:end]
-
-
-def within_element(element: str, outer: str) -> bool:
-    """Whether ``element`` is ``outer`` or nested in it ("" is the whole record)."""
-    return not outer or element == outer or (element.startswith(outer) and element[len(outer):len(outer) + 1] in (".", "[", "{"))
 
 
 def _in_scope(rows: list[Any], extra: list[Any], others: set[str]) -> tuple[list[Any], set[str]]:

@@ -332,6 +332,7 @@ class _BatchDetector:
                 structured, _as_dt(rec.record_date or rec.ref_date), enc,
             )
             add = rr.findings.append
+            elements: dict[int, str] | None = None  # finding index -> list entry, for linkable ones in lists
             for fname, text, ms in per_field:
                 stored_name = stored_names.get(fname)
                 if stored_name is None:
@@ -344,6 +345,11 @@ class _BatchDetector:
                     if len(self._links) < 4096:
                         self._links[fname] = links
                 links = links and structured
+                element = list_element(fname) if links and ("[" in fname or "{" in fname) else ""
+                if element:
+                    if elements is None:
+                        elements = {}
+                    elements.update((len(rr.findings) + j, element) for j in range(len(ms)))
                 for m in ms:
                     value, kind = m.value, m.kind
                     hm = hcopy()
@@ -363,6 +369,8 @@ class _BatchDetector:
                         m.inside, enc_value,
                         links and _holds_as_data(text, m, ms),
                     ))
+            if elements is not None:
+                person_entries(rr.findings, elements)
             if rec.references:
                 rr.refs = [(rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
             out.append(rr)
@@ -541,6 +549,67 @@ def links_field(name: str) -> bool:
     """
     n = _SEPARATORS.sub("_", name.lower()).strip("_")
     return _OTHER_PERSON.search(n) is None and _FREE_TEXT.search(n) is None
+
+
+_ELEMENT = re.compile(r"\[\d+\]|\{#?\d+\}")
+
+
+def list_element(field: str) -> str:
+    """The innermost element of a list (or of a map keyed by data) that holds ``field``; "" for none.
+
+    A JSON value's leaves are named by their paths (``profil$.hushall[0].epost`` from a SQL
+    column, ``$.people[1].pnr`` from a JSON file); an element of a list of objects, or the
+    member of a map keyed by personnummer or e-mail (``{0}``, ``{#0}``, its key ``~``/``{key}``),
+    is one entry: often one person. A scalar list's items (``telefoner[1]``) are the
+    enclosing entry's.
+
+    >>> list_element("profil$.hushall[0].telefon[1]"), list_element("telefoner[1]"), list_element("p$.by_pnr{0}~")
+    ('profil$.hushall[0]', '', 'p$.by_pnr{0}')
+    """
+    f = field[:-1] if field.endswith("~") else field[:-5] if field.endswith("{key}") else field
+    end = 0
+    for m in _ELEMENT.finditer(f):
+        if m.end() < len(f) or f[m.start()] == "{":
+            end = m.end()
+    return f[:end]
+
+
+def within_element(element: str, outer: str) -> bool:
+    """Whether ``element`` is ``outer`` or nested in it ("" is the whole record)."""
+    return not outer or element == outer or (element.startswith(outer) and element[len(outer):len(outer) + 1] in (".", "[", "{"))
+
+
+PERSON_ENTRIES_MAX = 999  # entries numbered in one record (findings.entry); more are each their own, unlinked
+
+
+def person_entries(found: list[FoundValue], elements: dict[int, str]) -> None:
+    """Set ``entry`` on the values of a record that stand in a person's entry of a list within it.
+
+    ``elements`` maps the index of each linkable finding in a list entry to its entry
+    (:func:`list_element` of its field). A record can hold several people in a JSON list (a
+    household's members, a booking's passengers): an entry that holds a personnummer is a
+    person, and when the record holds another person besides (a personnummer at the top
+    level, or values in another entry) the values of each such entry link within it only
+    (the data map links per ``(record, entry)``), not with the record's own values or the
+    other entries'. Values in entries without a personnummer (the owner's addresses, a
+    co-passenger known by e-mail) stay the record's. A record with one person's entry and
+    nothing else links as one, as before.
+    """
+    people = sorted({e for i, e in elements.items() if found[i].kind == "personnummer" and found[i].linkable})
+    if not people:
+        return
+    top_pnr = any(f.kind == "personnummer" and f.linkable and i not in elements for i, f in enumerate(found))
+    if not top_pnr and len(set(elements.values())) < 2:
+        return
+    number = {e: n for n, e in enumerate(people, 1)}
+    for i, e in elements.items():
+        owner = max((p for p in people if within_element(e, p)), key=len, default=None)
+        if owner is None:
+            continue
+        if number[owner] > PERSON_ENTRIES_MAX:
+            found[i].linkable = False
+        else:
+            found[i].entry = number[owner]
 
 
 def _holds_as_data(text: str, m: Match, found: list[Match]) -> bool:

@@ -558,8 +558,8 @@ def test_bulk_insert_keeps_every_value(dialect: str, tmp_path: Path, request: py
         recs = [("a" * 32, "u1", "files", "share", "dir\twith\ttabs/x\\y.csv", "line\n2\r", True, datetime(2024, 2, 29, 23, 59, 58, 5),
                  b"\x00\\x\t\n\xff"),
                 ("b" * 32, "u1", "sql", "crm", "public.kunder_åäö", "\\N", False, None, None)]
-        finds = [("a" * 32, "u1", "Sheet1!B2", "email", "email", "h" * 64, "a***@exempel.se", 0.875, False, None, b"\x01" * 40, True),
-                 ("b" * 32, "u1", "notes \\ \"quoted\"", "phone", "mobile", "g" * 64, "\\N", 1.0, True, "iban", None, False)]
+        finds = [("a" * 32, "u1", "Sheet1!B2", "email", "email", "h" * 64, "a***@exempel.se", 0.875, False, None, b"\x01" * 40, True, 2),
+                 ("b" * 32, "u1", "notes \\ \"quoted\"", "phone", "mobile", "g" * 64, "\\N", 1.0, True, "iban", None, False, None)]
         with dm.engine.begin() as c:
             insert_rows(c, records_t, DataMap._REC_COLS, recs)
             insert_rows(c, findings_t, DataMap._FIND_COLS, finds)

@@ -111,23 +111,12 @@ def test_a_row_whose_only_person_is_in_a_list_is_that_persons(tmp_path: Path, mo
     assert ("biljett", "id=7", "bokning_id", "related") in got, got
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "datamap.link_subjects links a record's linkable values as one group: a row holding a list of people in "
-    "a JSON column has several personnummer, so the owner's own top-level values (pnr, epost, mobil) are not "
-    "linked to each other and a lookup by the owner's e-mail does not list the owner's personnummer (lookup "
-    "counts an unlinked personnummer as another person's). Fix in pii_scan/datamap.py (link occurrences per "
-    "list element, lookup.list_element: the top level and each element as its own group)"))
 def test_the_owner_found_by_email_gets_their_personnummer(household: Path) -> None:
     got = _where(_lookup(household, "email", "owner@example.se"))
     assert ("kund", "id=1", "pnr", "linked") in got, got
     assert not [w for w in got if w[2].startswith("profil$.hushall")], got
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "datamap.link_subjects links every linkable value of a record with one personnummer into its subject: "
-    "the co-passenger's e-mail (resenarer$[1].epost) joins Gustav's subject, so lookup lists it as his (and a "
-    "lookup by it returns Gustav). Fix in pii_scan/datamap.py: values in different list elements "
-    "(lookup.list_element) do not link to each other; lookup._in_scope already keeps other entries out of extra"))
 def test_another_entry_of_the_list_is_not_the_subjects_even_without_a_personnummer(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A booking of two passengers, the second known by name and e-mail only: not the first one's."""

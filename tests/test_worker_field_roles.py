@@ -69,7 +69,7 @@ def test_a_map_of_schema_2_is_relinked_by_the_new_rules(crm: Path) -> None:
     next scan relinks every subject although it has nothing new to read."""
     import sqlalchemy as sa
 
-    from pii_scan.datamap import DataMap, findings_t, meta_t
+    from pii_scan.datamap import SCHEMA_VERSION, DataMap, findings_t, meta_t
 
     cfg = load(crm)
     assert scan(cfg, scheduler="sync", progress=False).exit_code == EXIT_COMPLETE
@@ -83,7 +83,7 @@ def test_a_map_of_schema_2_is_relinked_by_the_new_rules(crm: Path) -> None:
         dm.close()
     dm = DataMap(cfg.datamap_url)
     try:
-        assert dm.schema_version() == 3 and dm.subjects_stale()
+        assert dm.schema_version() == SCHEMA_VERSION and dm.subjects_stale()
         with dm.engine.connect() as c:
             linkable = {f for (f,) in c.execute(sa.select(findings_t.c.field).where(findings_t.c.linkable.is_(True)))}
     finally:
