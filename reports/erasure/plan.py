@@ -29,7 +29,8 @@ from connectors.base import ConnectorError, fingerprint, safe_name
 from pii_scan.config import Config, ConfigError
 from pii_scan.datamap import PERSON_KIND, DataMap, deps_t, findings_t, in_chunks, records_t, refs_t, subjects_t, units_t
 from pii_scan.keys import Keys
-from pii_scan.lookup import canonical_forms, list_element, within_element
+from pii_scan.lookup import canonical_forms
+from pii_scan.worker import list_element, within_element
 from pii_scan.policy import Policy, policy_for
 from pii_scan.worker import links_field
 from reports.erasure.names import NameError_, line_item, parse_item, split_container, sql_column
