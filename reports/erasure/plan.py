@@ -17,7 +17,7 @@ import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from dataclasses import field as _field
 from datetime import UTC, datetime
@@ -185,6 +185,15 @@ def _fk_graph(dm: DataMap, source: str, keys: Keys | None = None) -> dict[str, s
     Names are the true ones: a fact whose names held an identifier is stored
     masked with the true fact encrypted under ``"enc"``, decrypted here."""
     parents: dict[str, set[str]] = defaultdict(set)
+    for d in _foreign_keys(dm, source, keys):
+        if d.get("container") and d.get("ref_container") and d["container"] != d["ref_container"]:
+            parents[d["container"]].add(d["ref_container"])
+    return parents
+
+
+def _foreign_keys(dm: DataMap, source: str, keys: Keys | None) -> Iterator[dict[str, Any]]:
+    """The foreign-key facts of a source's ``dependencies``, with true names (an encrypted fact decrypted;
+    one that cannot be read is passed over)."""
     with dm.engine.connect() as c:
         for (data,) in c.execute(sa.select(deps_t.c.data).where(deps_t.c.source == source)):
             try:
@@ -193,10 +202,8 @@ def _fk_graph(dm: DataMap, source: str, keys: Keys | None = None) -> dict[str, s
                     d = json.loads(keys.decrypt(base64.b64decode(d["enc"])))
             except ValueError:
                 continue
-            if d.get("kind") == "foreign_key" and d.get("container") and d.get("ref_container"):
-                if d["container"] != d["ref_container"]:
-                    parents[d["container"]].add(d["ref_container"])
-    return parents
+            if d.get("kind") == "foreign_key":
+                yield d
 
 
 def fk_depth(parents: dict[str, set[str]]) -> Any:
@@ -389,18 +396,8 @@ def _ref_check(via: str, parent_item: str, ref_columns: list[str] | None = None)
 
 def _fk_ref_columns(dm: DataMap, source: str, keys: Keys | None = None) -> dict[tuple[str, str], list[str]]:
     """(container, ``via``) -> the columns the foreign key references (from the connector's ``dependencies``)."""
-    out: dict[tuple[str, str], list[str]] = {}
-    with dm.engine.connect() as c:
-        for (data,) in c.execute(sa.select(deps_t.c.data).where(deps_t.c.source == source)):
-            try:
-                d = json.loads(data)
-                if d.get("enc") and keys is not None:
-                    d = json.loads(keys.decrypt(base64.b64decode(d["enc"])))
-            except ValueError:
-                continue
-            if d.get("kind") == "foreign_key" and d.get("columns") and d.get("ref_columns"):
-                out[(d.get("container") or "", ",".join(d["columns"]))] = list(d["ref_columns"])
-    return out
+    return {(d.get("container") or "", ",".join(d["columns"])): list(d["ref_columns"])
+            for d in _foreign_keys(dm, source, keys) if d.get("columns") and d.get("ref_columns")}
 
 
 def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[SubjectRecord], subject: set[str],
