@@ -1,6 +1,6 @@
 """Legacy Excel workbooks (.xls, BIFF8 in an OLE2 container): cells row by row, as XLSX sheets.
 
-The ``Workbook`` stream (read with olefile, which comes with extract-msg) is a
+The ``Workbook`` stream (read with olefile, a dependency) is a
 sequence of records: the sheets' names (BOUNDSHEET), the shared strings (SST and
 its CONTINUE records) and each sheet's cells: text (LABELSST, LABEL), numbers
 (NUMBER, RK, MULRK) and formulas' cached results (FORMULA, STRING). Rows go
@@ -65,10 +65,10 @@ def summary_fields(f: Any) -> list[tuple[str, str]]:
 
 
 def workbook_stream(f: Any) -> bytes | None:
-    """The ``Workbook`` stream of an OLE2 file, or None when it has none (or olefile is missing)."""
+    """The ``Workbook`` stream of an OLE2 file, or None when it has none."""
     try:
         import olefile  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - olefile comes with extract-msg
+    except ImportError:  # pragma: no cover - a dependency (pyproject.toml)
         return None
     try:
         ole = olefile.OleFileIO(f)

@@ -42,7 +42,7 @@ def encrypted_office(src: Source) -> bool:
     f = src.seekable_file()
     try:
         import olefile  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - olefile comes with extract-msg
+    except ImportError:  # pragma: no cover - a dependency (pyproject.toml)
         olefile = None
     if olefile is not None:
         try:
