@@ -255,6 +255,11 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
                 )
             )
         others = _others(c, extra) if extra else set()
+        if _held_by_others(rows, extra, others, direct):
+            # the queried value stands as data on rows of other identified people (a family's e-mail, a
+            # switchboard number): it identifies nobody, so only the rows that hold it are listed; their
+            # other values and the rows referencing them are those people's
+            extra, structured_keys = [], set()
         extra, mentioned = _in_scope(rows, extra, others)
         extra = [r for r in extra if r.value_hash not in others]
         # foreign keys are followed from the rows that are the subject's: where its value links (not a
@@ -384,6 +389,21 @@ def _others(c: sa.Connection, rows: list[Any]) -> set[str]:
         .join(findings_t, findings_t.c.value_hash == s2.c.value_hash)
         .where(s2.c.subject.in_(_chunk(set(subject_of.values()))), findings_t.c.kind == PERSON_KIND))}
     return out | {h for h in rest if subject_of.get(h) in persons}
+
+
+def _held_by_others(rows: list[Any], extra: list[Any], others: set[str], direct: set[str]) -> bool:
+    """Whether the queried value (not a personnummer) is held as data, at a record's top level, on a row whose own person
+    (a personnummer at the top level of the row, linkable) is somebody else.
+
+    Such a value links to nobody (the person rule: a value seen with two personnummer), and a row
+    holding it is the other person's row: a lookup by it must not list that row's other values, nor
+    follow foreign keys from it (their orders), nor take a row holding no personnummer at all for the
+    subject's (a newsletter sign-up with the shared address).
+    """
+    owned = {r.rkey for r in extra if r.kind == PERSON_KIND and r.value_hash in others and not list_element(r.field)}
+    return bool(owned) and any(
+        r.rkey in owned and r.value_hash in direct and r.kind != PERSON_KIND and r.structured and r.linkable
+        and not list_element(r.field) for r in rows)
 
 
 def _in_scope(rows: list[Any], extra: list[Any], others: set[str]) -> tuple[list[Any], set[str]]:
