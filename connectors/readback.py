@@ -12,8 +12,13 @@ is found:
 * **files** and **s3**: the file or object is read again by the shared format
   readers (:mod:`connectors.formats`) and the records with the wanted items
   kept (the CSV row, the JSON Lines line, the XLSX row, the PDF page, the log
-  line; ``@<offset>`` items of split files by one byte-range read); reading
-  stops as soon as every wanted item of a file was found;
+  line; ``@<offset>`` items of split files by byte-range reads); reading
+  stops as soon as every wanted item of a file was found. A line of a
+  plain-text file comes with the lines it runs on from and into
+  (``Record.follows``) as :attr:`ReadBack.before` / :attr:`ReadBack.after`,
+  at most ``CONTEXT_CHARS`` each: the scan read them together (a number
+  wrapped onto the next line, a keyword at the end of the line before), so
+  the report needs them to recognise what the scan found on the line;
 * **mail** (mbox, Maildir, .eml, .msg): the mailbox is read again and the
   records of the wanted Message-IDs kept (headers, text parts, attachments);
 * **imap**: the folder is examined read-only, the messages found by ``SEARCH
@@ -49,6 +54,8 @@ from connectors.registry import build
 __all__ = ["ReadBack", "read_back", "read_sql", "read_files", "read_s3", "read_mail", "read_imap", "parse_item"]
 
 MAX_CHARS = 100_000  # per field value shown back
+CONTEXT_CHARS = 256  # of the lines before / after a text line read back with it (as the scan's NEIGHBOUR_CHARS)
+CONTEXT_BYTES = 4 * CONTEXT_CHARS  # byte window read around an ``@offset`` line for them
 MAIL_HEADERS = ("header:From", "header:To", "header:Cc", "header:Subject")
 
 
@@ -63,6 +70,11 @@ class ReadBack:
     fields: list[tuple[str, str | None]] = field(default_factory=list)
     record_date: datetime | None = None
     truncated: bool = False
+    # A line of free text that the scan read with its neighbours (Record.follows): the end of the
+    # lines it runs on from and the start of the lines that run on from it. For recognising what
+    # the scan found on the line only (a wrapped number, a keyword on the line before): never shown.
+    before: str = ""
+    after: str = ""
 
     def add(self, fields: Iterable[tuple[str, str | None]], max_chars: int = MAX_CHARS) -> None:
         seen = set(self.fields)
@@ -339,40 +351,96 @@ def _offset_item(item: str) -> int | None:
     return int(item[1:]) if item.startswith("@") and item[1:].isdigit() else None
 
 
-def _read_object(read: Callable[[Unit], Iterator[Record]], source: str, path: str, unit_params: tuple[tuple[str, Any], ...],
-                 wanted: dict[tuple[str, str], ReadBack], max_chars: int) -> None:
-    """Read one file/object (whole, and by byte range for ``@offset`` items) into the wanted results."""
-    offsets = sorted({o for (_c, i) in wanted if (o := _offset_item(i)) is not None})
-    plain = {k: rb for k, rb in wanted.items() if _offset_item(k[1]) is None}
-    jobs: list[tuple[tuple[tuple[str, Any], ...], dict[tuple[str, str], ReadBack]]] = []
-    if plain:
-        jobs.append((unit_params, plain))
-    for off in offsets:
-        sub = {k: rb for k, rb in wanted.items() if k[1] == f"@{off}"}
-        jobs.append(((*unit_params, ("start", off), ("end", off + 1)), sub))
-    for params, sub in jobs:
-        want_items = {(c, i) for c, i in sub}
-        found: set[tuple[str, str]] = set()
-        error = ""
-        records = read(Unit(source, path, "", params))
-        try:
-            for rec in records:
-                k = (rec.location.container, rec.location.item)
-                hit = sub.get(k)
-                if hit is not None:
+def _line(rec: Record) -> str | None:
+    """The text of a record that the scan may have read with its neighbours (one field of free text), else None."""
+    if rec.structured or len(rec.fields) != 1:
+        return None
+    return rec.fields[0][1] or None
+
+
+def _read_records(records: Iterator[Record], sub: dict[tuple[str, str], ReadBack], max_chars: int, *,
+                  context: bool = True) -> tuple[str, set[tuple[str, str]]]:
+    """Keep the records of ``sub`` read from ``records`` (their lines around as context).
+
+    Returns the error, if any, and which of them were lines of free text.
+
+    Stops once every wanted record was read and the lines running on from the
+    last of them (at most ``CONTEXT_CHARS``) were taken; ``context=False``
+    reads only the lines before (:attr:`ReadBack.before`) and keeps nothing else.
+    """
+    want_items = set(sub)
+    found: set[tuple[str, str]] = set()
+    lines: set[tuple[str, str]] = set()
+    error = ""
+    chain = ""  # the end of the lines the current record runs on from, when it does (Record.follows)
+    prev: str | None = None  # the text of the record before, when a line of free text
+    open_: list[ReadBack] = []  # wanted lines whose following lines are being taken as context
+    try:
+        for rec in records:
+            text = _line(rec)
+            goes_on = rec.follows and text is not None and prev is not None
+            chain = (f"{chain}\n{prev}" if chain else str(prev))[-CONTEXT_CHARS:] if goes_on else ""
+            if goes_on and open_:
+                assert text is not None
+                for rb in open_:
+                    rb.after = (f"{rb.after}\n{text}" if rb.after else text)[:CONTEXT_CHARS]
+                open_ = [rb for rb in open_ if len(rb.after) < CONTEXT_CHARS]
+            elif not goes_on:
+                open_ = []
+            prev = text
+            k = (rec.location.container, rec.location.item)
+            hit = sub.get(k)
+            if hit is not None:
+                if text is not None and k not in found:
+                    lines.add(k)
+                    hit.before = chain
+                    if context:
+                        open_.append(hit)
+                if context:
                     hit.add(rec.fields, max_chars)
                     hit.record_date = hit.record_date or rec.record_date
-                    found.add(k)
-                elif found == want_items:
-                    break  # everything wanted was read: do not read the rest of the file
-        except ConnectorError as exc:
-            error = str(exc)
-        finally:
-            records.close()  # type: ignore[attr-defined]
+                found.add(k)
+            elif found == want_items and not open_:
+                break  # everything wanted was read: do not read the rest of the file
+            if not context and found == want_items:
+                break
+    except ConnectorError as exc:
+        error = str(exc)
+    finally:
+        records.close()  # type: ignore[attr-defined]
+    return error, lines
+
+
+def _read_object(read: Callable[[Unit], Iterator[Record]], source: str, path: str, unit_params: tuple[tuple[str, Any], ...],
+                 wanted: dict[tuple[str, str], ReadBack], max_chars: int) -> None:
+    """Read one file/object (whole, and by byte range for ``@offset`` items) into the wanted results.
+
+    An ``@offset`` line is read by a range from its offset, ``CONTEXT_BYTES``
+    long for the lines after it; a line of free text then once more from up to
+    ``CONTEXT_BYTES`` before it, for the lines it runs on from (only whole
+    lines that start in that window: the line cut by the window's start is left out).
+    """
+    offsets = sorted({o for (_c, i) in wanted if (o := _offset_item(i)) is not None})
+    plain = {k: rb for k, rb in wanted.items() if _offset_item(k[1]) is None}
+    jobs: list[tuple[tuple[tuple[str, Any], ...], dict[tuple[str, str], ReadBack], int | None]] = []
+    if plain:
+        jobs.append((unit_params, plain, None))
+    for off in offsets:
+        sub = {k: rb for k, rb in wanted.items() if k[1] == f"@{off}"}
+        jobs.append(((*unit_params, ("start", off), ("end", off + 1 + CONTEXT_BYTES)), sub, off))
+    for params, sub, at in jobs:
+        error, lines = _read_records(read(Unit(source, path, "", params)), sub, max_chars)
         for k, rb in sub.items():
             if not rb.ok:
                 rb.reason = error or ("the line is no longer at that offset (the file changed)" if _offset_item(k[1]) is not None
                                       else "no longer in the file (the file changed)")
+        if at and not error and lines:
+            # the lines before: a second read from a window before the line (a free-text line only)
+            window = (*unit_params, ("start", max(0, at - CONTEXT_BYTES)), ("end", at + 1))
+            probe = {k: ReadBack(*k) for k in sub}
+            if not _read_records(read(Unit(source, path, "", window)), probe, max_chars, context=False)[0]:
+                for k, rb in sub.items():
+                    rb.before = probe[k].before
 
 
 def read_files(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS) -> Result:

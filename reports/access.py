@@ -178,8 +178,58 @@ class _Masker:
         self.h = keys.hasher()
         self.own = own
 
-    def __call__(self, text: str, hint: str, when: datetime | None) -> tuple[str, int, int]:
-        """``(text with others' identifiers masked, how many masked, how many of the subject's own found)``."""
+    def __call__(self, text: str, hint: str, when: datetime | None, before: str = "",
+                 after: str = "") -> tuple[str, int, int]:
+        """``(text with others' identifiers masked, how many masked, how many of the subject's own found)``.
+
+        ``before``/``after``: the lines a line of free text runs on from and
+        into, which the scan read with it (:class:`connectors.readback.ReadBack`).
+        The line is then also read with them, as the scan did: an identifier
+        that starts on the line counts there (a number wrapped onto the next
+        line, a personnummer after a keyword at the end of the line before).
+        The subject's own identifier that goes on into the next line is shown
+        whole: the line is followed by a line break and the rest of it, and
+        nothing more of the next line. Another person's identifier is masked
+        where either reading finds it, the part of one that runs over the
+        line's ends hidden character by character (its mask would show
+        digits of the line next to it).
+        """
+        if not before and not after:
+            return self._one(text, hint, when)
+        ref = when.date() if when else None
+        base = len(before) + 1 if before else 0
+        full = (before + "\n" if before else "") + text + ("\n" + after if after else "")
+        n = len(text)
+        spans = [(m.start, m.end, m) for m in self.scanner.find(text, hint=hint, ref_date=ref)]
+        spans += [(m.start - base, m.end - base, m) for m in self.scanner.find(full, hint=hint, ref_date=ref)]
+        own_found: set[tuple[int, int, str]] = set()
+        others: list[tuple[int, int, Any]] = []
+        shown_end = n
+        for start, end, m in spans:
+            if end <= 0 or start >= n:
+                continue  # wholly on the lines around
+            if self.h(m.kind, m.value) in self.own:
+                if start >= 0:
+                    own_found.add((start, end, m.kind))
+                    shown_end = max(shown_end, end)  # the rest of the subject's own identifier from the next line
+            elif m.confidence >= self.threshold:
+                others.append((start, end, m))
+        out = full[base : base + shown_end]
+        masked = 0
+        limit = len(full) + 1
+        for start, end, m in sorted(others, key=lambda x: (x[0], -x[1]), reverse=True):
+            if end > limit:
+                continue  # inside a span already masked
+            if start >= 0 and end <= n:
+                out = out[:start] + m.masked + out[end:]
+            else:  # runs over the line's start or end: hide what of it stands here
+                lo, hi = max(start, 0), min(end, len(out))
+                out = out[:lo] + "".join("*" if ch.isalnum() else ch for ch in out[lo:hi]) + out[hi:]
+            limit = max(start, 0)
+            masked += 1
+        return out, masked, len(own_found)
+
+    def _one(self, text: str, hint: str, when: datetime | None) -> tuple[str, int, int]:
         if len(text) < 5 or not any(ch.isdigit() or ch == "@" for ch in text):
             return text, 0, 0
         out, masked, own = text, 0, 0
@@ -261,19 +311,22 @@ def build_report(cfg: Config, kind: str, value: str, *, lang: str = "sv", now: d
             e.ok, e.reason, e.truncated = rb.ok, rb.reason, rb.truncated
             if rb.record_date is not None and (e.record_date is None or sys_.type in _MAIL_TYPES):
                 e.record_date = rb.record_date
-            own = 0
+            own_n = 0
+            # a line of free text is read with the lines the scan read it with (connectors.readback)
+            around = (rb.before, rb.after) if len(rb.fields) == 1 else ("", "")
             for fname, text in rb.fields:
                 if text is not None:
-                    text, n, mine = masker(text, fname, e.record_date)
+                    text, n, mine = masker(text, fname, e.record_date, *around)
                     e.masked_others += n
-                    own += mine
+                    own_n += mine
                 e.values.append((fname, text))
-            if e.ok and own == 0 and e.reached != "related":
+            if e.ok and own_n == 0 and e.reached != "related":
                 # lines moved, a row's ordinal or ctid now points elsewhere: never show what may be
                 # another person's record in this one's report
                 e.ok, e.reason, e.values, e.masked_others, e.truncated = False, CHANGED, [], 0, False
     ordered = sorted(systems.values(), key=lambda s: s.source)
-    opts = cfg.raw.get("report") if isinstance(cfg.raw.get("report"), dict) else {}
+    raw = cfg.raw.get("report")
+    opts: dict[str, Any] = raw if isinstance(raw, dict) else {}
     return AccessReport(
         kind=kind, value=canon, generated=now or datetime.now(timezone.utc).replace(microsecond=0), lang=lang,
         systems=ordered, controller=str(opts.get("controller", "")), contact=str(opts.get("contact", "")),
