@@ -1277,7 +1277,9 @@ class _Walk:
                 c, i = r.location.container, r.location.item
                 prefix = "attachment:" + c + ("!" + _item_label(i) if i else "")
                 fields = [(prefix if (f == PATH_FIELD and not i) else f"{prefix}:{f}", t) for f, t in r.fields]
-                yield self.rec(fields)
+                out = self.rec(fields)
+                out.follows = r.follows  # the next line or paragraph of the same attachment (Record.follows)
+                yield out
         except PartialRead as exc:
             self.problem(section, f"attachment {safe_name(label)}: {exc.count} part(s) not read: " + "; ".join(exc.problems[:3]))
         except ConnectorError as exc:

@@ -3,7 +3,11 @@
 **HTML** (stdlib ``html.parser``): visible text in blocks (a block ends at a
 block-level tag: p, div, li, tr, td, br, headings, ...), one record per block,
 ``item`` = the source line where the block's text starts, field ``text``,
-``structured=False``. The cells of one table row stay in one block,
+``structured=False``; a block that goes on from the one before in the
+text's flow (no blank paragraph or blank line, table, rule or comment
+between) is marked ``follows`` (:class:`connectors.base.Record`), so that
+``<p>Personnummer:</p><p>811228 9874</p>`` is read as one text by the
+detectors (a table row never follows). The cells of one table row stay in one block,
 separated by tabs (``Personnr:<TAB>6408233234``: a form's label keeps its
 value; a tab never joins two cells' digits into one number), as in HTML
 mail (:func:`connectors.mime.html_to_text`). ``script``/``style`` are skipped; ``mailto:``/``tel:``
@@ -49,6 +53,10 @@ _BLOCK = frozenset(
     "tbody td tfoot th thead title tr ul".split()
 )
 _SKIP = frozenset({"script", "style", "template"})
+# block elements whose text never goes on from the text before or after them (Record.follows)
+_APART = frozenset(
+    "body caption head hr html option table tbody td tfoot th thead title tr".split()
+)
 _WS = re.compile(r"\s+")
 
 
@@ -66,21 +74,50 @@ class _TextParser(HTMLParser):
         self._skip = 0
         self._max = max_chars
         self._comments = comments
+        # Whether each block goes on from the one before (Record.follows): text of one flow,
+        # no blank paragraph, table, rule, comment or slice of an over-long block between.
+        self.follows: list[bool] = []
+        self._gap = True  # the next block does not go on from the one before
+        self._open: str | None = None  # the block element opened last, while nothing was written in it
+        self._breaks = 0  # <br> since the last text: two make a blank line
 
     def _add(self, text: str) -> None:
         if not self._buf:
             self._line = self.getpos()[0]
         self._buf.append(text)
         self._size += len(text)
+        if not text.isspace():
+            self._open, self._breaks = None, 0
         if self._size >= self._max:
             self.flush()
+            self._gap = True  # the next slice of an over-long block
+
+    def _emit(self, text: str) -> None:
+        self.blocks.append((self._line, text))
+        self.follows.append(not self._gap)
+        self._gap = False
 
     def flush(self) -> None:
         if self._buf:
             text = _WS.sub(" ", "".join(self._buf)).strip()
             if text:
-                self.blocks.append((self._line, text))
+                self._emit(text)
         self._buf, self._size = [], 0
+
+    def _boundary(self, tag: str, end: bool) -> None:
+        """A block element's start or end: a blank paragraph, a blank line, a table or a rule ends the flow."""
+        if tag in _APART:
+            self._gap = True
+        elif tag == "br":
+            self._breaks += 1
+            if self._breaks >= 2:
+                self._gap = True
+        elif end:
+            if self._open == tag:
+                self._gap = True  # <p></p>, <p>&nbsp;</p>: a blank paragraph
+            self._open = None
+        else:
+            self._open = tag
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
@@ -88,6 +125,7 @@ class _TextParser(HTMLParser):
             return
         if tag in _BLOCK:
             self.flush()
+            self._boundary(tag, False)
         a = {k: (v or "") for k, v in attrs}
         href = a.get("href", "").strip()
         if href[:7].lower() == "mailto:" or href[:4].lower() == "tel:":
@@ -105,13 +143,17 @@ class _TextParser(HTMLParser):
     def handle_comment(self, data: str) -> None:
         if self._comments and not self._skip and data.strip() and not data.lstrip().startswith("[if"):
             self.flush()  # a comment is a block of its own: never joined to the text around it
+            self._gap = True
             self._add(data)
             self.flush()
+            self._gap = True
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
         if tag in _BLOCK:
             self.flush()
+            if tag != "br":
+                self._boundary(tag, True)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
@@ -119,6 +161,7 @@ class _TextParser(HTMLParser):
             return
         if tag in _BLOCK:
             self.flush()
+            self._boundary(tag, True)
 
     def handle_data(self, data: str) -> None:
         if not self._skip and data:
@@ -157,7 +200,7 @@ class HTMLText(_TextParser):
         if self._buf:
             text = _CELL_RUN.sub("\t", _WS.sub(" ", "".join(self._buf))).strip(" \t")
             if text:
-                self.blocks.append((self._line, text))
+                self._emit(text)
         self._buf, self._size = [], 0
 
 
@@ -171,9 +214,12 @@ def html_records(ctx: Ctx, src: Source, encoding: str) -> Iterator[Record]:
             parser.flush()
         else:
             parser.feed(chunk)
-        for line, text in parser.blocks:
-            yield ctx.record(str(line), [(TEXT_FIELD, text)], False)
+        for (line, text), follows in zip(parser.blocks, parser.follows):
+            rec = ctx.record(str(line), [(TEXT_FIELD, text)], False)
+            rec.follows = follows
+            yield rec
         parser.blocks.clear()
+        parser.follows.clear()
         if len(parser.rawdata) > MAX_PENDING_CHARS:  # html.parser holds an unfinished construct whole
             raise ConnectorError(f"{ctx.name}: unterminated HTML comment, tag or script longer than {MAX_PENDING_CHARS} characters")
         if not chunk:

@@ -27,7 +27,11 @@ paragraphs, empty ones too, those in content controls included), field ``text``
 (the text Word shows: tracked insertions, content controls, fields and links
 included), not structured; a text box anchored in a paragraph as ``paragraph N
 text box K``; text deleted by a tracked change (still in the file) as
-``paragraph N deleted``; each table row
+``paragraph N deleted``; a paragraph right after another with text
+(no blank paragraph, table, text box or deleted text between, and no page
+or section break) is marked ``follows`` (:class:`connectors.base.Record`):
+the detectors read it with the one before (``Personnummer:`` / ``811228 9874``),
+each finding on the paragraph where it starts; each table row
 as ``item`` = ``table T row R`` (R from 1, the header row included in the
 count), structured, fields named by the table's header row or ``column N``
 (nested tables: ``table T row R table K row S``); headers and footers as
@@ -544,6 +548,21 @@ def _part_text(element: Any) -> str:
     return "\n".join(c for c in chunks if c.strip())
 
 
+def _page_breaks(p: Any, text: str) -> tuple[bool, bool]:
+    """Whether a paragraph starts a new page (``pageBreakBefore``) and whether it ends its page or section
+    (a page break in it, a section break after it): no text goes on over such a break. ``text``: its text
+    (a page break shows as a line break in it, so paragraphs without one are not searched)."""
+    before = after = False
+    ppr = p.find(_W + "pPr")
+    if ppr is not None:
+        el = ppr.find(_W + "pageBreakBefore")
+        before = el is not None and el.get(_W + "val", "true") not in ("0", "false", "off")
+        after = ppr.find(_W + "sectPr") is not None
+    if not after and "\n" in text:
+        after = any(br.get(_W + "type") == "page" for br in p.iter(_W + "br"))
+    return before, after
+
+
 def _note_records(ctx: Ctx, doc: Any) -> Iterator[Record]:
     """Footnotes and endnotes: ``footnote N`` / ``endnote N`` (N the note's id), field ``text``."""
     from docx.oxml import parse_xml
@@ -593,20 +612,32 @@ def docx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
         ctx.problem(f"{ctx.name} hyperlinks: {describe(exc)}")
         links = {}
     p_no = t_no = 0
+    joined = False  # the record just before is the body paragraph right before this one, on the same page
     for el in _blocks(doc.element.body):
         if el.tag == _W + "tbl":
             t_no += 1
+            joined = False
             yield from _table_records(ctx, Table(el, doc._body), f"table {t_no}", links)
             continue
         p_no += 1
         text = _p_text(el, links)
+        page_before, page_after = _page_breaks(el, text)
         if text.strip():
-            yield ctx.record(f"paragraph {p_no}", [(TEXT_FIELD, text)], False)
+            rec = ctx.record(f"paragraph {p_no}", [(TEXT_FIELD, text)], False)
+            rec.follows = joined and not page_before
+            joined = True
+            yield rec
+        else:
+            joined = False  # a blank paragraph ends the run
         for k, box in enumerate(_text_boxes(el), start=1):
+            joined = False
             yield ctx.record(f"paragraph {p_no} text box {k}", [(TEXT_FIELD, box)], False)
         deleted = _deleted_text(el)
         if deleted:
+            joined = False
             yield ctx.record(f"paragraph {p_no} deleted", [(TEXT_FIELD, deleted)], False)
+        if page_after:
+            joined = False
     for s_no, section in enumerate(doc.sections, start=1):
         for attr, label in (
             ("header", "header"), ("first_page_header", "first page header"), ("even_page_header", "even page header"),

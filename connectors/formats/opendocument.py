@@ -6,7 +6,10 @@ footers) and ``meta.xml``, as the Office Open XML readers read their parts
 
 * **text** (and presentations): each paragraph or heading ``paragraph N`` (N in
   document order, text boxes and notes included), field ``text``, not structured
-  (its text boxes, notes and comments are left to their own paragraphs);
+  (its text boxes, notes and comments are left to their own paragraphs); a body
+  paragraph right after another with text (no blank paragraph, table, section,
+  slide, text box, note or comment between) is marked ``follows``
+  (:class:`connectors.base.Record`): the detectors read the two together;
   comments ``comment N`` (fields ``text``, ``meta:author``); each table row
   ``table T row R``, structured, named by the table's header row, or one record
   ``table T`` for a form of labels and values (as DOCX tables); page headers and
@@ -55,6 +58,9 @@ _DC = "{http://purl.org/dc/elements/1.1/}"
 _META = "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}"
 
 _PARAGRAPHS = (_TEXT + "p", _TEXT + "h")
+# elements whose start ends a run of paragraphs read together: another part of the document
+_SEPARATE = frozenset({_TEXT + "section", _TEXT + "index-body", _OFFICE + "text", _OFFICE + "presentation",
+                       _DRAW + "page", _TEXT + "note", _DRAW + "frame"})
 # content of a paragraph that is read apart: text boxes, notes, comments
 _APART = frozenset({_DRAW + "frame", _TEXT + "note", _OFFICE + "annotation", _OFFICE + "annotation-end"})
 
@@ -168,17 +174,31 @@ def _text_records(ctx: Ctx, zf: zipfile.ZipFile) -> Iterator[Record]:
     p_no = t_no = c_no = 0
     in_table = 0  # depth of table:table elements open
     in_comment = 0  # depth of office:annotation elements open (their paragraphs are the comment's)
+    in_para = 0  # depth of paragraphs open (a text box's or note's paragraphs are inside another's)
+    joined = False  # the record just before is the body paragraph that ended right before this one started
     tables: list[list[list[str]]] = []  # rows of the open tables
     with zf.open("content.xml") as part:
         for ev, el in _events(ctx, part):
             tag = el.tag
             if ev == "start":
-                if tag == _TABLE + "table":
+                if tag in _PARAGRAPHS:
+                    in_para += 1
+                    if in_para > 1:
+                        joined = False  # a paragraph inside another (text box, note): a record between
+                elif tag == _TABLE + "table":
                     in_table += 1
                     tables.append([])
+                    joined = False
                 elif tag == _OFFICE + "annotation":
                     in_comment += 1
+                    joined = False
+                elif tag in _SEPARATE:
+                    joined = False
                 continue
+            if tag in _PARAGRAPHS:
+                in_para -= 1
+            elif tag in _SEPARATE:
+                joined = False  # the text after a text box, section or slide does not go on from its last paragraph
             if tag == _TABLE + "table-row" and tables:
                 if len(tables[-1]) < MAX_TABLE_ROWS:
                     tables[-1].append(_row_texts(el))
@@ -203,7 +223,12 @@ def _text_records(ctx: Ctx, zf: zipfile.ZipFile) -> Iterator[Record]:
                 p_no += 1
                 text = paragraph_text(el)
                 if text.strip():
-                    yield ctx.record(f"paragraph {p_no}", [(TEXT_FIELD, text)], False)
+                    rec = ctx.record(f"paragraph {p_no}", [(TEXT_FIELD, text)], False)
+                    rec.follows = joined and not in_para
+                    joined = not in_para  # a body paragraph, not one inside a text box or note
+                    yield rec
+                else:
+                    joined = False  # a blank paragraph ends the run
                 tail = el.tail
                 el.clear()  # read: only its place in the tree is kept
                 el.tail = tail
