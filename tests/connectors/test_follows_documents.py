@@ -228,3 +228,22 @@ def test_html_a_number_wrapped_over_two_blocks_is_on_the_first(tmp_path: Path) -
 )
 def test_html_blocks_apart_are_not_read_together(tmp_path: Path, body: str) -> None:
     assert _scan(tmp_path, "x.html", _html(body)) == []
+
+
+# -- inside an archive -------------------------------------------------------------------------------
+
+
+def test_a_docx_in_a_zip_reads_its_paragraphs_together(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("brev/a.docx", _docx(["Personnummer:", "811228 9874"]))
+        zf.writestr("brev/b.txt", "811228 9874\n")  # the next entry: never read with a.docx's last paragraph
+    root = tmp_path / "share"
+    root.mkdir()
+    (root / "export.zip").write_bytes(buf.getvalue())
+    conn = FilesConnector("share", {"type": "files", "path": str(root)})
+    found = []
+    for unit in conn.units():
+        for rec in scan_unit(conn, unit, ScanSettings(None, 0.5, False, SECRET)).records:
+            found.extend((rec.container, rec.item, f.kind, f.value_hash) for f in rec.findings)
+    assert found == [("export.zip!brev/a.docx", "paragraph 2") + PNR]
