@@ -442,14 +442,14 @@ def _joinable(rec: Record) -> bool:
 
 
 def _goes_on(prev: Record, rec: Record) -> bool:
-    """Whether ``rec`` is read with ``prev``: it follows it, both are one line of free text, in one container."""
+    """Whether ``rec`` is read with ``prev``: it follows it, both are one line of free text, in one container.
+
+    Their field names may differ (a mail attachment's lines are ``attachment:a.txt!line 2:text``): the
+    reader's ``follows`` says the text goes on; each finding keeps its own record's field."""
     if not (rec.follows and _joinable(rec) and _joinable(prev)):
         return False
     a, b = prev.location, rec.location
-    return (
-        prev.fields[0][0] == rec.fields[0][0] and a.container == b.container and a.source == b.source
-        and a.store == b.store and prev.ref_date == rec.ref_date
-    )
+    return a.container == b.container and a.source == b.source and a.store == b.store and prev.ref_date == rec.ref_date
 
 
 def _runs(batch: list[Record], before: Record | None, after: Record | None) -> dict[int, _Run]:
@@ -487,7 +487,7 @@ def _split_runs(runs: dict[int, _Run], batch: list[Record], found: list[list[tup
     for i, run in runs.items():
         if not found[i]:
             continue
-        (fname, _text, ms), = found[i]
+        (_fname, _text, ms), = found[i]
         found[i] = []
         per: dict[int, list[Match]] = {}
         for m in ms:
@@ -501,7 +501,8 @@ def _split_runs(runs: dict[int, _Run], batch: list[Record], found: list[list[tup
                       m.personal, m.inside) if base else m
             )
         for k, got in per.items():
-            found[i + k].append((fname, batch[i + k].fields[0][1], got))
+            fname, text = batch[i + k].fields[0]
+            found[i + k].append((fname, text, got))
     return dropped
 
 

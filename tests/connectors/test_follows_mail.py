@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
 
 from connectors.base import Limits, Location
 from connectors.files import FilesConnector
@@ -58,9 +57,6 @@ def test_an_attachments_lines_keep_follows() -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="the worker reads records together only when their field is the same "
-                   "(worker._goes_on); a mail attachment's field names its line ('attachment:a.txt!line 2:text'), "
-                   "so the lines are still read one by one: the worker's part, not the mail reader's")
 def test_a_keyword_on_the_line_before_in_a_mail_attachment_is_found(tmp_path: Path) -> None:
     root = tmp_path / "share"
     root.mkdir()
