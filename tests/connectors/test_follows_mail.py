@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
-
 from connectors.base import Limits, Location
 from connectors.files import FilesConnector
 from connectors.formats.core import Problems
