@@ -236,6 +236,7 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
             records_t.c.rkey, records_t.c.store, records_t.c.source, records_t.c.container, records_t.c.item,
             records_t.c.structured, findings_t.c.linkable, findings_t.c.field, findings_t.c.kind, findings_t.c.subkind,
             findings_t.c.masked, findings_t.c.confidence, findings_t.c.value_hash, findings_t.c.test_data,
+            findings_t.c.entry,
         )
         rows = list(
             c.execute(sa.select(*cols).join(records_t, records_t.c.rkey == findings_t.c.rkey).where(findings_t.c.value_hash.in_(_chunk(hashes))))
@@ -254,6 +255,13 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
                     )
                 )
             )
+        if extra:
+            # another person's entry of a list within the subject's row (worker.person_entries: a household
+            # member with a personnummer or a name): not the subject's, whatever the links say
+            own_entries: dict[str, set[int | None]] = {}
+            for r in rows:
+                own_entries.setdefault(r.rkey, set()).add(r.entry)
+            extra = [r for r in extra if r.entry is None or r.entry in own_entries.get(r.rkey, ())]
         others = _others(c, extra) if extra else set()
         if _held_by_others(rows, extra, others, direct):
             # the queried value stands as data on rows of other identified people (a family's e-mail, a

@@ -370,7 +370,8 @@ class _BatchDetector:
                         links and _holds_as_data(text, m, ms),
                     ))
             if elements is not None:
-                person_entries(rr.findings, elements)
+                named = {list_element(f) for f, t in rec.fields if t and ("[" in f or "{" in f) and _NAME_LEAF.search(f)}
+                person_entries(rr.findings, elements, named)
             if rec.references:
                 rr.refs = [(rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
             out.append(rr)
@@ -583,20 +584,26 @@ def within_element(element: str, outer: str) -> bool:
 PERSON_ENTRIES_MAX = 999  # entries numbered in one record (findings.entry); more are each their own, unlinked
 
 
-def person_entries(found: list[FoundValue], elements: dict[int, str]) -> None:
+# a field that names a person: the leaf of a list entry (profil$.hushall[1].namn, $.passengers[0].first_name)
+_NAME_LEAF = re.compile(
+    r"(?i)[.\]](?:namn|name|f(?:ö|o)rnamn|efternamn|first_?name|last_?name|full_?name|given_?name|family_?name|surname)$")
+
+
+def person_entries(found: list[FoundValue], elements: dict[int, str], named: set[str] | frozenset[str] = frozenset()) -> None:
     """Set ``entry`` on the values of a record that stand in a person's entry of a list within it.
 
     ``elements`` maps the index of each linkable finding in a list entry to its entry
-    (:func:`list_element` of its field). A record can hold several people in a JSON list (a
-    household's members, a booking's passengers): an entry that holds a personnummer is a
-    person, and when the record holds another person besides (a personnummer at the top
-    level, or values in another entry) the values of each such entry link within it only
-    (the data map links per ``(record, entry)``), not with the record's own values or the
-    other entries'. Values in entries without a personnummer (the owner's addresses, a
-    co-passenger known by e-mail) stay the record's. A record with one person's entry and
-    nothing else links as one, as before.
+    (:func:`list_element` of its field); ``named`` are the entries that hold a person's name
+    (a ``namn`` or ``first_name`` key). A record can hold several people in a JSON list (a
+    household's members, a booking's passengers): an entry that holds a personnummer or a
+    name is a person, and when the record holds another person besides (a personnummer at
+    the top level, or values in another entry) the values of each such entry link within it
+    only (the data map links per ``(record, entry)``), not with the record's own values or
+    the other entries'. Values in entries without either (the owner's addresses) stay the
+    record's. A record with one person's entry and nothing else links as one, as before.
     """
-    people = sorted({e for i, e in elements.items() if found[i].kind == "personnummer" and found[i].linkable})
+    people = sorted({e for i, e in elements.items() if found[i].kind == "personnummer" and found[i].linkable}
+                    | {e for e in set(elements.values()) if e in named})
     if not people:
         return
     top_pnr = any(f.kind == "personnummer" and f.linkable and i not in elements for i, f in enumerate(found))

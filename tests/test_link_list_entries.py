@@ -162,3 +162,28 @@ def test_a_schema_3_map_gains_the_entry_column(tmp_path: Path, monkeypatch: pyte
     gustav = _where(_lookup(cfg, "personnummer", GUSTAV))
     assert ("kund", "id=1", "profil$.hushall[0].epost", "linked") in gustav
     assert not [w for w in gustav if w[2] in ("pnr", "epost")], gustav
+
+
+def test_an_entry_with_a_name_is_a_person_too() -> None:
+    """A household member known by name and e-mail only (no personnummer) is a person of their own."""
+    found = [_fv("o", "personnummer"), _fv("oe", "email"), _fv("g", "personnummer"), _fv("ge", "email"), _fv("le", "email"),
+             _fv("a", "email")]
+    elements = {2: "p$.hushall[0]", 3: "p$.hushall[0]", 4: "p$.hushall[1]", 5: "p$.adresser[0]"}
+    person_entries(found, elements, {"p$.hushall[1]"})
+    assert [f.entry for f in found] == [None, None, 1, 1, 2, None]
+
+
+def test_a_member_known_by_name_and_email_is_not_the_owners(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    profil = {"hushall": [{"namn": "Lisa", "epost": "lisa@example.se"}]}
+    _crm(tmp_path, """
+        CREATE TABLE kund (id INTEGER PRIMARY KEY, pnr TEXT, epost TEXT, profil TEXT);
+        CREATE TABLE orders (id INTEGER PRIMARY KEY, kund_id INTEGER REFERENCES kund(id));
+        """, {"kund": [(1, OWNER, "owner@example.se", json.dumps(profil))], "orders": [(10, 1)]})
+    cfg = _config(tmp_path)
+    assert scan(load(cfg), scheduler="sync", progress=False).exit_code == EXIT_COMPLETE
+    owner = _where(_lookup(cfg, "personnummer", OWNER))
+    assert ("kund", "id=1", "epost", "linked") in owner and ("orders", "id=10", "kund_id", "related") in owner
+    assert not [w for w in owner if "hushall" in w[2]], owner
+    lisa = _where(_lookup(cfg, "email", "lisa@example.se"))
+    assert lisa == {("kund", "id=1", "profil$.hushall[0].epost", "direct")}, lisa
