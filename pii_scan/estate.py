@@ -11,11 +11,16 @@
   a family invoice e-mail shared by two customers, an emergency contact's phone, the
   clerk's e-mail in ``created_by`` and a note naming a colleague: other
   people's values, found where they stand and never linked to the customer;
-  Luhn-valid order numbers and amounts in öre shaped like personnummer);
+  Luhn-valid order numbers and amounts in öre shaped like personnummer; a
+  household in a JSON column (``hushall``: members with their own
+  personnummer, e-mail and phone, one known by name and e-mail only: each a
+  person of their own), the company's switchboard as some customers' work
+  phone (``arbetstelefon``), and both parents of a family e-mail with orders);
 * ``share/``: exports and documents (a cp1252 ``;`` CSV, a UTF-8-BOM CSV,
   JSON Lines, XLSX, DOCX, a hand-written PDF, an HTML newsletter, a log, a
   gzip'd log, a zip with a CSV inside, a plain-text note (a number wrapped
-  over two lines, opening hours, a lower-case IBAN) and a file whose *name*
+  over two lines, a personnummer written with a space on the line after its
+  keyword, opening hours, a lower-case IBAN) and a file whose *name*
   holds a personnummer; a CSV with a 'sep=;' line and a title row, a JSON
   document with rows under ``{"export": {"rows": [...]}}``, .eml files and an
   mbox);
@@ -25,7 +30,9 @@
   data and is not: YYYYMMDDhhmm timestamps, order numbers that are valid
   Stockholm phone numbers, EAN-13 codes, organisation numbers, amounts,
   masked numbers, UUIDs) and, per data subject, the locations a lookup must
-  return (direct, linked, related).
+  return (direct, linked, related); ``shared:`` subjects are values that are
+  nobody's (a family's e-mail, the switchboard), whose lookup must list the
+  locations holding them and nothing else.
 
 Everything is fictional. Personnummer are random dates + random serials +
 Luhn check digit (never on Skatteverket's test list unless planted as a test
@@ -315,6 +322,14 @@ class GroundTruth:
             st.direct.sort()
             st.linked.sort()
             self.subjects[subj] = st
+        # a value that is nobody's (a family's e-mail, the switchboard), looked up as such: the
+        # locations that hold it are direct, and nothing of those rows is linked or related
+        for subj, q in sorted(self.queries.items()):
+            if subj.startswith("shared:"):
+                st = SubjectTruth(subj, q)
+                st.direct = sorted({(p.where, p.kind, mask(p.kind, p.value)) for p in self.planted
+                                    if (p.kind, p.value) == q})
+                self.subjects[subj] = st
 
     # -- serialisation --------------------------------------------------------
 
@@ -766,7 +781,7 @@ class _Builder:
         if path.exists():
             path.unlink()
         con = sqlite3.connect(path)
-        con.executescript(_SCHEMA)
+        con.executescript(_SCHEMA_TRAPS if self.traps else _SCHEMA)
         gt, L, as_of = self.gt, self.L, self.as_of
         rng = self.rng("sql")
         self.gt.queries.update({p.subject: ("personnummer", p.pnr) for p in self.customers + self.employees})
@@ -774,6 +789,10 @@ class _Builder:
         rows = []
         trng = self.rng("sql-traps")  # the traps added later draw from their own stream
         family = self._families(trng) if self.traps else {}
+        # the traps of the second red-team round, each from a stream of its own: a household in a JSON
+        # column, the company's switchboard given as a customer's work phone
+        household = self._households(self.rng("sql-traps-household")) if self.traps else {}
+        work_phone = self._work_phones(self.rng("sql-traps-switchboard"), set(household)) if self.traps else {}
         for cid, p in enumerate(self.customers, start=1):
             subj = p.subject
             # a customer row is written after the 18th birthday; a centenarian's after the 101st
@@ -835,9 +854,13 @@ class _Builder:
                 if canon.startswith("SE") and canon[4:7] == "300" or canon.startswith("3300-"):
                     gt.plant("personnummer", p.pnr, where, written, subj, test_data=p.test,
                              inside="iban" if canon.startswith("SE") else "personkonto")
-            rows.append((cid, p.name, pnr_text, pnr_num, email_written, phone_written, bank_written,
-                         created.strftime("%Y-%m-%d %H:%M:%S"), *(self._customer_extras(trng, cid, p) if self.traps else (None,) * 4), family.get(cid)))
-        con.executemany("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            row = (cid, p.name, pnr_text, pnr_num, email_written, phone_written, bank_written,
+                   created.strftime("%Y-%m-%d %H:%M:%S"), *(self._customer_extras(trng, cid, p) if self.traps else (None,) * 4),
+                   family.get(cid))
+            if self.traps:
+                row += (household.get(cid), work_phone.get(cid))
+            rows.append(row)
+        con.executemany(f"INSERT INTO customers VALUES ({','.join('?' * len(rows[0]))})", rows)
 
         # invoices and orders: no personal data in the row, only a reference (related)
         inv, orders = [], []
@@ -863,6 +886,8 @@ class _Builder:
                 gt.refs.append(Ref(L.sql("orders", oid, "customer_id"), L.sql_record("customers", cid)))
                 gt.decoy("order-number-is-a-stockholm-number", "phone", e164(order_no), L.sql("orders", oid, "order_no"), order_no)
                 self._ean_decoy(ean, L.sql("orders", oid, "ean"))
+        if self.traps:  # both parents of a family e-mail have orders: a lookup of one must not list the other's
+            self._family_orders(self.rng("sql-traps-family-orders"), family, orders)
         con.executemany("INSERT INTO invoices VALUES (?,?,?,?,?,?,?)", inv)
         con.executemany("INSERT INTO orders VALUES (?,?,?,?,?,?,?)", orders)
 
@@ -944,6 +969,100 @@ class _Builder:
             last = self.customers[a - 1].name.split()[-1]
             e = self.ids.email("familjen", last)
             out[a] = out[b] = e
+        return out
+
+    def _family_orders(self, rng: Random, family: dict[int, str], orders: list[tuple[Any, ...]]) -> None:
+        """An order for each customer of a family e-mail who has none (appended after the others)."""
+        gt, L = self.gt, self.L
+        have = {cid for _oid, cid, _ono in self.orders}
+        oid = max((o[0] for o in orders), default=0)
+        for cid in sorted(set(family) - have):
+            oid += 1
+            order_no = self.ids.order_number()
+            ean = self._ean(rng)
+            d = _rand_dt(rng, date(2022, 1, 1), self.as_of)
+            ordernr = self._ordernr(rng, L.sql("orders", oid, "ordernr"))
+            orders.append((oid, cid, order_no, ordernr, ean, round(rng.uniform(99, 9999), 2), d.strftime("%Y-%m-%d %H:%M:%S")))
+            self.orders.append((oid, cid, order_no))
+            gt.refs.append(Ref(L.sql("orders", oid, "customer_id"), L.sql_record("customers", cid)))
+            gt.decoy("order-number-is-a-stockholm-number", "phone", e164(order_no), L.sql("orders", oid, "order_no"), order_no)
+            self._ean_decoy(ean, L.sql("orders", oid, "ean"))
+        # lookups by the shared address: the rows that hold it, nothing of theirs (no values, no orders)
+        for k, e in enumerate(sorted(set(family.values())), start=1):
+            gt.queries[f"shared:family-email-{k}"] = ("email", e)
+
+    def _households(self, rng: Random) -> dict[int, str]:
+        """Customers whose row holds their household in a JSON column (``hushall``): a list of members.
+
+        Each member with a personnummer is a person of their own: their personnummer, e-mail and phone
+        (``hushall$[k].personnummer``, ``hushall$[k].epost``, ``hushall$[k].telefon[0]``) are one subject,
+        the row's owner another. The first household also has a member known only by name and
+        e-mail. Members' values link nothing to the owner's row (``links=False``): the owner's lookup
+        lists none of them, a member's lookup lists their own element only (no owner's values, no
+        orders). Returns the JSON text per customer id.
+        """
+        gt, L = self.gt, self.L
+        n = len(self.customers)
+        pool = [c for c in range(14, n + 1)] or list(range(2, n + 1))
+        owners = sorted(rng.sample(pool, k=min(len(pool), 1 + n // 100)))
+        adult_hi = date(self.as_of.year - 18, self.as_of.month, min(self.as_of.day, 28))
+        out: dict[int, str] = {}
+        number = 0
+        for h, cid in enumerate(owners):
+            members: list[dict[str, Any]] = []
+            for k in range(rng.choice((2, 3) if h == 0 else (1, 2, 2, 3))):  # the first: two or three people
+                number += 1
+                child = k > 0 or rng.random() < 0.3
+                # born before the row was written (2015 or later): the row's date is the reference date
+                lo, hi = (date(2003, 1, 1), date(2014, 12, 31)) if child else (date(1950, 1, 1), adult_hi)
+                m = self._person(rng, f"household:{number}", lo, hi, domain=rng.choice(_DOMAINS))
+                pform = rng.choice(("12-dash", "12", "10-dash"))
+                pw = write_pnr(m.pnr, pform, self.as_of)
+                member: dict[str, Any] = {"namn": m.name, "relation": "barn" if child else rng.choice(("make/maka", "sambo")),
+                                          "personnummer": pw, "epost": m.emails[0]}
+                el = f"hushall$[{len(members)}]."
+                kw: dict[str, Any] = {"structured": False, "links": False}
+                gt.plant("personnummer", m.pnr, L.sql("customers", cid, el + "personnummer"), pw, m.subject,
+                         form="household-" + pform, **kw)
+                gt.plant("email", m.emails[0], L.sql("customers", cid, el + "epost"), m.emails[0], m.subject,
+                         test_data=_reserved(m.emails[0]), form="household", **kw)
+                if rng.random() < 0.5:
+                    mob = self.ids.mobile()
+                    mw = write_phone(mob, rng.choice(("dash-grouped", "space-grouped", "compact")))
+                    member["telefon"] = [mw]
+                    gt.plant("phone", e164(mob), L.sql("customers", cid, el + "telefon[0]"), mw, m.subject,
+                             form="household", **kw)
+                gt.queries[m.subject] = ("personnummer", m.pnr)
+                members.append(member)
+            if h == 0:  # a member known by name and e-mail only: a person still, not the owner
+                number += 1
+                m = self._person(rng, f"household:{number}", date(2003, 1, 1), date(2014, 12, 31), domain="example.se")
+                el = f"hushall$[{len(members)}]."
+                members.append({"namn": m.name, "relation": "barn", "epost": m.emails[0]})
+                gt.plant("email", m.emails[0], L.sql("customers", cid, el + "epost"), m.emails[0], m.subject,
+                         structured=False, links=False, form="household-email-only")
+                gt.queries[m.subject] = ("email", m.emails[0])
+            out[cid] = json.dumps(members, ensure_ascii=False)
+        return out
+
+    def _work_phones(self, rng: Random, skip: set[int]) -> dict[int, str]:
+        """Customers who work here and gave the company's switchboard as their work phone (``arbetstelefon``).
+
+        The number stands on every employee's row too: a hub that is nobody's. A customer's lookup
+        lists it on their own row; it joins none of them; a lookup by it lists the rows that hold
+        it and nothing of theirs (``shared:switchboard``).
+        """
+        n = len(self.customers)
+        pool = [c for c in range(12, n + 1) if c not in skip]
+        national = "0" + e164(SWITCHBOARD)[3:]
+        out: dict[int, str] = {}
+        for cid in sorted(rng.sample(pool, k=min(len(pool), 3 + n // 100))):
+            form = rng.choice(("dash-grouped", "space-grouped", "compact", "+46-grouped", "dash-compact"))
+            w = write_phone(national, form)
+            out[cid] = w
+            self.gt.plant("phone", e164(SWITCHBOARD), self.L.sql("customers", cid, "arbetstelefon"), w, None,
+                          test_data=True, form="shared-switchboard")
+        self.gt.queries["shared:switchboard"] = ("phone", e164(SWITCHBOARD))
         return out
 
     def _customer_extras(self, rng: Random, cid: int, p: Person) -> tuple[str | None, ...]:
@@ -1493,6 +1612,17 @@ class _Builder:
             if q.iban[1][4:7] == "300":  # type: ignore[index]
                 gt.plant("personnummer", q.pnr, L.text(rel, len(lines)), written, q.subject, structured=False,
                          test_data=q.test, inside="iban")
+        # a keyword at the end of a line, the personnummer (digits and a space, no dash: it needs the
+        # keyword) at the start of the next: found on the line where it stands
+        krng = self.rng("notes-keyword-line")
+        adults = [c for c in self.customers[11:] or self.customers if 18 <= self.as_of.year - c.birth.year < 100]
+        for q, keyword, form in zip(krng.sample(adults, k=min(2, len(adults))),
+                                    ("Personnummer:", "Kunden uppgav sitt personnummer"), ("10-space", "12-space")):
+            lines.append(f"Ny adress för {q.name}, uppgifterna lämnades per telefon. {keyword}")
+            pw = q.pnr[2:8] + " " + q.pnr[8:] if form == "10-space" else q.pnr[:8] + " " + q.pnr[8:]
+            lines.append(f"{pw} och adressen ändrades i kundregistret.")
+            gt.plant("personnummer", q.pnr, L.text(rel, len(lines)), pw, q.subject, structured=False, test_data=q.test,
+                     form="keyword-line-before-" + form)
         path.write_text("\n".join(lines) + "\n", "utf-8")
 
     def _named(self, share: Path) -> None:
@@ -1691,6 +1821,10 @@ CREATE TABLE suppliers (
     city TEXT
 );
 """
+# the traps' customer columns: a household as a JSON list, a work phone (the switchboard); the demo's
+# estate (traps=False) keeps the schema above, byte for byte
+_SCHEMA_TRAPS = _SCHEMA.replace("    faktura_epost TEXT\n);", "    faktura_epost TEXT,\n    hushall TEXT,\n    arbetstelefon TEXT\n);", 1)
+assert _SCHEMA_TRAPS != _SCHEMA
 
 
 def _new_file(share: Path, rel: str) -> Path:
@@ -1807,8 +1941,10 @@ def build_estate(
     ``traps=False`` leaves out the red-team traps added on 2026-12-07 (business numbers
     shaped like personnummer, other people's values on customer rows, a family's shared
     e-mail, mail kept as files, a 'sep=;' CSV, a nested JSON export, a wrapped number,
-    opening hours, a lower-case IBAN): the demo's estate, whose reports the report
-    tests hold as golden files, stays as it was.
+    opening hours, a lower-case IBAN; and of the second round: a household in a JSON
+    column, the switchboard on customers' rows, orders for both parents of a family
+    e-mail, a personnummer on the line after its keyword): the demo's estate, whose
+    reports the report tests hold as golden files, stays as it was (schema included).
 
     ``root`` is created if needed; the CRM database, the ``share/`` folder,
     the config and ``ground_truth.json`` are replaced. A data map or key file

@@ -145,6 +145,56 @@ def test_too_small_is_refused(tmp_path: Path) -> None:
         estate.build_estate(tmp_path, customers=5)
 
 
+def _household_owner(p: estate.Planted) -> str:
+    return "customer:" + p.where.item.removeprefix("id=")
+
+
+def test_the_second_round_traps_are_planted(small_estate: estate.GroundTruth) -> None:
+    gt = small_estate
+    con = sqlite3.connect(gt.root / "crm.sqlite")
+    # a household in a JSON column: members with their own personnummer and e-mail, one with a name and e-mail only
+    (owner, text), = con.execute("SELECT id, hushall FROM customers WHERE hushall IS NOT NULL").fetchall()
+    members = json.loads(text)
+    assert sum(1 for m in members if "personnummer" in m and "epost" in m) >= 2
+    assert [m for m in members if set(m) == {"namn", "relation", "epost"}]
+    in_list = [p for p in gt.planted if p.where.field.startswith("hushall$[")]
+    assert {p.form for p in in_list} >= {"household", "household-email-only"}
+    for p in in_list:
+        assert p.where.item == f"id={owner}" and p.subject and p.subject.startswith("household:") and not p.links
+        st = gt.subjects[p.subject]
+        element = p.where.field.split("].")[0]  # the member's lookup: their own element only, no rows related
+        assert all(w.field.startswith(element + "].") for w, _k, _m in st.direct + st.linked) and not st.related
+    own = gt.subjects[f"customer:{owner}"]  # the owner's lookup: none of the members' values, the row's orders
+    assert not [w for w, _k, _m in own.direct + own.linked if w.field.startswith("hushall")]
+    assert [p for p in gt.planted if p.form == "household-email-only" and gt.subjects[p.subject].query == ("email", p.value)]
+    # a family e-mail on two customers' rows, both with orders; a lookup by it lists those rows only
+    fam = gt.subjects["shared:family-email-1"]
+    rows = {w.item for w, _k, _m in fam.direct}
+    assert rows == {"id=12", "id=13"} and not fam.linked and not fam.related
+    for cid in (12, 13):
+        assert [r for r in gt.subjects[f"customer:{cid}"].related if r[2] == "main.orders"], cid
+    # the switchboard on every employee's row and on some customers' rows: nobody's
+    sw = gt.subjects["shared:switchboard"]
+    tables = Counter(w.container for w, _k, _m in sw.direct)
+    assert tables["main.employees"] == 8 and tables["main.customers"] >= 3 and not sw.linked and not sw.related
+    # a note: a keyword at the end of a line, the personnummer (digits and a space) on the next
+    lines = (gt.root / "share/anteckningar/samtal.txt").read_text("utf-8").splitlines()
+    notes = [p for p in gt.planted if p.form.startswith("keyword-line-before-")]
+    assert len(notes) == 2
+    for p in notes:
+        line = int(p.where.item)
+        assert lines[line - 1].startswith(p.written) and "-" not in p.written
+        assert lines[line - 2].lower().endswith(("personnummer:", "personnummer"))
+
+
+def test_the_demo_estate_has_none_of_the_traps(tmp_path: Path) -> None:
+    gt = estate.build_estate(tmp_path, customers=24, employees=5, seed=3, traps=False)
+    cols = {r[1] for r in sqlite3.connect(tmp_path / "crm.sqlite").execute("PRAGMA table_info(customers)")}
+    assert "hushall" not in cols and "arbetstelefon" not in cols and "faktura_epost" in cols
+    assert not [s for s in gt.subjects if s.startswith(("household:", "shared:"))]
+    assert not [p for p in gt.planted if p.form.startswith(("household", "keyword-line-before"))]
+
+
 # -- a whole scan ------------------------------------------------------------------
 
 
@@ -235,6 +285,66 @@ def test_lookups_list_no_rows_related_only_to_other_subjects(scanned) -> None:  
     assert any(s.startswith("contact:") for s in gt.subjects)  # a next of kin is looked up
     leaks = {c.subject: c.related_of_others[:2] for c in ev.lookups if c.related_of_others}
     assert not leaks
+
+
+def _check(ev: estate.Evaluation, subject: str) -> estate.LookupCheck:
+    return next(c for c in ev.lookups if c.subject == subject)
+
+
+def test_household_members_are_people_of_their_own(scanned) -> None:  # noqa: ANN001
+    """Members in a customer's JSON household list (own personnummer and e-mail): their own subject each;
+    a member's lookup lists their element only, the owner's lists none of the members' values."""
+    gt, ev, _ = scanned
+    members = [s for s in gt.subjects if s.startswith("household:") and gt.subjects[s].query[0] == "personnummer"]
+    assert len(members) >= 2
+    owners = {_household_owner(p) for p in gt.planted if p.form.startswith("household")}
+    for s in members:
+        c = _check(ev, s)
+        assert c.complete and not c.extra_other_subjects and not c.related_of_others, (s, c)
+    for s in owners:
+        c = _check(ev, s)
+        assert c.complete and not c.extra_other_subjects and not c.related_of_others, (s, c)  # none of the members'
+    for g in ev.merged:
+        assert not g & set(members), g  # no member joins the owner or another member
+
+
+def test_a_household_member_known_by_e_mail_only_is_a_person_of_their_own(scanned) -> None:  # noqa: ANN001
+    """The member of a JSON household list known by name and e-mail only: not the owner's (195d5cb)."""
+    gt, ev, _ = scanned
+    members = {p.subject: (_household_owner(p), f"{estate._loc_str(p.where)} ")
+               for p in gt.planted if p.form == "household-email-only" and p.subject}
+    assert members
+    for m, (owner, loc) in members.items():
+        assert not [x for x in _check(ev, owner).extra_other_subjects if x.startswith(loc)]  # not the owner's
+        c = _check(ev, m)
+        assert c.complete and not c.extra_other_subjects and not c.related_of_others, c  # their element only
+        assert {m, owner} not in ev.merged
+
+
+def test_lookups_by_a_shared_value_list_only_the_rows_that_hold_it(scanned) -> None:  # noqa: ANN001
+    """A family's e-mail (two parents' rows, both with orders) and the switchboard (every employee's row,
+    some customers'): a lookup by it lists those rows and nothing of theirs; each parent's and each
+    switchboard customer's lookup lists their own row and orders only, and none of them is merged."""
+    gt, ev, _ = scanned
+    shared = [s for s in gt.subjects if s.startswith("shared:")]
+    assert "shared:switchboard" in shared and "shared:family-email-1" in shared
+    for s in shared:
+        c = _check(ev, s)
+        assert c.expected >= 2 and c.complete and not c.extra_other_subjects and not c.related_of_others, (s, c)
+    people = {f"customer:{p.where.item.removeprefix('id=')}" for p in gt.planted
+              if p.form in ("family-shared", "shared-switchboard") and p.where.container == "main.customers"}
+    people |= {s for s in gt.subjects if s.startswith("employee:")}
+    for s in people:
+        c = _check(ev, s)
+        assert c.complete and not c.extra_other_subjects and not c.related_of_others, (s, c)
+    assert not [g for g in ev.merged if g & people]
+
+
+def test_a_personnummer_after_a_keyword_on_the_line_before_is_found(scanned) -> None:  # noqa: ANN001
+    gt, ev, _ = scanned
+    planted = [p for p in gt.planted if p.form.startswith("keyword-line-before-")]
+    assert planted
+    assert not [(p.form, p.where.item) for p in ev.missed if p in planted]
 
 
 def test_demo_command(tmp_path: Path) -> None:
