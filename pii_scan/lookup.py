@@ -315,7 +315,7 @@ def lookup_hash(dm: DataMap, h: str, also: Iterable[str] = ()) -> list[Location]
         out.append(Location(r.store, r.source, r.container, r.item, r.via, "reference", "foreign_key", "", 1.0, "related",
                             via=r.via, rkey=r.rkey_from))
     order = {"direct": 0, "linked": 1, "related": 2}
-    out.sort(key=lambda l: (order[l.reached], l.store, l.source, l.container, l.item, l.field))
+    out.sort(key=lambda l: (order[l.reached], l.store, l.source, l.container, l.item, l.field, l.kind, l.masked))
     return out
 
 
