@@ -16,26 +16,11 @@ from pathlib import Path
 import pytest
 
 from pii_scan.config import load
-from pii_scan.datamap import DataMap
 from pii_scan.engine import EXIT_COMPLETE, scan
-from pii_scan.keys import load_keys
-from pii_scan.lookup import Location, lookup
 from tests.test_engine import _config, _crm
+from tests.test_redteam_subjects import _lookup, _where
 
 OWNER, GUSTAV, LISA = "19550504-8388", "19440113-6629", "19980526-8837"
-
-
-def _lookup(cfg: Path, kind: str, value: str) -> list[Location]:
-    c = load(cfg)
-    dm = DataMap(c.datamap_url)
-    try:
-        return lookup(dm, load_keys(c.key_file), kind, value)
-    finally:
-        dm.close()
-
-
-def _where(locs: list[Location]) -> set[tuple[str, str, str, str]]:
-    return {(l.container.split(".")[-1], l.item, l.field, l.reached) for l in locs}
 
 
 @pytest.fixture

@@ -14,17 +14,9 @@ import pytest
 from connectors.base import Location
 from connectors.formats import read_stream
 from detectors import Scanner
+from tests.connectors.test_redteam_structured_files import json_reader  # noqa: F401 (fixture: both JSON readers)
 
 R = date(2026, 11, 24)
-
-
-@pytest.fixture(params=["ijson", "in-memory"])
-def json_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "in-memory":
-        from connectors.formats import jsondoc
-
-        monkeypatch.setattr(jsondoc, "ijson", None)
-    return request.param
 
 
 def _by_item(doc: object) -> dict[str, list[tuple[str, str]]]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import base64
 
-from connectors.base import Limits, Location, Record
-from connectors.formats.core import Problems
-from connectors.mime import MessageReader, decode_bytes, header_text
+from connectors.mime import decode_bytes, header_text
 from detectors import find_all
+from tests.connectors.test_redteam_mail import fields, read_one
 
 HEAD = (
     b"From: Avs <avs@example.se>\nTo: bo@example.se\nSubject: Hej\nDate: Wed, 01 May 2024 10:30:00 +0200\n"
@@ -15,16 +14,6 @@ HEAD = (
 )
 PNR = "811228-9874"  # fictional, valid check digit
 PNR_B = "550504-8388"
-
-
-def read_one(raw: bytes) -> tuple[list[Record], Problems]:
-    problems = Problems()
-    reader = MessageReader(Location("mail", "t", "box"), Limits(), problems)
-    return list(reader.records(raw, "message 1")), problems
-
-
-def fields(records: list[Record]) -> dict[str, str]:
-    return {f: t for r in records for f, t in r.fields}
 
 
 def kinds(text: str) -> set[str]:
