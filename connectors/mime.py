@@ -830,7 +830,7 @@ def _mapi_props(data: bytes) -> dict[int, tuple[int, bytes]]:
                 size = _MAPI_FIXED[base]
                 out[pid] = (base, data[pos : pos + size])
                 pos += size + (-size % 4)
-    except (struct.error, KeyError):
+    except (struct.error, KeyError):  # a property list cut short or of an unknown type: the properties read so far
         pass
     return out
 
