@@ -537,6 +537,11 @@ def group4(s: str) -> str:
 # -- written forms ---------------------------------------------------------------
 
 
+# the date of the one entry of the zipped export (arkiv/export_2023.zip): a 10-digit personnummer in it is written as
+# of that date (its "-" or "+" and its century are read against it: reference §1.3, by the calendar year)
+_ZIP_ENTRY_DATE = datetime(2024, 1, 2, 8, 0, 0)
+
+
 def write_pnr(canon: str, form: str, as_of: date) -> str:
     """``canon`` (12 digits) in a written form (see the ``PNR_FORMS`` names)."""
     short = canon[2:]
@@ -1560,7 +1565,7 @@ class _Builder:
             line = len(rows) + 1
             cid = int(p.subject.split(":")[1])
             pform = rng.choice(("10-dash", "12"))
-            pw = write_pnr(p.pnr, pform, date(2023, 12, 31))
+            pw = write_pnr(p.pnr, pform, _ZIP_ENTRY_DATE.date())  # as the scanner reads it: as of the entry's date
             phw = write_phone(p.phones[0], rng.choice(("dash-grouped", "compact")))
             rows.append([str(cid), p.name, pw, p.emails[0], phw])
             self.gt.plant("personnummer", p.pnr, self.L.csv(container, line, "personnr"), pw, p.subject, test_data=p.test,
@@ -1572,7 +1577,7 @@ class _Builder:
         csv.writer(buf, lineterminator="\n").writerows(rows)
         (share / "arkiv").mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(share / rel, "w", zipfile.ZIP_DEFLATED) as z:
-            info = zipfile.ZipInfo(inner, date_time=(2024, 1, 2, 8, 0, 0))
+            info = zipfile.ZipInfo(inner, date_time=_ZIP_ENTRY_DATE.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, buf.getvalue().encode("utf-8"))
 
