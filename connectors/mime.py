@@ -141,6 +141,7 @@ import quopri
 import re
 import struct
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import replace
 from datetime import datetime, timezone
 from email import policy as _policies
@@ -791,7 +792,7 @@ def _mapi_props(data: bytes) -> dict[int, tuple[int, bytes]]:
     Read up to the first property it cannot size; named properties (id >= 0x8000) are skipped over.
     """
     out: dict[int, tuple[int, bytes]] = {}
-    try:
+    with suppress(struct.error, KeyError):  # a list cut short or of an unknown type: what was read so far
         (count,) = struct.unpack_from("<I", data, 0)
         pos = 4
         for _ in range(min(count, 10_000)):
@@ -830,8 +831,6 @@ def _mapi_props(data: bytes) -> dict[int, tuple[int, bytes]]:
                 size = _MAPI_FIXED[base]
                 out[pid] = (base, data[pos : pos + size])
                 pos += size + (-size % 4)
-    except (struct.error, KeyError):  # a property list cut short or of an unknown type: the properties read so far
-        pass
     return out
 
 

@@ -163,18 +163,25 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
 
         yield from mail_records(ctx, src, fmt)
     elif fmt == "ole2":
+        from connectors.formats.biff import MAX_WORKBOOK_BYTES, open_ole, summary_fields, workbook_stream, xls_records
         from connectors.formats.binary import encrypted_office, strings_records
-
-        if encrypted_office(src):
-            raise ConnectorError(f"{ctx.name}: encrypted Office document, a password is needed")
-        from connectors.formats.biff import MAX_WORKBOOK_BYTES, summary_fields, workbook_stream, xls_records
 
         f = src.seekable_file()
         f.seek(0, 2)
-        book = workbook_stream(f) if f.tell() <= MAX_WORKBOOK_BYTES else None
+        small = f.tell() <= MAX_WORKBOOK_BYTES
         f.seek(0)
+        ole = open_ole(f)  # once, for the encryption check, the workbook and its summary
+        try:
+            if encrypted_office(src, ole):
+                raise ConnectorError(f"{ctx.name}: encrypted Office document, a password is needed")
+            book = workbook_stream(ole) if ole is not None and small else None
+            summary = summary_fields(ole) if book is not None else []
+        finally:
+            if ole is not None:
+                ole.close()
+            f.seek(0)
         if book is not None:  # a legacy Excel workbook: its cells, row by row
-            yield from xls_records(ctx, book, summary_fields(f))
+            yield from xls_records(ctx, book, summary)
             return
         yield from strings_records(ctx, src)
     elif fmt == "zip":

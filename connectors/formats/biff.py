@@ -29,7 +29,7 @@ LABELSST, LABEL, NUMBER, RK, MULRK, FORMULA, STRING, FILEPASS = 0x00FD, 0x0204, 
 
 
 class Encrypted(ConnectorError):
-    pass
+    """A workbook protected by a password (a FILEPASS record): its cells cannot be read."""
 
 
 _SUMMARY = (("author", "meta:author"), ("last_saved_by", "meta:last_modified_by"), ("title", "meta:title"),
@@ -37,16 +37,21 @@ _SUMMARY = (("author", "meta:author"), ("last_saved_by", "meta:last_modified_by"
             ("manager", "meta:manager"), ("company", "meta:company"))
 
 
-def summary_fields(f: Any) -> list[tuple[str, str]]:
-    """The document summary of an OLE2 file (author, last saved by, title, ...), as ``meta:`` fields."""
+def open_ole(f: Any) -> Any:
+    """``f`` opened as an OLE2 container (``olefile.OleFileIO``; the caller closes it), or None when olefile
+    cannot read it (a damaged container) or is missing (a dependency; the callers then look at the bytes)."""
     try:
-        import olefile
-    except ImportError:  # pragma: no cover
-        return []
+        import olefile  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - a dependency (pyproject.toml)
+        return None
     try:
-        ole = olefile.OleFileIO(f)
-    except Exception:  # noqa: BLE001
-        return []
+        return olefile.OleFileIO(f)
+    except Exception:  # noqa: BLE001 - not an OLE2 file olefile can read
+        return None
+
+
+def summary_fields(ole: Any) -> list[tuple[str, str]]:
+    """The document summary of an OLE2 container (author, last saved by, title, ...), as ``meta:`` fields."""
     try:
         meta = ole.get_metadata()
         out = []
@@ -59,29 +64,14 @@ def summary_fields(f: Any) -> list[tuple[str, str]]:
         return out
     except Exception:  # noqa: BLE001 - a damaged summary: the cells are still read
         return []
-    finally:
-        ole.close()
-        f.seek(0)
 
 
-def workbook_stream(f: Any) -> bytes | None:
-    """The ``Workbook`` stream of an OLE2 file, or None when it has none."""
-    try:
-        import olefile  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - a dependency (pyproject.toml)
-        return None
-    try:
-        ole = olefile.OleFileIO(f)
-    except Exception:  # noqa: BLE001 - not an OLE2 file olefile can read
-        return None
-    try:
-        for name in ("Workbook", "Book"):
-            if ole.exists(name):
-                return bytes(ole.openstream(name).read())
-        return None
-    finally:
-        ole.close()
-        f.seek(0)
+def workbook_stream(ole: Any) -> bytes | None:
+    """The ``Workbook`` stream of an OLE2 container, or None when it has none."""
+    for name in ("Workbook", "Book"):
+        if ole.exists(name):
+            return bytes(ole.openstream(name).read())
+    return None
 
 
 def _records(data: bytes) -> Iterator[tuple[int, int, bytes]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from connectors.base import Record
 from connectors.formats.core import TEXT_FIELD, Ctx
@@ -30,31 +31,19 @@ _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 TAIL_SCAN = 1 << 20
 
 
-def encrypted_office(src: Source) -> bool:
+def encrypted_office(src: Source, ole: Any) -> bool:
     """Whether an OLE2 file is a password-protected Office Open XML document (.xlsx, .docx, .pptx).
 
     Office encrypts such a document into an OLE2 container holding the streams
     ``EncryptionInfo`` and ``EncryptedPackage`` (MS-OFFCRYPTO 2.3.4): its printable
     strings are noise, and what it holds cannot be read without the password.
-    Checked with olefile when installed, else by the stream names in the container's
-    directory (looked for in its first 64 KiB and its last MiB).
+    ``ole`` is the container opened with olefile (:func:`connectors.formats.biff.open_ole`);
+    None (a damaged container olefile cannot open): the stream names are looked for in its
+    directory's bytes (its first 64 KiB and its last MiB).
     """
+    if ole is not None:
+        return bool(ole.exists("EncryptedPackage") and ole.exists("EncryptionInfo"))
     f = src.seekable_file()
-    try:
-        import olefile  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - a dependency (pyproject.toml)
-        olefile = None
-    if olefile is not None:
-        try:
-            ole = olefile.OleFileIO(f)
-            try:
-                return bool(ole.exists("EncryptedPackage") and ole.exists("EncryptionInfo"))
-            finally:
-                ole.close()
-        except Exception:  # noqa: BLE001 - a damaged container: look at its bytes
-            pass
-        finally:
-            f.seek(0)
     head = src.head
     f.seek(0, 2)
     size = f.tell()

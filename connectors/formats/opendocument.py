@@ -85,15 +85,13 @@ def paragraph_text(el: ET.Element) -> str:
             out.append(e.text)
         for c in e:
             tag = c.tag
-            if tag in _APART:
-                pass
-            elif tag == _TEXT + "s":
+            if tag == _TEXT + "s":
                 out.append(" " * min(int(c.get(_TEXT + "c", "1") or 1), 100))
             elif tag == _TEXT + "tab":
                 out.append("\t")
             elif tag == _TEXT + "line-break":
                 out.append("\n")
-            else:
+            elif tag not in _APART:  # a frame, note or annotation is read as a record of its own
                 walk(c)
             if c.tail:
                 out.append(c.tail)
