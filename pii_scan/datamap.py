@@ -574,31 +574,14 @@ class DataMap:
         ref_rows: list[tuple[Any, ...]] = []
         seen_r: set[str] = set()
         seen_f: set[tuple[str, str, str, str]] = set()
+        # from the tuples an unpickled result travelled in (UnitResult.packed: no object per finding), or
+        # packed from the objects of a result made in this process
         packed = res.packed
-        for r in res.records if packed is None else ():
-            rk = r.rkey
-            if r.findings:
-                if rk not in seen_r:
-                    seen_r.add(rk)
-                    rec_rows.append((rk, uid, r.store, r.source, r.container, r.item, r.structured, r.record_date,
-                                     r.location_enc))
-                plain = _plain_kinds(r.findings) if r.structured and any(f.inside for f in r.findings) else ()
-                for f in r.findings:
-                    k = (rk, f.field, f.kind, f.value_hash)
-                    if k in seen_f:
-                        continue
-                    seen_f.add(k)
-                    # a personnummer inside an account or VAT number beside the record's own personnummer
-                    # (a centenarian's personkonto read with another century) is no second person to link
-                    linkable = f.linkable and r.structured and not (f.inside and f.kind in plain)
-                    find_rows.append((rk, uid, f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence,
-                                      f.test_data, f.inside, f.enc_value, linkable, f.entry))
-            for rkey_to, via in r.refs:
-                ref_rows.append((uid, rk, rkey_to, r.store, r.source, r.container, r.item, via, r.location_enc))
-        # the same from the tuples of an unpickled result (UnitResult.packed), with no object per finding:
+        if packed is None:
+            packed = _pack_records(res.records)
         # a finding f is (field 0, kind 1, subkind 2, value_hash 3, masked 4, confidence 5, test_data 6,
         # inside 7, enc_value 8, linkable 9, entry 10)
-        for rk, store, source, container, item, structured, record_date, location_enc, refs, fs in packed or ():
+        for rk, store, source, container, item, structured, record_date, location_enc, refs, fs in packed:
             if fs:
                 if rk not in seen_r:
                     seen_r.add(rk)
@@ -609,6 +592,8 @@ class DataMap:
                     if k in seen_f:
                         continue
                     seen_f.add(k)
+                    # a personnummer inside an account or VAT number beside the record's own personnummer
+                    # (a centenarian's personkonto read with another century) is no second person to link
                     linkable = f[9] and structured and not (f[7] and f[1] in plain)
                     find_rows.append((rk, uid, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], linkable, f[10]))
             for rkey_to, via in refs:
@@ -932,11 +917,6 @@ _LINK_LOCK_KEY = 0x7069695F6C6E6B  # "pii_lnk": the advisory lock key of linking
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _plain_kinds(findings: Sequence[FoundValue]) -> set[str]:
-    """The kinds of a record's linkable findings that are not inside another identifier."""
-    return {f.kind for f in findings if f.linkable and not f.inside}
 
 
 def _root(parent: dict[Any, Any], x: Any) -> Any:
