@@ -430,8 +430,7 @@ class _Run:
     records' texts start in it and ``end`` where the last one ends.
     """
 
-    first: int
-    last: int
+    last: int  # the index of its last record (the first is its key in :func:`_runs`)
     field: str
     text: str
     starts: tuple[int, ...]
@@ -475,7 +474,7 @@ def _runs(batch: list[Record], before: Record | None, after: Record | None) -> d
                 pos += len(text) + 1
             if tail and after is not None:
                 parts.append(after.fields[0][1][:NEIGHBOUR_CHARS])
-            out[i] = _Run(i, j, batch[i].fields[0][0], "\n".join(parts), tuple(starts), pos - 1)
+            out[i] = _Run(j, batch[i].fields[0][0], "\n".join(parts), tuple(starts), pos - 1)
         i = j + 1
     return out
 
