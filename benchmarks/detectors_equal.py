@@ -14,7 +14,8 @@ every field of every Match (confidence rounded to 9 places).
 The baseline (full text and its SHA-256) lives in /tmp by default
 (``--baseline PATH``): it holds the generated, fictional values of the corpora
 and is not meant to be committed. A difference prints the first few differing
-lines and exits 1. If a corpus is missing, run ``benchmarks/detectors.py --mb 10``.
+lines and exits 1. If a corpus is missing, run ``benchmarks/detectors.py --mb 10``
+(or ``--mb 6`` and pass ``--size 2MB``).
 """
 
 from __future__ import annotations
@@ -48,16 +49,16 @@ def _ser(m: Match) -> str:
     )
 
 
-def _load(name: str) -> tuple[str, list[int]]:
-    txt = (OUT / f"{name}-v4-s1-3.333MB.txt").read_text(encoding="utf-8")
-    bounds = json.loads((OUT / f"{name}-v4-s1-3.333MB.chunks.json").read_text())
+def _load(name: str, size: str) -> tuple[str, list[int]]:
+    txt = (OUT / f"{name}-v4-s1-{size}.txt").read_text(encoding="utf-8")
+    bounds = json.loads((OUT / f"{name}-v4-s1-{size}.chunks.json").read_text())
     return txt, bounds
 
 
-def lines_of_findings() -> Iterator[str]:
+def lines_of_findings(size: str) -> Iterator[str]:
     sc = Scanner(None)
     for name in CORPORA:
-        txt, b = _load(name)
+        txt, b = _load(name, size)
         t0 = time.process_time()
         for i in range(len(b) - 1):
             for m in sc.find(txt[b[i] : b[i + 1]]):
@@ -95,9 +96,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--save", action="store_true", help="write the baseline instead of comparing")
     ap.add_argument("--baseline", default="/tmp/detectors_equal.baseline.txt")
+    ap.add_argument(
+        "--size",
+        default="3.333MB",
+        help="corpus size in the file names: 3.333MB (detectors.py --mb 10) or 2MB (--mb 6)",
+    )
     args = ap.parse_args()
     base = Path(args.baseline)
-    got = list(lines_of_findings())
+    got = list(lines_of_findings(args.size))
     text = "\n".join(got) + "\n"
     digest = hashlib.sha256(text.encode()).hexdigest()
     print(f"{len(got)} findings, sha256 {digest}")
