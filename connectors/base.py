@@ -182,6 +182,14 @@ class BaseConnector:
     def __reduce__(self):  # travels to Dask workers as its configuration
         return (self.__class__, (self.name, self.config))
 
+    def units(self) -> Iterator[Unit]:
+        """List the units of work (driver side); see :class:`Connector`."""
+        raise NotImplementedError(f"{type(self).__name__} lists no units")
+
+    def read(self, unit: Unit) -> Iterator[Record]:
+        """Stream one unit's records (worker side); see :class:`Connector`."""
+        raise NotImplementedError(f"{type(self).__name__} reads no units")
+
     def close(self) -> None:
         for attr in self._live:
             obj = getattr(self, attr, None)

@@ -406,16 +406,7 @@ def export(config_path: str, fmt: str, reveal: bool, output: str | None) -> None
     dm = DataMap(cfg.datamap_url)
     keys = _reading_keys(cfg, dm) if reveal else None
     try:
-        if fmt == "parquet":
-            if output:
-                n = write(dm, keys, fmt, output, reveal)
-            else:
-                n = write(dm, keys, fmt, sys.stdout.buffer, reveal)
-        elif output:
-            with open(output, "w", encoding="utf-8", newline="") as fh:
-                n = write(dm, keys, fmt, fh, reveal)
-        else:
-            n = write(dm, keys, fmt, sys.stdout, reveal)
+        n = write(dm, keys, fmt, output or (sys.stdout.buffer if fmt == "parquet" else sys.stdout), reveal)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

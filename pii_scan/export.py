@@ -45,13 +45,19 @@ def rows(dm: DataMap, keys: Keys | None, reveal: bool = False) -> Iterator[dict[
         }
 
 
-def write(dm: DataMap, keys: Keys | None, fmt: str, out: IO[Any], reveal: bool = False) -> int:
+def write(dm: DataMap, keys: Keys | None, fmt: str, out: IO[Any] | str, reveal: bool = False) -> int:
+    """Write the export to ``out``: a file path, or a stream (text; binary for parquet)."""
+    if isinstance(out, str) and fmt in ("jsonl", "csv"):
+        with open(out, "w", encoding="utf-8", newline="") as fh:
+            return write(dm, keys, fmt, fh, reveal)
     n = 0
     if fmt == "jsonl":
+        assert not isinstance(out, str)
         for row in rows(dm, keys, reveal):
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             n += 1
     elif fmt == "csv":
+        assert not isinstance(out, str)
         w = csv.DictWriter(out, fieldnames=COLUMNS)
         w.writeheader()
         for row in rows(dm, keys, reveal):

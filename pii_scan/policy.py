@@ -122,7 +122,7 @@ def _apply(p: Policy, table: dict[str, Any], where: str) -> Policy:
             kw["retention"] = parse_duration(table[key], where=where)
             kw["retention_text"] = str(table[key])
     if "date_columns" in table or "date_column" in table:
-        v = table.get("date_columns", table.get("date_column"))
+        v = table["date_columns"] if "date_columns" in table else table["date_column"]
         kw["date_columns"] = (v,) if isinstance(v, str) else tuple(str(x) for x in v)
     out = replace(p, **kw)
     legal = out.legal_basis.strip().lower() in (LEGAL_OBLIGATION, "rättslig förpliktelse", "art. 6(1)(c)", "6(1)(c)")

@@ -7,6 +7,7 @@ Categories of personal data and the names of kinds come from
 from __future__ import annotations
 
 import re
+from typing import Any
 
 LANGS = ("sv", "en")
 
@@ -42,7 +43,7 @@ _BASES: tuple[tuple[tuple[str, ...], str, str], ...] = (
      "Berättigat intresse (art. 6.1 f)", "Legitimate interests (Art. 6(1)(f))"),
 )
 
-TEXT: dict[str, dict[str, str]] = {
+TEXT: dict[str, dict[str, Any]] = {  # a language's strings; "kinds" maps kind -> label
     "sv": {
         "title": "Registerutdrag",
         "subtitle": "Utdrag enligt artikel 15 i dataskyddsförordningen (GDPR)",
