@@ -1,0 +1,332 @@
+"""Column profiling: a hint for a field whose name says nothing, from the values it holds.
+
+A column named ``personnummer`` or ``mobil`` lets the detectors read a bare
+number that alone they rightly ignore or doubt: a personnummer or a mobile
+number that lost its leading zero in a spreadsheet (``501011233``,
+``701234567``), a mobile number with its country code but no ``+``
+(``46701234567``), a personnummer with a space (``811228 9874``). A headerless
+CSV (``column 3``), a sheet without a header row (cells ``Kunder!C5``), SQL
+columns ``c1`` or ``value`` and Parquet columns ``f0`` name nothing, and those
+values went unread.
+
+:class:`ColumnProfiles` weighs, for each such field, the values of a unit's
+batches read so far (a sheet's cells by their column: ``Kunder!C5`` and
+``Kunder!C6`` are column ``Kunder!C``), and when a clear majority of them are
+one kind in a strict form, gives the field that kind's hint
+(``column 3 (personnummer)``) for the detectors; never from one value alone
+(:data:`MIN_EVIDENCE`). Values without a digit are not weighed (a name, a
+placeholder ``-``); any other value counts against (an amount, a short id, a
+free-text note).
+
+The traps (reference §6), each a guard:
+
+* Random numbers pass the Luhn check one time in ten, and a compact
+  personnummer is a date and a Luhn check: a column of order or customer ids
+  has far fewer than half valid ones (:data:`SHARE`).
+* A column of organisationsnummer (digits 3-4 >= 20) is not a personnummer
+  column, even where some of its values are sole traders' personnummer: where a
+  tenth of the weighed values are organisationsnummer, no personnummer hint.
+* Numbers built from a date and a serial with a check digit (an invoice or OCR
+  number ``2411240017``, a member number of the join date) and timestamps
+  ``YYYYMMDDhhmm`` pass as personnummer of people born on the days they were
+  made: the values' birth dates must be mostly distinct (a set of people, not a
+  day's serials) and mostly not within :data:`RECENT_YEARS` of the record's
+  date (a company's numbers are recent, most people's births are not; a column
+  of children only is left to what its values show alone).
+* Nine-digit ids from a ``7xxxxxxxx`` series read as mobile numbers without
+  their zero: a series is dense (:data:`MIN_PHONE_GAP`), and a random one holds
+  ``71``, ``74``, ``75``, ``77`` numbers, which no mobile number has.
+* Seven- and eight-digit ids read as Stockholm numbers without their zero:
+  a landline without its zero is no evidence alone; a third of the weighed
+  values must be mobile or written as phone numbers.
+
+Detectors and connectors know nothing of each other; this module, of the
+engine, knows both the detectors' validation and the connectors' field names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from detectors import organisationsnummer, personnummer, phone
+from detectors.context import hint_kinds
+from detectors.filters import TIMESTAMP_RECENT_YEARS
+
+MIN_EVIDENCE = 3  # values of the kind before a column is hinted (never one value alone)
+SHARE = 0.6  # ... and at least this share of the weighed values
+ORGNR_SHARE = 0.1  # a column with this share of organisationsnummer is an orgnr column
+RECENT_YEARS = TIMESTAMP_RECENT_YEARS  # birth dates this close before the record's date (or after it)...
+RECENT_SHARE = 0.5  # ... for this share of the personnummer: date-stamped numbers
+DISTINCT_DATES_SHARE = 0.5  # distinct birth dates per distinct number: people, not a day's serials
+MOBILE_SHARE = 1 / 3  # of the weighed values, mobile or written as phone numbers
+NOT_MOBILE_SHARE = 0.1  # 9-digit 7-led values that no mobile number has (71, 74, 75, 77)
+MIN_PHONE_GAP = 1000  # median gap between sorted 9-digit values below this: a series of ids
+MAX_WEIGHED = 1024  # values weighed per column; the hint is settled after them
+MAX_KEPT = 256  # distinct values kept for the guards
+
+# A whole value written as one number: digits with the separators a person or a
+# spreadsheet writes (a float's ".0", scientific notation, spaces, dashes, a "+").
+_NUMBERISH = re.compile(r"\+?[0-9][0-9 .\-+()/eE]*")
+_FLOAT = re.compile(r"([0-9]{9,12})\.0+")
+_SCIENTIFIC = re.compile(r"([1-9])\.([0-9]{8,11})[eE]\+?0?([0-9]{1,2})")  # only with every digit kept
+_PNR_WRITTEN = re.compile(r"([0-9]{6}|[0-9]{8})([-+ ])([0-9]{4})")
+_PHONE_WRITTEN = re.compile(r"(?:\+46|0046|0)[0-9 \-()/]{6,16}")
+_ORGNR_WRITTEN = re.compile(r"[0-9]{6}-[0-9]{4}")
+_CELL_REF = re.compile(r"(.+![A-Z]{1,3})[1-9][0-9]*")
+_MOBILE_SECOND = frozenset("023689")  # 07X of a mobile number (phonenumbers: 7[023689]\d{7})
+
+PNR = "personnummer"
+PHONE = "phone"
+_HINT_WORDS = {PNR: "personnummer", PHONE: "telefon"}
+
+
+def column_key(name: str) -> str:
+    """The column a field belongs to: a sheet's cell reference names it by its letters.
+
+    >>> column_key("Kunder!C5"), column_key("column 3"), column_key("f0")
+    ('Kunder!C', 'column 3', 'f0')
+    """
+    m = _CELL_REF.fullmatch(name)
+    return m.group(1) if m is not None else name
+
+
+def _digits(v: str) -> str | None:
+    """The digits of a whole number a spreadsheet may have damaged (``198112289874.0``,
+    ``1.98112289874E+11`` with every digit kept), or None."""
+    if v.isdigit():
+        return v
+    m = _FLOAT.fullmatch(v)
+    if m is not None:
+        return m.group(1)
+    m = _SCIENTIFIC.fullmatch(v)
+    if m is not None and len(m.group(2)) == int(m.group(3)):
+        return m.group(1) + m.group(2)
+    return None
+
+
+def _pnr(date_digits: str, sep: str, tail: str, ref_year: int) -> tuple[str, int] | None:
+    """(canonical, birth ordinal or 0) of a valid personnummer or samordningsnummer, else None."""
+    try:
+        canonical, _, birth = personnummer.check(date_digits, sep, tail, ref_year)
+    except ValueError:
+        return None
+    return canonical, birth
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one value is, in a strict form: its kind (or ``other``) and what the guards need."""
+
+    kind: str  # PNR, PHONE, "phone_landline", "organisationsnummer", "other"
+    canonical: str = ""  # personnummer: 12 digits; phone: the number's digits (9-digit 7-led)
+    birth: int = 0  # personnummer: the birth date's ordinal (0: unknown day)
+    not_mobile_7: bool = False  # a 9-digit 7-led number no mobile number has
+
+
+_OTHER = Verdict("other")
+
+
+def judge(value: str, ref: date) -> Verdict | None:
+    """What a value is, if it is weighed (None: no digit in it).
+
+    >>> r = date(2026, 11, 24)
+    >>> judge("501011233", r).kind, judge("811228 9874", r).kind, judge("198112289874.0", r).kind
+    ('personnummer', 'personnummer', 'personnummer')
+    >>> judge("701234567", r).kind, judge("46701234567", r).kind, judge("070-123 45 67", r).kind
+    ('phone', 'phone', 'phone')
+    >>> judge("5560360793", r).kind, judge("12345", r).kind, judge("Anna", r) is None
+    ('organisationsnummer', 'other', True)
+    """
+    v = value.strip()
+    if not any(c.isdigit() for c in v):
+        return None
+    if len(v) > 24 or not _NUMBERISH.fullmatch(v):
+        return _OTHER
+    ref_year = ref.year
+    d = _digits(v)
+    if d is not None:
+        n = len(d)
+        if n == 12 and d[:2] in ("18", "19", "20"):
+            got = _pnr(d[:8], "", d[8:], ref_year)
+        elif n == 10:
+            got = _pnr(d[:6], "", d[6:], ref_year)
+        elif n == 9:  # a lost leading zero ("0501011233")
+            got = _pnr("0" + d[:5], "", d[5:], ref_year)
+        else:
+            got = None
+        if got is not None:
+            return Verdict(PNR, got[0], got[1])
+        if n in (10, 12) and organisationsnummer.is_valid(d):
+            return Verdict("organisationsnummer")
+        if v.isdigit():
+            return _phone_digits(d)
+        return _OTHER
+    m = _PNR_WRITTEN.fullmatch(v)
+    if m is not None:
+        got = _pnr(m.group(1), "" if m.group(2) == " " else m.group(2), m.group(3), ref_year)
+        if got is not None:
+            return Verdict(PNR, got[0], got[1])
+    if _ORGNR_WRITTEN.fullmatch(v) and organisationsnummer.is_valid(v):
+        return Verdict("organisationsnummer")
+    if _PHONE_WRITTEN.fullmatch(v) and phone.is_valid(v):
+        return Verdict(PHONE)
+    return _OTHER
+
+
+def _phone_digits(d: str) -> Verdict:
+    """A number of digits only, as a phone number that lost its zero or its ``+``."""
+    n = len(d)
+    if n == 9 and d[0] == "7":
+        if d[1] in _MOBILE_SECOND and phone.is_valid("0" + d):
+            return Verdict(PHONE, d)
+        return Verdict("other", not_mobile_7=True)
+    if n == 11 and d.startswith("467") and d[3] in _MOBILE_SECOND and phone.is_valid("+" + d):
+        return Verdict(PHONE, d[2:])
+    if d[0] == "0" and 8 <= n <= 10 and phone.is_valid(d):
+        return Verdict(PHONE)  # written with its zero (found without a hint; evidence all the same)
+    if 7 <= n <= 9 and d[0] != "0" and phone.is_valid("0" + d):
+        return Verdict("phone_landline")
+    return _OTHER
+
+
+@dataclass
+class Tally:
+    """What a column's weighed values were, so far."""
+
+    weighed: int = 0
+    pnr: int = 0
+    orgnr: int = 0
+    phone: int = 0
+    landline: int = 0
+    not_mobile_7: int = 0
+    mobile_7: int = 0
+    recent: int = 0  # personnummer born within RECENT_YEARS of the record's date (or after it)
+    pnrs: dict[str, int] = field(default_factory=dict)  # distinct personnummer -> birth (MAX_KEPT)
+    mobiles: set[int] = field(default_factory=set)  # distinct 9-digit mobile numbers (MAX_KEPT)
+
+    def add(self, verdict: Verdict, ref: date) -> None:
+        self.weighed += 1
+        kind = verdict.kind
+        if kind == PNR:
+            self.pnr += 1
+            birth = verdict.birth
+            if int(verdict.canonical[:4]) > ref.year - RECENT_YEARS:
+                self.recent += 1
+            if len(self.pnrs) < MAX_KEPT:
+                self.pnrs[verdict.canonical] = birth
+        elif kind == PHONE:
+            self.phone += 1
+            if verdict.canonical:
+                self.mobile_7 += 1
+                if len(self.mobiles) < MAX_KEPT:
+                    self.mobiles.add(int(verdict.canonical))
+        elif kind == "phone_landline":
+            self.landline += 1
+        elif kind == "organisationsnummer":
+            self.orgnr += 1
+        if verdict.not_mobile_7:
+            self.not_mobile_7 += 1
+
+    def kind(self) -> str | None:
+        """The kind the column's values show, if they show one clearly (see the module docstring)."""
+        if self.pnr >= MIN_EVIDENCE and self.pnr >= SHARE * self.weighed and self._people():
+            return PNR
+        if (
+            self.phone >= MIN_EVIDENCE
+            and self.phone >= MOBILE_SHARE * self.weighed
+            and self.phone + self.landline >= SHARE * self.weighed
+            and self._not_a_series()
+        ):
+            return PHONE
+        return None
+
+    def _people(self) -> bool:
+        """The personnummer are people's: no orgnr column, not a few days' serials, not recent stamps."""
+        if self.orgnr >= ORGNR_SHARE * self.weighed or self.recent >= RECENT_SHARE * self.pnr:
+            return False
+        # distinct numbers, by date (a samordningsnummer of unknown day counts as its own date)
+        dates = {birth or number for number, birth in self.pnrs.items()}
+        return len(dates) >= DISTINCT_DATES_SHARE * len(self.pnrs)
+
+    def _not_a_series(self) -> bool:
+        """Nine-digit 7-led numbers that are mobile numbers, not ids of a series."""
+        sevens = self.mobile_7 + self.not_mobile_7
+        if sevens and self.not_mobile_7 > NOT_MOBILE_SHARE * sevens:
+            return False
+        if len(self.mobiles) >= MIN_EVIDENCE:
+            ordered = sorted(self.mobiles)
+            gaps = sorted(b - a for a, b in zip(ordered, ordered[1:]))
+            if gaps[len(gaps) // 2] < MIN_PHONE_GAP:
+                return False
+        return True
+
+
+def profiled_hint(hint: str, kind: str | None) -> str:
+    """``hint`` with the word of ``kind`` added, so that the detectors read it as that kind's field.
+
+    >>> profiled_hint("column 3", "personnummer"), profiled_hint("f0", None)
+    ('column 3 (personnummer)', 'f0')
+    """
+    if kind is None:
+        return hint
+    return f"{hint} ({_HINT_WORDS[kind]})"
+
+
+class ColumnProfiles:
+    """The profiles of one unit's columns, batch after batch (the worker keeps one per unit).
+
+    Only fields whose hint names no kind are profiled: a named column keeps its
+    name's hint, and a column profiled as one kind gives the detectors that
+    kind's hint from the batch on where its values first show it.
+    """
+
+    def __init__(self) -> None:
+        self._tallies: dict[str, Tally] = {}
+
+    def hints(
+        self,
+        by_field: Mapping[str, tuple[Sequence[int], Sequence[str]]],
+        hints: Mapping[str, str],
+        refs: Sequence[date | None],
+    ) -> dict[str, str]:
+        """``{field: hint}`` for a batch's fields: the connector's hint (``hints.get(field, field)``),
+        with the kind its column's values show where the hint names none.
+
+        ``by_field``: each field's record indexes in the batch and values (as the
+        worker groups them); ``refs``: the records' reference dates.
+        """
+        out: dict[str, str] = {}
+        columns: dict[str, list[str]] = {}
+        for name in by_field:
+            hint = hints.get(name, name)
+            out[name] = hint
+            if not hint_kinds(hint):
+                columns.setdefault(column_key(name), []).append(name)
+        if not columns:
+            return out
+        today = date.today()
+        for key, names in columns.items():
+            tally = self._tallies.get(key)
+            if tally is None:
+                tally = self._tallies[key] = Tally()
+            for name in names:
+                if tally.weighed >= MAX_WEIGHED:
+                    break
+                idxs, texts = by_field[name]
+                for i, text in zip(idxs, texts):
+                    ref = refs[i] or today
+                    verdict = judge(text, ref)
+                    if verdict is not None:
+                        tally.add(verdict, ref)
+                        if tally.weighed >= MAX_WEIGHED:
+                            break
+            kind = tally.kind()
+            if kind is not None:
+                for name in names:
+                    hinted = profiled_hint(out[name], kind)
+                    if hint_kinds(hinted) == {kind}:
+                        out[name] = hinted
+        return out
