@@ -18,7 +18,9 @@ is found:
   (``Record.follows``) as :attr:`ReadBack.before` / :attr:`ReadBack.after`,
   at most ``CONTEXT_CHARS`` each: the scan read them together (a number
   wrapped onto the next line, a keyword at the end of the line before), so
-  the report needs them to recognise what the scan found on the line;
+  the report needs them to recognise what the scan found on the line; an
+  old version of an S3 object (item ``old version <id>: <item>``) is read
+  by its version id;
 * **mail** (mbox, Maildir, .eml, .msg): the mailbox is read again and the
   records of the wanted Message-IDs kept (headers, text parts, attachments);
 * **imap**: the folder is examined read-only, the messages found by ``SEARCH
@@ -44,8 +46,9 @@ import imaplib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from connectors.base import ConfigError, ConnectorError, Record, Unit, safe_name
@@ -476,49 +479,74 @@ def read_files(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars:
 
 
 def read_s3(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: int = MAX_CHARS) -> Result:
-    """Records of S3 objects by item; the object is looked up afresh (HEAD) so a deleted one says so."""
-    from connectors.s3 import S3Connector, describe_error
+    """Records of S3 objects by item; the object is looked up afresh (HEAD) so a deleted one says so.
+
+    An item of an old version (``old version <id>: 2``, :func:`connectors.s3.split_version_item`)
+    is read from that version (``HeadObject``/``GetObject`` with its ``VersionId``), as the scan read it.
+    """
+    from connectors.s3 import S3Connector, describe_error, split_version_item
 
     results = _results(pairs)
     conn = build(name, config)
     assert isinstance(conn, S3Connector)
     client = conn.client()
-    heads: dict[str, tuple[str, dict[str, Any]] | str] = {}
+    heads: dict[tuple[str, str | None], dict[str, Any] | str] = {}
 
-    def head(cand: str) -> tuple[str, dict[str, Any]] | str:
-        if cand not in heads:
+    def head(cand: str, version: str | None) -> dict[str, Any] | str:
+        if (cand, version) not in heads:
             bucket, _, key = cand.partition("/")
             if not bucket or not key:
-                heads[cand] = "not an object"
+                heads[(cand, version)] = "not an object"
             else:
                 try:
-                    heads[cand] = (cand, client.head_object(Bucket=bucket, Key=key))
+                    extra = {} if version is None else {"VersionId": version}
+                    heads[(cand, version)] = client.head_object(Bucket=bucket, Key=key, **extra)
                 except Exception as exc:  # noqa: BLE001 - mapped to a reason
-                    heads[cand] = describe_error(exc)
-        return heads[cand]
+                    heads[(cand, version)] = describe_error(exc)
+        return heads[(cand, version)]
 
-    groups: dict[str, tuple[dict[str, Any], dict[tuple[str, str], ReadBack]]] = {}
+    # per object (or old version): its HEAD and the wanted records, by their item within the object
+    groups: dict[tuple[str, str], tuple[str | None, dict[str, Any], dict[tuple[str, str], ReadBack]]] = {}
     for (container, item), rb in results.items():
+        version, inner = split_version_item(item)
         reason = ""
         for cand in _candidates(container):
-            got = head(cand)
-            if isinstance(got, tuple):
-                groups.setdefault(cand, (got[1], {}))[1][(container, item)] = rb
+            got = head(cand, version)
+            if not isinstance(got, str):
+                groups.setdefault((cand, version or ""), (version, got, {}))[2][(container, inner)] = rb
                 break
             reason = reason or got
         else:
-            rb.reason = f"cannot read the object: {reason}" if reason else "the object no longer exists"
+            what = "object" if version is None else "old version"
+            rb.reason = f"cannot read the {what}: {reason}" if reason else f"the {what} no longer exists"
     try:
-        for path, (meta, wanted) in sorted(groups.items()):
+        for (path, _v), (version, meta, wanted) in sorted(groups.items()):
             bucket, _, key = path.partition("/")
             params: list[tuple[str, Any]] = [("bucket", bucket), ("key", key), ("size", int(meta.get("ContentLength") or 0)),
                                              ("etag", str(meta.get("ETag") or ""))]
             if meta.get("LastModified") is not None:
                 params.append(("mtime", meta["LastModified"].timestamp()))
-            _read_object(conn.read, name, path, tuple(params), wanted, max_chars)
+            read = conn.read
+            if version is not None:
+                params += [("version", version), ("noncurrent", True)]
+                read = partial(_within_version, conn.read)
+            _read_object(read, name, path, tuple(params), wanted, max_chars)
     finally:
         conn.close()
     return results
+
+
+def _within_version(read: Callable[[Unit], Iterator[Record]], unit: Unit) -> Iterator[Record]:
+    """The records of an old version's unit with the items they have within the version (``2``, ``@512``, ``""``)."""
+    from connectors.s3 import split_version_item
+
+    records = read(unit)
+    try:
+        for rec in records:
+            rec.location = replace(rec.location, item=split_version_item(rec.location.item)[1])
+            yield rec
+    finally:
+        records.close()  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- mail

@@ -18,6 +18,7 @@ Config (a ``[[sources]]`` entry of ``type = "s3"``)::
     addressing_style = "auto"             # or "path" (most S3-compatible servers), "virtual"
     anonymous = false                     # true: unsigned requests (public buckets)
     max_message_bytes = 104857600         # mail objects larger than this: only their header is read
+    versions = "latest"                   # or "all": the old (noncurrent) versions of a versioned bucket too
     limits = { max_expanded_bytes = 2147483648 }
 
 Credentials never come from the config file: boto3's standard chain supplies
@@ -52,6 +53,32 @@ a listing that breaks off midway keeps the units listed so far and adds that
 unit. When no ``buckets`` are configured and the credentials may not list
 buckets (``ListBuckets`` denied), ``units()`` raises :class:`ConnectorError`
 saying to name them.
+
+Old versions
+------------
+A versioned bucket keeps every version a key had: a person removed from
+``customers.csv`` is still in its earlier versions, and a deleted object's
+data stays behind its delete marker. With ``versions = "all"`` every
+noncurrent version of a versioned bucket (and of a bucket whose versioning
+status may not be read) is a unit of its own besides the current objects:
+key ``<bucket>/<key>?versionId=<id>`` (split into ``...#<start>-<end>``
+ranges like a current object), ``fingerprint`` = ETag + size + version id
+(a version never changes: once scanned it is skipped until it is deleted,
+and a deleted version is forgotten as a deleted object is), params with
+``noncurrent`` set. Its records keep the container ``<bucket>/<key>``
+(``!<entry>`` inside archives) and carry the version in the item:
+``old version <id>`` for the record of the key's name, ``old version <id>:
+<item>`` for the others (``old version 3HL4kq: 2`` is line 2 of that
+version; :func:`version_item`, :func:`split_version_item`; characters of
+the id other than letters, digits and ``-._~+/=`` are %-encoded), so that
+the data map, a lookup and an export say which old version holds what.
+A version is read with ``GetObject VersionId=<id>``, which needs
+``s3:GetObjectVersion``: denied, the unit fails with that reason and the
+scan goes on (partial). Delete markers hold no data and are not units. When
+``ListObjectVersions`` is denied the current objects are listed with
+``ListObjectsV2`` and one failed unit ``<bucket>/?versions`` says the old
+versions were not scanned. The default, ``versions = "latest"``, scans the
+current version of each key only.
 
 Reading
 -------
@@ -89,7 +116,8 @@ message larger than ``max_message_bytes`` has only its header read.
 Every GET carries ``If-Match: <listed ETag>``: the content scanned is the
 content fingerprinted. An object changed after listing fails its unit
 ("changed since it was listed"; the next scan reads the new version), and a
-versioned bucket needs no ``s3:GetObjectVersion`` permission.
+versioned bucket needs no ``s3:GetObjectVersion`` permission for its current
+objects (an old version is read by its id).
 
 Errors
 ------
@@ -136,9 +164,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, TransientError, Unit, safe_name
+from connectors.base import (BaseConnector, ConfigError, ConnectorError, Limits, Location, Record, TransientError, Unit,
+                             safe_name)
 from connectors.formats import PATH_FIELD, detect, read_range, read_stream, splittable
 from connectors.formats.core import as_dates
 from connectors.formats.streams import HEAD_BYTES
@@ -154,6 +183,10 @@ MAX_WINDOW = 64 << 20  # longest ranged GET while reading on sequentially
 DRAIN_BYTES = 1 << 20  # an abandoned body with at most this much left is read out (keeps the connection)
 STREAM_RESUMES = 3  # a body that breaks off midway is resumed this many times
 BUFFER = 256 << 10
+
+VERSIONS = ("latest", "all")  # the source key 'versions': current objects only, or their old versions too
+VERSION_ITEM = "old version "  # items of an old version's records start with it (version_item)
+_VERSION_SAFE = "+/="  # kept as they are in a version id shown in an item (with letters, digits and -._~)
 
 _CREDENTIAL_KEY = re.compile(r"secret|access_?key|token|password|passwd|credential", re.I)
 _THROTTLED = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests",
@@ -219,6 +252,50 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"{type(exc).__name__}: {exc.strerror}"
     return type(exc).__name__
+
+
+def versions_option(value: Any, source: str) -> str:
+    """The ``versions`` key of an S3 source: ``latest`` (the default) or ``all``; else :class:`ConfigError`."""
+    if value is None:
+        return "latest"
+    if value not in VERSIONS:
+        raise ConfigError(f"source {source!r}: 'versions' must be \"latest\" (the default) or \"all\"")
+    return str(value)
+
+
+def version_item(version: str, item: str = "") -> str:
+    """The item of a record of an old version: ``old version <id>`` (the key's name), ``old version <id>: <item>``.
+
+    >>> version_item("3HL4kq+x/Y="), version_item("null", "2"), version_item("a b:c", "Blad1:5")
+    ('old version 3HL4kq+x/Y=', 'old version null: 2', 'old version a%20b%3Ac: Blad1:5')
+    """
+    head = VERSION_ITEM + quote(version, safe=_VERSION_SAFE)
+    return f"{head}: {item}" if item else head
+
+
+def split_version_item(item: str) -> tuple[str | None, str]:
+    """``(version id, item within the version)`` of an old version's item; ``(None, item)`` for any other item.
+
+    >>> split_version_item("old version null: 2"), split_version_item("old version a%20b%3Ac: Blad1:5")
+    (('null', '2'), ('a b:c', 'Blad1:5'))
+    >>> split_version_item("old version 3HL4kq+x/Y="), split_version_item("2"), split_version_item("old version x:5")
+    (('3HL4kq+x/Y=', ''), (None, '2'), (None, 'old version x:5'))
+    """
+    if not item.startswith(VERSION_ITEM):
+        return None, item
+    head, sep, inner = item[len(VERSION_ITEM):].partition(" ")
+    if sep:
+        if not head.endswith(":"):
+            return None, item
+        head = head[:-1]
+    if not head or ":" in head:  # an id is %-encoded: no ':' or space in it (a sheet named 'old version x' is no version)
+        return None, item
+    return unquote(head), inner
+
+
+def version_unit_key(container: str, version: str) -> str:
+    """The unit key of an old version of the object ``<bucket>/<key>``: ``<bucket>/<key>?versionId=<id>``."""
+    return f"{container}?versionId={quote(version, safe=_VERSION_SAFE)}"
 
 
 def transient(exc: BaseException) -> bool:
@@ -498,6 +575,7 @@ class S3Connector(BaseConnector):
         # a prefix inside another would list its objects twice
         self.prefixes = [p for i, p in enumerate(prefixes) if not any(p.startswith(q) for q in prefixes[:i])]
         self.anonymous = bool(self.config.get("anonymous", False))
+        self.versions = versions_option(self.config.get("versions"), name)
         style = self.config.get("addressing_style", "auto")
         if style not in ("auto", "path", "virtual"):
             raise ConfigError(f"source {name!r}: 'addressing_style' must be auto, path or virtual")
@@ -593,18 +671,20 @@ class S3Connector(BaseConnector):
         key = f"{bucket}/"
         return Unit(self.name, key, self.fingerprint("unlistable", key, reason), (("bucket", bucket), ("error", reason)), 0)
 
-    def _versioned(self, bucket: str) -> bool:
+    def _versioned(self, bucket: str, unknown: bool = False) -> bool:
+        """Whether the bucket keeps versions (``unknown`` when its versioning status may not be read)."""
         try:
             status = self.client().get_bucket_versioning(Bucket=bucket).get("Status")
-        except Exception:  # noqa: BLE001 - denied or unsupported: list without versions
-            return False
+        except Exception:  # noqa: BLE001 - denied or unsupported: list without versions (or try, for versions="all")
+            return unknown
         return status in ("Enabled", "Suspended")
 
     def _bucket_units(self, bucket: str) -> Iterator[Unit]:
-        versioned = self._versioned(bucket)
+        old = self.versions == "all"
+        versioned = self._versioned(bucket, unknown=old)
         listed = 0
         for prefix in self.prefixes:
-            objects = self._objects(bucket, prefix, versioned)
+            objects = self._objects(bucket, prefix, versioned, old)
             while True:
                 try:
                     obj = next(objects)
@@ -616,10 +696,24 @@ class S3Connector(BaseConnector):
                         reason += f"; the listing broke off after {listed} objects"
                     yield self._failed_bucket(bucket, reason)
                     return
+                if "denied" in obj:  # old versions were asked for but may not be listed
+                    if versioned:
+                        versioned = False  # once per bucket; the other prefixes list current objects at once
+                        key = f"{bucket}/?versions"
+                        reason = (f"cannot list the old versions ({obj['denied']}; versions = \"all\" needs "
+                                  "s3:ListBucketVersions): only the current objects were scanned")
+                        yield Unit(self.name, key, self.fingerprint("unlistable", key, reason),
+                                   (("bucket", bucket), ("error", reason)), 0)
+                    continue
                 listed += 1
                 yield from self._object_units(bucket, obj)
 
-    def _objects(self, bucket: str, prefix: str, versioned: bool) -> Iterator[dict[str, Any]]:
+    def _objects(self, bucket: str, prefix: str, versioned: bool, old: bool = False) -> Iterator[dict[str, Any]]:
+        """The objects under ``prefix``: with ``old``, their noncurrent versions too (``IsLatest`` false).
+
+        When the versions may not be listed, yields ``{"denied": reason}`` if
+        ``old`` was asked for, then the current objects.
+        """
         client = self.client()
         if versioned:
             pages = iter(client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix))
@@ -630,11 +724,14 @@ class S3Connector(BaseConnector):
                 if code not in ("AccessDenied", "NotImplemented", "MethodNotAllowed"):
                     raise
                 first = None  # versions may not be listed: list the current objects instead
+                if old:
+                    yield {"denied": describe_error(exc)}
             else:
                 page = first
                 while page is not None:
+                    # delete markers (page["DeleteMarkers"]) hold no data: a key whose latest version is one is gone
                     for v in page.get("Versions", []) or []:
-                        if v.get("IsLatest"):  # a key whose latest version is a delete marker is gone
+                        if old or v.get("IsLatest"):
                             yield v
                     page = next(pages, None)
                 return
@@ -655,7 +752,12 @@ class S3Connector(BaseConnector):
             params.append(("version", str(version)))
             base += (str(version),)
         name = f"{bucket}/{key}"
-        if 0 < self.split_bytes < size and self._splittable(bucket, key, etag, size):
+        old = None
+        if version and obj.get("IsLatest") is False:  # a noncurrent version: a unit of its own, read by its id
+            old = str(version)
+            params.append(("noncurrent", True))
+            name = version_unit_key(name, old)
+        if 0 < self.split_bytes < size and self._splittable(bucket, key, etag, size, old):
             for start in range(0, size, self.split_bytes):
                 end = min(start + self.split_bytes, size)
                 rng = (("start", start), ("end", end))
@@ -663,18 +765,21 @@ class S3Connector(BaseConnector):
             return
         yield Unit(self.name, name, self.fingerprint(*base), tuple(params), size)
 
-    def _splittable(self, bucket: str, key: str, etag: str, size: int) -> bool:
+    def _splittable(self, bucket: str, key: str, etag: str, size: int, version: str | None = None) -> bool:
         try:
-            head = self._head(bucket, key, etag, size)
+            head = self._head(bucket, key, etag, size, version)
         except ConnectorError:
             return False  # read() will report it
         return splittable(head, key, len(head) >= size)
 
     # --- reading (worker) -----------------------------------------------------------------------
 
-    def _get(self, bucket: str, key: str, etag: str, size: int, first: int, last: int) -> Any:
-        """The body of bytes ``first..last`` of an object (a plain GET when that is all of it)."""
+    def _get(self, bucket: str, key: str, etag: str, size: int, first: int, last: int, version: str | None = None) -> Any:
+        """The body of bytes ``first..last`` of an object, or of its old ``version`` (a plain GET when that is all of it)."""
         kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        what = _object_name(bucket, key, version)
+        if version is not None:
+            kwargs["VersionId"] = version
         if etag:
             kwargs["IfMatch"] = etag
         ranged = not (first == 0 and last >= size - 1)
@@ -686,19 +791,22 @@ class S3Connector(BaseConnector):
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to a reason
             err = TransientError if transient(exc) else ConnectorError
-            raise err(f"{safe_name(bucket + '/' + key)}: {describe_error(exc)}") from None
+            reason = describe_error(exc)
+            if version is not None and reason.startswith("access denied"):
+                reason += "; reading an old version needs s3:GetObjectVersion"
+            raise err(f"{what}: {reason}") from None
         body = resp["Body"]
         if ranged and first > 0 and not resp.get("ContentRange"):
             _close_quietly(body)
-            raise ConnectorError(f"{safe_name(bucket + '/' + key)}: the endpoint ignored the Range header")
+            raise ConnectorError(f"{what}: the endpoint ignored the Range header")
         return body
 
-    def _head(self, bucket: str, key: str, etag: str, size: int) -> bytes:
-        """The first :data:`HEAD_BYTES` of an object, by one ranged GET."""
+    def _head(self, bucket: str, key: str, etag: str, size: int, version: str | None = None) -> bytes:
+        """The first :data:`HEAD_BYTES` of an object (or of its old ``version``), by one ranged GET."""
         n = min(size, HEAD_BYTES)
         if n <= 0:
             return b""
-        body = self._get(bucket, key, etag, size, 0, n - 1)
+        body = self._get(bucket, key, etag, size, 0, n - 1, version)
         try:
             parts: list[bytes] = []
             got = 0
@@ -711,7 +819,7 @@ class S3Connector(BaseConnector):
         except ConnectorError:
             raise
         except _stream_errors() as exc:
-            raise TransientError(f"{safe_name(bucket + '/' + key)}: {describe_error(exc)}") from None
+            raise TransientError(f"{_object_name(bucket, key, version)}: {describe_error(exc)}") from None
         finally:
             _close_quietly(body)
         return b"".join(parts)
@@ -727,27 +835,32 @@ class S3Connector(BaseConnector):
         etag = str(unit.param("etag") or "")
         mtime = unit.param("mtime")
         container = f"{bucket}/{key}"
-        what = safe_name(container)
+        version = str(unit.param("version")) if unit.param("noncurrent") else None  # an old version, read by its id
+        what = _object_name(bucket, key, version)
+        location: Callable[..., Location] = self.location
+        if version is not None:
+            def location(container: str, item: str = "") -> Location:
+                return self.location(container, version_item(version, item))
 
         def fetch(first: int, last: int) -> Any:
-            return self._get(bucket, key, etag, size, first, last)
+            return self._get(bucket, key, etag, size, first, last, version)
 
         start = unit.param("start")
         if start is None or int(start) == 0:
             ref_date, record_date = as_dates(mtime)
-            yield Record(self.location(container), [(PATH_FIELD, container)], False, ref_date, (), record_date)
+            yield Record(location(container), [(PATH_FIELD, container)], False, ref_date, (), record_date)
         if start is not None:
-            lead = self._head(bucket, key, etag, size)
+            lead = self._head(bucket, key, etag, size, version)
             raw = RangedObject(fetch, size, what, head=lead, seekable=True, stop=int(unit.param("end")))
             with io.BufferedReader(raw, buffer_size=BUFFER) as ranged:
                 yield from _connection_failure_wins(raw, read_range(
-                    ranged, key, int(start), int(unit.param("end")), container=container, loc_factory=self.location,
+                    ranged, key, int(start), int(unit.param("end")), container=container, loc_factory=location,
                     limits=self.limits, mtime=mtime,
                 ))
             return
         body: io.RawIOBase | io.BufferedReader
         if size > self.ranged_bytes:
-            head = self._head(bucket, key, etag, size)
+            head = self._head(bucket, key, etag, size, version)
             if detect(head, key, len(head) >= size).format in RANDOM_ACCESS_FORMATS:
                 raw = RangedObject(fetch, size, what, head=head, seekable=True)
                 body = io.BufferedReader(raw, buffer_size=BUFFER)
@@ -757,9 +870,14 @@ class S3Connector(BaseConnector):
             body = raw = RangedObject(fetch, size, what, stop=size)  # one plain GET, streamed
         with body:
             yield from _connection_failure_wins(raw, read_stream(
-                body, key, container=container, loc_factory=self.location, limits=self.limits, mtime=mtime,
+                body, key, container=container, loc_factory=location, limits=self.limits, mtime=mtime,
                 max_message_bytes=self.max_message,
             ))
+
+
+def _object_name(bucket: str, key: str, version: str | None) -> str:
+    """An object (or an old version of it) named for a message."""
+    return safe_name(f"{bucket}/{key}") + (f" (old version {safe_name(version, 80)})" if version is not None else "")
 
 
 def _connection_failure_wins(raw: RangedObject, records: Iterator[Record]) -> Iterator[Record]:

@@ -134,6 +134,14 @@ def from_dict(data: dict[str, Any], *, base: Path, path: Path | None = None) -> 
             opts["path"] = str(pth if pth.is_absolute() else (base / pth).resolve())
         if typ == "sql" and "url" in opts:
             opts["url"] = _resolve_sqlite(opts["url"], base)
+        if typ == "s3" and "versions" in opts:  # checked here too, so that a mistyped value fails before any scan
+            from connectors.base import ConfigError as SourceConfigError
+            from connectors.s3 import versions_option
+
+            try:
+                versions_option(opts["versions"], name)
+            except SourceConfigError as exc:
+                raise ConfigError(str(exc)) from None
         sources.append(Source(name, str(typ), opts))
     return Config(
         path=path,
