@@ -236,20 +236,32 @@ def _datalike(cell: str) -> bool:
     return "@" in cell or letters == 0 or digits > letters
 
 
-def looks_like_header(first: list[str], rest: Iterable[list[str]]) -> bool:
-    """Whether the first row of a table names its columns.
+# An identifier's shape in a cell: seven or more digits written as one number (a phone
+# number, a personnummer, an account: "070-174 06 05", "811228 9874", "5839 8257466"),
+# or an e-mail address written out ("anna at example dot se", "anna(at)example.se").
+# Not a date or a span of years ("Saldo 2024-05-01", "Försäljning 2023/2024").
+_ID_RUN = re.compile(r"[0-9](?:[ \-./]?[0-9]){6,}")
+_NOT_ID = re.compile(r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|(?:19|20)[0-9]{2} ?[-/] ?(?:19|20)[0-9]{2}")
+_WRITTEN_AT = re.compile(
+    r"[\[({<] ?(?:at|snabel-?a) ?[\])}>]|\b(?:at|snabel-?a)\b.+\b(?:dot|punkt)\b", re.IGNORECASE
+)
 
-    The first row must be mostly non-empty, short and not data-like (no
-    ``@``, more letters than digits); then it is a header if some column
-    holds data-like values below a name, or, when all columns are text, if
-    its cells are unique and every one reads like a name.
+
+def holds_identifier(cell: str) -> bool:
+    """Whether a cell holds what reads as an identifier, which no column name does.
+
+    >>> holds_identifier("Ring på 070-174 06 05"), holds_identifier("anna at example dot se")
+    (True, True)
+    >>> holds_identifier("Telefon 2"), holds_identifier("Saldo 2024-05-01")
+    (False, False)
     """
-    cells = [c.strip() for c in first]
-    filled = [c for c in cells if c]
-    if not filled or len(filled) * 2 < len(cells):
-        return False
-    if any(len(c) > 80 or _datalike(c) for c in filled):
-        return False
+    if _WRITTEN_AT.search(cell):
+        return True
+    return any(not _NOT_ID.fullmatch(m.group(0)) for m in _ID_RUN.finditer(cell))
+
+
+def _column_votes(cells: list[str], rest: Iterable[list[str]]) -> int:
+    """Columns whose values below a name are mostly data-like."""
     rows = [r for r in rest if any(x.strip() for x in r)]
     votes = 0
     for col, name in enumerate(cells):
@@ -258,11 +270,45 @@ def looks_like_header(first: list[str], rest: Iterable[list[str]]) -> bool:
         below = [r[col].strip() for r in rows if col < len(r) and r[col].strip()]
         if below and sum(_datalike(v) for v in below) * 2 >= len(below):
             votes += 1
-    if votes:
+    return votes
+
+
+def looks_like_header(first: list[str], rest: Iterable[list[str]]) -> bool:
+    """Whether the first row of a table names its columns.
+
+    The first row must be mostly non-empty, short and not data-like (no
+    ``@``, more letters than digits, no identifier written in text: see
+    :func:`holds_identifier`); then it is a header if some column holds
+    data-like values below a name, or, when all columns are text, if its cells
+    are unique and every one reads like a name.
+    """
+    cells = [c.strip() for c in first]
+    filled = [c for c in cells if c]
+    if not filled or len(filled) * 2 < len(cells):
+        return False
+    if any(len(c) > 80 or _datalike(c) or holds_identifier(c) for c in filled):
+        return False
+    if _column_votes(cells, rest):
         return True
     if len(set(filled)) != len(filled):
         return False
     return all(len(c) <= 40 and _NAME_LIKE.fullmatch(c) for c in filled)
+
+
+def header_also_data(header: list[str], rest: Iterable[list[str]]) -> bool:
+    """Whether a header row (:func:`looks_like_header`) is read as a row of data too.
+
+    Where no column holds data-like values below it, a header of text columns
+    cannot be told from a first row of notes: when one of its cells holds a
+    digit, its cells are scanned as values as well (``Växel 08 - 12 34 56``).
+
+    >>> header_also_data(["Namn", "Adress 2"], [["Anna Berg", "Storgatan"]])
+    True
+    >>> header_also_data(["Namn", "Telefon 2"], [["Anna Berg", "070-174 06 05"]])
+    False
+    """
+    cells = [c.strip() for c in header]
+    return any(ch.isdigit() for c in cells for ch in c) and not _column_votes(cells, rest)
 
 
 def names_columns(cells: list[str]) -> bool:
@@ -276,7 +322,7 @@ def names_columns(cells: list[str]) -> bool:
     """
     cells = [c.strip() for c in cells]
     return (len(cells) > 1 and all(cells) and len(set(cells)) == len(cells)
-            and all(len(c) <= 40 and not _datalike(c) and _NAME_LIKE.fullmatch(c) for c in cells))
+            and all(len(c) <= 40 and not _datalike(c) and _NAME_LIKE.fullmatch(c) and not holds_identifier(c) for c in cells))
 
 
 def label_pairs(rows: list[list[str]]) -> tuple[list[list[tuple[str, str]]], bool] | None:
@@ -311,7 +357,7 @@ def label_pairs(rows: list[list[str]]) -> tuple[list[list[tuple[str, str]]], boo
                     return None  # a value without a label: a table of data
                 continue
             name = label.rstrip(":").strip()
-            if len(label) > 40 or not name or _datalike(name) or not _NAME_LIKE.fullmatch(name):
+            if len(label) > 40 or not name or _datalike(name) or not _NAME_LIKE.fullmatch(name) or holds_identifier(name):
                 return None
             labels.append(label)
             if value.strip():

@@ -5,7 +5,11 @@ One record per data row (``structured=True``); ``item`` is the 1-based
 counting the header line; a quoted field spanning lines keeps the number of
 its first line), or ``@<byte offset>`` in a byte-range unit. Fields are named
 by the header (``personnummer``), ``column N`` where there is none, and
-``name (column N)`` for a repeated header name. Empty cells are skipped.
+``name (column N)`` for a repeated header name. Empty cells are skipped. A
+first row holding an identifier (``Ring på 070-...``, ``anna at example dot
+se``) is no header (:func:`~connectors.formats.core.holds_identifier`); a header
+of text columns with a digit in a cell is read as a row of data too, its cells
+named ``column N`` (:func:`~connectors.formats.core.header_also_data`).
 
 The header may stand below a few lines of preamble: Excel's delimiter
 directive ``sep=;``, or title and comment lines of one or two cells each
@@ -24,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from connectors.base import Record
-from connectors.formats.core import MAX_PREAMBLE, Ctx, column_names, is_preamble_row, looks_like_header
+from connectors.formats.core import MAX_PREAMBLE, Ctx, column_names, header_also_data, is_preamble_row, looks_like_header
 from connectors.formats.streams import LineIter
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -38,6 +42,7 @@ class Table:
     delimiter: str
     header: tuple[str, ...] | None  # column names when a row (the first but for a preamble) is a header
     header_row: int = 0  # non-empty rows above the header (a preamble)
+    header_data: bool = False  # the header row is read as a row of data too (core.header_also_data)
 
 
 def sniff_table(text: str, at_eof: bool, ext: str) -> Table | None:
@@ -63,7 +68,7 @@ def sniff_table(text: str, at_eof: bool, ext: str) -> Table | None:
         found = _sniff_below_preamble(lines[1:], True, (delim,))
         if found is None or found.delimiter != delim:
             return Table(delim, None)
-        return Table(delim, found.header, 1 + found.header_row if found.header is not None else 0)
+        return Table(delim, found.header, 1 + found.header_row if found.header is not None else 0, found.header_data)
     return _sniff_below_preamble(lines, tabular_ext, order)
 
 
@@ -96,7 +101,7 @@ def _sniff_below_preamble(lines: list[str], tabular_ext: bool, order: tuple[str,
         except csv.Error:
             break
         if all(is_preamble_row(r, len(below.header)) for r in above):
-            return Table(below.delimiter, below.header, len(above))
+            return Table(below.delimiter, below.header, len(above), below.header_data)
     return found
 
 
@@ -129,10 +134,13 @@ def _sniff(lines: list[str], tabular_ext: bool, order: tuple[str, ...]) -> Table
         if not rows:
             return None
         best_delim, best_rows = order[0] if order[0] == "\t" else ",", rows
-    header = best_rows[0] if looks_like_header(best_rows[0], best_rows[1:21]) else None
+    below = best_rows[1:21]
+    header = best_rows[0] if looks_like_header(best_rows[0], below) else None
     if best is not None and best[1] == 2 and header is None and not tabular_ext:
         return None
-    return Table(best_delim, tuple(header) if header is not None else None)
+    if header is None:
+        return Table(best_delim, None)
+    return Table(best_delim, tuple(header), header_data=header_also_data(header, below))
 
 
 def csv_records(ctx: Ctx, lines: LineIter, table: Table, *, skip_header: bool, cap: int) -> Iterator[Record]:
@@ -175,12 +183,16 @@ def csv_records(ctx: Ctx, lines: LineIter, table: Table, *, skip_header: bool, c
         starts.clear()
         if not row:
             continue
+        unnamed = header_pending
         if header_pending:
             if not above:
                 header_pending = False
-                continue
-            above -= 1
-        named = names if not header_pending else ()
+                if not table.header_data:
+                    continue
+                # a header that may be a first row of notes: its cells are scanned as values too
+            else:
+                above -= 1
+        named = names if not unnamed else ()
         fields = []
         for i, value in enumerate(row):
             if value and not value.isspace():

@@ -8,7 +8,8 @@ labels, and are one record ``<sheet>:<first>-<last>`` when the labels end with `
 Excel shows). When the sheet's first non-empty row is a header, or the row
 below a title of one cell (see :func:`~connectors.formats.core.header_row`),
 fields of the rows below are named by the header (``Personnummer``; ``Namn (C)``
-for a repeated name) and the header row is not a record; the title, cells
+for a repeated name) and the header row is not a record (unless it may be a
+first row of notes: see :func:`~connectors.formats.core.header_also_data`); the title, cells
 without a header, and all cells of a sheet without one, are named by their
 reference ``Kunder!C5``. Values are the cached
 results of formulas, written as a person would (``198112289874.0``, ISO dates);
@@ -72,6 +73,7 @@ from connectors.formats.core import (
     column_letter,
     column_names,
     describe,
+    header_also_data,
     header_row,
     label_pairs,
 )
@@ -271,7 +273,9 @@ def sheet_rows_records(ctx: Ctx, title: str, rows: Iterator[tuple[int, list[str]
         return
     header_n = 0  # rows up to this one (a title above the header) are not named by it
     if at >= 0:
-        header_n, header = buffered.pop(at)
+        header_n, header = buffered[at]
+        if not header_also_data(header, [t for _, t in buffered[at + 1 :]]):
+            del buffered[at]  # else its cells are scanned as values too, named by their references
         names = column_names(header, len(header), letters=True)
         names = [nm if h.strip() else "" for nm, h in zip(names, header)]
 
@@ -404,8 +408,10 @@ def text_table_records(ctx: Ctx, texts: list[list[str]], prefix: str) -> Iterato
     names: list[str] = []
     # the header: the first row, or the row below a merged title row (see header_row)
     at = header_row(texts[:HEADER_SAMPLE]) if len(texts) > 1 else -1
+    header_data = False  # the header row read as a row of data too (core.header_also_data)
     if at >= 0:
         names = column_names(texts[at], len(texts[at]))
+        header_data = header_also_data(texts[at], texts[at + 1 : HEADER_SAMPLE])
     labelled = label_pairs(texts)
     if labelled is not None and (at < 0 or labelled[1]):  # labels with colons are no header, whatever the first row says
         # a form of labels and values: values named by their labels; one record when it reads as one form
@@ -420,7 +426,7 @@ def text_table_records(ctx: Ctx, texts: list[list[str]], prefix: str) -> Iterato
                     yield ctx.record(f"{prefix} row {r + 1}", row, True)
         return
     for r in range(len(texts)):
-        if r == at:  # the header row is no record
+        if r == at and not header_data:  # the header row is no record
             continue
         named = names if r > at else ()
         fields = []
