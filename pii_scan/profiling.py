@@ -135,7 +135,7 @@ def judge(value: str, ref: date) -> Verdict | None:
     >>> r = date(2026, 11, 24)
     >>> judge("501011233", r).kind, judge("811228 9874", r).kind, judge("198112289874.0", r).kind
     ('personnummer', 'personnummer', 'personnummer')
-    >>> judge("701234567", r).kind, judge("46701234567", r).kind, judge("070-123 45 67", r).kind
+    >>> judge("701234567", r).kind, judge("46701234567.0", r).kind, judge("070-123 45 67", r).kind
     ('phone', 'phone', 'phone')
     >>> judge("5560360793", r).kind, judge("12345", r).kind, judge("Anna", r) is None
     ('organisationsnummer', 'other', True)
@@ -161,9 +161,7 @@ def judge(value: str, ref: date) -> Verdict | None:
             return Verdict(PNR, got[0], got[1])
         if n in (10, 12) and organisationsnummer.is_valid(d):
             return Verdict("organisationsnummer")
-        if v.isdigit():
-            return _phone_digits(d)
-        return _OTHER
+        return _phone_digits(d)
     m = _PNR_WRITTEN.fullmatch(v)
     if m is not None:
         got = _pnr(m.group(1), "" if m.group(2) == " " else m.group(2), m.group(3), ref_year)

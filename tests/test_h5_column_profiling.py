@@ -88,6 +88,14 @@ def test_a_mobile_column_without_zeros_is_read_as_phone_numbers(field: str) -> N
     assert [("phone", "+46" + v) in found for v, found in zip(values, got)] == [True] * len(values)
 
 
+def test_mobile_numbers_stored_as_floats() -> None:
+    # a Parquet or pandas float column: 701234567.0
+    values = [v + ".0" for v in _mobiles(6, 17)]
+    assert not any(_baseline(values))
+    got = _scan_column(values)
+    assert all(("phone", "+46" + v[:-2]) in found for v, found in zip(values, got))
+
+
 def test_mobile_numbers_with_the_country_code_but_no_plus() -> None:
     values = ["46" + v for v in _mobiles(6, 4)]
     assert not any(_baseline(values))
