@@ -340,7 +340,7 @@ def _by_container(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
-def _candidates(container: str) -> list[str]:
+def archive_candidates(container: str) -> list[str]:
     """The container itself, then the archive paths it may be inside (``a.zip!in/b.csv`` -> ``a.zip``)."""
     out = [container]
     i = container.find("!")
@@ -457,7 +457,7 @@ def read_files(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars:
     groups: dict[str, dict[tuple[str, str], ReadBack]] = {}
     for (container, item), rb in results.items():
         path = None
-        for cand in _candidates(container):
+        for cand in archive_candidates(container):
             if single and cand == os.path.basename(conn.root):
                 path = cand
                 break
@@ -510,7 +510,7 @@ def read_s3(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: in
     for (container, item), rb in results.items():
         version, inner = split_version_item(item)
         reason = ""
-        for cand in _candidates(container):
+        for cand in archive_candidates(container):
             got = head(cand, version)
             if not isinstance(got, str):
                 groups.setdefault((cand, version or ""), (version, got, {}))[2][(container, inner)] = rb

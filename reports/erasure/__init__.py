@@ -41,6 +41,14 @@ Built from the data map (:mod:`reports.erasure.plan`), one step per location:
   by hand. A file or object that changed since the scan is not acted on
   (rescan first): line numbers would no longer be the scanned ones.
 
+* **Old versions of S3 objects** (scanned with ``versions = "all"``; items
+  ``old version <id>: <item>``): an old version cannot be rewritten, so the
+  version that holds the subject's data is deleted as a whole
+  (``delete_version``: ``DeleteObject VersionId``; the current object and the
+  other versions stay), whatever else it holds. A version that cannot be
+  read any more is ``gone``; one that has become the object's current
+  version (newer ones deleted) is left for a rescan and a new plan.
+
 * **Mail**: a message the subject sent or received (found in a party
   header: From, To, Cc, Reply-To, the mbox envelope ...) is deleted by
   Message-ID (mbox rewritten, Maildir/.eml file unlinked, IMAP
@@ -60,8 +68,8 @@ The plan's JSON holds each step's ``store``, ``source``, ``container``,
 ``item`` and ``field`` masked as in the data map, the ``action``, the
 ``statement`` with placeholders (``:k0``, ``:bucket``...) and no values,
 ``why``, ``blocked_by``, the record keys it covers, and ``target_enc``: the
-true location (table and key values, bucket/key/ETag, path/size/mtime, the
-Message-ID) encrypted with the data map key. The subject's canonical value
+true location (table and key values, bucket/key/ETag and version id,
+path/size/mtime, the Message-ID) encrypted with the data map key. The subject's canonical value
 is kept the same way (``subject_enc``, with the keyed hashes of all the
 subject's values, so the check after the erasure still finds an address
 whose link to the personnummer was just deleted). The

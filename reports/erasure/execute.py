@@ -10,7 +10,11 @@ here (the scan's connector sessions stay read-only):
   ``DeleteObject``, or a streamed rewrite (``GetObject If-Match``, the
   subject's lines dropped into a spooled temporary file, ``PutObject``). In a
   versioned bucket the older versions of the key are removed too: a delete
-  marker alone would keep the data.
+  marker alone would keep the data. An old version scanned on its own
+  (``versions = "all"``) is deleted by its id (``HeadObject VersionId``: its
+  ETag must be the planned one and it must not have become the current
+  version; then ``DeleteObject VersionId``); one already removed with its
+  object's rewrite or deletion is ``already gone``.
 * Files: size and mtime must be the planned ones; a rewrite goes to a
   temporary file in the same folder that replaces the original atomically.
 * Mail: an mbox is rewritten in place without the messages (under an
@@ -57,6 +61,7 @@ from reports.erasure.plan import (
     DELETE_MESSAGE,
     DELETE_OBJECT,
     DELETE_ROW,
+    DELETE_VERSION,
     GONE,
     MANUAL,
     REWRITE_FILE,
@@ -288,6 +293,42 @@ def _put(client: Any, bucket: str, key: str, body: Any, size: int, etag: str, he
         return client.put_object(Bucket=bucket, Key=key, Body=body, **extra).get("VersionId")
 
 
+_GONE_CODES = ("404", "NoSuchKey", "NoSuchVersion", "NotFound")
+
+
+def _version_check(client: Any, a: Action) -> Outcome | None:
+    """Whether the planned old version is still there as planned: ``None`` if so, else why not."""
+    t = a.target
+    try:
+        head = client.head_object(Bucket=t["bucket"], Key=t["key"], VersionId=t["version"])
+    except Exception as exc:  # noqa: BLE001
+        if _s3_code(exc) in _GONE_CODES:
+            return Outcome(a.step, ALREADY_GONE, "the old version no longer exists")
+        raise
+    if head.get("ETag") != t["etag"]:
+        return Outcome(a.step, FAILED, "the old version is not the planned one (ETag differs); rescan and make a new plan")
+    try:
+        latest = client.head_object(Bucket=t["bucket"], Key=t["key"]).get("VersionId")
+    except Exception as exc:  # noqa: BLE001 - a deleted object (a delete marker): the version is an old one
+        if _s3_code(exc) not in _GONE_CODES:
+            raise
+        latest = None
+    if latest == t["version"]:
+        return Outcome(a.step, FAILED, "the old version is the object's current version now (newer ones were deleted); "
+                                       "rescan and make a new plan")
+    return None
+
+
+def _delete_version(client: Any, a: Action) -> Outcome:
+    """``DeleteObject VersionId``: one old version removed for good (an old version cannot be rewritten)."""
+    t = a.target
+    not_now = _version_check(client, a)
+    if not_now is not None:
+        return not_now
+    client.delete_object(Bucket=t["bucket"], Key=t["key"], VersionId=t["version"])
+    return Outcome(a.step, DONE, "old version deleted")
+
+
 def _run_s3(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
     conn = build(source, cfg.source(source).options)
     out: list[Outcome] = []
@@ -297,6 +338,9 @@ def _run_s3(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
             t = a.target
             bucket, key, etag = t["bucket"], t["key"], t["etag"]
             try:
+                if a.action == DELETE_VERSION:
+                    out.append(_delete_version(client, a))
+                    continue
                 try:
                     head = client.head_object(Bucket=bucket, Key=key)
                 except Exception as exc:  # noqa: BLE001
@@ -606,6 +650,11 @@ def _probe_s3(cfg: Config, source: str, actions: list[Action]) -> list[Outcome]:
         for a in actions:
             t = a.target
             try:
+                if a.action == DELETE_VERSION:
+                    o = _version_check(client, a)
+                    out.append(Outcome(a.step, WOULD, a.statement) if o is None else
+                               Outcome(a.step, WOULD_FAIL, o.detail) if o.status == FAILED else o)
+                    continue
                 etag = client.head_object(Bucket=t["bucket"], Key=t["key"]).get("ETag")
             except Exception as exc:  # noqa: BLE001
                 if _s3_code(exc) in ("404", "NoSuchKey", "NotFound"):
@@ -697,7 +746,7 @@ def execute_plan(body: dict[str, Any], cfg: Config, keys: Keys, *, confirm: bool
             if runner is None:
                 result.outcomes.extend(Outcome(a.step, FAILED, f"no erasure support for {typ} sources") for a in acts)
                 continue
-            wanted = {DELETE_ROW, UPDATE_ROW} if typ == "sql" else {DELETE_OBJECT, REWRITE_OBJECT} if typ == "s3" else \
+            wanted = {DELETE_ROW, UPDATE_ROW} if typ == "sql" else {DELETE_OBJECT, REWRITE_OBJECT, DELETE_VERSION} if typ == "s3" else \
                 {DELETE_FILE, REWRITE_FILE} if typ == "files" else {DELETE_MESSAGE}
             say(f"erasing: {source} ({len(acts)} step(s))")
             wrong = [a for a in acts if a.action not in wanted]

@@ -6,7 +6,8 @@ findings a record holds *as data* (``findings.linkable``), the foreign-key
 references between rows (``refs``), the schema's foreign keys
 (``dependencies``) and how many records each unit held (``units.records``).
 Files and S3 objects are opened read-only for their first 64 KiB (format,
-encoding) and their current version (size and mtime, ETag).
+encoding) and their current version (size and mtime, ETag); an old version
+of an S3 object is looked up by its id (``HeadObject VersionId``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ DELETE_ROW = "delete_row"
 UPDATE_ROW = "update_row"
 DELETE_OBJECT = "delete_object"
 REWRITE_OBJECT = "rewrite_object"
+DELETE_VERSION = "delete_version"  # an old version of an S3 object (it cannot be rewritten)
 DELETE_FILE = "delete_file"
 REWRITE_FILE = "rewrite_file"
 DELETE_MESSAGE = "delete_message"
@@ -714,6 +716,89 @@ def _object_actions(cfg: Config, dm: DataMap, keys: Keys, store: str, source: st
                       f"edit it by hand", **base)
 
 
+def _old_versions(cfg: Config, source: str, recs: list[SubjectRecord], now: datetime) -> tuple[list[SubjectRecord], list[Action]]:
+    """The records of the current S3 objects, and one action per old version that holds the rest.
+
+    An old version's records (item ``old version <id>: <item>``, :func:`connectors.s3.split_version_item`)
+    are grouped by the version of the object they were read from (found by ``HeadObject VersionId``: the
+    container itself, else the archive it is an entry of).
+    """
+    from connectors.readback import archive_candidates
+    from connectors.registry import build
+    from connectors.s3 import describe_error, split_version_item
+
+    current: list[SubjectRecord] = []
+    by_version: dict[str, list[SubjectRecord]] = defaultdict(list)
+    for r in recs:
+        version = split_version_item(r.item)[0]
+        if version is None:
+            current.append(r)
+        else:
+            by_version[version].append(r)
+    if not by_version:
+        return current, []
+    conn = build(source, cfg.source(source).options)
+    heads: dict[tuple[str, str], dict[str, Any] | str] = {}
+
+    def head(path: str, version: str) -> dict[str, Any] | str:
+        if (path, version) not in heads:
+            bucket, _, key = path.partition("/")
+            try:
+                heads[(path, version)] = conn.client().head_object(Bucket=bucket, Key=key, VersionId=version)  # type: ignore[attr-defined]
+            except Exception as exc:  # noqa: BLE001 - mapped to a reason
+                heads[(path, version)] = describe_error(exc)
+        return heads[(path, version)]
+
+    actions: list[Action] = []
+    try:
+        for version, vrecs in by_version.items():
+            groups: dict[str, list[SubjectRecord]] = defaultdict(list)
+            for r in vrecs:
+                cands = archive_candidates(r.container)
+                groups[next((c for c in cands if not isinstance(head(c, version), str)), cands[0])].append(r)
+            for path, grecs in groups.items():
+                actions.append(_version_action(conn, path, version, grecs, head(path, version), now))
+    finally:
+        conn.close()
+    return current, actions
+
+
+def _version_action(conn: Any, path: str, version: str, recs: list[SubjectRecord], head: dict[str, Any] | str,
+                    now: datetime) -> Action:
+    """Delete one old version of an object that holds the subject's data (an old version cannot be rewritten)."""
+    from connectors.s3 import split_version_item, version_item
+
+    depth = path.count("!")  # the object's masked name: as many '!' parts of the record's masked container
+    masked = "!".join(recs[0].masked_container.split("!")[: depth + 1])
+    shown = split_version_item(recs[0].masked_item)[0]
+    blocked = next((b for r in recs if (b := r.policy.erasure_block(r.record_date, now))), "")
+    dates = [r.record_date for r in recs if r.record_date is not None]
+    base: dict[str, Any] = dict(
+        store="s3", source=recs[0].source, container=masked, item=version_item(shown) if shown else recs[0].masked_item,
+        field=",".join(sorted({f for r in recs for f in r.fields})), reached=min(r.reached for r in recs),
+        record_date=max(dates) if dates else None, rkeys=[r.rkey for r in recs], blocked_by=blocked,
+        locations=_record_locations(recs))
+    if isinstance(head, str):
+        return Action(action=GONE, statement="",
+                      why=f"the old version cannot be read any more ({head}); rescan to update the data map", **base)
+    bucket, _, key = path.partition("/")
+    try:
+        latest = conn.client().head_object(Bucket=bucket, Key=key).get("VersionId")
+    except Exception:  # noqa: BLE001 - the object itself is deleted (a delete marker) or unreadable: the version is old
+        latest = None
+    if latest == version:
+        return Action(action=MANUAL, statement="",
+                      why="the version scanned as an old one is the object's current version now (newer ones were "
+                          "deleted): rescan it, then make a new plan", **base)
+    target = {"bucket": bucket, "key": key, "version": version, "etag": head.get("ETag", ""),
+              "size": int(head.get("ContentLength") or 0)}
+    return Action(action=DELETE_VERSION, target=target,
+                  statement="HeadObject Bucket=:bucket Key=:key VersionId=:version (ETag must equal :etag); "
+                            "DeleteObject Bucket=:bucket Key=:key VersionId=:version",
+                  why="an old version of the object holds the subject's data; an old version cannot be rewritten: "
+                      "it is deleted (the current object and the other versions stay)", **base)
+
+
 # --------------------------------------------------------------------------------------- mail
 
 
@@ -806,11 +891,14 @@ def build_plan(cfg: Config, dm: DataMap, keys: Keys, kind: str, value: str, *, n
         if store == "sql":
             actions.extend(_sql_actions(cfg, dm, keys, source, recs, subject, findings, now))
         elif store in ("s3", "files"):
+            versions: list[Action] = []
+            if store == "s3":  # old versions of objects: each deleted as a whole
+                recs, versions = _old_versions(cfg, source, recs, now)
             groups: dict[str, list[SubjectRecord]] = defaultdict(list)
             for r in recs:
                 groups[r.container].append(r)
             acts = [_object_actions(cfg, dm, keys, store, source, cont, rs, now) for cont, rs in groups.items()]
-            actions.extend(sorted(acts, key=lambda a: (a.container, _natural(a.item))))
+            actions.extend(sorted(acts + versions, key=lambda a: (a.container, _natural(a.item))))
         elif store == "mail":
             mails: dict[tuple[str, str], list[SubjectRecord]] = defaultdict(list)
             for r in recs:
