@@ -483,9 +483,11 @@ def _date(d: datetime | None) -> str:
 
 _ITEM_WORDS = {
     "sv": {"line": "rad {}", "page": "sida {}", "offset": "raden vid byte {}", "sheet": "blad {}, rad {}",
-           "paragraph": "stycke {}", "table": "tabell {}, rad {}", "name": "filens namn", "mail": "Message-ID {}"},
+           "paragraph": "stycke {}", "table": "tabell {}, rad {}", "name": "filens namn", "mail": "Message-ID {}",
+           "version": "gammal version {}, {}"},
     "en": {"line": "line {}", "page": "page {}", "offset": "the line at byte {}", "sheet": "sheet {}, row {}",
-           "paragraph": "paragraph {}", "table": "table {}, row {}", "name": "the file's name", "mail": "Message-ID {}"},
+           "paragraph": "paragraph {}", "table": "table {}, row {}", "name": "the file's name", "mail": "Message-ID {}",
+           "version": "old version {}, {}"},
 }
 _ITEM_FORMS = (
     ("line", re.compile(r"(\d+)")), ("page", re.compile(r"p(\d+)")), ("offset", re.compile(r"@(\d+)")),
@@ -501,6 +503,12 @@ def _item_label(stype: str, item: str, lang: str) -> str:
         return words["mail"].format(item)
     if stype not in ("files", "s3"):
         return item
+    if stype == "s3":  # an old version of an object: 'old version <id>: <item>' (connectors.s3.version_item)
+        from connectors.s3 import split_version_item
+
+        version, inner = split_version_item(item)
+        if version is not None:
+            return words["version"].format(version, _item_label(stype, inner, lang))
     if item == "":
         return words["name"]
     for form, rx in _ITEM_FORMS:

@@ -124,3 +124,8 @@ def test_the_access_report_reads_the_old_version(scanned: dict[str, Any]) -> Non
     locs = [loc for loc in report["locations"] if loc["item"] == f"old version {ids[0]}: 2"]
     assert len(locs) == 1 and locs[0]["container"] == CONTAINER and locs[0]["status"] == "read"
     assert {"field": "personnummer", "value": PNR_OLD, "matched": True} in locs[0]["values"]
+    # the report for people names the version as it names a line
+    html = e["root"] / "utdrag.html"
+    res = CliRunner().invoke(main, ["access-report", "--config", str(e["path"]), "--personnummer", PNR_OLD, "-o", str(html)])
+    assert res.exit_code == 0, res.output
+    assert f"gammal version {ids[0]}, rad 2" in html.read_text(encoding="utf-8")
