@@ -50,6 +50,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from detectors import organisationsnummer, personnummer, phone
 from detectors.context import hint_kinds
@@ -64,12 +65,13 @@ DISTINCT_DATES_SHARE = 0.5  # distinct birth dates per distinct number: people, 
 MOBILE_SHARE = 1 / 3  # of the weighed values, mobile or written as phone numbers
 NOT_MOBILE_SHARE = 0.1  # 9-digit 7-led values that no mobile number has (71, 74, 75, 77)
 MIN_PHONE_GAP = 1000  # median gap between sorted 9-digit values below this: a series of ids
-MAX_WEIGHED = 1024  # values weighed per column; the hint is settled after them
+MAX_WEIGHED = 512  # values weighed per column; the hint is settled after them
 MAX_KEPT = 256  # distinct values kept for the guards
 
 # A whole value written as one number: digits with the separators a person or a
 # spreadsheet writes (a float's ".0", scientific notation, spaces, dashes, a "+").
 _NUMBERISH = re.compile(r"\+?[0-9][0-9 .\-+()/eE]*")
+_DIGIT = re.compile(r"[0-9]")
 _FLOAT = re.compile(r"([0-9]{9,12})\.0+")
 _SCIENTIFIC = re.compile(r"([1-9])\.([0-9]{8,11})[eE]\+?0?([0-9]{1,2})")  # only with every digit kept
 _PNR_WRITTEN = re.compile(r"([0-9]{6}|[0-9]{8})([-+ ])([0-9]{4})")
@@ -109,6 +111,8 @@ def _digits(v: str) -> str | None:
 
 def _pnr(date_digits: str, sep: str, tail: str, ref_year: int) -> tuple[str, int] | None:
     """(canonical, birth ordinal or 0) of a valid personnummer or samordningsnummer, else None."""
+    if date_digits[-4:-2] > "12":
+        return None  # no month (the common case for other numbers: no exception raised)
     try:
         canonical, _, birth = personnummer.check(date_digits, sep, tail, ref_year)
     except ValueError:
@@ -116,8 +120,7 @@ def _pnr(date_digits: str, sep: str, tail: str, ref_year: int) -> tuple[str, int
     return canonical, birth
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What one value is, in a strict form: its kind (or ``other``) and what the guards need."""
 
     kind: str  # PNR, PHONE, "phone_landline", "organisationsnummer", "other"
@@ -141,10 +144,8 @@ def judge(value: str, ref: date) -> Verdict | None:
     ('organisationsnummer', 'other', True)
     """
     v = value.strip()
-    if not any(c.isdigit() for c in v):
-        return None
     if len(v) > 24 or not _NUMBERISH.fullmatch(v):
-        return _OTHER
+        return _OTHER if _DIGIT.search(v) else None
     ref_year = ref.year
     d = _digits(v)
     if d is not None:
@@ -178,7 +179,7 @@ def _phone_digits(d: str) -> Verdict:
     """A number of digits only, as a phone number that lost its zero or its ``+``."""
     n = len(d)
     if n == 9 and d[0] == "7":
-        if d[1] in _MOBILE_SECOND and phone.is_valid("0" + d):
+        if d[1] in _MOBILE_SECOND:  # the whole mobile range 07[023689] + 7 digits (reference §2.1)
             return Verdict(PHONE, d)
         return Verdict("other", not_mobile_7=True)
     if n == 11 and d.startswith("467") and d[3] in _MOBILE_SECOND and phone.is_valid("+" + d):
