@@ -26,6 +26,10 @@ The traps (reference §6), each a guard:
 * A column of organisationsnummer (digits 3-4 >= 20) is not a personnummer
   column, even where some of its values are sole traders' personnummer: where a
   tenth of the weighed values are organisationsnummer, no personnummer hint.
+  Nor is a column that mixes personnummer and phone numbers either's: a
+  personnummer hint drops a compact ``0701740605`` the column's name alone lets
+  through, and a phone hint reads a personnummer without its zero as a number
+  (a tenth of the other kind, and no hint).
 * Numbers built from a date and a serial with a check digit (an invoice or OCR
   number ``2411240017``, a member number of the join date) and timestamps
   ``YYYYMMDDhhmm`` pass as personnummer of people born on the days they were
@@ -58,7 +62,7 @@ from detectors.filters import TIMESTAMP_RECENT_YEARS
 
 MIN_EVIDENCE = 3  # values of the kind before a column is hinted (never one value alone)
 SHARE = 0.6  # ... and at least this share of the weighed values
-ORGNR_SHARE = 0.1  # a column with this share of organisationsnummer is an orgnr column
+OTHER_KIND_SHARE = 0.1  # a column with this share of organisationsnummer (or of the other kind) is not one kind's
 RECENT_YEARS = TIMESTAMP_RECENT_YEARS  # birth dates this close before the record's date (or after it)...
 RECENT_SHARE = 0.5  # ... for this share of the personnummer: date-stamped numbers
 DISTINCT_DATES_SHARE = 0.5  # distinct birth dates per distinct number: people, not a day's serials
@@ -231,10 +235,12 @@ class Tally:
 
     def kind(self) -> str | None:
         """The kind the column's values show, if they show one clearly (see the module docstring)."""
-        if self.pnr >= MIN_EVIDENCE and self.pnr >= SHARE * self.weighed and self._people():
+        mixed = OTHER_KIND_SHARE * self.weighed
+        if self.pnr >= MIN_EVIDENCE and self.pnr >= SHARE * self.weighed and self.phone < mixed and self._people():
             return PNR
         if (
-            self.phone >= MIN_EVIDENCE
+            self.pnr < mixed
+            and self.phone >= MIN_EVIDENCE
             and self.phone >= MOBILE_SHARE * self.weighed
             and self.phone + self.landline >= SHARE * self.weighed
             and self._not_a_series()
@@ -244,7 +250,7 @@ class Tally:
 
     def _people(self) -> bool:
         """The personnummer are people's: no orgnr column, not a few days' serials, not recent stamps."""
-        if self.orgnr >= ORGNR_SHARE * self.weighed or self.recent >= RECENT_SHARE * self.pnr:
+        if self.orgnr >= OTHER_KIND_SHARE * self.weighed or self.recent >= RECENT_SHARE * self.pnr:
             return False
         # distinct numbers, by date (a samordningsnummer of unknown day counts as its own date)
         dates = {birth or number for number, birth in self.pnrs.items()}

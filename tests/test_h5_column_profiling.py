@@ -245,6 +245,18 @@ def test_an_orgnr_column_with_sole_traders_is_not_a_personnummer_column() -> Non
     assert _scan_column(values) == _baseline(values)
 
 
+def test_a_column_of_personnummer_and_phone_numbers_is_neither_kinds() -> None:
+    # a compact mobile number among personnummer: a personnummer hint would drop it
+    values = _people(7, 18) + ["0701740605", "0731234567", "0761234568"]
+    assert _hint(values) == "column 3"
+    assert ("phone", "+46701740605") in _scan_column(values)[7]
+    # personnummer without their zero among mobile numbers: a phone hint would read them as numbers
+    young = [p[1:] for p in _people(3, 19, 2001, 2009)]
+    values = _mobiles(7, 20) + young
+    assert _hint(values) == "column 3"
+    assert not any(k == "phone" for found in _scan_column(values)[7:] for k, _ in found)
+
+
 def test_a_column_of_one_persons_rows_is_profiled() -> None:
     # an orders export holds the same customer on many rows: one birth date per person, not per row
     people = _people(3, 14)
