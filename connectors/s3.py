@@ -696,14 +696,12 @@ class S3Connector(BaseConnector):
                         reason += f"; the listing broke off after {listed} objects"
                     yield self._failed_bucket(bucket, reason)
                     return
-                if "denied" in obj:  # old versions were asked for but may not be listed
-                    if versioned:
-                        versioned = False  # once per bucket; the other prefixes list current objects at once
-                        key = f"{bucket}/?versions"
-                        reason = (f"cannot list the old versions ({obj['denied']}; versions = \"all\" needs "
-                                  "s3:ListBucketVersions): only the current objects were scanned")
-                        yield Unit(self.name, key, self.fingerprint("unlistable", key, reason),
-                                   (("bucket", bucket), ("error", reason)), 0)
+                if "denied" in obj:  # old versions were asked for but may not be listed (said once per bucket:
+                    versioned = False  # the other prefixes list the current objects at once)
+                    key = f"{bucket}/?versions"
+                    reason = (f"cannot list the old versions ({obj['denied']}; versions = \"all\" needs "
+                              "s3:ListBucketVersions): only the current objects were scanned")
+                    yield Unit(self.name, key, self.fingerprint("unlistable", key, reason), (("bucket", bucket), ("error", reason)), 0)
                     continue
                 listed += 1
                 yield from self._object_units(bucket, obj)
