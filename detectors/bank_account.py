@@ -1040,6 +1040,21 @@ def window_wanted(nd: int, d0: str, sign: bool, comma: bool, giro: bool) -> bool
     return (nd <= 8 and giro) or (nd >= 5 and comma) or (nd >= 9 and d0 != "0")
 
 
+def window_shape_wanted(lens: tuple[int, ...], comma: bool) -> bool:
+    """Whether ``match_window`` can find anything in a window whose groups have these digit counts
+    (the contract: :class:`detectors.scan.Scanner`; ``comma`` as for :func:`window_wanted`)."""
+    nd = sum(lens)
+    n = len(lens)
+    if nd >= 5 and comma:
+        return True  # an account after "CCCC, " (_comma_account): grouped any way
+    if nd <= 8:
+        # a bankgiro number NNN-NNNN or NNNN-NNNN, a plusgiro number with its check digit apart,
+        # or either compact (_giros)
+        return n == 1 or (nd >= 7 and n == 2 and lens[1] == 4) or lens[-1] == 1
+    # after a clearing number of four digits (five: Swedbank 8xxx-x), or 11-15 compact digits (_accounts)
+    return (n > 1 and lens[0] in (4, 5)) or (n == 1 and nd <= 15 and nd >= 11)
+
+
 def match_window(w: Window, ctx: Context) -> Iterator[Match]:
     """Accounts, bankgiro and plusgiro numbers in one window of a digit run."""
     n = len(w.digits)

@@ -124,6 +124,15 @@ def window_wanted(nd: int, d0: str, sign: bool, comma: bool, giro: bool) -> bool
     return (nd == 10 and d0 in GROUPS) or (nd == 12 and d0 == "1")  # twelve digits: "16" + ten
 
 
+def window_shape_wanted(lens: tuple[int, ...], comma: bool) -> bool:
+    """Whether ``match_window`` can find anything in a window whose groups have these digit counts
+    (the contract: :class:`detectors.scan.Scanner`): compact, or six or eight digits and four."""
+    return len(lens) == 1 or lens in _GROUPED
+
+
+_GROUPED = ((6, 4), (8, 4))
+
+
 def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Window
     """Claim organisation numbers so that no other detector reports them."""
     nd = len(w.digits)
@@ -139,7 +148,7 @@ def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Win
     g = w.groups
     if len(g) == 1:
         conf = 0.85
-    elif len(g) == 2 and (len(g[0]), len(g[1])) in ((6, 4), (8, 4)) and w.seps[0].strip() == "-":
+    elif len(g) == 2 and (len(g[0]), len(g[1])) in _GROUPED and w.seps[0].strip() == "-":
         conf = 0.95
     else:
         return

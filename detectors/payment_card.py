@@ -231,6 +231,15 @@ def window_wanted(nd: int, d0: str, sign: bool, comma: bool, giro: bool) -> bool
     return d0 in "23456"  # no issuer range starts otherwise
 
 
+def window_shape_wanted(lens: tuple[int, ...], comma: bool) -> bool:
+    """Whether ``match_window`` can find anything in a window whose groups have these digit counts
+    (the contract: :class:`detectors.scan.Scanner`): compact, 4-6-5 or 4-6-4, or fours (the last maybe shorter)."""
+    return len(lens) == 1 or lens in _AMEX_DINERS or all(x == 4 for x in lens[:-1])
+
+
+_AMEX_DINERS = ((4, 6, 5), (4, 6, 4))
+
+
 def match_window(w: Window, ctx: Context) -> Iterator[Match]:
     """Card numbers in one window of a digit run (the hot path).
 
@@ -254,7 +263,7 @@ def match_window(w: Window, ctx: Context) -> Iterator[Match]:
             if s != sep:
                 return
         lens = tuple(len(g) for g in groups)
-        if lens in ((4, 4, 4, 4), (4, 6, 5), (4, 6, 4)):
+        if lens == (4, 4, 4, 4) or lens in _AMEX_DINERS:
             shape_conf = _C_GROUPED
         elif lens == (4, 4, 4, 4, 3):
             shape_conf = _C_GROUPED_LONG

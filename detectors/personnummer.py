@@ -385,6 +385,12 @@ def window_wanted(nd: int, d0: str, sign: bool, comma: bool, giro: bool) -> bool
     return nd == 10 or (nd == 12 and d0 in "12")  # twelve digits: century 18, 19 or 20
 
 
+def window_shape_wanted(lens: tuple[int, ...], comma: bool) -> bool:
+    """Whether ``match_window`` can find anything in a window whose groups have these digit counts
+    (the contract: :class:`detectors.scan.Scanner`): compact, or a date and four digits (:func:`_window_parts`)."""
+    return len(lens) == 1 or (lens[-1] == 4 and lens[:-1] in _DATE_SHAPES)
+
+
 def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Window
     """Personnummer in one window of a digit run (see :mod:`detectors.scan`)."""
     nd = len(w.digits)

@@ -428,6 +428,12 @@ def window_wanted(nd: int, d0: str, sign: bool, comma: bool, giro: bool) -> bool
     return sign or d0 == "0" or (d0 == "4" and nd == 11)
 
 
+def window_shape_wanted(lens: tuple[int, ...], comma: bool) -> bool:
+    """Whether ``match_window`` can find anything in a window whose groups have these digit counts
+    (the contract: :class:`detectors.scan.Scanner`): phone numbers are grouped every way."""
+    return True
+
+
 def match_window(w: Window, ctx: Context) -> Iterator[Match]:
     """Phone numbers in one window of a digit run (the hot path).
 

@@ -215,9 +215,17 @@ class Scanner:
             if self._numeric
             else None
         )
+        # The window matchers as bit masks (bit k: self._numeric[k]): a mask -> its
+        # matchers, in the order of self._numeric; for each digit count, the mask of
+        # those that take it.
+        self._fns_of: tuple[tuple[WindowMatcher, ...], ...] = tuple(
+            tuple(m.match_window for k, m in enumerate(self._numeric) if mask >> k & 1)
+            for mask in range(1 << len(self._numeric))
+        )
+        self._nd_mask = tuple(_mask(m.WINDOW_DIGITS.__contains__(nd) for m in self._numeric) for nd in range(MAX_DIGITS + 1))
         # Without a field hint: (digits, first digit, led by "+"/"(", comma-separated
-        # clearing before it, giro keyword before it) -> the window matchers that can
-        # find anything in such a window. Each numeric detector module declares
+        # clearing before it, giro keyword before it) -> the mask of the window matchers
+        # that can find anything in such a window. Each numeric detector module declares
         # ``WINDOW_DIGITS`` (the digit counts it takes) and
         # ``window_wanted(nd, d0, sign, comma, giro)``, asked once per combination here:
         # ``nd`` digits, first digit ``d0``; ``sign``: the window starts with the ``+``
@@ -225,9 +233,10 @@ class Scanner:
         # three characters before it; ``giro``: "giro", "bg" or "pg" (any case) starts
         # in the text before it that ``Context.before`` holds. It must be True wherever
         # ``match_window`` could yield (False only where it surely yields nothing).
-        self._route: dict[tuple[int, str, bool, bool, bool], tuple[WindowMatcher, ...]] = {
-            (nd, d0, sign, comma, giro): tuple(
-                m.match_window for m in self._numeric if nd in m.WINDOW_DIGITS and m.window_wanted(nd, d0, sign, comma, giro)
+        # None: every window goes to every matcher that takes its digit count.
+        self._route: dict[tuple[int, str, bool, bool, bool], int] | None = {
+            (nd, d0, sign, comma, giro): _mask(
+                nd in m.WINDOW_DIGITS and m.window_wanted(nd, d0, sign, comma, giro) for m in self._numeric
             )
             for nd in range(MAX_DIGITS + 1)
             for d0 in "0123456789"
@@ -235,13 +244,18 @@ class Scanner:
             for comma in (False, True)
             for giro in (False, True)
         }
+        # With routing, hinted or not, a window goes only to the matchers whose
+        # ``window_shape_wanted(lens, comma)`` holds for the digit counts of its groups
+        # (``comma`` as above): True wherever ``match_window`` could yield. Asked once
+        # per shape of run (see _plan).
+        self._plans: dict[tuple[tuple[int, ...], int, bool], tuple[tuple[int, int, int, bool, int, int], ...]] = {}
         # Whether, with no giro keyword before it and no comma, a window of 8 digits
         # or fewer reaches a reader only when it has 8 digits led by 0 or by the "+"
         # or "(" of its run (what _find_general relies on to skip such runs without
         # a giro keyword near them; True for the detectors of this package).
         self._short_quiet = all(
-            not fns
-            for (nd, d0, sign, comma, giro), fns in self._route.items()
+            not mask
+            for (nd, d0, sign, comma, giro), mask in self._route.items()
             if nd <= 8 and not comma and not giro and not (nd == 8 and (d0 == "0" or sign))
         )
         self._email = mods["email"] if "email" in wanted else None
@@ -831,40 +845,48 @@ class Scanner:
         short_windows = bool(hints) or giro or comma_run
         lens = (total_digits,) if n == 1 else tuple(map(len, groups))
         key = (lens, min_digits, short_windows)
-        plan = _PLANS.get(key)
+        plan = self._plans.get(key)
         if plan is None:
-            plan = _PLANS[key] = _window_plan(lens, min_digits, short_windows)
-            if len(_PLANS) > 4096:
-                _PLANS.clear()
+            plan = self._plans[key] = self._plan(lens, min_digits, short_windows)
+            if len(self._plans) > 4096:
+                self._plans.clear()
         if not plan:
             return
         # Without a hint, each window goes only to the detectors that can use it
-        # (see Scanner._route); with one, to all that take its digit count.
-        by_nd = self._by_nd
+        # (see Scanner._route); with one, to all that take its digit count; either
+        # way only to those that can use the digit counts of its groups (the shape
+        # masks of the plan). Without routing (_route None), to all that take its
+        # digit count.
+        routed = self._route is not None
         route = None if hints else self._route
+        by_nd, nd_mask, fns_of = self._by_nd, self._nd_mask, self._fns_of
         whole = seg.whole
         ref_year, ref_ordinal = seg.ref.year, seg.ref.toordinal()
         extend = found.extend
         near_giro: bool | None = None
         last_i = -1
-        for i, j, ndig, need_zero in plan:
+        for i, j, ndig, need_zero, shape, comma_shape in plan:
             d0 = groups[i][0]
             if need_zero and d0 != "0":
                 continue
             first = i == 0
             # a window may start with the "+" or "(" that leads the run
             wstart = start if first else starts[i]
-            if route is None:
+            if not routed:
                 fns = by_nd[ndig]  # type: ignore[index]
-            elif ndig <= 8:
-                if i != last_i:
-                    # a giro keyword in the text the detectors read before the window
-                    k = bisect_left(giro_starts, max(floor, wstart - CONTEXT_CHARS))
-                    near_giro = k < len(giro_starts) and giro_starts[k] < wstart
-                    last_i = i
-                fns = route[ndig, d0, first and lead_sign, first and comma_run, near_giro]  # type: ignore[index]
             else:
-                fns = route[ndig, d0, first and lead_sign, first and comma_run, False]
+                if route is None:
+                    mask = nd_mask[ndig]
+                elif ndig <= 8:
+                    if i != last_i:
+                        # a giro keyword in the text the detectors read before the window
+                        k = bisect_left(giro_starts, max(floor, wstart - CONTEXT_CHARS))
+                        near_giro = k < len(giro_starts) and giro_starts[k] < wstart
+                        last_i = i
+                    mask = route[ndig, d0, first and lead_sign, first and comma_run, near_giro]  # type: ignore[index]
+                else:
+                    mask = route[ndig, d0, first and lead_sign, first and comma_run, False]
+                fns = fns_of[mask & (comma_shape if first and comma_run else shape)]
             if not fns:
                 continue
             we = starts[j] + lens[j]
@@ -884,6 +906,26 @@ class Scanner:
             )
             for fn in fns:
                 extend(fn(w, ctx))
+
+    def _plan(
+        self, lens: tuple[int, ...], min_digits: int, short_windows: bool
+    ) -> tuple[tuple[int, int, int, bool, int, int], ...]:
+        """The windows of :func:`_window_plan`, each with the masks of the matchers that can
+        use the digit counts of its groups: (..., shape mask, shape mask after a comma)."""
+        out = []
+        for i, j, ndig, need_zero in _window_plan(lens, min_digits, short_windows):
+            wl = lens[i : j + 1]
+            out.append((
+                i, j, ndig, need_zero,
+                _mask(m.window_shape_wanted(wl, False) for m in self._numeric),
+                _mask(m.window_shape_wanted(wl, True) for m in self._numeric),
+            ))
+        return tuple(out)
+
+
+def _mask(bits: Iterable[bool]) -> int:
+    """The bit mask of ``bits`` (bit k set where the k-th is true)."""
+    return sum(1 << k for k, b in enumerate(bits) if b)
 
 
 # (group lengths, minimum digits, short windows allowed) -> the windows worth building.
