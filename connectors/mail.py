@@ -70,8 +70,13 @@ writer that puts no empty line between messages is followed too: there a
 ``From `` line starts a message when it carries a time and a year and a
 header line follows it;
 ``>From`` quoting of mboxrd is undone; a message larger than ``max_message_bytes`` is skipped past without
-being kept (its header is read and the skip reported). Memory is bounded by
-``max_message_bytes`` plus what the email parser makes of one message.
+being kept (its header is read and the skip reported). A message larger than
+``SPILL_BYTES`` (1 MiB) goes to a temporary file as it is cut out, and is
+parsed from there with its large bodies spooled (:func:`connectors.mime.read_message`);
+a large ``.eml`` or Maildir file is parsed from the file the same way. Memory
+is bounded by a few MiB per message whatever its size or its attachments'
+(see :data:`connectors.mime.SPOOL_PART_BYTES`), plus what the format readers
+make of one attachment.
 
 **Errors**: a file that cannot be opened, or a range that no longer starts
 at a message (the mbox was rewritten since it was listed), raises
@@ -96,6 +101,7 @@ import hashlib
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import IO, Any
@@ -110,6 +116,7 @@ DEFAULT_SPLIT_BYTES = 64 << 20
 DEFAULT_CHUNK_MESSAGES = 500
 SNIFF_BYTES = 16 * 1024
 BLOCK = 1 << 20
+SPILL_BYTES = 1 << 20  # a message's bytes beyond this go to a temporary file while its end is looked for
 BOUNDARY_WINDOW = 64 * 1024  # read at a time when looking for a From_ line near a split point
 FINGERPRINT_SAMPLE = 4096
 
@@ -537,9 +544,18 @@ class MailConnector(BaseConnector):
                 problems.add(str(exc))
                 continue
             with f:
-                if kind != "maildir" and file_kind(read_fully(f, SNIFF_BYTES), name) != kind:
+                head = read_fully(f, SNIFF_BYTES)
+                if kind != "maildir" and file_kind(head, name) != kind:
                     continue  # replaced since it was listed by something that is not a message
                 f.seek(0)
+                if kind in ("eml", "maildir") and SPILL_BYTES < st.st_size <= self.max_message and not head.startswith(_COMPRESSED) and not _EMLX.match(head):
+                    # a large message: read from the file as it is parsed, its large bodies spooled (bounded memory)
+                    reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + (" " if where else ""))
+                    try:
+                        yield from reader.records(f, safe_name(where), fallback_date=_mtime(st))
+                    except OSError as exc:
+                        problems.add(f"{safe_name(container)} {safe_name(where)}: read failed ({describe(exc)})")
+                    continue
                 try:
                     size = os.fstat(f.fileno()).st_size
                     if kind == "dbox":
@@ -614,16 +630,24 @@ def mbox_records(
     """
     for offset, data, size, oversize, ends_mid_line in mbox_messages(f, start, end, max_message):
         where = f"message at offset {offset}"
-        nl = data.find(b"\n")
-        from_line = data[: nl if nl >= 0 else len(data)].rstrip(b"\r")
-        raw = data[nl + 1 :] if nl >= 0 else b""
-        if b">From " in raw:
-            raw = _UNQUOTE.sub(rb"\1", raw)
+        raw: bytes | IO[bytes]
+        if isinstance(data, bytes):
+            nl = data.find(b"\n")
+            from_line = data[: nl if nl >= 0 else len(data)].rstrip(b"\r")
+            raw = data[nl + 1 :] if nl >= 0 else b""
+            if b">From " in raw:
+                raw = _UNQUOTE.sub(rb"\1", raw)
+        else:  # a large message, in a temporary file: read from there, its >From lines unquoted as they are read
+            from_line = rest = data.readline(FROM_CONTEXT)
+            while rest and not rest.endswith(b"\n"):
+                rest = data.readline(FROM_CONTEXT)  # the rest of an absurdly long From_ line
+            from_line, raw = from_line.rstrip(b"\r\n"), data
         envelope, when = _from_line(from_line)
         if ends_mid_line:
             reader.problem(where, "the mbox ends mid-line; the message is truncated")
         yield from reader.records(
             raw, where, envelope=envelope, fallback_date=when or fallback, oversize=size if oversize else None,
+            unquote=not isinstance(raw, bytes),
         )
 
 
@@ -962,79 +986,116 @@ def mbox_ranges(f: IO[bytes], size: int, split_bytes: int) -> Iterator[tuple[int
         yield start, end, _range_digest(f, start, end)
 
 
-def mbox_messages(f: IO[bytes], start: int, end: int, cap: int) -> Iterator[tuple[int, bytes, int, bool, bool]]:
-    """Messages of an mbox that start in [start, end): (offset, bytes, size, oversize, ends mid-line).
+def mbox_messages(f: IO[bytes], start: int, end: int, cap: int) -> Iterator[tuple[int, bytes | IO[bytes], int, bool, bool]]:
+    """Messages of an mbox that start in [start, end): (offset, bytes or file, size, oversize, ends mid-line).
 
     ``f`` is positioned at ``start`` (a ``From `` line). A message's bytes run
     from its ``From_`` line to the empty line before the next ``From `` line
-    (exclusive). A message longer than ``cap`` is not kept in memory: only its
-    header block (at most 1 MiB) is returned, with ``oversize`` set and its
-    real size. "Ends mid-line" is set for the last message of a file that does
-    not end with a line break (a truncated mbox).
+    (exclusive). A message longer than :data:`SPILL_BYTES` is not kept in
+    memory: its bytes come as a temporary file at offset 0 (valid until the
+    next message is asked for). A message longer than ``cap`` is not kept at
+    all: only its header block (at most 1 MiB) is returned, with
+    ``oversize`` set and its real size. "Ends mid-line" is set for the last
+    message of a file that does not end with a line break (a truncated mbox).
     """
     buf = bytearray()
     buf_off = start  # file offset of buf[0]
     msg_start = start  # file offset of the current message
     scan = 0  # index in buf from which to look for the next separator
     head: bytes | None = None  # the header of an oversize message, whose body is being skipped
-    while True:
-        block = f.read(BLOCK)
-        eof = not block
-        buf += block
-        pending = -1  # a separator candidate whose From_ line is not all in buf yet
+    spill: Any = None  # the current message's first bytes, once there are more than SPILL_BYTES of them
+    try:
         while True:
-            j = buf.find(_SEP, max(scan, msg_start - buf_off + 1, 0))
-            while j >= 0:
-                ok = _separator_at(buf, j, eof)
-                if ok is None:
-                    pending, j = j, -1
-                elif not ok:
-                    j = buf.find(_SEP, j + 1)
-                    continue
-                break
-            if j < 0:
-                break
-            nxt = buf_off + j + 1
-            cut = j - 1 if buf[j - 1] == 0x0D else j  # the empty line (\n or \r\n) belongs to the separator
-            yield _message(buf, buf_off, msg_start, cut, nxt - msg_start, head, cap, False)
-            msg_start, head, scan = nxt, None, j + 1
-            if msg_start >= end:
+            block = f.read(BLOCK)
+            eof = not block
+            buf += block
+            pending = -1  # a separator candidate whose From_ line is not all in buf yet
+            while True:
+                j = buf.find(_SEP, max(scan, msg_start - buf_off + 1, 0))
+                while j >= 0:
+                    ok = _separator_at(buf, j, eof)
+                    if ok is None:
+                        pending, j = j, -1
+                    elif not ok:
+                        j = buf.find(_SEP, j + 1)
+                        continue
+                    break
+                if j < 0:
+                    break
+                nxt = buf_off + j + 1
+                cut = j - 1 if buf[j - 1] == 0x0D else j  # the empty line (\n or \r\n) belongs to the separator
+                yield _message(buf, buf_off, msg_start, cut, nxt - msg_start, head, cap, False, spill)
+                if spill is not None:
+                    spill.close()
+                    spill = None
+                msg_start, head, scan = nxt, None, j + 1
+                if msg_start >= end:
+                    return
+            if eof:
+                total = buf_off + len(buf) - msg_start
+                if total > 0:
+                    cut = len(buf)
+                    for tail in (b"\r\n\r\n", b"\n\n"):
+                        if buf.endswith(tail):
+                            cut -= len(tail) // 2
+                            break
+                    yield _message(buf, buf_off, msg_start, cut, total, head, cap, not buf.endswith(b"\n"), spill)
                 return
-        if eof:
-            total = buf_off + len(buf) - msg_start
-            if total > 0:
-                cut = len(buf)
-                for tail in (b"\r\n\r\n", b"\n\n"):
-                    if buf.endswith(tail):
-                        cut -= len(tail) // 2
-                        break
-                yield _message(buf, buf_off, msg_start, cut, total, head, cap, not buf.endswith(b"\n"))
-            return
-        lo = msg_start - buf_off
-        if lo > 0:  # drop what is done with
-            del buf[:lo]
-            buf_off += lo
-            scan -= lo
-            pending -= lo
-        scan = max(scan, len(buf) - 8, 0)
-        if pending >= 0:
-            scan = min(scan, pending)  # look at it again with the next block
-        # this message's bytes so far: not those from a pending From_ line on, nor a separator still cut by the block end
-        if head is None and (pending if pending >= 0 else len(buf) - 8) > cap:
-            head = header_block(bytes(buf[: 1 << 20])) + b"\n\n"
-        keep = 8 if pending < 0 else len(buf) - pending + 2
-        if head is not None and len(buf) > keep:  # skip the body of an oversize message, keeping some context
-            drop = len(buf) - keep
-            del buf[:drop]
-            buf_off += drop
-            scan = 0
+            lo = msg_start - buf_off
+            if lo > 0:  # drop what is done with
+                del buf[:lo]
+                buf_off += lo
+                scan -= lo
+                pending -= lo
+            scan = max(scan, len(buf) - 8, 0)
+            if pending >= 0:
+                scan = min(scan, pending)  # look at it again with the next block
+            # this message's bytes so far: not those from a pending From_ line on, nor a separator still cut by the block end
+            if head is None and buf_off - msg_start + (pending if pending >= 0 else len(buf) - 8) > cap:
+                head = header_block(_first_bytes(spill, buf, 1 << 20)) + b"\n\n"
+                if spill is not None:
+                    spill.close()
+                    spill = None
+            keep = 8 if pending < 0 else len(buf) - pending + 2
+            if head is not None and len(buf) > keep:  # skip the body of an oversize message, keeping some context
+                drop = len(buf) - keep
+                del buf[:drop]
+                buf_off += drop
+                scan = 0
+            elif head is None and scan - 8 >= SPILL_BYTES:  # a large message: what is looked at goes to disk
+                move = scan - 8
+                if spill is None:
+                    spill = tempfile.TemporaryFile(prefix="pii-scan-mbox-")
+                spill.write(buf[:move])
+                del buf[:move]
+                buf_off += move
+                scan -= move
+                if pending >= 0:
+                    pending -= move
+    finally:
+        if spill is not None:
+            spill.close()
+
+
+def _first_bytes(spill: Any, buf: bytearray, n: int) -> bytes:
+    """The first ``n`` bytes of the current message: in ``spill`` (when there is one), then ``buf``."""
+    if spill is None:
+        return bytes(buf[:n])
+    spill.seek(0)
+    got = spill.read(n)
+    spill.seek(0, os.SEEK_END)
+    return got + bytes(buf[: n - len(got)])
 
 
 def _message(
-    buf: bytearray, buf_off: int, msg_start: int, cut: int, size: int, head: bytes | None, cap: int, mid_line: bool
-) -> tuple[int, bytes, int, bool, bool]:
+    buf: bytearray, buf_off: int, msg_start: int, cut: int, size: int, head: bytes | None, cap: int, mid_line: bool, spill: Any = None
+) -> tuple[int, bytes | IO[bytes], int, bool, bool]:
     if head is None and size <= cap:
-        return msg_start, bytes(buf[msg_start - buf_off : cut]), size, False, mid_line
+        if spill is None:
+            return msg_start, bytes(buf[msg_start - buf_off : cut]), size, False, mid_line
+        spill.write(buf[:cut])
+        spill.seek(0)
+        return msg_start, spill, size, False, mid_line
     if head is None:
-        head = header_block(bytes(buf[msg_start - buf_off : msg_start - buf_off + (1 << 20)])) + b"\n\n"
+        head = header_block(_first_bytes(spill, buf[msg_start - buf_off if spill is None else 0 :], 1 << 20)) + b"\n\n"
     return msg_start, head, size, True, mid_line

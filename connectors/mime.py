@@ -111,6 +111,17 @@ base64 cut off mid-line (a truncated file) is decoded up to the cut; a
 multipart that lost its ``boundary`` parameter is split at the delimiter
 lines its body uses.
 
+**Memory.** A message up to :data:`SPOOL_PART_BYTES` (1 MiB) is parsed in
+memory. A larger one is read line by line as the email parser would read it
+(:func:`read_message`): a body larger than 1 MiB as sent (or any, once the
+bodies kept add up to :data:`INLINE_BODY_BYTES`, 4 MiB) is decoded (base64,
+quoted-printable) as it streams into one temporary file per message, and the
+parser gets the message with a marker in its place; an attachment is then
+read by the format readers from that file. So a message costs a few MiB
+whatever the size of its attachments. Kept whole in memory: a text body
+that is read (text, HTML), a TNEF or S/MIME part, an uuencoded part, and
+the body of a multipart without a boundary, as the readers need them whole.
+
 **Damage** is reported, never fatal: the caller passes a
 :class:`~connectors.formats.core.Problems` and raises
 :class:`~connectors.formats.core.PartialRead` at the end of its unit. Reported:
@@ -137,9 +148,12 @@ import email.errors
 import hashlib
 import io
 import mimetypes
+import os
 import quopri
 import re
+import secrets
 import struct
+import tempfile
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import replace
@@ -149,7 +163,7 @@ from email.message import Message
 from email.generator import BytesGenerator
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote
 
 from connectors.base import ConnectorError, Limits, Location, Record, safe_name
@@ -913,6 +927,460 @@ def tnef_entries(data: bytes) -> tuple[list[tuple[str, bytes, bool]], str]:
     return out, error
 
 
+# --- large messages: bodies moved out to a temporary file -------------------------------------------
+
+
+SPOOL_PART_BYTES = 1 << 20  # a part's body larger than this (as sent) is decoded to a temporary file, not parsed
+INLINE_BODY_BYTES = 4 << 20  # ... and every body once those kept in the message add up to this
+LINE_PIECE = 64 << 10  # a longer line is handled in pieces of this size
+_READ_BYTES = 1 << 20
+_FLUSH_BYTES = 1 << 20
+_MARKER = "pii-scan-spooled-" + secrets.token_hex(16) + "-"  # a body standing for a spooled one (no mail knows it; no ":", no header)
+_MARKER_BODY = re.compile(re.escape(_MARKER) + r"([0-9]{1,9})\r?\n?")
+_HEADER_LINE_B = re.compile(rb"From |[\041-\071\073-\176]*:|[\t ]")  # email.feedparser.headerRE
+_BLANK_B = re.compile(rb"\r\n|\r|\n")  # email.feedparser.NLCRE, matched at a line's start: an empty line
+_EOL_CHAR = re.compile(rb"[\r\n]")
+_EOL_END = re.compile(rb"(?:\r\n|\r|\n)\Z")
+_MBOXRD_QUOTED = re.compile(rb">+From ")
+_UNQUOTE_B = re.compile(rb"(?m)^>(>*From )")  # mboxrd quoting undone (as connectors.mail does), lines after a LF
+_DASH_LINE = re.compile(rb"[\r\n]--")
+_PREFIX_BYTES = 4 * HEADER_HASH_BYTES  # holds the header block's first KiB (fallback_item) even with CR LF
+_NOT_BASE64_PAD = re.compile(rb"[^A-Za-z0-9+/=]")
+_IDENTITY = frozenset({"", "7bit", "8bit", "binary"})
+_MAX_DEPTH = 50  # nesting beyond which a message's rest is kept as it is
+
+
+class _Lines:
+    """A binary stream's lines as the email parser splits them (at CR LF, CR or LF), longer ones in pieces.
+
+    Each piece is ``(bytes, starts)``: ``starts`` when it begins a line. With
+    ``unquote`` (an mbox message), a line ``>From `` (``>>From `` ...) that
+    follows a LF loses one ``>`` (mboxrd).
+    """
+
+    def __init__(self, f: Any, unquote: bool = False) -> None:
+        self.f = f
+        self.buf = b""
+        self.pos = 0
+        self.eof = False
+        self.first = True
+        self.starts = True
+        self.after_lf = True
+        self.unquote = unquote
+        self.prefix = b""  # the first bytes read (after unquoting): what a message without Message-ID is named by
+
+    def _keep(self, piece: bytes) -> bytes:
+        if len(self.prefix) < _PREFIX_BYTES:
+            self.prefix += piece[: _PREFIX_BYTES - len(self.prefix)]
+        return piece
+
+    def _more(self) -> None:
+        chunk = self.f.read(_READ_BYTES)
+        if not chunk:
+            self.eof = True
+            return
+        if self.first:
+            self.first = False
+            if chunk.startswith(b"\xef\xbb\xbf"):
+                chunk = chunk[3:]  # a byte order mark saved before the header (Windows tools)
+        self.buf = self.buf[self.pos :] + chunk
+        self.pos = 0
+
+    def next(self) -> tuple[bytes, bool] | None:
+        """The next piece, or None at the end."""
+        while True:
+            buf, pos = self.buf, self.pos
+            limit = min(len(buf), pos + LINE_PIECE)
+            m = _EOL_CHAR.search(buf, pos, limit)
+            if m is not None:
+                i = m.start()
+                if buf[i] == 0x0D and i + 1 == len(buf) and not self.eof:
+                    self._more()  # CR LF, or a CR alone?
+                    continue
+                end = i + 2 if buf[i : i + 2] == b"\r\n" else i + 1
+            elif limit - pos >= LINE_PIECE:
+                end = limit  # a piece of a long line
+            elif not self.eof:
+                self._more()
+                continue
+            elif pos < len(buf):
+                end = len(buf)  # the last line, without a line break
+            else:
+                return None
+            piece = buf[pos:end]
+            self.pos = end
+            starts = self.starts
+            if starts and self.unquote and self.after_lf and _MBOXRD_QUOTED.match(piece):
+                piece = piece[1:]
+            last = buf[end - 1 : end]
+            self.starts = last in (b"\n", b"\r")
+            if self.starts:
+                self.after_lf = last == b"\n"
+            return self._keep(piece), starts
+
+    def bulk(self) -> bytes | None:
+        """Whole lines up to the next one that starts with ``--`` (a boundary, maybe), in one piece; None when :meth:`next` must go on.
+
+        What a body is read with once it is known to be large: no line of it
+        is looked at unless it could end the part.
+        """
+        if not self.starts or (self.pos + 2 > len(self.buf) and not self.eof):
+            return None
+        buf, pos = self.buf, self.pos
+        if buf[pos : pos + 2] == b"--" or (self.unquote and buf[pos : pos + 1] == b">"):
+            return None
+        m = _DASH_LINE.search(buf, pos)
+        stop = m.start() + 1 if m is not None else max(buf.rfind(b"\n", pos), buf.rfind(b"\r", pos, len(buf) - 1)) + 1
+        if stop <= pos:
+            return None
+        piece = buf[pos:stop]
+        if self.unquote:
+            piece = _UNQUOTE_B.sub(rb"\1", piece)
+        self.pos = stop
+        self.after_lf = buf[stop - 1] == 0x0A
+        if self.pos >= len(buf) and not self.eof:
+            self._more()
+        return self._keep(piece)
+
+
+class _Window(io.RawIOBase):
+    """Bytes [start, start + size) of a file, as a seekable read-only file of their own."""
+
+    def __init__(self, fd: int, start: int, size: int) -> None:
+        self.fd, self.start, self.size, self.pos = fd, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = 0 if whence == 0 else self.pos if whence == 1 else self.size
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self.size - self.pos)
+        if n <= 0:
+            return 0
+        data = os.pread(self.fd, n, self.start + self.pos)
+        b[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+class _Spooled:
+    """A body moved out of a message: where it lies in the message's temporary file, decoded, and its damage."""
+
+    def __init__(self, spools: _Spools, start: int, size: int, bad_base64: bool) -> None:
+        self.spools, self.start, self.size, self.bad_base64 = spools, start, size, bad_base64
+
+    def open(self) -> io.BufferedReader:
+        assert self.spools.file is not None
+        return io.BufferedReader(_Window(self.spools.file.fileno(), self.start, self.size), _READ_BYTES)
+
+    def head(self, n: int) -> bytes:
+        return self.open().read(min(n, self.size))
+
+    def read(self) -> bytes:
+        """All of it in memory: for the readers that need the whole body (a text part, TNEF, S/MIME)."""
+        return self.open().read()
+
+
+class _Spools:
+    """The bodies moved out of one message (and of the messages inside it): one temporary file, closed with the message."""
+
+    def __init__(self) -> None:
+        self.file: Any = None
+        self.parts: list[_Spooled] = []
+        self.end = 0
+
+    def writer(self, cte: str, strip: bool) -> _Decoder:
+        if self.file is None:
+            self.file = tempfile.TemporaryFile(prefix="pii-scan-mail-", buffering=0)
+        return _Decoder(self, cte, strip)
+
+    def get(self, payload: Any) -> _Spooled | None:
+        if not isinstance(payload, str) or not payload.startswith(_MARKER):
+            return None
+        m = _MARKER_BODY.fullmatch(payload)
+        return self.parts[int(m.group(1))] if m is not None and int(m.group(1)) < len(self.parts) else None
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        self.parts = []
+
+
+class _Decoder:
+    """A body's transfer encoding undone as it streams into the spool, as ``Message.get_payload(decode=True)`` would.
+
+    ``strip``: the line break before the next boundary is the boundary's, not
+    the body's (the email parser drops it from every part of a multipart).
+    """
+
+    def __init__(self, spools: _Spools, cte: str, strip: bool) -> None:
+        self.spools, self.cte, self.strip = spools, cte, strip
+        self.start = spools.end
+        self.size = 0
+        self.out = bytearray()
+        self.held_eol = b""
+        self.pending = bytearray()  # base64 characters not yet a whole 64 KiB, or quoted-printable up to its last line
+        self.bad = False
+        self.padded = False  # base64 padding seen: what follows is not decoded (as binascii does)
+
+    def feed(self, data: bytes) -> None:
+        data = self.held_eol + data
+        m = _EOL_END.search(data)
+        self.held_eol = m.group(0) if m else b""
+        self._decode(data[: len(data) - len(self.held_eol)] if m else data)
+
+    def _decode(self, data: bytes) -> None:
+        if self.cte == "base64":
+            data = data.translate(None, b"\r\n")
+            if _NOT_BASE64_PAD.search(data):
+                self.bad = True  # what binascii skips over
+                data = _NOT_BASE64_PAD.sub(b"", data)
+            if self.padded:
+                self.bad = self.bad or bool(data.strip(b"="))
+                return
+            while (pad := data.find(b"=")) >= 0:
+                self.pending += data[:pad]
+                data = data[pad + 1 :]
+                if len(self.pending) % 4 >= 2:  # the end of the data: nothing after it is decoded
+                    self.padded = True
+                    self.bad = self.bad or bool(data.strip(b"="))
+                    self._flush_base64(final=True)
+                    return
+                self.bad = True  # a stray '=' is skipped
+            self.pending += data
+            if len(self.pending) >= 1 << 16:
+                self._flush_base64(final=False)
+        elif self.cte == "quoted-printable":
+            self.pending += data
+            cut = self.pending.rfind(b"\n") + 1
+            if cut >= 1 << 16:
+                self._write(binascii.a2b_qp(bytes(self.pending[:cut])))
+                del self.pending[:cut]
+        else:
+            self._write(data)
+
+    def _flush_base64(self, final: bool) -> None:
+        whole = len(self.pending) - len(self.pending) % 4
+        if final and whole < len(self.pending):
+            rest = len(self.pending) - whole
+            if rest == 1:  # one character too many: decoded up to the last whole quantum (bpo-27397)
+                self.bad = True
+                del self.pending[whole:]
+            else:
+                self.bad = self.bad or not self.padded  # padding missing
+                self.pending += b"=" * (4 - rest)
+            whole = len(self.pending)
+        if whole:
+            self._write(binascii.a2b_base64(bytes(self.pending[:whole])))
+            del self.pending[:whole]
+
+    def _write(self, data: bytes) -> None:
+        self.out += data
+        if len(self.out) >= _FLUSH_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.out:
+            view = memoryview(self.out)
+            while view:
+                view = view[os.write(self.spools.file.fileno(), view) :]
+            self.size += len(self.out)
+            self.spools.end += len(self.out)
+            self.out = bytearray()
+
+    def finish(self) -> int:
+        """The spooled body's number (what its marker names)."""
+        if not self.strip and self.held_eol:
+            self._decode(self.held_eol)
+        if self.cte == "base64" and not self.padded:
+            self._flush_base64(final=True)
+        elif self.cte == "quoted-printable" and self.pending:
+            self._write(binascii.a2b_qp(bytes(self.pending)))
+        self._flush()
+        self.spools.parts.append(_Spooled(self.spools, self.start, self.size, self.bad))
+        return len(self.spools.parts) - 1
+
+
+def _transfer_encoding(head: Message) -> str:
+    """The transfer encoding the email package decodes (after :func:`_clean_transfer_encoding`)."""
+    raw = str(head.get("Content-Transfer-Encoding", "") or "")
+    clean = raw.strip().strip("\"'").rstrip(";").strip().lower()
+    return clean if clean in _TRANSFER_ENCODINGS else raw.lower()
+
+
+class _Skeleton:
+    """A message read line by line as the email parser reads it, its large bodies moved to ``spools``.
+
+    The result is the message's bytes with every leaf body larger than
+    :data:`SPOOL_PART_BYTES` (or any, once the bodies kept add up to
+    :data:`INLINE_BODY_BYTES`) replaced by a marker line that names its
+    decoded copy in ``spools``; everything else (headers, boundaries, small
+    bodies, preambles) stays byte for byte. The email parser then parses the
+    skeleton, in memory bounded by those sizes, into the same parts it would
+    have made of the whole message. Multiparts without a boundary and uuencoded
+    bodies are kept as they are (the reader needs them whole).
+    """
+
+    def __init__(self, lines: _Lines, spools: _Spools) -> None:
+        self.lines = lines
+        self.spools = spools
+        self.out = bytearray()
+        self.inline = 0
+        self.pushed: tuple[bytes, bool] | None = None
+
+    def build(self) -> bytes:
+        self._entity([], 0, strip=False, digest=False)
+        self._copy([])  # nothing is left unless the parser stopped early
+        return bytes(self.out)
+
+    def _next(self, ends: list[re.Pattern[bytes]]) -> tuple[bytes, bool] | None:
+        """The next piece, or None at the end of the stream or at a line an enclosing multipart's boundary ends the part at."""
+        item = self.pushed
+        if item is not None:
+            self.pushed = None
+        else:
+            item = self.lines.next()
+            if item is None:
+                return None
+        if item[1] and ends and item[0][:2] == b"--":
+            for end in reversed(ends):
+                if end.match(item[0]):
+                    self.pushed = item
+                    return None
+        return item
+
+    def _copy(self, ends: list[re.Pattern[bytes]]) -> None:
+        while (item := self._next(ends)) is not None:
+            self.out += item[0]
+
+    def _entity(self, ends: list[re.Pattern[bytes]], depth: int, strip: bool, digest: bool) -> None:
+        header: list[bytes] = []
+        while (item := self._next(ends)) is not None:
+            piece, starts = item
+            if not starts or _HEADER_LINE_B.match(piece):
+                header.append(piece)
+                self.out += piece
+                continue
+            if _BLANK_B.match(piece):
+                self.out += piece
+            else:
+                self.pushed = item  # no empty line after the header: the body starts here
+            break
+        head = _PARSER.parsebytes(b"".join(header) + b"\n", headersonly=True)
+        if digest:
+            head.set_default_type("message/rfc822")
+        ctype = head.get_content_type()
+        if depth > _MAX_DEPTH or ctype == "message/delivery-status":
+            self._copy(ends)
+        elif head.get_content_maintype() == "message":
+            self._entity(ends, depth + 1, strip, False)
+        elif head.get_content_maintype() == "multipart":
+            self._multipart(head, ends, depth, ctype == "multipart/digest")
+        else:
+            self._body(ends, _transfer_encoding(head), strip)
+
+    def _multipart(self, head: Message, ends: list[re.Pattern[bytes]], depth: int, digest: bool) -> None:
+        try:
+            boundary = head.get_boundary()
+        except Exception:  # noqa: BLE001 - a broken parameter list
+            boundary = None
+        if boundary is None:
+            self._copy(ends)  # read as text, or split at the delimiter its body uses (_with_found_boundary)
+            return
+        sep = re.compile(b"(?P<sep>" + re.escape(b"--" + boundary.encode("ascii", "surrogateescape")) + rb")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$")
+        inner = ends + [sep]
+        while (item := self._next(ends)) is not None:
+            self.out += item[0]
+            mo = sep.match(item[0]) if item[1] else None
+            if mo is None:
+                continue  # preamble
+            if mo.group("end"):
+                self._copy(ends)  # the epilogue
+                return
+            while (item := self._next(ends)) is not None:  # boundary lines in a row: no part between them
+                if not (item[1] and sep.match(item[0])):
+                    self.pushed = item
+                    break
+                self.out += item[0]
+            self._entity(inner, depth + 1, strip=True, digest=digest)
+
+    def _body(self, ends: list[re.Pattern[bytes]], cte: str, strip: bool) -> None:
+        held: list[bytes] = []
+        size = 0
+        decoder: _Decoder | None = None
+        spoolable = cte in _IDENTITY or cte in ("base64", "quoted-printable") or cte not in _TRANSFER_ENCODINGS  # not uuencode
+        while (item := self._next(ends)) is not None:
+            if decoder is not None:
+                decoder.feed(item[0])
+                while (more := self.lines.bulk()) is not None:  # lines that cannot be a boundary, many at a time
+                    decoder.feed(more)
+                continue
+            held.append(item[0])
+            size += len(item[0])
+            if spoolable and (size > SPOOL_PART_BYTES or self.inline + size > INLINE_BODY_BYTES):
+                decoder = self.spools.writer(cte if cte in ("base64", "quoted-printable") else "", strip)
+                for piece in held:
+                    decoder.feed(piece)
+                held = []
+        if decoder is not None:
+            self.out += f"{_MARKER}{decoder.finish()}\n".encode()
+        else:
+            self.out += b"".join(held)
+            self.inline += size
+
+
+def read_message(source: bytes | Any, spools: _Spools, unquote: bool = False) -> tuple[Message, bytes, bytes]:
+    """A message parsed leniently, the bytes it was parsed from, and its first bytes (for :func:`fallback_item`).
+
+    ``source`` is the message's bytes or a binary file positioned at its
+    start. The bytes parsed are ``source`` itself when it is small; a message
+    larger than :data:`SPOOL_PART_BYTES` is read line by line
+    (:class:`_Skeleton`) and its large bodies decoded into ``spools``.
+    """
+    if isinstance(source, (bytes, bytearray)):
+        if len(source) <= SPOOL_PART_BYTES:
+            return parse(bytes(source)), bytes(source), bytes(source)
+        source = io.BytesIO(source)
+    lines = _Lines(source, unquote)
+    skeleton = _Skeleton(lines, spools).build()
+    return parse(skeleton), skeleton, lines.prefix
+
+
+
+_MARKER_BYTES = re.compile(re.escape(_MARKER.encode()) + rb"([0-9]{1,9})(?:\r?\n)?")  # its line break is the skeleton's
+
+
+def _expand(data: bytes, spools: _Spools) -> Iterator[bytes]:
+    """``data`` (a skeleton, or a part of one written out again) with the spooled bodies it names put back, in pieces."""
+    pos = 0
+    for m in _MARKER_BYTES.finditer(data):
+        yield data[pos : m.start()]
+        spooled = spools.get(m.group(0).decode().rstrip())
+        if spooled is not None:
+            f = spooled.open()
+            while chunk := f.read(_READ_BYTES):
+                yield chunk
+        pos = m.end()
+    yield data[pos:]
+
+
+def _whole(data: bytes | _Spooled | None) -> bytes:
+    """A body in memory: spooled ones read back, for the readers that need all of it (text, TNEF, S/MIME)."""
+    if data is None:
+        return b""
+    return data if isinstance(data, bytes) else data.read()
+
 def _item_label(item: str) -> str:
     return "line " + item if item.isdigit() else item
 
@@ -935,18 +1403,38 @@ class MessageReader:
 
     def records(
         self,
-        raw: bytes,
+        raw: bytes | IO[bytes],
         where: str,
         *,
         envelope: str | None = None,
         fallback_date: datetime | None = None,
         oversize: int | None = None,
+        unquote: bool = False,
     ) -> Iterator[Record]:
-        """Records of one message (``raw`` = its bytes; only its header when ``oversize`` gives its real size)."""
-        if raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]  # a byte order mark saved before the header (Windows tools)
+        """Records of one message (``raw`` = its bytes; only its header when ``oversize`` gives its real size).
+
+        ``raw`` may also be a binary file at the message's start (``unquote``:
+        undo mboxrd ``>From`` quoting as it is read): a message larger than
+        :data:`SPOOL_PART_BYTES`, bytes or file, is read line by line and its
+        large bodies decoded to a temporary file (:func:`read_message`), so
+        that memory stays bounded whatever the size of a message or an
+        attachment; the file is removed once the message is read.
+        """
+        spools = _Spools()
         try:
-            msg = parse(raw)
+            yield from self._records(raw, where, spools, envelope, fallback_date, oversize, unquote)
+        finally:
+            spools.close()
+
+    def _records(
+        self, source: bytes | IO[bytes], where: str, spools: _Spools, envelope: str | None,
+        fallback_date: datetime | None, oversize: int | None, unquote: bool,
+    ) -> Iterator[Record]:
+        if isinstance(source, (bytes, bytearray)) and source.startswith(b"\xef\xbb\xbf"):
+            source = source[3:]  # a byte order mark saved before the header (Windows tools)
+        raw = source if isinstance(source, bytes) else b""
+        try:
+            msg, raw, first = read_message(source, spools, unquote)
         except Exception as exc:  # noqa: BLE001 - RecursionError on absurd nesting, parser bugs
             self.problem(where, f"cannot be parsed ({type(exc).__name__}); read as text")
             when = fallback_date
@@ -954,7 +1442,7 @@ class MessageReader:
             yield Record(replace(self.base, item=fallback_item(raw)), [(BODY_FIELD, text)], False,
                          when.date() if when else None, (), when)
             return
-        item = message_id(msg) or fallback_item(raw)
+        item = message_id(msg) or fallback_item(first)
         when = message_date(msg) or fallback_date
         ref = when.date() if when else None
         loc = replace(self.base, item=item)
@@ -972,7 +1460,7 @@ class MessageReader:
             yield rec(texts)
         if not msg.keys():
             self.problem(where, "no header: not a mail message, or damaged; read as text")
-            text, _ = decode_bytes(raw, None)
+            text, _ = decode_bytes(b"".join(_expand(raw, spools)), None)
             if text.strip():
                 yield rec([(BODY_FIELD, text)])
             return
@@ -980,7 +1468,7 @@ class MessageReader:
             self.problem(where, f"message of {oversize} bytes is larger than max_message_bytes; only its header was read")
             return
         try:
-            yield from _Walk(self, where, rec, when).message(msg, "", 0)
+            yield from _Walk(self, where, rec, when, spools).message(msg, "", 0)
         except Exception as exc:  # noqa: BLE001 - one message the email package cannot take apart must not end the unit
             self.problem(where, f"cannot be read further ({type(exc).__name__}); the rest of the message skipped")
 
@@ -988,8 +1476,9 @@ class MessageReader:
 class _Walk:
     """The parts of one message, depth first, with their IMAP section numbers."""
 
-    def __init__(self, reader: MessageReader, where: str, rec: Any, when: datetime | None) -> None:
+    def __init__(self, reader: MessageReader, where: str, rec: Any, when: datetime | None, spools: _Spools) -> None:
         self.r = reader
+        self.spools = spools
         self.where = where
         self.rec = rec
         self.when = when
@@ -1061,22 +1550,23 @@ class _Walk:
             return
         if ctype in ("message/rfc822", "message/global") or (filename or "").lower().endswith(".eml"):
             try:
-                inner = parse(data)
+                inner = read_message(data if isinstance(data, bytes) else data.open(), self.spools)[0]
             except Exception:  # noqa: BLE001
                 inner = None
             if inner is not None and inner.keys():
                 yield from self.forwarded(inner, section, depth, filename)
                 return
-        if data.startswith(_OLE2) and (ctype == "application/vnd.ms-outlook" or (filename or "").lower().endswith(".msg")):
+        head = data[:8] if isinstance(data, bytes) else data.head(8)
+        if head.startswith(_OLE2) and (ctype == "application/vnd.ms-outlook" or (filename or "").lower().endswith(".msg")):
             inner = self._outlook(data, section, filename)
             if inner is not None:
                 yield from self.forwarded(inner, section, depth, filename)
                 return
-        if data.startswith(_TNEF_SIGNATURE):  # winmail.dat (application/ms-tnef, or any type a gateway gave it)
-            yield from self.tnef(section, data, filename)
+        if head.startswith(_TNEF_SIGNATURE):  # winmail.dat (application/ms-tnef, or any type a gateway gave it)
+            yield from self.tnef(section, _whole(data), filename)
             return
         if ctype in _PKCS7_TYPES or (filename or "").lower().endswith(".p7m"):
-            kind, content = cms_content(data)
+            kind, content = cms_content(_whole(data))
             if kind == "encrypted" or _param(part, "smime-type") in ("enveloped-data", "authenveloped-data"):
                 self.problem(section, "encrypted (S/MIME): not read")
                 return
@@ -1089,16 +1579,17 @@ class _Walk:
                     yield from self.part(inner, section, depth + 1)
                     return
         if is_body:
-            yield from self.body(part, section, data, ctype)
+            yield from self.body(part, section, _whole(data), ctype)
         else:
             yield from self.attachment(part, section, data, ctype, filename)
 
-    def _outlook(self, data: bytes, section: str, filename: str | None) -> Message | None:
+    def _outlook(self, data: bytes | _Spooled, section: str, filename: str | None) -> Message | None:
         """An attached Outlook item (``.msg``, Exchange's "forward as attachment") as a message, or None to read its strings."""
         from connectors.mail import outlook_msg_bytes  # the mail connector's reader (extract-msg)
 
         try:
-            inner = parse(outlook_msg_bytes(io.BytesIO(data), filename or f"part {section}"))
+            f = io.BytesIO(data) if isinstance(data, bytes) else data.open()
+            inner = read_message(outlook_msg_bytes(f, filename or f"part {section}"), self.spools)[0]
         except ConnectorError as exc:
             if "needs the Python package" not in str(exc):
                 self.problem(section, f"attached Outlook message {safe_name(filename or '')} cannot be read; its strings are")
@@ -1120,6 +1611,12 @@ class _Walk:
         try:
             BytesGenerator(out, mangle_from_=False, maxheaderlen=0).flatten(payload[0])
             text = out.getvalue()
+            if _MARKER_BYTES.search(text):  # a large one: decoded as it streams into the spool
+                decoder = self.spools.writer(cte, strip=False)
+                for piece in _expand(text, self.spools):
+                    decoder.feed(piece)
+                inner = read_message(self.spools.parts[decoder.finish()].open(), self.spools)[0]
+                return inner if inner.keys() else None
             if cte == "base64":
                 b64 = _NOT_BASE64.sub(b"", text)
                 data = base64.b64decode(b64 + b"=" * (-len(b64) % 4))
@@ -1131,7 +1628,12 @@ class _Walk:
             return None
         return inner if inner.keys() else None
 
-    def _payload(self, part: Message, section: str) -> bytes | None:
+    def _payload(self, part: Message, section: str) -> bytes | _Spooled | None:
+        spooled = self.spools.get(part.get_payload()) if not part.is_multipart() else None
+        if spooled is not None:  # a large body, decoded into the message's temporary file (read_message)
+            if spooled.bad_base64:
+                self.problem(section, "invalid base64; decoded as far as possible")
+            return spooled
         _clean_transfer_encoding(part)
         before = len(part.defects)
         try:
@@ -1189,7 +1691,7 @@ class _Walk:
             text = "\n\n".join("\n".join(f"{k}: {header_text(k, v)}" for k, v in b.raw_items()) for b in blocks)
         else:
             data = self._payload(part, section)
-            text = decode_bytes(data, "utf-8")[0] if data else ""
+            text = decode_bytes(_whole(data), "utf-8")[0] if data else ""
         if text.strip():
             field = BODY_FIELD if self.first_body else f"{BODY_FIELD}[{section}]"
             self.first_body = False
@@ -1243,7 +1745,7 @@ class _Walk:
             self.problem(section, f"attachment {safe_name(label)}: TNEF stream damaged ({error}); read as far as it goes")
 
     def attachment(
-        self, part: Message | None, section: str, data: bytes, ctype: str, filename: str | None, label: str | None = None
+        self, part: Message | None, section: str, data: bytes | _Spooled, ctype: str, filename: str | None, label: str | None = None
     ) -> Iterator[Record]:
         """An attachment read by the format readers; ``label`` (default: its unique name) names it in the fields."""
         if label is None:
@@ -1254,23 +1756,25 @@ class _Walk:
             return Location("", "", container, item)
 
         if ctype in _FOLDED_TYPES or (filename or "").lower().endswith(_FOLDED_SUFFIXES):
-            data = _ICAL_FOLD_BYTES.sub(b"", data)  # a line per property: an address folded at 75 octets reads whole
-        if (ctype in _RTF_TYPES or (filename or "").lower().endswith(".rtf")) and data.lstrip().startswith(b"{\\rtf"):
+            data = _ICAL_FOLD_BYTES.sub(b"", _whole(data))  # a line per property: an address folded at 75 octets reads whole
+        head = data[:4096] if isinstance(data, bytes) else data.head(4096)
+        if (ctype in _RTF_TYPES or (filename or "").lower().endswith(".rtf")) and head.lstrip().startswith(b"{\\rtf"):
             from connectors.mail import rtf_text
 
-            data = rtf_text(data).encode("utf-8")  # its text: an escaped dash (\\'96) must not split a number
-        if (filename or "").lower().endswith(_PGP_SUFFIXES) or data.lstrip()[:27] == _PGP_ARMOR.encode():
+            data = rtf_text(_whole(data)).encode("utf-8")  # its text: an escaped dash (\\'96) must not split a number
+            head = data[:4096]
+        if (filename or "").lower().endswith(_PGP_SUFFIXES) or head.lstrip()[:27] == _PGP_ARMOR.encode():
             if filename is not None:
                 yield self.rec([(f"attachment:{label}", filename)])
             self.problem(section, f"attachment {safe_name(label)}: encrypted (PGP): not read")
             return
-        if ctype.split("/", 1)[0] in _MEDIA and not data.startswith(_READABLE_MAGIC):
+        if ctype.split("/", 1)[0] in _MEDIA and not head.startswith(_READABLE_MAGIC):
             if filename is not None:  # a picture holds no text to read; its name may
                 yield self.rec([(f"attachment:{label}", filename)])
             return
         try:
             for r in read_stream(
-                io.BytesIO(data), sniff_name, container=label, loc_factory=loc, limits=self.r.limits,
+                io.BytesIO(data) if isinstance(data, bytes) else data.open(), sniff_name, container=label, loc_factory=loc, limits=self.r.limits,
                 mtime=self.when, emit_name=filename is not None,
             ):
                 c, i = r.location.container, r.location.item

@@ -24,10 +24,12 @@ What counts as mail, besides what :func:`connectors.mail.sniff` says:
   reported and its printable strings are read, as for other OLE2 files.
 
 An mbox is read as one stream, message by message (never split by byte
-ranges: see :func:`connectors.formats.splittable`); memory is bounded by
-``Ctx.max_message_bytes`` per message (100 MiB unless the connector passes
+ranges: see :func:`connectors.formats.splittable`); a message up to
+``Ctx.max_message_bytes`` is read (100 MiB unless the connector passes
 its own ``max_message_bytes``, as S3 does; a larger message: only its header
-is read, and that is reported). Damage is reported as the mail connector
+is read, and that is reported), a large one (an mbox's, or an ``.eml``
+over 1 MiB, spooled first when the stream cannot seek) from a file with its
+large bodies spooled, in bounded memory (:func:`connectors.mime.read_message`). Damage is reported as the mail connector
 reports it, after the other records.
 """
 
@@ -108,9 +110,18 @@ def mail_records(ctx: Ctx, src: Source, kind: str) -> Iterator[Record]:
             yield from strings_records(ctx, src)
             return
     else:
-        from connectors.mail import emlx_message
+        from connectors.mail import _EMLX, SPILL_BYTES, emlx_message
 
-        data = emlx_message(read_fully(src.stream(), cap + 64))
+        if not src.at_eof and not _EMLX.match(src.head):  # more than the head: maybe a large message
+            f = src.seekable_file()  # in place, or spooled to a temporary file (an S3 body)
+            size = f.seek(0, io.SEEK_END)
+            f.seek(0)
+            if SPILL_BYTES < size <= cap:  # read from the file as it is parsed, its large bodies spooled
+                yield from reader.records(f, "message", fallback_date=fallback)
+                return
+            data = read_fully(f, min(size, cap + 64))
+        else:
+            data = emlx_message(read_fully(src.stream(), cap + 64))
     if len(data) > cap:
         yield from reader.records(header_block(data[: 1 << 20]), "message", fallback_date=fallback, oversize=len(data))
     else:
