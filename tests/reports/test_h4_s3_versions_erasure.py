@@ -129,3 +129,16 @@ def test_the_access_report_reads_the_old_version(scanned: dict[str, Any]) -> Non
     res = CliRunner().invoke(main, ["access-report", "--config", str(e["path"]), "--personnummer", PNR_OLD, "-o", str(html)])
     assert res.exit_code == 0, res.output
     assert f"gammal version {ids[0]}, rad 2" in html.read_text(encoding="utf-8")
+
+
+def test_a_version_deleted_before_the_plan_is_gone_and_the_rescan_forgets_it(scanned: dict[str, Any]) -> None:
+    e, ids = scanned, scanned["ids"]
+    e["s3"].delete_object(Bucket=BUCKET, Key=KEY, VersionId=ids[0])  # by someone else, after the scan
+    plan, body = _plan(e, PNR_OLD)
+    assert [(a["action"], a["item"]) for a in body["actions"]] == [("gone", f"old version {ids[0]}")]
+    assert "cannot be read any more (not found (HTTP 404))" in body["actions"][0]["why"]
+    res = _erase(plan, "--confirm")
+    assert res.exit_code == 0, res.output  # the rescan it triggers drops the version from the data map
+    assert "nothing to do" in res.output and "Nothing of the subject remains." in res.output
+    assert "no locations found" in _lookup(e["path"], PNR_OLD)
+    assert _versions(e["s3"]) == ids[:0:-1]
