@@ -26,6 +26,12 @@ Usage::
     .venv/bin/python benchmarks/mbox.py                    # 2 GB mbox, all three modes
     .venv/bin/python benchmarks/mbox.py --mb 300
     .venv/bin/python benchmarks/mbox.py --mb 50 --modes read,detect
+    .venv/bin/python benchmarks/mbox.py --mb 58 --attachment-mb 30 --modes read,detect   # + one 30 MB attachment
+
+``--attachment-mb N`` puts one more message in the middle of the mbox, with an
+N MB zip attachment (a customer CSV and a stored binary file that fills it):
+the peak memory must not grow with it. Besides the sampled RSS, ``read`` and
+``detect`` print the CPU time of this process (``time.process_time``).
 
 Every identifier in the mail is fictional: personnummer from random dates
 with a Luhn check digit, phone numbers from PTS's fiction ranges, addresses
@@ -195,7 +201,27 @@ def mbox_entry(raw: bytes, n: int) -> bytes:
     return f"From bench{n % 97}@example.se Wed May  1 08:30:00 2024\n".encode() + body + b"\n"
 
 
-def generate(path: Path, size: int, seed: int) -> dict[str, int]:
+def big_message(n: int, mb: float, rng: Random) -> bytes:
+    """A mail with one zip attachment of ``mb`` MB: a customer CSV and a stored binary file that fills the rest."""
+    import zipfile
+
+    rows = ["Namn;Personnummer;Telefon;E-post"]
+    for _ in range(200):
+        name, mail = person(rng)
+        rows.append(f"{name};{pnr(rng)};{phone(rng)};{mail}")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("kunder.csv", "\n".join(rows) + "\n")
+        z.writestr("skannat/arkiv.bin", rng.randbytes(int(mb * 1e6)))
+    head = (f"From: Ekonomi <ekonomi@example.se>\nTo: arkiv@example.se\nSubject: Export {n}\n"
+            f"Date: Wed, 01 May 2024 10:00:00 +0200\nMessage-ID: <big.{n}@bench.example.se>\nMIME-Version: 1.0\n"
+            'Content-Type: multipart/mixed; boundary="mix"\n\n--mix\nContent-Type: text/plain; charset=utf-8\n\nSe bifogad export.\n'
+            '--mix\nContent-Type: application/zip\nContent-Disposition: attachment; filename="export.zip"\n'
+            "Content-Transfer-Encoding: base64\n\n")
+    return head.encode() + _b64(buf.getvalue()) + b"--mix--\n"
+
+
+def generate(path: Path, size: int, seed: int, attachment_mb: float = 0) -> dict[str, int]:
     meta_path = path.with_suffix(".json")
     if path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
@@ -205,10 +231,17 @@ def generate(path: Path, size: int, seed: int) -> dict[str, int]:
     t0 = time.perf_counter()
     n = 0
     written = 0
+    big_at = size // 2 if attachment_mb else -1  # the large message (not counted in ``size``) half-way
+    extra = 0
     with open(path, "wb", buffering=1 << 20) as fh:
-        while written < size:
+        while written - extra < size:
             n += 1
-            entry = mbox_entry(gen.message(n), n)
+            if 0 <= big_at <= written:
+                big_at = -1
+                entry = mbox_entry(big_message(n, attachment_mb, Random(seed)), n)
+                extra = len(entry)
+            else:
+                entry = mbox_entry(gen.message(n), n)
             fh.write(entry)
             written += len(entry)
     meta = {"size_target": size, "seed": seed, "bytes": written, "messages": n}
@@ -293,12 +326,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split-mb", type=float, default=64, help="byte range per unit (split_bytes), MiB")
     ap.add_argument("--workers", type=int, default=None, help="Dask workers for the engine mode (default: cores)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--attachment-mb", type=float, default=0, help="one more message with a zip attachment of this size (MB)")
     ap.add_argument("--out", type=Path, default=HERE / "out")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     size = int(args.mb * 1e6)
-    path = args.out / f"bench-{args.mb:g}MB-s{args.seed}.mbox"
-    meta = generate(path, size, args.seed)
+    path = args.out / (f"bench-{args.mb:g}MB-s{args.seed}" + (f"-a{args.attachment_mb:g}MB" if args.attachment_mb else "") + ".mbox")
+    meta = generate(path, size, args.seed, args.attachment_mb)
     print(f"mbox: {path} ({meta['bytes'] / 1e6:.0f} MB, {meta['messages']} messages), split {args.split_mb:g} MiB, "
           f"{os.cpu_count()} cores", flush=True)
     split = int(args.split_mb * (1 << 20))
@@ -312,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         conn = MailConnector("bench", source)
         msgs = recs = errors = 0
         with MemorySampler() as mem:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             units = list(conn.units())
             for unit in units:
                 try:
@@ -322,8 +356,9 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 msgs += m
                 recs += r
-            dt = time.perf_counter() - t0
-        report("read", msgs, meta["bytes"], dt, mem, f", {recs} records, {len(units)} units, {errors} failed")
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+        report("read", msgs, meta["bytes"], dt, mem, f", {recs} records, {len(units)} units, {errors} failed, "
+               f"CPU {cpu:.1f} s = {msgs / cpu:,.0f} messages per CPU-s")
     if "detect" in modes:
         from pii_scan.worker import ScanSettings, scan_unit
 
@@ -331,14 +366,15 @@ def main(argv: list[str] | None = None) -> int:
         settings = ScanSettings(None, 0.5, False, b"\x00" * 32)
         findings = failed = 0
         with MemorySampler() as mem:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             units = list(conn.units())
             for unit in units:
                 res = scan_unit(conn, unit, settings)
                 findings += sum(len(r.findings) for r in res.records)
                 failed += bool(res.error)
-            dt = time.perf_counter() - t0
-        report("detect", meta["messages"], meta["bytes"], dt, mem, f", {findings} findings, {failed} units failed")
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+        report("detect", meta["messages"], meta["bytes"], dt, mem, f", {findings} findings, {failed} units failed, "
+               f"CPU {cpu:.1f} s = {meta['messages'] / cpu:,.0f} messages per CPU-s")
     if "engine" in modes:
         from pii_scan.config import from_dict
         from pii_scan.engine import scan

@@ -583,6 +583,13 @@ _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 _TRANSFER_ENCODINGS = frozenset({"base64", "quoted-printable", "7bit", "8bit", "binary", "x-uuencode", "uuencode", "x-uue", "uue"})
 
 
+def _transfer_encoding(head: Message) -> str:
+    """The transfer encoding, lower case, taken as what it names when written sloppily (``Base64 ``, ``"base64"``)."""
+    raw = str(head.get("Content-Transfer-Encoding", "") or "")
+    clean = raw.strip().strip("\"'").rstrip(";").strip().lower()
+    return clean if clean in _TRANSFER_ENCODINGS else raw.lower()
+
+
 def _clean_transfer_encoding(part: Message) -> None:
     """Make a sloppy Content-Transfer-Encoding (``Base64 ``, ``"base64"``, ``base64;``) one the email package decodes.
 
@@ -592,9 +599,8 @@ def _clean_transfer_encoding(part: Message) -> None:
     value = part.get("Content-Transfer-Encoding")
     if value is None:
         return
-    raw = str(value)
-    clean = raw.strip().strip("\"'").rstrip(";").strip().lower()
-    if clean != raw.lower() and clean in _TRANSFER_ENCODINGS:
+    clean = _transfer_encoding(part)
+    if clean != str(value).lower():
         part.replace_header("Content-Transfer-Encoding", clean)
 
 
@@ -946,7 +952,7 @@ _UNQUOTE_B = re.compile(rb"(?m)^>(>*From )")  # mboxrd quoting undone (as connec
 _DASH_LINE = re.compile(rb"[\r\n]--")
 _PREFIX_BYTES = 4 * HEADER_HASH_BYTES  # holds the header block's first KiB (fallback_item) even with CR LF
 _NOT_BASE64_PAD = re.compile(rb"[^A-Za-z0-9+/=]")
-_IDENTITY = frozenset({"", "7bit", "8bit", "binary"})
+_UUENCODE = frozenset({"x-uuencode", "uuencode", "x-uue", "uue"})
 _MAX_DEPTH = 50  # nesting beyond which a message's rest is kept as it is
 
 
@@ -1212,13 +1218,6 @@ class _Decoder:
         return len(self.spools.parts) - 1
 
 
-def _transfer_encoding(head: Message) -> str:
-    """The transfer encoding the email package decodes (after :func:`_clean_transfer_encoding`)."""
-    raw = str(head.get("Content-Transfer-Encoding", "") or "")
-    clean = raw.strip().strip("\"'").rstrip(";").strip().lower()
-    return clean if clean in _TRANSFER_ENCODINGS else raw.lower()
-
-
 class _Skeleton:
     """A message read line by line as the email parser reads it, its large bodies moved to ``spools``.
 
@@ -1319,7 +1318,7 @@ class _Skeleton:
         held: list[bytes] = []
         size = 0
         decoder: _Decoder | None = None
-        spoolable = cte in _IDENTITY or cte in ("base64", "quoted-printable") or cte not in _TRANSFER_ENCODINGS  # not uuencode
+        spoolable = cte not in _UUENCODE  # decoded by the email package only
         while (item := self._next(ends)) is not None:
             if decoder is not None:
                 decoder.feed(item[0])
@@ -1629,7 +1628,8 @@ class _Walk:
         return inner if inner.keys() else None
 
     def _payload(self, part: Message, section: str) -> bytes | _Spooled | None:
-        spooled = self.spools.get(part.get_payload()) if not part.is_multipart() else None
+        # the payload as stored: get_payload() would decode and re-encode a text part's 8-bit bytes to return it
+        spooled = self.spools.get(getattr(part, "_payload", None)) if not part.is_multipart() else None
         if spooled is not None:  # a large body, decoded into the message's temporary file (read_message)
             if spooled.bad_base64:
                 self.problem(section, "invalid base64; decoded as far as possible")
