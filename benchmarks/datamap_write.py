@@ -25,12 +25,25 @@ Variants (``--variant``, repeatable; default all):
 
 The steps of ``link_subjects`` are timed one by one by ``benchmarks/link.py``.
 
+Replay of real results (the driver's side of ``sql_scan.py``, in one process,
+CPU time per phase): ``--capture DIR --db NAME`` scans every unit of the
+``customers`` table of database NAME (load it with ``worker_split.py --db NAME
+--load ROWS``) as a Dask task would (``engine.scan_unit_pickled``, fixed key)
+and saves each pickled result in DIR; ``--replay DIR`` then does what the
+engine does with them: unpickle, ``write_unit`` (indexes deferred as on a
+first scan), ``restore_indexes``, ``link_subjects``, and prints each phase's
+CPU time (best of ``--repeat``) and a SHA-256 over the map's records,
+findings (encrypted values decrypted) and subjects, so that two code versions'
+maps compare. Run it from a checkout of each version (``git archive``).
+
 Usage::
 
     .venv/bin/python benchmarks/datamap_write.py                    # 20 units of 50 000 rows
     .venv/bin/python benchmarks/datamap_write.py --units 20 --variant default --link
     .venv/bin/python benchmarks/datamap_write.py --units 60 --variant default --variant cache
     .venv/bin/python benchmarks/datamap_write.py --pg --units 3 --link   # a PostgreSQL map
+    .venv/bin/python benchmarks/datamap_write.py --capture /tmp/units --db piibench_worker
+    .venv/bin/python benchmarks/datamap_write.py --replay /tmp/units --repeat 3
 """
 
 from __future__ import annotations
@@ -176,6 +189,95 @@ def _pg_db(drop: bool = False) -> str:
     return "postgresql+psycopg2://postgres@127.0.0.1:5432/piibench_dmw"
 
 
+def capture(folder: Path, db: str) -> None:
+    """Every unit of ``db``'s customers table scanned and pickled as a worker sends it, one file each."""
+    from worker_split import connector, settings
+
+    from pii_scan.engine import RetryPolicy, scan_unit_pickled
+
+    conn = connector(db)
+    units = list(conn.units())
+    conn.close()
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, u in enumerate(units):
+        (folder / f"unit-{i:04d}.pkl").write_bytes(scan_unit_pickled(conn, u, settings(), RetryPolicy()))
+    print(f"captured {len(units)} units in {folder}")
+
+
+def map_digest(url: str, keys: Any) -> tuple[int, int, int, str]:
+    """(records, findings, subjects, SHA-256) of a data map's contents, encrypted values decrypted."""
+    import hashlib
+
+    import sqlalchemy as sa
+
+    h = hashlib.sha256()
+    counts = []
+    eng = sa.create_engine(url)
+    with eng.connect() as c:
+        for q in ("SELECT rkey, unit_id, store, source, container, item, structured, record_date, location_enc "
+                  "FROM records ORDER BY rkey",
+                  "SELECT rkey, unit_id, field, kind, subkind, value_hash, masked, confidence, test_data, inside, "
+                  "enc_value, linkable, entry FROM findings ORDER BY rkey, field, kind, value_hash",
+                  "SELECT value_hash, subject FROM subjects ORDER BY value_hash"):
+            n = 0
+            for row in c.exec_driver_sql(q):
+                row = tuple(keys.decrypt(v) if isinstance(v, bytes) else v for v in row)
+                h.update(repr(row).encode())
+                n += 1
+            counts.append(n)
+    eng.dispose()
+    return counts[0], counts[1], counts[2], h.hexdigest()[:16]
+
+
+def replay(folder: Path, repeat: int, log: Tee) -> None:
+    """The engine's driver work on captured results, CPU time per phase (best of ``repeat``)."""
+    from detectors import Scanner
+    from pii_scan import gcpolicy
+    from pii_scan.datamap import DataMap
+    from pii_scan.engine import unpickle_result
+    from pii_scan.keys import Keys
+    from pii_scan.redact import Redactor
+
+    blobs = [p.read_bytes() for p in sorted(folder.glob("unit-*.pkl"))]
+    keys = Keys(SECRET)
+    red = Redactor(Scanner(None), keys)
+    best: dict[str, float] = {}
+    digest: Any = None
+    for _ in range(repeat):
+        tmp = Path(tempfile.mkdtemp(prefix="piibench-replay-"))
+        url = f"sqlite:///{tmp / 'datamap.sqlite'}"
+        dm = DataMap(url)
+        scan_id = dm.start_scan({"benchmark": "replay"})
+        dm.defer_indexes()
+        cpu = dict.fromkeys(("unpickle", "write_unit", "restore_indexes", "link_subjects"), 0.0)
+        for blob in blobs:
+            t = time.process_time()
+            res, _retried = unpickle_result(blob)
+            cpu["unpickle"] += time.process_time() - t
+            t = time.process_time()
+            res.unit_id = red.unit_id(res.source, res.key)
+            res.key = red.mask(res.key) or ""
+            with gcpolicy.paused():
+                dm.write_unit(scan_id, res)
+            del res
+            cpu["write_unit"] += time.process_time() - t
+        t = time.process_time()
+        dm.restore_indexes()
+        cpu["restore_indexes"] += time.process_time() - t
+        t = time.process_time()
+        n = dm.link_subjects()
+        cpu["link_subjects"] += time.process_time() - t
+        dm.close()
+        cpu["all"] = sum(cpu.values())
+        for k, v in cpu.items():
+            best[k] = min(best.get(k, float("inf")), v)
+        log("  run: " + ", ".join(f"{k} {v:.2f} s" for k, v in cpu.items()) + f"; {n:,} subjects")
+        digest = map_digest(url, keys)
+        shutil.rmtree(tmp, ignore_errors=True)
+    log(f"replay of {len(blobs)} units, CPU best of {repeat}: " + ", ".join(f"{k} {v:.2f} s" for k, v in best.items()))
+    log(f"map: {digest[0]:,} records, {digest[1]:,} findings, {digest[2]:,} subject rows, sha256 {digest[3]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     from pii_scan.keys import Keys
 
@@ -187,9 +289,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg", action="store_true",
                     help="write into a PostgreSQL data map instead (database piibench_dmw on 127.0.0.1:5432, "
                          "created and dropped; variants default and deferred only)")
+    ap.add_argument("--capture", type=Path, metavar="DIR", help="scan --db's units and save the pickled results in DIR")
+    ap.add_argument("--db", default="piibench_worker", help="--capture: the database (see worker_split.py --load)")
+    ap.add_argument("--replay", type=Path, metavar="DIR", help="write and link the results captured in DIR")
+    ap.add_argument("--repeat", type=int, default=1, help="--replay: runs (fresh maps), best CPU time kept")
     args = ap.parse_args(argv)
+    if args.capture:
+        capture(args.capture, args.db)
+        return 0
     log = Tee()
     log(machine_line())
+    if args.replay:
+        replay(args.replay, args.repeat, log)
+        return 0
     keys = Keys(SECRET)
     t = time.perf_counter()
     units = [unit_result(u, args.unit_rows, keys) for u in range(args.units)]

@@ -234,8 +234,13 @@ def _connect(db: str) -> Any:
     return conn
 
 
-def create_db(db: str = DB) -> None:
-    """A fresh database ``db`` with an empty ``customers`` table (its primary key is added after the load)."""
+def create_db(db: str | None = None, reuse: bool = False) -> None:
+    """A fresh database ``db`` with an empty ``customers`` table (its primary key is added after the load).
+
+    With ``reuse``, a database that already has the table is kept as it is (rows and all)."""
+    db = db or DB
+    if reuse and _has_table():
+        return
     conn = _connect("postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -258,6 +263,16 @@ def drop_db() -> None:
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS {DB}")
     conn.close()
+
+
+def _has_table() -> bool:
+    import psycopg2
+
+    try:
+        table_rows()
+    except psycopg2.Error:  # no such database or table
+        return False
+    return True
 
 
 def table_rows() -> int:
@@ -390,7 +405,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, help="data map and key folder (default: a temporary folder)")
     ap.add_argument("--keep", action="store_true", help="keep the piibench database")
     ap.add_argument("--drop", action="store_true", help="drop the piibench database and exit")
+    ap.add_argument("--db", default="piibench", help="database name (default piibench); created and dropped like it")
+    ap.add_argument("--reuse", action="store_true", help="keep the table of an earlier --keep run instead of reloading it")
     args = ap.parse_args(argv)
+    global DB  # noqa: PLW0603 (one database per run, named once)
+    DB = args.db
     if args.drop:
         drop_db()
         return 0
@@ -400,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = sql_config(base)
     t_all = time.perf_counter()
     try:
-        create_db()
+        create_db(reuse=args.reuse)
         size = args.rows
         if not args.no_probe and args.probe < args.rows:
             log(f"== probe: {args.probe:,} rows")

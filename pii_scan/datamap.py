@@ -305,11 +305,16 @@ class UnitResult:
 _RECORDS_SLOT = UnitResult.__dict__["records"]  # the slot's descriptor: raises AttributeError while unset
 
 
+def finding_tuple(f: FoundValue) -> tuple[Any, ...]:
+    """A finding as :attr:`UnitResult.packed` holds it: its fields in order."""
+    return (f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence, f.test_data, f.inside, f.enc_value,
+            f.linkable, f.entry)
+
+
 def _pack_records(records: Iterable[RecordResult]) -> list[tuple[Any, ...]]:
     return [
         (r.rkey, r.store, r.source, r.container, r.item, r.structured, r.record_date, r.location_enc, r.refs,
-         [(f.field, f.kind, f.subkind, f.value_hash, f.masked, f.confidence, f.test_data, f.inside, f.enc_value,
-           f.linkable, f.entry) for f in r.findings])
+         [finding_tuple(f) for f in r.findings])
         for r in records
     ]
 
@@ -580,22 +585,35 @@ class DataMap:
         if packed is None:
             packed = _pack_records(res.records)
         # a finding f is (field 0, kind 1, subkind 2, value_hash 3, masked 4, confidence 5, test_data 6,
-        # inside 7, enc_value 8, linkable 9, entry 10)
+        # inside 7, enc_value 8, linkable 9, entry 10): its row is (rk, uid) + f where linkable stands
+        general = False  # a record key came twice: from then on every finding is checked against seen_f
         for rk, store, source, container, item, structured, record_date, location_enc, refs, fs in packed:
             if fs:
+                fast = False
                 if rk not in seen_r:
                     seen_r.add(rk)
                     rec_rows.append((rk, uid, store, source, container, item, structured, record_date, location_enc))
-                plain = {f[1] for f in fs if f[9] and not f[7]} if structured and any(f[7] for f in fs) else ()
-                for f in fs:
-                    k = (rk, f[0], f[1], f[3])
-                    if k in seen_f:
-                        continue
-                    seen_f.add(k)
-                    # a personnummer inside an account or VAT number beside the record's own personnummer
-                    # (a centenarian's personkonto read with another century) is no second person to link
-                    linkable = f[9] and structured and not (f[7] and f[1] in plain)
-                    find_rows.append((rk, uid, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], linkable, f[10]))
+                    # The common record (a table row, its key new in the unit, no value twice in it, none inside
+                    # another identifier): every finding is written as it came, its row (rk, uid) + f.
+                    fast = (not general and structured and len({f[3] for f in fs}) == len(fs)
+                            and not any(f[7] for f in fs))
+                elif not general:  # a record key again (rare): what was written of it so far counts
+                    general = True
+                    seen_f.update((row[0], row[2], row[3], row[5]) for row in find_rows)
+                if fast:
+                    find_rows += [(rk, uid) + f for f in fs]
+                else:
+                    seen = seen_f if general else set()  # before a key came twice, a record's own are enough
+                    plain = {f[1] for f in fs if f[9] and not f[7]} if structured and any(f[7] for f in fs) else ()
+                    for f in fs:
+                        k = (rk, f[0], f[1], f[3])
+                        if k in seen:
+                            continue
+                        seen.add(k)
+                        # a personnummer inside an account or VAT number beside the record's own personnummer
+                        # (a centenarian's personkonto read with another century) is no second person to link
+                        linkable = f[9] and structured and not (f[7] and f[1] in plain)
+                        find_rows.append((rk, uid, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], linkable, f[10]))
             for rkey_to, via in refs:
                 ref_rows.append((uid, rk, rkey_to, store, source, container, item, via, location_enc))
         with self.engine.begin() as c:
