@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 
 class ValidationError(ValueError):
@@ -54,6 +55,25 @@ class Match:
     personal: bool = True
     inside: str | None = None  # e.g. "vat", "iban", "personkonto": found within another identifier
 
+    # The __init__ dataclass would write (same fields, same defaults), setting each
+    # field through its slot's descriptor: the generated one of a frozen dataclass
+    # calls object.__setattr__ per field, several times slower, and every finding is
+    # built here (_set_match_fields is defined after the class, from its slots).
+    def __init__(
+        self,
+        kind: str,
+        subkind: str,
+        start: int,
+        end: int,
+        value: str,
+        confidence: float,
+        why: tuple[str, ...] = (),
+        test_data: bool = False,
+        personal: bool = True,
+        inside: str | None = None,
+    ) -> None:
+        _set_match_fields(self, kind, subkind, start, end, value, confidence, why, test_data, personal, inside)
+
     @property
     def masked(self) -> str:
         return mask(self.kind, self.value)
@@ -76,6 +96,32 @@ class Match:
             f"Match(kind={self.kind!r}, subkind={self.subkind!r}, start={self.start}, "
             f"end={self.end}, value={self.masked!r}, confidence={self.confidence:.2f})"
         )
+
+
+def _match_fields_setter() -> Callable[..., None]:
+    """A function that sets every field of a Match through the descriptors of its slots."""
+    (kind, subkind, start, end, value, confidence, why, test_data, personal, inside) = (
+        getattr(Match, f.name).__set__ for f in fields(Match)
+    )
+
+    def set_fields(
+        m: Match, k: str, s: str, b: int, e: int, v: str, c: float, w: tuple[str, ...], t: bool, p: bool, i: str | None
+    ) -> None:
+        kind(m, k)
+        subkind(m, s)
+        start(m, b)
+        end(m, e)
+        value(m, v)
+        confidence(m, c)
+        why(m, w)
+        test_data(m, t)
+        personal(m, p)
+        inside(m, i)
+
+    return set_fields
+
+
+_set_match_fields = _match_fields_setter()
 
 
 class Context:

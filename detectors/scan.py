@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from itertools import accumulate, chain, islice
 from datetime import date
 from types import ModuleType
+from typing import NamedTuple
 
 from detectors import filters
 from detectors.base import Context, Match, context_at
@@ -119,9 +120,11 @@ CONTEXT_CHARS = 48
 MIN_CONFIDENCE = 0.5  # default reporting threshold
 
 
-@dataclass(frozen=True, slots=True)
-class _Segment:
-    """One value of a batch: its span in the joined text, its stripped span, its reference date."""
+class _Segment(NamedTuple):
+    """One value of a batch: its span in the joined text, its stripped span, its reference date.
+
+    (A named tuple: one is built per value, and a frozen dataclass costs several times more to build.)
+    """
 
     start: int
     end: int
@@ -181,6 +184,30 @@ _GIRO_BEFORE = re.compile(r"(?i)(?:giro|\bpg|\bbg)[^0-9]{0,12}\Z")
 # _GIRO_ANY and _GIRO_BEFORE matches and of the bank detector's giro keywords.
 # Written without IGNORECASE so that the engine skips to [gGpPbB] in C.
 _GIRO_KEYS = re.compile(r"[gGpPbB](?=[iIıİ][rR][oO]|[gG])")
+_GIRO_WORDS = ("giro", "pg", "bg")
+
+
+def _giro_key_starts(t: str) -> list[int]:
+    """Where "giro", "pg" or "bg" starts in ``t``, in any case (what re's IGNORECASE matches),
+    in order: a superset of the starts of _GIRO_ANY and _GIRO_BEFORE matches and of the
+    bank detector's giro keywords.
+
+    ``str.lower`` keeps every offset of a text without "İ" (the one character it
+    lowers into two), and its "giro" is IGNORECASE's but for a dotless "ı": a text with
+    either is read with _GIRO_KEYS (a wider superset). Three ``find`` loops over the
+    lower-cased text cost less than that regex, which stops at every g, p and b.
+    """
+    if "İ" in t or "ı" in t:
+        return [g.start() for g in _GIRO_KEYS.finditer(t)]
+    low = t.lower()
+    out: list[int] = []
+    for word in _GIRO_WORDS:
+        p = low.find(word)
+        while p >= 0:
+            out.append(p)
+            p = low.find(word, p + 1)
+    out.sort()
+    return out
 
 
 class Scanner:
@@ -380,7 +407,7 @@ class Scanner:
 
         short_ok = bool(hints & _SHORT_HINTS)
         # Where a giro keyword could start (every start of "giro", "pg", "bg" in any case).
-        giro_starts = [g.start() for g in _GIRO_KEYS.finditer(t)]
+        giro_starts = _giro_key_starts(t)
         # short runs matter only near a giro keyword
         giro_words = any(_GIRO_ANY.match(t, p) for p in giro_starts) if giro_starts else False
 
@@ -398,9 +425,9 @@ class Scanner:
         match_at = emailer.match_at if emailer is not None else None
         plain = not hints and not giro_words
         short_quiet = self._short_quiet
-        # short runs are skipped in the loop unless giro words or a short-number hint
-        # can make them count: then they need not reach it
-        prefilter = _PREFILTER if short_ok or giro_words else _PREFILTER_LONG
+        # short runs are skipped in the loop unless a short-number hint can make them
+        # count: then they need not reach it (those near giro words are read after it)
+        prefilter = _PREFILTER if short_ok else _PREFILTER_LONG
         for m in prefilter.finditer(t):
             kind = m.lastgroup
             ms, me = m.span()
@@ -428,11 +455,14 @@ class Scanner:
                         # or "(") or follows a comma (see _num_candidates, Scanner._short_quiet),
                         # or, in a text with giro words, has a giro keyword in the
                         # CONTEXT_CHARS before it: order numbers, dates, times and amounts end here.
+                        # (a run of fewer than 8 characters has fewer than 8 digits: no count needed)
                         run = t[ms:me]
-                        nd = len(run) - len(run.translate(_NO_DIGITS))
                         if (
-                            nd <= 8
-                            and not (nd == 8 and (run.lstrip("+( ")[:1] == "0" or (not plain and run[0] in "+(")))
+                            (
+                                me - ms < 8
+                                or (nd := len(run) - len(run.translate(_NO_DIGITS))) < 8
+                                or (nd == 8 and run.lstrip("+( ")[:1] != "0" and (plain or run[0] not in "+("))
+                            )
                             and "," not in t[max(seg.start, ms - 3) : ms]
                         ):
                             if plain:
@@ -452,6 +482,15 @@ class Scanner:
                 if pnr is not None:
                     seg = single or segs[bisect_right(starts, ms) - 1]
                     found.extend(pnr.match_interim(t, ms, me, self._context(t, ms, me, hints, hint_words, seg)))
+        # The short runs the long pass left to the regex engine that a giro keyword stands
+        # before ("pg 4-2", "bankgiro: 5402"). Read after the others: a finding of one
+        # overlaps no finding of another run (its span is its own), so the resolution
+        # of overlaps and the order of the findings come out the same.
+        if prefilter is _PREFILTER_LONG and giro_words and by_nd is not None:
+            for ms, me in _short_runs_after(t, giro_starts):
+                if giro_near(ms):
+                    seg = single or segs[bisect_right(starts, ms) - 1]
+                    num_candidates(t, ms, me, hints, hint_words, seg, giro_words, giro_near, giro_starts, found)
         # A number broken by a line wrap at one of its separators ("811228-\n9874",
         # "070-123\n45 67"): neither line's run is the identifier on its own.
         if by_nd is not None and "\n" in t:
@@ -930,6 +969,28 @@ def _mask(bits: Iterable[bool]) -> int:
 
 # (group lengths, minimum digits, short windows allowed) -> the windows worth building.
 _PLANS: dict[tuple[tuple[int, ...], int, bool], tuple[tuple[int, int, int, bool], ...]] = {}
+
+
+def _short_runs_after(t: str, giro_starts: list[int]) -> list[tuple[int, int]]:
+    """The spans of the digit runs of ``t`` that _PREFILTER finds and _PREFILTER_LONG does not
+    (short runs: see _PREFILTER_LONG) starting at most 24 characters after a giro keyword
+    start (the reach of _GIRO_BEFORE), in order.
+
+    A giro keyword starts with a letter, never inside a match of _PREFILTER, and each
+    match ends where the full pass would search on: the passes from these places
+    find what the full pass finds there.
+    """
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for g in giro_starts:
+        for m in _PREFILTER.finditer(t, max(g, pos)):
+            ms, me = m.span()
+            if ms > g + 24:
+                break
+            pos = me
+            if m.lastgroup == "num" and me - ms < 7 and _PREFILTER_LONG.match(t, ms) is None:
+                out.append((ms, me))
+    return out
 
 
 def _window_plan(lens: tuple[int, ...], min_digits: int, short_windows: bool) -> tuple[tuple[int, int, int, bool], ...]:
