@@ -17,7 +17,7 @@ from detectors import Match, Scanner
 from detectors.bank_account import is_clearing_field, is_split_account_field, join_split_account
 from detectors.base import mask
 from pii_scan import gcpolicy
-from pii_scan.datamap import FoundValue, RecordResult, UnitResult
+from pii_scan.datamap import FoundValue, RecordResult, UnitResult, _unit_result, _unpack_records, finding_tuple
 from pii_scan.keys import Keys, hash_message
 from pii_scan.redact import Redactor, may_hold
 
@@ -83,8 +83,8 @@ def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> U
     scanner = Scanner(settings.kinds, min_confidence=settings.min_confidence)
     field_hints = getattr(connector, "field_hints", None)
     hints: dict[str, str] = field_hints(unit) if callable(field_hints) else {}
-    detect = _BatchDetector(scanner, keys, settings, hints)
-    out: list[RecordResult] = []
+    detect = _BatchDetector(scanner, keys, settings, hints).packed
+    out: list[tuple[Any, ...]] = []  # the records as UnitResult.packed holds them: no object per finding
     rows = 0
     error: str | None = None
     batch: list[Record] = []
@@ -124,7 +124,8 @@ def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> U
     finally:
         if collections is not None:
             gc.enable()
-    return UnitResult(unit.source, unit.key, connector.store, unit.fingerprint, out, rows, error, time.perf_counter() - t0)
+    return _unit_result(unit.source, unit.key, connector.store, unit.fingerprint, out, rows, error,
+                        time.perf_counter() - t0, "")
 
 
 FULL_COLLECTION_RECORDS = 1 << 16  # records read before the first full collection inside a unit
@@ -222,7 +223,8 @@ def _join_split_accounts(
 
 
 class _BatchDetector:
-    """Detects, hashes and packs a batch of records into :class:`RecordResult` objects."""
+    """Detects, hashes and packs a batch of records: as the tuples of :attr:`UnitResult.packed` (:meth:`packed`,
+    what :func:`scan_unit` keeps and a worker sends) or as :class:`RecordResult` objects (calling it)."""
 
     def __init__(self, scanner: Scanner, keys: Keys, settings: ScanSettings, hints: dict[str, str]) -> None:
         self.scanner = scanner
@@ -238,8 +240,12 @@ class _BatchDetector:
         self._links: dict[str, bool] = {}  # field name -> links_field(name)
 
     def __call__(self, batch: list[Record], before: Record | None = None, after: Record | None = None) -> list[RecordResult]:
-        """The results of ``batch``; ``before``/``after``: the records read just before and after it,
-        where the batch's first record follows ``before`` and ``after`` follows its last
+        """The results of ``batch`` as objects (see :meth:`packed`)."""
+        return _unpack_records(self.packed(batch, before, after))
+
+    def packed(self, batch: list[Record], before: Record | None = None, after: Record | None = None) -> list[tuple[Any, ...]]:
+        """The results of ``batch`` packed (:attr:`UnitResult.packed`); ``before``/``after``: the records read
+        just before and after it, where the batch's first record follows ``before`` and ``after`` follows its last
         (:class:`Record` ``follows``): read with them, never reported."""
         # The cyclic garbage collector is held off while a batch is detected: the
         # batch allocates many small acyclic objects (matches, contexts, results)
@@ -250,7 +256,7 @@ class _BatchDetector:
         with gcpolicy.paused():
             return self._detect(batch, before, after)
 
-    def _detect(self, batch: list[Record], before: Record | None = None, after: Record | None = None) -> list[RecordResult]:
+    def _detect(self, batch: list[Record], before: Record | None = None, after: Record | None = None) -> list[tuple[Any, ...]]:
         names = self.names
         # Lines that follow one another (Record.follows) are one value: their texts joined.
         runs: dict[int, _Run] = {}
@@ -311,7 +317,7 @@ class _BatchDetector:
         if pairs and "bank_account" in self.scanner.kinds:
             n_found += _join_split_accounts(pairs, by_field, found, self.scanner.min_confidence)
         keep = [(rec, per_field) for rec, per_field in zip(batch, found) if per_field or rec.references]
-        out: list[RecordResult] = []
+        out: list[tuple[Any, ...]] = []
         if not keep:
             return out
         rkey = names.rkey
@@ -327,11 +333,8 @@ class _BatchDetector:
         for (rec, per_field), (container, item, enc) in zip(keep, self._names(keep)):
             loc = rec.location
             structured = rec.structured
-            rr = RecordResult(
-                rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item,
-                structured, _as_dt(rec.record_date or rec.ref_date), enc,
-            )
-            add = rr.findings.append
+            fs: list[tuple[Any, ...]] = []  # FoundValue's fields in order (UnitResult.packed)
+            add = fs.append
             elements: dict[int, str] | None = None  # finding index -> list entry, for linkable ones in lists
             for fname, text, ms in per_field:
                 stored_name = stored_names.get(fname)
@@ -349,7 +352,7 @@ class _BatchDetector:
                 if element:
                     if elements is None:
                         elements = {}
-                    elements.update((len(rr.findings) + j, element) for j in range(len(ms)))
+                    elements.update((len(fs) + j, element) for j in range(len(ms)))
                 for m in ms:
                     value, kind = m.value, m.kind
                     hm = hcopy()
@@ -364,17 +367,16 @@ class _BatchDetector:
                         conf = round(c, 3)
                         if type(c) is float and c > 0.0 and len(rounded) < 4096:  # not -0.0 or NaN
                             rounded[c] = conf
-                    add(FoundValue(
-                        stored_name, kind, m.subkind, hm.hexdigest(), mask(kind, value), conf, m.test_data,
-                        m.inside, enc_value,
-                        links and _holds_as_data(text, m, ms),
-                    ))
+                    add((stored_name, kind, m.subkind, hm.hexdigest(), mask(kind, value), conf, m.test_data,
+                         m.inside, enc_value, links and _holds_as_data(text, m, ms), None))
             if elements is not None:
                 named = {list_element(f) for f, t in rec.fields if t and ("[" in f or "{" in f) and _NAME_LEAF.search(f)}
-                person_entries(rr.findings, elements, named)
-            if rec.references:
-                rr.refs = [(rkey(loc.source, r.container, r.item), r.via) for r in rec.references]
-            out.append(rr)
+                found = [FoundValue(*f) for f in fs]
+                person_entries(found, elements, named)
+                fs = [finding_tuple(f) for f in found]
+            refs = [(rkey(loc.source, r.container, r.item), r.via) for r in rec.references] if rec.references else []
+            out.append((rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item, structured,
+                        _as_dt(rec.record_date or rec.ref_date), enc, refs, fs))
         return out
 
     def _split_account_pairs(self, fields: tuple[str, ...]) -> list[tuple[str, str]]:
