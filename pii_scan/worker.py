@@ -19,6 +19,7 @@ from detectors.base import mask
 from pii_scan import gcpolicy
 from pii_scan.datamap import FoundValue, RecordResult, UnitResult, _unit_result, _unpack_records, finding_tuple
 from pii_scan.keys import Keys, hash_message
+from pii_scan.profiling import ColumnProfiles
 from pii_scan.redact import Redactor, may_hold
 
 MAX_FIELD_CHARS = 1 << 20
@@ -234,6 +235,7 @@ class _BatchDetector:
         self._seal = _sealer(keys) if settings.store_values else None  # Keys.encrypt's cipher, inlined in _detect
         self._rounded: dict[float, float] = {}  # confidence -> round(confidence, 3)
         self.hints = hints
+        self.profiles = ColumnProfiles()  # the unit's columns, profiled where their names say nothing
         self.names = Redactor(scanner, keys)
         self._stored_names: dict[str, str] = {}  # field name -> as stored (identifiers masked)
         self._pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> split account fields
@@ -287,10 +289,11 @@ class _BatchDetector:
                     group[1].append(text)
         found: list[list[tuple[str, str, list[Match]]]] = [[] for _ in batch]
         refs = [rec.ref_date for rec in batch]
+        hints = self.profiles.hints(by_field, self.hints, refs)
         find_many = self.scanner.find_many
         n_found = 0  # findings in the batch: one nonce each
         for fname, (idxs, texts) in by_field.items():
-            hint = self.hints.get(fname, fname)
+            hint = hints[fname]
             if max(map(len, texts)) <= MAX_FIELD_CHARS:  # no value to slice: the common case
                 for i, x, ms in zip(idxs, texts, find_many(texts, hint, [refs[i] for i in idxs])):
                     if ms:

@@ -8,8 +8,8 @@ found, as the detectors read such a bare number only in a column named for its
 kind. pii_scan/profiling.py gives such a column its kind's hint from its
 values (tests/test_h5_column_profiling.py: the rules and the traps).
 
-These tests need the worker to call the profiler (``_BatchDetector``; the
-call is in helper H5's report) and are strict xfails until it does.
+The worker's ``_BatchDetector`` calls the profiler for every batch; without
+that call the tests of unnamed columns fail.
 
 All values are fictional, generated with valid check digits.
 """
@@ -35,9 +35,6 @@ from tests.connectors.fileutil import xlsx_bytes
 SECRET = b"h" * 32
 KEYS = Keys(SECRET)
 MTIME = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc).timestamp()
-
-NEEDS_WORKER = pytest.mark.xfail(strict=True, reason="the worker does not call pii_scan.profiling yet (H5 report)")
-
 
 def _pnr10(born: date, serial: int) -> str:
     body = born.strftime("%y%m%d") + f"{serial:03d}"
@@ -87,7 +84,6 @@ def test_the_rows_hold_what_only_a_named_column_reveals() -> None:
     assert any(len(str(p)) == 9 for _, p, _ in rows) and all(len(str(m)) == 9 for _, _, m in rows)
 
 
-@NEEDS_WORKER
 def test_a_headerless_csv(tmp_path: Path) -> None:
     rows = _rows()
     text = "".join(f"{a};{b};{c}\n" for a, b, c in rows)
@@ -101,14 +97,12 @@ def test_a_csv_with_a_header_finds_them_today(tmp_path: Path) -> None:
     assert _expected(rows) <= _scan_files(tmp_path, "kunder.csv", text.encode())
 
 
-@NEEDS_WORKER
 def test_an_xlsx_sheet_without_a_header_row(tmp_path: Path) -> None:
     rows = _rows(seed=2)
     data = xlsx_bytes({"Kunder": [list(r) for r in rows]})
     assert _expected(rows) <= _scan_files(tmp_path, "kunder.xlsx", data)
 
 
-@NEEDS_WORKER
 def test_parquet_columns_named_f0_f1_f2(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -121,7 +115,6 @@ def test_parquet_columns_named_f0_f1_f2(tmp_path: Path) -> None:
     assert _expected(rows) <= _scan_files(tmp_path, "kunder.parquet", buf.getvalue())
 
 
-@NEEDS_WORKER
 def test_sqlite_columns_named_c1_col_3_value(tmp_path: Path) -> None:
     rows = _rows(seed=4)
     path = tmp_path / "crm.sqlite"
