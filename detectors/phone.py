@@ -352,8 +352,11 @@ def format(number: str) -> str:  # noqa: A001 - the stdnum name
     return phonenumbers.format_number(n, style)
 
 
+@lru_cache(maxsize=4096)
 def is_fiction(e164: str) -> bool:
     """Whether an E.164 number is one PTS reserves for books and films (or Ofcom for drama).
+
+    Cached: a pure function, asked for every phone number found, and numbers recur.
 
     >>> is_fiction('+46701740605'), is_fiction('+46701740604'), is_fiction('+46846500412')
     (True, False, True)
@@ -528,7 +531,8 @@ def _inside_groups_of_four(w: Window) -> bool:
     single spaces (``4758 0900 3242 5446``, ``1234 0701 2345 67``: an OCR, contract or
     card-like reference), its own groups four digits too (the run's last may be shorter)."""
     groups = w.groups
-    if len(groups) < 2 or any(s != " " for s in w.seps) or any(len(g) != 4 for g in groups[:-1]):
+    # (the first group first: it rules out nearly every window)
+    if len(groups) < 2 or len(groups[0]) != 4 or any(s != " " for s in w.seps) or any(len(g) != 4 for g in groups[:-1]):
         return False
     if len(groups[-1]) != 4 and not w.run_end:
         return False
