@@ -374,12 +374,12 @@ class _BatchDetector:
                          m.inside, enc_value, links and _holds_as_data(text, m, ms), None))
             if elements is not None:
                 named = {list_element(f) for f, t in rec.fields if t and ("[" in f or "{" in f) and _NAME_LEAF.search(f)}
-                found = [FoundValue(*f) for f in fs]
-                person_entries(found, elements, named)
-                fs = [finding_tuple(f) for f in found]
-            refs = [(rkey(loc.source, r.container, r.item), r.via) for r in rec.references] if rec.references else []
+                values = [FoundValue(*f) for f in fs]
+                person_entries(values, elements, named)
+                fs = [finding_tuple(f) for f in values]
+            to = [(rkey(loc.source, r.container, r.item), r.via) for r in rec.references] if rec.references else []
             out.append((rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item, structured,
-                        _as_dt(rec.record_date or rec.ref_date), enc, refs, fs))
+                        _as_dt(rec.record_date or rec.ref_date), enc, to, fs))
         return out
 
     def _split_account_pairs(self, fields: tuple[str, ...]) -> list[tuple[str, str]]:
