@@ -500,7 +500,9 @@ class DataMap:
                 scans_t.insert().values(started_at=_now(), status="running", settings=json.dumps(settings, sort_keys=True),
                                         host=p.host, pid=p.pid, pid_started=p.started)
             )
-            return int(res.inserted_primary_key[0])
+            pk = res.inserted_primary_key
+            assert pk is not None  # an INSERT of one row
+            return int(pk[0])
 
     def running_scans(self, but: int | None = None) -> list[RunningScan]:
         """The scans whose row says ``running`` (except scan ``but``), oldest first."""
@@ -1102,14 +1104,16 @@ def insert_rows(c: sa.Connection, table: sa.Table, cols: Sequence[str], rows: Se
             conv.append(tuple(lst))
         rows = conv
     names = ", ".join(cols)
+    raw = c.connection.driver_connection  # the DBAPI connection of a checked-out Connection: never None
+    assert raw is not None
     if d.name == "sqlite":
-        cur = c.connection.driver_connection.cursor()
+        cur = raw.cursor()
         try:
             cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(cols))})", rows)
         finally:
             cur.close()
     elif d.name == "postgresql" and d.driver == "psycopg2":
-        cur = c.connection.driver_connection.cursor()
+        cur = raw.cursor()
         try:
             cur.copy_expert(f"COPY {table.name} ({names}) FROM STDIN", io.StringIO(_copy_text(rows)), size=1 << 20)
         finally:

@@ -247,8 +247,6 @@ def _plan(
             summary.units_failed += 1
             summary.failures.append({"source": src.name, "unit": "<source>", "reason": reason})
             continue
-        finally:
-            pass
         dm.record_dependencies(src.name, [redact_dependency(red, d) for d in deps])
         known = dm.unit_states(src.name)
         ids = {u.key: red.unit_id(src.name, u.key) for u in units}
@@ -450,7 +448,7 @@ def _run(
         # key (hash=False), not one derived from their content
         settings_f = client.scatter(settings, broadcast=True, hash=False)
         generation = 0  # scatters of the settings so far, minus one
-        pending: dict[str, tuple[int, int]] = {}  # task key -> (unit index, settings generation it uses)
+        pending: dict[Any, tuple[int, int]] = {}  # task key -> (unit index, settings generation it uses)
         submits: Counter[int] = Counter()
         stranded = False
 
