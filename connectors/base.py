@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -163,7 +164,7 @@ class Connector(Protocol):
         ...
 
 
-class BaseConnector:
+class BaseConnector(ABC):
     """Common plumbing: pickles as class + config, lazy clients, closing.
 
     Subclasses set ``store`` and implement ``units`` and ``read``; they keep
@@ -182,13 +183,13 @@ class BaseConnector:
     def __reduce__(self):  # travels to Dask workers as its configuration
         return (self.__class__, (self.name, self.config))
 
+    @abstractmethod
     def units(self) -> Iterator[Unit]:
         """List the units of work (driver side); see :class:`Connector`."""
-        raise NotImplementedError(f"{type(self).__name__} lists no units")
 
+    @abstractmethod
     def read(self, unit: Unit) -> Iterator[Record]:
         """Stream one unit's records (worker side); see :class:`Connector`."""
-        raise NotImplementedError(f"{type(self).__name__} reads no units")
 
     def close(self) -> None:
         for attr in self._live:
