@@ -289,7 +289,8 @@ class ColumnProfiles:
     """
 
     def __init__(self) -> None:
-        self._tallies: dict[str, Tally] = {}
+        self._tallies: dict[str, Tally] = {}  # columns still being weighed
+        self._settled: dict[str, str | None] = {}  # columns weighed MAX_WEIGHED times -> their kind
 
     def hints(
         self,
@@ -314,24 +315,42 @@ class ColumnProfiles:
             return out
         today = date.today()
         for key, names in columns.items():
-            tally = self._tallies.get(key)
-            if tally is None:
-                tally = self._tallies[key] = Tally()
-            for name in names:
-                if tally.weighed >= MAX_WEIGHED:
-                    break
-                idxs, texts = by_field[name]
-                for i, text in zip(idxs, texts):
-                    ref = refs[i] or today
-                    verdict = judge(text, ref)
-                    if verdict is not None:
-                        tally.add(verdict, ref)
-                        if tally.weighed >= MAX_WEIGHED:
-                            break
-            kind = tally.kind()
+            if key in self._settled:
+                kind = self._settled[key]
+            else:
+                kind = self._weigh(key, names, by_field, refs, today)
             if kind is not None:
                 for name in names:
                     hinted = profiled_hint(out[name], kind)
                     if hint_kinds(hinted) == {kind}:
                         out[name] = hinted
         return out
+
+    def _weigh(
+        self,
+        key: str,
+        names: list[str],
+        by_field: Mapping[str, tuple[Sequence[int], Sequence[str]]],
+        refs: Sequence[date | None],
+        today: date,
+    ) -> str | None:
+        """Weigh a batch's values of column ``key`` and return the kind they show so far; settle it after MAX_WEIGHED."""
+        tally = self._tallies.get(key)
+        if tally is None:
+            tally = self._tallies[key] = Tally()
+        for name in names:
+            if tally.weighed >= MAX_WEIGHED:
+                break
+            idxs, texts = by_field[name]
+            for i, text in zip(idxs, texts):
+                ref = refs[i] or today
+                verdict = judge(text, ref)
+                if verdict is not None:
+                    tally.add(verdict, ref)
+                    if tally.weighed >= MAX_WEIGHED:
+                        break
+        kind = tally.kind()
+        if tally.weighed >= MAX_WEIGHED:  # the hint is settled: no tally, sort or set is made again for it
+            self._settled[key] = kind
+            del self._tallies[key]
+        return kind
