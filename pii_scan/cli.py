@@ -220,13 +220,18 @@ def scan(config_path: str, scheduler: str | None, workers: int | None, sources: 
     else:
         click.echo(
             f"scan {summary.scan_id}: {summary.status} - {summary.units_total} units "
-            f"({summary.units_scanned} scanned, {summary.units_skipped} unchanged, {summary.units_failed} failed), "
+            f"({summary.units_scanned} scanned, {summary.units_skipped} unchanged, {summary.units_failed} failed"
+            f"{f', {summary.units_partial} of them partly read' if summary.units_partial else ''}), "
             f"{summary.records} records read, {summary.findings} findings, {summary.subjects} subjects, {summary.seconds:.1f}s"
         )
         for i in summary.interrupted_scans:
             click.echo(f"  earlier scan {i} was interrupted (its process is gone): marked 'interrupted'")
-        for f in summary.failures:
-            click.echo(f"  failed: {f['source']} {safe_name(f['unit'])}: {f['reason']}")  # names may hold control characters
+        for f in summary.failures:  # names may hold control characters
+            if f.get("records"):  # what it read before the failure is in the data map; the unit is read again next scan
+                click.echo(f"  partly read: {f['source']} {safe_name(f['unit'])}: {f['reason']} "
+                           f"({f['records']} records read and mapped before it)")
+            else:
+                click.echo(f"  failed: {f['source']} {safe_name(f['unit'])}: {f['reason']}")
     sys.exit(summary.exit_code)
 
 

@@ -39,7 +39,7 @@ class DemoReport:
     summary: dict[str, Any]
     by_store_kind: dict[tuple[str, str], int]
     test_data: int
-    failures: list[dict[str, str]]
+    failures: list[dict[str, Any]]
     lookup: list[Any] = field(default_factory=list)  # pii_scan.lookup.Location
     lookup_command: str = ""
 
@@ -158,7 +158,8 @@ def format_report(r: DemoReport) -> str:
         out.append("")
         out.append("Failed units:")
         for f in r.failures:
-            out.append(f"  {f['source']} {f['unit']}: {f['reason']}")
+            read = f" (partly read: {f['records']} records read and mapped before it)" if f.get("records") else ""
+            out.append(f"  {f['source']} {f['unit']}: {f['reason']}{read}")
     out.append("")
     out.append(f"Lookup of the demo customer (personnummer {DEMO_PERSONNUMMER}, a Skatteverket test number):")
     if not r.lookup:

@@ -76,6 +76,7 @@ class ScanSummary:
     units_scanned: int = 0
     units_skipped: int = 0
     units_failed: int = 0
+    units_partial: int = 0  # of the failed units, those that read records before they failed (their records are mapped)
     units_removed: int = 0
     units_retried: int = 0
     records: int = 0
@@ -83,7 +84,8 @@ class ScanSummary:
     subjects: int = 0
     seconds: float = 0.0
     interrupted_scans: list[int] = field(default_factory=list)  # earlier scans found dead, marked 'interrupted'
-    failures: list[dict[str, str]] = field(default_factory=list)
+    # each: source, unit, reason, records (read and mapped before the failure: a partly read unit)
+    failures: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -245,7 +247,7 @@ def _plan(
             dm.record_failure(scan_id, red.unit_id(src.name, "<source>"), src.name, "<source>", src.type, reason)
             summary.units_total += 1
             summary.units_failed += 1
-            summary.failures.append({"source": src.name, "unit": "<source>", "reason": reason})
+            summary.failures.append({"source": src.name, "unit": "<source>", "reason": reason, "records": 0})
             continue
         dm.record_dependencies(src.name, [redact_dependency(red, d) for d in deps])
         known = dm.unit_states(src.name)
@@ -326,7 +328,8 @@ def scan(
             summary.findings += res.finding_count()
             if res.error:
                 summary.units_failed += 1
-                summary.failures.append({"source": res.source, "unit": res.key, "reason": res.error})
+                summary.units_partial += bool(res.rows)
+                summary.failures.append({"source": res.source, "unit": res.key, "reason": res.error, "records": res.rows})
                 log.warning("unit failed: %s %s: %s", res.source, safe_name(res.key), res.error)
             if on_unit:
                 on_unit(res)

@@ -74,12 +74,22 @@ def test_each_hostile_unit_has_a_clear_reason(scanned) -> None:  # noqa: ANN001
         assert phrase in reason, (key, reason)
         assert reason.startswith(safe_name(key)), (key, reason)  # names its file, control characters escaped
         assert len(reason) < 5000
-        assert f"failed: share {safe_name(key)}" in run.stdout
+        assert f"failed: share {safe_name(key)}" in run.stdout or f"partly read: share {safe_name(key)}" in run.stdout
     mail = {k: r for k, (st, r) in units.items() if k.startswith("mail:") and st == "failed"}
     assert "ends mid-line; the message is truncated" in mail["mail:mbox:truncated.mbox"]
     assert "invalid base64" in mail["mail:mbox:truncated.mbox"]
     assert "multipart boundaries missing" in mail["mail:eml:eml#0"]
     assert "ends mid-line" in mail["mail:mbox:cut-header.mbox"]
+
+
+def test_partly_read_units_are_told_apart_from_failed_ones(scanned) -> None:  # noqa: ANN001
+    """An mbox cut off in its last message read every message before it into the map: the summary says
+    'partly read' with the count, not 'failed' (which says nothing of it was read)."""
+    _, run, units, _, _, _ = scanned
+    line = next(ln for ln in run.stdout.splitlines() if "truncated.mbox" in ln)
+    assert line.lstrip().startswith("partly read: mail "), line
+    assert "records read and mapped before it" in line, line
+    assert "of them partly read" in run.stdout.splitlines()[0], run.stdout
 
 
 def test_normal_data_and_readable_parts_are_all_found(scanned) -> None:  # noqa: ANN001
