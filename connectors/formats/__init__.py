@@ -39,7 +39,7 @@ and reported, and :class:`PartialRead` (a ``ConnectorError``) is raised after
 the last record. Messages name files, entries and reasons, never values.
 
 Formats are chosen by content first (:func:`sniff`): zip (refined to xlsx or
-docx by its entries), PDF, Parquet, gzip / bzip2 / xz, tar, 7z and rar (not
+docx by its entries), PDF, Parquet, SQLite databases, gzip / bzip2 / xz, tar, 7z and rar (not
 opened: reported as not read), OLE2 (legacy
 Office: printable strings; an Outlook ``.msg`` is mail), mail (an ``.eml``
 message or an mbox: :mod:`connectors.formats.mailfile`), JSON vs JSON
@@ -67,6 +67,8 @@ text/log           line number                 ``text``
 mail (eml, mbox,   Message-ID                  ``header:From``, ``body``, ``attachment:<name>!...``
 msg)                                           (as the mail connector: :mod:`connectors.mime`)
 ole2               ``@<byte offset>``          ``text``
+sqlite database    row key (``id=7``), in the  column (as a SQL source: :mod:`connectors.formats.sqlitedb`)
+                   container ``<file>!main.t``
 name of a file     ``""``                      ``path``
 =================  ==========================  ==================================================
 
@@ -158,6 +160,10 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
         from connectors.formats.parquet import parquet_records
 
         yield from parquet_records(ctx, src)
+    elif fmt == "sqlite":
+        from connectors.formats.sqlitedb import sqlite_records
+
+        yield from sqlite_records(ctx, src)
     elif fmt in ("eml", "mbox", "msg"):
         from connectors.formats.mailfile import mail_records
 

@@ -675,6 +675,13 @@ def _object_actions(cfg: Config, dm: DataMap, keys: Keys, store: str, source: st
     delete = DELETE_OBJECT if store == "s3" else DELETE_FILE
     rewrite = REWRITE_OBJECT if store == "s3" else REWRITE_FILE
     if "!" in container and not name_hit:
+        outer, inner = container.split("!", 1)
+        if "!" not in inner and _object_head(cfg, store, source, outer).get("format") == "sqlite":
+            # rows of a table in a SQLite database file (connectors.formats.sqlitedb): not lines, not an archive
+            m_outer, m_table = masked.split("!", 1)
+            return Action(item=",".join(masked_items), action=MANUAL, statement="",
+                          why=f"rows of table {m_table} in a SQLite database file ({m_outer}): delete or correct "
+                              "them with sqlite3 by hand, then rescan", **base)
         return Action(item=",".join(masked_items), action=MANUAL, statement="",
                       why=f"inside an archive ({masked.split('!', 1)[0]}): unpack, edit and repack it by hand", **base)
     info = _object_head(cfg, store, source, container)

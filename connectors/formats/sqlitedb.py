@@ -1,0 +1,135 @@
+"""SQLite database files found among files, objects and attachments: every table, row by row.
+
+An application's database left in a share (``kunder_backup.db``), an export
+uploaded to a bucket, a ``.sqlite`` mailed as an attachment: each is a whole
+customer register, and its bytes, read as text, show nothing (a SQLite page
+is binary). Such a file is sniffed by its header (``SQLite format 3\\0``) and
+read through the SQL connector itself (:class:`connectors.sql.SqlConnector`
+on a ``sqlite:`` URL), so it gets what a configured SQL source gets: every
+table reflected, rows streamed by key ranges, column names as hints, JSON in
+text columns by path, BLOBs sniffed, integers as digits, the rows that a
+foreign key makes related. Records come out as the SQL source gives them,
+with the file in front of the table:
+
+* container ``<file>!<schema>.<table>`` (``share/kunder_backup.db!main.kund``),
+  the way an archive entry follows its archive;
+* item the row's key as the SQL connector renders it (``id=7``, ``a=1,b=2``;
+  ``rowid=5`` for a table without a primary key);
+* field the column (``email``, ``data$.customer.phone``);
+* foreign-key references point at ``<file>!<table>`` rows of the same file.
+
+The database is opened read-only and *immutable* (``mode=ro&immutable=1``:
+SQLite takes no lock and writes nothing, not even a ``-shm`` file) in place
+when it is a local file, else from a temporary copy (an S3 object, an archive
+entry, an attachment), bounded by ``max_expanded_bytes``. Immutable means a
+write-ahead log beside a local file is not read: a non-empty ``<file>-wal``
+is reported (the changes it holds since the last checkpoint were not read)
+and the unit ends partial. A table that cannot be read (a damaged page, a
+virtual table whose module SQLite lacks) is reported by name and the other
+tables are read; a file that is no readable database at all (encrypted with
+SQLCipher, truncated) fails its unit with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from urllib.parse import quote
+
+from connectors.base import ConnectorError, Record, Reference, safe_name
+from connectors.formats.core import Ctx
+from connectors.formats.streams import Source
+
+MAGIC = b"SQLite format 3\x00"
+
+
+def _url(path: str) -> str:
+    # a URI filename: every character that URI syntax gives a meaning is escaped
+    return "sqlite:///file:" + quote(os.path.abspath(path), safe="/") + "?mode=ro&immutable=1&uri=true"
+
+
+def _local_path(src: Source) -> str | None:
+    """The path of the local file behind ``src`` when it is read in place (the very file, not a spool
+    or an archive entry that happens to share a name with a file)."""
+    f = src.seekable_file()
+    try:
+        fd = f.fileno()
+        name = getattr(f, "name", None)
+        if not isinstance(name, str):  # opened from a descriptor (the files connector): its path, where the OS tells
+            name = os.readlink(f"/proc/self/fd/{fd}")
+        st, ps = os.fstat(fd), os.stat(name)
+    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError and a ValueError
+        return None
+    return name if (st.st_dev, st.st_ino) == (ps.st_dev, ps.st_ino) else None
+
+
+def sqlite_records(ctx: Ctx, src: Source) -> Iterator[Record]:
+    path = _local_path(src)
+    tmpdir = None
+    try:
+        if path is None:
+            tmpdir = tempfile.mkdtemp(prefix="pii-scan-sqlite-")
+            path = os.path.join(tmpdir, "db.sqlite")
+            with open(path, "wb") as out:
+                shutil.copyfileobj(src.seekable_file(), out, 1 << 20)
+        else:
+            wal = path + "-wal"
+            if os.path.isfile(wal) and os.path.getsize(wal) > 0:
+                ctx.problem(f"{ctx.name}: a write-ahead log ({safe_name(os.path.basename(wal))}) holds changes not yet "
+                            "checkpointed into the database, which were not read (checkpoint it, or scan a copy made "
+                            "with the sqlite3 .backup command)")
+        yield from _read(ctx, path)
+    finally:
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _read(ctx: Ctx, path: str) -> Iterator[Record]:
+    from connectors.sql import SqlConnector
+
+    db = SqlConnector(f"{ctx.container}", {"url": _url(path), "lock_timeout": 0})
+    prefix = ctx.container + "!"
+    try:
+        try:
+            units = list(db.units())
+        except ConnectorError as exc:
+            raise ConnectorError(f"{ctx.name}: not a readable SQLite database ({_reason(exc)})") from None
+        for unit in units:
+            table = dict(unit.params).get("container", unit.key)
+            try:
+                for rec in db.read(unit):
+                    yield _moved(ctx, rec, prefix)
+            except ConnectorError as exc:
+                ctx.problem(f"{ctx.name}: table {safe_name(str(table))} not read ({_reason(exc)})")
+        for (container, column, how), n in sorted(db.skipped.items()):
+            ctx.problem(f"{ctx.name}: {n} value(s) of {safe_name(container)}.{safe_name(column)} not scanned ({how} data)")
+    finally:
+        db.close()
+
+
+def _reason(exc: BaseException) -> str:
+    """The cause the SQL connector gave, without its own prefix (the source it names is this file)."""
+    msg = str(exc)
+    return msg.split(": ", 1)[1] if msg.startswith("sql source ") and ": " in msg else msg
+
+
+def _moved(ctx: Ctx, rec: Record, prefix: str) -> Record:
+    loc = rec.location
+    refs: tuple[Reference, ...] = tuple(Reference(prefix + r.container, r.item, r.via) for r in rec.references)
+    return Record(
+        ctx.loc_factory(prefix + loc.container, loc.item),
+        rec.fields,
+        rec.structured,
+        rec.ref_date or ctx.ref_date,
+        refs,
+        rec.record_date or ctx.record_date,
+    )
+
+
+def is_sqlite(head: bytes) -> bool:
+    return head.startswith(MAGIC)
+
+
+__all__ = ["MAGIC", "is_sqlite", "sqlite_records"]
