@@ -273,14 +273,138 @@ def _column_votes(cells: list[str], rest: Iterable[list[str]]) -> int:
     return votes
 
 
+# Words columns are named by, Swedish and English (lower case, as whole words of a cell).
+# Not a first name, surname or place that is one of them (Dag, Vara, Lang, Page are left out).
+_HEADER_WORDS = frozenset(
+    """
+    namn förnamn efternamn tilltalsnamn mellannamn fullständigt kund kunder kundnr kundnummer kundid medlem
+    medlemmar medlemsnr medlemsnummer person personer personnummer personnr pnr samordningsnummer födelsedatum
+    född ålder kön adress adresser gatuadress postadress utdelningsadress besöksadress co postnummer postnr ort
+    postort hemort bostadsort födelseort stad kommun län land region område telefon telefonnummer tel tfn mobil
+    mobilnummer mobiltelefon hemtelefon arbetstelefon växel fax epost mejl mail email kontakt kontaktperson kontaktuppgifter kommentar
+    kommentarer anteckning anteckningar notering noteringar beskrivning meddelande text status typ kategori titel
+    befattning roll yrke avdelning enhet företag företagsnamn bolag organisation organisationsnummer orgnr
+    arbetsgivare ansvarig handläggare säljare datum skapad ändrad uppdaterad registrerad belopp pris summa totalt
+    antal saldo valuta konto kontonummer kontonr clearing clearingnummer clearingnr bank bankgiro plusgiro iban bic
+    ocr faktura fakturanr order ordernr artikel produkt leverantör grupp källa ägare användare användarnamn
+    inloggning språk nationalitet medborgarskap relation anhörig anhöriga vårdnadshavare förälder barn elev klass
+    skola lärare patient diagnos journal anställd anställningsnummer lön personal chef deltagare gäst nummer nr id
+    ref referens kod nyckel värde period månad år vecka tid start slut från till sedan hem arbete privat övrigt
+    övriga info information uppgift uppgifter detaljer
+    name names first last firstname lastname surname given middle full fullname customer customers client member
+    people contact contacts address street city town zip zipcode postal postcode country state county area phone
+    telephone mobile cell email comment comments note notes remark remarks description message type category title
+    role position job department dept unit company organization organisation employer manager owner date created
+    updated modified registered amount total sum quantity qty count balance currency account invoice item product
+    vendor supplier group source user username login language nationality gender sex age birth birthday dob ssn
+    guardian parent child student school teacher employee staff salary participant guest number no code key value
+    month year week time end from to since home work private other details
+    mob sms swish kort kortnummer cvv vat moms momsnr idnr telnr mobilnr personkonto lönekonto bg pg
+    """.split()
+)
+# The end of a compound that names a column (Kundnamn, Hemadress, Postort, Kontotyp, Username).
+_HEADER_ENDINGS = ("namn", "adress", "nummer", "nr", "datum", "telefon", "mobil", "post", "kommentar", "anteckning",
+                   "anteckningar", "beskrivning", "status", "typ", "kod", "belopp", "summa", "konto", "person",
+                   "ansvarig", "uppgift", "uppgifter", "kategori", "name", "number", "date", "phone",
+                   "address", "code", "type")
+_FILLER_WORDS = frozenset("på av för och i per en ett e of for the and in a an at by".split())
+# What stands in a cell for a missing value: a first row holding it is data.
+_PLACEHOLDERS = frozenset("saknas okänd okänt unknown n/a na null none nil ingen inget inga tom empty ej nej".split())
+_CAMEL = re.compile(r"[a-zåäöéü]+[A-ZÅÄÖÉÜ]")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _label_words(cell: str) -> int:
+    """How surely a cell reads as a column's name by its words: 2 (a name's form or all its words
+    name columns: ``Förnamn``, ``Telefon hem``, ``first_name``, ``Kund:``), 1 (a word of it does), 0."""
+    c = cell.strip()
+    if c.endswith(":") or (" " not in c and ("_" in c or _CAMEL.match(c))):
+        return 2
+    low = re.sub(r"(?<=[a-zåäöéü])(?=[A-ZÅÄÖÉÜ])", " ", c).lower().replace("e-post", "epost").replace("e-mail", "email")
+    words = _WORD.findall(low.replace("c/o", "co"))
+    named = [w in _HEADER_WORDS or any(w.endswith(e) and len(w) >= len(e) + 2 for e in _HEADER_ENDINGS) for w in words]
+    if not any(named):
+        return 0
+    return 2 if all(n or w in _FILLER_WORDS for n, w in zip(named, words)) else 1
+
+
+def _shape(cell: str) -> tuple[str, ...]:
+    """A cell's written shape, word by word: ``Anna Berg`` and ``Bo Ek`` are ('C', 'C'); ``Storgatan 1`` ('C', 'd')."""
+    out = []
+    words = cell.split()
+    for w in words[:4]:
+        ch = w[0]
+        if ch.isdigit():
+            out.append("d")
+        elif sum(x.isalpha() for x in w) > 1 and w.isupper():
+            out.append("U")
+        elif ch.isupper():
+            out.append("C")
+        elif ch.isalpha():
+            out.append("l")
+        else:
+            out.append("p")
+    if len(words) > 4:
+        out.append("+")
+    return tuple(out)
+
+
+def _header_evidence(cells: list[str], rows: list[list[str]]) -> tuple[int, int, int]:
+    """(for a header, of which sure, for a row of data): each first-row cell compared with the column below it.
+
+    Sure signs of a header: a column of data-like values below a name (2); a cell whose
+    words name a column (2 or 1, :func:`_label_words`). A weak one: a cell shaped unlike
+    most values below it (1: ``Namn`` above ``Anna Berg``, ``Adress`` above ``Storgatan
+    1``). For data: a placeholder (``saknas``: 2); a value the column holds again below
+    (2); a cell shaped as a third or more of the values below (1: ``Anna Berg`` above
+    ``Bo Ek``, ``Malmö`` above ``Lund``).
+    """
+    header = sure = data = 0
+    for col, cell in enumerate(cells):
+        if not cell:
+            continue
+        if cell.lower() in _PLACEHOLDERS:
+            data += 2
+            continue
+        label = _label_words(cell)
+        sure += label
+        below = [r[col].strip() for r in rows if col < len(r) and r[col].strip()]
+        if not below:
+            continue
+        if sum(_datalike(v) for v in below) * 2 >= len(below):
+            sure += 2
+            continue
+        folded = cell.casefold()
+        if any(v.casefold() == folded for v in below):
+            data += 2
+            continue
+        shape = _shape(cell)
+        if sum(_shape(v) == shape for v in below) * 3 >= len(below):
+            data += 1
+        else:
+            header += 1
+    return header + sure, sure, data
+
+
 def looks_like_header(first: list[str], rest: Iterable[list[str]]) -> bool:
     """Whether the first row of a table names its columns.
 
     The first row must be mostly non-empty, short and not data-like (no
     ``@``, more letters than digits, no identifier written in text: see
-    :func:`holds_identifier`); then it is a header if some column holds
-    data-like values below a name, or, when all columns are text, if its cells
-    are unique and every one reads like a name.
+    :func:`holds_identifier`); where no column holds data-like values below
+    it, its cells must also be unique and read like names. Then each cell is
+    compared with the values below it (:func:`_header_evidence`): the row is
+    a header if that speaks more for a header than for a row of data, and
+    some of it surely (a column's word, a column of data below it). A
+    headerless table whose first row holds names, addresses or notes, whose
+    shape the rows below repeat (``Anna Berg;Storgatan 1;Malmö`` above ``Bo
+    Ek;Lillgatan 22;Lund``), is no header: its values would name the columns
+    (personal data as field names) and go unscanned.
+
+    >>> looks_like_header(["Namn", "Adress", "Ort"], [["Anna Berg", "Storgatan 1", "Malmö"]])
+    True
+    >>> looks_like_header(["Anna Berg", "Storgatan 1", "Malmö"], [["Bo Ek", "Lillgatan 22", "Lund"]])
+    False
     """
     cells = [c.strip() for c in first]
     filled = [c for c in cells if c]
@@ -288,11 +412,14 @@ def looks_like_header(first: list[str], rest: Iterable[list[str]]) -> bool:
         return False
     if any(len(c) > 80 or _datalike(c) or holds_identifier(c) for c in filled):
         return False
-    if _column_votes(cells, rest):
-        return True
-    if len(set(filled)) != len(filled):
-        return False
-    return all(len(c) <= 40 and _NAME_LIKE.fullmatch(c) for c in filled)
+    rows = [r for r in rest if any(x.strip() for x in r)]
+    if not _column_votes(cells, rows):
+        if len(set(filled)) != len(filled):
+            return False
+        if not all(len(c) <= 40 and _NAME_LIKE.fullmatch(c) for c in filled):
+            return False
+    header, sure, data = _header_evidence(cells, rows)
+    return sure > 0 and header > data
 
 
 def header_also_data(header: list[str], rest: Iterable[list[str]]) -> bool:
@@ -315,14 +442,20 @@ def names_columns(cells: list[str]) -> bool:
     """Whether a row of text alone (no rows below it to compare) reads as column names.
 
     Two or more cells, all filled, unique, short and name-like (as a header of text
-    columns must be for :func:`looks_like_header`).
+    columns must be for :func:`looks_like_header`), half or more of them with a word
+    that names a column (:func:`_label_words`): a first row of names and places
+    (``["Anna Berg", "Malmö"]``) is a row of data, whose values would otherwise name
+    the columns of the rows below.
 
     >>> names_columns(["Namn", "Personnummer", "Telefon nr"]), names_columns(["Anna Berg", "811228-9874"])
     (True, False)
+    >>> names_columns(["Anna Berg", "Storgatan 1", "Malmö"])
+    False
     """
     cells = [c.strip() for c in cells]
     return (len(cells) > 1 and all(cells) and len(set(cells)) == len(cells)
-            and all(len(c) <= 40 and not _datalike(c) and _NAME_LIKE.fullmatch(c) and not holds_identifier(c) for c in cells))
+            and all(len(c) <= 40 and not _datalike(c) and _NAME_LIKE.fullmatch(c) and not holds_identifier(c) for c in cells)
+            and sum(_label_words(c) > 0 for c in cells) * 2 >= len(cells))
 
 
 def label_pairs(rows: list[list[str]]) -> tuple[list[list[tuple[str, str]]], bool] | None:
@@ -340,6 +473,8 @@ def label_pairs(rows: list[list[str]]) -> tuple[list[list[tuple[str, str]]], boo
     >>> label_pairs([["Personnummer", "811228-9874", "Telefon", ""], ["E-post", "anna@example.se", "", ""]])
     ([[('Personnummer', '811228-9874')], [('E-post', 'anna@example.se')]], False)
     >>> label_pairs([["811228-9874", "Anna"], ["640823-3234", "Bo"]]) is None
+    True
+    >>> label_pairs([["Anna Berg", "Malmö"], ["Bo Ek", "Lund"]]) is None
     True
 
     A table's header row, if it has one, is for :func:`header_row` to find first.
@@ -366,6 +501,8 @@ def label_pairs(rows: list[list[str]]) -> tuple[list[list[tuple[str, str]]], boo
     names = [x.rstrip(":").strip().lower() for x in labels]
     if len(labels) < 2 or len(set(names)) != len(names) or not any(out):
         return None
+    if sum(_label_words(x) > 0 for x in labels) * 2 < len(labels):
+        return None  # a table of names and places (``Anna Berg | Malmö``), not of labels
     if all(not r[1::2] or not any(v.strip() for v in r[1::2]) for r in rows):
         return None
     form = sum(x.endswith(":") for x in labels) * 2 >= len(labels)

@@ -7,7 +7,10 @@ its first line), or ``@<byte offset>`` in a byte-range unit. Fields are named
 by the header (``personnummer``), ``column N`` where there is none, and
 ``name (column N)`` for a repeated header name. Empty cells are skipped. A
 first row holding an identifier (``Ring på 070-...``, ``anna at example dot
-se``) is no header (:func:`~connectors.formats.core.holds_identifier`); a header
+se``) is no header (:func:`~connectors.formats.core.holds_identifier`), nor is
+one the rows below repeat in shape (names, addresses, places: compared with up
+to 20 rows below it, :func:`~connectors.formats.core.looks_like_header`), so a
+headerless file's fields are ``column N`` and never its first row's values; a header
 of text columns with a digit in a cell is read as a row of data too, its cells
 named ``column N`` (:func:`~connectors.formats.core.header_also_data`).
 
