@@ -39,8 +39,8 @@ and reported, and :class:`PartialRead` (a ``ConnectorError``) is raised after
 the last record. Messages name files, entries and reasons, never values.
 
 Formats are chosen by content first (:func:`sniff`): zip (refined to xlsx or
-docx by its entries), PDF, Parquet, SQLite databases, gzip / bzip2 / xz, tar, 7z and rar (not
-opened: reported as not read), OLE2 (legacy
+docx by its entries), PDF, Parquet, SQLite databases, gzip / bzip2 / xz, tar, 7z and rar, Access
+databases and Excel binary workbooks (.xlsb) (these four not opened: reported as not read), OLE2 (legacy
 Office: printable strings; an Outlook ``.msg`` is mail), mail (an ``.eml``
 message or an mbox: :mod:`connectors.formats.mailfile`), JSON vs JSON
 Lines, HTML, XML, RTF (its text, :func:`connectors.mail.rtf_text`: items are
@@ -113,6 +113,9 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
         return
     if fmt in ("7z", "rar"):
         raise ConnectorError(f"{ctx.name}: a {fmt} archive, which pii-scan cannot open: its content was not read")
+    if fmt == "access":
+        raise ConnectorError(f"{ctx.name}: a Microsoft Access database, which pii-scan cannot open: its tables were not "
+                             "read (export them, or copy the database into SQLite or another SQL source)")
     if fmt == "text":
         from connectors.formats.text import folded, text_records, unfold_lines
 
@@ -210,6 +213,9 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
             from connectors.formats.opendocument import odf_records
 
             yield from odf_records(ctx, src, sub)
+        elif sub == "xlsb":
+            raise ConnectorError(f"{ctx.name}: an Excel binary workbook (.xlsb), which pii-scan cannot read: its "
+                                 "cells were not read (save it as .xlsx)")
         else:
             yield from archives.zip_records(ctx, src, read_in)
     elif fmt == "tar":

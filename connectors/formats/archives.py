@@ -57,7 +57,8 @@ def unsafe_path(name: str) -> bool:
 
 
 def zip_kind(f: IO[bytes]) -> str:
-    """``xlsx``, ``docx``, ``pptx``, ``odt``, ``ods`` or ``zip`` for a seekable zip file (by its entries, as Office does)."""
+    """``xlsx``, ``docx``, ``pptx``, ``xlsb``, ``odt``, ``ods`` or ``zip`` for a seekable zip file (by its entries, as
+    Office does)."""
     try:
         with zipfile.ZipFile(f) as zf:
             names = set(zf.namelist())
@@ -75,6 +76,8 @@ def zip_kind(f: IO[bytes]) -> str:
             return "xlsx"
         if "ppt/presentation.xml" in names:
             return "pptx"
+        if "xl/workbook.bin" in names:
+            return "xlsb"
     return "zip"
 
 

@@ -12,10 +12,11 @@ from connectors.formats.encoding import decode, detect_encoding
 
 FORMATS = (
     "empty", "zip", "gzip", "bzip2", "xz", "tar", "pdf", "parquet", "ole2", "binary",
-    "json", "jsonl", "html", "xml", "csv", "text", "eml", "mbox", "msg", "7z", "rar", "rtf", "sqlite",
+    "json", "jsonl", "html", "xml", "csv", "text", "eml", "mbox", "msg", "7z", "rar", "rtf", "sqlite", "access",
 )  # fmt: skip
 # 7z / rar: archives pii-scan cannot open; reported as not read (never silently skipped)
 # sqlite: a SQLite database file, read table by table (connectors.formats.sqlitedb)
+# access: a Microsoft Access database (.mdb/.accdb), which pii-scan cannot open: reported as not read
 # eml / mbox / msg: mail stored as a file, read as mail (connectors.formats.mailfile)
 # zip is refined to xlsx / docx when its entries say so (see archives.zip_kind)
 
@@ -61,6 +62,8 @@ def _binary_magic(head: bytes) -> str | None:
         return "ole2"
     if head.startswith(b"SQLite format 3\x00"):
         return "sqlite"
+    if head[4:19] in (b"Standard Jet DB", b"Standard ACE DB"):
+        return "access"
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):
         return "7z"
     if head.startswith(b"Rar!\x1a\x07"):

@@ -148,3 +148,28 @@ def test_the_database_is_found_by_its_content_whatever_its_name(tmp_path: Path, 
     records, errors = files_read_all(files_conn(share))
     assert errors == {}
     assert any(r.location.container == f"dump{suffix}!main.kund" for r in records)
+
+
+def _access_head(sig: bytes) -> bytes:
+    # the first page of an Access file: 4 bytes, the format name, then binary (the rest is not read)
+    return b"\x00\x01\x00\x00" + sig + b"\x00" + bytes(range(256)) * 16
+
+
+@pytest.mark.parametrize("sig,name", [(b"Standard Jet DB", "kunder.mdb"), (b"Standard ACE DB", "kunder.accdb")])
+def test_an_access_database_is_reported_as_not_read(tmp_path: Path, sig: bytes, name: str) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / name).write_bytes(_access_head(sig))
+    _, errors = files_read_all(files_conn(share))
+    assert list(errors) == [name] and "Microsoft Access database" in errors[name] and "not read" in errors[name]
+
+
+def test_an_excel_binary_workbook_is_reported_as_not_read(tmp_path: Path) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    with zipfile.ZipFile(share / "kunder.xlsb", "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        z.writestr("xl/workbook.bin", b"\x83\x01\x00" + bytes(64))
+        z.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00" + bytes(64))
+    _, errors = files_read_all(files_conn(share))
+    assert list(errors) == ["kunder.xlsb"] and ".xlsb" in errors["kunder.xlsb"] and "not read" in errors["kunder.xlsb"]
