@@ -244,6 +244,396 @@ def _sheet_records(ctx: Ctx, ws: Any) -> Iterator[Record]:
     yield from sheet_rows_records(ctx, ws.title, rows)
 
 
+# --- XLSX rows, streamed straight from the sheet XML -----------------------------------------------
+#
+# openpyxl's read-only worksheet turns every cell into a dict and a ReadOnlyCell and looks its
+# number format up through three objects: about 5,000 rows a second. The reader below parses
+# the same sheet part with the same parser (xml.etree iterparse, as openpyxl's), keeps the
+# workbook-level work to openpyxl (load_workbook: the sheet list, shared strings, styles, date
+# formats, 1904 dates, properties, and the errors of a damaged workbook), and mirrors openpyxl's
+# row and cell rules (WorkSheetParser.parse_row/parse_cell with data_only, ReadOnlyWorksheet
+# _cells_by_row/_get_row, ReadOnlyCell.number_format) with caches for what repeats: the column
+# of a cell reference's letters, a style's number format and date flags, a digits-only number
+# format's placeholders. A cell it does not take the short way (rich inline text, a reference or
+# style attribute not seen before) goes through openpyxl's own WorkSheetParser.parse_cell, so the
+# values are openpyxl's. The rows already read are dropped from the tree as it grows (openpyxl
+# keeps an emptied element per row), so memory stays bounded whatever the sheet's length; the
+# shared-string table is held whole, as openpyxl holds it.
+
+_FAST_OPENPYXL = ("3.1.",)  # the openpyxl versions whose reading rules _xlsx_rows mirrors
+_DIGITS = "0123456789"
+MAX_CACHED_DATES = 20_000  # date texts kept per sheet (birth dates repeat; a date-time rarely does): about 3 MB
+
+
+class _DigitFormat:
+    """A digits-only number format parsed once: :func:`formatted_integer` without parsing it per value."""
+
+    __slots__ = ("tokens", "zeros", "template")
+
+    def __init__(self, tokens: tuple[tuple[bool, str], ...]) -> None:
+        self.tokens = tokens  # right to left: (placeholder?, the placeholder or the literal)
+        placeholders = [ch for ph, ch in tokens if ph]
+        # only 0 placeholders (000000-0000): the value's last digits, zero-padded, into a template
+        self.zeros = len(placeholders) if placeholders and all(ch == "0" for ch in placeholders) else 0
+        self.template = "".join("%s" if ph else ch.replace("%", "%%") for ph, ch in reversed(tokens))
+
+    def text(self, value: int) -> str:
+        digits = str(value)
+        n = self.zeros
+        if n:
+            if len(digits) < n:
+                digits = "0" * (n - len(digits)) + digits
+            return digits[: len(digits) - n] + self.template % tuple(digits[len(digits) - n :])
+        i = len(digits)
+        out: list[str] = []
+        for placeholder, ch in self.tokens:
+            if not placeholder:
+                out.append(ch)
+            elif i:
+                i -= 1
+                out.append(digits[i])
+            elif ch == "0":
+                out.append("0")
+        return digits[:i] + "".join(reversed(out))
+
+
+def _digit_format(fmt: str) -> _DigitFormat | None:
+    """A digits-only number format (:func:`formatted_integer`'s test), else None."""
+    section = fmt.split(";", 1)[0]
+    if "0" not in section.replace('"0"', "") and "#" not in section or not _DIGITS_FORMAT.fullmatch(section):
+        return None
+    tokens = []
+    for m in reversed(list(_FORMAT_TOKEN.finditer(section))):
+        ph = m.group(0)
+        tokens.append((True, ph) if ph in ("0", "#") else (False, m.group(1) or m.group(2) or m.group(3) or ""))
+    return _DigitFormat(tuple(tokens))
+
+
+class _FormatCache:
+    """What :func:`_cell_text` decides from a number format, once per format."""
+
+    def __init__(self) -> None:
+        self.formats: dict[str, _DigitFormat | None] = {}
+
+    def text(self, v: Any, fmt: str) -> str:
+        """:func:`_cell_text`, the same text for every value and format."""
+        if v is None:
+            return ""
+        cls = type(v)
+        if cls is str:
+            return v  # type: ignore[no-any-return]
+        if cls is bool:
+            return ""
+        if fmt != "General" and (cls is int or cls is float and v.is_integer()):
+            try:
+                digit_format = self.formats[fmt]
+            except KeyError:
+                digit_format = self.formats[fmt] = _digit_format(fmt)
+            if digit_format is not None and v >= 0:
+                return digit_format.text(int(v))
+        if cls is int:
+            return str(v)
+        if cls is float:
+            return repr(v)
+        return as_text(v)  # dates, times, durations: _cell_text leaves them to as_text whatever the format
+
+
+def _fast_xlsx_ok(wb: Any, ws: Any) -> bool:
+    """Whether :func:`_xlsx_rows` can read this sheet: the openpyxl version it mirrors, the parts it uses."""
+    import openpyxl
+
+    return openpyxl.__version__.startswith(_FAST_OPENPYXL) and not openpyxl.DEFUSEDXML and all(
+        hasattr(o, a) for o, a in (
+            (wb, "_archive"), (wb, "_cell_styles"), (wb, "_number_formats"), (wb, "_date_formats"),
+            (wb, "_timedelta_formats"), (wb, "epoch"), (ws, "_worksheet_path"), (ws, "_shared_strings"),
+        )
+    )  # fmt: skip
+
+
+def _read_string_table(src: IO[bytes]) -> list[str]:
+    """openpyxl's ``read_string_table`` (same parser, same texts), with a string of one plain run read
+    without building openpyxl's Text object, and the strings read dropped from the tree."""
+    from openpyxl.cell.text import Text
+
+    si_tag, t_tag = _S + "si", _S + "t"
+    strings: list[str] = []
+    pull: Any = ET.XMLPullParser(("start", "end"))  # Any: its events hold elements
+    root = None
+    at_end = False
+    while True:
+        for event, node in pull.read_events():
+            if event == "start":
+                if root is None:
+                    root = node
+                    if hasattr(pull._parser, "_setevents"):
+                        pull._parser._setevents(pull._events_queue, ("end",))
+                continue
+            if node.tag == si_tag:
+                if not node.attrib and len(node) == 1 and node[0].tag == t_tag:
+                    text = node[0].text or ""  # Text.from_tree(node).content
+                else:
+                    text = Text.from_tree(node).content
+                text = text.replace("x005F_", "")
+                node.clear()
+                strings.append(text)
+                if root is not None:
+                    del root[:]
+        if at_end:
+            return strings
+        data = src.read(16 * 1024)
+        if data:
+            pull.feed(data)
+        else:
+            pull.close()
+            at_end = True
+
+
+def _load_workbook(f: IO[bytes], fast: bool) -> Any:
+    """``openpyxl.load_workbook(f, read_only=True, data_only=True, keep_links=False)``; ``fast``: its shared
+    strings read by :func:`_read_string_table`."""
+    import openpyxl
+
+    if not fast or not openpyxl.__version__.startswith(_FAST_OPENPYXL) or openpyxl.DEFUSEDXML:
+        return openpyxl.load_workbook(f, read_only=True, data_only=True, keep_links=False)
+    from openpyxl.reader.excel import KEEP_VBA, ExcelReader
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    class Reader(ExcelReader):  # type: ignore[misc]
+        def read_strings(self) -> None:
+            ct = self.package.find(SHARED_STRINGS)
+            if ct is not None:
+                with self.archive.open(ct.PartName[1:]) as src:
+                    self.shared_strings = _read_string_table(src)
+
+    reader = Reader(f, True, KEEP_VBA, True, False, False)
+    reader.read()
+    return reader.wb
+
+
+class _Pending:
+    """A cell whose text waits for its number format (the row's cells are all parsed first, as in openpyxl)."""
+
+    __slots__ = ("value", "style_id")
+
+    def __init__(self, value: Any, style_id: Any) -> None:
+        self.value, self.style_id = value, style_id
+
+
+def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
+    """A read-only openpyxl worksheet's rows as ``ws.iter_rows()`` gives them to :func:`_row_texts`, faster.
+
+    Yields (row number, cell texts) for the rows openpyxl's ``_cells_by_row`` yields with
+    cells (the empty rows it makes up for gaps are left out: they make no record), and
+    raises the same exceptions at the same point for a damaged sheet.
+    """
+    from openpyxl.cell.read_only import ReadOnlyCell
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
+    from openpyxl.worksheet import _reader as R
+
+    shared = ws._shared_strings
+    epoch = wb.epoch
+    date_formats, td_formats = wb._date_formats, wb._timedelta_formats
+    text_of = _FormatCache().text
+    columns: dict[str, int] = {}  # a cell reference's letters -> its column (as coordinate_to_tuple found it)
+    # a cell's s attribute -> (style id, number format, date?, duration?), once openpyxl has read one such cell
+    styles: dict[str | None, tuple[Any, str, bool, bool]] = {}
+    dates: dict[tuple[str, bool], str] = {}  # a date cell's serial (and duration flag) -> its text
+
+    def fmt_of(style_id: Any) -> str:  # ReadOnlyCell.number_format, as _row_texts asks it
+        return ReadOnlyCell(ws, 1, 1, None, "n", style_id).number_format or "General"
+
+    with wb._archive.open(ws._worksheet_path) as src:
+        parser = R.WorkSheetParser(src, shared, data_only=True, epoch=epoch,
+                                   date_formats=date_formats, timedelta_formats=td_formats)
+        # WorkSheetParser.parse's handling of the elements other than rows (their errors are the sheet's)
+        dispatcher = {
+            R.COL_TAG: parser.parse_column_dimensions, R.PROT_TAG: parser.parse_sheet_protection,
+            R.EXT_TAG: parser.parse_extensions, R.CF_TAG: parser.parse_formatting,
+            R.LEGACY_TAG: parser.parse_legacy, R.ROW_BREAK_TAG: parser.parse_row_breaks,
+            R.COL_BREAK_TAG: parser.parse_col_breaks, R.CUSTOM_VIEWS_TAG: parser.parse_custom_views,
+        }
+        properties = {
+            R.PRINT_TAG: R.PrintOptions, R.MARGINS_TAG: R.PageMargins, R.PAGE_TAG: R.PrintPageSetup,
+            R.HEADER_TAG: R.HeaderFooter, R.FILTER_TAG: R.AutoFilter, R.VALIDATION_TAG: R.DataValidationList,
+            R.PROPERTIES_TAG: R.WorksheetProperties, R.VIEWS_TAG: R.SheetViewList,
+            R.FORMAT_TAG: R.SheetFormatProperties, R.SCENARIOS_TAG: R.ScenarioList, R.TABLE_TAG: R.TablePartList,
+            R.HYPERLINK_TAG: R.HyperlinkList, R.MERGE_TAG: R.MergeCells,
+        }
+        row_tag, v_tag, is_tag, t_tag, data_tag = R.ROW_TAG, R.VALUE_TAG, R.INLINE_STRING, _S + "t", R.DATA_TAG
+        row_counter = 0
+        counter = 1  # _cells_by_row's: a row numbered below it (out of order, repeated) is not yielded
+        sheet_data = None
+        # xml.etree's iterparse, as openpyxl's (same chunks, same errors), with start events until
+        # sheetData opens: its rows are dropped as they are read (openpyxl keeps an emptied element each)
+        pull: Any = ET.XMLPullParser(("start", "end"))  # Any: its events hold elements
+        starts = True
+        at_end = False
+        while True:
+            for event, el in pull.read_events():
+                if event == "start":
+                    if el.tag == data_tag:
+                        sheet_data = el
+                        if starts and hasattr(pull._parser, "_setevents"):
+                            pull._parser._setevents(pull._events_queue, ("end",))
+                            starts = False
+                    continue
+                tag = el.tag
+                if tag != row_tag:
+                    if tag in dispatcher:
+                        dispatcher[tag](el)
+                        el.clear()
+                    elif tag in properties:
+                        properties[tag].from_tree(el)
+                        el.clear()
+                    continue
+                # WorkSheetParser.parse_row
+                r = el.get("r")
+                if r is not None:
+                    try:
+                        row_counter = int(r)
+                    except ValueError:
+                        val = float(r)
+                        if val.is_integer():
+                            row_counter = int(val)
+                        else:
+                            raise ValueError(f"{r} is not a valid row number") from None
+                else:
+                    row_counter += 1
+                col = 0
+                cols: list[int] = []
+                texts: list[Any] = []
+                pending = False
+                for c in el:
+                    # WorkSheetParser.parse_cell (data_only) and _cell_text; openpyxl's own parse_cell
+                    # for a cell whose style or reference letters it has not read yet, or rich inline text
+                    ref = c.get("r")
+                    if ref:
+                        letters = ref.rstrip(_DIGITS)
+                        column = columns.get(letters, 0) if len(letters) < len(ref) else 0
+                    else:
+                        column = col + 1
+                    style = styles.get(c.get("s"))
+                    t = c.get("t")
+                    text: str | None
+                    if style is not None and column:
+                        if t is None or t == "n":
+                            v = c.findtext(v_tag)
+                            if not v:
+                                text = ""
+                            else:
+                                num = float(v) if "." in v or "E" in v or "e" in v else int(v)
+                                if style[2]:
+                                    key = (v, style[3])
+                                    text = dates.get(key)
+                                    if text is None:
+                                        try:
+                                            text = text_of(from_excel(num, epoch, timedelta=style[3]), style[1])
+                                        except (OverflowError, ValueError):
+                                            # openpyxl's "#VALUE!" (its warning, which quotes the value, left out)
+                                            text = "#VALUE!"
+                                        else:
+                                            if len(dates) >= MAX_CACHED_DATES:
+                                                dates.clear()
+                                            dates[key] = text
+                                elif style[1] == "General":
+                                    text = str(num) if num.__class__ is int else repr(num)
+                                else:
+                                    text = text_of(num, style[1])
+                            col = column
+                            cols.append(column)
+                            texts.append(text)
+                            continue
+                        if t == "s":
+                            v = c.findtext(v_tag)
+                            if v:
+                                text = shared[int(v)]
+                                if text.__class__ is not str:
+                                    text = text_of(text, style[1])
+                            else:
+                                text = ""
+                            col = column
+                            cols.append(column)
+                            texts.append(text)
+                            continue
+                        if t == "inlineStr":
+                            isc = c.find(is_tag)
+                            if isc is None:
+                                text = ""
+                            elif not isc.attrib and len(isc) == 1 and isc[0].tag == t_tag:
+                                text = isc[0].text or ""  # Text.from_tree(isc).content
+                            else:
+                                text = None
+                            if text is not None:
+                                col = column
+                                cols.append(column)
+                                texts.append(text)
+                                continue
+                        elif t == "b":
+                            v = c.findtext(v_tag)
+                            if v:
+                                bool(int(v))  # openpyxl's conversion and its error; _cell_text drops booleans
+                            col = column
+                            cols.append(column)
+                            texts.append("")
+                            continue
+                        elif t == "d":
+                            v = c.findtext(v_tag)
+                            text = text_of(from_ISO8601(v), style[1]) if v else ""
+                            col = column
+                            cols.append(column)
+                            texts.append(text)
+                            continue
+                        else:  # str, e (an error such as #N/A), or a type openpyxl keeps as written
+                            col = column
+                            cols.append(column)
+                            texts.append(c.findtext(v_tag) or "")
+                            continue
+                    parser.row_counter, parser.col_counter = row_counter, col
+                    cell = parser.parse_cell(c)
+                    col = parser.col_counter
+                    cols.append(cell["column"])
+                    texts.append(_Pending(cell["value"], cell["style_id"]))
+                    pending = True
+                    s = c.get("s")
+                    if s not in styles:
+                        sid = cell["style_id"]
+                        try:
+                            styles[s] = (sid, fmt_of(sid), sid in date_formats, sid in td_formats)
+                        except Exception:  # noqa: BLE001, S110 - a bad style: its cells go through openpyxl, which says so
+                            pass
+                    if ref:
+                        letters = ref.rstrip(_DIGITS)
+                        if len(letters) < len(ref):
+                            columns[letters] = cell["column"]
+                el.clear()
+                if sheet_data is not None:
+                    del sheet_data[:]  # the rows read
+                if row_counter < counter:
+                    continue
+                counter = row_counter + 1
+                if not cols:
+                    continue
+                # ReadOnlyWorksheet._get_row: as wide as its last cell's column, a later cell in a column wins
+                width = cols[-1]
+                row = [""] * width
+                for column, text in zip(cols, texts):
+                    if 0 < column <= width:
+                        row[column - 1] = text
+                if pending:  # _row_texts: the number formats asked for in column order
+                    for i, x in enumerate(row):
+                        if x.__class__ is _Pending:
+                            row[i] = text_of(x.value, fmt_of(x.style_id))
+                yield row_counter, row
+            if at_end:
+                break
+            data = src.read(16 * 1024)
+            if data:
+                pull.feed(data)
+            else:
+                pull.close()
+                at_end = True
+
+
 def sheet_rows_records(ctx: Ctx, title: str, rows: Iterator[tuple[int, list[str]]]) -> Iterator[Record]:
     """Records of one sheet's rows ((row number, cell texts), streamed): XLSX and OpenDocument sheets."""
     buffered: list[tuple[int, list[str]]] = []
@@ -347,9 +737,12 @@ def _comment_records(ctx: Ctx, zf: zipfile.ZipFile) -> Iterator[Record]:
                     yield ctx.record(f"{title}!{c.get('ref') or '?'} comment", fields, False)
 
 
-def xlsx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
-    import openpyxl
+def xlsx_records(ctx: Ctx, src: Source, *, fast: bool = True) -> Iterator[Record]:
+    """An XLSX workbook's records (see the module docstring).
 
+    ``fast=False``: every sheet read through openpyxl's read-only cells (the reader before
+    :func:`_xlsx_rows`), kept to check that one against.
+    """
     f = src.seekable_file()
     with check_zip_bounds(ctx, f) as zf:
         extra = _extra_properties(ctx, zf)
@@ -360,7 +753,7 @@ def xlsx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
             comments = []
     f.seek(0)
     try:
-        wb = openpyxl.load_workbook(f, read_only=True, data_only=True, keep_links=False)
+        wb = _load_workbook(f, fast)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
         raise ConnectorError(f"{ctx.name}: not a readable XLSX workbook ({describe(exc)})") from None
     try:
@@ -369,7 +762,10 @@ def xlsx_records(ctx: Ctx, src: Source) -> Iterator[Record]:
             yield meta
         for ws in wb.worksheets:
             try:
-                yield from _sheet_records(ctx, ws)
+                if fast and _fast_xlsx_ok(wb, ws):
+                    yield from sheet_rows_records(ctx, ws.title, _xlsx_rows(wb, ws))
+                else:
+                    yield from _sheet_records(ctx, ws)
             except ConnectorError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a damaged sheet is skipped, the others read
