@@ -44,6 +44,30 @@ The traps (reference §6), each a guard:
   a landline without its zero is no evidence alone; a third of the weighed
   values must be mobile or written as phone numbers.
 
+Bank accounts, Bankgiro and Plusgiro numbers (reference §3) are read by the
+detectors only in a field named for them where their form is not distinct
+alone (``5839 8257466``, ``58398257466``, ``6114 517 182 351``; every Bankgiro
+``5402-9681`` and Plusgiro ``28 65 43-4`` number): a column of them gets the
+hint of its kind (``column 4 (kontonummer)``, ``(bankgiro)``, ``(plusgiro)``)
+by the same share, with guards of their own:
+
+* Luhn and mod 11 pass one random number in ten or eleven, so only a clear
+  majority counts (:data:`SHARE`), and ids of a series with a check digit
+  (member numbers ``1234-5674``, account-shaped ids) are dense
+  (:data:`MIN_SERIES_GAP`).
+* A Bankgiro number is weighed only written ``NNN-NNNN`` or ``NNNN-NNNN``
+  and a Plusgiro number only as Plusgirot prints it, in pairs from the right
+  with a hyphen before its check digit (``28 65 43-4``, ``410 54 68-5``):
+  compact, or as ``4105468-5``, both are any number with a Luhn check digit
+  (customer numbers and invoice numbers are made so, and written so).
+* Compact 11-15 digit accounts must spread over several clearing numbers
+  (:data:`COMPACT_CLEARINGS_SHARE`) and banks (no bank more than
+  :data:`COMPACT_ONE_BANK_SHARE` of them): an id series shares its first
+  digits, and ids of 11 digits with a mod-11 check digit starting with 4
+  are all valid accounts of Nordea's clearings 4000-4999.
+* Organisation numbers are not personal data and e-mail addresses are found
+  without a hint, so neither kind is profiled.
+
 Detectors and connectors know nothing of each other; this module, of the
 engine, knows both the detectors' validation and the connectors' field names.
 """
@@ -56,7 +80,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from detectors import organisationsnummer, personnummer, phone
+from detectors import bank_account, organisationsnummer, personnummer, phone
+from detectors.checksums import luhn_is_valid
 from detectors.context import hint_kinds
 from detectors.filters import TIMESTAMP_RECENT_YEARS
 
@@ -69,6 +94,9 @@ DISTINCT_DATES_SHARE = 0.5  # distinct birth dates per distinct number: people, 
 MOBILE_SHARE = 1 / 3  # of the weighed values, mobile or written as phone numbers
 NOT_MOBILE_SHARE = 0.1  # 9-digit 7-led values that no mobile number has (71, 74, 75, 77)
 MIN_PHONE_GAP = 1000  # median gap between sorted 9-digit values below this: a series of ids
+MIN_SERIES_GAP = 1000  # median gap between sorted giro or account numbers below this: ids of a series
+COMPACT_CLEARINGS_SHARE = 0.5  # distinct clearings per distinct compact account (a column mostly compact)
+COMPACT_ONE_BANK_SHARE = 0.8  # ... and at most this share of them at one bank
 MAX_WEIGHED = 512  # values weighed per column; the hint is settled after them
 MAX_KEPT = 256  # distinct values kept for the guards
 
@@ -82,11 +110,23 @@ _PNR_WRITTEN = re.compile(r"([0-9]{6}|[0-9]{8})([-+ ])([0-9]{4})")
 _PHONE_WRITTEN = re.compile(r"(?:\+46|0046|0)[0-9 \-()/]{6,16}")
 _ORGNR_WRITTEN = re.compile(r"[0-9]{6}-[0-9]{4}")
 _CELL_REF = re.compile(r"(.+![A-Z]{1,3})[1-9][0-9]*")
+# written forms only (see the module docstring): a hyphen before the last four digits
+# (Bankgiro); pairs from the right and a hyphen before the check digit (Plusgiro)
+_BANKGIRO_WRITTEN = re.compile(r"[1-9][0-9]{2,3}-[0-9]{4}")
+_PLUSGIRO_WRITTEN = re.compile(r"[1-9][0-9]{0,2}(?: [0-9]{2}){2,3}-[0-9]")
+# a clearing and an account number with separators: "8327-9, 014 725 892-5", "5839 8257466", "3300 000620-5124"
+_ACCOUNT_WRITTEN = re.compile(r"[1-9][0-9]{3,4}(?:(?:[ ]?[-,.:/][ ]?|[ ])[0-9]+)+")
+_IBAN_SE = re.compile(r"SE[0-9]{2}(?: ?[0-9]{4}){5}")
 _MOBILE_SECOND = frozenset("023689")  # 07X of a mobile number (phonenumbers: 7[023689]\d{7})
 
 PNR = "personnummer"
 PHONE = "phone"
-_HINT_WORDS = {PNR: "personnummer", PHONE: "telefon"}
+ACCOUNT = "bank_account"
+BANKGIRO = "bankgiro"
+PLUSGIRO = "plusgiro"
+_HINT_WORDS = {PNR: "personnummer", PHONE: "telefon", ACCOUNT: "kontonummer", BANKGIRO: "bankgiro", PLUSGIRO: "plusgiro"}
+# the detectors' kinds each hint word names (detectors.context.hint_kinds)
+_HINT_KINDS = {PNR: {PNR}, PHONE: {PHONE}, ACCOUNT: {ACCOUNT}, BANKGIRO: {BANKGIRO, ACCOUNT}, PLUSGIRO: {PLUSGIRO, ACCOUNT}}
 
 
 def column_key(name: str) -> str:
@@ -127,10 +167,11 @@ def _pnr(date_digits: str, sep: str, tail: str, ref_year: int) -> tuple[str, int
 class Verdict(NamedTuple):
     """What one value is, in a strict form: its kind (or ``other``) and what the guards need."""
 
-    kind: str  # PNR, PHONE, "phone_landline", "organisationsnummer", "other"
-    canonical: str = ""  # personnummer: 12 digits; phone: the number's digits (9-digit 7-led)
+    kind: str  # PNR, PHONE, ACCOUNT, BANKGIRO, PLUSGIRO, "phone_landline", "organisationsnummer", "other"
+    canonical: str = ""  # personnummer: 12 digits; phone: the number's digits (9-digit 7-led); giro, account: digits
     birth: int = 0  # personnummer: the birth date's ordinal (0: unknown day)
     not_mobile_7: bool = False  # a 9-digit 7-led number no mobile number has
+    clearing: str = ""  # a compact account's clearing number
 
 
 _OTHER = Verdict("other")
@@ -146,9 +187,15 @@ def judge(value: str, ref: date) -> Verdict | None:
     ('phone', 'phone', 'phone')
     >>> judge("5560360793", r).kind, judge("12345", r).kind, judge("Anna", r) is None
     ('organisationsnummer', 'other', True)
+    >>> judge("8327-9, 014 725 892-5", r).kind, judge("5402-9681", r).kind, judge("410 54 68-5", r).kind
+    ('bank_account', 'bankgiro', 'plusgiro')
     """
     v = value.strip()
     if len(v) > 24 or not _NUMBERISH.fullmatch(v):
+        if v[:2] == "SE" and _IBAN_SE.fullmatch(v) and bank_account.is_valid(v, "iban"):
+            return Verdict(ACCOUNT)  # found without a hint; evidence all the same
+        if "," in v and len(v) <= 32 and _ACCOUNT_WRITTEN.fullmatch(v):
+            return _account(v)
         return _OTHER if _DIGIT.search(v) else None
     ref_year = ref.year
     d = _digits(v)
@@ -166,7 +213,10 @@ def judge(value: str, ref: date) -> Verdict | None:
             return Verdict(PNR, got[0], got[1])
         if n in (10, 12) and organisationsnummer.is_valid(d):
             return Verdict("organisationsnummer")
-        return _phone_digits(d)
+        got_phone = _phone_digits(d)
+        if got_phone.kind == "other" and 11 <= n <= 15 and not got_phone.not_mobile_7:
+            return _account(d, compact=True)
+        return got_phone
     m = _PNR_WRITTEN.fullmatch(v)
     if m is not None:
         got = _pnr(m.group(1), "" if m.group(2) == " " else m.group(2), m.group(3), ref_year)
@@ -176,7 +226,27 @@ def judge(value: str, ref: date) -> Verdict | None:
         return Verdict("organisationsnummer")
     if _PHONE_WRITTEN.fullmatch(v) and phone.is_valid(v):
         return Verdict(PHONE)
+    if _BANKGIRO_WRITTEN.fullmatch(v):
+        d = v.replace("-", "")
+        return Verdict(BANKGIRO, d) if luhn_is_valid(d) else _OTHER
+    if _PLUSGIRO_WRITTEN.fullmatch(v):
+        d = v.replace(" ", "").replace("-", "")
+        return Verdict(PLUSGIRO, d) if luhn_is_valid(d) else _OTHER
+    if _ACCOUNT_WRITTEN.fullmatch(v):
+        return _account(v)
     return _OTHER
+
+
+def _account(v: str, compact: bool = False) -> Verdict:
+    """A clearing and account number (``canonical``: its digits; ``clearing``: its clearing, if compact)."""
+    if sum(ch.isdigit() for ch in v) < 9:  # shorter than any account with its clearing ("9570, 12344")
+        return _OTHER
+    try:
+        canonical = bank_account.validate(v, "account")
+    except ValueError:
+        return _OTHER
+    digits = canonical.replace("-", "")
+    return Verdict(ACCOUNT, digits, clearing=canonical[:4] if compact else "")
 
 
 def _phone_digits(d: str) -> Verdict:
@@ -209,6 +279,13 @@ class Tally:
     recent: int = 0  # personnummer born within RECENT_YEARS of the record's date (or after it)
     pnrs: dict[str, int] = field(default_factory=dict)  # distinct personnummer -> birth (MAX_KEPT)
     mobiles: set[int] = field(default_factory=set)  # distinct 9-digit mobile numbers (MAX_KEPT)
+    account: int = 0
+    bankgiro: int = 0
+    plusgiro: int = 0
+    compact: int = 0  # accounts written as digits only
+    numbers: dict[str, set[int]] = field(default_factory=dict)  # ACCOUNT/BANKGIRO/PLUSGIRO -> distinct numbers (MAX_KEPT)
+    clearings: set[str] = field(default_factory=set)  # clearing numbers of compact accounts (MAX_KEPT)
+    banks: dict[str, int] = field(default_factory=dict)  # compact accounts per bank
 
     def add(self, verdict: Verdict, ref: date) -> None:
         self.weighed += 1
@@ -230,6 +307,23 @@ class Tally:
             self.landline += 1
         elif kind == "organisationsnummer":
             self.orgnr += 1
+        elif kind in (ACCOUNT, BANKGIRO, PLUSGIRO):
+            if kind == ACCOUNT:
+                self.account += 1
+            elif kind == BANKGIRO:
+                self.bankgiro += 1
+            else:
+                self.plusgiro += 1
+            kept = self.numbers.setdefault(kind, set())
+            if verdict.canonical and len(kept) < MAX_KEPT:
+                kept.add(int(verdict.canonical))
+            if verdict.clearing:
+                self.compact += 1
+                if len(self.clearings) < MAX_KEPT:
+                    self.clearings.add(verdict.clearing)
+                row = bank_account.lookup(verdict.clearing)
+                bank = row.bank if row is not None else ""
+                self.banks[bank] = self.banks.get(bank, 0) + 1
         if verdict.not_mobile_7:
             self.not_mobile_7 += 1
 
@@ -246,7 +340,24 @@ class Tally:
             and self._not_a_series()
         ):
             return PHONE
+        for kind, count in ((ACCOUNT, self.account), (BANKGIRO, self.bankgiro), (PLUSGIRO, self.plusgiro)):
+            if count >= MIN_EVIDENCE and count >= SHARE * self.weighed and self._spread(kind):
+                return kind
         return None
+
+    def _spread(self, kind: str) -> bool:
+        """Account or giro numbers of many holders: distinct, not a dense series, compact accounts of many clearings."""
+        numbers = self.numbers.get(kind, set())
+        if len(numbers) < MIN_EVIDENCE:
+            return False
+        ordered = sorted(numbers)
+        gaps = sorted(b - a for a, b in zip(ordered, ordered[1:]))
+        if gaps[len(gaps) // 2] < MIN_SERIES_GAP:
+            return False
+        if kind == ACCOUNT and self.compact * 2 > self.account:
+            return (len(self.clearings) >= COMPACT_CLEARINGS_SHARE * min(len(numbers), MAX_KEPT)
+                    and max(self.banks.values()) <= COMPACT_ONE_BANK_SHARE * self.compact)
+        return True
 
     def _people(self) -> bool:
         """The personnummer are people's: no orgnr column, not a few days' serials, not recent stamps."""
@@ -272,8 +383,8 @@ class Tally:
 def profiled_hint(hint: str, kind: str | None) -> str:
     """``hint`` with the word of ``kind`` added, so that the detectors read it as that kind's field.
 
-    >>> profiled_hint("column 3", "personnummer"), profiled_hint("f0", None)
-    ('column 3 (personnummer)', 'f0')
+    >>> profiled_hint("column 3", "personnummer"), profiled_hint("f0", None), profiled_hint("c4", "bank_account")
+    ('column 3 (personnummer)', 'f0', 'c4 (kontonummer)')
     """
     if kind is None:
         return hint
@@ -322,7 +433,7 @@ class ColumnProfiles:
             if kind is not None:
                 for name in names:
                     hinted = profiled_hint(out[name], kind)
-                    if hint_kinds(hinted) == {kind}:
+                    if hint_kinds(hinted) == _HINT_KINDS[kind]:
                         out[name] = hinted
         return out
 
