@@ -38,6 +38,9 @@ _AMOUNT_BEFORE = re.compile(
 _MASK_AFTER = re.compile(r"^-?[xX*•#]{2,}")
 _MASK_BEFORE = re.compile(r"[xX*•#]{2,}[ -]?\Z")
 _TIME_AFTER = re.compile(r"^(?:[0-9]{2}|[:.][0-9]{2}|[_-]?[0-9]{2}(?:[0-9]{3})?(?![0-9]))")
+# a percent-escaped separator of a URL or form value ("%3D" "=", "%2F" "/", "%3A" ":", "%20" " "), ending right
+# where the number starts: its letter is no word around the number
+_PERCENT_ESCAPE = re.compile(r"%(?:2[0-9A-Fa-f]|3[A-Fa-f]|5[BDbd]|7[BDbd])\Z")
 _WORD_CHAR = re.compile(r"[A-Za-z]")  # "_" separates words in file names: 811228-9874_lönespec.pdf
 # a version's "v" starts its word: not the last letter of "av" (Swedish "by", "of") or "lev"
 _VERSION = re.compile(r"(?:^|[^0-9a-zåäöéü])v(?:er(?:sion)?)?[ .]?\Z", re.I)
@@ -57,7 +60,12 @@ def _inside_uuid_or_hash(t: str, f: Match) -> str | None:
     window = t[lo:hi]
     for rx in (_UUID, _HEX_RUN):
         for m in rx.finditer(window):
-            if m.start() + lo <= f.start and f.end <= m.end() + lo and re.search(r"[a-fA-F]", m.group()):
+            run, start = m.group(), m.start() + lo
+            if rx is _HEX_RUN and start >= 1 and t[start - 1] == "%" and _PERCENT_ESCAPE.match(t, start - 1, start + 2):
+                run, start = run[2:], start + 2  # "%3D4111...": the escape's two hex digits are no part of the run
+                if len(run) < 16:
+                    continue
+            if start <= f.start and f.end <= m.end() + lo and re.search(r"[a-fA-F]", run):
                 return "inside a UUID or hex hash"
     return None
 
@@ -66,6 +74,8 @@ def _embedded_in_word(t: str, f: Match) -> str | None:
     if f.inside is not None:
         return None  # the detector placed it inside a known identifier on purpose
     before = t[f.start - 1 : f.start] if f.start else ""
+    if before and _PERCENT_ESCAPE.match(t, max(0, f.start - 3), f.start):
+        before = ""  # "pnr%3D198112289874": an escaped "=" or "/" of a URL, no word
     after = t[f.end : f.end + 1]
     if (before and _WORD_CHAR.match(before)) or (after and _WORD_CHAR.match(after)):
         # "tel:" and "mailto:" style prefixes end with ':' and are not word chars
@@ -271,8 +281,11 @@ def _keep(t: str, f: Match, hinted: bool, ref_year: int | None) -> bool:
         return False
     if hinted:
         return True
-    # embedded_in_word
-    if f.inside is None and (("A" <= before <= "Z" or "a" <= before <= "z") or ("A" <= after <= "Z" or "a" <= after <= "z")):
+    # embedded_in_word (a letter before that ends a percent escape, "%3D", is none)
+    if f.inside is None and (
+        (("A" <= before <= "Z" or "a" <= before <= "z") and not (s >= 3 and t[s - 3] == "%" and _PERCENT_ESCAPE.match(t, s - 3, s)))
+        or ("A" <= after <= "Z" or "a" <= after <= "z")
+    ):
         return False
     # code_prefix: only right after "-" with a letter before it
     if kind == "personnummer" and before == "-" and s >= 3 and t[s - 2].isascii() and t[s - 2].isalpha() and (
