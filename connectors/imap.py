@@ -40,12 +40,20 @@ becomes a unit ``<folder>#`` whose read raises the reason.
 
 **Reading** a unit re-examines the folder, refuses to go on if UIDVALIDITY
 changed since the listing (:class:`~connectors.base.ConnectorError`: scan
-again), searches ``UID lo:hi``, and fetches the messages in batches. Each
+again), searches ``UID lo:hi``, and fetches the messages in batches (their
+``RFC822.SIZE`` first). A message larger than :data:`STREAM_MESSAGE_BYTES`
+(1 MiB) is fetched alone, in pieces of :data:`FETCH_CHUNK_BYTES` (1 MiB,
+``BODY.PEEK[]<offset.length>``), into a temporary file, and parsed from there
+as a large mbox message is (:func:`connectors.mime.read_message`: its
+attachments decoded to a file, its text read in windows), so that a message
+costs a few MiB whatever its size; the file is removed when the message has
+been read, or the fetch failed. Each
 message becomes records as described in :mod:`connectors.mime`: store
 ``mail``, container = the folder name, item = the Message-ID (else its
 ``sha256:`` fallback), fields ``header:From``, ``body``, ``body[1.2]``,
 ``attachment:<name>...``; ``record_date`` = the Date header, else the
-INTERNALDATE. A dropped connection (or a server that dies) raises
+INTERNALDATE. A dropped connection (or a server that dies), also between
+the pieces of a large message, raises
 :class:`~connectors.base.TransientError` naming how many messages of the unit
 were read; the records of those messages have already been yielded, and the
 engine reads the unit again on a new connection after a backoff. A FETCH
@@ -67,17 +75,20 @@ import imaplib
 import os
 import re
 import ssl
+import tempfile
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, TransientError, Unit, safe_name
 from connectors.formats.core import Problems, describe
-from connectors.mime import DEFAULT_MAX_MESSAGE_BYTES, FieldHints, MessageReader, raise_problems
+from connectors.mime import DEFAULT_MAX_MESSAGE_BYTES, SPOOL_PART_BYTES, FieldHints, MessageReader, raise_problems
 
 DEFAULT_UIDS_PER_UNIT = 500
 DEFAULT_FETCH_MESSAGES = 100
 FETCH_BYTES = 8 << 20
+STREAM_MESSAGE_BYTES = SPOOL_PART_BYTES  # a larger message is fetched in pieces into a temporary file
+FETCH_CHUNK_BYTES = 1 << 20  # the size of those pieces (BODY.PEEK[]<offset.length>)
 DEFAULT_TIMEOUT = 60.0
 TLS_MODES = ("ssl", "starttls", "none")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -324,49 +335,75 @@ class ImapConnector(BaseConnector):
             return again
 
         for batch in self._batches(uids, sizes):
-            try:
-                client = reopen()
-            except failures as exc:
-                raise lost(exc) from None
-            try:
-                got, heads = self._fetch(client, batch, sizes)
-            except failures as exc:
-                if not _refused(client, exc):
-                    raise lost(exc) from None
-                # the server refused the batch (Dovecot says BYE when it cannot read one message's file):
-                # fetch it message by message, so that only the message it cannot deliver is lost, and reported
-                if isinstance(exc, imaplib.IMAP4.abort):
-                    self._drop()  # the server closed the connection after its BYE
-                got, heads = {}, {}
-                for uid in batch:
+            missing: list[int] = []
+            if len(batch) == 1 and self._streams(_size(sizes, batch[0])):
+                # a large message: fetched in pieces into a temporary file, and parsed from there
+                uid = batch[0]
+                spool = tempfile.TemporaryFile(prefix="pii-scan-imap-")
+                try:
                     try:
                         client = reopen()
-                        one, one_head = self._fetch(client, [uid], sizes)
-                    except failures as exc1:
-                        if not _refused(client, exc1):
-                            raise lost(exc1) from None
-                        if isinstance(exc1, imaplib.IMAP4.abort):
+                        sent, when = self._fetch_into(client, uid, spool)
+                    except failures as exc:
+                        if not _refused(client, exc):
+                            raise lost(exc) from None
+                        if isinstance(exc, imaplib.IMAP4.abort):
                             self._drop()  # the server closed the connection after its BYE
-                        answer = "BYE" if isinstance(exc1, imaplib.IMAP4.abort) else "NO"
+                        answer = "BYE" if isinstance(exc, imaplib.IMAP4.abort) else "NO"
                         reader.problem(f"UID {uid}", f"the server failed to fetch the message (it answered {answer}); not read")
-                        refused.add(uid)
                         done += 1
                         continue
-                    got.update(one)
-                    heads.update(one_head)
-            missing: list[int] = []
-            for uid in batch:
-                if uid in refused:
-                    continue
-                whole = _size(sizes, uid) <= self.max_message
-                data = (got if whole else heads).get(uid) or {}
-                raw = data.get(b"BODY[]" if whole else b"BODY[HEADER]")
-                if raw is None:
-                    missing.append(uid)  # left out of the answer, or sent without its content
-                    continue
-                oversize = None if whole else _size(sizes, uid)
-                yield from reader.records(bytes(raw), f"UID {uid}", fallback_date=_naive_utc(data.get(b"INTERNALDATE")), oversize=oversize)
-                done += 1
+                    if sent:
+                        spool.seek(0)
+                        yield from reader.records(spool, f"UID {uid}", fallback_date=_naive_utc(when))
+                        done += 1
+                    else:
+                        missing.append(uid)
+                finally:
+                    spool.close()
+            else:
+                try:
+                    client = reopen()
+                except failures as exc:
+                    raise lost(exc) from None
+                try:
+                    got, heads = self._fetch(client, batch, sizes)
+                except failures as exc:
+                    if not _refused(client, exc):
+                        raise lost(exc) from None
+                    # the server refused the batch (Dovecot says BYE when it cannot read one message's file):
+                    # fetch it message by message, so that only the message it cannot deliver is lost, and reported
+                    if isinstance(exc, imaplib.IMAP4.abort):
+                        self._drop()  # the server closed the connection after its BYE
+                    got, heads = {}, {}
+                    for uid in batch:
+                        try:
+                            client = reopen()
+                            one, one_head = self._fetch(client, [uid], sizes)
+                        except failures as exc1:
+                            if not _refused(client, exc1):
+                                raise lost(exc1) from None
+                            if isinstance(exc1, imaplib.IMAP4.abort):
+                                self._drop()  # the server closed the connection after its BYE
+                            answer = "BYE" if isinstance(exc1, imaplib.IMAP4.abort) else "NO"
+                            reader.problem(f"UID {uid}", f"the server failed to fetch the message (it answered {answer}); not read")
+                            refused.add(uid)
+                            done += 1
+                            continue
+                        got.update(one)
+                        heads.update(one_head)
+                for uid in batch:
+                    if uid in refused:
+                        continue
+                    whole = _size(sizes, uid) <= self.max_message
+                    data = (got if whole else heads).get(uid) or {}
+                    raw = data.get(b"BODY[]" if whole else b"BODY[HEADER]")
+                    if raw is None:
+                        missing.append(uid)  # left out of the answer, or sent without its content
+                        continue
+                    oversize = None if whole else _size(sizes, uid)
+                    yield from reader.records(bytes(raw), f"UID {uid}", fallback_date=_naive_utc(data.get(b"INTERNALDATE")), oversize=oversize)
+                    done += 1
             if missing:  # expunged since the search: gone, nothing to report; still there: the server did not deliver it
                 try:
                     client = reopen()
@@ -387,10 +424,42 @@ class ImapConnector(BaseConnector):
         heads = client.fetch(big, ["BODY.PEEK[HEADER]", "INTERNALDATE"]) if big else {}
         return got, heads
 
+    def _streams(self, size: int) -> bool:
+        """Whether a message of ``size`` bytes is fetched in pieces into a temporary file (not whole, not its header only)."""
+        return STREAM_MESSAGE_BYTES < size <= self.max_message
+
+    def _fetch_into(self, client: Any, uid: int, spool: Any) -> tuple[bool, Any]:
+        """Message ``uid`` fetched into ``spool`` in pieces (``BODY.PEEK[]<offset.length>``); (whether the server sent it, its INTERNALDATE).
+
+        Only one piece of :data:`FETCH_CHUNK_BYTES` is in memory at a time; the
+        message ends with the first piece shorter than asked for.
+        """
+        offset = 0
+        when = None
+        while True:
+            items = [f"BODY.PEEK[]<{offset}.{FETCH_CHUNK_BYTES}>"] + (["INTERNALDATE"] if offset == 0 else [])
+            data = client.fetch([uid], items).get(uid) or {}
+            if offset == 0:
+                when = data.get(b"INTERNALDATE")
+            piece = data.get(f"BODY[]<{offset}>".encode())
+            if piece is None:
+                return False, when  # left out of the answer (expunged meanwhile?), or sent without its content
+            spool.write(piece)
+            offset += len(piece)
+            if len(piece) < FETCH_CHUNK_BYTES or offset > self.max_message:
+                return True, when
+
     def _batches(self, uids: list[int], sizes: Mapping[int, Any]) -> Iterator[list[int]]:
+        """The UIDs in FETCH batches; a message fetched in pieces (:meth:`_streams`) is a batch of its own."""
         batch: list[int] = []
         nbytes = 0
         for uid in uids:
+            if self._streams(_size(sizes, uid)):
+                if batch:
+                    yield batch
+                    batch, nbytes = [], 0
+                yield [uid]
+                continue
             n = min(_size(sizes, uid), self.max_message)
             if batch and (len(batch) >= self.fetch_messages or nbytes + n > FETCH_BYTES):
                 yield batch

@@ -118,9 +118,18 @@ bodies kept add up to :data:`INLINE_BODY_BYTES`, 4 MiB) is decoded (base64,
 quoted-printable) as it streams into one temporary file per message, and the
 parser gets the message with a marker in its place; an attachment is then
 read by the format readers from that file. So a message costs a few MiB
-whatever the size of its attachments. Kept whole in memory: a text body
-that is read (text, HTML), a TNEF or S/MIME part, an uuencoded part, and
-the body of a multipart without a boundary, as the readers need them whole.
+whatever the size of its attachments. A text part (plain text, HTML, any
+other ``text/*`` read as a body) spooled so and larger than
+:data:`STREAM_BODY_BYTES` is decoded from the file as it is read and comes
+in several records of about :data:`TEXT_WINDOW_CHARS` characters, cut at
+line breaks, each after the first marked ``follows``
+(:class:`~connectors.base.Record`): the engine reads them as one text, so an
+identifier wrapped over a cut (or its keyword on the line before) is found
+once, with the part's one field (``body``, ``body[1.2]``) as before; only a
+line longer than :data:`LONG_LINE_CHARS` is cut inside. Kept whole in memory:
+an RTF, iCalendar or vCard text part, a text part holding a uuencoded file, a
+TNEF or S/MIME part, an uuencoded part, and the body of a multipart without a
+boundary, as the readers need them whole.
 
 **Damage** is reported, never fatal: the caller passes a
 :class:`~connectors.formats.core.Problems` and raises
@@ -1380,6 +1389,165 @@ def _whole(data: bytes | _Spooled | None) -> bytes:
         return b""
     return data if isinstance(data, bytes) else data.read()
 
+# --- large text parts: decoded and cut into windows as they are read ----------------------------------
+
+STREAM_BODY_BYTES = SPOOL_PART_BYTES  # a spooled text part larger than this (decoded) is read in windows, not whole
+TEXT_WINDOW_CHARS = 1 << 20  # ... of about this many characters, cut at a line break
+LONG_LINE_CHARS = 4 * TEXT_WINDOW_CHARS  # a line longer than this is cut where it reaches it
+_WHOLE_TEXT_TYPES = _RTF_TYPES | _FOLDED_TYPES  # read whole: RTF's groups and folded lines span any cut
+_UU_BEGIN_B = re.compile(rb"(?m)^begin [0-7]{3,4} ")
+_SNIFF_TAIL = 16
+_MAX_BLANK_WINDOWS = 4
+
+
+def _sniff(data: _Spooled) -> tuple[bool, bool, bool]:
+    """One pass over a spooled body: (all ASCII, holds a NUL byte, holds a uuencode ``begin`` line)."""
+    ascii_only, nul, uu = True, False, False
+    tail = b""
+    f = data.open()
+    while chunk := f.read(_READ_BYTES):
+        ascii_only = ascii_only and chunk.isascii()
+        nul = nul or b"\x00" in chunk
+        uu = uu or _UU_BEGIN_B.search(tail + chunk) is not None
+        tail = chunk[-_SNIFF_TAIL:]
+    return ascii_only, nul, uu
+
+
+def _decodes(data: _Spooled, codec: str, skip: int = 0) -> bool:
+    """Whether the spooled body (after ``skip`` bytes) decodes in ``codec`` without an error; read in pieces."""
+    try:
+        decoder = codecs.getincrementaldecoder(codec)()
+        f = data.open()
+        f.read(skip)
+        while chunk := f.read(_READ_BYTES):
+            decoder.decode(chunk)
+        decoder.decode(b"", True)
+    except (UnicodeDecodeError, LookupError, ValueError):
+        return False
+    except Exception:  # noqa: BLE001 - an odd codec on odd bytes
+        return False
+    return True
+
+
+def _stream_codec(data: _Spooled, charset: str | None, ascii_only: bool) -> tuple[str, int, str, bool]:
+    """What :func:`decode_bytes` would decode the spooled body with: (codec, bytes to skip, errors, ok), chosen in passes over it."""
+    if ascii_only:
+        return "ascii", 0, "strict", True
+    head = data.head(4)
+    for bom, bom_codec in _BOMS:
+        if head.startswith(bom):
+            if _decodes(data, bom_codec, len(bom)):
+                return bom_codec, len(bom), "strict", True
+            break
+    codec = _codec(charset)
+    declared = charset is not None and charset.strip().strip("\"'").lower() not in _UNDECLARED
+    if (codec in _SINGLE_BYTE or codec is None) and _decodes(data, "utf-8"):
+        return "utf-8", 0, "strict", True
+    if codec in _WINDOWS_1252:
+        return "cp1252", 0, FALLBACK, True
+    if codec is not None and _decodes(data, codec):
+        return codec, 0, "strict", True
+    if codec not in _SINGLE_BYTE and _decodes(data, "utf-8"):
+        return "utf-8", 0, "strict", True
+    return "cp1252", 0, FALLBACK, not declared
+
+
+def _decoded(data: _Spooled, codec: str, skip: int, errors: str) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder(codec)(errors)
+    f = data.open()
+    f.read(skip)
+    while chunk := f.read(_READ_BYTES):
+        yield decoder.decode(chunk)
+    yield decoder.decode(b"", True)
+
+
+def _crlf_to_lf(texts: Iterator[str]) -> Iterator[str]:
+    """CR LF as LF (as :meth:`_Walk.body` reads IMAP and Windows line ends), across the pieces' edges."""
+    held = ""
+    for text in texts:
+        text = held + text
+        held = "\r" if text.endswith("\r") else ""
+        if held:
+            text = text[:-1]
+        yield text.replace("\r\n", "\n") if "\r" in text else text
+    yield held
+
+
+def _html_texts(texts: Iterator[str], max_chars: int) -> Iterator[str]:
+    """:func:`html_to_text` of the pieces' HTML, as it is fed: the blocks found so far, one a line."""
+    parser = HTMLText(max_chars)
+    first = True
+    broken = False
+    for text in texts:
+        if broken:  # as html_to_text: tags stripped instead (of the rest only)
+            yield re.sub(r"<[^>]*>", " ", text)
+            continue
+        try:
+            parser.feed(text)
+        except Exception:  # noqa: BLE001 - html.parser on pathological input
+            broken = True
+            yield re.sub(r"<[^>]*>", " ", parser.rawdata)
+            continue
+        if parser.blocks:
+            yield ("" if first else "\n") + "\n".join(t for _, t in parser.blocks)
+            first = False
+            parser.blocks.clear()
+            parser.follows.clear()
+    if not broken:
+        with suppress(Exception):
+            parser.close()
+            parser.flush()
+        if parser.blocks:
+            yield ("" if first else "\n") + "\n".join(t for _, t in parser.blocks)
+
+
+def _unflowed(texts: Iterator[str], delsp: bool) -> Iterator[str]:
+    """:func:`unflow` of the pieces' text, each time up to the last line break after a line that is not flowed."""
+    buf = ""
+    for text in texts:
+        buf += text
+        cut = len(buf)
+        while (cut := buf.rfind("\n", 0, cut)) > 0 and buf[cut - 1] == " ":
+            pass
+        if cut >= 0 and (cut == 0 or buf[cut - 1] != " "):
+            yield unflow(buf[: cut + 1], delsp)
+            buf = buf[cut + 1 :]
+        if len(buf) > LONG_LINE_CHARS:  # one flowed paragraph that long: unflowed in parts
+            yield unflow(buf, delsp)
+            buf = ""
+    yield unflow(buf, delsp)
+
+
+def _windows(texts: Iterator[str]) -> Iterator[str]:
+    """The text of ``texts`` in windows of about :data:`TEXT_WINDOW_CHARS` cut at line breaks (the break itself dropped).
+
+    The windows joined with line breaks are the text (but a final line break;
+    and where a line longer than :data:`LONG_LINE_CHARS` was cut).
+    """
+    buf = ""
+    for text in texts:
+        buf += text
+        while len(buf) >= TEXT_WINDOW_CHARS:
+            cut = buf.rfind("\n", 0, TEXT_WINDOW_CHARS)
+            if cut <= 0:
+                cut = buf.find("\n", TEXT_WINDOW_CHARS, LONG_LINE_CHARS)
+            if cut > 0:
+                yield buf[:cut]
+                buf = buf[cut + 1 :]
+            elif len(buf) >= LONG_LINE_CHARS:
+                yield buf[:LONG_LINE_CHARS]
+                buf = buf[LONG_LINE_CHARS:]
+            else:
+                break  # the line goes on: wait for its end
+    while len(buf) > LONG_LINE_CHARS:
+        cut = buf.rfind("\n", 1, LONG_LINE_CHARS)
+        cut = cut if cut > 0 else LONG_LINE_CHARS
+        yield buf[:cut]
+        buf = buf[cut + (buf[cut : cut + 1] == "\n") :]
+    if buf:
+        yield buf
+
+
 def _item_label(item: str) -> str:
     return "line " + item if item.isdigit() else item
 
@@ -1578,7 +1746,10 @@ class _Walk:
                     yield from self.part(inner, section, depth + 1)
                     return
         if is_body:
-            yield from self.body(part, section, _whole(data), ctype)
+            if isinstance(data, _Spooled) and data.size > STREAM_BODY_BYTES and ctype not in _WHOLE_TEXT_TYPES:
+                yield from self.body_windows(part, section, data, ctype)
+            else:
+                yield from self.body(part, section, _whole(data), ctype)
         else:
             yield from self.attachment(part, section, data, ctype, filename)
 
@@ -1683,6 +1854,53 @@ class _Walk:
             yield self.rec([(field, text)])
         for name, content in uuencoded:  # attachments of pre-MIME mail, inside the text
             yield from self.attachment(part, section, content, mimetypes.guess_type(name)[0] or "application/octet-stream", name)
+
+    def body_windows(self, part: Message, section: str, data: _Spooled, ctype: str) -> Iterator[Record]:
+        """A large text part (spooled) read as :meth:`body` reads it, in records of about :data:`TEXT_WINDOW_CHARS`.
+
+        The text is decoded from the spool as it is read (the charset chosen as
+        :func:`decode_bytes` chooses it, by reading the spool through first),
+        and cut at line breaks: each record after the first ``follows`` the one
+        before (:class:`~connectors.base.Record`), so that the engine reads them
+        as one text, as it reads the lines of a text file. An identifier across
+        a window's edge is found once, on the record where it starts; all
+        records have the field the part's single record has. A line longer than
+        :data:`LONG_LINE_CHARS` is cut inside (a line break where there was none).
+        """
+        ascii_only, nul, uuencoded = _sniff(data)
+        if uuencoded and ctype == "text/plain":
+            yield from self.body(part, section, data.read(), ctype)  # a file inside the text: taken out of it whole
+            return
+        codec, skip, errors, ok = _stream_codec(data, _charset(part), ascii_only)
+        if not ok and nul:
+            self.problem(section, "text is neither in its declared charset nor UTF-8; read as cp1252")
+        texts = _crlf_to_lf(_decoded(data, codec, skip, errors))
+        if ctype == "text/html":
+            texts = _html_texts(texts, self.r.limits.max_field_chars)
+        elif ctype == "text/plain" and _param(part, "format") == "flowed":
+            texts = _unflowed(texts, _param(part, "delsp") == "yes")
+        field: str | None = None
+        follows = False
+        pgp = False
+        blanks: list[str] = []  # windows of blanks only: records once text follows them (none for a blank part)
+        for piece in _windows(texts):
+            if not piece.strip():
+                blanks.append(piece)
+                if len(blanks) > _MAX_BLANK_WINDOWS:
+                    blanks, follows = [], False  # a sea of blanks: dropped, and the text after it starts anew
+                continue
+            if not pgp and _PGP_ARMOR in piece:
+                pgp = True
+                self.problem(section, "encrypted (PGP) block in the text: not read")
+            if field is None:
+                field = BODY_FIELD if self.first_body else f"{BODY_FIELD}[{section}]"
+                self.first_body = False
+            for text in [*blanks, piece]:
+                rec = self.rec([(field, text)])
+                rec.follows = follows
+                follows = True
+                yield rec
+            blanks = []
 
     def report(self, part: Message, section: str, payload: Any) -> Iterator[Record]:
         """A delivery status or disposition notification (RFC 3464, 8098) as text: its field blocks, one line each."""
