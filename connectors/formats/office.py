@@ -435,9 +435,9 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
     date_formats, td_formats = wb._date_formats, wb._timedelta_formats
     text_of = _FormatCache().text
     columns: dict[str, int] = {}  # a cell reference's letters -> its column (as coordinate_to_tuple found it)
-    # a cell's s attribute -> (style id, number format, date?, duration?), once openpyxl has read one such cell
-    styles: dict[str | None, tuple[Any, str, bool, bool]] = {}
-    dates: dict[tuple[str, bool], str] = {}  # a date cell's serial (and duration flag) -> its text
+    # a cell's s attribute -> (style id, number format, date?, duration?, {serial: text} of its date cells),
+    # once openpyxl has read one such cell
+    styles: dict[str | None, tuple[Any, str, bool, bool, dict[str, str]]] = {}
 
     def fmt_of(style_id: Any) -> str:  # ReadOnlyCell.number_format, as _row_texts asks it
         return ReadOnlyCell(ws, 1, 1, None, "n", style_id).number_format or "General"
@@ -459,7 +459,11 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
             R.FORMAT_TAG: R.SheetFormatProperties, R.SCENARIOS_TAG: R.ScenarioList, R.TABLE_TAG: R.TablePartList,
             R.HYPERLINK_TAG: R.HyperlinkList, R.MERGE_TAG: R.MergeCells,
         }
+        handlers: dict[str, Any] = dict(dispatcher)
+        for tag, cls in properties.items():
+            handlers[tag] = cls.from_tree
         row_tag, v_tag, is_tag, t_tag, data_tag = R.ROW_TAG, R.VALUE_TAG, R.INLINE_STRING, _S + "t", R.DATA_TAG
+        digits = _DIGITS
         row_counter = 0
         counter = 1  # _cells_by_row's: a row numbered below it (out of order, repeated) is not yielded
         sheet_data = None
@@ -470,21 +474,19 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
         at_end = False
         while True:
             for event, el in pull.read_events():
-                if event == "start":
-                    if el.tag == data_tag:
-                        sheet_data = el
-                        if starts and hasattr(pull._parser, "_setevents"):
-                            pull._parser._setevents(pull._events_queue, ("end",))
-                            starts = False
-                    continue
                 tag = el.tag
                 if tag != row_tag:
-                    if tag in dispatcher:
-                        dispatcher[tag](el)
+                    if event == "start":
+                        if tag == data_tag:
+                            sheet_data = el
+                            if starts and hasattr(pull._parser, "_setevents"):
+                                pull._parser._setevents(pull._events_queue, ("end",))
+                                starts = False
+                    elif tag in handlers:  # WorkSheetParser.parse's other elements (their errors are the sheet's)
+                        handlers[tag](el)
                         el.clear()
-                    elif tag in properties:
-                        properties[tag].from_tree(el)
-                        el.clear()
+                    continue
+                if event == "start":
                     continue
                 # WorkSheetParser.parse_row
                 r = el.get("r")
@@ -499,32 +501,43 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                             raise ValueError(f"{r} is not a valid row number") from None
                 else:
                     row_counter += 1
-                col = 0
-                cols: list[int] = []
-                texts: list[Any] = []
+                # the row's texts as ReadOnlyWorksheet._get_row places its cells: each at its column,
+                # a later cell in a column winning, the row as wide as its last cell's column
+                row: list[Any] = []
+                add = row.append
+                col = 0  # the parser's column counter (a cell without a reference takes the next)
+                last = 0  # the column of the last cell
                 pending = False
                 for c in el:
                     # WorkSheetParser.parse_cell (data_only) and _cell_text; openpyxl's own parse_cell
                     # for a cell whose style or reference letters it has not read yet, or rich inline text
                     ref = c.get("r")
                     if ref:
-                        letters = ref.rstrip(_DIGITS)
+                        letters = ref.rstrip(digits)
                         column = columns.get(letters, 0) if len(letters) < len(ref) else 0
                     else:
                         column = col + 1
                     style = styles.get(c.get("s"))
-                    t = c.get("t")
-                    text: str | None
+                    text: Any = None
                     if style is not None and column:
-                        if t is None or t == "n":
+                        t = c.get("t")
+                        if t == "s":
+                            v = c.findtext(v_tag)
+                            if v:
+                                text = shared[int(v)]
+                                if text.__class__ is not str:
+                                    text = text_of(text, style[1])
+                            else:
+                                text = ""
+                        elif t is None or t == "n":
                             v = c.findtext(v_tag)
                             if not v:
                                 text = ""
                             else:
                                 num = float(v) if "." in v or "E" in v or "e" in v else int(v)
                                 if style[2]:
-                                    key = (v, style[3])
-                                    text = dates.get(key)
+                                    dates = style[4]
+                                    text = dates.get(v)
                                     if text is None:
                                         try:
                                             text = text_of(from_excel(num, epoch, timedelta=style[3]), style[1])
@@ -534,91 +547,61 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                                         else:
                                             if len(dates) >= MAX_CACHED_DATES:
                                                 dates.clear()
-                                            dates[key] = text
+                                            dates[v] = text
                                 elif style[1] == "General":
                                     text = str(num) if num.__class__ is int else repr(num)
                                 else:
                                     text = text_of(num, style[1])
-                            col = column
-                            cols.append(column)
-                            texts.append(text)
-                            continue
-                        if t == "s":
-                            v = c.findtext(v_tag)
-                            if v:
-                                text = shared[int(v)]
-                                if text.__class__ is not str:
-                                    text = text_of(text, style[1])
-                            else:
-                                text = ""
-                            col = column
-                            cols.append(column)
-                            texts.append(text)
-                            continue
-                        if t == "inlineStr":
+                        elif t == "inlineStr":
                             isc = c.find(is_tag)
                             if isc is None:
                                 text = ""
                             elif not isc.attrib and len(isc) == 1 and isc[0].tag == t_tag:
                                 text = isc[0].text or ""  # Text.from_tree(isc).content
-                            else:
-                                text = None
-                            if text is not None:
-                                col = column
-                                cols.append(column)
-                                texts.append(text)
-                                continue
                         elif t == "b":
                             v = c.findtext(v_tag)
                             if v:
                                 bool(int(v))  # openpyxl's conversion and its error; _cell_text drops booleans
-                            col = column
-                            cols.append(column)
-                            texts.append("")
-                            continue
+                            text = ""
                         elif t == "d":
                             v = c.findtext(v_tag)
                             text = text_of(from_ISO8601(v), style[1]) if v else ""
-                            col = column
-                            cols.append(column)
-                            texts.append(text)
-                            continue
                         else:  # str, e (an error such as #N/A), or a type openpyxl keeps as written
-                            col = column
-                            cols.append(column)
-                            texts.append(c.findtext(v_tag) or "")
-                            continue
-                    parser.row_counter, parser.col_counter = row_counter, col
-                    cell = parser.parse_cell(c)
-                    col = parser.col_counter
-                    cols.append(cell["column"])
-                    texts.append(_Pending(cell["value"], cell["style_id"]))
-                    pending = True
-                    s = c.get("s")
-                    if s not in styles:
-                        sid = cell["style_id"]
-                        try:
-                            styles[s] = (sid, fmt_of(sid), sid in date_formats, sid in td_formats)
-                        except Exception:  # noqa: BLE001, S110 - a bad style: its cells go through openpyxl, which says so
-                            pass
-                    if ref:
-                        letters = ref.rstrip(_DIGITS)
-                        if len(letters) < len(ref):
-                            columns[letters] = cell["column"]
+                            text = c.findtext(v_tag) or ""
+                    if text is None:
+                        parser.row_counter, parser.col_counter = row_counter, col
+                        cell = parser.parse_cell(c)
+                        text = _Pending(cell["value"], cell["style_id"])
+                        pending = True
+                        s = c.get("s")
+                        if s not in styles:
+                            sid = cell["style_id"]
+                            try:
+                                styles[s] = (sid, fmt_of(sid), sid in date_formats, sid in td_formats, {})
+                            except Exception:  # noqa: BLE001, S110 - a bad style: its cells go through openpyxl, which says so
+                                pass
+                        if ref:
+                            letters = ref.rstrip(digits)
+                            if len(letters) < len(ref):
+                                columns[letters] = cell["column"]
+                        column = cell["column"]
+                    col = last = column
+                    n = len(row)
+                    if column > n:
+                        if column > n + 1:
+                            row.extend([""] * (column - n - 1))
+                        add(text)
+                    else:
+                        row[column - 1] = text
                 el.clear()
                 if sheet_data is not None:
                     del sheet_data[:]  # the rows read
                 if row_counter < counter:
                     continue
                 counter = row_counter + 1
-                if not cols:
+                if not row:
                     continue
-                # ReadOnlyWorksheet._get_row: as wide as its last cell's column, a later cell in a column wins
-                width = cols[-1]
-                row = [""] * width
-                for column, text in zip(cols, texts):
-                    if 0 < column <= width:
-                        row[column - 1] = text
+                del row[last:]
                 if pending:  # _row_texts: the number formats asked for in column order
                     for i, x in enumerate(row):
                         if x.__class__ is _Pending:
