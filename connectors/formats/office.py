@@ -388,6 +388,42 @@ def _read_string_table(src: IO[bytes]) -> list[str]:
             at_end = True
 
 
+class _Found(Exception):
+    pass
+
+
+def _no_dimension(archive: zipfile.ZipFile, path: str) -> bool:
+    """Whether a sheet part is well-formed up to the end of its sheetData and declares no dimension before.
+
+    openpyxl's read-only worksheet looks for the dimension element when the workbook is
+    loaded, parsing the sheet up to the end of sheetData when there is none (openpyxl and
+    pandas write none): a whole extra parse, building every element. This scan runs the
+    same parser (expat) without building elements; when it finds a dimension, or an error,
+    openpyxl's own search runs, so its result and errors stay openpyxl's.
+    """
+    import xml.parsers.expat
+
+    stops = (_S[1:] + "dimension", _S[1:] + "sheetData")  # expat's names with "}" between namespace and tag
+
+    def end(name: str) -> None:
+        if name in stops:
+            raise _Found(name)
+
+    parser = xml.parsers.expat.ParserCreate(None, "}")
+    parser.EndElementHandler = end
+    try:
+        with archive.open(path) as src:
+            while True:
+                data = src.read(64 * 1024)
+                parser.Parse(data, not data)
+                if not data:
+                    return True
+    except _Found as found:
+        return str(found) == stops[1]
+    except Exception:  # noqa: BLE001 - a damaged sheet: openpyxl's search says how
+        return False
+
+
 def _load_workbook(f: IO[bytes], fast: bool) -> Any:
     """``openpyxl.load_workbook(f, read_only=True, data_only=True, keep_links=False)``; ``fast``: its shared
     strings read by :func:`_read_string_table`."""
@@ -395,8 +431,15 @@ def _load_workbook(f: IO[bytes], fast: bool) -> Any:
 
     if not fast or not openpyxl.__version__.startswith(_FAST_OPENPYXL) or openpyxl.DEFUSEDXML:
         return openpyxl.load_workbook(f, read_only=True, data_only=True, keep_links=False)
+    from openpyxl.packaging.relationship import get_dependents, get_rels_path
     from openpyxl.reader.excel import KEEP_VBA, ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
     from openpyxl.xml.constants import SHARED_STRINGS
+
+    class Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
+        def _get_size(self) -> None:
+            if not _no_dimension(self.parent._archive, self._worksheet_path):
+                super()._get_size()
 
     class Reader(ExcelReader):  # type: ignore[misc]
         def read_strings(self) -> None:
@@ -404,6 +447,20 @@ def _load_workbook(f: IO[bytes], fast: bool) -> Any:
             if ct is not None:
                 with self.archive.open(ct.PartName[1:]) as src:
                     self.shared_strings = _read_string_table(src)
+
+        def read_worksheets(self) -> None:  # ExcelReader.read_worksheets when read_only, with Sheet
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target not in self.valid_files:
+                    continue
+                if "chartsheet" in rel.Type:
+                    self.read_chartsheet(sheet, rel)
+                    continue
+                rels_path = get_rels_path(rel.target)
+                if rels_path in self.valid_files:
+                    get_dependents(self.archive, rels_path)  # read as openpyxl reads it (its errors are the workbook's)
+                ws = Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                ws.sheet_state = sheet.state
+                self.wb._sheets.append(ws)
 
     reader = Reader(f, True, KEEP_VBA, True, False, False)
     reader.read()

@@ -416,3 +416,16 @@ def _rows_peak(n: int) -> int:
 def test_memory_does_not_grow_with_the_rows() -> None:
     small, big = _rows_peak(5_000), _rows_peak(40_000)
     assert big < small * 1.5 + 200_000, (small, big)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_damaged_sheet_with_or_without_dimension_same_problems(where: str) -> None:
+    # openpyxl looks for the dimension when it loads the workbook: a sheet damaged before it (or with
+    # none) fails the workbook, one damaged after it only its own rows
+    rows = "".join(f'<row r="{n}"><c r="A{n}" t="s"><v>3</v></c><c r="B{n}"><v>{PNR}</v></c></row>' for n in range(1, 50))
+    dim = '<dimension ref="A1:B49"/>'
+    body = f"<worksheet {_NS}>{dim if where == 'before' else ''}<sheetData>{rows[:900]}<<{rows[900:]}</sheetData>" \
+           f"{dim if where == 'after' else ''}</worksheet>"
+    old = _read(_package({"Blad1": body, "Blad2": rows}, _SHARED), False)
+    assert _same(_package({"Blad1": body, "Blad2": rows}, _SHARED)) == old[0]
+    assert bool(old[2]) == (where == "after")  # the workbook fails, or only the sheet
