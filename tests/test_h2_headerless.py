@@ -106,6 +106,21 @@ def test_a_placeholder_in_the_first_row_is_data() -> None:
     assert not _leaks(_field_names(recs))
 
 
+@pytest.mark.parametrize(("first", "below"), [
+    # a role or type column's values are words that could name a column ("Lärare", "Kund")
+    (["Lärare", "Ring efter lunch", "Malmö"], [["Chef", "", "Ystad"], ["Utvecklare", "Skickat faktura", "Kiruna"]]),
+    (["Chef", "Upplands Väsby"], [["Lärare", "Ystad"], ["Utvecklare", "Stockholm"]]),
+    (["Kund", "Anna Berg"], [["Leverantör", "Bo Ek"], ["Kund", "Cilla Ny"]]),
+    (["Östra Långgatan 27", "Säljare", "Lena", "Mikael af Klint"],
+     [["Storgatan 81", "Ekonom", "Eva", "Johan af Klint"], ["Box 20", "Chef", "Erik", "Maria Johansson"]]),
+    # an identifier's cell left empty or hidden in the first row, a column of them below
+    (["", "Per", "Eva af Klint", "Lärare", ""], [["lars@example.se", "Erik", "Bo Andersson", "Ekonom", "811228-9874"]]),
+    (["Anna Berg", "Skyddad", "Malmö"], [["Bo Ek", "811228-9874", "Lund"], ["Cilla Ny", "640823-3234", "Ystad"]]),
+])
+def test_first_rows_of_people_roles_and_places_are_data(first: list[str], below: list[list[str]]) -> None:
+    assert not looks_like_header(first, below)
+
+
 def test_a_headerless_csv_scanned_end_to_end_keeps_names_out_of_the_fields(tmp_path: Path) -> None:
     root = tmp_path / "share"
     root.mkdir()

@@ -277,27 +277,28 @@ def _column_votes(cells: list[str], rest: Iterable[list[str]]) -> int:
 # Not a first name, surname or place that is one of them (Dag, Vara, Lang, Page are left out).
 _HEADER_WORDS = frozenset(
     """
-    namn förnamn efternamn tilltalsnamn mellannamn fullständigt kund kunder kundnr kundnummer kundid medlem
-    medlemmar medlemsnr medlemsnummer person personer personnummer personnr pnr samordningsnummer födelsedatum
-    född ålder kön adress adresser gatuadress postadress utdelningsadress besöksadress co postnummer postnr ort
+    namn förnamn efternamn tilltalsnamn mellannamn fullständigt kundnr kundnummer kundid
+    medlemsnr medlemsnummer personnummer personnr pnr samordningsnummer födelsedatum
+    född ålder kön adress adresser gata gatunamn gatuadress postadress utdelningsadress besöksadress co postnummer
+    postnr ort
     postort hemort bostadsort födelseort stad kommun län land region område telefon telefonnummer tel tfn mobil
     mobilnummer mobiltelefon hemtelefon arbetstelefon växel fax epost mejl mail email kontakt kontaktperson kontaktuppgifter kommentar
     kommentarer anteckning anteckningar notering noteringar beskrivning meddelande text status typ kategori titel
     befattning roll yrke avdelning enhet företag företagsnamn bolag organisation organisationsnummer orgnr
-    arbetsgivare ansvarig handläggare säljare datum skapad ändrad uppdaterad registrerad belopp pris summa totalt
+    arbetsgivare datum skapad ändrad uppdaterad registrerad belopp pris summa totalt
     antal saldo valuta konto kontonummer kontonr clearing clearingnummer clearingnr bank bankgiro plusgiro iban bic
-    ocr faktura fakturanr order ordernr artikel produkt leverantör grupp källa ägare användare användarnamn
-    inloggning språk nationalitet medborgarskap relation anhörig anhöriga vårdnadshavare förälder barn elev klass
-    skola lärare patient diagnos journal anställd anställningsnummer lön personal chef deltagare gäst nummer nr id
+    ocr faktura fakturanr order ordernr artikel produkt grupp källa användarnamn
+    inloggning språk nationalitet medborgarskap relation klass
+    skola diagnos journal anställningsnummer lön personal nummer nr id
     ref referens kod nyckel värde period månad år vecka tid start slut från till sedan hem arbete privat övrigt
     övriga info information uppgift uppgifter detaljer
-    name names first last firstname lastname surname given middle full fullname customer customers client member
-    people contact contacts address street city town zip zipcode postal postcode country state county area phone
+    name names first last firstname lastname surname given middle full fullname
+    contact contacts address street city town zip zipcode postal postcode country state county area phone
     telephone mobile cell email comment comments note notes remark remarks description message type category title
-    role position job department dept unit company organization organisation employer manager owner date created
+    role position job department dept unit company organization organisation employer date created
     updated modified registered amount total sum quantity qty count balance currency account invoice item product
-    vendor supplier group source user username login language nationality gender sex age birth birthday dob ssn
-    guardian parent child student school teacher employee staff salary participant guest number no code key value
+    group source username login language nationality gender sex age birth birthday dob ssn
+    school salary number no code key value
     month year week time end from to since home work private other details
     mob sms swish kort kortnummer cvv vat moms momsnr idnr telnr mobilnr personkonto lönekonto bg pg
     """.split()
@@ -307,16 +308,31 @@ _HEADER_ENDINGS = ("namn", "adress", "nummer", "nr", "datum", "telefon", "mobil"
                    "anteckningar", "beskrivning", "status", "typ", "kod", "belopp", "summa", "konto", "person",
                    "ansvarig", "uppgift", "uppgifter", "kategori", "name", "number", "date", "phone",
                    "address", "code", "type")
+# Kinds of people and their roles name a column of names, but are also the values of a
+# column of types or roles ("Kund", "Lärare"): weak words, never the only sign of a header.
+_WEAK_WORDS = frozenset(
+    """
+    kund kunder medlem medlemmar person personer elev elever patient anställd deltagare gäst chef lärare säljare
+    handläggare ansvarig förälder barn vårdnadshavare anhörig anhöriga ägare användare leverantör mottagare
+    customer customers client member people person student teacher employee staff participant guest manager owner
+    user vendor supplier parent child guardian
+    """.split()
+)
 _FILLER_WORDS = frozenset("på av för och i per en ett e of for the and in a an at by".split())
 # What stands in a cell for a missing value: a first row holding it is data.
-_PLACEHOLDERS = frozenset("saknas okänd okänt unknown n/a na null none nil ingen inget inga tom empty ej nej".split())
+_PLACEHOLDERS = frozenset(
+    ["saknas", "okänd", "okänt", "unknown", "n/a", "na", "n.a.", "null", "none", "nil", "ingen", "inget", "inga", "tom",
+     "empty", "ej", "nej", "ej angivet", "ej angiven", "uppgift saknas", "ingen uppgift", "hemlig", "hemligt", "skyddad",
+     "skyddade personuppgifter", "sekretess", "missing", "not available", "-", "–", "?"]
+)
 _CAMEL = re.compile(r"[a-zåäöéü]+[A-ZÅÄÖÉÜ]")
 _WORD = re.compile(r"[^\W\d_]+")
 
 
 def _label_words(cell: str) -> int:
     """How surely a cell reads as a column's name by its words: 2 (a name's form or all its words
-    name columns: ``Förnamn``, ``Telefon hem``, ``first_name``, ``Kund:``), 1 (a word of it does), 0."""
+    name columns: ``Förnamn``, ``Telefon hem``, ``first_name``, ``Kund:``), 1 (a word of it does,
+    or it names a kind of person: ``Kund``, ``Lärare``), 0."""
     c = cell.strip()
     if c.endswith(":") or (" " not in c and ("_" in c or _CAMEL.match(c))):
         return 2
@@ -324,29 +340,29 @@ def _label_words(cell: str) -> int:
     words = _WORD.findall(low.replace("c/o", "co"))
     named = [w in _HEADER_WORDS or any(w.endswith(e) and len(w) >= len(e) + 2 for e in _HEADER_ENDINGS) for w in words]
     if not any(named):
-        return 0
-    return 2 if all(n or w in _FILLER_WORDS for n, w in zip(named, words)) else 1
+        return 1 if any(w in _WEAK_WORDS for w in words) else 0
+    return 2 if all(n or w in _FILLER_WORDS or w in _WEAK_WORDS for n, w in zip(named, words)) else 1
 
 
-def _shape(cell: str) -> tuple[str, ...]:
-    """A cell's written shape, word by word: ``Anna Berg`` and ``Bo Ek`` are ('C', 'C'); ``Storgatan 1`` ('C', 'd')."""
-    out = []
+def _shape(cell: str) -> tuple[bool, str, bool]:
+    """A cell's written shape: whether it holds a digit, how its first word starts (``U`` a word in
+    capitals, ``C`` a capital, ``l`` lower case, ``d`` a digit, ``p`` other) and whether it has more
+    than one word. ``Anna Berg`` and ``Bo Ek`` are alike; ``Namn`` and ``Anna Berg``, ``Adress`` and
+    ``Storgatan 1`` are not."""
     words = cell.split()
-    for w in words[:4]:
-        ch = w[0]
-        if ch.isdigit():
-            out.append("d")
-        elif sum(x.isalpha() for x in w) > 1 and w.isupper():
-            out.append("U")
-        elif ch.isupper():
-            out.append("C")
-        elif ch.isalpha():
-            out.append("l")
-        else:
-            out.append("p")
-    if len(words) > 4:
-        out.append("+")
-    return tuple(out)
+    w = words[0]
+    ch = w[0]
+    if ch.isdigit():
+        start = "d"
+    elif sum(x.isalpha() for x in w) > 1 and w.isupper():
+        start = "U"
+    elif ch.isupper():
+        start = "C"
+    elif ch.isalpha():
+        start = "l"
+    else:
+        start = "p"
+    return any(x.isdigit() for x in cell), start, len(words) > 1
 
 
 def _header_evidence(cells: list[str], rows: list[list[str]]) -> tuple[int, int, int]:
@@ -354,7 +370,7 @@ def _header_evidence(cells: list[str], rows: list[list[str]]) -> tuple[int, int,
 
     Sure signs of a header: a column of data-like values below a name (2); a cell whose
     words name a column (2 or 1, :func:`_label_words`). A weak one: a cell shaped unlike
-    most values below it (1: ``Namn`` above ``Anna Berg``, ``Adress`` above ``Storgatan
+    every value below it (1: ``Namn`` above ``Anna Berg``, ``Adress`` above ``Storgatan
     1``). For data: a placeholder (``saknas``: 2); a value the column holds again below
     (2); a cell shaped as a third or more of the values below (1: ``Anna Berg`` above
     ``Bo Ek``, ``Malmö`` above ``Lund``).
@@ -379,9 +395,10 @@ def _header_evidence(cells: list[str], rows: list[list[str]]) -> tuple[int, int,
             data += 2
             continue
         shape = _shape(cell)
-        if sum(_shape(v) == shape for v in below) * 3 >= len(below):
+        alike = sum(_shape(v) == shape for v in below)
+        if alike * 3 >= len(below):
             data += 1
-        else:
+        elif not alike:
             header += 1
     return header + sure, sure, data
 
@@ -395,7 +412,7 @@ def looks_like_header(first: list[str], rest: Iterable[list[str]]) -> bool:
     it, its cells must also be unique and read like names. Then each cell is
     compared with the values below it (:func:`_header_evidence`): the row is
     a header if that speaks more for a header than for a row of data, and
-    some of it surely (a column's word, a column of data below it). A
+    some of it surely (a column's word, a column of data below it: 2). A
     headerless table whose first row holds names, addresses or notes, whose
     shape the rows below repeat (``Anna Berg;Storgatan 1;Malmö`` above ``Bo
     Ek;Lillgatan 22;Lund``), is no header: its values would name the columns
@@ -419,7 +436,7 @@ def looks_like_header(first: list[str], rest: Iterable[list[str]]) -> bool:
         if not all(len(c) <= 40 and _NAME_LIKE.fullmatch(c) for c in filled):
             return False
     header, sure, data = _header_evidence(cells, rows)
-    return sure > 0 and header > data
+    return sure >= 2 and header > data
 
 
 def header_also_data(header: list[str], rest: Iterable[list[str]]) -> bool:
