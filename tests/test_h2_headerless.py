@@ -116,6 +116,8 @@ def test_a_placeholder_in_the_first_row_is_data() -> None:
     # an identifier's cell left empty or hidden in the first row, a column of them below
     (["", "Per", "Eva af Klint", "Lärare", ""], [["lars@example.se", "Erik", "Bo Andersson", "Ekonom", "811228-9874"]]),
     (["Anna Berg", "Skyddad", "Malmö"], [["Bo Ek", "811228-9874", "Lund"], ["Cilla Ny", "640823-3234", "Ystad"]]),
+    # user names in an identifier's form are no column names (first_name is)
+    (["anna_berg"], [["bo_ek"], ["cilla_ny"]]),
 ])
 def test_first_rows_of_people_roles_and_places_are_data(first: list[str], below: list[list[str]]) -> None:
     assert not looks_like_header(first, below)

@@ -330,17 +330,19 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 
 def _label_words(cell: str) -> int:
-    """How surely a cell reads as a column's name by its words: 2 (a name's form or all its words
+    """How surely a cell reads as a column's name by its words: 2 (a label's colon, or all its words
     name columns: ``Förnamn``, ``Telefon hem``, ``first_name``, ``Kund:``), 1 (a word of it does,
-    or it names a kind of person: ``Kund``, ``Lärare``), 0."""
+    or it names a kind of person: ``Kund``, ``Lärare``), 0 (``Anna Berg``, ``anna_berg``)."""
     c = cell.strip()
-    if c.endswith(":") or (" " not in c and ("_" in c or _CAMEL.match(c))):
+    if c.endswith(":"):
         return 2
     low = re.sub(r"(?<=[a-zåäöéü])(?=[A-ZÅÄÖÉÜ])", " ", c).lower().replace("e-post", "epost").replace("e-mail", "email")
     words = _WORD.findall(low.replace("c/o", "co"))
     named = [w in _HEADER_WORDS or any(w.endswith(e) and len(w) >= len(e) + 2 for e in _HEADER_ENDINGS) for w in words]
     if not any(named):
         return 1 if any(w in _WEAK_WORDS for w in words) else 0
+    if " " not in c and ("_" in c or _CAMEL.match(c)):
+        return 2  # an identifier's form with a column word in it (first_name, kundId; not anna_berg)
     return 2 if all(n or w in _FILLER_WORDS or w in _WEAK_WORDS for n, w in zip(named, words)) else 1
 
 
