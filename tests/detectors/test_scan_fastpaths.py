@@ -26,6 +26,8 @@ from detectors.scan import (
     _OPENING,
     _PREFILTER,
     _PREFILTER_LONG,
+    _PREFILTER_LONG_PLAIN,
+    _PREFILTER_PLAIN,
     _has_markers,
     _may_be_obfuscated,
 )
@@ -152,6 +154,36 @@ def test_long_prefilter_is_the_prefilter_less_some_short_runs(t: str) -> None:
     assert set(long) <= set(full)
     for (ms, me), kind in set(full) - set(long):
         assert kind == "num" and me - ms < 7 and not _lead(t, ms), (t, ms, me)
+
+
+def _matches(rx, t: str) -> list[tuple[tuple[int, int], str | None]]:  # noqa: ANN001
+    return [(m.span(), m.lastgroup) for m in rx.finditer(t)]
+
+
+@SLOW
+@given(t=st.one_of(run_texts, st.text(), st.text(alphabet=st.sampled_from(list("0123456789+(@%&#;x4064comat -.)/ TSEA\n")))))
+def test_prefilters_taking_the_first_character_match_as_the_plain_patterns(t: str) -> None:
+    # the fast patterns (first character taken by a class, empty marker groups) against the plain ones they
+    # stand for: every match's span and name, from every position, and search
+    for fast, plain in ((_PREFILTER, _PREFILTER_PLAIN), (_PREFILTER_LONG, _PREFILTER_LONG_PLAIN)):
+        assert _matches(fast, t) == _matches(plain, t), t
+        for p in range(len(t) + 1):
+            a, b = fast.match(t, p), plain.match(t, p)
+            assert (a and (a.span(), a.lastgroup)) == (b and (b.span(), b.lastgroup)), (t, p)
+        assert (fast.search(t) is None) == (plain.search(t) is None)
+
+
+def test_prefilters_match_as_the_plain_patterns_on_the_benchmark_texts() -> None:
+    import random
+
+    rnd = random.Random(4)
+    pieces = ["Tel 070-123 45 67", "+46 (0)8-123 456 78", "(+46) 70 123", "811228-9874", "19811228-T220", "anna@exempel.se",
+              "a%40b.se", "x&#64;y", "&#x40;", "&commat;", "IBAN SE45 5000 0000 0583 9825 7466", "2024-05-17 12:33:10",
+              "1 234,50 kr", "pg 4-2", "(", ")", "+", "%", "&", "AB 12", " ", "\n", "order 5566778899/12"]
+    for _ in range(3000):
+        t = "".join(rnd.choice(pieces) + rnd.choice(["", " ", ", ", "\n"]) for _ in range(rnd.randint(1, 12)))
+        for fast, plain in ((_PREFILTER, _PREFILTER_PLAIN), (_PREFILTER_LONG, _PREFILTER_LONG_PLAIN)):
+            assert _matches(fast, t) == _matches(plain, t), t
 
 
 def test_long_prefilter_keeps_what_the_loop_reads() -> None:
