@@ -99,6 +99,14 @@ def test_a_json_array_of_rows_whose_first_row_is_data() -> None:
     assert not names_columns(PEOPLE[0])
 
 
+def test_a_json_map_keyed_by_names_keeps_them_out_of_the_paths() -> None:
+    doc = {"kunder": {"Anna Berg": {"pnr": "811228-9874"}, "Bo Ek": {"pnr": "640823-3234"}}, "Telefon hem": "070-174 06 05"}
+    recs = _records(json.dumps(doc).encode(), "kunder.json")
+    assert not {n for n in _field_names(recs) if "Anna" in n or "Bo Ek" in n}
+    assert {"Anna Berg", "Bo Ek", "811228-9874"} <= _values(recs)  # the names read as values of their own
+    assert '$["Telefon hem"]' in _field_names(recs)  # a label keeps its name (its hint)
+
+
 def test_a_placeholder_in_the_first_row_is_data() -> None:
     rows = [["Anna Berg", "saknas", "Malmö"], ["Bo Ek", "070-174 06 05", "Lund"], ["Cilla Ny", "070-174 06 06", "Ystad"]]
     assert not looks_like_header(rows[0], rows[1:])

@@ -177,16 +177,28 @@ def plain_key(key: str) -> bool:
 _LABEL_KEY = re.compile(r"[^\W\d][\w .\-/()#:%&+',]{0,63}")
 
 
+# A key written as a person's name: two to four capitalised words, maybe a particle
+# ("Anna Berg", "Anna-Karin af Klint"); with no word that names a column, it is data.
+_NAME_KEY = re.compile(r"[A-ZÅÄÖÉÜ][a-zåäöéü]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéü]+)?"
+                       r"(?: (?:(?:af|von|van|de|del|da|di|le|la) )?[A-ZÅÄÖÉÜ][a-zåäöéü]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéü]+)?){1,3}")
+
+
 def key_segment(key: str, ordinal: int) -> str:
     """``.email`` for a plain key, ``["Telefon nr"]`` for a label with spaces or punctuation;
-    ``{#3}`` (the 4th key of its object) for a key that may be data.
+    ``{#3}`` (the 4th key of its object) for a key that may be data: an identifier, or a
+    person's name (``"Anna Berg": {...}``), which would otherwise be written into every
+    path below it (personal data as field names in the data map).
 
     >>> key_segment("email", 0), key_segment("Telefon nr", 1), key_segment("19640823-3234", 2)
     ('.email', '["Telefon nr"]', '{#2}')
+    >>> key_segment("Anna Berg", 3), key_segment("Telefon Hem", 4)
+    ('{#3}', '["Telefon Hem"]')
     """
     if plain_key(key):
         return "." + key
     if _LABEL_KEY.fullmatch(key) and sum(ch.isdigit() for ch in key) <= 4:
+        if _NAME_KEY.fullmatch(key) and not _label_words(key):
+            return "{#%d}" % ordinal
         return "[" + json.dumps(key, ensure_ascii=False) + "]"
     return "{#%d}" % ordinal
 
