@@ -59,7 +59,7 @@ from typing import Any
 
 from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, Unit, safe_name
 from connectors.formats import PATH_FIELD, detect, read_range, read_stream, splittable
-from connectors.formats.core import MAX_MESSAGE_BYTES, Problems, as_dates, describe
+from connectors.formats.core import MAX_MESSAGE_BYTES, PartialRead, Problems, as_dates, describe
 from connectors.formats.streams import HEAD_BYTES, read_fully
 
 DEFAULT_SPLIT_BYTES = 8 << 20  # a range of record-dense text is 4-15 s of detection: enough units to keep every worker busy
@@ -211,10 +211,20 @@ class FilesConnector(BaseConnector):
         if how == "mbox":
             yield from self._mbox_units(rel, full, st)
             return
+        if how == "sqlite":
+            from connectors.formats.sqlitedb import sqlite_parts
+
+            parts = sqlite_parts(full)
+            if parts:  # a large database file: units as a SQL source's (tables, key ranges)
+                for i, (key, sql_params, rows) in enumerate(parts):
+                    yield Unit(self.name, f"{rel}#{key}", self.fingerprint(*base, "sqlite", key),
+                               (("path", rel), ("sqlite", key), ("sql", sql_params), ("first", i == 0)), rows)
+                return
         yield Unit(self.name, rel, self.fingerprint(*base), (("path", rel),), size)
 
     def _splittable(self, full: str, rel: str) -> str | None:
-        """``lines`` (split anywhere, read by lines), ``mbox`` (split at messages) or None."""
+        """``lines`` (split anywhere, read by lines), ``mbox`` (split at messages), ``sqlite`` (split as a SQL
+        source: tables, key ranges) or None."""
         try:
             with open(full, "rb") as f:
                 head = read_fully(f, HEAD_BYTES)
@@ -222,7 +232,8 @@ class FilesConnector(BaseConnector):
             return None  # read() will report it
         if splittable(head, rel, len(head) < HEAD_BYTES):
             return "lines"
-        return "mbox" if detect(head, rel, len(head) < HEAD_BYTES).format == "mbox" else None
+        fmt = detect(head, rel, len(head) < HEAD_BYTES).format
+        return fmt if fmt in ("mbox", "sqlite") else None
 
     def _mbox_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
         """Byte ranges of a large mbox that start at messages, as the mail connector splits one (never mid-message)."""
@@ -261,6 +272,9 @@ class FilesConnector(BaseConnector):
         rel = unit.param("path", unit.key)
         f, st = self._open(rel)
         with f:
+            if unit.param("sqlite") is not None:
+                yield from self._read_sqlite(rel, unit, st)
+                return
             start = unit.param("start")
             if start is None:
                 yield from read_stream(
@@ -277,6 +291,21 @@ class FilesConnector(BaseConnector):
                 f, rel, int(start), int(unit.param("end")), container=rel, loc_factory=self.location,
                 limits=self.limits, mtime=st.st_mtime,
             )
+
+    def _read_sqlite(self, rel: str, unit: Unit, st: os.stat_result) -> Iterator[Record]:
+        """One part (a table or key range) of a large SQLite database file (connectors.formats.sqlitedb)."""
+        from connectors.formats.core import Ctx
+        from connectors.formats.sqlitedb import sqlite_part_records
+
+        ref_date, record_date = as_dates(st.st_mtime)
+        ctx = Ctx(rel, self.location, self.limits, ref_date, record_date)
+        first = bool(unit.param("first"))
+        if first:
+            yield Record(self.location(rel), [(PATH_FIELD, rel)], False, ref_date, (), record_date)
+        params = tuple((k, v) for k, v in unit.param("sql"))
+        yield from sqlite_part_records(ctx, self._full_path(rel), str(unit.param("sqlite")), params, first)
+        if ctx.problems:
+            raise PartialRead(rel, ctx.problems.messages, ctx.problems.count)
 
     def _read_mbox(self, f: Any, rel: str, unit: Unit, st: os.stat_result) -> Iterator[Record]:
         """The messages of an mbox that start in the unit's byte range, read as the mail connector reads them."""

@@ -26,8 +26,14 @@ write-ahead log beside a local file is not read: a non-empty ``<file>-wal``
 is reported (the changes it holds since the last checkpoint were not read)
 and the unit ends partial. A table that cannot be read (a damaged page, a
 virtual table whose module SQLite lacks) is reported by name and the other
-tables are read; a file that is no readable database at all (encrypted with
-SQLCipher, truncated) fails its unit with the reason.
+tables are read; a file that is no readable database at all (truncated,
+overwritten) fails its unit with the reason. (A database encrypted with
+SQLCipher has no header to know it by: it reads as binary.)
+
+A local database file larger than the files source's ``split_bytes`` is
+split into units as a SQL source is (one per table, large tables by key
+ranges: :func:`sqlite_parts`), so that it is read in parallel and no unit's
+results outgrow a worker; the unit keys are ``<file>#<schema>.<table>...``.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 from connectors.base import ConnectorError, Record, Reference, safe_name
@@ -65,6 +72,55 @@ def _local_path(src: Source) -> str | None:
     return name if (st.st_dev, st.st_ino) == (ps.st_dev, ps.st_ino) else None
 
 
+def sqlite_parts(path: str) -> list[tuple[str, tuple[tuple[str, Any], ...], int]]:
+    """The SQL connector's units of a local database file: (key, params, rows), for a files source that
+    splits a large database into several units (tables, key ranges) as a SQL source is split. An empty
+    list when it cannot be listed (the whole-file read reports why)."""
+    from connectors.sql import SqlConnector
+
+    db = SqlConnector(path, {"url": _url(path), "lock_timeout": 0})
+    try:
+        return [(u.key, u.params, u.size) for u in db.units() if not dict(u.params).get("missing_schema")]
+    except ConnectorError:
+        return []
+    finally:
+        db.close()
+
+
+def sqlite_part_records(ctx: Ctx, path: str, key: str, params: tuple[tuple[str, Any], ...], first: bool) -> Iterator[Record]:
+    """The records of one part of a local database file (see :func:`sqlite_parts`); the first part reports a
+    write-ahead log beside the file."""
+    from connectors.base import Unit
+    from connectors.sql import SqlConnector
+
+    if first:
+        _report_wal(ctx, path)
+    db = SqlConnector(ctx.container, {"url": _url(path), "lock_timeout": 0})
+    prefix = ctx.container + "!"
+    try:
+        try:
+            for rec in db.read(Unit(ctx.container, key, "", params)):
+                yield _moved(ctx, rec, prefix)
+        except ConnectorError as exc:
+            ctx.problem(f"{ctx.name}: table {safe_name(str(dict(params).get('container', key)))} not read ({_reason(exc)})")
+        _report_skipped(ctx, db)
+    finally:
+        db.close()
+
+
+def _report_wal(ctx: Ctx, path: str) -> None:
+    wal = path + "-wal"
+    if os.path.isfile(wal) and os.path.getsize(wal) > 0:
+        ctx.problem(f"{ctx.name}: a write-ahead log ({safe_name(os.path.basename(wal))}) holds changes not yet "
+                    "checkpointed into the database, which were not read (checkpoint it, or scan a copy made "
+                    "with the sqlite3 .backup command)")
+
+
+def _report_skipped(ctx: Ctx, db: Any) -> None:
+    for (container, column, how), n in sorted(db.skipped.items()):
+        ctx.problem(f"{ctx.name}: {n} value(s) of {safe_name(container)}.{safe_name(column)} not scanned ({how} data)")
+
+
 def sqlite_records(ctx: Ctx, src: Source) -> Iterator[Record]:
     path = _local_path(src)
     tmpdir = None
@@ -75,11 +131,7 @@ def sqlite_records(ctx: Ctx, src: Source) -> Iterator[Record]:
             with open(path, "wb") as out:
                 shutil.copyfileobj(src.seekable_file(), out, 1 << 20)
         else:
-            wal = path + "-wal"
-            if os.path.isfile(wal) and os.path.getsize(wal) > 0:
-                ctx.problem(f"{ctx.name}: a write-ahead log ({safe_name(os.path.basename(wal))}) holds changes not yet "
-                            "checkpointed into the database, which were not read (checkpoint it, or scan a copy made "
-                            "with the sqlite3 .backup command)")
+            _report_wal(ctx, path)
         yield from _read(ctx, path)
     finally:
         if tmpdir is not None:
@@ -103,8 +155,7 @@ def _read(ctx: Ctx, path: str) -> Iterator[Record]:
                     yield _moved(ctx, rec, prefix)
             except ConnectorError as exc:
                 ctx.problem(f"{ctx.name}: table {safe_name(str(table))} not read ({_reason(exc)})")
-        for (container, column, how), n in sorted(db.skipped.items()):
-            ctx.problem(f"{ctx.name}: {n} value(s) of {safe_name(container)}.{safe_name(column)} not scanned ({how} data)")
+        _report_skipped(ctx, db)
     finally:
         db.close()
 

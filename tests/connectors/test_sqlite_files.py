@@ -173,3 +173,51 @@ def test_an_excel_binary_workbook_is_reported_as_not_read(tmp_path: Path) -> Non
         z.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00" + bytes(64))
     _, errors = files_read_all(files_conn(share))
     assert list(errors) == ["kunder.xlsb"] and ".xlsb" in errors["kunder.xlsb"] and "not read" in errors["kunder.xlsb"]
+
+
+def test_a_large_database_file_is_split_into_units_as_a_sql_source(tmp_path: Path) -> None:
+    """Over split_bytes, a database file is listed as the SQL connector lists a database (a unit per table, big
+    tables by key ranges): read in parallel, no unit's results outgrowing a worker; the same records either way."""
+    share = tmp_path / "share"
+    share.mkdir()
+    make_db(share / "stor.db")
+    c = sqlite3.connect(share / "stor.db")
+    c.executemany("INSERT INTO kund (id, namn, epost) VALUES (?, 'Kund', ?)",
+                  [(i, f"kund{i}@example.se") for i in range(3, 45_003)])
+    c.commit()
+    c.close()
+    split = files_conn(share, split_bytes=1 << 16)
+    units = list(split.units())
+    keys = [u.key for u in units]
+    assert len(units) >= 4 and all(k.startswith("stor.db#main.") for k in keys), keys
+    assert sum(k.startswith("stor.db#main.kund") for k in keys) >= 2  # 45,002 rows: key ranges of 20,000
+    parts, errors = files_read_all(split)
+    whole, errors_whole = files_read_all(files_conn(share, split_bytes=0))
+    assert errors == errors_whole == {}
+
+    def rows(records: list[Record]) -> list[tuple[str, str, tuple[tuple[str, str], ...], tuple]]:
+        return sorted((r.location.container, r.location.item, tuple(r.fields), tuple(r.references)) for r in records)
+
+    assert rows(parts) == rows(whole)
+    assert len(parts) == 45_002 + 1 + 1 + 1  # customers, the order, the log row, the file's name
+
+
+def test_a_large_database_with_a_write_ahead_log_reports_it_once(tmp_path: Path) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    db = share / "live.db"
+    live = sqlite3.connect(db)
+    live.execute("PRAGMA journal_mode=WAL")
+    live.execute("PRAGMA wal_autocheckpoint=0")
+    live.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, t TEXT)")
+    live.execute("CREATE TABLE b (id INTEGER PRIMARY KEY, t TEXT)")
+    live.executemany("INSERT INTO a VALUES (?, ?)", [(i, "x" * 50) for i in range(5000)])
+    live.commit()
+    live.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    live.execute("INSERT INTO b VALUES (1, ?)", (EMAIL,))
+    live.commit()  # only in the -wal file
+    try:
+        _, errors = files_read_all(files_conn(share, split_bytes=4096))
+    finally:
+        live.close()
+    assert [k for k in errors if "write-ahead log" in errors[k]] == ["live.db#main.a"], errors
