@@ -1237,6 +1237,7 @@ class _Builder:
             self._campaign_csv(share)
             self._json_export(share)
             self._mail(share)
+            self._sqlite_backup(share)
         stamp = datetime.combine(self.as_of, time(12, 0)).timestamp()
         for dirpath, _dirs, files in os.walk(share):
             for f in files:
@@ -1647,6 +1648,37 @@ class _Builder:
         rel3 = "backup/db_20240517-1345.sql"  # a dump named by date and time: 20240517-1345 is a valid personnummer
         _new_file(share, rel3).write_text("-- database dump placeholder\n", "utf-8")
         self.gt.decoy("timestamp-in-file-name", "personnummer", "202405171345", self.L.name(rel3), "20240517-1345")
+
+    def _sqlite_backup(self, share: Path) -> None:
+        """An old CRM's SQLite database left in the share (read as a SQL source is: tables, rows, a foreign
+        key): personnummer stored as 12-digit integers, compact mobile numbers, orders referencing customers."""
+        rel = "gammalt/crm_backup_2019.db"
+        path = _new_file(share, rel)
+        rng = self.rng("sqlite-backup")
+        gt, src = self.gt, self.L.files_source
+        con = sqlite3.connect(path)
+        con.executescript(
+            "CREATE TABLE kunder (id INTEGER PRIMARY KEY, namn TEXT, personnummer INTEGER, epost TEXT, mobil TEXT);"
+            "CREATE TABLE ordrar (id INTEGER PRIMARY KEY, kund_id INTEGER REFERENCES kunder(id), belopp REAL);"
+        )
+
+        def at(table: str, pk: int, column: str) -> Where:
+            return Where("files", src, f"{rel}!main.{table}", f"id={pk}", column)
+
+        for p in self._sample("sqlite-backup-pick", 0.15, must=(2,)):
+            cid = int(p.subject.split(":")[1])
+            em, ph = p.emails[0], p.phones[0]
+            con.execute("INSERT INTO kunder VALUES (?, ?, ?, ?, ?)", (cid, p.name, int(p.pnr), em, ph))
+            gt.plant("personnummer", p.pnr, at("kunder", cid, "personnummer"), p.pnr, p.subject, test_data=p.test,
+                     form="integer")
+            gt.plant("email", em, at("kunder", cid, "epost"), em, p.subject, test_data=_reserved(em))
+            gt.plant("phone", e164(ph), at("kunder", cid, "mobil"), ph, p.subject)
+            if rng.random() < 0.5:
+                oid = 5000 + cid
+                con.execute("INSERT INTO ordrar VALUES (?, ?, ?)", (oid, cid, round(rng.uniform(100, 5000), 2)))
+                gt.refs.append(Ref(at("ordrar", oid, "kund_id"), at("kunder", cid, "").record))
+        con.commit()
+        con.close()
 
     def _campaign_csv(self, share: Path) -> None:
         """A campaign list saved by Excel: a 'sep=;' line and a title row above the header, mobile numbers without their 0."""
