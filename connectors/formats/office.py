@@ -262,7 +262,7 @@ def _sheet_records(ctx: Ctx, ws: Any) -> Iterator[Record]:
 
 _FAST_OPENPYXL = ("3.1.",)  # the openpyxl versions whose reading rules _xlsx_rows mirrors
 _DIGITS = "0123456789"
-MAX_CACHED_DATES = 20_000  # date texts kept per sheet (birth dates repeat; a date-time rarely does): about 3 MB
+MAX_CACHED_DATES = 30_000  # date texts kept per date style (birth dates repeat, a date-time rarely does): 5 MB
 
 
 class _DigitFormat:
@@ -342,12 +342,54 @@ def _fast_xlsx_ok(wb: Any, ws: Any) -> bool:
     """Whether :func:`_xlsx_rows` can read this sheet: the openpyxl version it mirrors, the parts it uses."""
     import openpyxl
 
-    return openpyxl.__version__.startswith(_FAST_OPENPYXL) and not openpyxl.DEFUSEDXML and all(
+    return openpyxl.__version__.startswith(_FAST_OPENPYXL) and not openpyxl.DEFUSEDXML and _event_pull_ok() and all(
         hasattr(o, a) for o, a in (
             (wb, "_archive"), (wb, "_cell_styles"), (wb, "_number_formats"), (wb, "_date_formats"),
             (wb, "_timedelta_formats"), (wb, "epoch"), (ws, "_worksheet_path"), (ws, "_shared_strings"),
         )
     )  # fmt: skip
+
+
+class _EventPull:
+    """xml.etree's iterparse as openpyxl runs it (16 KiB reads; the events before an error delivered,
+    then the error), handed over a read at a time instead of one event at a time, with start events
+    until :meth:`only_ends`."""
+
+    def __init__(self, src: IO[bytes]) -> None:
+        self.src = src
+        self.pull: Any = ET.XMLPullParser(("start", "end"))  # Any: its events hold elements
+        self.queue: Any = getattr(self.pull, "_events_queue")  # private, as _setevents: _event_pull_ok checks them
+        self.error: SyntaxError | None = None
+        self.done = False
+
+    def only_ends(self) -> None:
+        self.pull._parser._setevents(self.queue, ("end",))
+
+    def batches(self) -> Iterator[list[tuple[str, Any]]]:
+        feed = self.pull._parser.feed
+        while True:
+            events = list(self.queue)
+            self.queue.clear()
+            yield events
+            if self.error is not None:
+                raise self.error
+            if self.done:
+                return
+            data = self.src.read(16 * 1024)
+            if data:
+                try:
+                    feed(data)
+                except SyntaxError as exc:  # as XMLPullParser.feed: raised after the events before it
+                    self.error = exc
+            else:
+                self.pull.close()
+                self.done = True
+
+
+def _event_pull_ok() -> bool:
+    """Whether xml.etree has the parts :class:`_EventPull` uses (CPython's XMLPullParser)."""
+    pull: Any = ET.XMLPullParser(("start", "end"))
+    return hasattr(pull, "_events_queue") and hasattr(getattr(pull, "_parser", None), "_setevents")
 
 
 def _read_string_table(src: IO[bytes]) -> list[str]:
@@ -357,16 +399,14 @@ def _read_string_table(src: IO[bytes]) -> list[str]:
 
     si_tag, t_tag = _S + "si", _S + "t"
     strings: list[str] = []
-    pull: Any = ET.XMLPullParser(("start", "end"))  # Any: its events hold elements
-    root = None
-    at_end = False
-    while True:
-        for event, node in pull.read_events():
+    events = _EventPull(src)
+    root: Any = None
+    for batch in events.batches():
+        for event, node in batch:
             if event == "start":
                 if root is None:
                     root = node
-                    if hasattr(pull._parser, "_setevents"):
-                        pull._parser._setevents(pull._events_queue, ("end",))
+                    events.only_ends()
                 continue
             if node.tag == si_tag:
                 if not node.attrib and len(node) == 1 and node[0].tag == t_tag:
@@ -376,16 +416,8 @@ def _read_string_table(src: IO[bytes]) -> list[str]:
                 text = text.replace("x005F_", "")
                 node.clear()
                 strings.append(text)
-                if root is not None:
-                    del root[:]
-        if at_end:
-            return strings
-        data = src.read(16 * 1024)
-        if data:
-            pull.feed(data)
-        else:
-            pull.close()
-            at_end = True
+                del root[:]
+    return strings
 
 
 class _Found(Exception):
@@ -429,7 +461,7 @@ def _load_workbook(f: IO[bytes], fast: bool) -> Any:
     strings read by :func:`_read_string_table`."""
     import openpyxl
 
-    if not fast or not openpyxl.__version__.startswith(_FAST_OPENPYXL) or openpyxl.DEFUSEDXML:
+    if not fast or not openpyxl.__version__.startswith(_FAST_OPENPYXL) or openpyxl.DEFUSEDXML or not _event_pull_ok():
         return openpyxl.load_workbook(f, read_only=True, data_only=True, keep_links=False)
     from openpyxl.packaging.relationship import get_dependents, get_rels_path
     from openpyxl.reader.excel import KEEP_VBA, ExcelReader
@@ -526,18 +558,17 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
         sheet_data = None
         # xml.etree's iterparse, as openpyxl's (same chunks, same errors), with start events until
         # sheetData opens: its rows are dropped as they are read (openpyxl keeps an emptied element each)
-        pull: Any = ET.XMLPullParser(("start", "end"))  # Any: its events hold elements
+        events = _EventPull(src)
         starts = True
-        at_end = False
-        while True:
-            for event, el in pull.read_events():
+        for batch in events.batches():
+            for event, el in batch:
                 tag = el.tag
                 if tag != row_tag:
                     if event == "start":
                         if tag == data_tag:
                             sheet_data = el
-                            if starts and hasattr(pull._parser, "_setevents"):
-                                pull._parser._setevents(pull._events_queue, ("end",))
+                            if starts:
+                                events.only_ends()
                                 starts = False
                     elif tag in handlers:  # WorkSheetParser.parse's other elements (their errors are the sheet's)
                         handlers[tag](el)
@@ -602,9 +633,8 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                                             # openpyxl's "#VALUE!" (its warning, which quotes the value, left out)
                                             text = "#VALUE!"
                                         else:
-                                            if len(dates) >= MAX_CACHED_DATES:
-                                                dates.clear()
-                                            dates[v] = text
+                                            if len(dates) < MAX_CACHED_DATES:
+                                                dates[v] = text
                                 elif style[1] == "General":
                                     text = str(num) if num.__class__ is int else repr(num)
                                 else:
@@ -664,14 +694,6 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                         if x.__class__ is _Pending:
                             row[i] = text_of(x.value, fmt_of(x.style_id))
                 yield row_counter, row
-            if at_end:
-                break
-            data = src.read(16 * 1024)
-            if data:
-                pull.feed(data)
-            else:
-                pull.close()
-                at_end = True
 
 
 def sheet_rows_records(ctx: Ctx, title: str, rows: Iterator[tuple[int, list[str]]]) -> Iterator[Record]:
