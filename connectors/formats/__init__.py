@@ -39,7 +39,7 @@ and reported, and :class:`PartialRead` (a ``ConnectorError``) is raised after
 the last record. Messages name files, entries and reasons, never values.
 
 Formats are chosen by content first (:func:`sniff`): zip (refined to xlsx or
-docx by its entries), PDF, Parquet, SQLite databases, gzip / bzip2 / xz, tar, 7z and rar, Access
+docx by its entries), PDF, Parquet, Avro, ORC, SQLite databases, gzip / bzip2 / xz / zstd, tar, 7z and rar, Access
 databases and Excel binary workbooks (.xlsb) (these four not opened: reported as not read), OLE2 (legacy
 Office: printable strings; an Outlook ``.msg`` is mail), mail (an ``.eml``
 message or an mbox: :mod:`connectors.formats.mailfile`), JSON vs JSON
@@ -54,7 +54,7 @@ format             item                        fields
 csv/tsv            line number (physical)      header name, ``column N``
 json lines         line number                 JSON path ``$.customer.email``
 json document      ``[i]``, ``$.key[i]``, ``$``  JSON path relative to the record
-parquet            row number                  column, ``address.city``, ``phones[0]``
+parquet, avro, orc row number                  column, ``address.city``, ``phones[0]``
 xlsx, ods          ``Sheet1:5``                header name, else ``Sheet1!B5``
 docx, odt, odp     ``paragraph 3``,            ``text``; table rows: header name, ``column N``;
                    ``table 1 row 2``, ``meta``   ``meta:author`` ...
@@ -163,6 +163,14 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
         from connectors.formats.parquet import parquet_records
 
         yield from parquet_records(ctx, src)
+    elif fmt == "avro":
+        from connectors.formats.columnar import avro_records
+
+        yield from avro_records(ctx, src)
+    elif fmt == "orc":
+        from connectors.formats.columnar import orc_records
+
+        yield from orc_records(ctx, src)
     elif fmt == "sqlite":
         from connectors.formats.sqlitedb import sqlite_records
 
@@ -222,7 +230,7 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
         from connectors.formats import archives
 
         yield from archives.tar_records(ctx, src, read_in)
-    elif fmt in ("gzip", "bzip2", "xz"):
+    elif fmt in ("gzip", "bzip2", "xz", "zstd"):
         from connectors.formats import archives
 
         yield from archives.compressed_records(ctx, src, name, fmt, read_in)

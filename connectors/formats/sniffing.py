@@ -13,10 +13,12 @@ from connectors.formats.encoding import decode, detect_encoding
 FORMATS = (
     "empty", "zip", "gzip", "bzip2", "xz", "tar", "pdf", "parquet", "ole2", "binary",
     "json", "jsonl", "html", "xml", "csv", "text", "eml", "mbox", "msg", "7z", "rar", "rtf", "sqlite", "access",
+    "zstd", "avro", "orc",
 )  # fmt: skip
 # 7z / rar: archives pii-scan cannot open; reported as not read (never silently skipped)
 # sqlite: a SQLite database file, read table by table (connectors.formats.sqlitedb)
 # access: a Microsoft Access database (.mdb/.accdb), which pii-scan cannot open: reported as not read
+# zstd: decompressed as gzip is; avro, orc: row files of a data lake, read as Parquet is (connectors.formats.columnar)
 # eml / mbox / msg: mail stored as a file, read as mail (connectors.formats.mailfile)
 # zip is refined to xlsx / docx when its entries say so (see archives.zip_kind)
 
@@ -56,6 +58,12 @@ def _binary_magic(head: bytes) -> str | None:
         return "bzip2"
     if head.startswith(b"\xfd7zXZ\x00"):
         return "xz"
+    if head.startswith(b"\x28\xb5\x2f\xfd"):
+        return "zstd"
+    if head.startswith(b"Obj\x01"):
+        return "avro"
+    if head.startswith(b"ORC") and any(b < 9 for b in head[3:64]):  # the file's protobuf follows (no text does)
+        return "orc"
     if len(head) >= 262 and head[257:262] == b"ustar":
         return "tar"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
