@@ -188,6 +188,48 @@ def split_account_pairs(fields: tuple[str, ...], hints: dict[str, str]) -> list[
     return got
 
 
+def _record_centuries(batch: list[Record], found: list[list[tuple[str, str, list[Match]]]]) -> None:
+    """A 10-digit personnummer takes the century that another field of its record writes out for the same number.
+
+    Ten digits carry no century (a ``+`` aside): it is inferred from the record's
+    date (reference §1.3), and a centenarian's number read without its ``+``
+    (a Nordea personkonto ``3300 231202-7804``, a compact column) becomes a
+    child's. Where the same structured record writes the number with twelve
+    digits (``19231202-7804`` in its personnummer column), that is the person's
+    century; read otherwise, the row would hold two personnummer (two people)
+    and none of its values would link to its subject. Only a reading that is
+    the record's single twelve-digit form of those ten digits is taken.
+    """
+    for rec, per_field in zip(batch, found):
+        if not rec.structured or sum(len(ms) for _, _, ms in per_field) < 2:
+            continue
+        written: dict[str, set[str]] = {}  # last ten digits -> values written with twelve digits
+        short: list[tuple[list[Match], int]] = []
+        for _, text, ms in per_field:
+            for j, m in enumerate(ms):
+                if m.kind != "personnummer" or len(m.value) != 12:
+                    continue
+                span = text[m.start:m.end]
+                digits = sum(ch.isdigit() for ch in span)
+                if digits == 12:
+                    written.setdefault(m.value[2:], set()).add(m.value)
+                elif digits == 10 and "+" not in span:
+                    short.append((ms, j))
+        for ms, j in short:
+            m = ms[j]
+            full = written.get(m.value[2:])
+            if full and len(full) == 1 and m.value not in full:
+                ms[j] = _with_century(m, next(iter(full)), rec.ref_date)
+
+
+def _with_century(m: Match, value: str, ref: date | None) -> Match:
+    from dataclasses import replace
+
+    from detectors.personnummer import is_test_number
+
+    return replace(m, value=value, why=(*m.why, "century:from-record"), test_data=is_test_number(value, ref))
+
+
 def _join_split_accounts(
     pairs: list[tuple[str, str]],
     by_field: dict[str, tuple[list[int], list[str]]],
@@ -316,6 +358,7 @@ class _BatchDetector:
                         n_found += len(ms)
         if runs:
             n_found -= _split_runs(runs, batch, found)
+        _record_centuries(batch, found)
         pairs = self._split_account_pairs(tuple(by_field))
         if pairs and "bank_account" in self.scanner.kinds:
             n_found += _join_split_accounts(pairs, by_field, found, self.scanner.min_confidence)
