@@ -407,7 +407,11 @@ def sqlite_column_comments(ddl: str, columns: Sequence[str]) -> dict[str, str]:
 
 
 def _data_like_key(key: str) -> bool:
-    return "@" in key or len(key) > 64 or _FOUR_DIGITS(key) is not None
+    """A key that is data, not a name for its value: an address, an identifier, a long text, or a person's
+    name (``{"Anna Berg": {...}}``: written into every path below it, it would put the name in the data map)."""
+    from connectors.formats.core import person_name_key
+
+    return "@" in key or len(key) > 64 or _FOUR_DIGITS(key) is not None or person_name_key(key)
 
 
 def json_leaves(prefix: str, value: Any, depth: int = 0) -> Iterator[tuple[str, str]]:
@@ -415,6 +419,8 @@ def json_leaves(prefix: str, value: Any, depth: int = 0) -> Iterator[tuple[str, 
 
     >>> list(json_leaves("p$", {"a": {"b": [1, "x"]}, "first name": "Anna", "anna@example.se": 1}))
     [('p$.a.b[0]', '1'), ('p$.a.b[1]', 'x'), ('p$["first name"]', 'Anna'), ('p${2}~', 'anna@example.se'), ('p${2}', '1')]
+    >>> list(json_leaves("p$", {"Anna Berg": {"tel": "070"}}))
+    [('p${0}~', 'Anna Berg'), ('p${0}.tel', '070')]
     """
     if depth > _MAX_JSON_DEPTH:
         yield prefix, json.dumps(value, ensure_ascii=False, default=str)

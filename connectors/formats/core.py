@@ -183,6 +183,16 @@ _NAME_KEY = re.compile(r"[A-ZÅÄÖÉÜ][a-zåäöéü]+(?:-[A-ZÅÄÖÉÜ][a-z�
                        r"(?: (?:(?:af|von|van|de|del|da|di|le|la) )?[A-ZÅÄÖÉÜ][a-zåäöéü]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéü]+)?){1,3}")
 
 
+def person_name_key(key: str) -> bool:
+    """Whether a JSON key is written as a person's name (``"Anna Berg": {...}``) and no column word
+    (``"Telefon Hem"``): data, never to be written into a field path.
+
+    >>> person_name_key("Anna Berg"), person_name_key("Anna-Karin af Klint"), person_name_key("Telefon Hem")
+    (True, True, False)
+    """
+    return _NAME_KEY.fullmatch(key) is not None and not _label_words(key)
+
+
 def key_segment(key: str, ordinal: int) -> str:
     """``.email`` for a plain key, ``["Telefon nr"]`` for a label with spaces or punctuation;
     ``{#3}`` (the 4th key of its object) for a key that may be data: an identifier, or a
@@ -197,7 +207,7 @@ def key_segment(key: str, ordinal: int) -> str:
     if plain_key(key):
         return "." + key
     if _LABEL_KEY.fullmatch(key) and sum(ch.isdigit() for ch in key) <= 4:
-        if _NAME_KEY.fullmatch(key) and not _label_words(key):
+        if person_name_key(key):
             return "{#%d}" % ordinal
         return "[" + json.dumps(key, ensure_ascii=False) + "]"
     return "{#%d}" % ordinal
