@@ -235,6 +235,69 @@ def _giro_key_starts(t: str) -> list[int]:
     return out
 
 
+class _Tables:
+    """What a scanner routes windows by, for one set of active detector modules (see Scanner.__init__)."""
+
+    def __init__(self, active: list[ModuleType]) -> None:
+        self.numeric = tuple(m for m in active if hasattr(m, "match_window"))
+        self.alnum = tuple(m for m in active if hasattr(m, "match_alnum"))
+        self.whole = tuple(m.match_whole for m in self.numeric if hasattr(m, "match_whole"))
+        # For each digit count, the window matchers that take it (None: no numeric detector).
+        self.by_nd: tuple[tuple[WindowMatcher, ...], ...] | None = (
+            tuple(
+                tuple(m.match_window for m in self.numeric if nd in m.WINDOW_DIGITS) for nd in range(MAX_DIGITS + 1)
+            )
+            if self.numeric
+            else None
+        )
+        # The window matchers as bit masks (bit k: self.numeric[k]): a mask -> its
+        # matchers, in the order of self.numeric; for each digit count, the mask of
+        # those that take it.
+        self.fns_of: tuple[tuple[WindowMatcher, ...], ...] = tuple(
+            tuple(m.match_window for k, m in enumerate(self.numeric) if mask >> k & 1)
+            for mask in range(1 << len(self.numeric))
+        )
+        self.nd_mask = tuple(_mask(m.WINDOW_DIGITS.__contains__(nd) for m in self.numeric) for nd in range(MAX_DIGITS + 1))
+        # Without a field hint: (digits, first digit, led by "+"/"(", comma-separated
+        # clearing before it, giro keyword before it) -> the mask of the window matchers
+        # that can find anything in such a window. Each numeric detector module declares
+        # ``WINDOW_DIGITS`` (the digit counts it takes) and
+        # ``window_wanted(nd, d0, sign, comma, giro)``, asked once per combination here:
+        # ``nd`` digits, first digit ``d0``; ``sign``: the window starts with the ``+``
+        # or ``(`` leading its run; ``comma``: it starts a run with a ``,`` at most
+        # three characters before it; ``giro``: "giro", "bg" or "pg" (any case) starts
+        # in the text before it that ``Context.before`` holds. It must be True wherever
+        # ``match_window`` could yield (False only where it surely yields nothing).
+        # None: every window goes to every matcher that takes its digit count.
+        self.route: dict[tuple[int, str, bool, bool, bool], int] = {
+            (nd, d0, sign, comma, giro): _mask(
+                nd in m.WINDOW_DIGITS and m.window_wanted(nd, d0, sign, comma, giro) for m in self.numeric
+            )
+            for nd in range(MAX_DIGITS + 1)
+            for d0 in "0123456789"
+            for sign in (False, True)
+            for comma in (False, True)
+            for giro in (False, True)
+        }
+        # With routing, hinted or not, a window goes only to the matchers whose
+        # ``window_shape_wanted(lens, comma)`` holds for the digit counts of its groups
+        # (``comma`` as above): True wherever ``match_window`` could yield. Asked once
+        # per shape of run (see _plan).
+        self.plans: dict[tuple[tuple[int, ...], int, bool], tuple[tuple[int, int, int, bool, int, int], ...]] = {}
+        # Whether, with no giro keyword before it and no comma, a window of 8 digits
+        # or fewer reaches a reader only when it has 8 digits led by 0 or by the "+"
+        # or "(" of its run (what _find_general relies on to skip such runs without
+        # a giro keyword near them; True for the detectors of this package).
+        self.short_quiet = all(
+            not mask
+            for (nd, d0, sign, comma, giro), mask in self.route.items()
+            if nd <= 8 and not comma and not giro and not (nd == 8 and (d0 == "0" or sign))
+        )
+
+
+_TABLES: dict[tuple[str, ...], _Tables] = {}
+
+
 class Scanner:
     """Runs the chosen detectors over texts. Immutable once built; cheap to pickle."""
 
@@ -255,61 +318,22 @@ class Scanner:
         mods = _modules()
         # The orgnr detector always runs: it claims organisation numbers so that
         # no other detector reports them as personal data.
-        active = [mods[k] for k in dict.fromkeys((*wanted, "organisationsnummer"))]
-        self._numeric = tuple(m for m in active if hasattr(m, "match_window"))
-        self._alnum = tuple(m for m in active if hasattr(m, "match_alnum"))
-        self._whole = tuple(m.match_whole for m in self._numeric if hasattr(m, "match_whole"))
-        # For each digit count, the window matchers that take it (None: no numeric detector).
-        self._by_nd: tuple[tuple[WindowMatcher, ...], ...] | None = (
-            tuple(
-                tuple(m.match_window for m in self._numeric if nd in m.WINDOW_DIGITS) for nd in range(MAX_DIGITS + 1)
-            )
-            if self._numeric
-            else None
-        )
-        # The window matchers as bit masks (bit k: self._numeric[k]): a mask -> its
-        # matchers, in the order of self._numeric; for each digit count, the mask of
-        # those that take it.
-        self._fns_of: tuple[tuple[WindowMatcher, ...], ...] = tuple(
-            tuple(m.match_window for k, m in enumerate(self._numeric) if mask >> k & 1)
-            for mask in range(1 << len(self._numeric))
-        )
-        self._nd_mask = tuple(_mask(m.WINDOW_DIGITS.__contains__(nd) for m in self._numeric) for nd in range(MAX_DIGITS + 1))
-        # Without a field hint: (digits, first digit, led by "+"/"(", comma-separated
-        # clearing before it, giro keyword before it) -> the mask of the window matchers
-        # that can find anything in such a window. Each numeric detector module declares
-        # ``WINDOW_DIGITS`` (the digit counts it takes) and
-        # ``window_wanted(nd, d0, sign, comma, giro)``, asked once per combination here:
-        # ``nd`` digits, first digit ``d0``; ``sign``: the window starts with the ``+``
-        # or ``(`` leading its run; ``comma``: it starts a run with a ``,`` at most
-        # three characters before it; ``giro``: "giro", "bg" or "pg" (any case) starts
-        # in the text before it that ``Context.before`` holds. It must be True wherever
-        # ``match_window`` could yield (False only where it surely yields nothing).
-        # None: every window goes to every matcher that takes its digit count.
-        self._route: dict[tuple[int, str, bool, bool, bool], int] | None = {
-            (nd, d0, sign, comma, giro): _mask(
-                nd in m.WINDOW_DIGITS and m.window_wanted(nd, d0, sign, comma, giro) for m in self._numeric
-            )
-            for nd in range(MAX_DIGITS + 1)
-            for d0 in "0123456789"
-            for sign in (False, True)
-            for comma in (False, True)
-            for giro in (False, True)
-        }
-        # With routing, hinted or not, a window goes only to the matchers whose
-        # ``window_shape_wanted(lens, comma)`` holds for the digit counts of its groups
-        # (``comma`` as above): True wherever ``match_window`` could yield. Asked once
-        # per shape of run (see _plan).
-        self._plans: dict[tuple[tuple[int, ...], int, bool], tuple[tuple[int, int, int, bool, int, int], ...]] = {}
-        # Whether, with no giro keyword before it and no comma, a window of 8 digits
-        # or fewer reaches a reader only when it has 8 digits led by 0 or by the "+"
-        # or "(" of its run (what _find_general relies on to skip such runs without
-        # a giro keyword near them; True for the detectors of this package).
-        self._short_quiet = all(
-            not mask
-            for (nd, d0, sign, comma, giro), mask in self._route.items()
-            if nd <= 8 and not comma and not giro and not (nd == 8 and (d0 == "0" or sign))
-        )
+        active = tuple(dict.fromkeys((*wanted, "organisationsnummer")))
+        # The routing tables depend on the active detectors only: built once per set of them
+        # and shared (building them asks every numeric detector about ~1,700 window kinds,
+        # 6 ms, which every unit of a scan paid when each built its own scanner).
+        t = _TABLES.get(active)
+        if t is None:
+            t = _TABLES[active] = _Tables([mods[k] for k in active])
+        self._numeric = t.numeric
+        self._alnum = t.alnum
+        self._whole = t.whole
+        self._by_nd = t.by_nd
+        self._fns_of = t.fns_of
+        self._nd_mask = t.nd_mask
+        self._route: dict[tuple[int, str, bool, bool, bool], int] | None = t.route
+        self._plans = t.plans  # a cache of window plans by run shape, shared too (see _plan)
+        self._short_quiet = t.short_quiet
         self._email = mods["email"] if "email" in wanted else None
         self._pnr = mods["personnummer"] if "personnummer" in wanted else None
         self._phone = mods["phone"] if "phone" in wanted else None
