@@ -855,10 +855,11 @@ class DataMap:
 
     @staticmethod
     def _set_meta(c: sa.Connection, key: str, value: str) -> None:
-        if c.execute(sa.select(meta_t.c.key).where(meta_t.c.key == key)).first() is None:
+        # one statement where the key exists (every unit's write sets subjects_stale); a driver that counts only
+        # changed rows (0 for the same value) is asked whether the key is there before the insert
+        if c.execute(meta_t.update().where(meta_t.c.key == key).values(value=value)).rowcount == 0 and \
+                c.execute(sa.select(meta_t.c.key).where(meta_t.c.key == key)).first() is None:
             c.execute(meta_t.insert().values(key=key, value=value))
-        else:
-            c.execute(meta_t.update().where(meta_t.c.key == key).values(value=value))
 
     # -- reading -----------------------------------------------------------------------
 
