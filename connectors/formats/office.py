@@ -262,6 +262,7 @@ def _sheet_records(ctx: Ctx, ws: Any) -> Iterator[Record]:
 
 _FAST_OPENPYXL = ("3.1.",)  # the openpyxl versions whose reading rules _xlsx_rows mirrors
 _DIGITS = "0123456789"
+MAX_HEAD_BYTES = 1 << 20  # a sheet part whose sheetData starts later is read by the XML parser alone
 MAX_CACHED_DATES = 30_000  # date texts kept per date style (birth dates repeat, a date-time rarely does): 5 MB
 
 
@@ -499,6 +500,183 @@ def _load_workbook(f: IO[bytes], fast: bool) -> Any:
     return reader.wb
 
 
+# Rows as Excel and openpyxl write them, read without building elements: a row matched whole by
+# _ROW (fixed attribute order, no whitespace, comments or namespace declarations, entities only
+# the predefined ones and character references) is well-formed by construction, so it can be
+# left out of what the XML parser is fed without changing how the parser reads the rest; any
+# other row is fed to the parser and read as before. See _SheetPull.
+_XML_TEXT = rb"(?:[^<&>\r\x00-\x08\x0b\x0c\x0e-\x1f]|&(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)*"
+_FORMULA = (rb'(?:<f>' + _XML_TEXT + rb'</f>|<f t="shared"(?: ref="[A-Z0-9:$]{1,40}")? si="[0-9]{1,9}"(?:/>|>'
+            + _XML_TEXT + rb'</f>))')
+_CELL_XML = (rb'<c r="([A-Z]{1,3})[0-9]{1,7}"(?: s="([0-9]{1,9})")?(?: t="(s|n|b|e|str|inlineStr)")?(?:/>|>(?:'
+             + _FORMULA + rb')?(?:<v>(' + _XML_TEXT + rb')</v>|<is><t(?: xml:space="preserve")?>(' + _XML_TEXT
+             + rb')</t></is>)?</c>)')
+_CELL = re.compile(_CELL_XML)
+_ROW = re.compile(rb'<row r="([0-9]{1,7})"((?: [A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?="[ !#-%\'-;=?-~]*")*)(/?)>')
+_ATTR_NAME = re.compile(rb' ([\w.:-]+)="')
+_CHAR_REF = re.compile(rb"&#(x[0-9a-fA-F]+|[0-9]+);")
+_ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#x[0-9a-fA-F]+|#[0-9]+);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_ROOT_TAG = re.compile(rb'(?:<\?xml[^<>]*\?>)?\s*<worksheet((?:\s+[A-Za-z_][\w.:-]*\s*=\s*"[^"<&]*")*)\s*>')
+_XMLNS = re.compile(rb'\s+xmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*"([^"]*)"')
+_MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _xml_char(code: int) -> bool:
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+def _unescape(text: str) -> str:
+    """The text of an XML text node whose only references are the predefined entities and character references."""
+    if "&" not in text:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        ref = m.group(1)
+        if ref[0] == "#":
+            return chr(int(ref[2:], 16) if ref[1] == "x" else int(ref[1:]))
+        return _ENTITIES[ref]
+
+    return _ENTITY.sub(one, text)
+
+
+def _plain_row(buf: bytes, m: re.Match[bytes], end: int, prefixes: frozenset[bytes]) -> bool:
+    """Whether a row (its start tag matched by _ROW, its cells by _CELL, ending at ``end``) is well-formed
+    XML the parser reads as it is written: its bytes UTF-8, its character references to characters XML
+    allows, its other attributes unique, their prefixes declared."""
+    raw = buf[m.start() : end]
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    if b"&#" in raw:
+        for ref in _CHAR_REF.findall(raw):
+            if not _xml_char(int(ref[1:], 16) if ref[:1] == b"x" else int(ref)):
+                return False
+    extra = m.group(2)
+    if extra:
+        names = _ATTR_NAME.findall(extra)
+        if len(set(names)) != len(names) or b"r" in names or b"xmlns" in names:
+            return False
+        for name in names:
+            if b":" in name and name.split(b":", 1)[0] not in prefixes:
+                return False
+    return True
+
+
+class _SheetPull(_EventPull):
+    """:class:`_EventPull` for a worksheet: once :meth:`start_rows` is called (sheetData has opened),
+    a row that _ROW matches whole while the parser stands between two rows of sheetData is handed
+    over as ("row", (bytes, match)) instead of being fed to the parser; the rest is fed as before.
+    ``between()`` says whether the parser stands between two rows of sheetData."""
+
+    def __init__(self, src: IO[bytes]) -> None:
+        super().__init__(src)
+        self.rows = False
+        self.prefixes: frozenset[bytes] = frozenset()
+        self.fed = b""  # what was fed before start_rows (for its root tag and checks)
+        self.between: Any = None
+
+    def start_rows(self, between: Any) -> None:
+        """Rows from now on may be read by _ROW, if the part declares its namespaces as Excel does:
+        on the root element only, the main namespace the default one, and has no comment, CDATA
+        or processing instruction before sheetData."""
+        self.only_ends()
+        head = self.fed
+        m = _ROOT_TAG.match(head)
+        if len(head) > MAX_HEAD_BYTES or m is None or b"<!" in head or head.count(b"<?") > (1 if head.lstrip().startswith(b"<?xml") else 0) \
+                or head.count(b"xmlns") != m.group(1).count(b"xmlns"):
+            return
+        declared = dict((p or b"", uri) for p, uri in _XMLNS.findall(m.group(1)))
+        if declared.get(b"") != _MAIN or declared.get(b"xml", b"http://www.w3.org/XML/1998/namespace") != \
+                b"http://www.w3.org/XML/1998/namespace":
+            return
+        self.prefixes = frozenset(p for p in declared if p) | {b"xml"}
+        self.rows = True
+        self.between = between
+
+    def _feed(self, data: bytes) -> None:
+        if self.rows and (b"<!" in data or b"<?" in data or b"xmlns" in data):
+            self.rows = False  # a comment, CDATA, processing instruction or namespace declaration: the parser reads the rest
+        try:
+            self.pull._parser.feed(data)
+        except SyntaxError as exc:  # as XMLPullParser.feed: raised after the events before it
+            self.error = exc
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        buf = b""
+        pos = 0
+        eof = False
+        queue = self.queue
+        while True:
+            if queue:
+                events = list(queue)
+                queue.clear()
+                yield "events", events
+            if self.error is not None:
+                raise self.error
+            if self.done:
+                return
+            if self.rows and self.between():
+                m = _ROW.match(buf, pos)
+                if m is not None:
+                    cells: list[re.Match[bytes]] = []
+                    at = m.end()
+                    if m.group(3):  # <row .../>
+                        end = at
+                    else:  # cells, each where the one before ends, up to </row>
+                        end = buf.find(b"</row>", at)
+                        if end >= 0:
+                            for cm in _CELL.finditer(buf, at, end):
+                                if cm.start() != at:
+                                    break
+                                cells.append(cm)
+                                at = cm.end()
+                            if at == end:
+                                end += 6
+                            else:
+                                end = -1
+                        elif not eof:  # the row goes on in the next read
+                            data = self.src.read(64 * 1024)
+                            buf = buf[pos:] + data
+                            pos = 0
+                            eof = not data
+                            continue
+                    if end >= 0 and _plain_row(buf, m, end, self.prefixes):
+                        yield "row", (int(m.group(1)), buf, cells)
+                        pos = end
+                        continue
+            if not self.rows and pos == len(buf) and not eof:  # the parser reads it all, a read at a time
+                data = self.src.read(16 * 1024)
+                if len(self.fed) <= MAX_HEAD_BYTES:  # before sheetData (and a read into it)
+                    self.fed += data
+                if data:
+                    self._feed(data)
+                else:
+                    eof = True
+                continue
+            end = buf.find(b"</row>", pos)
+            if end >= 0:  # up to the end of the row: then the parser may stand between rows again
+                self._feed(buf[pos : end + 6])
+                pos = end + 6
+            elif eof:
+                if pos < len(buf):
+                    self._feed(buf[pos:])
+                    pos = len(buf)
+                    continue
+                self.pull.close()
+                self.done = True
+            elif len(buf) - pos > (1 << 20):  # no row end in sight: feed what there is
+                self._feed(buf[pos:])
+                pos = len(buf)
+            else:
+                data = self.src.read(64 * 1024)
+                buf = buf[pos:] + data
+                pos = 0
+                eof = not data
+
+
 class _Pending:
     """A cell whose text waits for its number format (the row's cells are all parsed first, as in openpyxl)."""
 
@@ -531,9 +709,28 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
     def fmt_of(style_id: Any) -> str:  # ReadOnlyCell.number_format, as _row_texts asks it
         return ReadOnlyCell(ws, 1, 1, None, "n", style_id).number_format or "General"
 
+    def slow_cell(c: Any, row_counter: int, col: int) -> tuple[int, _Pending]:
+        """openpyxl's WorkSheetParser.parse_cell; what it found of the cell's style and column kept."""
+        parser.row_counter, parser.col_counter = row_counter, col
+        cell = parser.parse_cell(c)
+        s = c.get("s")
+        if s not in styles:
+            sid = cell["style_id"]
+            try:
+                styles[s] = (sid, fmt_of(sid), sid in date_formats, sid in td_formats, {})
+            except Exception:  # noqa: BLE001, S110 - a bad style: its cells go through openpyxl, which says so
+                pass
+        ref = c.get("r")
+        if ref:
+            letters = ref.rstrip(_DIGITS)
+            if len(letters) < len(ref):
+                columns[letters] = cell["column"]
+        return cell["column"], _Pending(cell["value"], cell["style_id"])
+
     with wb._archive.open(ws._worksheet_path) as src:
         parser = R.WorkSheetParser(src, shared, data_only=True, epoch=epoch,
                                    date_formats=date_formats, timedelta_formats=td_formats)
+        main = _MAIN
         # WorkSheetParser.parse's handling of the elements other than rows (their errors are the sheet's)
         dispatcher = {
             R.COL_TAG: parser.parse_column_dimensions, R.PROT_TAG: parser.parse_sheet_protection,
@@ -553,14 +750,94 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
             handlers[tag] = cls.from_tree
         row_tag, v_tag, is_tag, t_tag, data_tag = R.ROW_TAG, R.VALUE_TAG, R.INLINE_STRING, _S + "t", R.DATA_TAG
         digits = _DIGITS
+        row: list[Any]  # a row's texts (and cells waiting for their number formats)
+        text: Any
+        bcolumns: dict[bytes, int] = {}  # columns and styles by the bytes of a row read by _ROW
+        bstyles: dict[bytes | None, tuple[Any, str, bool, bool, dict[str, str]]] = {}
         row_counter = 0
         counter = 1  # _cells_by_row's: a row numbered below it (out of order, repeated) is not yielded
         sheet_data = None
         # xml.etree's iterparse, as openpyxl's (same chunks, same errors), with start events until
         # sheetData opens: its rows are dropped as they are read (openpyxl keeps an emptied element each)
-        events = _EventPull(src)
+        events = _SheetPull(src)
         starts = True
-        for batch in events.batches():
+        for kind, batch in events.items():
+            if kind == "row":  # a row as Excel writes it, read from its bytes (see _SheetPull)
+                row_counter, buf, cells = batch
+                row = []
+                add = row.append
+                col = last = 0
+                pending = False
+                if cells:
+                    for cm in cells:
+                        letters, s, t, v, inline = cm.groups()
+                        column = bcolumns.get(letters, 0)
+                        style = bstyles.get(s)
+                        if not column or style is None:  # not seen yet: as parsed (the cell's own element)
+                            c = ET.fromstring(b'<c xmlns="' + main + b'"' + buf[cm.start() + 2 : cm.end()])
+                            column, text = slow_cell(c, row_counter, col)
+                            pending = True
+                            if letters not in bcolumns and letters.decode() in columns:
+                                bcolumns[letters] = columns[letters.decode()]
+                            key = None if s is None else s.decode()
+                            if s not in bstyles and key in styles:
+                                bstyles[s] = styles[key]
+                        elif t == b"s":
+                            if v:
+                                text = shared[int(_unescape(v.decode()))]
+                                if text.__class__ is not str:
+                                    text = text_of(text, style[1])
+                            else:
+                                text = ""
+                        elif t is None or t == b"n":
+                            if not v:
+                                text = ""
+                            else:
+                                v = _unescape(v.decode())
+                                num = float(v) if "." in v or "E" in v or "e" in v else int(v)
+                                if style[2]:
+                                    dates = style[4]
+                                    text = dates.get(v)
+                                    if text is None:
+                                        try:
+                                            text = text_of(from_excel(num, epoch, timedelta=style[3]), style[1])
+                                        except (OverflowError, ValueError):
+                                            text = "#VALUE!"  # openpyxl's (its warning, which quotes the value, left out)
+                                        else:
+                                            if len(dates) < MAX_CACHED_DATES:
+                                                dates[v] = text
+                                elif style[1] == "General":
+                                    text = str(num) if num.__class__ is int else repr(num)
+                                else:
+                                    text = text_of(num, style[1])
+                        elif t == b"inlineStr":
+                            text = _unescape(inline.decode()) if inline is not None else ""
+                        elif t == b"b":
+                            if v:
+                                bool(int(_unescape(v.decode())))  # openpyxl's conversion and its error
+                            text = ""
+                        else:  # str, e
+                            text = _unescape(v.decode()) if v else ""
+                        col = last = column
+                        n = len(row)
+                        if column > n:
+                            if column > n + 1:
+                                row.extend([""] * (column - n - 1))
+                            add(text)
+                        else:
+                            row[column - 1] = text
+                if row_counter < counter:
+                    continue
+                counter = row_counter + 1
+                if not row:
+                    continue
+                del row[last:]
+                if pending:
+                    for i, x in enumerate(row):
+                        if x.__class__ is _Pending:
+                            row[i] = text_of(x.value, fmt_of(x.style_id))
+                yield row_counter, row
+                continue
             for event, el in batch:
                 tag = el.tag
                 if tag != row_tag:
@@ -568,8 +845,10 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                         if tag == data_tag:
                             sheet_data = el
                             if starts:
-                                events.only_ends()
+                                events.start_rows(lambda: len(sheet_data) == 0)
                                 starts = False
+                    elif tag == data_tag:
+                        events.rows = False  # rows after sheetData (openpyxl reads them too) go through the parser
                     elif tag in handlers:  # WorkSheetParser.parse's other elements (their errors are the sheet's)
                         handlers[tag](el)
                         el.clear()
@@ -591,7 +870,7 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                     row_counter += 1
                 # the row's texts as ReadOnlyWorksheet._get_row places its cells: each at its column,
                 # a later cell in a column winning, the row as wide as its last cell's column
-                row: list[Any] = []
+                row = []
                 add = row.append
                 col = 0  # the parser's column counter (a cell without a reference takes the next)
                 last = 0  # the column of the last cell
@@ -606,7 +885,7 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                     else:
                         column = col + 1
                     style = styles.get(c.get("s"))
-                    text: Any = None
+                    text = None
                     if style is not None and column:
                         t = c.get("t")
                         if t == "s":
@@ -656,22 +935,8 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                         else:  # str, e (an error such as #N/A), or a type openpyxl keeps as written
                             text = c.findtext(v_tag) or ""
                     if text is None:
-                        parser.row_counter, parser.col_counter = row_counter, col
-                        cell = parser.parse_cell(c)
-                        text = _Pending(cell["value"], cell["style_id"])
+                        column, text = slow_cell(c, row_counter, col)
                         pending = True
-                        s = c.get("s")
-                        if s not in styles:
-                            sid = cell["style_id"]
-                            try:
-                                styles[s] = (sid, fmt_of(sid), sid in date_formats, sid in td_formats, {})
-                            except Exception:  # noqa: BLE001, S110 - a bad style: its cells go through openpyxl, which says so
-                                pass
-                        if ref:
-                            letters = ref.rstrip(digits)
-                            if len(letters) < len(ref):
-                                columns[letters] = cell["column"]
-                        column = cell["column"]
                     col = last = column
                     n = len(row)
                     if column > n:
@@ -681,8 +946,8 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                     else:
                         row[column - 1] = text
                 el.clear()
-                if sheet_data is not None:
-                    del sheet_data[:]  # the rows read
+                if sheet_data is not None and len(sheet_data) and sheet_data[-1] is el:
+                    del sheet_data[:]  # the rows read (not an element still open around a row)
                 if row_counter < counter:
                     continue
                 counter = row_counter + 1

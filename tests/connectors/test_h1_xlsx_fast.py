@@ -212,7 +212,7 @@ _STYLES = (
 
 def _package(sheets: dict[str, str], shared: list[str] | None = None, date1904: bool = False) -> bytes:
     """An XLSX package of hand-written parts: ``sheets`` maps a sheet name to its sheetData content
-    (or a whole worksheet part when it starts with ``<worksheet``); ``shared``: <si> bodies."""
+    (or a whole worksheet part when it has its sheetData tags); ``shared``: <si> bodies."""
     ct = ['<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
           '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
           '<Default Extension="xml" ContentType="application/xml"/>'
@@ -230,7 +230,7 @@ def _package(sheets: dict[str, str], shared: list[str] | None = None, date1904: 
             rels.append(f'<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
                         f'relationships/worksheet" Target="worksheets/sheet{n}.xml"/>')
             book.append(f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>')
-            part = body if body.startswith("<worksheet") else f"<worksheet {_NS}><sheetData>{body}</sheetData></worksheet>"
+            part = body if "sheetData>" in body else f"<worksheet {_NS}><sheetData>{body}</sheetData></worksheet>"
             z.writestr(f"xl/worksheets/sheet{n}.xml", part)
         if shared is not None:
             ct.append('<Override PartName="/xl/sharedStrings.xml" '
@@ -429,3 +429,159 @@ def test_damaged_sheet_with_or_without_dimension_same_problems(where: str) -> No
     old = _read(_package({"Blad1": body, "Blad2": rows}, _SHARED), False)
     assert _same(_package({"Blad1": body, "Blad2": rows}, _SHARED)) == old[0]
     assert bool(old[2]) == (where == "after")  # the workbook fails, or only the sheet
+
+
+# --- big sheets: rows after the first read are read from their bytes (office._SheetPull) ----------
+
+_X14AC = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"
+
+
+def _big_rows(n: int, start: int = 1) -> str:
+    kinds = [
+        lambda r: f'<c r="A{r}" t="s"><v>{r % len(_SHARED)}</v></c>',
+        lambda r: f'<c r="B{r}"><v>{PNR + r}</v></c>',
+        lambda r: f'<c r="C{r}" s="1"><v>{309182640 + r}</v></c>',
+        lambda r: f'<c r="D{r}" s="2"><v>{20000 + r % 5000}</v></c>',
+        lambda r: f'<c r="E{r}" s="3"><v>{40000 + r / 7:.6f}</v></c>',
+        lambda r: f'<c r="F{r}" s="4"><v>{r / 13}</v></c>',
+        lambda r: f'<c r="G{r}" t="str"><f>A1&amp;B1</f><v>x &amp; y {r} &#229; &quot;</v></c>',
+        lambda r: f'<c r="H{r}" t="e"><v>#N/A</v></c>',
+        lambda r: f'<c r="I{r}" t="b"><v>{r % 2}</v></c>',
+        lambda r: f'<c r="J{r}" t="inlineStr"><is><t xml:space="preserve"> Åsa {r} &lt;x&gt; </t></is></c>',
+        lambda r: f'<c r="K{r}" t="inlineStr"><is><t>&#246;sten\nrad två</t></is></c>',
+        lambda r: f'<c r="L{r}"><f t="shared" ref="L1:L9" si="0">B1*2</f><v>{r}.5</v></c>',
+        lambda r: f'<c r="M{r}" s="5"><v>00123</v></c>',
+        lambda r: f'<c r="N{r}"/>',
+        lambda r: f'<c r="O{r}" t="n"><v>1E+3</v></c>',
+        lambda r: f'<c r="P{r}" t="inlineStr"><is><t></t></is></c>',
+        lambda r: f'<c r="Q{r}" t="s"/>',
+        lambda r: f'<c r="Z{r}" t="s"><v>3</v></c>',
+        lambda r: f'<c r="AB{r}" s="0"><v>{r}</v></c>',
+    ]
+    out = []
+    for r in range(start, start + n):
+        attrs = ' spans="1:28" x14ac:dyDescent="0.25"' if r % 3 else ' ht="20" customHeight="1"'
+        cells = "".join(k(r) for i, k in enumerate(kinds) if (r + i) % 4)
+        out.append(f'<row r="{r}"{attrs}>{cells}</row>' if r % 50 else f'<row r="{r}"{attrs}/>')
+    return "".join(out)
+
+
+def _big_sheet(rows: str, before: str = "", after: str = "") -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {_NS} xmlns:x14ac="{_X14AC}">'
+            f'<dimension ref="A1:AB2000"/><sheetFormatPr defaultRowHeight="15"/>{before}<sheetData>{rows}</sheetData>'
+            f'{after}<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+
+
+def _count_plain_rows(data: bytes) -> int:
+    seen = [0]
+    real = office._plain_row
+
+    def counting(*args: Any) -> bool:
+        ok = real(*args)
+        seen[0] += ok
+        return ok
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(office, "_plain_row", counting)
+        _read(data, True)
+    return seen[0]
+
+
+def test_big_sheet_rows_read_from_their_bytes_same_records() -> None:
+    header = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c></row>'
+    data = _package({"Stor": _big_sheet(header + _big_rows(1500, start=2)), "Liten": _CELLS}, _SHARED)
+    records = _same(data)
+    assert len(records) > 1400
+    assert _count_plain_rows(data) > 1000  # most rows took the short way
+
+
+@pytest.mark.parametrize("date1904", [False, True])
+def test_big_openpyxl_workbook_same_records(date1904: bool) -> None:
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb = openpyxl.Workbook()
+    if date1904:
+        wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    ws.append(["Namn", "Personnummer", "Född", "Registrerad", "Belopp", "Kundnr", "Aktiv", "Anteckning"])
+    for i in range(2000):
+        ws.append([f"Namn {i} Öberg", PNR + i, dt.date(1950, 1, 1) + dt.timedelta(days=i * 7),
+                   dt.datetime(2020, 1, 1, 8) + dt.timedelta(minutes=i * 97), i * 1.25, 10_000 + i, i % 3 == 0,
+                   "" if i % 5 else f"rad {i} <&> \"citat\""])
+        ws.cell(row=i + 2, column=6).number_format = "000000-0000"
+    data = _save(wb)
+    _same(data)
+    assert _count_plain_rows(data) > 1000
+
+
+_PLAIN = _big_rows(600, start=1)
+_AT = _PLAIN.index('<row r="400"')
+
+
+@pytest.mark.parametrize("insert", [
+    "<<",  # not XML
+    '<!-- <row r="999"><c r="A999" t="s"><v>3</v></c></row> -->',  # a row in a comment is no row
+    '<!-- <row r="998"><c r="A998"><v>1</v></c></row><row r="999"><c r="A999" t="s"><v>3</v></c></row> -->',
+    '<?pi <row r="998"><c r="A998"><v>1</v></c></row><row r="999"><c r="A999"><v>3</v></c></row> ?>',
+    '<row r="401"><c r="A401" t="s"><v>&#49;</v></c><c r="B401" t="b"><v>&#49;</v></c></row>',
+    '<row r="401"><c r="A401"><v><![CDATA[12]]></v></c></row>',
+    "\n  \n",  # whitespace between rows
+    '<row r="401" foo:bar="1"><c r="A401"><v>1</v></c></row>',  # an undeclared prefix
+    '<row r="401" ht="1" ht="2"><c r="A401"><v>1</v></c></row>',  # an attribute twice
+    '<row r="401"><c r="A401" t="inlineStr"><is><t>tr\xff\xfe</t></is></c></row>',  # not UTF-8 (see below)
+    '<row r="401"><c r="A401" t="inlineStr"><is><t>x&#1;y</t></is></c></row>',  # a character XML does not allow
+    '<row r="401"><c r="A401" t="inlineStr"><is><t>x&#xD;y &#x1F600;</t></is></c></row>',
+    '<row r="401" xmlns="urn:annan"><c r="A401"><v>1</v></c></row>',  # not a SpreadsheetML row
+    '<row r="401" xmlns:y="urn:y" y:z="1"><c r="A401"><v>1</v></c></row>',
+    '<row r="x"><c r="A401"><v>1</v></c></row>',
+    '<row r="401"><c r="A401" t="s"><v>9999</v></c></row>',  # no such shared string
+    '<row r="401"><c r="A401" s="42"><v>1</v></c></row>',  # no such style
+    '<row r="401"><c r="A401" s="2"><v>99999999</v></c></row>',  # a date out of range
+    '<row r="401"><c r="A401"><v>&#49;2</v></c></row>',  # a character reference in a number
+    '<row r="401"><c r="A401" t="n"><v>\u0661\u0662</v></c></row>',  # digits Python reads, not ASCII
+    '<row r="399"><c r="A399" t="s"><v>3</v></c></row><row r="5"><c r="A5" t="s"><v>4</v></c></row>',  # back
+    '<row r="401"><c r="A401"><v>1</v></c><c r="A401"><v>2</v></c><c r="AZ401"><v>3</v></c></row>',
+    '<row r="401"><c r="B401"><v>1</v></c><c r="A401"><v>2</v></c></row>',  # cells out of order
+    '<row r="401"><c r="A401"><v>1</v></c>text between<c r="B401"><v>2</v></c></row>',
+    '<row r="401"><c r="A401"><v>1</v></c><x/><c><v>2</v></c></row>',  # an element openpyxl counts as a cell
+    '<row r="401"><c r="A401"><v>1</v></c></row ><row r="402" ><c r="A402"><v>2</v></c></row>',
+    '<row r="401"><c r="A401"><is><t>inline in a number cell</t></is></c></row>',
+    '<row r="401"><c r="A401" t="inlineStr"><v>1</v></c></row>',
+    "</sheetData><sheetData>",  # a second sheetData
+    '<foo xmlns="urn:x"><row r="401"><c r="A401"><v>1</v></c></row><row r="402"><c r="A402"><v>2</v></c></row></foo>',
+    '<foo><row r="401"><c r="A401"><v>1</v></c></row><row r="402"><c r="A402"><v>2</v></c></row></foo>',
+])
+def test_big_sheet_damaged_or_odd_same_problems(insert: str) -> None:
+    rows = _PLAIN[:_AT] + insert + _PLAIN[_AT:]
+    part = _big_sheet(rows)
+    data = _package({"Blad1": part, "Blad2": _CELLS}, _SHARED)
+    if "\xff" in insert:  # raw bytes that are not UTF-8
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+            for info in zin.infolist():
+                body = zin.read(info)
+                if info.filename == "xl/worksheets/sheet1.xml":
+                    body = body.replace("tr\xff\xfe".encode(), b"tr\xff\xfe")
+                zout.writestr(info.filename, body)
+        data = out.getvalue()
+    _same(data)
+
+
+@pytest.mark.parametrize("head", [
+    f'<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',  # a prefix for the main namespace
+    f"<!-- written by hand --><worksheet {_NS}>",
+    f'<worksheet {_NS}><sheetPr xmlns:q="urn:q"/>',
+])
+def test_big_sheet_other_heads_same_records(head: str) -> None:
+    rows = _big_rows(400)
+    if head.startswith("<worksheet xmlns:x"):
+        rows = rows.replace("<row", "<x:row").replace("</row>", "</x:row>").replace("<c ", "<x:c ").replace(
+            "</c>", "</x:c>").replace("<v>", "<x:v>").replace("</v>", "</x:v>").replace(' x14ac:dyDescent="0.25"', "")
+        rows = rows.replace("<is>", "<x:is>").replace("</is>", "</x:is>").replace("<t>", "<x:t>").replace(
+            "<t ", "<x:t ").replace("</t>", "</x:t>").replace("<f>", "<x:f>").replace("<f ", "<x:f ").replace("</f>", "</x:f>")
+        part = f"{head}<x:sheetData>{rows}</x:sheetData></worksheet>"
+    else:
+        part = f'{head.replace(f"<worksheet {_NS}>", f"<worksheet {_NS} xmlns:x14ac={chr(34)}{_X14AC}{chr(34)}>")}' \
+               f"<sheetData>{rows}</sheetData></worksheet>"
+    _same(_package({"Blad1": part}, _SHARED))
