@@ -518,6 +518,7 @@ _CHAR_REF = re.compile(rb"&#(x[0-9a-fA-F]+|[0-9]+);")
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#x[0-9a-fA-F]+|#[0-9]+);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _ROOT_TAG = re.compile(rb'(?:<\?xml[^<>]*\?>)?\s*<worksheet((?:\s+[A-Za-z_][\w.:-]*\s*=\s*"[^"<&]*")*)\s*>')
+_ENCODING = re.compile(rb'encoding\s*=\s*["\']([^"\']*)["\']')
 _XMLNS = re.compile(rb'\s+xmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*"([^"]*)"')
 _MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -588,6 +589,9 @@ class _SheetPull(_EventPull):
         if len(head) > MAX_HEAD_BYTES or m is None or b"<!" in head or head.count(b"<?") > (1 if head.lstrip().startswith(b"<?xml") else 0) \
                 or head.count(b"xmlns") != m.group(1).count(b"xmlns"):
             return
+        encoding = _ENCODING.search(head, 0, m.start(1))
+        if encoding is not None and encoding.group(1).lower() not in (b"utf-8", b"utf8"):
+            return  # the rows' bytes are read as UTF-8
         declared = dict((p or b"", uri) for p, uri in _XMLNS.findall(m.group(1)))
         if declared.get(b"") != _MAIN or declared.get(b"xml", b"http://www.w3.org/XML/1998/namespace") != \
                 b"http://www.w3.org/XML/1998/namespace":

@@ -585,3 +585,14 @@ def test_big_sheet_other_heads_same_records(head: str) -> None:
         part = f'{head.replace(f"<worksheet {_NS}>", f"<worksheet {_NS} xmlns:x14ac={chr(34)}{_X14AC}{chr(34)}>")}' \
                f"<sheetData>{rows}</sheetData></worksheet>"
     _same(_package({"Blad1": part}, _SHARED))
+
+
+def test_big_sheet_in_latin1_same_records() -> None:
+    # bytes that read as UTF-8 too ("Ã¥" in ISO-8859-1 is "å" in UTF-8): the declared encoding decides
+    part = _big_sheet(_big_rows(400)).replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace("Åsa", "Ã¥sa")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_package({"Blad1": "<sheetData>"}, _SHARED))) as zin, zipfile.ZipFile(out, "w") as z:
+        for info in zin.infolist():
+            z.writestr(info.filename, part.encode("latin-1") if info.filename == "xl/worksheets/sheet1.xml" else zin.read(info))
+    records = _same(out.getvalue())
+    assert any("Ã¥sa" in t for r in records for _, t in r.fields)
