@@ -7,7 +7,7 @@ import os
 import re
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,6 +16,7 @@ from connectors.base import BaseConnector, ConnectorError, Record, Unit, safe_na
 from detectors import Match, Scanner
 from detectors.bank_account import is_clearing_field, is_split_account_field, join_split_account
 from detectors.base import mask
+from detectors.context import hint_kinds
 from pii_scan import gcpolicy
 from pii_scan.datamap import FoundValue, RecordResult, UnitResult, _unit_result, _unpack_records, finding_tuple
 from pii_scan.keys import Keys, hash_message
@@ -188,6 +189,49 @@ def split_account_pairs(fields: tuple[str, ...], hints: dict[str, str]) -> list[
     return got
 
 
+_CLEARING_SHAPE = re.compile(r"[1-9][0-9]{3}(?:-?[0-9])?")  # 5839, 8327-9
+_ACCOUNT_SHAPE = re.compile(r"[0-9][0-9 -]{4,14}[0-9]")
+VALUE_PAIR_MIN = 3  # records whose two values make an account, at least
+VALUE_PAIR_SHARE = 0.6  # ... and this share of the records holding both (random digits: about 1 in 11 per record)
+
+
+def value_account_pairs(by_field: Mapping[str, tuple[Sequence[int], Sequence[str]]],
+                        hints: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(clearing field, account field) pairs told by the values, for fields that name no kind.
+
+    A clearing number alone is four digits (five with Swedbank's check digit) and
+    an account alone is a run of digits: neither is an account, and without the
+    columns' names the worker could not pair them (:func:`split_account_pairs`).
+    Two fields pair when, of the batch's records holding both, at least
+    :data:`VALUE_PAIR_MIN` and :data:`VALUE_PAIR_SHARE` make a valid account
+    together (clearing range, account length, the bank's check digits): a chance
+    pairing of other numbers passes the check for about one record in eleven.
+
+    >>> value_account_pairs({"c1": ([0, 1, 2], ["5839", "8327-9", "6114"]),
+    ...                      "c2": ([0, 1, 2], ["8257466", "014 725 892-5", "517182351"])}, {})
+    [('c1', 'c2')]
+    """
+    free = [f for f in by_field if not hint_kinds(hints.get(f, f)) - {"bank_account"}]
+
+    def mostly(f: str, rx: re.Pattern[str]) -> bool:
+        texts = by_field[f][1]
+        return len(texts) >= VALUE_PAIR_MIN and sum(rx.fullmatch(t.strip()) is not None for t in texts) >= VALUE_PAIR_SHARE * len(texts)
+
+    clearing = [f for f in free if mostly(f, _CLEARING_SHAPE)]
+    if not clearing:
+        return []
+    accounts = [f for f in free if f not in clearing and mostly(f, _ACCOUNT_SHAPE)]
+    out: list[tuple[str, str]] = []
+    for c in clearing:
+        cv = dict(zip(*by_field[c]))
+        for a in accounts:
+            both = [(cv[i], t) for i, t in zip(*by_field[a]) if i in cv]
+            ok = sum(join_split_account(x.strip(), t) is not None for x, t in both)
+            if ok >= VALUE_PAIR_MIN and ok >= VALUE_PAIR_SHARE * len(both):
+                out.append((c, a))
+    return out
+
+
 def _record_centuries(batch: list[Record], found: list[list[tuple[str, str, list[Match]]]]) -> None:
     """A 10-digit personnummer takes the century that another field of its record writes out for the same number.
 
@@ -281,6 +325,7 @@ class _BatchDetector:
         self.names = Redactor(scanner, keys)
         self._stored_names: dict[str, str] = {}  # field name -> as stored (identifiers masked)
         self._pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> split account fields
+        self._value_pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # ... found by their values
         self._links: dict[str, bool] = {}  # field name -> links_field(name)
 
     def __call__(self, batch: list[Record], before: Record | None = None, after: Record | None = None) -> list[RecordResult]:
@@ -360,6 +405,8 @@ class _BatchDetector:
             n_found -= _split_runs(runs, batch, found)
         _record_centuries(batch, found)
         pairs = self._split_account_pairs(tuple(by_field))
+        if not pairs and "bank_account" in self.scanner.kinds:
+            pairs = self._value_account_pairs(by_field, hints)
         if pairs and "bank_account" in self.scanner.kinds:
             n_found += _join_split_accounts(pairs, by_field, found, self.scanner.min_confidence)
         keep = [(rec, per_field) for rec, per_field in zip(batch, found) if per_field or rec.references]
@@ -424,6 +471,19 @@ class _BatchDetector:
             out.append((rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item, structured,
                         _as_dt(rec.record_date or rec.ref_date), enc, to, fs))
         return out
+
+    def _value_account_pairs(self, by_field: dict[str, tuple[list[int], list[str]]],
+                             hints: dict[str, str]) -> list[tuple[str, str]]:
+        """Clearing and account columns that no name tells (``c3``/``c4``, a headerless sheet's columns): two
+        fields of no hinted kind in which most records' values make valid accounts together
+        (:func:`value_account_pairs`); decided on the first batch of a record shape, then kept."""
+        shape = tuple(by_field)
+        got = self._value_pairs.get(shape)
+        if got is None:
+            got = value_account_pairs(by_field, hints)
+            if len(self._value_pairs) < 1024:
+                self._value_pairs[shape] = got
+        return got
 
     def _split_account_pairs(self, fields: tuple[str, ...]) -> list[tuple[str, str]]:
         """:func:`split_account_pairs` of a record shape, cached."""
