@@ -582,6 +582,7 @@ class _SheetPull(_EventPull):
         self.rows = False
         self.prefixes: frozenset[bytes] = frozenset()
         self.fed = b""  # what was fed before start_rows (for its root tag and checks)
+        self.head = True  # still before start_rows
         self.between: Any = None
 
     def start_rows(self, between: Any) -> None:
@@ -590,6 +591,7 @@ class _SheetPull(_EventPull):
         or processing instruction before sheetData."""
         self.only_ends()
         head = self.fed
+        self.head, self.fed = False, b""
         m = _ROOT_TAG.match(head)
         if len(head) > MAX_HEAD_BYTES or m is None or b"<!" in head or head.count(b"<?") > (1 if head.lstrip().startswith(b"<?xml") else 0) \
                 or head.count(b"xmlns") != m.group(1).count(b"xmlns"):
@@ -658,7 +660,7 @@ class _SheetPull(_EventPull):
                         continue
             if not self.rows and pos == len(buf) and not eof:  # the parser reads it all, a read at a time
                 data = self.src.read(16 * 1024)
-                if len(self.fed) <= MAX_HEAD_BYTES:  # before sheetData (and a read into it)
+                if self.head and len(self.fed) <= MAX_HEAD_BYTES:  # before sheetData (and a read into it)
                     self.fed += data
                 if data:
                     self._feed(data)
