@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import warnings
 from urllib.parse import unquote
 import xml.etree.ElementTree as ET  # noqa: S405 - parts with a DTD are refused before (check_zip_bounds)
 import zipfile
@@ -85,6 +86,13 @@ HEADER_SAMPLE = 20  # rows looked at to decide whether the first row is a header
 PROLOG_BYTES = 64 * 1024  # an XML part's prolog (declaration, comments) must end within this
 XML_SUFFIXES = (".xml", ".rels", ".vml")
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
+# _OVERFLOW: a number in a cell formatted as a date that no date can be (past year 9999: 198112289874,
+# a personnummer typed into a date column) is read as the number it holds. openpyxl makes it the error
+# "#VALUE!", so the identifier went unscanned, and warns with the value in its message (a personnummer
+# printed on stderr). The fast sheet reader keeps the number; openpyxl's own cell path (the fallback,
+# fast=False) still gives "#VALUE!"; its warning is silenced for both.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+warnings.filterwarnings("ignore", message=r"Cell .* is marked as a date but the serial value", category=UserWarning)
 
 _META = (
     ("author", "meta:author"),
@@ -724,6 +732,10 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
         """openpyxl's WorkSheetParser.parse_cell; what it found of the cell's style and column kept."""
         parser.row_counter, parser.col_counter = row_counter, col
         cell = parser.parse_cell(c)
+        if cell["data_type"] == "e" and cell["value"] == "#VALUE!" and c.get("t") in (None, "n"):
+            raw = (c.findtext(R.VALUE_TAG) or "").strip()
+            if _NUMBER.fullmatch(raw):  # a date cell's serial that no date can be: the number (see _OVERFLOW)
+                cell["value"], cell["data_type"] = raw, "n"
         s = c.get("s")
         if s not in styles:
             sid = cell["style_id"]
@@ -813,7 +825,7 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                                         try:
                                             text = text_of(from_excel(num, epoch, timedelta=style[3]), style[1])
                                         except (OverflowError, ValueError):
-                                            text = "#VALUE!"  # openpyxl's (its warning, which quotes the value, left out)
+                                            text = v  # no date: the number as stored (see _OVERFLOW)
                                         else:
                                             if len(dates) < MAX_CACHED_DATES:
                                                 dates[v] = text
@@ -920,8 +932,7 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                                         try:
                                             text = text_of(from_excel(num, epoch, timedelta=style[3]), style[1])
                                         except (OverflowError, ValueError):
-                                            # openpyxl's "#VALUE!" (its warning, which quotes the value, left out)
-                                            text = "#VALUE!"
+                                            text = v  # no date: the number as stored (see _OVERFLOW)
                                         else:
                                             if len(dates) < MAX_CACHED_DATES:
                                                 dates[v] = text

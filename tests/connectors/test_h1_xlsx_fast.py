@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import random
 import zipfile
 from typing import Any
@@ -56,10 +57,25 @@ def _read_with(data: bytes, fast: bool) -> tuple[list[Any], list[str], str | Non
     return records, list(ctx.problems.messages), error
 
 
+def _as_openpyxl(new: list[Any], old: list[Any]) -> list[Any]:
+    """``new`` with the one difference the fast reader makes on purpose undone: a date cell's number that no
+    date can be is read as the number, where openpyxl gives "#VALUE!" (test_xlsx_date_overflow.py)."""
+    if len(new) != len(old):
+        return new
+    out = []
+    for n, o in zip(new, old):
+        if len(n.fields) == len(o.fields) and any(t == "#VALUE!" for _, t in o.fields):
+            fields = [(f, "#VALUE!" if ot == "#VALUE!" and f == of and re.fullmatch(r"[-+0-9.eE]+", t) else t)
+                      for (f, t), (of, ot) in zip(n.fields, o.fields)]
+            n = type(n)(n.location, fields, n.structured, n.ref_date, n.references, n.record_date, n.follows)
+        out.append(n)
+    return out
+
+
 def _same(data: bytes) -> list[Any]:
     old = _read(data, False)
     new = _read(data, True)
-    assert new[0] == old[0]  # records: locations, fields, texts
+    assert _as_openpyxl(new[0], old[0]) == old[0]  # records: locations, fields, texts
     assert new[1:] == old[1:]  # problems, error
     return new[0]
 
@@ -338,7 +354,7 @@ def test_many_rows_and_columns_same_records() -> None:
     '<row r="1"><c r="A1"><v>1,5</v></c></row>',  # a number that is not one
     '<row r="1"><c r="A1" t="b"><v>yes</v></c></row>',
     '<row r="1"><c r="A1" t="d"><v>not a date</v></c></row>',
-    '<row r="1"><c r="A1" s="2"><v>99999999</v></c></row>',  # a date out of range: #VALUE!
+    # (a date out of range is read as its number, where openpyxl's cells give #VALUE!: test_xlsx_date_overflow.py)
     '<row r="1"><c r="A1" t="inlineStr"><is foo="1"><t>x</t></is></c></row>',
 ])
 def test_damaged_cells_same_problems(body: str) -> None:
@@ -537,7 +553,6 @@ _AT = _PLAIN.index('<row r="400"')
     '<row r="x"><c r="A401"><v>1</v></c></row>',
     '<row r="401"><c r="A401" t="s"><v>9999</v></c></row>',  # no such shared string
     '<row r="401"><c r="A401" s="42"><v>1</v></c></row>',  # no such style
-    '<row r="401"><c r="A401" s="2"><v>99999999</v></c></row>',  # a date out of range
     '<row r="401"><c r="A401"><v>&#49;2</v></c></row>',  # a character reference in a number
     '<row r="401"><c r="A401" t="n"><v>\u0661\u0662</v></c></row>',  # digits Python reads, not ASCII
     '<row r="399"><c r="A399" t="s"><v>3</v></c></row><row r="5"><c r="A5" t="s"><v>4</v></c></row>',  # back
