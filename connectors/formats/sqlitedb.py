@@ -96,16 +96,21 @@ def sqlite_part_records(ctx: Ctx, path: str, key: str, params: tuple[tuple[str, 
     if first:
         _report_wal(ctx, path)
     db = SqlConnector(ctx.container, {"url": _url(path), "lock_timeout": 0})
-    prefix = ctx.container + "!"
     try:
-        try:
-            for rec in db.read(Unit(ctx.container, key, "", params)):
-                yield _moved(ctx, rec, prefix)
-        except ConnectorError as exc:
-            ctx.problem(f"{ctx.name}: table {safe_name(str(dict(params).get('container', key)))} not read ({_reason(exc)})")
+        yield from _unit_records(ctx, db, Unit(ctx.container, key, "", params))
         _report_skipped(ctx, db)
     finally:
         db.close()
+
+
+def _unit_records(ctx: Ctx, db: Any, unit: Any) -> Iterator[Record]:
+    """One SQL unit's records, moved under the file; a table that cannot be read is reported, not raised."""
+    try:
+        for rec in db.read(unit):
+            yield _moved(ctx, rec, ctx.container + "!")
+    except ConnectorError as exc:
+        ctx.problem(f"{ctx.name}: table {safe_name(str(dict(unit.params).get('container', unit.key)))} not read "
+                    f"({_reason(exc)})")
 
 
 def _report_wal(ctx: Ctx, path: str) -> None:
@@ -142,19 +147,13 @@ def _read(ctx: Ctx, path: str) -> Iterator[Record]:
     from connectors.sql import SqlConnector
 
     db = SqlConnector(f"{ctx.container}", {"url": _url(path), "lock_timeout": 0})
-    prefix = ctx.container + "!"
     try:
         try:
             units = list(db.units())
         except ConnectorError as exc:
             raise ConnectorError(f"{ctx.name}: not a readable SQLite database ({_reason(exc)})") from None
         for unit in units:
-            table = dict(unit.params).get("container", unit.key)
-            try:
-                for rec in db.read(unit):
-                    yield _moved(ctx, rec, prefix)
-            except ConnectorError as exc:
-                ctx.problem(f"{ctx.name}: table {safe_name(str(table))} not read ({_reason(exc)})")
+            yield from _unit_records(ctx, db, unit)
         _report_skipped(ctx, db)
     finally:
         db.close()
