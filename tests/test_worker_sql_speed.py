@@ -246,6 +246,8 @@ from pii_scan.redact import Redactor  # noqa: E402
 class _Scripted:
     """A scanner whose findings are given: value text -> matches (the names find nothing)."""
 
+    kinds: tuple[str, ...] = ()  # none of its own: the worker pairs no clearing and account fields for it
+
     def __init__(self, script: dict[str, list[Match]]) -> None:
         self.script = script
 
