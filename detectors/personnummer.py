@@ -675,3 +675,68 @@ def find(text: str, hint: str | None = None, ref_date: date | None = None) -> li
     from detectors.scan import find_all
 
     return find_all(text, hint=hint, ref_date=ref_date, kinds=(KIND,))
+
+
+# -- a personnummer kept in two fields: the birth date and the last four digits ---------------------
+#
+# Systems that "do not store the personnummer" often keep it as a birth date and "de fyra sista": the
+# two fields of one record give the whole number back (the reference's §1.1 structure: date, serial,
+# check digit), and it is personal data as much as the number written out.
+
+_BIRTH_FIELD = re.compile(
+    r"(?i)(?:f[öo]d(?:d|else|elsedag|elsedatum|datum|dat)?(?:$|[^a-zåäö])|f[öo]delse|birth|\bdob\b|bdate|f_?dat\b)"
+)
+_LAST_FOUR_FIELD = re.compile(
+    r"(?i)(?:sista[ _-]?(?:4|fyra)|fyra[ _-]?sista|4[ _-]?sista|last[ _-]?(?:4|four)|(?:pnr|ssn|personnr|personnummer)"
+    r"[ _-]?(?:4|last|sista|suffix|tail)|kontrollsiffr|personnummersuffix|pnr_?suffix)"
+)
+_BIRTH_VALUE = re.compile(r"((?:1[89]|20)[0-9]{2})-?([01][0-9])-?([0-3][0-9])(?:[ T][0-9:.]+)?|([0-9]{2})([01][0-9])([0-3][0-9])")
+_LAST_FOUR_VALUE = re.compile(r"\s*(?:-\s*)?([0-9]{4})\s*")
+
+
+_BIRTH_PLACE = re.compile(r"(?i)ort|land|plats|place|country|city|stad|nation|förs|fors")
+
+
+def is_birth_date_field(name: str) -> bool:
+    """A field named for a birth date (``födelsedatum``, ``fodd``, ``birth_date``, ``dob``), not a place."""
+    return _BIRTH_FIELD.search(name) is not None and _LAST_FOUR_FIELD.search(name) is None and (
+        _BIRTH_PLACE.search(name) is None)
+
+
+def is_last_four_field(name: str) -> bool:
+    """A field named for a personnummer's last four digits (``sista4``, ``fyra_sista``, ``pnr_last4``)."""
+    return _LAST_FOUR_FIELD.search(name) is not None
+
+
+def join_birth_date_and_last_four(birth: str, four: str, ref_date: date | None = None) -> Match | None:
+    """The personnummer a birth-date field and a last-four field of one record make together, or None.
+
+    The match spans the four digits (offsets index ``four``); its value is the
+    12-digit canonical form, the century from the date's year where it is
+    written (else inferred as for a 10-digit number). The check digit must hold.
+
+    >>> m = join_birth_date_and_last_four("1981-12-28", "9874")
+    >>> m.value, m.start, m.end
+    ('198112289874', 0, 4)
+    >>> join_birth_date_and_last_four("1981-12-28", "9875") is None
+    True
+    """
+    b = _BIRTH_VALUE.fullmatch(birth.strip())
+    f = _LAST_FOUR_VALUE.fullmatch(four)
+    if b is None or f is None:
+        return None
+    if b.group(1):
+        century, yy, mm, dd = b.group(1)[:2], b.group(1)[2:], b.group(2), b.group(3)
+        written = f"{century}{yy}{mm}{dd}-{f.group(1)}"
+    else:
+        yy, mm, dd = b.group(4), b.group(5), b.group(6)
+        written = f"{yy}{mm}{dd}-{f.group(1)}"
+    try:
+        value = validate(written, ref_date)
+    except ValueError:
+        return None
+    if int(value[6:8]) > 31:
+        return None  # a birth date field holds the real day: no samordningsnummer
+    s, e = f.span(1)
+    return Match(KIND, "personnummer", s, e, value, 0.85, ("shape:split-fields", "rule:luhn+date"),
+                 is_test_number(value, ref_date))

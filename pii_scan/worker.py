@@ -232,6 +232,51 @@ def value_account_pairs(by_field: Mapping[str, tuple[Sequence[int], Sequence[str
     return out
 
 
+def _join_birth_and_last_four(
+    by_field: dict[str, tuple[list[int], list[str]]],
+    hints: Mapping[str, str],
+    batch: list[Record],
+    found: list[list[tuple[str, str, list[Match]]]],
+    min_confidence: float,
+) -> int:
+    """A personnummer kept as a birth-date field and a last-four field of one record (``fodelsedatum`` +
+    ``pnr_sista4``): reported on the last-four field (:func:`detectors.personnummer.join_birth_date_and_last_four`),
+    unless a personnummer was found there already. One birth-date field goes with each last-four field; with
+    several, those named alike. Returns the number of findings added."""
+    from detectors.personnummer import is_birth_date_field, is_last_four_field, join_birth_date_and_last_four
+
+    fours = [f for f in by_field if is_last_four_field(hints.get(f, f)) or is_last_four_field(f)]
+    if not fours:
+        return 0
+    births = [f for f in by_field if f not in fours and (is_birth_date_field(hints.get(f, f)) or is_birth_date_field(f))]
+    if not births:
+        return 0
+    added = 0
+    for four in fours:
+        birth = births[0] if len(births) == 1 else next(
+            (b for b in births if _name_rest(b) == _name_rest(four)), None)
+        if birth is None:
+            continue
+        dates = dict(zip(*by_field[birth]))
+        for i, text in zip(*by_field[four]):
+            d = dates.get(i)
+            if d is None:
+                continue
+            entry = next((e for e in found[i] if e[0] == four), None)
+            if entry is not None and any(m.kind == "personnummer" for m in entry[2]):
+                continue
+            m = join_birth_date_and_last_four(d, text, batch[i].ref_date)
+            if m is None or m.confidence < min_confidence:
+                continue
+            m = Match(m.kind, m.subkind, m.start, m.end, m.value, m.confidence, (*m.why, f"with:{birth}"), m.test_data)
+            if entry is None:
+                found[i].append((four, text, [m]))
+            else:
+                entry[2].append(m)
+            added += 1
+    return added
+
+
 def _record_centuries(batch: list[Record], found: list[list[tuple[str, str, list[Match]]]]) -> None:
     """A 10-digit personnummer takes the century that another field of its record writes out for the same number.
 
@@ -403,6 +448,8 @@ class _BatchDetector:
                         n_found += len(ms)
         if runs:
             n_found -= _split_runs(runs, batch, found)
+        if "personnummer" in getattr(self.scanner, "kinds", ()):
+            n_found += _join_birth_and_last_four(by_field, hints, batch, found, self.scanner.min_confidence)
         _record_centuries(batch, found)
         pairs = self._split_account_pairs(tuple(by_field))
         if not pairs and "bank_account" in self.scanner.kinds:
