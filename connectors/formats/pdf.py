@@ -139,23 +139,112 @@ def pdf_records(ctx: Ctx, src: Source, read: Any = None) -> Iterator[Record]:
     if fields:
         yield ctx.record("form", fields, True)
 
-    for i in range(count):
-        try:
-            text = pages[i].extract_text() or ""
-        except Exception as exc:  # noqa: BLE001 - one bad page does not end the document
-            ctx.problem(f"{ctx.name} page {i + 1}: text not extractable ({describe(exc)})")
-            text = ""
-        if text.strip():
-            yield ctx.record(f"p{i + 1}", [(TEXT_FIELD, text)], False)
-        try:
-            annots = pages[i].get("/Annots")
-            notes = [f for f in (_annotation_fields(a) for a in (annots.get_object() if annots is not None else [])) if f]
-        except Exception as exc:  # noqa: BLE001
-            ctx.problem(f"{ctx.name} page {i + 1}: annotations not readable ({describe(exc)})")
-            notes = []
-        for k, fields in enumerate(notes, start=1):
-            yield ctx.record(f"p{i + 1} annotation {k}", fields, False)
+    scans = _Scans(f)
+    try:
+        for i in range(count):
+            try:
+                text = pages[i].extract_text() or ""
+            except Exception as exc:  # noqa: BLE001 - one bad page does not end the document
+                ctx.problem(f"{ctx.name} page {i + 1}: text not extractable ({describe(exc)})")
+                text = ""
+            if text.strip():
+                yield ctx.record(f"p{i + 1}", [(TEXT_FIELD, text)], False)
+            elif _has_image(pages[i]):  # a scan: no text, a picture
+                yield from scans.read(ctx, i + 1)
+            yield from _annotations(ctx, pages[i], i + 1)
+        scans.report(ctx)
+    finally:
+        scans.close()
+    yield from _attachments(ctx, reader, read)
 
+
+def _annotations(ctx: Ctx, page: Any, n: int) -> Iterator[Record]:
+    try:
+        annots = page.get("/Annots")
+        notes = [f for f in (_annotation_fields(a) for a in (annots.get_object() if annots is not None else [])) if f]
+    except Exception as exc:  # noqa: BLE001
+        ctx.problem(f"{ctx.name} page {n}: annotations not readable ({describe(exc)})")
+        notes = []
+    for k, fields in enumerate(notes, start=1):
+        yield ctx.record(f"p{n} annotation {k}", fields, False)
+
+
+def _has_image(page: Any) -> bool:
+    """Whether a page draws an image of its own (a scanner's page is one), without decoding any."""
+    try:
+        res = page.get("/Resources")
+        xobjects = res.get_object().get("/XObject") if res is not None else None
+        if xobjects is None:
+            return False
+        xobjects = xobjects.get_object()
+        return any(xobjects[k].get_object().get("/Subtype") == "/Image" for k in xobjects)
+    except Exception:  # noqa: BLE001 - a damaged resource dictionary: no image to read
+        return False
+
+
+class _Scans:
+    """The scanned pages of one PDF, read by OCR (:mod:`connectors.formats.ocr`) where it is installed."""
+
+    def __init__(self, f: Any) -> None:
+        self.f = f
+        self.path: str | None = None
+        self.tmpdir: str | None = None
+        self.done = 0
+        self.missing = 0  # scanned pages left unread: no OCR here
+        self.over = 0  # ... or beyond ocr.MAX_PAGES
+
+    def read(self, ctx: Ctx, n: int) -> Iterator[Record]:
+        from connectors.formats import ocr
+
+        if ocr.languages() is None:
+            self.missing += 1
+            return
+        if self.done >= ocr.MAX_PAGES:
+            self.over += 1
+            return
+        try:
+            text = ocr.page_text(self._pdf_path(), n)
+        except (ocr.OcrError, OSError) as exc:
+            ctx.problem(f"{ctx.name} page {n}: scanned page not read ({exc})")
+            return
+        self.done += 1
+        if text.strip():
+            yield ctx.record(f"p{n} ocr", [(TEXT_FIELD, text)], False)
+
+    def _pdf_path(self) -> str:
+        if self.path is None:
+            import os
+            import shutil
+            import tempfile
+
+            from connectors.formats.streams import local_path
+
+            self.path = local_path(self.f)
+            if self.path is None:  # an object body, an archive entry: a private copy for pdftoppm
+                self.tmpdir = tempfile.mkdtemp(prefix="pii-scan-pdf-")
+                self.path = os.path.join(self.tmpdir, "doc.pdf")
+                self.f.seek(0)
+                with open(self.path, "wb") as out:
+                    shutil.copyfileobj(self.f, out, 1 << 20)
+        return self.path
+
+    def report(self, ctx: Ctx) -> None:
+        if self.missing:
+            ctx.problem(f"{ctx.name}: {self.missing} scanned page(s) (a picture, no text) not read: OCR is not "
+                        "installed (Debian: tesseract-ocr tesseract-ocr-swe poppler-utils)")
+        if self.over:
+            from connectors.formats import ocr
+
+            ctx.problem(f"{ctx.name}: {self.over} scanned page(s) after the first {ocr.MAX_PAGES} not read by OCR")
+
+    def close(self) -> None:
+        if self.tmpdir is not None:
+            import shutil
+
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def _attachments(ctx: Ctx, reader: Any, read: Any) -> Iterator[Record]:
     if read is None:
         return
     try:

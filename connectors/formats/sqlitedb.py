@@ -47,7 +47,7 @@ from urllib.parse import quote
 
 from connectors.base import ConnectorError, Record, Reference, safe_name
 from connectors.formats.core import Ctx
-from connectors.formats.streams import Source
+from connectors.formats.streams import Source, local_path
 
 MAGIC = b"SQLite format 3\x00"
 
@@ -58,18 +58,8 @@ def _url(path: str) -> str:
 
 
 def _local_path(src: Source) -> str | None:
-    """The path of the local file behind ``src`` when it is read in place (the very file, not a spool
-    or an archive entry that happens to share a name with a file)."""
-    f = src.seekable_file()
-    try:
-        fd = f.fileno()
-        name = getattr(f, "name", None)
-        if not isinstance(name, str):  # opened from a descriptor (the files connector): its path, where the OS tells
-            name = os.readlink(f"/proc/self/fd/{fd}")
-        st, ps = os.fstat(fd), os.stat(name)
-    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError and a ValueError
-        return None
-    return name if (st.st_dev, st.st_ino) == (ps.st_dev, ps.st_ino) else None
+    """The path of the local file behind ``src`` when it is read in place (:func:`streams.local_path`)."""
+    return local_path(src.seekable_file())
 
 
 def sqlite_parts(path: str) -> list[tuple[str, tuple[tuple[str, Any], ...], int]]:

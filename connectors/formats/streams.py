@@ -207,3 +207,21 @@ def range_lines(f: IO[bytes], start: int, end: int, encoding: str, cap: int) -> 
         more = len(b) >= cap and not b.endswith(b"\n")
         yield f"@{line_start}", decoder.decode(b, final=not more), more
         cont = more
+
+
+def local_path(f: Any) -> str | None:
+    """The path of the local file that the open file ``f`` reads, when it is one (not a spool, a pipe or an
+    archive entry that happens to share a name with a file): for readers that hand a path to a program or a
+    library (SQLite, pdftoppm)."""
+    import os
+
+    try:
+        fd = f.fileno()
+        name = getattr(f, "name", None)
+        if not isinstance(name, str):  # opened from a descriptor (the files connector): its path, where the OS tells
+            name = os.readlink(f"/proc/self/fd/{fd}")
+        st, ps = os.fstat(fd), os.stat(name)
+    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError and a ValueError
+        return None
+    return name if (st.st_dev, st.st_ino) == (ps.st_dev, ps.st_ino) else None
+

@@ -1,0 +1,69 @@
+"""Scanned pages: PDF pages with no text layer, read by OCR (Tesseract) where it is installed.
+
+A scanned contract, a signed consent form, a copy of an ID document: a PDF
+page that is one picture has no text for pypdf to extract, and was passed over
+in silence. Such a page (no extractable text, at least one image) is rendered
+at :data:`DPI` dpi in grey by ``pdftoppm`` (poppler-utils) and read by
+``tesseract`` (tesseract-ocr, with the Swedish model tesseract-ocr-swe where
+installed: ``swe+eng``), both run as programs with the page's PNG in a
+temporary folder that is removed after. The text becomes the record
+``p<N> ocr`` (field ``text``, not structured), so a reader of the data map
+sees that it was read from a picture (OCR can misread a digit).
+
+At most :data:`MAX_PAGES` pages of one document are read so (each costs about
+a second); the rest are reported. Without the programs each scanned page is
+reported as not read (install ``tesseract-ocr tesseract-ocr-swe
+poppler-utils``), so the scan ends partial rather than passing over it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+
+DPI = 200
+MAX_PAGES = 100  # pages of one document read by OCR
+TIMEOUT = 120  # seconds for one page (render or recognise)
+
+
+@lru_cache(maxsize=1)
+def languages() -> str | None:
+    """The ``-l`` argument for tesseract (``swe+eng``, else what is installed of them), or None without OCR."""
+    if shutil.which("pdftoppm") is None or shutil.which("tesseract") is None:
+        return None
+    try:
+        out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    have = {line.strip() for line in out.splitlines()[1:]}
+    langs = [lang for lang in ("swe", "eng") if lang in have]
+    return "+".join(langs) if langs else None
+
+
+class OcrError(Exception):
+    """A page could not be rendered or recognised (the reason names no content)."""
+
+
+def page_text(pdf_path: str, page: int) -> str:
+    """The text Tesseract reads on one page (1-based) of the PDF at ``pdf_path``."""
+    langs = languages()
+    if langs is None:
+        raise OcrError("OCR is not installed")
+    tmp = tempfile.mkdtemp(prefix="pii-scan-ocr-")
+    try:
+        prefix = os.path.join(tmp, "page")
+        try:
+            subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(DPI), "-gray", "-png",
+                            "-singlefile", pdf_path, prefix], capture_output=True, timeout=TIMEOUT, check=True)
+            run = subprocess.run(["tesseract", prefix + ".png", "stdout", "-l", langs, "--psm", "3"],
+                                 capture_output=True, timeout=TIMEOUT, check=True)
+        except subprocess.TimeoutExpired:
+            raise OcrError(f"OCR took longer than {TIMEOUT} s") from None
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise OcrError(f"OCR failed ({type(exc).__name__})") from None
+        return run.stdout.decode("utf-8", "replace")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
