@@ -237,6 +237,8 @@ class Limits:
     max_ratio: int = 200  # compression ratio that marks a bomb
     max_depth: int = 3  # nested archives
     max_field_chars: int = 1 << 20  # longer text fields are scanned in slices by the engine
+    max_ocr_pages: int = 100  # scanned pages (PDF pages without text, TIFF pages) read by OCR per document
+    ocr_images: bool = False  # also read JPEG and PNG pictures by OCR (photos are many and slow to read)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Limits:

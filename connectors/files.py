@@ -11,6 +11,8 @@ Config (a ``[[sources]]`` entry of ``type = "files"``)::
     follow_symlinks = false          # default: symbolic links are skipped
     split_bytes = 8388608            # line-oriented files larger than this are split (8 MiB)
     limits = { max_expanded_bytes = 2147483648, max_entries = 10000 }
+    # limits.max_ocr_pages = 100: scanned pages read by OCR per document; limits.ocr_images = true: JPEG and
+    # PNG pictures read by OCR too (TIFF scans and PDF pages without text always are, where OCR is installed)
 
 Globs: ``*`` and ``?`` stay within a path segment, ``**`` crosses segments, a
 pattern without ``/`` matches the file or directory name at any depth (as in
@@ -137,7 +139,7 @@ class FilesConnector(BaseConnector):
         try:
             self.limits = Limits.from_config(self.config)
         except (TypeError, AttributeError):
-            raise ConfigError(f"source {name!r}: 'limits' must be a table of numbers") from None
+            raise ConfigError(f"source {name!r}: 'limits' must be a table of numbers (ocr_images: true or false)") from None
 
     def field_hints(self, unit: Unit) -> Any:
         """Mail fields hint by their header name (``header:Subject`` -> ``Subject``); other fields are their own hint."""

@@ -171,6 +171,12 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
         from connectors.formats.columnar import orc_records
 
         yield from orc_records(ctx, src)
+    elif fmt in ("tiff", "png", "jpeg"):
+        if fmt != "tiff" and not ctx.limits.ocr_images:
+            return  # a picture: read by OCR only when the source asks (limits.ocr_images)
+        from connectors.formats.ocr import image_records
+
+        yield from image_records(ctx, src, fmt)
     elif fmt == "sqlite":
         from connectors.formats.sqlitedb import sqlite_records
 

@@ -10,8 +10,11 @@ temporary folder that is removed after. The text becomes the record
 ``p<N> ocr`` (field ``text``, not structured), so a reader of the data map
 sees that it was read from a picture (OCR can misread a digit).
 
-At most :data:`MAX_PAGES` pages of one document are read so (each costs about
-a second); the rest are reported. Without the programs each scanned page is
+At most ``Limits.max_ocr_pages`` pages of one document are read so (each costs
+about a second); the rest are reported. A TIFF file (what document scanners
+write, one page or many) is read the same way, item ``p<N> ocr``; JPEG and PNG
+pictures only where the source sets ``limits.ocr_images`` (photos are many, and
+slow to read). Without the programs each scanned page is
 reported as not read (install ``tesseract-ocr tesseract-ocr-swe
 poppler-utils``), so the scan ends partial rather than passing over it.
 """
@@ -22,10 +25,11 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 DPI = 200
-MAX_PAGES = 100  # pages of one document read by OCR
 TIMEOUT = 120  # seconds for one page (render or recognise)
 
 
@@ -67,3 +71,53 @@ def page_text(pdf_path: str, page: int) -> str:
         return run.stdout.decode("utf-8", "replace")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def image_pages(path: str, max_pages: int) -> list[str]:
+    """The text Tesseract reads on each page of an image file (a multi-page TIFF: every page, up to ``max_pages``)."""
+    langs = languages()
+    if langs is None:
+        raise OcrError("OCR is not installed")
+    try:
+        run = subprocess.run(["tesseract", path, "stdout", "-l", langs, "--psm", "3"],
+                             capture_output=True, timeout=TIMEOUT * max(1, min(max_pages, 20)), check=True)
+    except subprocess.TimeoutExpired:
+        raise OcrError("OCR took too long") from None
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise OcrError(f"OCR failed ({type(exc).__name__})") from None
+    pages = run.stdout.decode("utf-8", "replace").split("\f")  # tesseract ends each page with a form feed
+    if pages and not pages[-1].strip():
+        pages.pop()
+    return pages[:max_pages]
+
+
+def image_records(ctx: Any, src: Any, fmt: str) -> Iterator[Any]:
+    """The pages of a TIFF scan (or, with ``limits.ocr_images``, a JPEG or PNG picture) read by OCR:
+    records ``p<N> ocr``, field ``text``, not structured. Without OCR the file is reported as not read."""
+    from connectors.base import ConnectorError
+    from connectors.formats.core import TEXT_FIELD
+    from connectors.formats.streams import local_path
+
+    if languages() is None:
+        raise ConnectorError(f"{ctx.name}: a scanned image ({fmt}) not read: OCR is not installed "
+                             "(Debian: tesseract-ocr tesseract-ocr-swe)")
+    f = src.seekable_file()  # spooled within max_expanded_bytes when it is no local file
+    path = local_path(f)
+    tmp = None
+    try:
+        if path is None:
+            tmp = tempfile.mkdtemp(prefix="pii-scan-img-")
+            path = os.path.join(tmp, "image." + ("tif" if fmt == "tiff" else fmt))
+            f.seek(0)
+            with open(path, "wb") as out:
+                shutil.copyfileobj(f, out, 1 << 20)
+        try:
+            pages = image_pages(path, ctx.limits.max_ocr_pages)
+        except OcrError as exc:
+            raise ConnectorError(f"{ctx.name}: scanned image not read ({exc})") from None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    for n, text in enumerate(pages, start=1):
+        if text.strip():
+            yield ctx.record(f"p{n} ocr", [(TEXT_FIELD, text)], False)

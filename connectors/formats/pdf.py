@@ -191,7 +191,7 @@ class _Scans:
         self.tmpdir: str | None = None
         self.done = 0
         self.missing = 0  # scanned pages left unread: no OCR here
-        self.over = 0  # ... or beyond ocr.MAX_PAGES
+        self.over = 0  # ... or beyond Limits.max_ocr_pages
 
     def read(self, ctx: Ctx, n: int) -> Iterator[Record]:
         from connectors.formats import ocr
@@ -199,7 +199,7 @@ class _Scans:
         if ocr.languages() is None:
             self.missing += 1
             return
-        if self.done >= ocr.MAX_PAGES:
+        if self.done >= ctx.limits.max_ocr_pages:
             self.over += 1
             return
         try:
@@ -233,9 +233,8 @@ class _Scans:
             ctx.problem(f"{ctx.name}: {self.missing} scanned page(s) (a picture, no text) not read: OCR is not "
                         "installed (Debian: tesseract-ocr tesseract-ocr-swe poppler-utils)")
         if self.over:
-            from connectors.formats import ocr
-
-            ctx.problem(f"{ctx.name}: {self.over} scanned page(s) after the first {ocr.MAX_PAGES} not read by OCR")
+            ctx.problem(f"{ctx.name}: {self.over} scanned page(s) after the first {ctx.limits.max_ocr_pages} not read "
+                        "by OCR (limits.max_ocr_pages)")
 
     def close(self) -> None:
         if self.tmpdir is not None:

@@ -13,12 +13,13 @@ from connectors.formats.encoding import decode, detect_encoding
 FORMATS = (
     "empty", "zip", "gzip", "bzip2", "xz", "tar", "pdf", "parquet", "ole2", "binary",
     "json", "jsonl", "html", "xml", "csv", "text", "eml", "mbox", "msg", "7z", "rar", "rtf", "sqlite", "access",
-    "zstd", "avro", "orc",
+    "zstd", "avro", "orc", "tiff", "png", "jpeg",
 )  # fmt: skip
 # 7z / rar: archives pii-scan cannot open; reported as not read (never silently skipped)
 # sqlite: a SQLite database file, read table by table (connectors.formats.sqlitedb)
 # access: a Microsoft Access database (.mdb/.accdb), which pii-scan cannot open: reported as not read
 # zstd: decompressed as gzip is; avro, orc: row files of a data lake, read as Parquet is (connectors.formats.columnar)
+# tiff: a scanner's pages, read by OCR; png, jpeg: pictures, read by OCR only with limits.ocr_images (connectors.formats.ocr)
 # eml / mbox / msg: mail stored as a file, read as mail (connectors.formats.mailfile)
 # zip is refined to xlsx / docx when its entries say so (see archives.zip_kind)
 
@@ -68,6 +69,12 @@ def _binary_magic(head: bytes) -> str | None:
         return "tar"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "ole2"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
     if head.startswith(b"SQLite format 3\x00"):
         return "sqlite"
     if head[4:19] in (b"Standard Jet DB", b"Standard ACE DB"):

@@ -85,3 +85,49 @@ def test_without_ocr_a_scanned_page_is_reported(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(ocr, "languages", lambda: None)
     with pytest.raises(ConnectorError, match="1 scanned page.*not read: OCR is not installed"):
         list(read_stream(io.BytesIO(scanned_pdf()), "avtal.pdf", container="avtal.pdf", loc_factory=_loc))
+
+
+def _page_image() -> Image.Image:
+    img = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(img)
+    for k, line in enumerate(LINES):
+        draw.text((120, 200 + 80 * k), line, fill=0, font=_font())
+    return img
+
+
+def test_a_multi_page_tiff_scan_is_read_page_by_page(tmp_path: Path) -> None:
+    _need_ocr()
+    share = tmp_path / "share"
+    share.mkdir()
+    img = _page_image()
+    img.save(share / "skanning.tif", save_all=True, append_images=[img.copy()], compression="tiff_lzw")
+    recs, errors = files_read_all(files_conn(share))
+    assert errors == {}
+    pages = {r.location.item: dict(r.fields)["text"] for r in recs if r.location.item}
+    assert list(pages) == ["p1 ocr", "p2 ocr"]
+    from detectors import Scanner
+
+    assert ("personnummer", "198112289874") in {(m.kind, m.value) for m in Scanner().find(pages["p2 ocr"])}
+
+
+def test_pictures_only_when_the_source_asks(tmp_path: Path) -> None:
+    _need_ocr()
+    share = tmp_path / "share"
+    share.mkdir()
+    _page_image().save(share / "foto.png")
+    _page_image().convert("RGB").save(share / "foto.jpg", quality=90)
+    recs, _ = files_read_all(files_conn(share))
+    assert [r for r in recs if r.location.item] == []  # photos are many: not read by default
+    recs, errors = files_read_all(files_conn(share, limits={"ocr_images": True}))
+    assert errors == {}
+    assert sorted((r.location.container, r.location.item) for r in recs if r.location.item) == [
+        ("foto.jpg", "p1 ocr"), ("foto.png", "p1 ocr")]
+
+
+def test_without_ocr_a_tiff_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocr, "languages", lambda: None)
+    share = tmp_path / "share"
+    share.mkdir()
+    _page_image().save(share / "skanning.tif")
+    _, errors = files_read_all(files_conn(share))
+    assert list(errors) == ["skanning.tif"] and "OCR is not installed" in errors["skanning.tif"]
