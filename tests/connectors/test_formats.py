@@ -90,7 +90,7 @@ CSV = f"namn;personnummer;telefon\nÅsa Öberg;{PNR};{PHONE}\n\"Bo\nBerg\";{PNR2
         (b"[2024-01-01 10:00] INFO x\n", "a.log", "text"),
         (b"[2024-01-01 10:00] INFO x\n", "a.json", "json"),  # invalid JSON, reported as such
         (b"Hej Anna, hur m\xc3\xa5r du?\nBra, tack.\n", "brev.txt", "text"),
-        (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "bild.png", "binary"),
+        (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "bild.png", "png"),  # a picture: read only with limits.ocr_images
         (b"", "tom.csv", "empty"),
         (b"email\nanna@example.se\n", "lista.csv", "csv"),  # one column: the extension decides
         (b"email\nanna@example.se\n", "lista.txt", "text"),
