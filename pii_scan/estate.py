@@ -1238,6 +1238,7 @@ class _Builder:
             self._json_export(share)
             self._mail(share)
             self._sqlite_backup(share)
+            self._access_log(share)
         stamp = datetime.combine(self.as_of, time(12, 0)).timestamp()
         for dirpath, _dirs, files in os.walk(share):
             for f in files:
@@ -1648,6 +1649,29 @@ class _Builder:
         rel3 = "backup/db_20240517-1345.sql"  # a dump named by date and time: 20240517-1345 is a valid personnummer
         _new_file(share, rel3).write_text("-- database dump placeholder\n", "utf-8")
         self.gt.decoy("timestamp-in-file-name", "personnummer", "202405171345", self.L.name(rel3), "20240517-1345")
+
+    def _access_log(self, share: Path) -> None:
+        """A web server's access log: searches and links with URL-encoded phone numbers and personnummer
+        (``q=070%20123%2045%2067``, ``pnr%3D198112289874``), read as the decoded values."""
+        rel = "logs/access.log"
+        path = _new_file(share, rel)
+        rng = self.rng("access-log")
+        gt, L = self.gt, self.L
+        lines = []
+        for p in rng.sample(self.customers, k=min(len(self.customers), max(6, len(self.customers) // 20))):
+            line = len(lines) + 1
+            stamp = f"[03/Jun/2024:{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d} +0200]"
+            if line % 2:
+                ph = write_phone(p.phones[0], "space-grouped")
+                query = "q=" + ph.replace(" ", "%20").replace("-", "%2D") + "&typ=telefon"
+                gt.plant("phone", e164(p.phones[0]), L.text(rel, line), ph, p.subject, structured=False, form="url-encoded")
+            else:
+                query = f"pnr%3D{p.pnr}"
+                gt.plant("personnummer", p.pnr, L.text(rel, line), p.pnr, p.subject, structured=False,
+                         test_data=p.test, form="url-encoded")
+            lines.append(f'10.1.{rng.randint(0, 255)}.{rng.randint(1, 254)} - - {stamp} '
+                         f'"GET /kundtjanst/sok?{query} HTTP/1.1" 200 {rng.randint(200, 9000)}')
+        path.write_text("\n".join(lines) + "\n", "utf-8")
 
     def _sqlite_backup(self, share: Path) -> None:
         """An old CRM's SQLite database left in the share (read as a SQL source is: tables, rows, a foreign
