@@ -959,8 +959,31 @@ class _Builder:
                 gt.decoy("vat-number", "personnummer", None, L.sql("suppliers", sid, "vat"), vat_w)
             sup.append((sid, name, orgnr_w, vat_w, srng.choice(_CITIES)))
         con.executemany("INSERT INTO suppliers VALUES (?,?,?,?,?)", sup)
+        if self.traps:
+            self._member_cards(con)
         con.commit()
         con.close()
+
+    def _member_cards(self, con: sqlite3.Connection) -> None:
+        """A loyalty-card table that 'does not store the personnummer': the birth date and the last four digits
+        in two columns, which together are the whole number (and a booking table's date beside a 'sista4' column,
+        which is none)."""
+        rng = self.rng("sql-traps-member-cards")
+        gt, L = self.gt, self.L
+        con.executescript(
+            "CREATE TABLE medlemskort (id INTEGER PRIMARY KEY, fodelsedatum TEXT, pnr_sista4 TEXT, epost TEXT);"
+        )
+        rows = []
+        # (a samordningsnummer's day is the birth day + 60: a birth date and four digits cannot hold one)
+        people = [p for p in self.customers if int(p.pnr[6:8]) <= 31]
+        for mid, p in enumerate(rng.sample(people, k=min(len(people), max(5, len(self.customers) // 15))), start=1):
+            birth = f"{p.pnr[:4]}-{p.pnr[4:6]}-{p.pnr[6:8]}"
+            rows.append((mid, birth, p.pnr[8:], p.emails[0]))
+            gt.plant("personnummer", p.pnr, L.sql("medlemskort", mid, "pnr_sista4"), f"{birth} + {p.pnr[8:]}", p.subject,
+                     test_data=p.test, form="birth-date+last-four")
+            gt.plant("email", p.emails[0], L.sql("medlemskort", mid, "epost"), p.emails[0], p.subject,
+                     test_data=_reserved(p.emails[0]))
+        con.executemany("INSERT INTO medlemskort VALUES (?,?,?,?)", rows)
 
     def _families(self, rng: Random) -> dict[int, str]:
         """Pairs of customers (12 and 13 always) whose invoices go to one family e-mail address (``faktura_epost``)."""
