@@ -171,6 +171,14 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
         from connectors.formats.columnar import orc_records
 
         yield from orc_records(ctx, src)
+    elif fmt == "pgdump-sql":
+        from connectors.formats.sqldump import plain_dump_records
+
+        yield from plain_dump_records(ctx, text_stream(src.stream(), kind.encoding))
+    elif fmt == "pgdump":
+        from connectors.formats.sqldump import custom_dump_records
+
+        yield from custom_dump_records(ctx, src)
     elif fmt in ("tiff", "png", "jpeg"):
         if fmt != "tiff" and not ctx.limits.ocr_images:
             return  # a picture: read by OCR only when the source asks (limits.ocr_images)
@@ -302,7 +310,8 @@ def splittable(head: bytes, name: str, at_eof: bool = False) -> bool:
 
         if folded(head, name):
             return False  # a range could start inside a folded line
-    return kind.format in LINE_FORMATS and ascii_compatible(kind.encoding)
+    # a plain pg_dump larger than a unit is read by ranges as text lines (its COPY rows then without their columns)
+    return (kind.format in LINE_FORMATS or kind.format == "pgdump-sql") and ascii_compatible(kind.encoding)
 
 
 def read_range(
@@ -328,6 +337,10 @@ def read_range(
         f.seek(0)
         head = read_fully(f, HEAD_BYTES)
         kind = detect(head, name, len(head) < HEAD_BYTES)
+        if kind.format == "pgdump-sql":
+            from dataclasses import replace
+
+            kind = replace(kind, format="text")  # by ranges: its lines as text (see splittable)
         if kind.format not in LINE_FORMATS or not ascii_compatible(kind.encoding):
             raise ConnectorError(f"{ctx.name}: a {kind.format} file cannot be read by byte ranges")
         cap = _line_cap(ctx)
