@@ -676,12 +676,19 @@ def _object_actions(cfg: Config, dm: DataMap, keys: Keys, store: str, source: st
     rewrite = REWRITE_OBJECT if store == "s3" else REWRITE_FILE
     if "!" in container and not name_hit:
         outer, inner = container.split("!", 1)
-        if "!" not in inner and _object_head(cfg, store, source, outer).get("format") == "sqlite":
+        outer_format = _object_head(cfg, store, source, outer).get("format") if "!" not in inner else None
+        if outer_format == "sqlite":
             # rows of a table in a SQLite database file (connectors.formats.sqlitedb): not lines, not an archive
             m_outer, m_table = masked.split("!", 1)
             return Action(item=",".join(masked_items), action=MANUAL, statement="",
                           why=f"rows of table {m_table} in a SQLite database file ({m_outer}): delete or correct "
                               "them with sqlite3 by hand, then rescan", **base)
+        if outer_format in ("pgdump", "pgdump-sql"):
+            # rows of a table in a PostgreSQL dump (connectors.formats.sqldump): a backup
+            m_outer, m_table = masked.split("!", 1)
+            return Action(item=",".join(masked_items), action=MANUAL, statement="",
+                          why=f"rows of table {m_table} in a PostgreSQL dump ({m_outer}), a backup: delete the dump "
+                              "when it is no longer needed, or restore, erase and dump it again; then rescan", **base)
         return Action(item=",".join(masked_items), action=MANUAL, statement="",
                       why=f"inside an archive ({masked.split('!', 1)[0]}): unpack, edit and repack it by hand", **base)
     info = _object_head(cfg, store, source, container)

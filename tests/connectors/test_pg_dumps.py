@@ -82,3 +82,23 @@ def test_without_pg_restore_the_custom_dump_is_reported(dumps: tuple[bytes, byte
     monkeypatch.setattr(sqldump.shutil, "which", lambda name: None)
     with pytest.raises(ConnectorError, match="custom-format dump, not read: pg_restore is not installed"):
         _rows(dumps[0], "crm.dump")
+
+
+def test_the_erasure_plan_calls_it_a_dump(dumps: tuple[bytes, bytes], tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pii_scan.cli import main
+
+    monkeypatch.delenv("PII_SCAN_KEY", raising=False)
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "crm.sql").write_bytes(dumps[1])
+    cfg = tmp_path / "pii-scan.toml"
+    cfg.write_text(f'[datamap]\nurl = "sqlite:///{tmp_path / "map.sqlite"}"\n'
+                   f'[[sources]]\nname = "share"\ntype = "files"\npath = "{share}"\n', "utf-8")
+    run = CliRunner().invoke(main, ["scan", "--config", str(cfg), "--scheduler", "sync", "--no-progress"])
+    assert run.exit_code == 0, run.output
+    run = CliRunner().invoke(main, ["erasure-plan", "--config", str(cfg), "--personnummer", PNR, "--format", "text"])
+    assert run.exit_code == 0, run.output
+    assert "in a PostgreSQL dump (crm.sql), a backup" in run.output and "inside an archive" not in run.output, run.output
