@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from connectors.base import Location
 from connectors.formats import read_stream
+from tests.conftest import need_service
 from tests.connectors.fileutil import EMAIL, PNR, PNR2, NonSeekable
 from tests.connectors.test_files import conn as files_conn
 from tests.connectors.test_files import read_all as files_read_all
@@ -26,7 +27,7 @@ from tests.connectors.test_files import read_all as files_read_all
 @pytest.fixture
 def dumps(pg_url: str, tmp_path: Path) -> tuple[bytes, bytes]:
     if shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump is not installed (Debian: postgresql-client)")
+        need_service("pg_dump", "Debian: postgresql-client")
     eng = sa.create_engine(pg_url)
     with eng.begin() as c:
         c.execute(sa.text('CREATE TABLE kunder (id int PRIMARY KEY, namn text, personnummer text, epost text, "anteckning" text)'))
@@ -51,7 +52,7 @@ def _rows(data: bytes, name: str, seekable: bool = True) -> dict[tuple[str, str]
 @pytest.mark.parametrize("form", ["custom", "plain"])
 def test_a_dumps_rows_are_records_with_column_names(dumps: tuple[bytes, bytes], form: str) -> None:
     if form == "custom" and shutil.which("pg_restore") is None:
-        pytest.skip("pg_restore is not installed")
+        need_service("pg_restore", "Debian: postgresql-client")
     data = dumps[0] if form == "custom" else dumps[1]
     rows = _rows(data, "backup/crm.dump", seekable=form == "plain")
     kunder = [v for (c, _), v in rows.items() if c == "backup/crm.dump!public.kunder"]
