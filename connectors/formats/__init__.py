@@ -175,6 +175,10 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
         from connectors.formats.sqldump import plain_dump_records
 
         yield from plain_dump_records(ctx, text_stream(src.stream(), kind.encoding))
+    elif fmt == "mysqldump":
+        from connectors.formats.sqldump import mysql_dump_records
+
+        yield from mysql_dump_records(ctx, text_stream(src.stream(), kind.encoding))
     elif fmt == "pgdump":
         from connectors.formats.sqldump import custom_dump_records
 
@@ -311,7 +315,7 @@ def splittable(head: bytes, name: str, at_eof: bool = False) -> bool:
         if folded(head, name):
             return False  # a range could start inside a folded line
     # a plain pg_dump larger than a unit is read by ranges as text lines (its COPY rows then without their columns)
-    return (kind.format in LINE_FORMATS or kind.format == "pgdump-sql") and ascii_compatible(kind.encoding)
+    return (kind.format in LINE_FORMATS or kind.format in ("pgdump-sql", "mysqldump")) and ascii_compatible(kind.encoding)
 
 
 def read_range(
@@ -337,7 +341,7 @@ def read_range(
         f.seek(0)
         head = read_fully(f, HEAD_BYTES)
         kind = detect(head, name, len(head) < HEAD_BYTES)
-        if kind.format == "pgdump-sql":
+        if kind.format in ("pgdump-sql", "mysqldump"):
             from dataclasses import replace
 
             kind = replace(kind, format="text")  # by ranges: its lines as text (see splittable)

@@ -13,13 +13,13 @@ from connectors.formats.encoding import decode, detect_encoding
 FORMATS = (
     "empty", "zip", "gzip", "bzip2", "xz", "tar", "pdf", "parquet", "ole2", "binary",
     "json", "jsonl", "html", "xml", "csv", "text", "eml", "mbox", "msg", "7z", "rar", "rtf", "sqlite", "access",
-    "zstd", "avro", "orc", "tiff", "png", "jpeg", "pgdump", "pgdump-sql",
+    "zstd", "avro", "orc", "tiff", "png", "jpeg", "pgdump", "pgdump-sql", "mysqldump",
 )  # fmt: skip
 # 7z / rar: archives pii-scan cannot open; reported as not read (never silently skipped)
 # sqlite: a SQLite database file, read table by table (connectors.formats.sqlitedb)
 # access: a Microsoft Access database (.mdb/.accdb), which pii-scan cannot open: reported as not read
 # zstd: decompressed as gzip is; avro, orc: row files of a data lake, read as Parquet is (connectors.formats.columnar)
-# pgdump (pg_dump -Fc), pgdump-sql (plain pg_dump): a PostgreSQL dump's COPY rows as records (connectors.formats.sqldump)
+# pgdump (pg_dump -Fc), pgdump-sql (plain pg_dump), mysqldump: a dump's rows as records (connectors.formats.sqldump)
 # tiff: a scanner's pages, read by OCR; png, jpeg: pictures, read by OCR only with limits.ocr_images (connectors.formats.ocr)
 # eml / mbox / msg: mail stored as a file, read as mail (connectors.formats.mailfile)
 # zip is refined to xlsx / docx when its entries say so (see archives.zip_kind)
@@ -171,6 +171,8 @@ def detect(head: bytes, name: str = "", at_eof: bool = False) -> Kind:
         return Kind("rtf", encoding)
     if body.startswith("--") and "-- PostgreSQL database dump" in body[:2048]:
         return Kind("pgdump-sql", encoding)
+    if body.startswith(("--", "/*")) and ("-- MySQL dump" in body[:2048] or "-- MariaDB dump" in body[:2048]):
+        return Kind("mysqldump", encoding)  # (MariaDB 10.11 writes a "sandbox mode" comment above the header)
     if body[0] in "{[":
         fmt = _json_kind(body, at_eof, ext)
         if fmt:

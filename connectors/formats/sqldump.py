@@ -151,3 +151,93 @@ def custom_dump_records(ctx: Ctx, src: Source) -> Iterator[Record]:
 
 
 __all__ = ["CUSTOM_MAGIC", "PLAIN_MARK", "custom_dump_records", "dump_records", "is_plain_dump", "plain_dump_records"]
+
+
+# -- MySQL and MariaDB dumps (mysqldump) -----------------------------------------------------------
+#
+# ``INSERT INTO `t` VALUES (1,'Anna','811228-9874'),(2,...);`` with the columns from the table's
+# ``CREATE TABLE`` above it (or the INSERT's own column list): each tuple a structured record,
+# container ``<file>!<db>.<table>`` (the db from ``USE`` / ``-- Current Database``), item the line
+# where the tuple starts and, where one line holds several, ``#k`` (the k-th on it, 1-based).
+
+MYSQL_MARKS = ("-- MySQL dump", "-- MariaDB dump")
+_MY_CREATE = re.compile(r"CREATE TABLE (?:IF NOT EXISTS )?`((?:[^`]|``)+)`\s*\(\s*$", re.I)
+_MY_COLUMN = re.compile(r"\s+`((?:[^`]|``)+)`\s")
+_MY_INSERT = re.compile(r"(?:INSERT|REPLACE)(?:\s+IGNORE)?\s+INTO\s+`((?:[^`]|``)+)`\s*(?:\(([^)]*)\)\s*)?VALUES\s*", re.I)
+_MY_USE = re.compile(r"(?:USE\s+`((?:[^`]|``)+)`\s*;|-- Current Database: `((?:[^`]|``)+)`)", re.I)
+_MY_TOKEN = re.compile(r"(?:_binary\s*)?'((?:[^'\\]|\\.|'')*)'|([(),;])|([^,()'\s;]+)", re.S)
+_MY_ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
+_MY_ESCAPE = re.compile(r"\\(.)|''", re.S)
+
+
+def is_mysql_dump(text: str) -> bool:
+    head = text[:2048]
+    return any(mark in head for mark in MYSQL_MARKS)
+
+
+def _my_string(raw: str) -> str:
+    return _MY_ESCAPE.sub(lambda m: "'" if m.group(1) is None else _MY_ESCAPES.get(m.group(1), m.group(1)), raw)
+
+
+def mysql_dump_records(ctx: Ctx, text: IO[str]) -> Iterator[Record]:
+    """Records of a mysqldump file's lines (see above); other lines are read as text, so nothing is lost."""
+    db = ""
+    columns: dict[str, list[str]] = {}  # table -> its columns, from CREATE TABLE
+    creating: str | None = None
+    table: Ctx | None = None  # inside an INSERT: the table's context
+    cols: list[str] = []
+    values: list[str | None] | None = None  # the tuple being read
+    start = 0
+    on_line = 0  # tuples started on the current line
+    for n, line in enumerate(_lines(text, 4 * ctx.limits.max_field_chars), start=1):
+        line = line.rstrip("\r\n")
+        if creating is not None:
+            m = _MY_COLUMN.match(line)
+            if m is not None:
+                columns[creating].append(m.group(1).replace("``", "`"))
+            elif line.startswith(")"):
+                creating = None
+            continue
+        pos = 0
+        if table is None:
+            m = _MY_INSERT.match(line)
+            if m is None:
+                c = _MY_CREATE.match(line)
+                if c is not None:
+                    creating = c.group(1).replace("``", "`")
+                    columns[creating] = []
+                    continue
+                u = _MY_USE.match(line)
+                if u is not None:
+                    db = (u.group(1) or u.group(2)).replace("``", "`")
+                if line.strip() and not line.startswith(("--", "/*")):
+                    yield ctx.record(str(n), [(TEXT_FIELD, line[: ctx.limits.max_field_chars])], False)
+                continue
+            name = m.group(1).replace("``", "`")
+            cols = [c.strip().strip("`") for c in m.group(2).split(",")] if m.group(2) else columns.get(name, [])
+            table = ctx.child(f"{ctx.container}!{db + '.' if db else ''}{name}")
+            table.depth = ctx.depth
+            pos = m.end()
+        on_line = 0
+        for tok in _MY_TOKEN.finditer(line, pos):
+            s, punct, bare = tok.group(1), tok.group(2), tok.group(3)
+            if punct == "(":
+                values, start = [], n
+                on_line += 1
+            elif punct == ")" and values is not None:
+                names = cols if len(cols) == len(values) else [f"column {k}" for k in range(1, len(values) + 1)]
+                pairs = [(c, v) for c, v in zip(names, values) if v]
+                item = str(start) if on_line <= 1 and not _more_on(line, tok.end()) else f"{start}#{on_line}"
+                for fields in bounded_fields(pairs, ctx.limits.max_field_chars):
+                    yield table.record(item, fields, True)
+                values = None
+            elif punct == ";" and values is None:
+                table = None
+                break
+            elif values is not None and punct is None:
+                values.append(_my_string(s) if s is not None else (None if bare.upper() == "NULL" else bare))
+
+
+def _more_on(line: str, pos: int) -> bool:
+    """Whether another tuple starts on the line after ``pos`` (then the line's tuples are numbered)."""
+    return "(" in line[pos:]

@@ -683,11 +683,12 @@ def _object_actions(cfg: Config, dm: DataMap, keys: Keys, store: str, source: st
             return Action(item=",".join(masked_items), action=MANUAL, statement="",
                           why=f"rows of table {m_table} in a SQLite database file ({m_outer}): delete or correct "
                               "them with sqlite3 by hand, then rescan", **base)
-        if outer_format in ("pgdump", "pgdump-sql"):
-            # rows of a table in a PostgreSQL dump (connectors.formats.sqldump): a backup
+        if outer_format in ("pgdump", "pgdump-sql", "mysqldump"):
+            # rows of a table in a database dump (connectors.formats.sqldump): a backup
             m_outer, m_table = masked.split("!", 1)
+            kind = "a MySQL/MariaDB" if outer_format == "mysqldump" else "a PostgreSQL"
             return Action(item=",".join(masked_items), action=MANUAL, statement="",
-                          why=f"rows of table {m_table} in a PostgreSQL dump ({m_outer}), a backup: delete the dump "
+                          why=f"rows of table {m_table} in {kind} dump ({m_outer}), a backup: delete the dump "
                               "when it is no longer needed, or restore, erase and dump it again; then rescan", **base)
         return Action(item=",".join(masked_items), action=MANUAL, statement="",
                       why=f"inside an archive ({masked.split('!', 1)[0]}): unpack, edit and repack it by hand", **base)
