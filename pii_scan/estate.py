@@ -1262,6 +1262,7 @@ class _Builder:
             self._mail(share)
             self._sqlite_backup(share)
             self._access_log(share)
+            self._pg_dump(share)
         stamp = datetime.combine(self.as_of, time(12, 0)).timestamp()
         for dirpath, _dirs, files in os.walk(share):
             for f in files:
@@ -1672,6 +1673,36 @@ class _Builder:
         rel3 = "backup/db_20240517-1345.sql"  # a dump named by date and time: 20240517-1345 is a valid personnummer
         _new_file(share, rel3).write_text("-- database dump placeholder\n", "utf-8")
         self.gt.decoy("timestamp-in-file-name", "personnummer", "202405171345", self.L.name(rel3), "20240517-1345")
+
+    def _pg_dump(self, share: Path) -> None:
+        """An old plain-SQL pg_dump of the CRM in the share: its COPY rows carry the column names
+        (``backup/crm_2019.sql!public.kunder``, item = the row's line)."""
+        rel = "backup/crm_2019.sql"
+        path = _new_file(share, rel)
+        rng = self.rng("pg-dump")
+        gt = self.gt
+        src = self.L.files_source
+        lines = ["--", "-- PostgreSQL database dump", "--", "", "SET statement_timeout = 0;",
+                 "SET client_encoding = 'UTF8';", "",
+                 "CREATE TABLE public.kunder (", "    id integer NOT NULL,", "    namn text,", "    personnummer text,",
+                 "    epost text,", "    telefon text", ");", "",
+                 "COPY public.kunder (id, namn, personnummer, epost, telefon) FROM stdin;"]
+        for p in self._sample("pg-dump-pick", 0.1, must=(3,)):
+            cid = int(p.subject.split(":")[1])
+            pw = write_pnr(p.pnr, rng.choice(("12-dash", "10-dash", "12")), self.as_of)
+            ph = write_phone(p.phones[0], rng.choice(("dash-grouped", "compact", "+46")))
+            em = p.emails[0]
+            lines.append("\t".join((str(cid), p.name, pw, em, ph)))
+            line = len(lines)
+
+            def at(column: str, line: int = line) -> Where:
+                return Where("files", src, f"{rel}!public.kunder", str(line), column)
+
+            gt.plant("personnummer", p.pnr, at("personnummer"), pw, p.subject, test_data=p.test, form="pg-dump")
+            gt.plant("email", em, at("epost"), em, p.subject, test_data=_reserved(em))
+            gt.plant("phone", e164(p.phones[0]), at("telefon"), ph, p.subject)
+        lines += ["\\.", "", "--", "-- PostgreSQL database dump complete", "--", ""]
+        path.write_text("\n".join(lines), "utf-8")
 
     def _access_log(self, share: Path) -> None:
         """A web server's access log: searches and links with URL-encoded phone numbers and personnummer
