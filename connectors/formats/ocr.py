@@ -30,6 +30,15 @@ from functools import lru_cache
 from typing import Any
 
 DPI = 200
+MAX_LONG_SIDE = 6000  # pixels: a page larger than this at DPI is rendered at a lower resolution (an A4 page: 2339)
+MAX_PIXELS = 60_000_000  # a scanned image larger than this is not read (a decompression bomb)
+MEMORY = 2 << 30  # address space allowed to pdftoppm and tesseract
+
+
+def _limit_memory() -> None:  # pragma: no cover - runs in the child before exec
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 TIMEOUT = 120  # seconds for one page (render or recognise)
 
 
@@ -51,8 +60,13 @@ class OcrError(Exception):
     """A page could not be rendered or recognised (the reason names no content)."""
 
 
-def page_text(pdf_path: str, page: int) -> str:
-    """The text Tesseract reads on one page (1-based) of the PDF at ``pdf_path``."""
+def page_text(pdf_path: str, page: int, long_side_pt: float | None = None) -> str:
+    """The text Tesseract reads on one page (1-based) of the PDF at ``pdf_path``; ``long_side_pt``: the page's
+    longer side in points, where known (a page so large that DPI would make it over MAX_LONG_SIDE pixels is
+    rendered at a lower resolution: a PDF may declare any page size)."""
+    dpi = DPI
+    if long_side_pt and long_side_pt / 72 * DPI > MAX_LONG_SIDE:
+        dpi = max(1, int(MAX_LONG_SIDE * 72 / long_side_pt))
     langs = languages()
     if langs is None:
         raise OcrError("OCR is not installed")
@@ -60,10 +74,11 @@ def page_text(pdf_path: str, page: int) -> str:
     try:
         prefix = os.path.join(tmp, "page")
         try:
-            subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(DPI), "-gray", "-png",
-                            "-singlefile", pdf_path, prefix], capture_output=True, timeout=TIMEOUT, check=True)
+            subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(dpi), "-gray", "-png",
+                            "-singlefile", pdf_path, prefix], capture_output=True, timeout=TIMEOUT, check=True,
+                           preexec_fn=_limit_memory)
             run = subprocess.run(["tesseract", prefix + ".png", "stdout", "-l", langs, "--psm", "3"],
-                                 capture_output=True, timeout=TIMEOUT, check=True)
+                                 capture_output=True, timeout=TIMEOUT, check=True, preexec_fn=_limit_memory)
         except subprocess.TimeoutExpired:
             raise OcrError(f"OCR took longer than {TIMEOUT} s") from None
         except (OSError, subprocess.CalledProcessError) as exc:
@@ -78,9 +93,13 @@ def image_pages(path: str, max_pages: int) -> list[str]:
     langs = languages()
     if langs is None:
         raise OcrError("OCR is not installed")
+    too_big = _pixels(path)
+    if too_big:
+        raise OcrError(too_big)
     try:
         run = subprocess.run(["tesseract", path, "stdout", "-l", langs, "--psm", "3"],
-                             capture_output=True, timeout=TIMEOUT * max(1, min(max_pages, 20)), check=True)
+                             capture_output=True, timeout=TIMEOUT * max(1, min(max_pages, 20)), check=True,
+                             preexec_fn=_limit_memory)
     except subprocess.TimeoutExpired:
         raise OcrError("OCR took too long") from None
     except (OSError, subprocess.CalledProcessError) as exc:
@@ -89,6 +108,19 @@ def image_pages(path: str, max_pages: int) -> list[str]:
     if pages and not pages[-1].strip():
         pages.pop()
     return pages[:max_pages]
+
+
+def _pixels(path: str) -> str:
+    """Why an image is too large to read (its first frame's size, read from its header), or ``""``."""
+    try:
+        from PIL import Image
+
+        Image.MAX_IMAGE_PIXELS = None  # the size is checked here, without decoding the pixels
+        with Image.open(path) as img:
+            w, h = img.size
+    except Exception:  # noqa: BLE001 - Pillow cannot tell: tesseract will (within its memory limit)
+        return ""
+    return f"an image of {w}x{h} pixels, over the {MAX_PIXELS:,} read" if w * h > MAX_PIXELS else ""
 
 
 def image_records(ctx: Any, src: Any, fmt: str) -> Iterator[Any]:

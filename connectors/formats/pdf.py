@@ -150,7 +150,7 @@ def pdf_records(ctx: Ctx, src: Source, read: Any = None) -> Iterator[Record]:
             if text.strip():
                 yield ctx.record(f"p{i + 1}", [(TEXT_FIELD, text)], False)
             elif _has_image(pages[i]):  # a scan: no text, a picture
-                yield from scans.read(ctx, i + 1)
+                yield from scans.read(ctx, i + 1, _long_side(pages[i]))
             yield from _annotations(ctx, pages[i], i + 1)
         scans.report(ctx)
     finally:
@@ -167,6 +167,15 @@ def _annotations(ctx: Ctx, page: Any, n: int) -> Iterator[Record]:
         notes = []
     for k, fields in enumerate(notes, start=1):
         yield ctx.record(f"p{n} annotation {k}", fields, False)
+
+
+def _long_side(page: Any) -> float | None:
+    """A page's longer side in points (its media box), or None where it cannot be read."""
+    try:
+        box = page.mediabox
+        return float(max(abs(box.width), abs(box.height)))
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _has_image(page: Any) -> bool:
@@ -193,7 +202,7 @@ class _Scans:
         self.missing = 0  # scanned pages left unread: no OCR here
         self.over = 0  # ... or beyond Limits.max_ocr_pages
 
-    def read(self, ctx: Ctx, n: int) -> Iterator[Record]:
+    def read(self, ctx: Ctx, n: int, long_side_pt: float | None = None) -> Iterator[Record]:
         from connectors.formats import ocr
 
         if ocr.languages() is None:
@@ -203,7 +212,7 @@ class _Scans:
             self.over += 1
             return
         try:
-            text = ocr.page_text(self._pdf_path(), n)
+            text = ocr.page_text(self._pdf_path(), n, long_side_pt)
         except (ocr.OcrError, OSError) as exc:
             ctx.problem(f"{ctx.name} page {n}: scanned page not read ({exc})")
             return

@@ -131,3 +131,33 @@ def test_without_ocr_a_tiff_is_reported(tmp_path: Path, monkeypatch: pytest.Monk
     _page_image().save(share / "skanning.tif")
     _, errors = files_read_all(files_conn(share))
     assert list(errors) == ["skanning.tif"] and "OCR is not installed" in errors["skanning.tif"]
+
+
+def test_a_page_declaring_a_huge_size_is_rendered_within_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PDF may declare any page size: the page is rendered at a resolution that keeps it within
+    ocr.MAX_LONG_SIDE pixels (a 1754-inch page at 200 dpi would be 350,800 pixels long)."""
+    _need_ocr()
+    img = _page_image()
+    buf = io.BytesIO()
+    img.save(buf, "PDF", resolution=1)  # 1240 x 1754 inches
+    calls: list[list[str]] = []
+    real = ocr.subprocess.run
+
+    def run(cmd, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202
+        calls.append(list(cmd))
+        return real(cmd, *a, **k)
+
+    monkeypatch.setattr(ocr.subprocess, "run", run)
+    list(read_stream(io.BytesIO(buf.getvalue()), "stor.pdf", container="stor.pdf", loc_factory=_loc))
+    render = next(c for c in calls if c[0] == "pdftoppm")
+    dpi = int(render[render.index("-r") + 1])
+    assert 0 < dpi and 1754 * dpi <= ocr.MAX_LONG_SIDE, dpi
+
+
+def test_an_image_too_large_is_reported_not_read(tmp_path: Path) -> None:
+    _need_ocr()
+    share = tmp_path / "share"
+    share.mkdir()
+    Image.new("L", (9000, 9000), 255).save(share / "enorm.tif", compression="tiff_lzw")  # 81 megapixels
+    _, errors = files_read_all(files_conn(share))
+    assert list(errors) == ["enorm.tif"] and "9000x9000 pixels" in errors["enorm.tif"]
