@@ -114,10 +114,13 @@ def _pixels(path: str) -> str:
     """Why an image is too large to read (its first frame's size, read from its header), or ``""``."""
     try:
         from PIL import Image
-
-        Image.MAX_IMAGE_PIXELS = None  # the size is checked here, without decoding the pixels
-        with Image.open(path) as img:
+    except ImportError:  # pragma: no cover - Pillow comes with weasyprint
+        return ""
+    try:
+        with Image.open(path) as img:  # the header only: no pixels decoded
             w, h = img.size
+    except Image.DecompressionBombError:  # Pillow's own bound (twice its MAX_IMAGE_PIXELS)
+        return "an image too large to read"
     except Exception:  # noqa: BLE001 - Pillow cannot tell: tesseract will (within its memory limit)
         return ""
     return f"an image of {w}x{h} pixels, over the {MAX_PIXELS:,} read" if w * h > MAX_PIXELS else ""
