@@ -1711,7 +1711,7 @@ class _Builder:
         path = _new_file(share, rel)
         rng = self.rng("access-log")
         gt, L = self.gt, self.L
-        lines = []
+        lines: list[str] = []
         for p in rng.sample(self.customers, k=min(len(self.customers), max(6, len(self.customers) // 20))):
             line = len(lines) + 1
             stamp = f"[03/Jun/2024:{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d} +0200]"
