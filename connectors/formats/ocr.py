@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -108,6 +109,12 @@ def image_pages(path: str, max_pages: int) -> list[str]:
     if pages and not pages[-1].strip():
         pages.pop()
     return pages[:max_pages]
+
+
+# Pillow warns on stderr for each damaged TIFF header it reads (no content in the message, but one line per
+# file of a scan); the damage is reported by tesseract's failure instead
+warnings.filterwarnings("ignore", message=r"(?:Corrupt EXIF data|Truncated File Read|Possibly corrupt EXIF)",
+                        category=UserWarning)
 
 
 def _pixels(path: str) -> str:
