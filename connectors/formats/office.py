@@ -720,6 +720,25 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
     epoch = wb.epoch
     date_formats, td_formats = wb._date_formats, wb._timedelta_formats
     text_of = _FormatCache().text
+
+    def number_text(v: str, style: tuple[Any, str, bool, bool, dict[str, str]]) -> str:
+        """A number cell's text (``v`` its value as written), as openpyxl and _row_texts give it: a date by
+        the cell's date format (cached per style), else the number by its format."""
+        num = float(v) if "." in v or "E" in v or "e" in v else int(v)
+        if style[2]:
+            dates = style[4]
+            text = dates.get(v)
+            if text is None:
+                try:
+                    text = text_of(from_excel(num, epoch, timedelta=style[3]), style[1])
+                except (OverflowError, ValueError):
+                    return v  # no date: the number as stored (see _OVERFLOW)
+                if len(dates) < MAX_CACHED_DATES:
+                    dates[v] = text
+            return text
+        if style[1] == "General":
+            return str(num) if num.__class__ is int else repr(num)
+        return text_of(num, style[1])
     columns: dict[str, int] = {}  # a cell reference's letters -> its column (as coordinate_to_tuple found it)
     # a cell's s attribute -> (style id, number format, date?, duration?, {serial: text} of its date cells),
     # once openpyxl has read one such cell
@@ -816,23 +835,7 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                             if not v:
                                 text = ""
                             else:
-                                v = _unescape(v.decode())
-                                num = float(v) if "." in v or "E" in v or "e" in v else int(v)
-                                if style[2]:
-                                    dates = style[4]
-                                    text = dates.get(v)
-                                    if text is None:
-                                        try:
-                                            text = text_of(from_excel(num, epoch, timedelta=style[3]), style[1])
-                                        except (OverflowError, ValueError):
-                                            text = v  # no date: the number as stored (see _OVERFLOW)
-                                        else:
-                                            if len(dates) < MAX_CACHED_DATES:
-                                                dates[v] = text
-                                elif style[1] == "General":
-                                    text = str(num) if num.__class__ is int else repr(num)
-                                else:
-                                    text = text_of(num, style[1])
+                                text = number_text(_unescape(v.decode()), style)
                         elif t == b"inlineStr":
                             text = _unescape(inline.decode()) if inline is not None else ""
                         elif t == b"b":
@@ -924,22 +927,7 @@ def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                             if not v:
                                 text = ""
                             else:
-                                num = float(v) if "." in v or "E" in v or "e" in v else int(v)
-                                if style[2]:
-                                    dates = style[4]
-                                    text = dates.get(v)
-                                    if text is None:
-                                        try:
-                                            text = text_of(from_excel(num, epoch, timedelta=style[3]), style[1])
-                                        except (OverflowError, ValueError):
-                                            text = v  # no date: the number as stored (see _OVERFLOW)
-                                        else:
-                                            if len(dates) < MAX_CACHED_DATES:
-                                                dates[v] = text
-                                elif style[1] == "General":
-                                    text = str(num) if num.__class__ is int else repr(num)
-                                else:
-                                    text = text_of(num, style[1])
+                                text = number_text(v, style)
                         elif t == "inlineStr":
                             isc = c.find(is_tag)
                             if isc is None:
