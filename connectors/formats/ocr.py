@@ -68,44 +68,40 @@ def page_text(pdf_path: str, page: int, long_side_pt: float | None = None) -> st
     dpi = DPI
     if long_side_pt and long_side_pt / 72 * DPI > MAX_LONG_SIDE:
         dpi = max(1, int(MAX_LONG_SIDE * 72 / long_side_pt))
+    langs = _langs()
+    with tempfile.TemporaryDirectory(prefix="pii-scan-ocr-") as tmp:
+        prefix = os.path.join(tmp, "page")
+        _run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(dpi), "-gray", "-png", "-singlefile", pdf_path,
+              prefix], TIMEOUT)
+        return _run(["tesseract", prefix + ".png", "stdout", "-l", langs, "--psm", "3"], TIMEOUT)
+
+
+def _langs() -> str:
     langs = languages()
     if langs is None:
         raise OcrError("OCR is not installed")
-    tmp = tempfile.mkdtemp(prefix="pii-scan-ocr-")
+    return langs
+
+
+def _run(cmd: list[str], timeout: float) -> str:
+    """Run one of the OCR programs (memory bounded, with a timeout); its standard output as text."""
     try:
-        prefix = os.path.join(tmp, "page")
-        try:
-            subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(dpi), "-gray", "-png",
-                            "-singlefile", pdf_path, prefix], capture_output=True, timeout=TIMEOUT, check=True,
-                           preexec_fn=_limit_memory)
-            run = subprocess.run(["tesseract", prefix + ".png", "stdout", "-l", langs, "--psm", "3"],
-                                 capture_output=True, timeout=TIMEOUT, check=True, preexec_fn=_limit_memory)
-        except subprocess.TimeoutExpired:
-            raise OcrError(f"OCR took longer than {TIMEOUT} s") from None
-        except (OSError, subprocess.CalledProcessError) as exc:
-            raise OcrError(f"OCR failed ({type(exc).__name__})") from None
-        return run.stdout.decode("utf-8", "replace")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        run = subprocess.run(cmd, capture_output=True, timeout=timeout, check=True, preexec_fn=_limit_memory)
+    except subprocess.TimeoutExpired:
+        raise OcrError(f"OCR took longer than {timeout:.0f} s") from None
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise OcrError(f"OCR failed ({type(exc).__name__})") from None
+    return run.stdout.decode("utf-8", "replace")
 
 
 def image_pages(path: str, max_pages: int) -> list[str]:
     """The text Tesseract reads on each page of an image file (a multi-page TIFF: every page, up to ``max_pages``)."""
-    langs = languages()
-    if langs is None:
-        raise OcrError("OCR is not installed")
+    langs = _langs()
     too_big = _pixels(path)
     if too_big:
         raise OcrError(too_big)
-    try:
-        run = subprocess.run(["tesseract", path, "stdout", "-l", langs, "--psm", "3"],
-                             capture_output=True, timeout=TIMEOUT * max(1, min(max_pages, 20)), check=True,
-                             preexec_fn=_limit_memory)
-    except subprocess.TimeoutExpired:
-        raise OcrError("OCR took too long") from None
-    except (OSError, subprocess.CalledProcessError) as exc:
-        raise OcrError(f"OCR failed ({type(exc).__name__})") from None
-    pages = run.stdout.decode("utf-8", "replace").split("\f")  # tesseract ends each page with a form feed
+    out = _run(["tesseract", path, "stdout", "-l", langs, "--psm", "3"], TIMEOUT * max(1, min(max_pages, 20)))
+    pages = out.split("\f")  # tesseract ends each page with a form feed
     if pages and not pages[-1].strip():
         pages.pop()
     return pages[:max_pages]
@@ -138,28 +134,17 @@ def image_records(ctx: Any, src: Any, fmt: str) -> Iterator[Any]:
     records ``p<N> ocr``, field ``text``, not structured. Without OCR the file is reported as not read."""
     from connectors.base import ConnectorError
     from connectors.formats.core import TEXT_FIELD
-    from connectors.formats.streams import local_path
+    from connectors.formats.streams import local_file
 
     if languages() is None:
         raise ConnectorError(f"{ctx.name}: a scanned image ({fmt}) not read: OCR is not installed "
                              "(Debian: tesseract-ocr tesseract-ocr-swe)")
-    f = src.seekable_file()  # spooled within max_expanded_bytes when it is no local file
-    path = local_path(f)
-    tmp = None
-    try:
-        if path is None:
-            tmp = tempfile.mkdtemp(prefix="pii-scan-img-")
-            path = os.path.join(tmp, "image." + ("tif" if fmt == "tiff" else fmt))
-            f.seek(0)
-            with open(path, "wb") as out:
-                shutil.copyfileobj(f, out, 1 << 20)
+    # spooled within max_expanded_bytes when it is no local file, then copied for tesseract
+    with local_file(src.seekable_file(), "." + ("tif" if fmt == "tiff" else fmt)) as path:
         try:
             pages = image_pages(path, ctx.limits.max_ocr_pages)
         except OcrError as exc:
             raise ConnectorError(f"{ctx.name}: scanned image not read ({exc})") from None
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
     for n, text in enumerate(pages, start=1):
         if text.strip():
             yield ctx.record(f"p{n} ocr", [(TEXT_FIELD, text)], False)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 from connectors.base import ConnectorError, Record, safe_name
@@ -197,7 +198,7 @@ class _Scans:
     def __init__(self, f: Any) -> None:
         self.f = f
         self.path: str | None = None
-        self.tmpdir: str | None = None
+        self.files = ExitStack()  # the copy for pdftoppm, where one was needed
         self.done = 0
         self.missing = 0  # scanned pages left unread: no OCR here
         self.over = 0  # ... or beyond Limits.max_ocr_pages
@@ -222,19 +223,9 @@ class _Scans:
 
     def _pdf_path(self) -> str:
         if self.path is None:
-            import os
-            import shutil
-            import tempfile
+            from connectors.formats.streams import local_file
 
-            from connectors.formats.streams import local_path
-
-            self.path = local_path(self.f)
-            if self.path is None:  # an object body, an archive entry: a private copy for pdftoppm
-                self.tmpdir = tempfile.mkdtemp(prefix="pii-scan-pdf-")
-                self.path = os.path.join(self.tmpdir, "doc.pdf")
-                self.f.seek(0)
-                with open(self.path, "wb") as out:
-                    shutil.copyfileobj(self.f, out, 1 << 20)
+            self.path = self.files.enter_context(local_file(self.f, ".pdf"))  # the file, or a private copy
         return self.path
 
     def report(self, ctx: Ctx) -> None:
@@ -246,10 +237,7 @@ class _Scans:
                         "by OCR (limits.max_ocr_pages)")
 
     def close(self) -> None:
-        if self.tmpdir is not None:
-            import shutil
-
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
+        self.files.close()
 
 
 def _attachments(ctx: Ctx, reader: Any, read: Any) -> Iterator[Record]:

@@ -28,17 +28,15 @@ Two forms are read:
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO
 
 from connectors.base import ConnectorError, Record, safe_name
 from connectors.formats.core import TEXT_FIELD, Ctx, bounded_fields
-from connectors.formats.streams import Source, local_path
+from connectors.formats.streams import Source, local_file
 
 PLAIN_MARK = "-- PostgreSQL database dump"
 CUSTOM_MAGIC = b"PGDMP"
@@ -120,34 +118,24 @@ def custom_dump_records(ctx: Ctx, src: Source) -> Iterator[Record]:
     if exe is None:
         raise ConnectorError(f"{ctx.name}: a PostgreSQL custom-format dump, not read: pg_restore is not installed "
                              "(Debian: postgresql-client)")
-    f = src.seekable_file()
-    path = local_path(f)
-    tmp = None
     proc = None
     try:
-        if path is None:
-            tmp = tempfile.mkdtemp(prefix="pii-scan-dump-")
-            path = os.path.join(tmp, "db.dump")
-            f.seek(0)
-            with open(path, "wb") as out:
-                shutil.copyfileobj(f, out, 1 << 20)
-        proc = subprocess.Popen([exe, "--data-only", "--no-owner", "--file=-", path], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="surrogateescape")
-        assert proc.stdout is not None
-        yield from dump_records(ctx, _lines(proc.stdout, 4 * ctx.limits.max_field_chars))
-        proc.stdout.close()
-        err = proc.stderr.read() if proc.stderr is not None else ""
-        if proc.wait() != 0:
-            first = next((ln for ln in err.splitlines() if ln.strip()), "")
-            # pg_restore's messages name the dump's objects, never its rows: the reason is kept short anyway
-            raise ConnectorError(f"{ctx.name}: pg_restore could not read the dump "
-                                 f"({safe_name(first[:160]) or 'exit ' + str(proc.returncode)})")
+        with local_file(src.seekable_file(), ".dump") as path:
+            proc = subprocess.Popen([exe, "--data-only", "--no-owner", "--file=-", path], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="surrogateescape")
+            assert proc.stdout is not None
+            yield from dump_records(ctx, _lines(proc.stdout, 4 * ctx.limits.max_field_chars))
+            proc.stdout.close()
+            err = proc.stderr.read() if proc.stderr is not None else ""
+            if proc.wait() != 0:
+                first = next((ln for ln in err.splitlines() if ln.strip()), "")
+                # pg_restore's messages name the dump's objects, never its rows: the reason is kept short anyway
+                raise ConnectorError(f"{ctx.name}: pg_restore could not read the dump "
+                                     f"({safe_name(first[:160]) or 'exit ' + str(proc.returncode)})")
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 __all__ = ["CUSTOM_MAGIC", "PLAIN_MARK", "custom_dump_records", "dump_records", "is_plain_dump", "plain_dump_records"]

@@ -39,15 +39,13 @@ results outgrow a worker; the unit keys are ``<file>#<schema>.<table>...``.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from connectors.base import ConnectorError, Record, Reference, safe_name
 from connectors.formats.core import Ctx
-from connectors.formats.streams import Source, local_path
+from connectors.formats.streams import Source, local_file, local_path
 
 MAGIC = b"SQLite format 3\x00"
 
@@ -55,11 +53,6 @@ MAGIC = b"SQLite format 3\x00"
 def _url(path: str) -> str:
     # a URI filename: every character that URI syntax gives a meaning is escaped
     return "sqlite:///file:" + quote(os.path.abspath(path), safe="/") + "?mode=ro&immutable=1&uri=true"
-
-
-def _local_path(src: Source) -> str | None:
-    """The path of the local file behind ``src`` when it is read in place (:func:`streams.local_path`)."""
-    return local_path(src.seekable_file())
 
 
 def sqlite_parts(path: str) -> list[tuple[str, tuple[tuple[str, Any], ...], int]]:
@@ -117,20 +110,11 @@ def _report_skipped(ctx: Ctx, db: Any) -> None:
 
 
 def sqlite_records(ctx: Ctx, src: Source) -> Iterator[Record]:
-    path = _local_path(src)
-    tmpdir = None
-    try:
-        if path is None:
-            tmpdir = tempfile.mkdtemp(prefix="pii-scan-sqlite-")
-            path = os.path.join(tmpdir, "db.sqlite")
-            with open(path, "wb") as out:
-                shutil.copyfileobj(src.seekable_file(), out, 1 << 20)
-        else:
+    f = src.seekable_file()
+    with local_file(f, ".sqlite") as path:
+        if path == local_path(f):  # read in place: a write-ahead log may lie beside it
             _report_wal(ctx, path)
         yield from _read(ctx, path)
-    finally:
-        if tmpdir is not None:
-            shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def _read(ctx: Ctx, path: str) -> Iterator[Record]:

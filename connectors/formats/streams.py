@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 from connectors.base import ConnectorError
@@ -213,8 +216,6 @@ def local_path(f: Any) -> str | None:
     """The path of the local file that the open file ``f`` reads, when it is one (not a spool, a pipe or an
     archive entry that happens to share a name with a file): for readers that hand a path to a program or a
     library (SQLite, pdftoppm)."""
-    import os
-
     try:
         fd = f.fileno()
         name = getattr(f, "name", None)
@@ -224,4 +225,24 @@ def local_path(f: Any) -> str | None:
     except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError and a ValueError
         return None
     return name if (st.st_dev, st.st_ino) == (ps.st_dev, ps.st_ino) else None
+
+
+@contextmanager
+def local_file(f: Any, suffix: str = "") -> Iterator[str]:
+    """A path to the whole content of the seekable file ``f`` for a program or library that opens files by
+    name: the local file itself where ``f`` reads one (:func:`local_path`), else a copy in a private folder of
+    ``TMPDIR``, removed on leaving (also on errors)."""
+    path = local_path(f)
+    if path is not None:
+        yield path
+        return
+    tmp = tempfile.mkdtemp(prefix="pii-scan-")
+    try:
+        path = os.path.join(tmp, "copy" + suffix)
+        f.seek(0)
+        with open(path, "wb") as out:
+            shutil.copyfileobj(f, out, COPY_CHUNK)
+        yield path
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
