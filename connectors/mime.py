@@ -1506,10 +1506,11 @@ def _unflowed(texts: Iterator[str], delsp: bool) -> Iterator[str]:
     buf = ""
     for text in texts:
         buf += text
-        cut = len(buf)
-        while (cut := buf.rfind("\n", 0, cut)) > 0 and buf[cut - 1] == " ":
-            pass
-        if cut >= 0 and (cut == 0 or buf[cut - 1] != " "):
+        # the last line break that ends a line that is not flowed (a flowed line ends with a space)
+        cut = buf.rfind("\n")
+        while cut > 0 and buf[cut - 1] == " ":
+            cut = buf.rfind("\n", 0, cut)
+        if cut >= 0:
             yield unflow(buf[: cut + 1], delsp)
             buf = buf[cut + 1 :]
         if len(buf) > LONG_LINE_CHARS:  # one flowed paragraph that long: unflowed in parts

@@ -48,15 +48,7 @@ from connectors.formats.streams import RawView, Source, buffered
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _SUFFIXES = {".gz": "", ".gzip": "", ".bz2": "", ".xz": "", ".zst": "", ".zstd": "", ".tgz": ".tar", ".tbz2": ".tar",
              ".txz": ".tar", ".tzst": ".tar"}
-_DAMAGE: tuple[type[BaseException], ...] = (
-    EOFError, zlib.error, lzma.LZMAError, OSError, zipfile.BadZipFile, tarfile.TarError, ValueError, NotImplementedError, RuntimeError,
-)
-try:  # a dependency; without it a .zst stream fails its unit with the package to install (read_in)
-    import zstandard as _zstd
-
-    _DAMAGE = (*_DAMAGE, _zstd.ZstdError)
-except ImportError:  # pragma: no cover
-    pass
+_DAMAGE = (EOFError, zlib.error, lzma.LZMAError, OSError, zipfile.BadZipFile, tarfile.TarError, ValueError, NotImplementedError, RuntimeError)
 
 
 def unsafe_path(name: str) -> bool:
@@ -162,6 +154,7 @@ class _ZstdFrames(io.RawIOBase):
         import zstandard
 
         self._raw = raw
+        self._error = zstandard.ZstdError
         self._new = zstandard.ZstdDecompressor().decompressobj
         self._dec = self._new()
         self._started = False  # the current frame has had input
@@ -181,7 +174,10 @@ class _ZstdFrames(io.RawIOBase):
                 break
             while data:
                 self._started = True
-                self._out += self._dec.decompress(data)
+                try:
+                    self._out += self._dec.decompress(data)
+                except self._error as exc:  # damaged data: what _DAMAGE says for every compressed stream
+                    raise ValueError(f"damaged zstd data ({type(exc).__name__})") from None
                 data = b""
                 if self._dec.eof:  # the frame ended: what follows starts the next one
                     data, self._dec, self._started = self._dec.unused_data, self._new(), False

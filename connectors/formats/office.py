@@ -435,7 +435,7 @@ def _read_string_table(src: IO[bytes]) -> list[str]:
 
 
 class _Found(Exception):
-    pass
+    """Raised by the dimension scan to stop at the first element that answers it (its name: the message)."""
 
 
 def _no_dimension(archive: zipfile.ZipFile, path: str) -> bool:
