@@ -232,49 +232,33 @@ def value_account_pairs(by_field: Mapping[str, tuple[Sequence[int], Sequence[str
     return out
 
 
-def _join_birth_and_last_four(
-    by_field: dict[str, tuple[list[int], list[str]]],
-    hints: Mapping[str, str],
-    batch: list[Record],
-    found: list[list[tuple[str, str, list[Match]]]],
-    min_confidence: float,
-) -> int:
-    """A personnummer kept as a birth-date field and a last-four field of one record (``fodelsedatum`` +
-    ``pnr_sista4``): reported on the last-four field (:func:`detectors.personnummer.join_birth_date_and_last_four`),
-    unless a personnummer was found there already. One birth-date field goes with each last-four field; with
-    several, those named alike. Returns the number of findings added."""
-    from detectors.personnummer import is_birth_date_field, is_last_four_field, join_birth_date_and_last_four
+def birth_last_four_pairs(fields: tuple[str, ...], hints: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(birth-date field, last-four field) pairs among a record's fields (``fodelsedatum`` + ``pnr_sista4``;
+    see :func:`detectors.personnummer.join_birth_date_and_last_four`): one birth-date field goes with each
+    last-four field; with several, those named alike. ``hints``: the connector's hint for a field."""
+    from detectors.personnummer import is_birth_date_field, is_last_four_field
 
-    fours = [f for f in by_field if is_last_four_field(hints.get(f, f)) or is_last_four_field(f)]
-    if not fours:
-        return 0
-    births = [f for f in by_field if f not in fours and (is_birth_date_field(hints.get(f, f)) or is_birth_date_field(f))]
-    if not births:
-        return 0
-    added = 0
+    fours = [f for f in fields if is_last_four_field(hints.get(f, f)) or is_last_four_field(f)]
+    births = [f for f in fields if f not in fours and (is_birth_date_field(hints.get(f, f)) or is_birth_date_field(f))]
+    out = []
     for four in fours:
-        birth = births[0] if len(births) == 1 else next(
-            (b for b in births if _name_rest(b) == _name_rest(four)), None)
-        if birth is None:
-            continue
-        dates = dict(zip(*by_field[birth]))
-        for i, text in zip(*by_field[four]):
-            d = dates.get(i)
-            if d is None:
-                continue
-            entry = next((e for e in found[i] if e[0] == four), None)
-            if entry is not None and any(m.kind == "personnummer" for m in entry[2]):
-                continue
-            m = join_birth_date_and_last_four(d, text, batch[i].ref_date)
-            if m is None or m.confidence < min_confidence:
-                continue
-            m = Match(m.kind, m.subkind, m.start, m.end, m.value, m.confidence, (*m.why, f"with:{birth}"), m.test_data)
-            if entry is None:
-                found[i].append((four, text, [m]))
-            else:
-                entry[2].append(m)
-            added += 1
-    return added
+        birth = births[0] if len(births) == 1 else next((b for b in births if _name_rest(b) == _name_rest(four)), None)
+        if birth is not None:
+            out.append((birth, four))
+    return out
+
+
+def _join_birth_date(batch: list[Record]) -> Callable[[str, str, str, int], Match | None]:
+    """The join of a birth date and a last-four value of one record (reference date: the record's)."""
+    from detectors.personnummer import join_birth_date_and_last_four
+
+    def join(birth_field: str, birth: str, four: str, i: int) -> Match | None:
+        m = join_birth_date_and_last_four(birth, four, batch[i].ref_date)
+        if m is None:
+            return None
+        return Match(m.kind, m.subkind, m.start, m.end, m.value, m.confidence, (*m.why, f"with:{birth_field}"), m.test_data)
+
+    return join
 
 
 def _record_centuries(batch: list[Record], found: list[list[tuple[str, str, list[Match]]]]) -> None:
@@ -332,26 +316,52 @@ def _join_split_accounts(
     and the account is reported on the account field, unless a detector already
     found an account there. Returns the number of findings added.
     """
+    return _join_fields(pairs, by_field, found, "bank_account", lambda _, c, text, i: join_split_account(c, text),
+                        min_confidence)
+
+
+def _join_fields(
+    pairs: list[tuple[str, str]],
+    by_field: dict[str, tuple[list[int], list[str]]],
+    found: list[list[tuple[str, str, list[Match]]]],
+    kind: str,
+    join: Callable[[str, str, str, int], Match | None],
+    min_confidence: float,
+) -> int:
+    """For each (first field, second field) pair, the finding that the two values of one record make together
+    (``join(first field, first value, second value, record index)``), reported on the second field unless a
+    finding of ``kind`` is there already. Returns the number of findings added."""
     added = 0
-    for cfield, afield in pairs:
-        clearing = dict(zip(*by_field[cfield]))
-        idxs, texts = by_field[afield]
+    for first, second in pairs:
+        firsts = dict(zip(*by_field[first]))
+        idxs, texts = by_field[second]
         for i, text in zip(idxs, texts):
-            c = clearing.get(i)
-            if c is None:
+            v = firsts.get(i)
+            if v is None:
                 continue
-            entry = next((e for e in found[i] if e[0] == afield), None)
-            if entry is not None and any(m.kind == "bank_account" for m in entry[2]):
+            entry = next((e for e in found[i] if e[0] == second), None)
+            if entry is not None and any(m.kind == kind for m in entry[2]):
                 continue
-            m = join_split_account(c, text)
+            m = join(first, v, text, i)
             if m is None or m.confidence < min_confidence:
                 continue
             if entry is None:
-                found[i].append((afield, text, [m]))
+                found[i].append((second, text, [m]))
             else:
                 entry[2].append(m)
             added += 1
     return added
+
+
+def _cached(cache: dict[tuple[str, ...], list[tuple[str, str]]], key: tuple[str, ...],
+            compute: Callable[[], list[tuple[str, str]]]) -> list[tuple[str, str]]:
+    """``cache[key]``, computed once (the cache of a unit's record shapes stops growing at 1,024)."""
+    got = cache.get(key)
+    if got is None:
+        got = compute()
+        if len(cache) < 1024:
+            cache[key] = got
+    return got
 
 
 class _BatchDetector:
@@ -371,6 +381,7 @@ class _BatchDetector:
         self._stored_names: dict[str, str] = {}  # field name -> as stored (identifiers masked)
         self._pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> split account fields
         self._value_pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # ... found by their values
+        self._birth_pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> birth + last four
         self._links: dict[str, bool] = {}  # field name -> links_field(name)
 
     def __call__(self, batch: list[Record], before: Record | None = None, after: Record | None = None) -> list[RecordResult]:
@@ -448,14 +459,19 @@ class _BatchDetector:
                         n_found += len(ms)
         if runs:
             n_found -= _split_runs(runs, batch, found)
-        if "personnummer" in getattr(self.scanner, "kinds", ()):
-            n_found += _join_birth_and_last_four(by_field, hints, batch, found, self.scanner.min_confidence)
+        kinds, shape = self.scanner.kinds, tuple(by_field)
+        if "personnummer" in kinds:
+            births = _cached(self._birth_pairs, shape, lambda: birth_last_four_pairs(shape, self.hints))
+            if births:
+                n_found += _join_fields(births, by_field, found, "personnummer", _join_birth_date(batch),
+                                        self.scanner.min_confidence)
         _record_centuries(batch, found)
-        pairs = self._split_account_pairs(tuple(by_field))
-        if not pairs and "bank_account" in self.scanner.kinds:
-            pairs = self._value_account_pairs(by_field, hints)
-        if pairs and "bank_account" in self.scanner.kinds:
-            n_found += _join_split_accounts(pairs, by_field, found, self.scanner.min_confidence)
+        if "bank_account" in kinds:
+            # by the fields' names, else (decided on the first batch of a shape) by their values
+            pairs = _cached(self._pairs, shape, lambda: split_account_pairs(shape, self.hints)) or _cached(
+                self._value_pairs, shape, lambda: value_account_pairs(by_field, hints))
+            if pairs:
+                n_found += _join_split_accounts(pairs, by_field, found, self.scanner.min_confidence)
         keep = [(rec, per_field) for rec, per_field in zip(batch, found) if per_field or rec.references]
         out: list[tuple[Any, ...]] = []
         if not keep:
@@ -518,28 +534,6 @@ class _BatchDetector:
             out.append((rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item, structured,
                         _as_dt(rec.record_date or rec.ref_date), enc, to, fs))
         return out
-
-    def _value_account_pairs(self, by_field: dict[str, tuple[list[int], list[str]]],
-                             hints: dict[str, str]) -> list[tuple[str, str]]:
-        """Clearing and account columns that no name tells (``c3``/``c4``, a headerless sheet's columns): two
-        fields of no hinted kind in which most records' values make valid accounts together
-        (:func:`value_account_pairs`); decided on the first batch of a record shape, then kept."""
-        shape = tuple(by_field)
-        got = self._value_pairs.get(shape)
-        if got is None:
-            got = value_account_pairs(by_field, hints)
-            if len(self._value_pairs) < 1024:
-                self._value_pairs[shape] = got
-        return got
-
-    def _split_account_pairs(self, fields: tuple[str, ...]) -> list[tuple[str, str]]:
-        """:func:`split_account_pairs` of a record shape, cached."""
-        got = self._pairs.get(fields)
-        if got is None:
-            got = split_account_pairs(fields, self.hints)
-            if len(self._pairs) < 1024:
-                self._pairs[fields] = got
-        return got
 
     def _names(self, keep: list[tuple[Record, Any]]) -> list[tuple[str, str, bytes | None]]:
         """(container, item, encrypted original) of each record, identifiers masked (:meth:`Redactor.redact`).
