@@ -49,7 +49,7 @@ _URL_ESCAPES = {"%20": " ", "%2B": "+", "%2D": "-", "%2F": "/", "%3A": ":", "%3D
 _URL_ESCAPES.update({k.lower(): v for k, v in _URL_ESCAPES.items()})
 _URL_ESCAPE = re.compile("|".join(sorted(_URL_ESCAPES)))
 # a non-ASCII run (as _NON_ASCII), or one of those escapes
-_CHANGED = re.compile(r"(?P<esc>" + _URL_ESCAPE.pattern + r")|[\x21-\x7e]?[^\x00-\x7f]+")
+_CHANGED = re.compile(r"(?P<esc>" + _URL_ESCAPE.pattern + r")|" + _NON_ASCII.pattern)
 
 
 def has_url_escapes(text: str) -> bool:

@@ -38,17 +38,9 @@ from connectors.base import ConnectorError, Record, safe_name
 from connectors.formats.core import TEXT_FIELD, Ctx, bounded_fields
 from connectors.formats.streams import Source, local_file
 
-PLAIN_MARK = "-- PostgreSQL database dump"
-CUSTOM_MAGIC = b"PGDMP"
-
 _COPY = re.compile(r'COPY\s+((?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+))?)\s*\(([^)]*)\)\s+FROM\s+stdin;\s*$', re.I)
 _ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|(.))")
 _SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-
-
-def is_plain_dump(text: str) -> bool:
-    """Whether decoded text starts as ``pg_dump``'s plain SQL output does."""
-    return PLAIN_MARK in text[:2048]
 
 
 def _unquote(name: str) -> str:
@@ -138,7 +130,6 @@ def custom_dump_records(ctx: Ctx, src: Source) -> Iterator[Record]:
             proc.wait()
 
 
-__all__ = ["CUSTOM_MAGIC", "PLAIN_MARK", "custom_dump_records", "dump_records", "is_plain_dump", "plain_dump_records"]
 
 
 # -- MySQL and MariaDB dumps (mysqldump) -----------------------------------------------------------
@@ -148,7 +139,6 @@ __all__ = ["CUSTOM_MAGIC", "PLAIN_MARK", "custom_dump_records", "dump_records", 
 # container ``<file>!<db>.<table>`` (the db from ``USE`` / ``-- Current Database``), item the line
 # where the tuple starts and, where one line holds several, ``#k`` (the k-th on it, 1-based).
 
-MYSQL_MARKS = ("-- MySQL dump", "-- MariaDB dump")
 _MY_CREATE = re.compile(r"CREATE TABLE (?:IF NOT EXISTS )?`((?:[^`]|``)+)`\s*\(\s*$", re.I)
 _MY_COLUMN = re.compile(r"\s+`((?:[^`]|``)+)`\s")
 _MY_INSERT = re.compile(r"(?:INSERT|REPLACE)(?:\s+IGNORE)?\s+INTO\s+`((?:[^`]|``)+)`\s*(?:\(([^)]*)\)\s*)?VALUES\s*", re.I)
@@ -156,11 +146,6 @@ _MY_USE = re.compile(r"(?:USE\s+`((?:[^`]|``)+)`\s*;|-- Current Database: `((?:[
 _MY_TOKEN = re.compile(r"(?:_binary\s*)?'((?:[^'\\]|\\.|'')*)'|([(),;])|([^,()'\s;]+)", re.S)
 _MY_ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
 _MY_ESCAPE = re.compile(r"\\(.)|''", re.S)
-
-
-def is_mysql_dump(text: str) -> bool:
-    head = text[:2048]
-    return any(mark in head for mark in MYSQL_MARKS)
 
 
 def _my_string(raw: str) -> str:
@@ -229,3 +214,6 @@ def mysql_dump_records(ctx: Ctx, text: IO[str]) -> Iterator[Record]:
 def _more_on(line: str, pos: int) -> bool:
     """Whether another tuple starts on the line after ``pos`` (then the line's tuples are numbered)."""
     return "(" in line[pos:]
+
+
+__all__ = ["custom_dump_records", "dump_records", "mysql_dump_records", "plain_dump_records"]

@@ -47,7 +47,6 @@ from connectors.base import ConnectorError, Record, Reference, safe_name
 from connectors.formats.core import Ctx
 from connectors.formats.streams import Source, local_file, local_path
 
-MAGIC = b"SQLite format 3\x00"
 
 
 def _url(path: str) -> str:
@@ -152,8 +151,4 @@ def _moved(ctx: Ctx, rec: Record, prefix: str) -> Record:
     )
 
 
-def is_sqlite(head: bytes) -> bool:
-    return head.startswith(MAGIC)
-
-
-__all__ = ["MAGIC", "is_sqlite", "sqlite_records"]
+__all__ = ["sqlite_part_records", "sqlite_parts", "sqlite_records"]

@@ -659,6 +659,17 @@ def _record_locations(recs: list[SubjectRecord]) -> list[dict[str, str]]:
             for r in sorted(recs, key=lambda r: (r.masked_container, _natural(r.masked_item)))]
 
 
+# format of a file that holds tables (connectors.formats.sqlitedb, .sqldump) -> (what it is, what to do with rows in it)
+_DATABASE_FILES = {
+    "sqlite": ("a SQLite database file", ": delete or correct them with sqlite3 by hand, then rescan"),
+    "pgdump": ("a PostgreSQL dump", ", a backup: delete the dump when it is no longer needed, or restore, erase and "
+                                    "dump it again; then rescan"),
+    "mysqldump": ("a MySQL/MariaDB dump", ", a backup: delete the dump when it is no longer needed, or restore, erase "
+                                          "and dump it again; then rescan"),
+}
+_DATABASE_FILES["pgdump-sql"] = _DATABASE_FILES["pgdump"]
+
+
 def _object_actions(cfg: Config, dm: DataMap, keys: Keys, store: str, source: str, container: str,
                     recs: list[SubjectRecord], now: datetime) -> Action:
     masked = recs[0].masked_container
@@ -677,19 +688,11 @@ def _object_actions(cfg: Config, dm: DataMap, keys: Keys, store: str, source: st
     if "!" in container and not name_hit:
         outer, inner = container.split("!", 1)
         outer_format = _object_head(cfg, store, source, outer).get("format") if "!" not in inner else None
-        if outer_format == "sqlite":
-            # rows of a table in a SQLite database file (connectors.formats.sqlitedb): not lines, not an archive
+        what_to_do = _DATABASE_FILES.get(outer_format or "")
+        if what_to_do is not None:  # rows of a table in a database file or dump (not lines, not an archive)
             m_outer, m_table = masked.split("!", 1)
             return Action(item=",".join(masked_items), action=MANUAL, statement="",
-                          why=f"rows of table {m_table} in a SQLite database file ({m_outer}): delete or correct "
-                              "them with sqlite3 by hand, then rescan", **base)
-        if outer_format in ("pgdump", "pgdump-sql", "mysqldump"):
-            # rows of a table in a database dump (connectors.formats.sqldump): a backup
-            m_outer, m_table = masked.split("!", 1)
-            kind = "a MySQL/MariaDB" if outer_format == "mysqldump" else "a PostgreSQL"
-            return Action(item=",".join(masked_items), action=MANUAL, statement="",
-                          why=f"rows of table {m_table} in {kind} dump ({m_outer}), a backup: delete the dump "
-                              "when it is no longer needed, or restore, erase and dump it again; then rescan", **base)
+                          why=f"rows of table {m_table} in {what_to_do[0]} ({m_outer}){what_to_do[1]}", **base)
         return Action(item=",".join(masked_items), action=MANUAL, statement="",
                       why=f"inside an archive ({masked.split('!', 1)[0]}): unpack, edit and repack it by hand", **base)
     info = _object_head(cfg, store, source, container)
