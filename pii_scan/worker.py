@@ -8,7 +8,7 @@ import re
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from detectors import Match, Scanner
 from detectors.bank_account import is_clearing_field, is_split_account_field, join_split_account
 from detectors.base import mask
 from detectors.context import hint_kinds
+from detectors.personnummer import is_test_number
 from pii_scan import gcpolicy
 from pii_scan.datamap import FoundValue, RecordResult, UnitResult, _unit_result, _unpack_records, finding_tuple
 from pii_scan.keys import Keys, hash_message
@@ -274,20 +275,22 @@ def _record_centuries(batch: list[Record], found: list[list[tuple[str, str, list
     the record's single twelve-digit form of those ten digits is taken.
     """
     for rec, per_field in zip(batch, found):
-        if not rec.structured or sum(len(ms) for _, _, ms in per_field) < 2:
+        if not rec.structured:
+            continue
+        pnrs = [(text, ms, j) for _, text, ms in per_field for j, m in enumerate(ms)
+                if m.kind == "personnummer" and len(m.value) == 12]
+        if len(pnrs) < 2:  # most records: nothing to reconcile
             continue
         written: dict[str, set[str]] = {}  # last ten digits -> values written with twelve digits
         short: list[tuple[list[Match], int]] = []
-        for _, text, ms in per_field:
-            for j, m in enumerate(ms):
-                if m.kind != "personnummer" or len(m.value) != 12:
-                    continue
-                span = text[m.start:m.end]
-                digits = sum(ch.isdigit() for ch in span)
-                if digits == 12:
-                    written.setdefault(m.value[2:], set()).add(m.value)
-                elif digits == 10 and "+" not in span:
-                    short.append((ms, j))
+        for text, ms, j in pnrs:
+            m = ms[j]
+            span = text[m.start:m.end]
+            digits = sum(ch.isdigit() for ch in span)
+            if digits == 12:
+                written.setdefault(m.value[2:], set()).add(m.value)
+            elif digits == 10 and "+" not in span:
+                short.append((ms, j))
         for ms, j in short:
             m = ms[j]
             full = written.get(m.value[2:])
@@ -296,10 +299,6 @@ def _record_centuries(batch: list[Record], found: list[list[tuple[str, str, list
 
 
 def _with_century(m: Match, value: str, ref: date | None) -> Match:
-    from dataclasses import replace
-
-    from detectors.personnummer import is_test_number
-
     return replace(m, value=value, why=(*m.why, "century:from-record"), test_data=is_test_number(value, ref))
 
 
