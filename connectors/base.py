@@ -230,7 +230,8 @@ def safe_name(text: str, limit: int = 200) -> str:
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what one unit may expand to (archives, decompression, documents)."""
+    """Bounds on what one unit may expand to (archives, decompression, documents, OCR), and whether pictures
+    are read by OCR at all (``ocr_images``)."""
 
     max_expanded_bytes: int = 2 << 30  # 2 GiB per archive
     max_entries: int = 10_000
