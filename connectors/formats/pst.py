@@ -553,14 +553,15 @@ def _base64(out: IO[bytes], pieces: Iterator[bytes]) -> None:
 
 def records(
     pf: Any, name: str, container: str, folder_id: int, first: int, last: int, loc: Any, limits: Any,
-    max_message: int, problems: Any,
+    max_message: int, problems: Any, fallback: datetime | None = None,
 ) -> Iterator[Any]:
     """Records of items ``first``..``last`` of one folder of an open archive.
 
     ``container`` is the archive's name relative to its source (``mail/arkiv.pst``);
     each record's container is ``<container>!<folder path>``; ``loc(container)``
     makes a location. Raises :class:`ConnectorError` when the folder is gone
-    (the archive changed since it was listed).
+    (the archive changed since it was listed). ``fallback`` dates an item that
+    carries no date of its own (the archive's mtime).
     """
     from dataclasses import replace
 
@@ -572,14 +573,15 @@ def records(
         raise ConnectorError(f"{safe_name(name)}: folder {folder_id} is gone: the archive changed since it was listed; scan again")
     folder, path = found
     box = f"{container}!{path}"
-    reader = MessageReader(loc(box), limits, problems, safe_name(box) + " ")
+    reader = MessageReader(loc(box, ""), limits, problems, safe_name(box) + " ")
     for it in items(folder, first, last, max_message, reader.problem):
         entry = f"pst-entry:{it.identifier}"
-        ref = it.when.date() if it.when else None
+        when = it.when or fallback
+        ref = when.date() if when else None
         item_id = entry
         if it.message is not None:
             try:
-                for rec in reader.records(it.message, f"item {it.position + 1}", fallback_date=it.when):
+                for rec in reader.records(it.message, f"item {it.position + 1}", fallback_date=when):
                     if rec.location.item.startswith("sha256:"):  # no Message-ID: the archive's own name of the item
                         rec = replace(rec, location=replace(rec.location, item=entry))
                     item_id = rec.location.item
@@ -588,5 +590,21 @@ def records(
                 if not isinstance(it.message, bytes):
                     it.message.close()
         if it.properties:
-            yield Record(replace(loc(box), item=item_id), it.properties, it.contact, ref, (), it.when)
+            yield Record(loc(box, item_id), it.properties, it.contact, ref, (), when)
 
+
+
+def file_records(ctx: Any, src: Any) -> Iterator[Any]:
+    """Every item of an archive found among files (a file share, an S3 object, a zip entry): ``ctx``/``src`` of
+    :mod:`connectors.formats`; the records' container is ``<file>!<folder path>``. A damaged folder is reported
+    and the next one read."""
+    pf = open_archive(src.seekable_file(), ctx.container)
+    try:
+        for f in folders(pf, ctx.container):
+            try:
+                yield from records(pf, ctx.container, ctx.container, f.identifier, 0, f.items - 1, ctx.loc_factory,
+                                   ctx.limits, ctx.max_message_bytes, ctx.problems, ctx.record_date)
+            except ConnectorError as exc:
+                ctx.problem(str(exc))
+    finally:
+        pf.close()

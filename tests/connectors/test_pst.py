@@ -202,7 +202,7 @@ def read(items: list[Any], *, max_message: int = 10 << 20) -> tuple[list[Any], P
     arch = Archive(Folder(1, "", [], [Folder(2, "Top of Personal Folders", [], [inbox])]))
     problems = Problems()
     recs = list(pst.records(arch, "arkiv.pst", "mail/arkiv.pst", 8578, 0, len(items) - 1,
-                            lambda c: Location("mail", "arkiv", c, "", ""), Limits(), max_message, problems))
+                            lambda c, i: Location("mail", "arkiv", c, i, ""), Limits(), max_message, problems))
     return recs, problems
 
 
@@ -358,7 +358,7 @@ def test_real_archive_is_read_whole_without_problems(outlook_ost: Path) -> None:
     recs = []
     for f in pst.folders(pf, "test.ost"):
         recs += list(pst.records(pf, "test.ost", "test.ost", f.identifier, 0, f.items - 1,
-                                 lambda c: Location("mail", "s", c, "", ""), Limits(), 100 << 20, problems))
+                                 lambda c, i: Location("mail", "s", c, i, ""), Limits(), 100 << 20, problems))
     assert not problems, problems
     inbox = [r for r in recs if r.location.container == "test.ost!Root - Mailbox/IPM_SUBTREE/Inbox"]
     assert len({r.location.item for r in inbox}) == 10  # ten mails, each its own item
