@@ -353,15 +353,16 @@ def _window_parts(w) -> tuple[str, str, str, float, str] | None:  # noqa: ANN001
     if date_groups not in _DATE_SHAPES:
         return None
     last_sep = w.seps[-1].strip() or " "
-    if last_sep not in ("-", "+", " ", "."):
+    if last_sep not in ("-", "+", " ", ".", "/"):
         return None
-    if last_sep == ".":
-        # "811228.9874": spec-invalid, seen in free text (reference §1.2: "space, dots,
-        # extra dashes ... accept them with lower confidence"): scored as a space, so it
-        # needs a keyword or a field hint
+    if last_sep == "." or last_sep == "/":
+        # "811228.9874", "811228/9874": spec-invalid, seen in free text and old registers
+        # (reference §1.2: "space, dots, extra dashes ... accept them with lower
+        # confidence"): scored as a space, so it needs a keyword or a field hint (a date
+        # and a sequence after a slash is also a case or journal number)
         if n > 2 or w.plus:
             return None
-        return groups[0], "", groups[1], _CONF_SPACE, "shape:dot-separated"
+        return groups[0], "", groups[1], _CONF_SPACE, "shape:dot-separated" if last_sep == "." else "shape:slash-separated"
     if n > 2:
         if any(s.strip() not in ("", "-", ".", "/") for s in w.seps[:-1]):
             return None
