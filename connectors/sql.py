@@ -403,6 +403,35 @@ def sqlite_column_comments(ddl: str, columns: Sequence[str]) -> dict[str, str]:
     return out
 
 
+# --------------------------------------------------------------------------- engines
+
+# Installed drivers to use when a URL names none: SQLAlchemy 2.1 maps ``postgresql://`` to
+# psycopg 3 and ``mysql://``/``mariadb://`` to mysqlclient, while pii-scan's extras install
+# psycopg2 and PyMySQL (and the README's example is a plain ``postgresql://`` URL).
+_DRIVER_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "postgresql": ("psycopg2", "pg8000"),
+    "mysql": ("pymysql", "mysqlconnector"),
+    "mariadb": ("pymysql", "mysqlconnector"),
+}
+
+
+def _create_engine(url: URL, **kwargs: Any) -> Engine:
+    """``sa.create_engine``; for a URL without ``+driver`` whose default driver is not
+    installed, the first installed driver of that dialect. A URL that names its driver
+    gets exactly that one (``ModuleNotFoundError`` as before)."""
+    try:
+        return sa.create_engine(url, **kwargs)
+    except ModuleNotFoundError:
+        if "+" in url.drivername:
+            raise
+        for driver in _DRIVER_FALLBACKS.get(url.drivername, ()):
+            try:
+                return sa.create_engine(url.set(drivername=f"{url.drivername}+{driver}"), **kwargs)
+            except ModuleNotFoundError:
+                continue
+        raise
+
+
 # --------------------------------------------------------------------------- JSON and blobs
 
 
@@ -817,7 +846,7 @@ class SqlConnector(BaseConnector):
         else:
             kwargs["pool_pre_ping"] = True
         try:
-            engine = sa.create_engine(url, **kwargs)
+            engine = _create_engine(url, **kwargs)
         except ModuleNotFoundError as exc:
             raise ConfigError(f"source {self.name!r}: the database driver {exc.name!r} is not installed "
                               f"(pip install psycopg2-binary / pymysql / ...)") from None
