@@ -415,6 +415,17 @@ _DRIVER_FALLBACKS: dict[str, tuple[str, ...]] = {
 }
 
 
+@contextmanager
+def _savepoint(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL a failed statement aborts the transaction: a savepoint keeps the rest of
+    the listing going after one table's error (other databases need none)."""
+    if conn.dialect.name == "postgresql" and conn.in_transaction():
+        with conn.begin_nested():
+            yield
+    else:
+        yield
+
+
 def _create_engine(url: URL, **kwargs: Any) -> Engine:
     """``sa.create_engine``; for a URL without ``+driver`` whose default driver is not
     installed, the first installed driver of that dialect. A URL that names its driver
@@ -724,6 +735,7 @@ class _Table:
     fk_lookups: dict[int, tuple[str | None, str, list[str], list[str]]] = field(default_factory=dict)
     uniques: list[frozenset[str]] = field(default_factory=list)  # column sets of the unique constraints and indexes
     only: bool = False  # PostgreSQL: a parent of (classic) inheritance children, read without their rows
+    denied: str = ""  # why the table's definition could not be read (its unit fails with this)
 
     @property
     def splittable(self) -> bool:
@@ -925,14 +937,34 @@ class SqlConnector(BaseConnector):
             if not names:
                 continue
 
+            denied: dict[str, str] = {}  # table -> why its definition could not be read
+
             def multi(meth: str) -> dict[tuple[str | None, str], Any]:
                 try:
-                    with warnings.catch_warnings():
+                    with warnings.catch_warnings(), _savepoint(conn):
                         # "Did not recognize type 'xml' of column 'x'": such a column is read as text anyway
                         warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
                         got = getattr(insp, meth)(schema=schema, filter_names=names)
                 except NotImplementedError:
                     return {}
+                except sa.exc.DBAPIError as exc:
+                    if _transient(exc):
+                        raise
+                    # one table's definition the account may not read (MySQL's SHOW CREATE TABLE under a
+                    # column-level grant) fails the batch: table by table, so only that one fails
+                    got = {}
+                    single = meth.replace("get_multi_", "get_")
+                    for n in names:
+                        if n in denied:
+                            continue
+                        try:
+                            with warnings.catch_warnings(), _savepoint(conn):
+                                warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
+                                got[(schema, n)] = getattr(insp, single)(n, schema=schema)
+                        except sa.exc.DBAPIError as one:
+                            if _transient(one):
+                                raise
+                            denied[n] = _cause(one)
                 return {(s if s is not None else schema, t): v for (s, t), v in got.items()}
 
             cols = multi("get_multi_columns")
@@ -948,6 +980,11 @@ class SqlConnector(BaseConnector):
                     f"SELECT name, sql FROM {master} WHERE type = 'table'")}
             for name in sorted(names):
                 k = (schema, name)
+                if name in denied:
+                    t = _Table(schema, name, _container(schema, name), [], "ordinal", [])
+                    t.denied = denied[name]
+                    out.append(t)
+                    continue
                 columns = cols.get(k, [])
                 t = self._describe(dname, insp, schema, name, columns, pks.get(k) or {},
                                    fks.get(k) or [], idx.get(k) or [], ucs.get(k) or [])
@@ -1065,6 +1102,9 @@ class SqlConnector(BaseConnector):
                     yield Unit(self.name, _container(None, schema) + ".*", self.fingerprint(_FP_VERSION, "missing", uuid.uuid4().hex),
                                (("schema", schema), ("container", _container(None, schema)), ("missing_schema", True)), 0)
             for t in tables:
+                if t.denied:
+                    yield self._unit(t, None, None, self.fingerprint(_FP_VERSION, "denied", uuid.uuid4().hex), 0)
+                    continue
                 try:
                     with self._guard(f"table {t.container}"):
                         units = list(self._table_units(conn, t))
@@ -1109,6 +1149,8 @@ class SqlConnector(BaseConnector):
         )
         if t.only:
             params += (("only", True),)
+        if t.denied:
+            params += (("denied", t.denied),)
         if t.fk_lookups:
             params += (("fk_lookups", tuple((i, s, n, tuple(rc), tuple(k)) for i, (s, n, rc, k) in sorted(t.fk_lookups.items()))),)
         return Unit(self.name, key, fp, params, size)
@@ -1237,6 +1279,9 @@ class SqlConnector(BaseConnector):
             raise ConnectorError(f"sql source {self.name}, schema {safe_name(p['schema'])}: the configured schema "
                                  "does not exist or is not visible to this account (names are case-sensitive)")
         container: str = p["container"]
+        if p.get("denied"):
+            raise ConnectorError(f"sql source {self.name}, table {safe_name(container)}: its definition cannot be "
+                                 f"read by this account: {p['denied']}")
         key_kind: str = p["key_kind"]
         key: list[str] = list(p["key"])
         json_cols = set(p.get("json") or ())
