@@ -267,7 +267,10 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          # not kund_telefon, customer_email, kund_personnr
          r"(?:kund|customer|medlems?|member)_?(?:nr|no|num|nummer|number|id)(?:$|_)|"
          # product codes: a barcode, a product or article number (not product_owner_phone: the phone hint wins)
-         r"barcode|streckkod|(?:^|_)(?:produkt|product|art_?nr|artnr)", "not_personal"),
+         r"barcode|streckkod|(?:^|_)(?:produkt|product|art_?nr|artnr)|"
+         # a time as epoch seconds (ten digits; those of 2023-11 to 2024-04 pass as a personnummer):
+         # created_at, login_time, ts, iat (JWT), unix_time
+         r"(?:^|_)(?:ts|iat|nbf|epoch|unix_?time)(?:$|_)|^time$|_at$|_time$|_ts$", "not_personal"),
         # An OCR number or other payment reference: any Luhn-valid digit string is a
         # "valid OCR", so a date-shaped one reads as a personnummer (reference §3.8).
         (r"(?:^|_)(?:ocr(?:_?(?:nr|nummer|number|no|ref|referens))?|referens(?:_?(?:nr|nummer))?|ref(?:_?(?:nr|no))?|"

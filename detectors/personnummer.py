@@ -269,6 +269,26 @@ _BUSINESS_FIELD_PENALTY = 0.35  # 0.7 -> 0.35, 0.8 -> 0.45 (0.25 would leave 12 
 NUMBERS_FROM_PNR = "numbers_from_personnummer"
 _WHY_NUMBERS_FROM_PNR = "column:numbers-built-from-personnummer"
 _NEGATIVE_KINDS = ("order", "reference")
+# A key of a time value right before a compact ten-digit number: ``"created_at": 1708836232``,
+# ``ts=1708836232``, ``<created>1708836232``. Epoch seconds are ten digits, and those of
+# November 2023 to April 2024 (17MMDD...) pass as a personnummer or samordningsnummer about
+# one time in sixteen. The key is a word of its own (not "birth_date", "fodelsedatum").
+_TIME_KEY = re.compile(r"(?<![a-zåäö0-9_])([a-zåäö][a-zåäö0-9_]{0,30})(?:[\"']?[ \t]*[:=][ \t]*[\"']?|>)\Z")
+_TIME_KEY_WORDS = frozenset(
+    "ts time timestamp epoch unixtime unix_time iat exp nbf created updated modified deleted expires date datetime "
+    "tid tidpunkt tidsstämpel tidsstampel datum skapad ändrad createdat updatedat modifiedat deletedat expiresat".split()
+)
+_TIME_KEY_SUFFIXES = ("_at", "_ts", "_time", "_timestamp", "_epoch", "_date", "_datetime", "_on", "_tid", "_datum")
+_BIRTH_KEY = re.compile(r"birth|f(?:ö|o|oe)d|dob")
+
+
+def _after_time_key(before: str) -> bool:
+    """``before`` (lower-cased) ends with the key of a time value (see :data:`_TIME_KEY`)."""
+    m = _TIME_KEY.search(before, max(0, len(before) - 40))
+    if m is None:
+        return False
+    key = m.group(1)
+    return (key in _TIME_KEY_WORDS or key.endswith(_TIME_KEY_SUFFIXES)) and _BIRTH_KEY.search(key) is None
 _NEGATIVE_CONTEXT = 0.25  # after an order or reference word (a compact shape: _BUSINESS_FIELD_PENALTY)
 _DATE_SEPS = {" ", "-", ".", "/"}
 
@@ -324,6 +344,17 @@ def _score(
         compact = why and why[0] in _COMPACT_SHAPES and "personnummer" not in ctx.hints
         conf -= _BUSINESS_FIELD_PENALTY if compact else _NEGATIVE_CONTEXT
         why.append("context:order-or-reference(-)")
+    elif (
+        before
+        and why
+        and why[0] == "shape:compact-10"
+        and "personnummer" not in ctx.hints
+        and not any(w.startswith("context:") for w in why)
+        and _after_time_key(before)
+    ):
+        # epoch seconds after a time key (see _TIME_KEY): lowered as a business number is
+        conf -= _BUSINESS_FIELD_PENALTY
+        why.append("context:time-key(-)")
     if birth:
         if birth > ctx.ref_ordinal:
             conf -= 0.5
