@@ -41,11 +41,13 @@ scans, not of one value):
    ``mailto:``/``tel:`` targets, ``title``/``alt`` kept); other ``text/*``
    parts (calendar, vCard) are read with their folded lines joined (RFC
    5545/6350: a line break followed by a space or tab continues the line,
-   so that an attendee's address folded at 75 octets reads whole; the
+   so that an attendee's address folded at 75 octets reads whole; also for
+   ``.ics``/``.vcf`` attachments, whose line numbers count unfolded lines)
+   and the values of their id properties (``UID``, ``RELATED-TO``) blanked,
+   same length: an invitation's ``<random>@google.com`` is no address. The
    fields of a bounce's or read receipt's report (``message/delivery-status``,
    ``message/disposition-notification``: ``Final-Recipient: rfc822; ...``) are a
-   text part of their own, one field a line; also for
-   ``.ics``/``.vcf`` attachments, whose line numbers count unfolded lines).
+   text part of their own, one field a line.
 4. **forwarded messages** (``message/rfc822`` parts, attachments named
    ``*.eml``, and attached Outlook items, ``*.msg``, read with extract-msg as
    :mod:`connectors.mail` reads ``.msg`` files) are read recursively: their headers as ``header[<section>]:From``,
@@ -246,6 +248,23 @@ _FOLDED_TYPES = frozenset({"text/calendar", "application/ics", "text/vcard", "te
 _FOLDED_SUFFIXES = (".ics", ".ical", ".ifb", ".vcs", ".vcf", ".vcard")
 _ICAL_FOLD = re.compile(r"\r?\n[ \t]")
 _ICAL_FOLD_BYTES = re.compile(rb"\r?\n[ \t]")
+# An event's or a contact's own id (RFC 5545 3.8.4.7 UID, RELATED-TO holding another event's UID,
+# RFC 6350 6.7.6 UID) names no one, but Google's '<random>@google.com' and RFC 2445's advised
+# '20240315T100000Z-4711@example.se' read as e-mail addresses: every invitation gave a false one.
+# Their values are blanked, same length, so that the other properties keep their lines and places.
+_ID_PROPERTY = re.compile(r"(?im)^(?:UID|RELATED-TO|X-WR-RELCALID)(?=[;:])[^:\r\n]*:([^\r\n]*)")
+_ID_PROPERTY_BYTES = re.compile(_ID_PROPERTY.pattern.encode(), re.I | re.M)
+
+
+def _blank_ids(text: str) -> str:
+    """An unfolded iCalendar or vCard text with the values of its id properties blanked."""
+    return _ID_PROPERTY.sub(lambda m: m.group(0)[: m.start(1) - m.start()] + " " * len(m.group(1)), text)
+
+
+def _blank_ids_bytes(data: bytes) -> bytes:
+    return _ID_PROPERTY_BYTES.sub(lambda m: m.group(0)[: m.start(1) - m.start()] + b" " * len(m.group(1)), data)
+
+
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 _UNDECLARED = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "default", "x-user-defined"})
@@ -1838,7 +1857,7 @@ class _Walk:
 
             text = rtf_text(data)
         elif ctype in _FOLDED_TYPES:
-            text = _ICAL_FOLD.sub("", text)
+            text = _blank_ids(_ICAL_FOLD.sub("", text))
         elif ctype == "text/plain" and _param(part, "format") == "flowed":
             text = unflow(text, delsp=_param(part, "delsp") == "yes")
         if _PGP_ARMOR in text:
@@ -1975,7 +1994,7 @@ class _Walk:
             return Location("", "", container, item)
 
         if ctype in _FOLDED_TYPES or (filename or "").lower().endswith(_FOLDED_SUFFIXES):
-            data = _ICAL_FOLD_BYTES.sub(b"", _whole(data))  # a line per property: an address folded at 75 octets reads whole
+            data = _blank_ids_bytes(_ICAL_FOLD_BYTES.sub(b"", _whole(data)))  # a line per property: an address folded at 75 octets reads whole
         head = data[:4096] if isinstance(data, bytes) else data.head(4096)
         if (ctype in _RTF_TYPES or (filename or "").lower().endswith(".rtf")) and head.lstrip().startswith(b"{\\rtf"):
             from connectors.mail import rtf_text
