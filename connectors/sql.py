@@ -123,9 +123,13 @@ or leading/trailing spaces. Fields are (column name, text) for every non-null va
   itself is emitted as the field ``profile$.by_pnr{0}~`` (``~`` = "the key", as in
   JSONPath-Plus). Other keys are not emitted as data;
 * PostgreSQL arrays: ``tags[0]``, ``tags[1]``, nested ``m[0][1]``;
-* BLOB/bytea: sniffed. Known binary formats (gzip, zip, PDF, images, OLE, ...) are
-  skipped; otherwise text with a BOM, UTF-8, UTF-16 (by the zero-byte pattern) or
-  cp1252 is decoded when it reads as text. A skipped blob is counted in
+* BLOB/bytea: sniffed. A document (PDF, zip-based Office files, legacy OLE Office
+  files, gzip/bzip2/xz/zstd, 7z, TIFF) is read by the file-format readers
+  (:mod:`connectors.formats`) and its text is the column's value (a stored contract's
+  personnummer is found; one long text, so not linked to the row's values); a document
+  that cannot be read fully makes the unit partial with the reason, after its rows.
+  Pictures and programs are skipped; otherwise text with a BOM, UTF-8, UTF-16 (by the
+  zero-byte pattern) or cp1252 is decoded when it reads as text. A skipped blob is counted in
   ``connector.skipped[(container, column, reason)]`` (per process; not an error:
   a JPEG in a BLOB column is normal content, not damage).
 
@@ -184,6 +188,7 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
+import io
 import json
 import os
 import re
@@ -204,7 +209,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from connectors.base import (
-    BaseConnector, ConfigError, ConnectorError, Location, Record, Reference, TransientError, Unit, safe_name,
+    BaseConnector, ConfigError, ConnectorError, Limits, Location, Record, Reference, TransientError, Unit, safe_name,
 )
 
 __all__ = ["SqlConnector", "render_item", "text_value", "json_leaves", "sniff_bytes", "round_boundaries"]
@@ -503,6 +508,11 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xd0\xcf\x11\xe0", "ole"), (b"RIFF", "riff"), (b"SQLite format 3\x00", "sqlite"),
     (b"\x7fELF", "elf"), (b"MZ", "exe"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"),
 )
+
+
+# blobs that are documents (read with the file-format readers); pictures and programs are not
+_DOCUMENT_BLOBS = frozenset({"pdf", "zip", "ole", "gzip", "bzip2", "xz", "zstd", "7z", "tiff"})
+_MAX_DOCUMENT_CHARS = 8_000_000  # text of one document blob
 
 
 def _textual(text: str) -> bool:
@@ -805,6 +815,7 @@ class SqlConnector(BaseConnector):
             raise ConfigError(f"source {name!r}: 'boundaries' must be auto, window or offset")
         self.chunk_rows: int = cr
         self.skipped: Counter[tuple[str, str, str]] = Counter()
+        self._blob_problems: list[str] = []  # document blobs of the unit being read that were not fully read
         self._engine: Engine | None
         self._catalog: list[_Table] | None
 
@@ -1288,6 +1299,17 @@ class SqlConnector(BaseConnector):
         date_cols = list(p.get("date_columns") or ([p["date_column"]] if p.get("date_column") else []))
         fks = [(list(c), rc, list(rcols)) for c, rc, rcols in p.get("fks") or ()]
         lookups = {int(i): (s, n, list(rc), list(k)) for i, s, n, rc, k in p.get("fk_lookups") or ()}
+        self._blob_problems = []
+        yield from self._read_rows(p, container, key_kind, key, json_cols, date_cols, fks, lookups)
+        if self._blob_problems:
+            from connectors.formats.core import PartialRead
+
+            problems, self._blob_problems = self._blob_problems, []
+            raise PartialRead(container, problems[:10], len(problems))
+
+    def _read_rows(self, p: dict[str, Any], container: str, key_kind: str, key: list[str], json_cols: set[str],
+                   date_cols: list[str], fks: list[tuple[list[str], str, list[str]]],
+                   lookups: dict[int, tuple[str | None, str, list[str], list[str]]]) -> Iterator[Record]:
         with self._guard(f"table {container}"), self.session() as conn:
             dname = conn.dialect.name
             locator = key_kind in ("rowid", "ctid")
@@ -1400,6 +1422,8 @@ class SqlConnector(BaseConnector):
                     yield from self._fields(container, f"{name}[{i}]", v, False)
         elif isinstance(value, (bytes, bytearray, memoryview)):
             text, how = sniff_bytes(bytes(value))
+            if text is None and how in _DOCUMENT_BLOBS:
+                text = self._document_text(container, name, bytes(value), how)
             if text is None:
                 self.skipped[(container, name, how)] += 1
             elif text:
@@ -1414,6 +1438,30 @@ class SqlConnector(BaseConnector):
             t = text_value(value)
             if t:
                 yield name, t
+
+
+    def _document_text(self, container: str, name: str, data: bytes, how: str) -> str:
+        """The text of a document kept in a blob (a PDF, DOCX, XLSX, legacy Office file or
+        compressed text), read by the file-format readers; what could not be read is noted
+        for the unit (:attr:`_blob_problems`, names and reasons only)."""
+        from connectors.formats import read_stream  # here: connectors.formats reads SQLite files with this module
+
+        parts: list[str] = []
+        size = 0
+        try:
+            for rec in read_stream(io.BytesIO(data), "blob", container=container, limits=Limits(),
+                                   loc_factory=lambda c, i: Location(self.store, self.name, c, i)):
+                for _, text in rec.fields:
+                    if text:
+                        parts.append(text)
+                        size += len(text)
+                if size > _MAX_DOCUMENT_CHARS:
+                    self._blob_problems.append(f"column {safe_name(name)}: a {how} document's text beyond "
+                                               f"{_MAX_DOCUMENT_CHARS} characters not read")
+                    break
+        except ConnectorError as exc:
+            self._blob_problems.append(f"column {safe_name(name)}: a {how} document not fully read ({type(exc).__name__})")
+        return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------- helpers
