@@ -92,8 +92,10 @@ when the header is missing or unparseable, the connector's fallback (the mbox
 
 **Decoding.** Headers: RFC 2047 encoded words through
 ``email.policy.default``'s header registry, and where that fails or leaves
-replacement characters, word by word as compat32 does (a broken word stays
-as written), with the charset chain below; raw 8-bit headers are read as UTF-8, else
+replacement characters, or where two encoded words stand side by side (the
+registry keeps the blank between them inside a display name: an address an
+encoder split over two words read as two), word by word as compat32 does (a
+broken word stays as written; blanks between two words dropped), with the charset chain below; raw 8-bit headers are read as UTF-8, else
 cp1252. Bodies: any transfer encoding (base64, quoted-printable, 8bit,
 uuencode), then the declared charset, UTF-8, and cp1252 (bytes undefined in
 cp1252 as latin-1), in that order; a body declared as a single-byte charset
@@ -372,6 +374,10 @@ def header_text(name: str, value: Any) -> str:
         v = _raw_8bit(v)
     if "=?" not in v:
         return v
+    if _ADJACENT_WORDS.search(v) is not None:
+        # White space between two encoded words is no text (RFC 2047 6.2), but the registry keeps it
+        # inside a display name: 'anna.' + 'berg@example.se' read "anna. berg@example.se"
+        return _decode_words(v)
     try:
         text = str(_REGISTRY(name, v))
         if "\ufffd" not in text and not _SURROGATE.search(text) and "=?" not in text and not _C1.search(text):
@@ -382,6 +388,7 @@ def header_text(name: str, value: Any) -> str:
 
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_ADJACENT_WORDS = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=[ \t]+(?==\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)")
 
 
 def _decode_words(value: str) -> str:
