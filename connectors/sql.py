@@ -696,8 +696,16 @@ def _cause(exc: BaseException) -> str:
         reason = "connection lost"
     if not reason:
         low = str(orig).lower()
-        if "connection" in low and ("refused" in low or "closed" in low or "lost" in low or "terminat" in low):
+        if "refused" in low and "connection" in low:
+            reason = "connection refused"
+        elif "connection" in low and ("closed" in low or "lost" in low or "terminat" in low):
             reason = "connection lost"
+        elif "password authentication failed" in low or ("role" in low and "does not exist" in low):
+            reason = "authentication failed"  # libpq at connect time: no SQLSTATE
+        elif "database" in low and "does not exist" in low:
+            reason = "database does not exist"
+        elif "translate host name" in low or "name or service not known" in low or "nodename nor servname" in low:
+            reason = "unknown host"
         elif "permission denied" in low or "access denied" in low:
             reason = "permission denied"
         else:
@@ -721,7 +729,7 @@ def _transient(exc: BaseException) -> bool:
     args = getattr(orig, "args", ())
     if args and isinstance(args[0], int) and not isinstance(args[0], bool):
         return args[0] in _MY_TRANSIENT
-    return _cause(exc).startswith(("connection lost", "connection failure", "cannot connect"))
+    return _cause(exc).startswith(("connection lost", "connection refused", "connection failure", "cannot connect"))
 
 
 # --------------------------------------------------------------------------- reflection result
