@@ -20,13 +20,18 @@ pattern without ``/`` matches the file or directory name at any depth (as in
 
 ``units()`` walks the tree with ``os.scandir`` in sorted order and reads
 nothing, except the first 64 KiB of a file larger than ``split_bytes`` (to
-know whether it is line-oriented). One unit per regular file: ``key`` = the
+know whether it is line-oriented) or than 1 MiB (whether it is Parquet; then
+its footer). One unit per regular file: ``key`` = the
 relative POSIX path, ``fingerprint`` = size + mtime_ns + inode, ``size`` =
 bytes. A line-oriented file (CSV, JSON Lines, text/log in an ASCII-compatible
 encoding) larger than ``split_bytes`` becomes several units
 ``<path>#<start>-<end>`` of byte ranges: a range reads the lines that *start*
 inside it, and its records' items are ``@<byte offset of the line>`` instead
 of line numbers (counting lines would need every byte before the range). A
+Parquet file of more than ``split_bytes`` of (uncompressed) column data
+becomes units ``<path>#rows <first>-<last>`` of consecutive rows, about
+``split_bytes`` of data each (items stay row numbers across the file), so
+that what a worker holds of one unit stays bounded. A
 directory that cannot be listed becomes a unit ``<dir>/`` whose read raises
 the reason, so the problem is recorded and the scan goes on. FIFOs, sockets
 and devices are skipped.
@@ -203,7 +208,10 @@ class FilesConnector(BaseConnector):
     def _file_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
         size = st.st_size
         base = (size, st.st_mtime_ns, st.st_ino)
-        how = self._splittable(full, rel) if 0 < self.split_bytes < size else None
+        # a Parquet file is looked at from 1 MiB on: compressed, a few MiB can hold a million rows
+        how = self._splittable(full, rel) if 0 < self.split_bytes and size > min(self.split_bytes, 1 << 20) else None
+        if how != "parquet" and size <= self.split_bytes:
+            how = None
         if how == "lines":
             for start in range(0, size, self.split_bytes):
                 end = min(start + self.split_bytes, size)
@@ -213,6 +221,19 @@ class FilesConnector(BaseConnector):
         if how == "mbox":
             yield from self._mbox_units(rel, full, st)
             return
+        if how == "parquet":
+            from connectors.formats.parquet import row_ranges
+
+            try:
+                with open(full, "rb") as f:
+                    ranges = row_ranges(f, self.split_bytes)
+            except OSError:
+                ranges = []  # read() will report it
+            if ranges:  # a large Parquet file: units of consecutive rows (what a worker holds stays bounded)
+                for a, b in ranges:
+                    yield Unit(self.name, f"{rel}#rows {a + 1}-{b}", self.fingerprint(*base, "parquet", a, b),
+                               (("path", rel), ("rows", (a, b))), b - a)
+                return
         if how == "sqlite":
             from connectors.formats.sqlitedb import sqlite_parts
 
@@ -226,7 +247,7 @@ class FilesConnector(BaseConnector):
 
     def _splittable(self, full: str, rel: str) -> str | None:
         """``lines`` (split anywhere, read by lines), ``mbox`` (split at messages), ``sqlite`` (split as a SQL
-        source: tables, key ranges) or None."""
+        source: tables, key ranges), ``parquet`` (split into row ranges) or None."""
         try:
             with open(full, "rb") as f:
                 head = read_fully(f, HEAD_BYTES)
@@ -235,7 +256,7 @@ class FilesConnector(BaseConnector):
         if splittable(head, rel, len(head) < HEAD_BYTES):
             return "lines"
         fmt = detect(head, rel, len(head) < HEAD_BYTES).format
-        return fmt if fmt in ("mbox", "sqlite") else None
+        return fmt if fmt in ("mbox", "sqlite", "parquet") else None
 
     def _mbox_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
         """Byte ranges of a large mbox that start at messages, as the mail connector splits one (never mid-message)."""
@@ -277,6 +298,9 @@ class FilesConnector(BaseConnector):
             if unit.param("sqlite") is not None:
                 yield from self._read_sqlite(rel, unit, st)
                 return
+            if unit.param("rows") is not None:
+                yield from self._read_parquet_rows(f, rel, unit, st)
+                return
             start = unit.param("start")
             if start is None:
                 yield from read_stream(
@@ -293,6 +317,18 @@ class FilesConnector(BaseConnector):
                 f, rel, int(start), int(unit.param("end")), container=rel, loc_factory=self.location,
                 limits=self.limits, mtime=st.st_mtime,
             )
+
+    def _read_parquet_rows(self, f: Any, rel: str, unit: Unit, st: os.stat_result) -> Iterator[Record]:
+        """One row range of a large Parquet file (items are row numbers across the whole file)."""
+        from connectors.formats.core import Ctx
+        from connectors.formats.parquet import file_records
+
+        ref_date, record_date = as_dates(st.st_mtime)
+        a, b = unit.param("rows")
+        if a == 0:
+            yield Record(self.location(rel), [(PATH_FIELD, rel)], False, ref_date, (), record_date)
+        ctx = Ctx(rel, self.location, self.limits, ref_date, record_date)
+        yield from file_records(ctx, f, (int(a), int(b)))
 
     def _read_sqlite(self, rel: str, unit: Unit, st: os.stat_result) -> Iterator[Record]:
         """One part (a table or key range) of a large SQLite database file (connectors.formats.sqlitedb)."""

@@ -4,6 +4,12 @@
 nested values are flattened to paths (``address.city``, ``phones[0]``,
 ``tags[2]``; a map column's entries by key, ``attrs.pnr``, when its keys are unique). Values are written as a person would (ints as digits, decimals
 as stored, timestamps ISO); binary values are scanned only when they are UTF-8.
+
+A large file is read as several units of consecutive rows (:func:`row_ranges`,
+used by the files connector), so that what one worker holds of a unit stays
+bounded whatever the size of the file: a row group can hold a million rows, so
+ranges cut inside row groups (the rows before a range's start in its first
+group are decoded and passed over: decoding costs far less than scanning).
 """
 
 from __future__ import annotations
@@ -53,19 +59,69 @@ def _maps_as_objects(value: Any, t: Any) -> Any:
 
 
 def parquet_records(ctx: Ctx, src: Source) -> Iterator[Record]:
+    yield from file_records(ctx, src.seekable_file())
+
+
+def _open(ctx: Ctx, f: Any) -> Any:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    f = src.seekable_file()
     try:
-        pf = pq.ParquetFile(f)
+        return pq.ParquetFile(f)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ConnectorError(f"{ctx.name}: not a readable Parquet file ({describe(exc)})") from None
+
+
+def row_ranges(f: Any, target_bytes: int) -> list[tuple[int, int]]:
+    """``[start, end)`` row ranges (0-based) of about ``target_bytes`` of uncompressed data each; ``[]`` when the
+    file is not readable Parquet or fits in one range."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(f).metadata
+    except (pa.ArrowException, OSError, ValueError):
+        return []
+    rows = meta.num_rows
+    size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if rows <= 1 or size <= target_bytes:
+        return []
+    per = max(1_000, int(target_bytes * rows / size))
+    if per >= rows:
+        return []
+    return [(a, min(rows, a + per)) for a in range(0, rows, per)]
+
+
+def file_records(ctx: Ctx, f: Any, rows: tuple[int, int] | None = None) -> Iterator[Record]:
+    """The records of a Parquet file open in ``f``: every row, or rows ``[start, end)`` (items stay file-wide)."""
+    import pyarrow as pa
+
+    pf = _open(ctx, f)
     row = 0
     try:
+        meta = pf.metadata
+        start, end = rows if rows is not None else (0, meta.num_rows)
+        groups: list[int] = []
+        before = 0  # rows of the row groups before the first one read
+        at = 0
+        for g in range(meta.num_row_groups):
+            n = meta.row_group(g).num_rows
+            if at + n > start and at < end:
+                if not groups:
+                    before = at
+                groups.append(g)
+            at += n
+        row = before
         mapped = {f.name: f.type for f in pf.schema_arrow if _has_map(f.type)}
-        for batch in pf.iter_batches(batch_size=BATCH_ROWS):
-            for values in batch.to_pylist():
+        for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=groups) if groups else ():
+            if row >= end:
+                break
+            n = batch.num_rows
+            lo = min(n, max(0, start - row))  # the batch's rows inside the range: [lo, hi)
+            hi = max(lo, min(n, end - row))
+            inside = batch.slice(lo, hi - lo).to_pylist() if hi > lo else []
+            row += lo
+            for values in inside:
                 row += 1
                 for col, t in mapped.items():
                     if col in values:
@@ -73,6 +129,7 @@ def parquet_records(ctx: Ctx, src: Source) -> Iterator[Record]:
                 pairs = (pair for col, v in values.items() for pair in flatten(str(col), v))
                 for fields in bounded_fields(pairs, ctx.limits.max_field_chars):
                     yield ctx.record(str(row), fields, True)
+            row += n - hi
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ConnectorError(f"{ctx.name}: damaged Parquet data after row {row} ({describe(exc)})") from None
     finally:
