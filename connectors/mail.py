@@ -1,4 +1,4 @@
-"""Mail on a file system: mbox files, Maildir folders, ``.eml`` and Outlook ``.msg`` files, in any mix.
+"""Mail on a file system: mbox files, Maildir folders, ``.eml``, Outlook ``.msg`` files and ``.pst``/``.ost`` archives, in any mix.
 
 Config (a ``[[sources]]`` entry of ``type = "mail"``)::
 
@@ -32,7 +32,7 @@ xz, 7z: a mailbox handed over as ``export.zip`` or ``inbox.mbox.gz``) is a unit
 mail in it as mail, container ``<archive>!<entry>``, item the Message-ID, and
 its other files as a ``files`` source reads them. Other files (Dovecot's
 index files, a Thunderbird ``.msf``, Word's OLE2 ``.doc``) are ignored: a
-``files`` source reads them. Outlook ``.pst`` archives are not read (see below).
+``files`` source reads them. Outlook ``.pst``/``.ost`` archives are read too (see below).
 
 **Units** (``units()`` reads only the first bytes of files, and a small
 window around each split point of a large mbox):
@@ -87,12 +87,16 @@ far as possible and reported at the end of the unit
 (:class:`~connectors.formats.core.PartialRead`), after every other record of
 the unit; messages are named by byte offset or file name, never by value.
 
-**Not read**: Outlook ``.pst``/``.ost`` archives. libpff-python would read
-them, but no tool here can write a real PST to test a reader with, and an
-untested reader is not shipped; convert them to mbox (``readpst`` of
-pst-utils) or scan the mailbox over IMAP. Each one found (by its ``!BDN``
-header) becomes a unit ``pst:<path>`` whose read fails with that advice, so
-the scan ends partial instead of passing over the archive in silence.
+**Outlook archives** (``.pst``/``.ost``, found by their ``!BDN`` header, any
+name) are read with libpff-python (the ``mail`` extra;
+:mod:`connectors.formats.pst`): one unit per ``chunk_messages`` items of each
+folder, ``pst:<path>#<folder path>#<n>`` (fingerprint: the file's size, mtime
+and inode, the folder and the range: an archive Outlook changed is read
+again). Container ``<path>!<folder path>``; item the Message-ID, else
+``pst-entry:<n>`` (the item's number in the archive); a contact's or an
+appointment's text properties are a record of their own (a contact's
+structured). An archive libpff cannot open is a unit that fails with the
+reason; without libpff-python installed, a unit that fails saying so.
 """
 
 from __future__ import annotations
@@ -128,7 +132,6 @@ _SEP = b"\nFrom "
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BOM = b"\xef\xbb\xbf"
 PST_MAGIC = b"!BDN"  # Outlook .pst/.ost (the Personal Folders File header)
-PST_REASON = "Outlook .pst/.ost archive: not read (convert it to mbox with readpst of pst-utils, or scan the mailbox over IMAP)"
 _SENDER_PROPS = ("__substg1.0_5D01", "__substg1.0_0065", "__substg1.0_0C1F", "__substg1.0_5D02")
 _UNQUOTE = re.compile(rb"(?m)^>(>*From )")
 _EMLX = re.compile(rb"\A([0-9]{1,12})[ \t]*\r?\n")  # Apple Mail's .emlx: the message's length in bytes
@@ -336,7 +339,7 @@ class MailConnector(BaseConnector):
             name = os.path.basename(self.root)
             kind = self._sniff(self.root)
             if kind == "pst":
-                yield self._error_unit(f"pst:{name}", PST_REASON)
+                yield from self._pst_units(name, self.root, st)
                 return
             if kind is None:
                 raise ConfigError(f"source {self.name!r}: {safe_name(name)} is neither an mbox nor a mail message")
@@ -385,8 +388,8 @@ class MailConnector(BaseConnector):
                         yield from self._mbox_units(rel, entry.path, est)
                     elif kind in singles:
                         singles[kind].append((entry.name, est))
-                    elif kind == "pst":  # not read: a failed unit says so, the scan is partial
-                        yield self._error_unit(f"pst:{rel}", PST_REASON)
+                    elif kind == "pst":  # an Outlook archive: its folders, in chunks of items
+                        yield from self._pst_units(rel, entry.path, est)
                     elif kind == "archive":  # a mailbox handed over packed (export.zip, inbox.mbox.gz)
                         yield self._archive_unit(rel, est)
             for kind, files in singles.items():
@@ -483,6 +486,8 @@ class MailConnector(BaseConnector):
             yield from self._read_files(unit, kind, problems)
         elif kind == "archive":
             yield from self._read_archive(unit)
+        elif kind == "pst":
+            yield from self._read_pst(unit, problems)
         else:
             raise ConnectorError(f"{safe_name(unit.key)}: unknown unit kind")
         raise_problems(unit.key, problems)
@@ -590,6 +595,45 @@ class MailConnector(BaseConnector):
                 oversize = size
             reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + (" " if where else ""))
             yield from reader.records(raw, safe_name(where), fallback_date=_mtime(st), oversize=oversize)
+
+    def _pst_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
+        """An Outlook archive's folders, ``chunk_messages`` items a unit: ``pst:<path>#<folder>#<n>``."""
+        from connectors.formats import pst
+
+        try:
+            pf = pst.open_archive(full, rel)
+        except ConnectorError as exc:
+            yield self._error_unit(f"pst:{rel}", str(exc).split(": ", 1)[-1])
+            return
+        try:
+            found = pst.folders(pf, rel)
+        except ConnectorError as exc:
+            yield self._error_unit(f"pst:{rel}", str(exc).split(": ", 1)[-1])
+            return
+        finally:
+            pf.close()
+        total = sum(f.items for f in found) or 1
+        for f in found:
+            for n, first in enumerate(range(0, f.items, self.chunk)):
+                last = min(f.items, first + self.chunk) - 1
+                params = (("kind", "pst"), ("path", rel), ("folder", f.identifier), ("first", first), ("last", last))
+                fp = self.fingerprint(st.st_size, st.st_mtime_ns, st.st_ino, f.identifier, first, last)
+                yield Unit(self.name, f"pst:{rel}#{f.path}#{n}", fp, params, st.st_size * (last - first + 1) // total)
+
+    def _read_pst(self, unit: Unit, problems: Problems) -> Iterator[Record]:
+        from connectors.formats import pst
+
+        rel = unit.param("path")
+        f, st = self._open(self._full(rel), rel)
+        with f:
+            pf = pst.open_archive(f, rel)
+            try:
+                yield from pst.records(
+                    pf, rel, self._container(rel), int(unit.param("folder")), int(unit.param("first")),
+                    int(unit.param("last")), self.location, self.limits, self.max_message, problems,
+                )
+            finally:
+                pf.close()
 
     def _read_archive(self, unit: Unit) -> Iterator[Record]:
         """An archive in the mail folder, read by the format readers: mail inside it as mail (container ``<archive>!<entry>``)."""

@@ -69,6 +69,9 @@ msg)                                           (as the mail connector: :mod:`con
 ole2               ``@<byte offset>``          ``text``
 sqlite database    row key (``id=7``), in the  column (as a SQL source: :mod:`connectors.formats.sqlitedb`)
                    container ``<file>!main.t``
+outlook pst/ost    Message-ID or               as mail; a contact's properties ``MobileTelephoneNumber`` ...
+                   ``pst-entry:<n>``, in the   (:mod:`connectors.formats.pst`)
+                   container ``<file>!<folder>``
 name of a file     ``""``                      ``path``
 =================  ==========================  ==================================================
 
@@ -193,6 +196,10 @@ def _dispatch(ctx: Ctx, src: Source, name: str, kind: Kind) -> Iterator[Record]:
         from connectors.formats.sqlitedb import sqlite_records
 
         yield from sqlite_records(ctx, src)
+    elif fmt == "pst":
+        from connectors.formats.pst import file_records
+
+        yield from file_records(ctx, src)
     elif fmt in ("eml", "mbox", "msg"):
         from connectors.formats.mailfile import mail_records
 

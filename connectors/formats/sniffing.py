@@ -13,7 +13,7 @@ from connectors.formats.encoding import decode, detect_encoding
 FORMATS = (
     "empty", "zip", "gzip", "bzip2", "xz", "tar", "pdf", "parquet", "ole2", "binary",
     "json", "jsonl", "html", "xml", "csv", "text", "eml", "mbox", "msg", "7z", "rar", "rtf", "sqlite", "access",
-    "zstd", "avro", "orc", "tiff", "png", "jpeg", "pgdump", "pgdump-sql", "mysqldump",
+    "zstd", "avro", "orc", "tiff", "png", "jpeg", "pgdump", "pgdump-sql", "mysqldump", "pst",
 )  # fmt: skip
 # 7z / rar: archives pii-scan cannot open; reported as not read (never silently skipped)
 # sqlite: a SQLite database file, read table by table (connectors.formats.sqlitedb)
@@ -22,6 +22,7 @@ FORMATS = (
 # pgdump (pg_dump -Fc), pgdump-sql (plain pg_dump), mysqldump: a dump's rows as records (connectors.formats.sqldump)
 # tiff: a scanner's pages, read by OCR; png, jpeg: pictures, read by OCR only with limits.ocr_images (connectors.formats.ocr)
 # eml / mbox / msg: mail stored as a file, read as mail (connectors.formats.mailfile)
+# pst: an Outlook .pst/.ost archive, read folder by folder as mail (connectors.formats.pst)
 # zip is refined to xlsx / docx when its entries say so (see archives.zip_kind)
 
 JSONL_EXTENSIONS = (".jsonl", ".ndjson", ".jsonlines")
@@ -80,6 +81,8 @@ def _binary_magic(head: bytes) -> str | None:
         return "jpeg"
     if head.startswith(b"SQLite format 3\x00"):
         return "sqlite"
+    if head.startswith(b"!BDN"):  # the Personal Folders File header of Outlook's .pst and .ost
+        return "pst"
     if head[4:19] in (b"Standard Jet DB", b"Standard ACE DB"):
         return "access"
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):

@@ -378,3 +378,44 @@ def test_not_an_archive_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_bytes(pst.PST_MAGIC + b"\x00" * 600)
     with pytest.raises(ConnectorError, match="not readable as an Outlook archive"):
         pst.open_archive(str(bad), "trasig.pst")
+
+
+# --- the mail connector over a folder holding an archive -------------------------------------------
+
+
+def test_mail_source_reads_an_archive_folder_by_folder(outlook_ost: Path, tmp_path: Path) -> None:
+    from connectors.mail import MailConnector
+    from tests.connectors.mailutil import as_bytes, message
+
+    (tmp_path / "arkiv").mkdir()
+    shutil.copy(outlook_ost, tmp_path / "arkiv" / "Outlook 2021.ost")
+    (tmp_path / "inkorg.eml").write_bytes(as_bytes(message(1)))
+    c = MailConnector("post", {"type": "mail", "path": str(tmp_path), "chunk_messages": 100})
+    units = {u.key: u for u in c.units()}
+    pst_units = sorted(k for k in units if k.startswith("pst:"))
+    assert "pst:arkiv/Outlook 2021.ost#Root - Mailbox/IPM_SUBTREE/Inbox#0" in pst_units
+    # 160 holidays in chunks of 100 items: two units
+    assert [k for k in pst_units if "United States holidays" in k] == [
+        "pst:arkiv/Outlook 2021.ost#Root - Mailbox/IPM_SUBTREE/Calendar/United States holidays#0",
+        "pst:arkiv/Outlook 2021.ost#Root - Mailbox/IPM_SUBTREE/Calendar/United States holidays#1",
+    ]
+    assert {u.fingerprint for u in c.units()} == {u.fingerprint for u in units.values()}  # stable
+    recs = [r for k in pst_units for r in c.read(units[k])]
+    inbox = {r.location.item for r in recs if r.location.container == "arkiv/Outlook 2021.ost!Root - Mailbox/IPM_SUBTREE/Inbox"}
+    assert len(inbox) == 10
+    holidays = {r.location.item for r in recs if r.location.container.endswith("United States holidays")}
+    assert len(holidays) == 160
+    assert all(r.location.store == "mail" and r.location.source == "post" for r in recs)
+
+
+def test_files_source_reads_an_archive_on_a_share(outlook_ost: Path, tmp_path: Path) -> None:
+    from connectors.files import FilesConnector
+
+    (tmp_path / "backup").mkdir()
+    shutil.copy(outlook_ost, tmp_path / "backup" / "gammal_post.bin")  # by content, whatever the name
+    c = FilesConnector("share", {"type": "files", "path": str(tmp_path)})
+    recs = [r for u in c.units() for r in c.read(u)]
+    boxes = {r.location.container for r in recs}
+    assert "backup/gammal_post.bin!Root - Mailbox/IPM_SUBTREE/Inbox" in boxes
+    inbox = {r.location.item for r in recs if r.location.container.endswith("IPM_SUBTREE/Inbox")}
+    assert len(inbox) == 10 and all(r.location.store == "files" for r in recs)
