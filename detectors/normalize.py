@@ -48,13 +48,41 @@ _URL_ESCAPES = {"%20": " ", "%2B": "+", "%2D": "-", "%2F": "/", "%3A": ":", "%3D
                 "%2C": ",", "%28": "(", "%29": ")", "%3B": ";", "%2E": "."}
 _URL_ESCAPES.update({k.lower(): v for k, v in _URL_ESCAPES.items()})
 _URL_ESCAPE = re.compile("|".join(sorted(_URL_ESCAPES)))
-# a non-ASCII run (as _NON_ASCII), or one of those escapes
-_CHANGED = re.compile(r"(?P<esc>" + _URL_ESCAPE.pattern + r")|" + _NON_ASCII.pattern)
+# HTML character references of the spaces, dashes and signs between the parts of a number
+# (html_entities=True): a rich-text editor's "070&nbsp;123&nbsp;45&nbsp;67", "811228&#45;9874",
+# kept as written in a database column or a CSV field. Not &amp; &lt; &gt; &quot; (decoding
+# them would make new markup or escapes), not "&#64;" and "&#46;" (the e-mail detector reads them).
+_HTML_ENTITIES = {
+    **dict.fromkeys(("&nbsp;", "&#160;", "&#xa0;", "&ensp;", "&emsp;", "&thinsp;", "&#8201;", "&#x2009;",
+                     "&#8239;", "&#x202f;", "&#32;", "&#x20;"), " "),
+    **dict.fromkeys(("&ndash;", "&mdash;", "&minus;", "&hyphen;", "&dash;", "&#45;", "&#x2d;", "&#8208;", "&#x2010;",
+                     "&#8209;", "&#x2011;", "&#8210;", "&#x2012;", "&#8211;", "&#x2013;", "&#8212;", "&#x2014;",
+                     "&#8722;", "&#x2212;"), "-"),
+    "&#43;": "+", "&#x2b;": "+", "&plus;": "+", "&#40;": "(", "&#x28;": "(", "&lpar;": "(",
+    "&#41;": ")", "&#x29;": ")", "&rpar;": ")", "&#47;": "/", "&#x2f;": "/", "&sol;": "/",
+    "&#58;": ":", "&#x3a;": ":", "&colon;": ":", "&shy;": "", "&#173;": "", "&#xad;": "",
+}
+# "&" first, a literal the engine scans for; the rest in either case ("&#XA0;", "&NBSP;")
+_HTML_ENTITY_PATTERN = "&(?i:" + "|".join(k[1:] for k in sorted(_HTML_ENTITIES, key=lambda k: (-len(k), k))) + ")"
+_HTML_ENTITY = re.compile(_HTML_ENTITY_PATTERN)
+# a non-ASCII run (as _NON_ASCII), or one of those escapes or references (by the decodings asked for)
+_CHANGED = {
+    (True, False): re.compile(r"(?P<esc>" + _URL_ESCAPE.pattern + r")|" + _NON_ASCII.pattern),
+    (False, True): re.compile(r"(?P<ent>" + _HTML_ENTITY_PATTERN + r")|" + _NON_ASCII.pattern),
+    (True, True): re.compile(
+        r"(?P<esc>" + _URL_ESCAPE.pattern + r")|(?P<ent>" + _HTML_ENTITY_PATTERN + r")|" + _NON_ASCII.pattern
+    ),
+}
 
 
 def has_url_escapes(text: str) -> bool:
     """Whether ``normalize(text, url_escapes=True)`` decodes a percent escape in ``text``."""
     return "%" in text and _URL_ESCAPE.search(text) is not None
+
+
+def has_html_entities(text: str) -> bool:
+    """Whether ``normalize(text, html_entities=True)`` decodes a character reference in ``text``."""
+    return "&" in text and _HTML_ENTITY.search(text) is not None
 
 
 def has_dashes(text: str) -> bool:
@@ -101,13 +129,16 @@ class Normalized:
         return os_ + ol if end else os_
 
 
-def normalize(text: str, url_escapes: bool = False) -> Normalized:
+def normalize(text: str, url_escapes: bool = False, html_entities: bool = False) -> Normalized:
     """NFKC-normalise ``text`` and unify separators, keeping an offset map.
 
     With ``url_escapes``, the percent escapes of separators and signs (``%20``,
     ``%2B``, ``%2D``, ``%3D`` ...: :data:`_URL_ESCAPES`) are decoded too, so that
     a number in a URL-encoded query or form value reads as written
     (``070%20123%2045%2067``); the scanner asks for it, the validators do not.
+    With ``html_entities``, the HTML character references of spaces, dashes and
+    signs (``&nbsp;``, ``&#45;``, ``&ndash;`` ...: :data:`_HTML_ENTITIES`) are
+    decoded the same way (``070&nbsp;123&nbsp;45&nbsp;67``).
 
     >>> normalize("811228\u20119874").text
     '811228-9874'
@@ -117,9 +148,14 @@ def normalize(text: str, url_escapes: bool = False) -> Normalized:
     >>> n = normalize("q=070%20123%2045%2067&x=1", url_escapes=True)
     >>> n.text, n.to_original(n.text.index("070")), n.to_original(len(n.text), end=True)
     ('q=070 123 45 67&x=1', 2, 25)
+    >>> normalize("<td>811228&#45;9874</td>", html_entities=True).text
+    '<td>811228-9874</td>'
     """
     escapes = url_escapes and has_url_escapes(text)
-    if not escapes and (text.isascii() or (unicodedata.is_normalized("NFKC", text) and not has_dashes(text))):
+    entities = html_entities and has_html_entities(text)
+    if not escapes and not entities and (
+        text.isascii() or (unicodedata.is_normalized("NFKC", text) and not has_dashes(text))
+    ):
         return Normalized(text)  # Swedish text in NFC with ordinary å, ä, ö: nothing to do
     out: list[str] = []
     n_starts: list[int] = []
@@ -128,13 +164,15 @@ def normalize(text: str, url_escapes: bool = False) -> Normalized:
     o_lens: list[int] = []
     last = 0
     npos = 0
-    for m in (_CHANGED if escapes else _NON_ASCII).finditer(text):
+    for m in (_CHANGED[escapes, entities] if escapes or entities else _NON_ASCII).finditer(text):
         s, e = m.span()
         out.append(text[last:s])
         npos += s - last
         run = m.group()
         if escapes and m.group("esc") is not None:
             norm = _URL_ESCAPES[run]
+        elif entities and m.group("ent") is not None:
+            norm = _HTML_ENTITIES[run.lower()]
         else:
             norm = _norm_run(run) if len(run) <= 64 else unicodedata.normalize("NFKC", run).translate(_AFTER_NFKC)
         out.append(norm)

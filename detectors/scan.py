@@ -39,7 +39,7 @@ from detectors.base import Context, Match, context_at
 from detectors.context import hint_kinds
 from detectors.email import AT_OBFUSCATED, AT_PLAIN, OBFUSCATION_MARKERS
 from detectors.checksums import luhn_is_valid
-from detectors.normalize import has_dashes, has_url_escapes, normalize
+from detectors.normalize import has_dashes, has_html_entities, has_url_escapes, normalize
 from detectors.bank_account import LABELLED_ACCOUNT, LABELLED_ACCOUNT_REVERSED, LABELLED_MARKERS
 from detectors.personnummer import (
     NUMBERS_FROM_PNR,
@@ -443,7 +443,7 @@ class Scanner:
         by_nd = self._by_nd
         today = date.today()
         hint_words = frozenset(re.findall(r"[a-zåäö]+", hint.lower())) if hint else frozenset()
-        norms = [normalize(x, url_escapes=True) for x in texts]
+        norms = [normalize(x, url_escapes=True, html_entities=True) for x in texts]
         segs: list[_Segment] = []
         pos = 0
         for n, r in zip(norms, refs):
@@ -1164,10 +1164,11 @@ def _may_be_obfuscated(text: str) -> bool:
 
 
 def _unchanged_by_normalize(text: str) -> bool:
-    """Whether :func:`normalize` (``url_escapes``, as the general path calls it) leaves ``text`` as it is
-    (its own shortcut: ASCII, or NFKC with no dash to unify; and no percent escape to decode)."""
+    """Whether :func:`normalize` (``url_escapes``, ``html_entities``, as the general path calls it) leaves
+    ``text`` as it is (its own shortcut: ASCII, or NFKC with no dash to unify; and no percent escape or
+    character reference to decode)."""
     return (text.isascii() or (unicodedata.is_normalized("NFKC", text) and not has_dashes(text))) and \
-        not has_url_escapes(text)
+        not has_url_escapes(text) and not has_html_entities(text)
 
 
 _NOT_PERSONAL = frozenset({"not_personal"})
