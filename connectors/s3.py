@@ -44,7 +44,12 @@ line-oriented: such an object (CSV, JSON Lines, text/log in an ASCII-compatible
 encoding) becomes several units ``<bucket>/<key>#<start>-<end>`` of byte ranges,
 read exactly as the files connector reads ranges of a large file
 (:func:`connectors.formats.read_range`: a range reads the lines that *start* in
-it; items are ``@<byte offset>``).
+it; items are ``@<byte offset>``). A Parquet object with more than
+``split_bytes`` of (uncompressed) column data (looked at when it is larger
+than ``split_bytes``, or larger than 1 MiB and named ``.parquet``: its
+footer by ranged GETs) becomes units ``<bucket>/<key>#rows <first>-<last>``
+of consecutive rows, each read in place by ranged GETs, items the row numbers
+across the object, so that what a worker holds of one unit stays bounded.
 
 A bucket that cannot be listed (AccessDenied, NoSuchBucket, throttling or a
 timeout that outlasted the retries) becomes one unit ``<bucket>/`` whose read
@@ -755,7 +760,20 @@ class S3Connector(BaseConnector):
             old = str(version)
             params.append(("noncurrent", True))
             name = version_unit_key(name, old)
-        if 0 < self.split_bytes < size and self._splittable(bucket, key, etag, size, old):
+        head: bytes | None = None  # read once for both questions below
+        if self._maybe_large_parquet(key, size):
+            try:
+                head = self._head(bucket, key, etag, size, old)
+            except ConnectorError:
+                head = b""  # read() will report it
+        ranges = self._parquet_ranges(bucket, key, etag, size, head, old) if head else []
+        if ranges:  # a large Parquet object: units of consecutive rows (what a worker holds stays bounded)
+            rows = ranges[-1][1]
+            for a, b in ranges:
+                yield Unit(self.name, f"{name}#rows {a + 1}-{b}", self.fingerprint(*base, "rows", a, b),
+                           (*params, ("rows", (a, b))), max(1, size * (b - a) // rows))
+            return
+        if 0 < self.split_bytes < size and self._splittable(bucket, key, etag, size, old, head):
             for start in range(0, size, self.split_bytes):
                 end = min(start + self.split_bytes, size)
                 rng = (("start", start), ("end", end))
@@ -763,11 +781,39 @@ class S3Connector(BaseConnector):
             return
         yield Unit(self.name, name, self.fingerprint(*base), tuple(params), size)
 
-    def _splittable(self, bucket: str, key: str, etag: str, size: int, version: str | None = None) -> bool:
+    def _maybe_large_parquet(self, key: str, size: int) -> bool:
+        """Whether to look for Parquet row ranges: every object over ``split_bytes`` (its head is read to know
+        whether it splits anyway), and one over 1 MiB named as Parquet (compressed, a few MiB can hold a million rows)."""
+        if self.split_bytes <= 0:
+            return False
+        return size > self.split_bytes or (size > 1 << 20 and key.lower().endswith((".parquet", ".pq", ".parq")))
+
+    def _parquet_ranges(
+        self, bucket: str, key: str, etag: str, size: int, head: bytes, version: str | None = None
+    ) -> list[tuple[int, int]]:
+        """Row ranges of a large Parquet object (``head``: its first bytes; its footer read by ranged GETs), or []
+        (not Parquet, small, unreadable: read() reports what is wrong)."""
+        from connectors.formats.parquet import row_ranges
+
         try:
-            head = self._head(bucket, key, etag, size, version)
+            if detect(head, key, len(head) >= size).format != "parquet":
+                return []
+            raw = RangedObject(lambda a, b: self._get(bucket, key, etag, size, a, b, version), size,
+                               _object_name(bucket, key, version), head=head, seekable=True)
+            with io.BufferedReader(raw, buffer_size=BUFFER) as f:
+                return row_ranges(f, self.split_bytes)
         except ConnectorError:
-            return False  # read() will report it
+            return []
+
+    def _splittable(self, bucket: str, key: str, etag: str, size: int, version: str | None = None,
+                    head: bytes | None = None) -> bool:
+        if head is None:
+            try:
+                head = self._head(bucket, key, etag, size, version)
+            except ConnectorError:
+                return False  # read() will report it
+        elif not head:
+            return False  # it could not be read: read() will report it
         return splittable(head, key, len(head) >= size)
 
     # --- reading (worker) -----------------------------------------------------------------------
@@ -844,9 +890,21 @@ class S3Connector(BaseConnector):
             return self._get(bucket, key, etag, size, first, last, version)
 
         start = unit.param("start")
-        if start is None or int(start) == 0:
+        rows = unit.param("rows")
+        if (start is None or int(start) == 0) and (rows is None or int(rows[0]) == 0):
             ref_date, record_date = as_dates(mtime)
             yield Record(location(container), [(PATH_FIELD, container)], False, ref_date, (), record_date)
+        if rows is not None:  # a row range of a large Parquet object, read in place by ranged GETs
+            from connectors.formats.core import Ctx
+            from connectors.formats.parquet import file_records
+
+            ref_date, record_date = as_dates(mtime)
+            lead = self._head(bucket, key, etag, size, version)
+            raw = RangedObject(fetch, size, what, head=lead, seekable=True)
+            with io.BufferedReader(raw, buffer_size=BUFFER) as ranged:
+                ctx = Ctx(container, location, self.limits, ref_date, record_date)
+                yield from _connection_failure_wins(raw, file_records(ctx, ranged, (int(rows[0]), int(rows[1]))))
+            return
         if start is not None:
             lead = self._head(bucket, key, etag, size, version)
             raw = RangedObject(fetch, size, what, head=lead, seekable=True, stop=int(unit.param("end")))
