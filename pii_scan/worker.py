@@ -672,7 +672,12 @@ _OTHER_PERSON = re.compile(
     r"f(?:ö|o)r(?:ä|a)lder|parent|mother|father|mamma|pappa|spouse|sambo|kollega|colleague|"
     r"(?:created|updated|modified|changed|approved|registered|handled)_?by|assigned_?to|handl(?:ä|a)ggare|"
     r"s(?:ä|a)ljare|sales_?rep|account_?manager|ombud|god_?man|f(?:ö|o)rmyndare|kontaktperson|contact_?person|"
-    r"referens_?person|reference_?person)"
+    r"referens_?person|reference_?person|"
+    # an employee's manager, an approver, the company's staff member responsible for a customer
+    r"chef(?:en|ens)?(?:$|_)|(?:line_?)?manager|supervisor|handledare|attest(?:erare|ant)|approver|"
+    r"(?:kund)?ansvarig(?:$|_)|"
+    # the clerk who wrote or changed the row, in Swedish (skapad_av, ändrad_av)
+    r"(?:skapad|skapat|(?:ä|a)ndrad|uppdaterad|registrerad|godk(?:ä|a)nd|attesterad|handlagd|signerad|inlagd)_?av(?:$|_))"
 )
 _FREE_TEXT = re.compile(
     # prose typed by people, which may mention anyone
