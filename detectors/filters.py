@@ -118,8 +118,29 @@ def _amount(t: str, f: Match) -> str | None:
     return None
 
 
+# Markdown emphasis, which is no mask: stars that close a word ("**Personnummer:** 811228-9874",
+# "**Mobil** 070-..."; a letter, ":" or ")" right before them, a space after), or the same
+# stars right before and right after the value ("**811228-9874**", "Tel: **070-123 45 67**").
+_EMPHASIS_CLOSED_BEFORE = re.compile(r"[^\s0-9*xX•#][*]{1,3}[ ]\Z")
+_STARS_BEFORE = re.compile(r"(?<![*])[*]{1,3}\Z")
+
+
+def _emphasis(t: str, f: Match) -> bool:
+    """The stars next to the finding are Markdown emphasis (see :data:`_EMPHASIS_CLOSED_BEFORE`)."""
+    head = t[max(0, f.start - 5) : f.start]
+    if _EMPHASIS_CLOSED_BEFORE.search(head):
+        return not _MASK_AFTER.match(t[f.end : f.end + 6])
+    m = _STARS_BEFORE.search(head)
+    if m is None:
+        return False
+    stars = m.group()
+    return t.startswith(stars, f.end) and t[f.end + len(stars) : f.end + len(stars) + 1] != "*"
+
+
 def _masked(t: str, f: Match) -> str | None:
-    if _MASK_AFTER.match(t[f.end : f.end + 6]) or _MASK_BEFORE.search(t[max(0, f.start - 6) : f.start]):
+    if (_MASK_AFTER.match(t[f.end : f.end + 6]) or _MASK_BEFORE.search(t[max(0, f.start - 6) : f.start])) and (
+        not _emphasis(t, f)
+    ):
         return "the visible part of a masked number"
     return None
 
