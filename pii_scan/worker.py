@@ -298,6 +298,55 @@ def _record_centuries(batch: list[Record], found: list[list[tuple[str, str, list
                 ms[j] = _with_century(m, next(iter(full)), rec.ref_date)
 
 
+_BIRTH_DATE_VALUE = re.compile(r"\s*((?:18|19|20)[0-9]{2})-?([01][0-9])-?([0-3][0-9])(?:[ T][0-9:.]+)?\s*")
+
+
+def birth_date_fields(fields: tuple[str, ...], hints: Mapping[str, str]) -> list[str]:
+    """The fields of a record shape named for a birth date (``fodd``, ``fodelsedatum``, ``birth_date``)."""
+    from detectors.personnummer import is_birth_date_field, is_last_four_field
+
+    return [f for f in fields if not is_last_four_field(f)
+            and (is_birth_date_field(hints.get(f, f)) or is_birth_date_field(f))]
+
+
+def _birth_centuries(batch: list[Record], found: list[list[tuple[str, str, list[Match]]]], births: list[str]) -> None:
+    """A 10-digit personnummer takes the century of a birth date its record writes with a four-digit year.
+
+    Ten digits without ``+`` get the century inferred from the record's date (reference
+    §1.3), which makes a person of 100 or more a child (``2112251018`` read in 2023 is
+    2021). A register that keeps the birth date beside the number (``fodd 1921-12-25``)
+    says which: where the record's birth-date fields write the number's own date (a
+    samordningsnummer's day less 60) with one century, the number takes it. Another date,
+    or a date without its century, changes nothing.
+    """
+    from detectors.personnummer import is_valid
+
+    wanted = set(births)
+    for rec, per_field in zip(batch, found):
+        if not rec.structured or not per_field:
+            continue
+        dates: set[str] = set()  # YYYYMMDD written in the record's birth-date fields
+        for fname, text in rec.fields:
+            if fname in wanted and text:
+                b = _BIRTH_DATE_VALUE.fullmatch(text)
+                if b is not None:
+                    dates.add(b.group(1) + b.group(2) + b.group(3))
+        if not dates:
+            continue
+        for _, text, ms in per_field:
+            for j, m in enumerate(ms):
+                if m.kind != "personnummer" or len(m.value) != 12 or not m.value.isdigit():
+                    continue
+                span = text[m.start:m.end]
+                if "+" in span or sum(ch.isdigit() for ch in span) != 10:
+                    continue
+                day = int(m.value[6:8])
+                own = m.value[2:6] + (f"{day - 60:02d}" if day > 60 else m.value[6:8])
+                centuries = {d[:2] for d in dates if d[2:] == own}
+                if len(centuries) == 1 and (c := next(iter(centuries))) != m.value[:2] and is_valid(c + m.value[2:], rec.ref_date):
+                    ms[j] = _with_century(m, c + m.value[2:], rec.ref_date)
+
+
 def _with_century(m: Match, value: str, ref: date | None) -> Match:
     return replace(m, value=value, why=(*m.why, "century:from-record"), test_data=is_test_number(value, ref))
 
@@ -381,6 +430,7 @@ class _BatchDetector:
         self._pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> split account fields
         self._value_pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # ... found by their values
         self._birth_pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> birth + last four
+        self._birth_fields: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> birth-date fields
         self._links: dict[str, bool] = {}  # field name -> links_field(name)
 
     def __call__(self, batch: list[Record], before: Record | None = None, after: Record | None = None) -> list[RecordResult]:
@@ -465,6 +515,10 @@ class _BatchDetector:
                 n_found += _join_fields(births, by_field, found, "personnummer", _join_birth_date(batch),
                                         self.scanner.min_confidence)
         _record_centuries(batch, found)
+        if "personnummer" in kinds:
+            born = _cached(self._birth_fields, shape, lambda: [(f, f) for f in birth_date_fields(shape, self.hints)])
+            if born:
+                _birth_centuries(batch, found, [f for f, _ in born])
         if "bank_account" in kinds:
             # by the fields' names, else (decided on the first batch of a shape) by their values
             pairs = _cached(self._pairs, shape, lambda: split_account_pairs(shape, self.hints)) or _cached(
