@@ -122,9 +122,11 @@ _SE_LOWER_LEAD = re.compile(r"(?<![A-Za-z])[Ss]e[ ]?\Z")
 # * the first 4 digits of a card (2-6 first) after a space, the next line going on
 #   in groups of four ("4052\n3135 2103 ..."),
 # * an IBAN lead ("IBAN SE48\n5000 ...", a Swedish one in lower case "se48\n5000 ...").
+# The next line may start with the quote marker of a reply ("> ", ">> ", "> > ") where the
+# line of the break has the same one (see Scanner._wrapped).
 # Lookbehinds of fixed width, so that re does the search in C.
 _WRAP_POINT = re.compile(
-    r"\n(?=[0-9])(?:"
+    r"\n(?=(?:>+[ ]?)*[0-9])(?:"
     r"(?<=[0-9]-\n)|(?<=[0-9] [0-9]\n)|(?<=[0-9] [0-9]{2}\n)|(?<=[0-9][ -][0-9]{3}\n)|(?<=[0-9][ -][0-9]{4}\n)"
     r"|(?<=[ (]0[0-9]\n)|(?<=[ (]0[0-9]{2}\n)|(?<=[ (]0[0-9]{3}\n)|(?<=[ (]\+46\n)"
     r"|(?<=[ :][2-6][0-9]{3}\n)(?=[0-9]{4}[ -][0-9]{4})"
@@ -132,6 +134,7 @@ _WRAP_POINT = re.compile(
     r")"
 )
 WRAP_PENALTY = 0.1  # a number read across a line break
+_QUOTE_MARKER = re.compile(r"(?:>+[ ]?)*")
 
 
 def _no_giro(p: int) -> bool:
@@ -815,9 +818,17 @@ class Scanner:
             seg = single or segs[bisect_right(starts, p) - 1]
             if p >= seg.end:
                 continue  # the newline between two values
+            q = p + 1  # where the next line's text starts: past a reply's quote marker
+            if t[q] == ">":
+                q = _QUOTE_MARKER.match(t, q).end()  # type: ignore[union-attr]  # _WRAP_POINT saw one
+                marker = t[p + 1 : q]
+                line = max(seg.start, t.rfind("\n", seg.start, p) + 1)
+                if not t.startswith(marker, line) or t[line + len(marker) : line + len(marker) + 1] in (">", " "):
+                    continue  # the line of the break is not quoted so: another message, no wrap
             lo = max(seg.start, p - 64)
-            t2 = t[lo:p] + " " + t[p + 1 : min(seg.end, p + 40)]
+            t2 = t[lo:p] + " " + t[q : min(seg.end, q + 40)]
             k = p - lo
+            shift = q - p - 1  # offsets in t2 after the joint lie this much further on in t
             for r in _PREFILTER.finditer(t2):
                 rs, re_ = r.span()
                 if rs > k:
@@ -833,7 +844,7 @@ class Scanner:
                 self._num_candidates(t2, rs, re_, hints, hint_words, seg2, False, _no_giro, [], local)
                 for f in local:
                     if f.start < k < f.end:
-                        gs, ge = f.start + lo, f.end + lo
+                        gs, ge = f.start + lo, f.end + lo + shift
                         # a piece of it on one line that reads as a shorter number of the
                         # same kind ("08-465 004" of "08-465 004\n22") gives way to it
                         found[:] = [
