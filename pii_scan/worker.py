@@ -578,6 +578,8 @@ class _BatchDetector:
                             rounded[c] = conf
                     add((stored_name, kind, m.subkind, hm.hexdigest(), mask(kind, value), conf, m.test_data,
                          m.inside, enc_value, links and _holds_as_data(text, m, ms), None))
+            if elements is None and structured and len(fs) > 2:
+                fs = _prefix_entries(fs, per_field)
             if elements is not None:
                 named = {list_element(f) for f, t in rec.fields if t and ("[" in f or "{" in f) and _NAME_LEAF.search(f)}
                 values = [FoundValue(*f) for f in fs]
@@ -824,6 +826,58 @@ def person_entries(found: list[FoundValue], elements: dict[int, str], named: set
             found[i].linkable = False
         else:
             found[i].entry = number[owner]
+
+
+# words of a column name that say which identifier it holds, not whose it is
+_KIND_WORDS = frozenset({
+    "pnr", "personnummer", "personnr", "persnr", "pnummer", "ssn", "samordningsnummer", "samordningsnr",
+    "email", "epost", "e", "post", "mail", "mejl", "emailadress", "epostadress", "mailadress", "address", "adress",
+    "telefon", "telefonnummer", "telefonnr", "tel", "telnr", "phone", "mobil", "mobile", "mobilnr", "mobilnummer",
+    "mobiltelefon", "cell", "cellphone", "nr", "nummer", "number", "no", "num", "kontonr", "kontonummer", "konto",
+    "account", "bankkonto", "clearing", "clearingnr", "iban", "bankgiro", "plusgiro", "bg", "pg", "personal", "id",
+})
+_CAMEL = re.compile(r"([a-zåäö0-9])([A-ZÅÄÖ])")
+
+
+def field_prefix(name: str) -> str:
+    """Whose a column is, by its name less the words for the identifier it holds.
+
+    >>> field_prefix("medsokande_epost"), field_prefix("personnummer"), field_prefix("BuyerPhoneNumber")
+    ('medsokande', '', 'buyer')
+    """
+    words = _SEPARATORS.sub(" ", _CAMEL.sub(r"\1 \2", name).lower()).split()
+    return "_".join(w for w in words if w not in _KIND_WORDS)
+
+
+def _prefix_entries(fs: list[tuple[Any, ...]], per_field: list[tuple[str, str, list[Match]]]) -> list[tuple[Any, ...]]:
+    """Entries for two or more people in one flat row, told apart by their columns' prefixes.
+
+    A row may hold two people side by side: an applicant and a co-applicant
+    (``sokande_pnr``, ``sokande_epost``, ``medsokande_pnr``, ``medsokande_epost``), a buyer
+    and a seller (``personnummer``, ``epost``, ``motpart_personnummer``, ``motpart_epost``).
+    Where its linkable personnummer stand in columns of different prefixes
+    (:func:`field_prefix`; one of them may have none), each prefix is one person's entry:
+    the values whose columns share it link with that personnummer only (the data map links
+    per record and entry, as for a JSON list of people); values of other columns stay the
+    record's. ``fs`` holds the record's findings as packed (:func:`finding_tuple`), in the
+    order of ``per_field``'s matches.
+    """
+    if sum(1 for f in fs if f[1] == "personnummer" and f[9]) < 2:  # most rows: one person
+        return fs
+    fields = [fname for fname, _text, ms in per_field for _m in ms]
+    pnr_prefix: dict[str, set[str]] = {}  # prefix -> values of the personnummer in its columns
+    for f, fname in zip(fs, fields):
+        if f[1] == "personnummer" and f[9]:
+            pnr_prefix.setdefault(field_prefix(fname), set()).add(f[3])
+    if len(pnr_prefix) < 2 or any(len(v) > 1 for v in pnr_prefix.values()) or len(
+            {v for vs in pnr_prefix.values() for v in vs}) < 2:
+        return fs
+    number = {p: n for n, p in enumerate(sorted(pnr_prefix), 1)}
+    out = []
+    for f, fname in zip(fs, fields):
+        n = number.get(field_prefix(fname)) if f[9] else None
+        out.append(f if n is None else (*f[:10], n))
+    return out
 
 
 def _holds_as_data(text: str, m: Match, found: list[Match]) -> bool:
