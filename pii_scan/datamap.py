@@ -255,16 +255,18 @@ class PackedBatches:
     in order; it can be done again.
     """
 
-    __slots__ = ("_blobs", "_n")
+    __slots__ = ("_blobs", "_n", "findings")
 
-    def __init__(self, blobs: list[bytes] | None = None, n: int = 0) -> None:
+    def __init__(self, blobs: list[bytes] | None = None, n: int = 0, findings: int = 0) -> None:
         self._blobs = blobs if blobs is not None else []
         self._n = n
+        self.findings = findings  # of all records, counted as they were packed
 
     def extend(self, records: list[tuple[Any, ...]]) -> None:
         if records:
             self._blobs.append(pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL))
             self._n += len(records)
+            self.findings += sum(len(r[9]) for r in records)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         for blob in self._blobs:
@@ -274,7 +276,7 @@ class PackedBatches:
         return self._n
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (PackedBatches, (self._blobs, self._n))
+        return (PackedBatches, (self._blobs, self._n, self.findings))
 
 
 Packed = list[tuple[Any, ...]] | PackedBatches
@@ -325,6 +327,8 @@ class UnitResult:
     def finding_count(self) -> int:
         """The findings of all records (before :meth:`DataMap.write_unit` drops duplicates)."""
         packed = self.packed
+        if isinstance(packed, PackedBatches):
+            return packed.findings
         if packed is not None:
             return sum(len(r[9]) for r in packed)
         return sum(len(r.findings) for r in self.records)

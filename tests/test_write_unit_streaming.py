@@ -91,3 +91,9 @@ def test_a_record_key_again_after_a_flush_skips_what_went_in_before(tmp_path: Pa
         dm.close()
     got = _written(url)
     assert [(r[0], r[5]) for r in got] == [(r1, "1" * 64), (r1, "2" * 64), (r2, "3" * 64), (r1, "4" * 64)] and n == 4
+
+
+def test_finding_count_of_a_batched_result_needs_no_unpickling() -> None:
+    unit = _unit(3, 200)
+    res = _batched(unit, 17)
+    assert res.finding_count() == sum(len(r.findings) for r in unit.records)
