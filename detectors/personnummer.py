@@ -457,6 +457,12 @@ def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Win
         # (reference §6.2); the filters drop it beside a time word or in a file name
         base -= _AMBIGUOUS_STAMP
         why.append("ambiguous:date-time-stamp(-)")
+    elif shape == "shape:split" and int(canonical[:4]) > ctx.ref_year - TIMESTAMP_RECENT_YEARS:
+        # "Protokoll 2023-05-10-4180", "2025-09-26 0465 INFO": documents, reports and backups
+        # number the items of a day after its date; with a recent date the split shape needs a
+        # personnummer keyword or field, as a recent date-and-time stamp does (reference §6.2)
+        base -= _AMBIGUOUS_STAMP
+        why.append("ambiguous:recent-date-and-sequence(-)")
     # "(811228-9874)": a "(" that leads the run is not part of the number
     start = w.start + 1 if w.text[0] == "(" else w.start
     yield _score(canonical, subkind, birth, base, why, ctx, start, w.end)
