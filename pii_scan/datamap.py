@@ -435,6 +435,18 @@ def _process_started(pid: int) -> float | None:
         return None
 
 
+def _engine(url: str, kw: dict[str, Any]) -> sa.Engine:
+    """The map's engine; a URL that names no driver (``postgresql://``, as the README's) takes an installed driver
+    of its dialect when SQLAlchemy's default (psycopg 3) is not installed, as SQL sources do."""
+    from connectors.sql import _create_engine
+
+    try:
+        return _create_engine(sa.engine.make_url(url), **kw)
+    except ModuleNotFoundError as exc:
+        raise ValueError(f"the data map's database driver {exc.name!r} is not installed "
+                         "(pip install psycopg2-binary for PostgreSQL)") from None
+
+
 SQLITE_BUSY_TIMEOUT = 600  # seconds a writer waits for another (a scan's unit write during another scan's link)
 
 
@@ -446,7 +458,7 @@ class DataMap:
         kw: dict[str, Any] = {}
         if url.startswith("sqlite"):
             kw["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
-        self.engine = sa.create_engine(url, **kw)
+        self.engine = _engine(url, kw)
         if url.startswith("sqlite"):
             @sa.event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn, _rec):  # noqa: ANN001
