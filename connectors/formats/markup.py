@@ -15,7 +15,13 @@ link targets are kept as text (``mailto:anna@example.se``), and so are the
 ``content`` of ``<meta name="author|description|keywords">``, the ``title``
 and ``alt`` attributes and the ``value`` of text inputs (a filled-in form saved
 as HTML, hidden fields too). An HTML file's comments (``<!-- ... -->``, not
-Outlook's conditional ones) are blocks of their own: the file holds them.
+Outlook's conditional ones) are blocks of their own: the file holds them; so are
+its data islands (``<script type="application/json">``, schema.org
+``application/ld+json``: what the server put in the page, a logged-in customer's
+state, a contact person), while script code stays skipped; and ``data-*``
+attributes whose name says they hold an identifier (``data-epost``,
+``data-mobil``) or whose value holds an ``@`` are read after their name
+(``epost: anna@example.se``). HTML mail bodies are read without these.
 
 **XML** (``xml.etree.ElementTree.XMLPullParser``, expat: no external
 entities): each child of the document element is a record, ``item`` =
@@ -60,6 +66,12 @@ _APART = frozenset(
 _WS = re.compile(r"\s+")
 
 
+# <script> types that hold data, not code: a JSON data island, schema.org JSON-LD
+_DATA_SCRIPTS = frozenset({"application/json", "application/ld+json"})
+# a data-* attribute read where its name says it holds an identifier (or its value is an address)
+_DATA_ATTR = re.compile(r"(?i)pnr|person|ssn|tel|phone|mobil|mail|epost|e-post|konto|account|iban")
+MAX_ATTR_CHARS = 256
+
 # <input> types whose value is no typed-in text
 _NO_TEXT_INPUT = frozenset({"submit", "button", "reset", "image", "checkbox", "radio", "file", "password", "color", "range"})
 
@@ -80,6 +92,7 @@ class _TextParser(HTMLParser):
         self._gap = True  # the next block does not go on from the one before
         self._open: str | None = None  # the block element opened last, while nothing was written in it
         self._breaks = 0  # <br> since the last text: two make a blank line
+        self._island = False  # in a data <script> (files only): its text is a block of its own
 
     def _add(self, text: str) -> None:
         if not self._buf:
@@ -120,6 +133,12 @@ class _TextParser(HTMLParser):
             self._open = tag
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script" and self._comments and not self._skip and not self._island and (
+                dict(attrs).get("type") or "").strip().lower() in _DATA_SCRIPTS:
+            self.flush()  # a data island: a block of its own, as a comment
+            self._gap = True
+            self._island = True
+            return
         if tag in _SKIP:
             self._skip += 1
             return
@@ -127,6 +146,11 @@ class _TextParser(HTMLParser):
             self.flush()
             self._boundary(tag, False)
         a = {k: (v or "") for k, v in attrs}
+        if self._comments and not self._skip:
+            for k, v in a.items():
+                if k.startswith("data-") and v.strip() and len(v) <= MAX_ATTR_CHARS and (
+                        "@" in v or _DATA_ATTR.search(k[5:])):
+                    self._add(f" {k[5:]}: {v} ")  # after its name, as a form field's value
         href = a.get("href", "").strip()
         if href[:7].lower() == "mailto:" or href[:4].lower() == "tel:":
             self._add(" " + unquote(href) + " ")
@@ -156,6 +180,11 @@ class _TextParser(HTMLParser):
                 self._boundary(tag, True)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._island:
+            self._island = False
+            self.flush()
+            self._gap = True
+            return
         if tag in _SKIP:
             self._skip = max(0, self._skip - 1)
             return
@@ -164,7 +193,7 @@ class _TextParser(HTMLParser):
             self._boundary(tag, True)
 
     def handle_data(self, data: str) -> None:
-        if not self._skip and data:
+        if (self._island or not self._skip) and data:
             self._add(data)
 
 
