@@ -185,14 +185,15 @@ _WHY_FORM = {
 
 
 def compact(number: str) -> str:
-    """Normalise (NFKC, zero-width characters dropped) and strip ``mailto:`` and ``<>``.
+    """Normalise (NFKC, zero-width characters dropped, the percent escapes of separators decoded,
+    as the scanner reads text) and strip ``mailto:`` and ``<>``.
 
     >>> compact(" mailto:Anna@Example.se ")
     'Anna@Example.se'
     >>> compact("<anna＠example.se>")
     'anna@example.se'
     """
-    s = normalize(unicodedata.normalize("NFKC", number)).text.strip()
+    s = normalize(unicodedata.normalize("NFKC", number), url_escapes=True).text.strip()
     if s[:7].lower() == "mailto:":
         s = s[7:].lstrip()
     if len(s) > 1 and s[0] == "<" and s[-1] == ">":
