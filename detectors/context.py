@@ -65,8 +65,8 @@ _KEYWORDS: dict[str, str] = {
     "email": r"e-?post|e-?mail|mail|epost|mejl|email|adress|address|kontakt|contact",
     # not "kontor" (an office), a name (Ibanez) or a place or word that starts with a
     # keyword (Bankeryd, Bankomat, Lönekontoret, Bicycle, Swiftkey)
-    "bank_account": r"kontonummer|kontonr|konto(?!r)|account|acct|clearing|clnr|clearingnr|"
-    r"bankkonto|bank(?:en|ens|s)?(?:konto(?:t|n)?|nummer|nr|uppgifter|uppgift|info|details|detaljer|förbindelse|id)?"
+    "bank_account": r"kontonummer|kontonr|konto(?!r)|kto(?:nr)?(?![a-zåäöéü])|account|acct|clearing|clnr|clearingnr|"
+    r"bankkonto|bank(?:en|ens|s)?(?:konto(?:t|n)?|kto|nummer|nr|uppgifter|uppgift|info|details|detaljer|förbindelse|id)?"
     r"(?![a-zåäöéü])|lönekonto(?:t|nummer|nr)?(?![a-zåäöéü])|utbetalning|personkonto|iban(?![a-zåäöéü])|"
     r"bic(?![a-zåäöéü])|swift(?:kod|code|adress|address)?(?![a-zåäöéü])",
     "bankgiro": r"bankgiro|bankgironr|bg-?nr|bg|bankgirot",
@@ -253,7 +253,9 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"(?:contact|kontakt|direkt)_?(?:number|nummer|nr|no)(?:$|_)", "phone"),
         (r"e_?mail|(?:^|_)e_?post|epost|mejl|^mail|_mail|mail_|^to$|^from$|^cc$|^bcc$|reply|sender|recipient", "email"),
         # not "kontor" (an office), "public", "cubic"
-        (r"konto(?!r)|account|acct|clearing|(?:^|_)clnr|iban|bank|(?:^|_)bic(?:$|_)|swift", "bank_account"),
+        # "kto" (the abbreviation of konto) only as a word, before "nr" or after "bank" (not oktober)
+        (r"konto(?!r)|(?:^|_|bank)kto(?:$|_|nr)|account|acct|clearing|(?:^|_)clnr|iban|bank|(?:^|_)bic(?:$|_)|swift",
+         "bank_account"),
         # bg_/pg_ only before a number word: not bg_color, pg_stat, jpg_url
         (r"bankgiro|(?:^|_)bg(?:$|_?(?:nr|no|nummer|number))", "bankgiro"),
         (r"plusgiro|postgiro|(?:^|_)pg(?:$|_?(?:nr|no|nummer|number))", "plusgiro"),
