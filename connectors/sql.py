@@ -23,6 +23,10 @@ Units
 ``units()`` reflects every table (``sqlalchemy.inspect``, batched ``get_multi_*``
 calls; views are not scanned, PostgreSQL partitions are read through their parent, and
 a parent of classic ``INHERITS`` children ``FROM ONLY``, so a child's rows are listed once).
+A MariaDB system-versioned table (``WITH SYSTEM VERSIONING``) also gets the unit
+``<table>#history``: its ended row versions (``FOR SYSTEM_TIME ALL``, period ended before
+now: an old e-mail address, a row deleted since), ``item`` = the row's key and when that
+version ended (``history 2026-01-15T10:00:00.123456: id=2``, as S3's old versions are named).
 Each table gets a *row key*, in this order of preference:
 
 1. its primary key (``id=7``, composite ``a=1,b=2``);
@@ -754,6 +758,7 @@ class _Table:
     uniques: list[frozenset[str]] = field(default_factory=list)  # column sets of the unique constraints and indexes
     only: bool = False  # PostgreSQL: a parent of (classic) inheritance children, read without their rows
     denied: str = ""  # why the table's definition could not be read (its unit fails with this)
+    history_end: str = ""  # MariaDB system-versioned table: the column ending each row's period (ROW_END)
 
     @property
     def splittable(self) -> bool:
@@ -963,6 +968,8 @@ class SqlConnector(BaseConnector):
                     with warnings.catch_warnings(), _savepoint(conn):
                         # "Did not recognize type 'xml' of column 'x'": such a column is read as text anyway
                         warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
+                        # MariaDB's PERIOD FOR SYSTEM_TIME line (a system-versioned table: _versioned_tables)
+                        warnings.filterwarnings("ignore", "Unknown schema content", sa.exc.SAWarning)
                         got = getattr(insp, meth)(schema=schema, filter_names=names)
                 except NotImplementedError:
                     return {}
@@ -979,6 +986,7 @@ class SqlConnector(BaseConnector):
                         try:
                             with warnings.catch_warnings(), _savepoint(conn):
                                 warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
+                                warnings.filterwarnings("ignore", "Unknown schema content", sa.exc.SAWarning)
                                 got[(schema, n)] = getattr(insp, single)(n, schema=schema)
                         except sa.exc.DBAPIError as one:
                             if _transient(one):
@@ -1013,6 +1021,8 @@ class SqlConnector(BaseConnector):
                 if dname == "sqlite" and referenced.get(name):  # a column's own UNIQUE is reflected by no inspector call
                     t.uniques += _sqlite_unique_sets(conn, schema, name)
                 out.append(t)
+        if dname in ("mysql", "mariadb"):
+            _versioned_tables(conn, out)
         _key_references(out)
         self._catalog = out
         return out
@@ -1124,6 +1134,8 @@ class SqlConnector(BaseConnector):
                 if t.denied:
                     yield self._unit(t, None, None, self.fingerprint(_FP_VERSION, "denied", uuid.uuid4().hex), 0)
                     continue
+                if t.history_end:
+                    yield self._history_unit(conn, t)
                 try:
                     with self._guard(f"table {t.container}"):
                         units = list(self._table_units(conn, t))
@@ -1304,6 +1316,9 @@ class SqlConnector(BaseConnector):
         key_kind: str = p["key_kind"]
         key: list[str] = list(p["key"])
         json_cols = set(p.get("json") or ())
+        if p.get("history"):
+            yield from self._read_history(p, container, key if key_kind in ("pk", "unique") else [], json_cols)
+            return
         date_cols = list(p.get("date_columns") or ([p["date_column"]] if p.get("date_column") else []))
         fks = [(list(c), rc, list(rcols)) for c, rc, rcols in p.get("fks") or ()]
         lookups = {int(i): (s, n, list(rc), list(k)) for i, s, n, rc, k in p.get("fk_lookups") or ()}
@@ -1448,6 +1463,54 @@ class SqlConnector(BaseConnector):
                 yield name, t
 
 
+    def _history_sql(self, conn: Connection, schema: str | None, table: str, end: str, what: str) -> str:
+        q = conn.dialect.identifier_preparer.quote
+        name = (q(schema) + "." if schema else "") + q(table)
+        return f"SELECT {what} FROM {name} FOR SYSTEM_TIME ALL WHERE {q(end)} < NOW(6)"
+
+    def _history_unit(self, conn: Connection, t: _Table) -> Unit:
+        """The unit of a system-versioned table's history: its ended row versions, fingerprinted by
+        their count and latest end (a new version or a purged history changes them)."""
+        try:
+            with self._guard(f"table {t.container} history"):
+                n, last = conn.exec_driver_sql(
+                    self._history_sql(conn, t.schema, t.name, t.history_end, f"COUNT(*), MAX({conn.dialect.identifier_preparer.quote(t.history_end)})")
+                ).one()
+                fp = self.fingerprint(_FP_VERSION, "history", int(n or 0), str(last))
+        except ConnectorError:
+            with self._guard("session"):
+                conn.rollback()
+                conn.exec_driver_sql("START TRANSACTION READ ONLY")
+            fp, n = self.fingerprint(_FP_VERSION, "history", uuid.uuid4().hex), 0
+        base = self._unit(t, None, None, fp, int(n or 0))
+        return Unit(self.name, t.container + "#history", fp, base.params + (("history", t.history_end),), base.size)
+
+    def _read_history(self, p: dict[str, Any], container: str, key: list[str], json_cols: set[str]) -> Iterator[Record]:
+        """The ended row versions of a system-versioned table (``FOR SYSTEM_TIME ALL``), ``item`` = the row's key
+        and when that version ended, as S3's old versions are named (``history 2026-01-15T10:00:00.123456: id=2``:
+        not a row key, so nothing takes it for the current row ``id=2``)."""
+        end = p["history"]
+        with self._guard(f"table {container} history"), self.session() as conn:
+            sql = self._history_sql(conn, p["schema"], p["table"], end,
+                                    f"*, {conn.dialect.identifier_preparer.quote(end)} AS pii_scan_row_end")
+            result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).exec_driver_sql(sql)
+            names = list(result.keys())
+            last = len(names) - 1
+            pos = {n: i for i, n in enumerate(names[:last])}
+            key_pos = [pos[k] for k in key if k in pos]
+            for ordinal, row in enumerate(result, 1):
+                ended = row[last]
+                when = ended.isoformat() if isinstance(ended, datetime) else str(ended)
+                head = render_item(key, [row[i] for i in key_pos]) if key and len(key_pos) == len(key) else f"row={ordinal}"
+                fields: list[tuple[str, str]] = []
+                for i in range(last):
+                    v = row[i]
+                    if v is not None and names[i] != end:
+                        fields.extend(self._fields(container, names[i], v, names[i] in json_cols))
+                written = ended if isinstance(ended, datetime) else None
+                yield Record(Location(self.store, self.name, container, f"history {when}: {head}"), fields, True,
+                             written.date() if written else None, (), written)
+
     def _document_text(self, container: str, name: str, data: bytes, how: str) -> str:
         """The text of a document kept in a blob (a PDF, DOCX, XLSX, legacy Office file or
         compressed text), read by the file-format readers; what could not be read is noted
@@ -1473,6 +1536,40 @@ class SqlConnector(BaseConnector):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+_PERIOD = re.compile(r"PERIOD FOR SYSTEM_TIME \(`((?:[^`]|``)+)`, `((?:[^`]|``)+)`\)")
+
+
+def _versioned_tables(conn: Connection, tables: Sequence[_Table]) -> None:
+    """Mark MariaDB's system-versioned tables (``WITH SYSTEM VERSIONING``) with the column that ends their
+    rows' periods: ``ROW_END`` (invisible), or the one its ``PERIOD FOR SYSTEM_TIME`` names."""
+    by_schema: dict[str | None, dict[str, _Table]] = {}
+    for t in tables:
+        if not t.denied:
+            by_schema.setdefault(t.schema, {})[t.name] = t
+    for schema, named in by_schema.items():
+        try:
+            with _savepoint(conn):
+                versioned = [n for (n,) in conn.exec_driver_sql(
+                    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+                    "AND TABLE_TYPE = 'SYSTEM VERSIONED'", (schema or conn.engine.url.database or "",))]
+        except sa.exc.DBAPIError:
+            continue  # not MariaDB (MySQL has no such tables), or no catalog access
+        q = conn.dialect.identifier_preparer.quote
+        for n in versioned:
+            vt = named.get(n)
+            if vt is None:
+                continue
+            end = "ROW_END"
+            try:
+                ddl = conn.exec_driver_sql(f"SHOW CREATE TABLE {(q(schema) + '.') if schema else ''}{q(n)}").one()[1]
+                m = _PERIOD.search(ddl or "")
+                if m is not None:
+                    end = m.group(2).replace("``", "`")
+            except sa.exc.DBAPIError:
+                pass
+            vt.history_end = end
 
 
 def _key_references(tables: Sequence[_Table]) -> None:
