@@ -553,12 +553,15 @@ def match_reserv(m: re.Match[str], ctx: Context, field: bool) -> Iterator[Match]
     yield Match(KIND, "reservnummer", m.start(), m.end(), value, min(conf, 0.95), tuple(why))
 
 
-_FLOATISH = re.compile(r"([0-9]{9,12})(?:\.0+)?")
-# Scientific notation as a spreadsheet writes a long number ("1.98112289874E+11").
+# A number as a spreadsheet writes it: "198112289874.0"; in the Swedish locale with a decimal
+# comma and thousands grouped by a space ("198112289874,00", "8 112 289 874", "198 112 289 874").
+_FLOATISH = re.compile(r"([0-9]{9,12}|[0-9]{1,3}(?:[ ][0-9]{3}){2,3})(?:[.,]0+)?")
+# Scientific notation as a spreadsheet writes a long number ("1.98112289874E+11",
+# "1,98112289874E+11" in the Swedish locale).
 # Only a mantissa that kept every digit (as many decimals as the exponent) is read:
 # "1.98112E+11" lost six digits, and "1.9811228987E+11" may be 198112289870 or a
 # number whose last digit was rounded away.
-_SCIENTIFIC = re.compile(r"([1-9])\.([0-9]{8,11})[eE]\+?0?([0-9]{1,2})")
+_SCIENTIFIC = re.compile(r"([1-9])[.,]([0-9]{8,11})[eE]\+?0?([0-9]{1,2})")
 
 
 def _repaired_digits(t: str, start: int, end: int) -> tuple[str, str] | None:
@@ -566,7 +569,10 @@ def _repaired_digits(t: str, start: int, end: int) -> tuple[str, str] | None:
     scientific notation with all its digits: (digits, the repair's reason or "")."""
     m = _FLOATISH.fullmatch(t, start, end)
     if m is not None:
-        return m.group(1), "repair:spreadsheet-float" if m.group(0) != m.group(1) else ""
+        digits = m.group(1).replace(" ", "")
+        if len(digits) < 9:
+            return None
+        return digits, "repair:spreadsheet-float" if m.group(0) != digits else ""
     m = _SCIENTIFIC.fullmatch(t, start, end)
     if m is None or len(m.group(2)) != int(m.group(3)):
         return None
