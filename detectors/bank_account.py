@@ -886,12 +886,14 @@ def _comma_account(w: Window, ctx: Context) -> Iterator[Match]:
 # mails), in one value; the two may stand on consecutive lines. The scanner runs
 # this over texts that hold "clearing" (LABELLED_MARKERS) and keeps each match
 # inside one value.
-_LABEL_TAIL = r"(?:[ -]?(?:nummer|nr\.?|no\.?|number))?[ \t]*(?:[:.=]|är(?![a-zåäö])|is(?![a-z]))?[ \t]*"
+# a key of JSON or a query may be quoted, and name its number after "_" ("clearing_nr": "5839")
+_LABEL_TAIL = r"(?:[ _-]?(?:nummer|nr\.?|no\.?|number))?[\"']?[ \t]*(?:[:.=]|är(?![a-zåäö])|is(?![a-z]))?[ \t]*[\"']?"
 _LABELLED_CLEARING = r"8[0-9]{3}[ ]?-[ ]?[0-9](?![0-9])|[0-9]{4,5}(?![0-9])"
 _LABELLED_NUMBER = r"[0-9](?:[0-9]|[ -](?=[0-9])){1,17}(?![0-9])"
 # between the two: a comma, a line break, up to three short words ("och", "hos SEB,",
 # "till mitt"), an opening parenthesis ("konto 014 725 892-5 (clearing 8327-9)")
-_LABELLED_JOIN = r"[ \t]*[,;/]?[ \t]*(?:\r?\n[ \t]*)?(?:[a-zåäö]{1,12}[ \t]*[,;]?[ \t]+){0,3}\(?[ \t]*"
+# (in JSON or a query: the value's closing quote, a comma or "&", the next key's opening quote)
+_LABELLED_JOIN = r"[\"']?[ \t]*[,;/&]?[ \t]*(?:\r?\n[ \t]*)?(?:[a-zåäö]{1,12}[ \t]*[,;]?[ \t]+){0,3}\(?[ \t]*[\"']?"
 LABELLED_ACCOUNT = re.compile(
     r"(?i)(?<![a-zåäö])clearing" + _LABEL_TAIL + r"(?P<clearing>" + _LABELLED_CLEARING + ")"
     + _LABELLED_JOIN + r"(?:bank)?(?:konto|account)" + _LABEL_TAIL + r"(?P<account>" + _LABELLED_NUMBER + ")"
