@@ -72,9 +72,12 @@ def _open(ctx: Ctx, f: Any) -> Any:
         raise ConnectorError(f"{ctx.name}: not a readable Parquet file ({describe(exc)})") from None
 
 
-def row_ranges(f: Any, target_bytes: int) -> list[tuple[int, int]]:
-    """``[start, end)`` row ranges (0-based) of about ``target_bytes`` of uncompressed data each; ``[]`` when the
-    file is not readable Parquet or fits in one range."""
+MAX_UNIT_ROWS = 50_000  # rows of a unit at most (a SQL unit holds 20,000): what a worker holds of one stays small
+
+
+def row_ranges(f: Any, target_bytes: int, max_rows: int = MAX_UNIT_ROWS) -> list[tuple[int, int]]:
+    """``[start, end)`` row ranges (0-based) of about ``target_bytes`` of uncompressed data and at most ``max_rows``
+    rows each; ``[]`` when the file is not readable Parquet or fits in one range."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -84,9 +87,9 @@ def row_ranges(f: Any, target_bytes: int) -> list[tuple[int, int]]:
         return []
     rows = meta.num_rows
     size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-    if rows <= 1 or size <= target_bytes:
+    if rows <= 1 or (size <= target_bytes and rows <= max_rows):
         return []
-    per = max(1_000, int(target_bytes * rows / size))
+    per = min(max_rows, max(1_000, int(target_bytes * rows / max(size, 1))))
     if per >= rows:
         return []
     return [(a, min(rows, a + per)) for a in range(0, rows, per)]

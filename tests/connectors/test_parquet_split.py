@@ -83,3 +83,13 @@ def test_fingerprints_are_stable_and_units_small(tmp_path: Path) -> None:
     first = [(u.key, u.fingerprint) for u in c.units()]
     assert first == [(u.key, u.fingerprint) for u in c.units()]
     assert len(first) > 1
+
+
+def test_many_small_rows_are_split_by_row_count_too(tmp_path: Path) -> None:
+    from connectors.formats.parquet import MAX_UNIT_ROWS
+
+    p = tmp_path / "k.parquet"
+    write(p, 2 * MAX_UNIT_ROWS + 10)
+    with open(p, "rb") as f:
+        ranges = row_ranges(f, 1 << 40)  # bytes alone would keep it whole
+    assert ranges == [(0, MAX_UNIT_ROWS), (MAX_UNIT_ROWS, 2 * MAX_UNIT_ROWS), (2 * MAX_UNIT_ROWS, 2 * MAX_UNIT_ROWS + 10)]
