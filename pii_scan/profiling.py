@@ -44,6 +44,16 @@ The traps (reference §6), each a guard:
   a landline without its zero is no evidence alone; a third of the weighed
   values must be mobile or written as phone numbers.
 
+A column can also be shown to hold no one's numbers: where at least
+:data:`MIN_IDS` of its values, and :data:`IDS_SHARE` of those weighed, are bare
+numbers of a personnummer's length (ten digits, twelve from 18/19/20) and fewer
+than :data:`IDS_VALID_SHARE` of those are a valid personnummer, organisationsnummer
+or phone number, it is a series of ids (transaction ids, external references,
+random codes: one random ten-digit number in about 130 passes as a personnummer),
+and gets the hint ``(serienummer)``, which the detectors read as not personal data.
+A column of people's numbers passes nearly always; one of organisationsnummer or
+OCR numbers (Luhn-valid) is not taken for ids.
+
 Bank accounts, Bankgiro and Plusgiro numbers (reference §3) are read by the
 detectors only in a field named for them where their form is not distinct
 alone (``5839 8257466``, ``58398257466``, ``6114 517 182 351``; every Bankgiro
@@ -97,6 +107,9 @@ MIN_PHONE_GAP = 1000  # median gap between sorted 9-digit values below this: a s
 MIN_SERIES_GAP = 1000  # median gap between sorted giro or account numbers below this: ids of a series
 COMPACT_CLEARINGS_SHARE = 0.5  # distinct clearings per distinct compact account (a column mostly compact)
 COMPACT_ONE_BANK_SHARE = 0.8  # ... and at most this share of them at one bank
+MIN_IDS = 50  # bare numbers weighed before a column is called a series of ids
+IDS_SHARE = 0.8  # ... at least this share of the weighed values bare numbers of a personnummer's length
+IDS_VALID_SHARE = 0.25  # ... and fewer than this share of those a valid personnummer, orgnr or phone number
 MAX_WEIGHED = 512  # values weighed per column; the hint is settled after them
 MAX_KEPT = 256  # distinct values kept for the guards
 
@@ -124,9 +137,12 @@ PHONE = "phone"
 ACCOUNT = "bank_account"
 BANKGIRO = "bankgiro"
 PLUSGIRO = "plusgiro"
-_HINT_WORDS = {PNR: "personnummer", PHONE: "telefon", ACCOUNT: "kontonummer", BANKGIRO: "bankgiro", PLUSGIRO: "plusgiro"}
+IDS = "ids"  # a series of ids: no one's numbers
+_HINT_WORDS = {PNR: "personnummer", PHONE: "telefon", ACCOUNT: "kontonummer", BANKGIRO: "bankgiro", PLUSGIRO: "plusgiro",
+               IDS: "serienummer"}
 # the detectors' kinds each hint word names (detectors.context.hint_kinds)
-_HINT_KINDS = {PNR: {PNR}, PHONE: {PHONE}, ACCOUNT: {ACCOUNT}, BANKGIRO: {BANKGIRO, ACCOUNT}, PLUSGIRO: {PLUSGIRO, ACCOUNT}}
+_HINT_KINDS = {PNR: {PNR}, PHONE: {PHONE}, ACCOUNT: {ACCOUNT}, BANKGIRO: {BANKGIRO, ACCOUNT}, PLUSGIRO: {PLUSGIRO, ACCOUNT},
+               IDS: {"not_personal"}}
 
 
 def column_key(name: str) -> str:
@@ -172,6 +188,7 @@ class Verdict(NamedTuple):
     birth: int = 0  # personnummer: the birth date's ordinal (0: unknown day)
     not_mobile_7: bool = False  # a 9-digit 7-led number no mobile number has
     clearing: str = ""  # a compact account's clearing number
+    bare: bool = False  # a number of digits only (or a spreadsheet's float of one) of a personnummer's length
 
 
 _OTHER = Verdict("other")
@@ -200,23 +217,36 @@ def judge(value: str, ref: date) -> Verdict | None:
     ref_year = ref.year
     d = _digits(v)
     if d is not None:
-        n = len(d)
-        if n == 12 and d[:2] in ("18", "19", "20"):
-            got = _pnr(d[:8], "", d[8:], ref_year)
-        elif n == 10:
-            got = _pnr(d[:6], "", d[6:], ref_year)
-        elif n == 9:  # a lost leading zero ("0501011233")
-            got = _pnr("0" + d[:5], "", d[5:], ref_year)
-        else:
-            got = None
-        if got is not None:
-            return Verdict(PNR, got[0], got[1])
-        if n in (10, 12) and organisationsnummer.is_valid(d):
-            return Verdict("organisationsnummer")
-        got_phone = _phone_digits(d)
-        if got_phone.kind == "other" and 11 <= n <= 15 and not got_phone.not_mobile_7:
-            return _account(d, compact=True)
-        return got_phone
+        verdict = _judge_digits(d, ref_year)
+        if len(d) == 10 or (len(d) == 12 and d[:2] in ("18", "19", "20")):
+            return verdict._replace(bare=True)
+        return verdict
+    return _judge_written(v, ref_year)
+
+
+def _judge_digits(d: str, ref_year: int) -> Verdict:
+    """:func:`judge` of a whole number of digits."""
+    n = len(d)
+    if n == 12 and d[:2] in ("18", "19", "20"):
+        got = _pnr(d[:8], "", d[8:], ref_year)
+    elif n == 10:
+        got = _pnr(d[:6], "", d[6:], ref_year)
+    elif n == 9:  # a lost leading zero ("0501011233")
+        got = _pnr("0" + d[:5], "", d[5:], ref_year)
+    else:
+        got = None
+    if got is not None:
+        return Verdict(PNR, got[0], got[1])
+    if n in (10, 12) and organisationsnummer.is_valid(d):
+        return Verdict("organisationsnummer")
+    got_phone = _phone_digits(d)
+    if got_phone.kind == "other" and 11 <= n <= 15 and not got_phone.not_mobile_7:
+        return _account(d, compact=True)
+    return got_phone
+
+
+def _judge_written(v: str, ref_year: int) -> Verdict:
+    """:func:`judge` of a number written with separators."""
     m = _PNR_WRITTEN.fullmatch(v)
     if m is not None:
         got = _pnr(m.group(1), "" if m.group(2) == " " else m.group(2), m.group(3), ref_year)
@@ -279,6 +309,8 @@ class Tally:
     recent: int = 0  # personnummer born within RECENT_YEARS of the record's date (or after it)
     pnrs: dict[str, int] = field(default_factory=dict)  # distinct personnummer -> birth (MAX_KEPT)
     mobiles: set[int] = field(default_factory=set)  # distinct 9-digit mobile numbers (MAX_KEPT)
+    bare: int = 0  # bare numbers of a personnummer's length (Verdict.bare) ...
+    bare_valid: int = 0  # ... of them a valid personnummer, organisationsnummer or phone number
     account: int = 0
     bankgiro: int = 0
     plusgiro: int = 0
@@ -290,6 +322,10 @@ class Tally:
     def add(self, verdict: Verdict, ref: date) -> None:
         self.weighed += 1
         kind = verdict.kind
+        if verdict.bare:
+            self.bare += 1
+            if kind in (PNR, PHONE, "organisationsnummer"):
+                self.bare_valid += 1
         if kind == PNR:
             self.pnr += 1
             birth = verdict.birth
@@ -343,6 +379,8 @@ class Tally:
         for kind, count in ((ACCOUNT, self.account), (BANKGIRO, self.bankgiro), (PLUSGIRO, self.plusgiro)):
             if count >= MIN_EVIDENCE and count >= SHARE * self.weighed and self._spread(kind):
                 return kind
+        if self.bare >= MIN_IDS and self.bare >= IDS_SHARE * self.weighed and self.bare_valid < IDS_VALID_SHARE * self.bare:
+            return IDS
         return None
 
     def _spread(self, kind: str) -> bool:

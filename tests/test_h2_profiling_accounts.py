@@ -210,7 +210,8 @@ def _decoys() -> dict[str, list[str]]:
 @pytest.mark.parametrize("name", list(_decoys()))
 def test_ids_made_with_the_same_check_digits_get_no_hint(name: str) -> None:
     values = _decoys()[name]
-    assert _hint(values) == "column 4"
+    # no account hint; a series of ids may be shown to be one (test_redteam5_profiling_ids)
+    assert _hint(values) in ("column 4", "column 4 (serienummer)")
     assert not any(("bank_account", sub) in f for f in _found(values, _hint(values)) for sub in ("bankgiro", "plusgiro"))
 
 

@@ -222,7 +222,12 @@ TRAPS = _traps()
 @pytest.mark.parametrize("name", sorted(TRAPS))
 def test_a_trap_column_is_not_profiled(name: str) -> None:
     values = TRAPS[name]
-    assert _hint(values) == "column 3", name
+    hint = _hint(values)
+    if hint == "column 3 (serienummer)":  # shown to be ids (test_redteam5_profiling_ids): fewer findings, never more
+        got, base = _scan_column(values), _baseline(values)
+        assert all(g <= b for g, b in zip(got, base)) and not any(k == "personnummer" for g in got for k, _ in g), name
+        return
+    assert hint == "column 3", name
     assert _scan_column(values) == _baseline(values)
 
 
