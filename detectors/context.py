@@ -55,7 +55,10 @@ _KEYWORDS: dict[str, str] = {
     # the definite and plural forms too: personnumret, personnumren, personnumrets
     "personnummer": r"personnummer|personnumr|personnr|pers\.? ?-?nr|pers\.? ?nummer|person[ -]?nr|person nummer|pnr|personal ?id(?:entity)?|person ?id|"
     r"ssn(?![a-zåäöéü])|social security|personal ?number|personal identity|födelsenummer|födelsenumr|"
-    r"födelsenr|identitetsnummer|identitetsnumr|civic(?![a-zåäöéü])|national id|id-?nummer|id-?numr|idnr|p-?nr",
+    r"födelsenr|identitetsnummer|identitetsnumr|civic(?![a-zåäöéü])|national id|id-?nummer|id-?numr|idnr|p[-.]?nr|"
+    # combined labels of forms and invoices: Pers/Orgnr, Personnr/Org.nr, Person-/orgnr,
+    # Personnummer/samordningsnummer, Person- eller samordningsnummer
+    r"pers(?:on)?(?:nr|nummer)?\.?-?[ ]?(?:/|eller |or )[ ]?(?:org|samord|coord)",
     "samordningsnummer": r"samordningsnummer|samordningsnr|samordnings|coordination number|samnr",
     "organisationsnummer": r"organisationsnummer|organisationsnumr|organisationsnr|org\.? ?nr|orgnr|org\.? ?no|"
     r"organisation number|company (?:reg|number)|vat|moms(?:reg)?|företagsnr",
@@ -128,7 +131,10 @@ _ROLE = (
 def _tail(not_words: str) -> str:
     return (
         r"(?![a-zåäöéü]*?" + _ROLE + r"(?![a-zåäöéü]))"
-        r"[a-zåäöéü]*+(?:_(?:id|nr|no|num|number|nummer))?(?:</?[a-z][a-z0-9]{0,10}+/?>|"
+        r"[a-zåäöéü]*+(?:_(?:id|nr|no|num|number|nummer))?"
+        # the format or kind asked for, in parentheses: "Pnr (ÅÅMMDD-NNNN):", "Telefon (dagtid):"
+        r"(?:[ ]?\([a-zåäöéü0-9 +/.-]{1,20}+\))?+"
+        r"(?:</?[a-z][a-z0-9]{0,10}+/?>|"
         r"[ \t.:#=()\[\]/'\"*<>-]){0,24}+"
         r"(?:(?!(?:" + not_words + r")(?![a-zåäöéü]))[a-zåäöéü]{0,12}+(?:[ \t:=.#]{1,24}+|(?=[ \t]*\r?\n)))?"
         r"(?:[ \t]*\r?\n[ \t]*)?\Z"
