@@ -1023,6 +1023,7 @@ class SqlConnector(BaseConnector):
                 out.append(t)
         if dname in ("mysql", "mariadb"):
             _versioned_tables(conn, out)
+        _infer_references(out)
         _key_references(out)
         self._catalog = out
         return out
@@ -1536,6 +1537,70 @@ class SqlConnector(BaseConnector):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+_REF_COLUMN = re.compile(r"(?i)^(.*?[a-zåäö])_?(?:id|nr)$")
+
+
+def _plural_names(stem: str) -> set[str]:
+    """The names a table of ``stem`` things may have: ``customer`` -> customers, ``kund`` -> kunder,
+    ``faktura`` -> fakturor, ``category`` -> categories, ``order`` -> orders, or the stem itself."""
+    s = stem.lower()
+    out = {s, s + "s", s + "es", s + "er", s + "ar", s + "r"}
+    if s.endswith("a"):
+        out.add(s[:-1] + "or")
+    if s.endswith("y"):
+        out.add(s[:-1] + "ies")
+    if s.endswith("e"):
+        out.add(s + "r")
+    return out
+
+
+def _type_family(t: Any) -> type | None:
+    try:
+        py = t.python_type
+    except Exception:  # noqa: BLE001 - NotImplementedError, or a type that cannot say
+        return None
+    return int if py in (int, Decimal) else str if py is str else py
+
+
+def _infer_references(tables: Sequence[_Table]) -> None:
+    """Foreign keys by name where none is declared: ``invoices.customer_id`` -> ``customers``.
+
+    Many schemas declare none (MyISAM tables, legacy systems, SQLite files, ORMs that
+    leave them out), and an invoice that holds only its customer's id is the
+    customer's all the same (a ``related`` row). A column named ``<name>_id``,
+    ``<name>id`` or ``<name>_nr`` (any case) that no declared foreign key covers is
+    taken for a reference to the one table of the same schema named ``<name>`` or a
+    plural of it (:func:`_plural_names`) whose primary key is one column of the same
+    type family (numbers or text). The table's own key is no reference; two candidate
+    tables, none, or a composite key: no reference.
+    """
+    by_name: dict[tuple[str | None, str], _Table] = {}
+    for t in tables:
+        if t.key_kind == "pk" and len(t.key) == 1 and not t.denied:
+            by_name[(t.schema, t.name.lower())] = t
+    for t in tables:
+        declared = {c for fk in t.fks for c in fk["columns"]}
+        for col in t.columns:
+            name = col["name"]
+            if name in declared or t.key == [name]:
+                continue
+            m = _REF_COLUMN.match(name)
+            if m is None:
+                continue
+            targets = {id(x): x for n in _plural_names(m.group(1)) if (x := by_name.get((t.schema, n))) is not None}
+            if len(targets) != 1:
+                continue
+            target = next(iter(targets.values()))
+            if target is t:
+                continue
+            ref_type = next((c.get("type") for c in target.columns if c["name"] == target.key[0]), None)
+            fam, ref_fam = _type_family(col.get("type")), _type_family(ref_type)
+            if fam is None or fam != ref_fam:
+                continue
+            t.fks.append({"kind": "foreign_key", "name": None, "container": t.container, "columns": [name],
+                          "ref_container": target.container, "ref_columns": [target.key[0]], "inferred": True})
 
 
 _PERIOD = re.compile(r"PERIOD FOR SYSTEM_TIME \(`((?:[^`]|``)+)`, `((?:[^`]|``)+)`\)")
