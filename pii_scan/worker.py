@@ -19,7 +19,7 @@ from detectors.base import mask
 from detectors.context import hint_kinds
 from detectors.personnummer import is_test_number
 from pii_scan import gcpolicy
-from pii_scan.datamap import FoundValue, RecordResult, UnitResult, _unit_result, _unpack_records, finding_tuple
+from pii_scan.datamap import FoundValue, PackedBatches, RecordResult, UnitResult, _unit_result, _unpack_records, finding_tuple
 from pii_scan.keys import Keys, hash_message
 from pii_scan.profiling import ColumnProfiles
 from pii_scan.redact import Redactor, may_hold
@@ -87,7 +87,7 @@ def scan_unit(connector: BaseConnector, unit: Unit, settings: ScanSettings) -> U
     field_hints = getattr(connector, "field_hints", None)
     hints: dict[str, str] = field_hints(unit) if callable(field_hints) else {}
     detect = _BatchDetector(scanner, keys, settings, hints).packed
-    out: list[tuple[Any, ...]] = []  # the records as UnitResult.packed holds them: no object per finding
+    out = PackedBatches()  # the records as UnitResult.packed holds them, pickled batch by batch (bounded objects)
     rows = 0
     error: str | None = None
     batch: list[Record] = []

@@ -97,3 +97,20 @@ def test_finding_count_of_a_batched_result_needs_no_unpickling() -> None:
     unit = _unit(3, 200)
     res = _batched(unit, 17)
     assert res.finding_count() == sum(len(r.findings) for r in unit.records)
+
+
+def test_a_worker_keeps_a_units_records_pickled_batch_by_batch(tmp_path: Path) -> None:
+    from connectors.files import FilesConnector
+    from pii_scan.worker import BATCH_RECORDS, ScanSettings, scan_unit
+
+    rows = 3 * BATCH_RECORDS + 5
+    (tmp_path / "kunder.csv").write_text(
+        "id;epost\n" + "".join(f"{i};kund{i}@exempel.se\n" for i in range(rows)), encoding="utf-8")
+    c = FilesConnector("s", {"path": str(tmp_path), "split_bytes": 0})
+    (unit,) = list(c.units())
+    res = scan_unit(c, unit, ScanSettings(None, 0.5, False, b"k" * 32))
+    packed = res.packed
+    assert isinstance(packed, PackedBatches) and len(packed._blobs) >= 3
+    assert res.finding_count() == rows
+    back = pickle.loads(pickle.dumps(res))
+    assert back.finding_count() == rows and sum(len(r[9]) for r in back.packed) == rows
