@@ -16,7 +16,9 @@ results of formulas, written as a person would (``198112289874.0``, ISO dates);
 a whole number whose cell format is digits and separators only is written as the
 sheet shows it (``000000-0000``: ``030918-2640``, the leading zero kept). Cell
 comments (notes) are records ``item`` = ``<sheet>!<cell> comment`` (fields
-``text``, ``meta:author``).
+``text``, ``meta:author``); a sheet's page header and footer (what a printed
+payslip or statement names its person in) are records ``<sheet> header`` and
+``<sheet> footer`` (field ``text``, Excel's ``&`` codes removed).
 Document properties form the record ``item`` = ``meta`` (fields ``meta:author``,
 ``meta:last_modified_by``, ``meta:title``, ``meta:subject``, ``meta:comments``,
 ``meta:keywords``, ``meta:category``; custom properties ``meta:custom:<name>``,
@@ -55,6 +57,7 @@ Office Open XML never has one.
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import warnings
@@ -1074,6 +1077,66 @@ def _comment_records(ctx: Ctx, zf: zipfile.ZipFile) -> Iterator[Record]:
                     yield ctx.record(f"{title}!{c.get('ref') or '?'} comment", fields, False)
 
 
+_HF_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?headerFooter[\s>/]")
+_HF_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?headerFooter>")
+_HF_PART = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:odd|even|first)(Header|Footer)>([^<]*)</")
+# Excel's header/footer codes: sections &L &C &R, fields (&P page, &D date, &F file, ...), &"font,style", &12, &K colour
+_HF_CODES = re.compile(r'&(?:"[^"]*"|[0-9]+|K[0-9A-Fa-f]{6}|K[0-9]{2}[+-][0-9]{3}|[A-Za-z+-])')
+MAX_HF_SCAN = 64 << 20  # a worksheet's XML looked through for its page header and footer (they come after the cells)
+HF_CHUNK = 1 << 20
+MAX_HF_BYTES = 64 * 1024
+
+
+def _header_footer(zf: zipfile.ZipFile, part: str) -> bytes:
+    """The ``headerFooter`` element of a worksheet part (streamed: it follows the cells), or b""."""
+    found = b""
+    carry = b""
+    with zf.open(part) as f:
+        while True:
+            chunk = f.read(HF_CHUNK)
+            if not chunk and not carry:
+                return b""
+            buf = carry + chunk
+            if not found:
+                m = _HF_START.search(buf)
+                if m is None:
+                    if not chunk:
+                        return b""
+                    carry = buf[-256:]
+                    continue
+                buf = buf[m.start():]
+                found = b"<"
+            end = _HF_END.search(buf)
+            if end is not None:
+                return buf[:end.end()][:MAX_HF_BYTES]
+            if not chunk or len(buf) > MAX_HF_BYTES:
+                return buf[:MAX_HF_BYTES]
+            carry = buf
+
+
+def _header_footer_records(ctx: Ctx, zf: zipfile.ZipFile) -> Iterator[Record]:
+    """Each worksheet's page header and footer (odd, even and first page): records ``<sheet> header`` and
+    ``<sheet> footer``, field ``text``, Excel's ``&`` codes removed; not structured. A sheet's XML larger
+    than :data:`MAX_HF_SCAN` is not looked through (a data export, not a printed statement)."""
+    book = "xl/workbook.xml"
+    rels = _rels(zf, book)
+    for sheet in ET.fromstring(zf.read(book)).iter(_S + "sheet"):
+        title = sheet.get("name") or ""
+        kind, part = rels.get(sheet.get(_R + "id") or "", ("", ""))
+        if kind != "worksheet" or part not in zf.NameToInfo or zf.getinfo(part).file_size > MAX_HF_SCAN:
+            continue
+        snippet = _header_footer(zf, part).decode("utf-8", "replace")
+        texts: dict[str, list[str]] = {"Header": [], "Footer": []}
+        for which, raw in _HF_PART.findall(snippet):
+            text = _HF_CODES.sub(" ", html.unescape(raw).replace("&&", "\x00")).replace("\x00", "&")
+            text = " ".join(text.split())
+            if text and text not in texts[which]:
+                texts[which].append(text)
+        for which, parts in texts.items():
+            if parts:
+                yield ctx.record(f"{title} {which.lower()}", [(TEXT_FIELD, " | ".join(parts))], False)
+
+
 def xlsx_records(ctx: Ctx, src: Source, *, fast: bool = True) -> Iterator[Record]:
     """An XLSX workbook's records (see the module docstring).
 
@@ -1088,6 +1151,10 @@ def xlsx_records(ctx: Ctx, src: Source, *, fast: bool = True) -> Iterator[Record
         except Exception as exc:  # noqa: BLE001 - damaged comments are reported, the cells read
             ctx.problem(f"{ctx.name} comments: {describe(exc)}")
             comments = []
+        try:
+            comments += list(_header_footer_records(ctx, zf))
+        except Exception as exc:  # noqa: BLE001 - a damaged header is reported, the cells read
+            ctx.problem(f"{ctx.name} page headers: {describe(exc)}")
     f.seek(0)
     try:
         wb = _load_workbook(f, fast)

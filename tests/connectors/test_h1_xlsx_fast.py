@@ -324,7 +324,7 @@ def test_sheet_with_other_parts_same_records() -> None:
              '<hyperlinks><hyperlink ref="A2" r:id="rId9"/></hyperlinks>'
              '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
              '<headerFooter><oddHeader>Konfidentiellt</oddHeader></headerFooter></worksheet>')
-    assert len(_same(_package({"Blad1": sheet}))) == 2  # meta and row 2
+    assert len(_same(_package({"Blad1": sheet}))) == 3  # meta, row 2 and the page header (test_redteam5_files_xlsx_headers)
 
 
 def test_many_rows_and_columns_same_records() -> None:
