@@ -30,8 +30,11 @@ inside it, and its records' items are ``@<byte offset of the line>`` instead
 of line numbers (counting lines would need every byte before the range). A
 Parquet file of more than ``split_bytes`` of (uncompressed) column data
 becomes units ``<path>#rows <first>-<last>`` of consecutive rows, about
-``split_bytes`` of data each (items stay row numbers across the file), so
-that what a worker holds of one unit stays bounded. A
+``split_bytes`` of data and at most 50,000 rows each (items stay row numbers across the file), so
+that what a worker holds of one unit stays bounded; so does a zip archive
+(not an Office file) of more than ``split_bytes`` of declared entries: units
+``<path>#entries <first>-<last>`` of consecutive entries, each with the share
+of ``max_expanded_bytes`` that the entries before it leave. A
 directory that cannot be listed becomes a unit ``<dir>/`` whose read raises
 the reason, so the problem is recorded and the scan goes on. FIFOs, sockets
 and devices are skipped.
@@ -65,7 +68,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, Unit, safe_name
-from connectors.formats import PATH_FIELD, detect, read_range, read_stream, splittable
+from connectors.formats import PATH_FIELD, detect, read_range, read_stream, read_zip_part, splittable, zip_file_parts
 from connectors.formats.core import MAX_MESSAGE_BYTES, PartialRead, Problems, as_dates, describe
 from connectors.formats.streams import HEAD_BYTES, read_fully
 
@@ -208,9 +211,10 @@ class FilesConnector(BaseConnector):
     def _file_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
         size = st.st_size
         base = (size, st.st_mtime_ns, st.st_ino)
-        # a Parquet file is looked at from 1 MiB on: compressed, a few MiB can hold a million rows
-        how = self._splittable(full, rel) if 0 < self.split_bytes and size > min(self.split_bytes, 1 << 20) else None
-        if how != "parquet" and size <= self.split_bytes:
+        # a Parquet file or a zip is looked at from 1 MiB on (an eighth of a small split_bytes): compressed, a few
+        # MiB can hold a million rows
+        how = self._splittable(full, rel) if 0 < self.split_bytes and size > min(self.split_bytes // 8, 1 << 20) else None
+        if how not in ("parquet", "zip") and size <= self.split_bytes:
             how = None
         if how == "lines":
             for start in range(0, size, self.split_bytes):
@@ -234,6 +238,17 @@ class FilesConnector(BaseConnector):
                     yield Unit(self.name, f"{rel}#rows {a + 1}-{b}", self.fingerprint(*base, "parquet", a, b),
                                (("path", rel), ("rows", (a, b))), b - a)
                 return
+        if how == "zip":
+            try:
+                with open(full, "rb") as f:
+                    zparts = zip_file_parts(f, self.limits, self.split_bytes)
+            except OSError:
+                zparts = []  # read() will report it
+            if zparts:  # a large zip: units of its entries (what a worker holds stays bounded)
+                for a, b, before in zparts:
+                    yield Unit(self.name, f"{rel}#entries {a + 1}-{b}", self.fingerprint(*base, "zip", a, b),
+                               (("path", rel), ("zip", (a, b, before))), size * (b - a) // max(1, zparts[-1][1]))
+                return
         if how == "sqlite":
             from connectors.formats.sqlitedb import sqlite_parts
 
@@ -247,7 +262,7 @@ class FilesConnector(BaseConnector):
 
     def _splittable(self, full: str, rel: str) -> str | None:
         """``lines`` (split anywhere, read by lines), ``mbox`` (split at messages), ``sqlite`` (split as a SQL
-        source: tables, key ranges), ``parquet`` (split into row ranges) or None."""
+        source: tables, key ranges), ``parquet`` (split into row ranges), ``zip`` (split into entries) or None."""
         try:
             with open(full, "rb") as f:
                 head = read_fully(f, HEAD_BYTES)
@@ -256,7 +271,7 @@ class FilesConnector(BaseConnector):
         if splittable(head, rel, len(head) < HEAD_BYTES):
             return "lines"
         fmt = detect(head, rel, len(head) < HEAD_BYTES).format
-        return fmt if fmt in ("mbox", "sqlite", "parquet") else None
+        return fmt if fmt in ("mbox", "sqlite", "parquet", "zip") else None
 
     def _mbox_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:
         """Byte ranges of a large mbox that start at messages, as the mail connector splits one (never mid-message)."""
@@ -300,6 +315,14 @@ class FilesConnector(BaseConnector):
                 return
             if unit.param("rows") is not None:
                 yield from self._read_parquet_rows(f, rel, unit, st)
+                return
+            part = unit.param("zip")
+            if part is not None:
+                if part[0] == 0:
+                    ref_date, record_date = as_dates(st.st_mtime)
+                    yield Record(self.location(rel), [(PATH_FIELD, rel)], False, ref_date, (), record_date)
+                yield from read_zip_part(f, rel, (int(part[0]), int(part[1]), int(part[2])), container=rel,
+                                         loc_factory=self.location, limits=self.limits, mtime=st.st_mtime)
                 return
             start = unit.param("start")
             if start is None:

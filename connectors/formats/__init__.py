@@ -313,6 +313,48 @@ def read_stream(
         raise PartialRead(container, ctx.problems.messages, ctx.problems.count)
 
 
+def zip_file_parts(f: IO[bytes], limits: Limits | None, target_bytes: int) -> list[tuple[int, int, int]]:
+    """A plain zip archive's entries in parts of about ``target_bytes`` (:func:`archives.zip_parts`), for units
+    of their own; ``[]`` for an Office or OpenDocument file (a zip read as one document) or one part."""
+    from connectors.formats import archives
+
+    if archives.zip_kind(f) != "zip":
+        return []
+    try:
+        return archives.zip_parts(f, (limits or Limits()).max_entries, target_bytes)
+    finally:
+        f.seek(0)
+
+
+def read_zip_part(
+    fileobj: IO[bytes] | Any,
+    name: str,
+    part: tuple[int, int, int],
+    *,
+    container: str,
+    loc_factory: LocFactory,
+    limits: Limits | None = None,
+    mtime: Any = None,
+) -> Iterator[Record]:
+    """Records of one part of a large zip (:func:`zip_file_parts`): its entries, read as :func:`read_stream` reads
+    them (containers ``<archive>!<entry>``), under the share of ``max_expanded_bytes`` the entries before leave."""
+    from connectors.formats import archives
+
+    ref_date, record_date = as_dates(mtime)
+    ctx = Ctx(container, loc_factory, limits or Limits(), ref_date, record_date)
+    src = Source(fileobj, max_spool=ctx.limits.max_expanded_bytes)
+    try:
+        yield from archives.zip_records(ctx, src, read_in, part)
+    except ConnectorError:
+        raise
+    except (EOFError, OSError) as exc:
+        raise ConnectorError(f"{ctx.name}: zip read failed ({describe(exc)})") from None
+    finally:
+        src.close()
+    if ctx.problems:
+        raise PartialRead(container, ctx.problems.messages, ctx.problems.count)
+
+
 def splittable(head: bytes, name: str, at_eof: bool = False) -> bool:
     """Whether a file with these first bytes can be read by byte ranges (:func:`read_range`)."""
     kind = detect(head, name, at_eof)
@@ -388,6 +430,8 @@ __all__ = [
     "detect_encoding",
     "read_range",
     "read_stream",
+    "read_zip_part",
     "sniff",
     "splittable",
+    "zip_file_parts",
 ]

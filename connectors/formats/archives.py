@@ -247,7 +247,32 @@ def _refuse(ctx: Ctx, entry_ctx: Ctx, entry: str, size: int, compressed: int | N
     return False
 
 
-def zip_records(ctx: Ctx, src: Source, read: Any) -> Iterator[Record]:
+def zip_parts(f: IO[bytes], max_entries: int, target_bytes: int) -> list[tuple[int, int, int]]:
+    """A large zip's entries in parts of about ``target_bytes`` declared (uncompressed) bytes each, for units of
+    their own: ``(first, end, before)`` = entries ``[first, end)`` of its first ``max_entries``, and the declared
+    bytes of the entries before them. ``[]`` when it is not a readable zip or fits in one part."""
+    try:
+        with zipfile.ZipFile(f) as zf:
+            infos = zf.infolist()[:max_entries]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return []
+    sizes = [0 if i.is_dir() else max(0, i.file_size) for i in infos]
+    if len(infos) < 2 or sum(sizes) <= target_bytes:
+        return []
+    parts: list[tuple[int, int, int]] = []
+    first, acc, before = 0, 0, 0
+    for k, n in enumerate(sizes):
+        if acc and acc + n > target_bytes:
+            parts.append((first, k, before))
+            first, before, acc = k, before + acc, 0
+        acc += n
+    parts.append((first, len(infos), before))
+    return parts if len(parts) > 1 else []
+
+
+def zip_records(ctx: Ctx, src: Source, read: Any, part: tuple[int, int, int] | None = None) -> Iterator[Record]:
+    """The records of a zip's entries: all of them, or ``part`` (:func:`zip_parts`), whose share of
+    ``max_expanded_bytes`` is what the entries before it leave (by their declared sizes)."""
     _check_depth(ctx)
     f = src.seekable_file()
     try:
@@ -255,10 +280,13 @@ def zip_records(ctx: Ctx, src: Source, read: Any) -> Iterator[Record]:
         infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise ConnectorError(f"{ctx.name}: not a readable zip archive ({describe(exc)})") from None
-    budget = ctx.budget or Budget(ctx.limits.max_expanded_bytes)
+    budget = ctx.budget or Budget(ctx.limits.max_expanded_bytes - (part[2] if part else 0))
     if len(infos) > ctx.limits.max_entries:
-        ctx.problem(f"{ctx.name}: {len(infos)} entries, only the first max_entries={ctx.limits.max_entries} read")
+        if part is None or part[0] == 0:
+            ctx.problem(f"{ctx.name}: {len(infos)} entries, only the first max_entries={ctx.limits.max_entries} read")
         infos = infos[: ctx.limits.max_entries]
+    if part is not None:
+        infos = infos[part[0] : part[1]]
     with zf:
         for info in infos:
             entry = zip_entry_name(info)
