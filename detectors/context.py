@@ -64,7 +64,7 @@ _KEYWORDS: dict[str, str] = {
     r"organisation number|company (?:reg|number)|vat|moms(?:reg)?|företagsnr",
     "sole_trader": r"enskild firma|enskild näringsidkare|sole trader|egenföretagare",
     "phone": r"telefon|tel|tfn|mobil|mobile|phone|cell|mob|sms|fax|ring|nummer|växel|hem|arb|"
-    r"direkt|kontakt|contact|call|whatsapp|signal|swish",
+    r"direkt|kontakt|contact|call|whatsapp|signal|swish|wa\.me(?![a-zåäöéü])",
     "email": r"e-?post|e-?mail|mail|epost|mejl|email|adress|address|kontakt|contact",
     # not "kontor" (an office), a name (Ibanez) or a place or word that starts with a
     # keyword (Bankeryd, Bankomat, Lönekontoret, Bicycle, Swiftkey)
