@@ -58,7 +58,9 @@ window around each split point of a large mbox):
 ``mail``; container = the mailbox as a path relative to the source root: the
 mbox file, the Maildir folder (``.`` for the root itself, ``.Sent``), or the
 ``.eml`` file; when ``path`` is a single file, its name. Item = the
-Message-ID (or its ``sha256:`` fallback). ``ref_date``/``record_date`` come
+Message-ID (or its ``sha256:`` fallback; a Message-ID a message before it in
+the mailbox and unit had, followed by that digest: :class:`connectors.mime.MessageItems`).
+``ref_date``/``record_date`` come
 from the Date header, else from the ``From_`` line (mbox) or the file's
 mtime (Maildir, .eml).
 
@@ -113,7 +115,7 @@ from typing import IO, Any
 from connectors.base import BaseConnector, ConfigError, ConnectorError, Limits, Record, Unit, safe_name
 from connectors.formats.core import Problems, describe
 from connectors.formats.streams import read_fully
-from connectors.mime import DEFAULT_MAX_MESSAGE_BYTES, FieldHints, MessageReader, header_block, parse_date, raise_problems
+from connectors.mime import DEFAULT_MAX_MESSAGE_BYTES, FieldHints, MessageItems, MessageReader, header_block, parse_date, raise_problems
 from connectors.files import open_regular
 
 DEFAULT_SPLIT_BYTES = 64 << 20
@@ -538,6 +540,7 @@ class MailConnector(BaseConnector):
             except OSError as exc:
                 raise ConnectorError(f"{safe_name(rel or '.')}: cannot list directory ({describe(exc)})") from None
             chosen = [(n, f"{rel}/{n}" if rel else n) for n in names if first <= n <= last]
+        items = MessageItems()  # a Maildir is one container: its messages' items are told apart across readers
         for name, container in chosen:
             full = os.path.join(folder, *name.split("/")) if os.path.isdir(self.root) else self.root
             where = name if kind == "maildir" else ""
@@ -555,7 +558,7 @@ class MailConnector(BaseConnector):
                 f.seek(0)
                 if kind in ("eml", "maildir") and SPILL_BYTES < st.st_size <= self.max_message and not head.startswith(_COMPRESSED) and not _EMLX.match(head):
                     # a large message: read from the file as it is parsed, its large bodies spooled (bounded memory)
-                    reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + (" " if where else ""))
+                    reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + (" " if where else ""), items)
                     try:
                         yield from reader.records(f, safe_name(where), fallback_date=_mtime(st))
                     except OSError as exc:
@@ -593,7 +596,7 @@ class MailConnector(BaseConnector):
             if len(raw) > self.max_message:
                 raw = header_block(raw[: 1 << 20])
                 oversize = size
-            reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + (" " if where else ""))
+            reader = MessageReader(self.location(container), self.limits, problems, safe_name(container) + (" " if where else ""), items)
             yield from reader.records(raw, safe_name(where), fallback_date=_mtime(st), oversize=oversize)
 
     def _pst_units(self, rel: str, full: str, st: os.stat_result) -> Iterator[Unit]:

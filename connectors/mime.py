@@ -5,7 +5,11 @@ the mailbox (chosen by the connector), ``item`` = the Message-ID without its
 angle brackets (``20240501.4711@mail.example.se``), or, when a message has
 none, ``sha256:<32 hex digits>`` of the first KiB of its raw header block with
 LF line ends (a digest of many headers, stable across mailboxes, stores and
-scans, not of one value):
+scans, not of one value). A Message-ID that an earlier message of the same
+mailbox in the same unit had (a message saved twice, a client that reuses
+ids) is followed by that digest of the later message's header,
+``20240501.4711@mail.example.se sha256:<32 hex digits>``, so that two
+messages are never one location (:class:`MessageItems`):
 
 1. **the sender**, ``structured=True``: a record holding ``header:From`` (the
    decoded address list as a person reads it: ``Åsa Öberg <asa@example.se>``),
@@ -1579,18 +1583,50 @@ def _item_label(item: str) -> str:
     return "line " + item if item.isdigit() else item
 
 
+class MessageItems:
+    """The items of the messages of one mailbox in one unit: a Message-ID is not always unique.
+
+    A message saved twice, a client or a mail-merge tool that reuses its ids, a
+    list that resends: two messages of one mailbox with one Message-ID would be
+    one location, so the data map linked their senders as one person and an
+    access report read back the other person's message as well. The first
+    message keeps its Message-ID as its item; a later one with the same
+    Message-ID but another header gets ``<Message-ID> sha256:<32 hex digits>``
+    (:func:`fallback_item` of its header block: the same message read again
+    gets the same item). A message without Message-ID has its ``sha256:``
+    fallback as before.
+    """
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def item(self, mid: str, first: bytes) -> str:
+        if not mid:
+            return fallback_item(first)
+        if mid in self._seen:
+            mid = f"{mid} {fallback_item(first)}"
+        self._seen.add(mid)
+        return mid
+
+
 class MessageReader:
     """Reads messages of one unit into records; problems go to the shared ``problems``.
 
     ``base`` is the location of the mailbox (store, source, container);
-    each message's records get the item of that message.
+    each message's records get the item of that message (see
+    :class:`MessageItems`; pass one ``items`` to every reader of one mailbox in
+    one unit, as a Maildir's messages are read by a reader each).
     """
 
-    def __init__(self, base: Location, limits: Limits, problems: Problems, where_prefix: str = "") -> None:
+    def __init__(self, base: Location, limits: Limits, problems: Problems, where_prefix: str = "",
+                 items: MessageItems | None = None) -> None:
         self.base = base
         self.limits = limits
         self.problems = problems
         self.where_prefix = where_prefix
+        self.items = items if items is not None else MessageItems()
 
     def problem(self, where: str, what: str) -> None:
         self.problems.add(f"{self.where_prefix}{where}: {what}")
@@ -1636,7 +1672,7 @@ class MessageReader:
             yield Record(replace(self.base, item=fallback_item(raw)), [(BODY_FIELD, text)], False,
                          when.date() if when else None, (), when)
             return
-        item = message_id(msg) or fallback_item(first)
+        item = self.items.item(message_id(msg), first)
         when = message_date(msg) or fallback_date
         ref = when.date() if when else None
         loc = replace(self.base, item=item)
