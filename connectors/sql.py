@@ -23,6 +23,9 @@ Units
 ``units()`` reflects every table (``sqlalchemy.inspect``, batched ``get_multi_*``
 calls; views are not scanned, PostgreSQL partitions are read through their parent, and
 a parent of classic ``INHERITS`` children ``FROM ONLY``, so a child's rows are listed once).
+A PostgreSQL table under row-level security that the account does not bypass (not a
+superuser, no BYPASSRLS, not the owner of a table without FORCE) is read as far as its
+policies allow, and its unit then ends partial, saying so (rows may be hidden).
 A MariaDB system-versioned table (``WITH SYSTEM VERSIONING``) also gets the unit
 ``<table>#history``: its ended row versions (``FOR SYSTEM_TIME ALL``, period ended before
 now: an old e-mail address, a row deleted since), ``item`` = the row's key and when that
@@ -759,6 +762,7 @@ class _Table:
     only: bool = False  # PostgreSQL: a parent of (classic) inheritance children, read without their rows
     denied: str = ""  # why the table's definition could not be read (its unit fails with this)
     history_end: str = ""  # MariaDB system-versioned table: the column ending each row's period (ROW_END)
+    rls: bool = False  # PostgreSQL: row-level security applies to this account (rows may be hidden)
 
     @property
     def splittable(self) -> bool:
@@ -950,6 +954,14 @@ class SqlConnector(BaseConnector):
             partitions = {(s, t) for s, t in conn.exec_driver_sql(
                 "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE c.relispartition")}
+        rls: set[tuple[str, str]] = set()
+        if dname == "postgresql":  # row-level security that this account does not bypass (owner without FORCE does)
+            with self._guard("catalog"), _savepoint(conn):
+                rls = {(s, t) for s, t in conn.exec_driver_sql(
+                    "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relrowsecurity AND c.relkind IN ('r', 'p') "
+                    "AND NOT (SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user) "
+                    "AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE'))")}
         if dname == "postgresql":  # classic inheritance: a SELECT on the parent returns its children's rows too
             parents = {(s, t) for s, t in conn.exec_driver_sql(
                 "SELECT DISTINCT n.nspname, c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent "
@@ -1016,6 +1028,7 @@ class SqlConnector(BaseConnector):
                 t = self._describe(dname, insp, schema, name, columns, pks.get(k) or {},
                                    fks.get(k) or [], idx.get(k) or [], ucs.get(k) or [])
                 t.only = (schema, name) in parents
+                t.rls = (schema, name) in rls
                 if ddls.get(name):
                     t.comments.update(sqlite_column_comments(ddls[name], [c["name"] for c in columns]))
                 if dname == "sqlite" and referenced.get(name):  # a column's own UNIQUE is reflected by no inspector call
@@ -1183,6 +1196,8 @@ class SqlConnector(BaseConnector):
             params += (("only", True),)
         if t.denied:
             params += (("denied", t.denied),)
+        if t.rls:
+            params += (("rls", True),)
         if t.fk_lookups:
             params += (("fk_lookups", tuple((i, s, n, tuple(rc), tuple(k)) for i, (s, n, rc, k) in sorted(t.fk_lookups.items()))),)
         return Unit(self.name, key, fp, params, size)
@@ -1222,7 +1237,8 @@ class SqlConnector(BaseConnector):
             dates = [("dates", t.date_cols)] if t.date_cols else []
             # how references are read, when that is not the declared way (tables without keep their fingerprints)
             refs = [("refs", sorted((i, *v[:2], v[3]) for i, v in t.fk_lookups.items()))] if t.fk_lookups else []
-            fp = self.fingerprint(_FP_VERSION, colsig, t.key_kind, t.key, count, ends, text_value(ck), *dates, *refs)
+            fp = self.fingerprint(_FP_VERSION, colsig, t.key_kind, t.key, count, ends, text_value(ck), *dates, *refs,
+                                  *(("rls",) if t.rls else ()))
             yield self._unit(t, lo, hi, fp, int(count))
 
     def _boundaries(self, conn: Connection, tbl: Any, keycols: list[Any]) -> list[tuple[Any, ...]]:
@@ -1325,10 +1341,13 @@ class SqlConnector(BaseConnector):
         lookups = {int(i): (s, n, list(rc), list(k)) for i, s, n, rc, k in p.get("fk_lookups") or ()}
         self._blob_problems = []
         yield from self._read_rows(p, container, key_kind, key, json_cols, date_cols, fks, lookups)
-        if self._blob_problems:
+        problems, self._blob_problems = self._blob_problems, []
+        if p.get("rls"):
+            problems.insert(0, "rows that row-level security policies hide from this account (grant it BYPASSRLS, "
+                               "or scan as the table's owner)")
+        if problems:
             from connectors.formats.core import PartialRead
 
-            problems, self._blob_problems = self._blob_problems, []
             raise PartialRead(container, problems[:10], len(problems))
 
     def _read_rows(self, p: dict[str, Any], container: str, key_kind: str, key: list[str], json_cols: set[str],
