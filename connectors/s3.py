@@ -49,7 +49,10 @@ it; items are ``@<byte offset>``). A Parquet object with more than
 than ``split_bytes``, or larger than 1 MiB and named ``.parquet``: its
 footer by ranged GETs) becomes units ``<bucket>/<key>#rows <first>-<last>``
 of consecutive rows, each read in place by ranged GETs, items the row numbers
-across the object, so that what a worker holds of one unit stays bounded.
+across the object, so that what a worker holds of one unit stays bounded; a
+zip object (named ``.zip`` from 1 MiB) with more than ``split_bytes`` of
+declared entries becomes units ``<bucket>/<key>#entries <first>-<last>``, as
+the files connector splits a zip.
 
 A bucket that cannot be listed (AccessDenied, NoSuchBucket, throttling or a
 timeout that outlasted the retries) becomes one unit ``<bucket>/`` whose read
@@ -766,6 +769,13 @@ class S3Connector(BaseConnector):
                 head = self._head(bucket, key, etag, size, old)
             except ConnectorError:
                 head = b""  # read() will report it
+        zparts = self._zip_parts(bucket, key, etag, size, head, old) if head else []
+        if zparts:  # a large zip object: units of consecutive entries (what a worker holds stays bounded)
+            n = zparts[-1][1]
+            for a, b, before in zparts:
+                yield Unit(self.name, f"{name}#entries {a + 1}-{b}", self.fingerprint(*base, "zip", a, b),
+                           (*params, ("zip", (a, b, before))), max(1, size * (b - a) // max(1, n)))
+            return
         ranges = self._parquet_ranges(bucket, key, etag, size, head, old) if head else []
         if ranges:  # a large Parquet object: units of consecutive rows (what a worker holds stays bounded)
             rows = ranges[-1][1]
@@ -782,11 +792,29 @@ class S3Connector(BaseConnector):
         yield Unit(self.name, name, self.fingerprint(*base), tuple(params), size)
 
     def _maybe_large_parquet(self, key: str, size: int) -> bool:
-        """Whether to look for Parquet row ranges: every object over ``split_bytes`` (its head is read to know
-        whether it splits anyway), and one over 1 MiB named as Parquet (compressed, a few MiB can hold a million rows)."""
+        """Whether to look for Parquet row ranges or zip parts: every object over ``split_bytes`` (its head is read
+        to know whether it splits anyway), and one over 1 MiB (an eighth of a smaller ``split_bytes``) named as
+        Parquet or zip (compressed, a few MiB can hold a million rows)."""
         if self.split_bytes <= 0:
             return False
-        return size > self.split_bytes or (size > 1 << 20 and key.lower().endswith((".parquet", ".pq", ".parq")))
+        small = min(self.split_bytes // 8, 1 << 20)
+        return size > self.split_bytes or (size > small and key.lower().endswith((".parquet", ".pq", ".parq", ".zip")))
+
+    def _zip_parts(
+        self, bucket: str, key: str, etag: str, size: int, head: bytes, version: str | None = None
+    ) -> list[tuple[int, int, int]]:
+        """Parts of a large zip object (its central directory read by ranged GETs), or [] (see zip_file_parts)."""
+        from connectors.formats import zip_file_parts
+
+        try:
+            if detect(head, key, len(head) >= size).format != "zip":
+                return []
+            raw = RangedObject(lambda a, b: self._get(bucket, key, etag, size, a, b, version), size,
+                               _object_name(bucket, key, version), head=head, seekable=True)
+            with io.BufferedReader(raw, buffer_size=BUFFER) as f:
+                return zip_file_parts(f, self.limits, self.split_bytes)
+        except ConnectorError:
+            return []
 
     def _parquet_ranges(
         self, bucket: str, key: str, etag: str, size: int, head: bytes, version: str | None = None
@@ -891,9 +919,21 @@ class S3Connector(BaseConnector):
 
         start = unit.param("start")
         rows = unit.param("rows")
-        if (start is None or int(start) == 0) and (rows is None or int(rows[0]) == 0):
+        zpart = unit.param("zip")
+        if (start is None or int(start) == 0) and (rows is None or int(rows[0]) == 0) and (zpart is None or int(zpart[0]) == 0):
             ref_date, record_date = as_dates(mtime)
             yield Record(location(container), [(PATH_FIELD, container)], False, ref_date, (), record_date)
+        if zpart is not None:  # entries of a large zip object, read in place by ranged GETs
+            from connectors.formats import read_zip_part
+
+            lead = self._head(bucket, key, etag, size, version)
+            raw = RangedObject(fetch, size, what, head=lead, seekable=True)
+            with io.BufferedReader(raw, buffer_size=BUFFER) as ranged:
+                yield from _connection_failure_wins(raw, read_zip_part(
+                    ranged, key, (int(zpart[0]), int(zpart[1]), int(zpart[2])), container=container,
+                    loc_factory=location, limits=self.limits, mtime=mtime,
+                ))
+            return
         if rows is not None:  # a row range of a large Parquet object, read in place by ranged GETs
             from connectors.formats.core import Ctx
             from connectors.formats.parquet import file_records

@@ -1,4 +1,4 @@
-"""A large Parquet object is read as units of rows by ranged GETs, with the records of the whole object (moto server)."""
+"""Large Parquet and zip objects are read as units of rows or entries by ranged GETs, with the records of the whole object (moto server)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,22 @@ def test_large_parquet_object_is_split_into_row_units(s3: Any, proxy: FaultProxy
 
 def test_small_objects_are_not_looked_at(s3: Any, proxy: FaultProxy) -> None:  # noqa: F811
     make_bucket(s3, "sjo", {"t.parquet": big_parquet(2000)})
-    c = conn(proxy.url, split_bytes=150_000)
+    c = conn(proxy.url)  # split_bytes 8 MiB: objects named .parquet or .zip are looked at from 1 MiB
     assert [u.key for u in c.units()] == ["sjo/t.parquet"]
-    assert proxy.gets("t.parquet") == []  # under 1 MiB and split_bytes: listing reads nothing
+    assert proxy.gets("t.parquet") == []  # under 1 MiB: listing reads nothing
+
+
+def test_large_zip_object_is_split_into_entry_units(s3: Any, proxy: FaultProxy, tmp_path) -> None:  # noqa: ANN001, F811
+    from tests.connectors.test_zip_split import make_zip
+
+    make_zip(tmp_path / "export.zip", 12, 6_000)
+    data = (tmp_path / "export.zip").read_bytes()
+    make_bucket(s3, "arkiv", {"export.zip": data})
+    whole = conn(proxy.url, split_bytes=0)
+    split = conn(proxy.url, ranged_bytes=100_000, split_bytes=500_000)
+    (w,) = list(whole.units())
+    s_units = list(split.units())
+    assert len(s_units) >= 4 and all(u.key.startswith("arkiv/export.zip#entries ") for u in s_units)
+    w_recs = triples(list(whole.read(w)))
+    s_recs = triples([r for u in s_units for r in split.read(u)])
+    assert s_recs == w_recs and any(c.startswith("arkiv/export.zip!export/kunder_011.csv") for c, *_ in s_recs)
