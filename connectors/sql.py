@@ -1237,8 +1237,10 @@ class SqlConnector(BaseConnector):
             dates = [("dates", t.date_cols)] if t.date_cols else []
             # how references are read, when that is not the declared way (tables without keep their fingerprints)
             refs = [("refs", sorted((i, *v[:2], v[3]) for i, v in t.fk_lookups.items()))] if t.fk_lookups else []
+            # references inferred by name (_infer_references), and row-level security, only where there are some
+            inferred = sorted(f"{fk['ref_container']}:{','.join(fk['columns'])}" for fk in t.fks if fk.get("inferred"))
             fp = self.fingerprint(_FP_VERSION, colsig, t.key_kind, t.key, count, ends, text_value(ck), *dates, *refs,
-                                  *(("rls",) if t.rls else ()))
+                                  *(("rls",) if t.rls else ()), *([("inferred", inferred)] if inferred else []))
             yield self._unit(t, lo, hi, fp, int(count))
 
     def _boundaries(self, conn: Connection, tbl: Any, keycols: list[Any]) -> list[tuple[Any, ...]]:

@@ -45,3 +45,23 @@ def test_undeclared_references_by_name_make_related_rows(cfg: Path) -> None:
     assert related == {("main.invoices", "id=10", "customer_id")}, related
     related = {(l.container, l.item, l.field) for l in _found(cfg, "personnummer", B) if l.reached == "related"}
     assert related == {("main.fakturor", "nr=100", "kund_id")}, related
+
+
+def test_an_inferred_reference_is_part_of_the_units_fingerprint(tmp_path: Path) -> None:
+    """A map scanned before references were inferred reads the referencing table again (its rows now
+    carry references), as it does when a declared foreign key is added."""
+    import sqlite3
+
+    from connectors.sql import SqlConnector
+
+    fps = []
+    for parent in ("customers", "clients"):
+        path = tmp_path / f"{parent}.sqlite"
+        con = sqlite3.connect(path)
+        con.executescript(f"CREATE TABLE {parent} (id INTEGER PRIMARY KEY, pnr TEXT);"
+                          "CREATE TABLE invoices (id INTEGER PRIMARY KEY, customer_id INTEGER, total REAL);"
+                          "INSERT INTO invoices VALUES (10, 1, 99.5);")
+        con.close()
+        units = {u.key: u.fingerprint for u in SqlConnector("crm", {"url": f"sqlite:///{path}"}).units()}
+        fps.append(units["main.invoices"])
+    assert fps[0] != fps[1]
