@@ -25,7 +25,9 @@ is found:
   records of the wanted Message-IDs kept (headers, text parts, attachments);
 * **imap**: the folder is examined read-only, the messages found by ``SEARCH
   HEADER Message-ID`` and fetched with ``BODY.PEEK[]`` (a message without
-  Message-ID, item ``sha256:...``, needs the whole folder read).
+  Message-ID, item ``sha256:...``, needs the whole folder read; a later
+  message with the Message-ID of an earlier one, item ``<Message-ID>
+  sha256:...``, is found by its Message-ID and told apart by the digest).
 
 Every function takes the source's name and config mapping (as
 :func:`connectors.registry.build` does: credentials come from the environment
@@ -677,8 +679,10 @@ def read_imap(name: str, config: Mapping[str, Any], pairs: Pairs, *, max_chars: 
                 if any(i.startswith("sha256:") or not i for i in items):
                     uids.update(client.search(["ALL"]))
                 else:
-                    for i in items:
-                        uids.update(client.search(["HEADER", "Message-ID", i]))
+                    # a later message with a Message-ID an earlier one had: '<Message-ID> sha256:<digest>'
+                    # (connectors.mime.MessageItems); the server knows the Message-ID, the reader tells them apart
+                    for mid in dict.fromkeys(i.split(" sha256:", 1)[0] for i in items):
+                        uids.update(client.search(["HEADER", "Message-ID", mid]))
                 uids_l = sorted(uids)
                 problems = Problems()
                 reader = MessageReader(conn.location(folder), conn.limits, problems, safe_name(folder) + " ")

@@ -97,3 +97,22 @@ def test_two_senders_are_two_people_and_their_reports_apart(tmp_path: Path, monk
     assert rb.ok, rb.reason
     froms = [t for f, t in rb.fields if f == "header:From"]
     assert froms == [f"Kund 1 <{SENDERS[1]}>"], rb.fields  # not the other sender's message
+
+
+def test_imap_reads_back_the_later_message_by_its_item(dovecot, imap_user, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """Over IMAP the later message is searched for by its Message-ID and told apart by the digest."""
+    from connectors.imap import ImapConnector
+    from tests.connectors.test_imap import ENV, deliver
+
+    deliver(dovecot, imap_user, "INBOX", [_message(0), _message(1)])
+    monkeypatch.setenv(ENV, imap_user[1])
+    cfg = {"type": "imap", "host": dovecot.host, "port": dovecot.port, "username": imap_user[0], "password_env": ENV,
+           "tls": "none", "folders": ["INBOX"]}
+    got = _items(ImapConnector("support", cfg))  # type: ignore[arg-type]
+    second = f"{MID} {fallback_item(_message(1))}"  # line ends as LF in the digest
+    assert got == {MID: {f"Kund 0 <{SENDERS[0]}>"}, second: {f"Kund 1 <{SENDERS[1]}>"}}, got
+    for i, item in enumerate((MID, second)):  # each alone, as one subject's access report asks
+        pair = ("INBOX", item)
+        rb = read_back("support", cfg, [pair], fields={pair: {"header:From"}})[pair]
+        assert rb.ok, rb.reason
+        assert [t for f, t in rb.fields if f == "header:From"] == [f"Kund {i} <{SENDERS[i]}>"], rb.fields
