@@ -58,7 +58,7 @@ INTERIM_LETTERS = "TRSUWXJKLMN"
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _WRITTEN = re.compile(
     r"^(?P<date>[0-9]{6}|[0-9]{8}|[0-9]{4}[ .-]?[0-9]{2}[ .-]?[0-9]{2}|[0-9]{2}[ .-]?[0-9]{2}[ .-]?[0-9]{2})"
-    r"[ ]?(?P<sep>[-+]?)[ ]?(?P<tail>[0-9]{4}|[" + INTERIM_LETTERS + r"][0-9]{3})$"
+    r"[ ]?(?P<sep>[-+/.]?)[ ]?(?P<tail>[0-9]{4}|[" + INTERIM_LETTERS + r"][0-9]{3})$"
 )
 _MIN_YEAR = 1800
 
@@ -98,7 +98,9 @@ def _parts(number: str) -> tuple[str, str, str]:
     if not m:
         raise InvalidFormat()
     dpart = re.sub(r"[ .-]", "", m.group("date"))
-    return dpart, m.group("sep"), m.group("tail")
+    sep = m.group("sep")
+    # "811228.9874", "811228/9874": spec-invalid separators the finder reads after a keyword
+    return dpart, "" if sep in ("/", ".") else sep, m.group("tail")
 
 
 def check(date_digits: str, sep: str, tail: str, ref_year: int) -> tuple[str, str, int]:
