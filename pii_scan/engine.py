@@ -89,11 +89,11 @@ class ScanSummary:
 
     @property
     def status(self) -> str:
-        """'failed' when every unit scanned failed and none read a record; 'partial' when some failed."""
-        if (
-            self.units_failed and self.units_failed >= self.units_total - self.units_skipped and self.units_total
-            and not self.records
-        ):
+        """'failed' when every unit failed and none read a record; 'partial' when some failed.
+
+        Units skipped as unchanged count as scanned well (the map holds what they hold): a rescan in which
+        only a failing unit was read is partial, not failed."""
+        if self.units_failed and self.units_failed >= self.units_total and not self.units_skipped and not self.records:
             return "failed"
         return "partial" if self.units_failed else "complete"
 
