@@ -540,7 +540,8 @@ class MailConnector(BaseConnector):
             except OSError as exc:
                 raise ConnectorError(f"{safe_name(rel or '.')}: cannot list directory ({describe(exc)})") from None
             chosen = [(n, f"{rel}/{n}" if rel else n) for n in names if first <= n <= last]
-        items = MessageItems()  # a Maildir is one container: its messages' items are told apart across readers
+        # a Maildir is one container: its messages' items are told apart across their readers (an .eml file is one)
+        items = MessageItems() if kind == "maildir" else None
         for name, container in chosen:
             full = os.path.join(folder, *name.split("/")) if os.path.isdir(self.root) else self.root
             where = name if kind == "maildir" else ""

@@ -116,3 +116,17 @@ def test_imap_reads_back_the_later_message_by_its_item(dovecot, imap_user, monke
         rb = read_back("support", cfg, [pair], fields={pair: {"header:From"}})[pair]
         assert rb.ok, rb.reason
         assert [t for f, t in rb.fields if f == "header:From"] == [f"Kund {i} <{SENDERS[i]}>"], rb.fields
+
+
+def test_eml_files_with_one_message_id_keep_it(tmp_path: Path) -> None:
+    """Two .eml files are two containers: each keeps the plain Message-ID, and each reads back alone."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for i in range(2):
+        (folder / f"Ärende{' (1)' if i else ''}.eml").write_bytes(_message(i))
+    conn = MailConnector("m", {"path": str(tmp_path)})
+    got = {(rec.location.container, rec.location.item) for unit in conn.units() for rec in conn.read(unit)}
+    assert got == {("export/Ärende.eml", MID), ("export/Ärende (1).eml", MID)}, got
+    pair = ("export/Ärende (1).eml", MID)
+    rb = read_back("m", {"type": "mail", "path": str(tmp_path)}, [pair], fields={pair: {"header:From"}})[pair]
+    assert rb.ok and [t for f, t in rb.fields if f == "header:From"] == [f"Kund 1 <{SENDERS[1]}>"], rb
