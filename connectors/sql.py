@@ -438,6 +438,11 @@ def _savepoint(conn: Connection) -> Iterator[None]:
         yield
 
 
+def engine_for(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine for a user's URL (a source's, the data map's, an erasure's write session): :func:`_create_engine`."""
+    return _create_engine(sa.engine.make_url(url) if isinstance(url, str) else url, **kwargs)
+
+
 def _create_engine(url: URL, **kwargs: Any) -> Engine:
     """``sa.create_engine``; for a URL without ``+driver`` whose default driver is not
     installed, the first installed driver of that dialect. A URL that names its driver

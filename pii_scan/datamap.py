@@ -438,10 +438,10 @@ def _process_started(pid: int) -> float | None:
 def _engine(url: str, kw: dict[str, Any]) -> sa.Engine:
     """The map's engine; a URL that names no driver (``postgresql://``, as the README's) takes an installed driver
     of its dialect when SQLAlchemy's default (psycopg 3) is not installed, as SQL sources do."""
-    from connectors.sql import _create_engine
+    from connectors.sql import engine_for
 
     try:
-        return _create_engine(sa.engine.make_url(url), **kw)
+        return engine_for(url, **kw)
     except ModuleNotFoundError as exc:
         raise ValueError(f"the data map's database driver {exc.name!r} is not installed "
                          "(pip install psycopg2-binary for PostgreSQL)") from None

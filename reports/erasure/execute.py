@@ -206,12 +206,12 @@ def _types(c: sa.Connection, t: dict[str, Any], cache: dict[Any, dict[str, Any]]
 
 
 def _run_sql(cfg: Config, source: str, actions: list[Action], subject: _Subject | None = None) -> list[Outcome]:
-    from connectors.sql import SqlConnector, _cause
+    from connectors.sql import SqlConnector, _cause, engine_for
 
     conn = build(source, cfg.source(source).options)
     assert isinstance(conn, SqlConnector)
     try:
-        engine = sa.create_engine(conn.url())  # a write session of its own: not the scan's read-only one
+        engine = engine_for(conn.url())  # a write session of its own: not the scan's read-only one
     except Exception as exc:  # noqa: BLE001 - messages may echo the URL
         return [Outcome(a.step, FAILED, f"cannot open {conn.safe_url()}: {type(exc).__name__}") for a in actions]
     out: list[Outcome] = []
