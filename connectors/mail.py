@@ -65,8 +65,8 @@ from the Date header, else from the ``From_`` line (mbox) or the file's
 mtime (Maildir, .eml).
 
 **Reading an mbox range** streams it in 1 MiB blocks and cuts messages at
-``From `` lines that follow an empty line and carry a time and a year (or
-are followed by a header line), so that a body paragraph starting with
+``From `` lines that follow an empty line and carry a time and a year after
+the envelope sender (``From <sender> <date>``; or are followed by a header line), so that a body paragraph starting with
 ``From `` that the writer did not quote (mboxo) stays in its message; a
 writer that puts no empty line between messages is followed too: there a
 ``From `` line starts a message when it carries a time and a year and a
@@ -927,8 +927,8 @@ def starts_message(seg: bytes | bytearray) -> bool:
 
     An mbox writer that does not quote body lines (mboxo) leaves a paragraph
     starting with ``From `` after an empty line: it is no message start
-    unless the line carries a time and a year, as ``From_`` lines do, or the
-    next line is a header line (a ``From_`` line without a date). Used to
+    unless the line carries a time and a year after its first word (the
+    envelope sender), as ``From_`` lines do, or the next line is a header line (a ``From_`` line without a date). Used to
     split an mbox between messages and by :func:`connectors.formats.mailfile.mail_kind`
     to tell an mbox from a text that starts with ``From ``.
 
@@ -938,9 +938,22 @@ def starts_message(seg: bytes | bytearray) -> bool:
     False
     """
     line, _, rest = bytes(seg).partition(b"\n")
-    if _DATED.search(line):
+    if _dated(line):
         return True
     return _HEADER_LINE.match(rest.split(b"\n", 1)[0]) is not None
+
+
+def _dated(line: bytes) -> bool:
+    r"""Whether a ``From `` line carries a ``From_`` line's date: a time and a year after the envelope sender.
+
+    ``From <sender> <date>``: a body paragraph ``From 10:30 on Monday 6 May 2024 ...`` has its time
+    where the sender stands.
+
+    >>> _dated(b"From - Mon May 06 10:00:00 2024"), _dated(b"From 10:30 on Monday 6 May 2024 I am in Lund.")
+    (True, False)
+    """
+    parts = line[5:].split(None, 1)
+    return len(parts) == 2 and _DATED.search(parts[1]) is not None
 
 
 def _starts_unseparated(seg: bytes | bytearray) -> bool:
@@ -956,7 +969,7 @@ def _starts_unseparated(seg: bytes | bytearray) -> bool:
     (False, False)
     """
     line, _, rest = bytes(seg).partition(b"\n")
-    return _DATED.search(line) is not None and _HEADER_LINE.match(rest.split(b"\n", 1)[0]) is not None
+    return _dated(line) and _HEADER_LINE.match(rest.split(b"\n", 1)[0]) is not None
 
 
 def _separator_at(buf: bytes | bytearray, j: int, eof: bool) -> bool | None:
