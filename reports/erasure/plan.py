@@ -251,7 +251,7 @@ class _Row:
     set_null: list[str] = field(default_factory=list)
     set_empty: list[str] = field(default_factory=list)
     blocked_by: str = ""
-    kind: str = ""  # own | mention | ref
+    kind: str = ""  # own | mention | ref | history
     holds: list[str] = field(default_factory=list)  # columns holding the subject's values (checked before acting)
     ref_check: list[list[str]] = field(default_factory=list)  # [fk column, value] that must still point at the parent
     parent: str = ""  # rkey of the row this one was reached from
@@ -412,7 +412,15 @@ def _sql_actions(cfg: Config, dm: DataMap, keys: Keys, source: str, recs: list[S
         ident = (r.rkey, r.container, r.item, r.masked_container, r.masked_item, r.reached, r.record_date, r.policy)
         own = [f for f in subj if f.linkable]
         places = {list_element(f.field) for f in own}
-        if own and "" not in places and any(
+        if subj and r.item.startswith("history "):
+            # an ended version of a row of a system-versioned table (MariaDB: the table's #history unit); no
+            # statement removes one version: the table's history is purged up to a time, every row's at once
+            rows[r.rkey] = _Row(*ident, {f.field for f in subj}, "manual",
+                                "an ended version of a row in a system-versioned table's history: it cannot be deleted "
+                                "row by row; purge the table's history up to after this version ended (DELETE HISTORY "
+                                "FROM the table BEFORE SYSTEM_TIME ..., which removes every row's older versions) or "
+                                "record why it is kept", kind="history", holds=sorted({sql_column(f.field) for f in subj}))
+        elif own and "" not in places and any(
                 f.kind == PERSON_KIND and f.value_hash not in subject
                 and not any(within_element(list_element(f.field), p) for p in places)
                 for f in findings.get(r.rkey, [])):
