@@ -34,6 +34,7 @@ crashed scan loses at most the units in flight.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -651,15 +652,23 @@ class DataMap:
                     c.execute(t.delete().where(t.c.unit_id == uid))
             linked = self._is_linked(c)
 
+            # record keys another unit holds already (one location read by two units: a Message-ID that two
+            # messages of a mailbox share, read by two of its chunks): this unit's records get keys of their own
+            moved: dict[str, str] = {}
+
             def flush() -> None:
                 # a large unit goes in as it is read, FLUSH_ROWS findings at a time, in the one transaction
                 nonlocal written
-                insert_rows(c, records_t, self._REC_COLS, rec_rows)
-                insert_rows(c, findings_t, self._FIND_COLS, find_rows)
-                if find_rows and linked:
-                    insert_rows(c, dirty_t, ("value_hash",), [(h,) for h in {row[5] for row in find_rows}])
-                insert_rows(c, refs_t, self._REF_COLS, ref_rows)
-                written += len(find_rows)
+                self._insert_records(c, uid, rec_rows, moved)
+                finds, refs_out = find_rows, ref_rows
+                if moved:
+                    finds = [(moved.get(r[0], r[0]),) + r[1:] for r in find_rows]
+                    refs_out = [(r[0], moved.get(r[1], r[1])) + r[2:] for r in ref_rows]
+                insert_rows(c, findings_t, self._FIND_COLS, finds)
+                if finds and linked:
+                    insert_rows(c, dirty_t, ("value_hash",), [(h,) for h in {row[5] for row in finds}])
+                insert_rows(c, refs_t, self._REF_COLS, refs_out)
+                written += len(finds)
                 rec_rows.clear()
                 find_rows.clear()
                 ref_rows.clear()
@@ -714,6 +723,27 @@ class DataMap:
                 )
             )
         return written
+
+    def _insert_records(self, c: sa.Connection, uid: str, rows: list[tuple[Any, ...]], moved: dict[str, str]) -> None:
+        """Insert a unit's record rows; a key another unit holds already is moved to one of this unit's own
+        (``moved``, kept for the unit's findings and references), so that the scan goes on with both records."""
+        if moved:
+            rows = [(moved.get(r[0], r[0]),) + r[1:] for r in rows]
+        dbapi = getattr(c.dialect, "dbapi", None) or getattr(c.dialect, "loaded_dbapi", None)
+        clash: tuple[type[BaseException], ...] = (sa.exc.IntegrityError,) + (
+            (dbapi.IntegrityError,) if dbapi is not None and hasattr(dbapi, "IntegrityError") else ())
+        try:
+            with c.begin_nested():
+                insert_rows(c, records_t, self._REC_COLS, rows)
+            return
+        except clash:
+            pass
+        keys = [r[0] for r in rows]
+        taken = {k for ch in in_chunks(keys) for (k,) in c.execute(sa.select(records_t.c.rkey).where(records_t.c.rkey.in_(ch)))}
+        for k in taken:
+            moved[k] = hashlib.sha256(f"{k}\x1f{uid}".encode()).hexdigest()[:32]
+        log.warning("unit %s: %d record(s) at a location another unit holds too; kept apart", uid[:8], len(taken))
+        insert_rows(c, records_t, self._REC_COLS, [(moved.get(r[0], r[0]),) + r[1:] for r in rows])
 
     def _note_dirty_unit(self, c: sa.Connection, uid: str) -> None:
         """Before a unit's findings are deleted: their values' subjects must be redone."""
