@@ -145,14 +145,27 @@ _HINT_KINDS = {PNR: {PNR}, PHONE: {PHONE}, ACCOUNT: {ACCOUNT}, BANKGIRO: {BANKGI
                IDS: {"not_personal"}}
 
 
+# the row of a record read inside another (a mail's CSV attachment: attachment:kunder.csv!line 12:telefon; a sheet's
+# row: attachment:lista.xlsx!Kunder:5:E-post; a byte offset: !@1024:): the field's column is the same without it
+_ROW_IN_FIELD = re.compile(r"!(?:line [0-9]+|@[0-9]+|[0-9]+):")
+_SHEET_ROW_IN_FIELD = re.compile(r"(![^!:]{1,64}):[0-9]+(?=:)")
+
+
 def column_key(name: str) -> str:
-    """The column a field belongs to: a sheet's cell reference names it by its letters.
+    """The column a field belongs to: a sheet's cell reference names it by its letters, and a field of a record
+    read inside another (a mail attachment's rows) by its name without the row.
 
     >>> column_key("Kunder!C5"), column_key("column 3"), column_key("f0")
     ('Kunder!C', 'column 3', 'f0')
+    >>> column_key("attachment:kunder.csv!line 12:telefon"), column_key("attachment:lista.xlsx!Kunder:5:E-post")
+    ('attachment:kunder.csv!telefon', 'attachment:lista.xlsx!Kunder:E-post')
     """
     m = _CELL_REF.fullmatch(name)
-    return m.group(1) if m is not None else name
+    if m is not None:
+        return m.group(1)
+    if "!" in name:
+        return _SHEET_ROW_IN_FIELD.sub(r"\1", _ROW_IN_FIELD.sub("!", name))
+    return name
 
 
 def _digits(v: str) -> str | None:
