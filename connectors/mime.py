@@ -188,6 +188,7 @@ from connectors.formats import PATH_FIELD, read_stream
 from connectors.formats.core import PartialRead, Problems
 from connectors.formats.encoding import FALLBACK
 from connectors.formats.markup import HTMLText  # the HTML reader's parser (a table row's cells on one line)
+from connectors.formats.text import blank_ids, blank_ids_bytes  # a calendar's or contact's own id is no address
 
 ADDRESS_HEADERS = (
     "From", "Sender", "Reply-To", "To", "Cc", "Bcc",
@@ -254,23 +255,6 @@ _FOLDED_TYPES = frozenset({"text/calendar", "application/ics", "text/vcard", "te
 _FOLDED_SUFFIXES = (".ics", ".ical", ".ifb", ".vcs", ".vcf", ".vcard")
 _ICAL_FOLD = re.compile(r"\r?\n[ \t]")
 _ICAL_FOLD_BYTES = re.compile(rb"\r?\n[ \t]")
-# An event's or a contact's own id (RFC 5545 3.8.4.7 UID, RELATED-TO holding another event's UID,
-# RFC 6350 6.7.6 UID) names no one, but Google's '<random>@google.com' and RFC 2445's advised
-# '20240315T100000Z-4711@example.se' read as e-mail addresses: every invitation gave a false one.
-# Their values are blanked, same length, so that the other properties keep their lines and places.
-_ID_PROPERTY = re.compile(r"(?im)^(?:UID|RELATED-TO|X-WR-RELCALID)(?=[;:])[^:\r\n]*:([^\r\n]*)")
-_ID_PROPERTY_BYTES = re.compile(_ID_PROPERTY.pattern.encode(), re.I | re.M)
-
-
-def _blank_ids(text: str) -> str:
-    """An unfolded iCalendar or vCard text with the values of its id properties blanked."""
-    return _ID_PROPERTY.sub(lambda m: m.group(0)[: m.start(1) - m.start()] + " " * len(m.group(1)), text)
-
-
-def _blank_ids_bytes(data: bytes) -> bytes:
-    return _ID_PROPERTY_BYTES.sub(lambda m: m.group(0)[: m.start(1) - m.start()] + b" " * len(m.group(1)), data)
-
-
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 _UNDECLARED = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "default", "x-user-defined"})
@@ -1900,7 +1884,7 @@ class _Walk:
 
             text = rtf_text(data)
         elif ctype in _FOLDED_TYPES:
-            text = _blank_ids(_ICAL_FOLD.sub("", text))
+            text = blank_ids(_ICAL_FOLD.sub("", text))
         elif ctype == "text/plain" and _param(part, "format") == "flowed":
             text = unflow(text, delsp=_param(part, "delsp") == "yes")
         if _PGP_ARMOR in text:
@@ -2037,7 +2021,7 @@ class _Walk:
             return Location("", "", container, item)
 
         if ctype in _FOLDED_TYPES or (filename or "").lower().endswith(_FOLDED_SUFFIXES):
-            data = _blank_ids_bytes(_ICAL_FOLD_BYTES.sub(b"", _whole(data)))  # a line per property: an address folded at 75 octets reads whole
+            data = blank_ids_bytes(_ICAL_FOLD_BYTES.sub(b"", _whole(data)))  # a line per property: an address folded at 75 octets reads whole
         head = data[:4096] if isinstance(data, bytes) else data.head(4096)
         if (ctype in _RTF_TYPES or (filename or "").lower().endswith(".rtf")) and head.lstrip().startswith(b"{\\rtf"):
             from connectors.mail import rtf_text
