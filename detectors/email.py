@@ -27,8 +27,9 @@ Written forms found in text: plain; ``mailto:`` links; percent-encoded
 (``anna%40example.se``, also ``%2E`` for dots); HTML entities (``&#64;``,
 ``&#x40;``, ``&commat;``, and any character entity inside the address); and
 obfuscated ones (``anna [at] example [dot] se``, ``namn (at) example (punkt)
-se``, ``anna snabel-a example punkt se``, ``anna at example punkt se``), which
-get the subkind ``obfuscated`` and a lower confidence.
+se``, ``anna snabel-a example punkt se``, ``anna at example punkt se``, and the
+tight ``anna(a)example.se`` of Swedish and Finnish web pages), which get the
+subkind ``obfuscated`` and a lower confidence.
 
 Decisions: the userinfo of a URL (``https://user:pass@host.com/``,
 ``ftp://anna@host.se``) is a login, not an e-mail address, and is not
@@ -81,6 +82,9 @@ AT_OBFUSCATED = (
     # "snabel-a" is never prose, so it may stand before a domain with plain dots too
     # ("anna snabel-a example.se"); " at " there is too often English ("at www.x.se").
     r"|[ ]snabel-?a[ ](?=[^\W_][\w-]*\.[^\W_])"
+    # "namn(a)domän.se", the "(a)" of Swedish and Finnish web pages: only tight, between a
+    # letter or digit and a domain; with a space on either side "(a)" numbers a list item.
+    r"|(?<=[^\W_])\([aA]\)(?=[^\W_])"
 )
 AT_PATTERN = AT_PLAIN + "|" + AT_OBFUSCATED
 # Substrings without which no obfuscated form can occur: the scanner looks for
@@ -89,7 +93,7 @@ AT_PATTERN = AT_PLAIN + "|" + AT_OBFUSCATED
 OBFUSCATION_MARKERS = (
     "at]", "at)", "at}", "at>", "AT]", "AT)", "AT}", "AT>",
     "at ]", "at )", "at }", "at >", "AT ]", "AT )", "AT }", "AT >",
-    "snabel", " punkt ", " dot ", " PUNKT ", " DOT ",
+    "snabel", "(a)", "(A)", " punkt ", " dot ", " PUNKT ", " DOT ",
 )
 _TRIGGER = re.compile(AT_PATTERN)
 

@@ -1150,6 +1150,7 @@ def _may_be_obfuscated(text: str) -> bool:
     _OBFUSCATED tries its pattern at every space. A match of it is
     ``[ ]?O[ ]?core[ ]?C[ ]?`` (O/C an opening/closing bracket) or
     `` core `` (before a word and " punkt "), the core "at", "AT" or "snabel..."
+    (or the tight ``(a)``/``(A)``, itself a marker)
     : with the core "snabel" the text holds "snabel"; with "at"/"AT" and a
     closing bracket right after it (or after one space), an "at]"- or
     "at ]"-style marker; otherwise "at "
@@ -1165,7 +1166,7 @@ def _may_be_obfuscated(text: str) -> bool:
     for c in _CLOSING:
         if c in text and ("at" + c in text or "AT" + c in text or "at " + c in text or "AT " + c in text):
             return True  # an _AT_MARKERS bracket marker
-    if "snabel" in text:
+    if "snabel" in text or "(a)" in text or "(A)" in text:
         return True
     if not any(mk in text for mk in _DOT_MARKERS):
         return False

@@ -51,7 +51,7 @@ OBF_AT = st.builds(
     st.sampled_from(["", " "]),
     st.sampled_from(["", "[", "(", "{", "<", " ", "x"]),
     st.sampled_from(["", " "]),
-    st.sampled_from(["at", "AT", "At", "snabel", "snabela", "snabel-a", "a"]),
+    st.sampled_from(["at", "AT", "At", "snabel", "snabela", "snabel-a", "a", "A"]),
     st.sampled_from(["", " "]),
     st.sampled_from(["", "]", ")", "}", ">", " ", "x"]),
     st.sampled_from(["", " "]),
@@ -89,7 +89,7 @@ def test_obfuscation_gate_on_every_spelling_of_an_obfuscated_at() -> None:
     sp = ("", " ")
     opens = ("", "[", "(", "{", "<", " ", "x")
     closes = ("", "]", ")", "}", ">", " ", "x")
-    cores = ("at", "AT", "At", "snabel", "snabela", "snabel-a", "a")
+    cores = ("at", "AT", "At", "snabel", "snabela", "snabel-a", "a", "A")
     after = ("", " punkt ", " dot ", " PUNKT ", " DOT ", " Punkt ", "at)", "snabel", "x punkt ")
     for a in sp:
         for o in opens:
@@ -105,8 +105,9 @@ def test_obfuscation_gate_on_every_spelling_of_an_obfuscated_at() -> None:
 
 
 def test_obfuscation_gate_reads_the_markers_it_names() -> None:
-    # _may_be_obfuscated spells the at-markers out as "at"/"AT" + a closing bracket, and "snabel"
-    at_markers = {a + s + c for a in ("at", "AT") for s in ("", " ") for c in _CLOSING} | {"snabel"}
+    # _may_be_obfuscated spells the at-markers out as "at"/"AT" + a closing bracket, "snabel",
+    # and the tight "(a)"/"(A)" (anna(a)exempel.se)
+    at_markers = {a + s + c for a in ("at", "AT") for s in ("", " ") for c in _CLOSING} | {"snabel", "(a)", "(A)"}
     assert set(_AT_MARKERS) == at_markers
     assert set(OBFUSCATION_MARKERS) == at_markers | set(_DOT_MARKERS)
     assert set(_AT_SPACED) == {o + a + " " for o in " " + _OPENING for a in ("at", "AT")}
