@@ -271,6 +271,8 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          "payment_card"),
         (r"order|invoice|faktura|ocr|tracking|spårning|kolli|artikel|sku|(?:^|_)ean(?:$|_|13|8|kod|code)|gtin|serial|serie|"
          r"ticket|ärende|transaction|txn|uuid|guid|hash|checksum|timestamp|created|updated|"
+         # the Swedish words of order, ticket and transaction (transaktionsid, Beställningsnr, bestnr, biljett_id)
+         r"transaktion|beställning|(?:^|_)best_?nr(?:$|_)|biljett|"
          # a customer or member number the company assigns (kundnr, CustomerNo, medlemsnummer);
          # not kund_telefon, customer_email, kund_personnr
          r"(?:kund|customer|medlems?|member)_?(?:nr|no|num|nummer|number|id)(?:$|_)|"
