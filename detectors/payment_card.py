@@ -108,6 +108,10 @@ TEST_PANS = frozenset(
 _C_GROUPED = 0.85  # 4-4-4-4, Amex 4-6-5, Diners 4-6-4
 _C_GROUPED_LONG = 0.8  # 4-4-4-4-3 (19 digits)
 _C_GROUPED_OTHER = 0.6  # fours with a short last group: 4-4-4-1, 4-4-4-3
+# 4-4-4-4 and 4-4-4-4-3 with dots (4571.7954.2205.8798): some forms write them so, but dotted
+# digit groups are also versions, amounts and other ids; only a card keyword or a card field
+# brings it over the reporting threshold
+_C_DOTTED = 0.4
 _C_COMPACT = {12: 0.3, 13: 0.4, 14: 0.5, 15: 0.55, 16: 0.6, 17: 0.45, 18: 0.45, 19: 0.5}
 # Swedish cards are overwhelmingly Visa and Mastercard: a compact number of
 # another scheme with no context is more likely a Luhn-valid OCR reference.
@@ -129,16 +133,18 @@ _WORD = re.compile(r"[a-zåäöéü]+")
 _CARD_AFTER = re.compile(r"^[ ,;]*[(\[]?(?:cvv|cvc|cvv2|exp|expiry|expires|giltig|valid|utg)")
 # "SE45 5000 0000 ..." before the window: the digits belong to an IBAN.
 _IBAN_BEFORE = re.compile(r"(?:^|[^a-z0-9])[a-z]{2}[0-9]{2}(?:[ ]?[0-9]{4})*[ ]?\Z")
-_SEPARATORS = re.compile(r"[ \-]")
+_SEPARATORS = re.compile(r"[ .\-]")
 
 
 # -- the checking half ---------------------------------------------------------------
 
 
 def compact(number: str) -> str:
-    """Remove spaces and dashes.
+    """Remove spaces, dashes and dots.
 
     >>> compact(' 4111-1111 1111-1111 ')
+    '4111111111111111'
+    >>> compact('4111.1111.1111.1111')
     '4111111111111111'
     """
     return _SEPARATORS.sub("", number.strip())
@@ -257,13 +263,17 @@ def match_window(w: Window, ctx: Context) -> Iterator[Match]:
     else:
         seps = w.seps
         sep = seps[0]
-        if sep != " " and sep != "-":
+        if sep != " " and sep != "-" and sep != ".":
             return
         for s in seps:
             if s != sep:
                 return
         lens = tuple(len(g) for g in groups)
-        if lens == (4, 4, 4, 4) or lens in _AMEX_DINERS:
+        if sep == ".":
+            if lens != (4, 4, 4, 4) and lens != (4, 4, 4, 4, 3):
+                return
+            shape_conf = _C_DOTTED
+        elif lens == (4, 4, 4, 4) or lens in _AMEX_DINERS:
             shape_conf = _C_GROUPED
         elif lens == (4, 4, 4, 4, 3):
             shape_conf = _C_GROUPED_LONG
@@ -271,7 +281,7 @@ def match_window(w: Window, ctx: Context) -> Iterator[Match]:
             shape_conf = _C_GROUPED_OTHER
         else:
             return
-        shape = "shape:grouped"
+        shape = "shape:dotted" if sep == "." else "shape:grouped"
     if not luhn_is_valid(d):
         return
     row = _scheme_row(d)

@@ -187,7 +187,7 @@ NOT_CARD = [
     "7310865004703",  # EAN-13
     "id 4111111111111111abc",
     "0000 0000 0000 0000",
-    "4111 1111 1111 1111".replace(" ", "."),  # dots are not a card separator
+    "4111 1111 1111 1111".replace(" ", "."),  # dots: a card separator only after a card keyword
     "4111 1111-1111 1111",  # mixed separators
     "411111 1111111111",  # not a card grouping
 ]
