@@ -806,30 +806,30 @@ class S3Connector(BaseConnector):
         """Parts of a large zip object (its central directory read by ranged GETs), or [] (see zip_file_parts)."""
         from connectors.formats import zip_file_parts
 
-        try:
-            if detect(head, key, len(head) >= size).format != "zip":
-                return []
-            raw = RangedObject(lambda a, b: self._get(bucket, key, etag, size, a, b, version), size,
-                               _object_name(bucket, key, version), head=head, seekable=True)
-            with io.BufferedReader(raw, buffer_size=BUFFER) as f:
-                return zip_file_parts(f, self.limits, self.split_bytes)
-        except ConnectorError:
-            return []
+        return self._look_inside(bucket, key, etag, size, head, version, "zip",
+                                 lambda f: zip_file_parts(f, self.limits, self.split_bytes))
 
     def _parquet_ranges(
         self, bucket: str, key: str, etag: str, size: int, head: bytes, version: str | None = None
     ) -> list[tuple[int, int]]:
-        """Row ranges of a large Parquet object (``head``: its first bytes; its footer read by ranged GETs), or []
-        (not Parquet, small, unreadable: read() reports what is wrong)."""
+        """Row ranges of a large Parquet object (its footer read by ranged GETs), or [] (not Parquet, small,
+        unreadable: read() reports what is wrong)."""
         from connectors.formats.parquet import row_ranges
 
+        return self._look_inside(bucket, key, etag, size, head, version, "parquet",
+                                 lambda f: row_ranges(f, self.split_bytes))
+
+    def _look_inside(self, bucket: str, key: str, etag: str, size: int, head: bytes, version: str | None,
+                     fmt: str, look: Callable[[Any], list[Any]]) -> list[Any]:
+        """``look(f)`` on the object read in place by ranged GETs when ``head`` says it is ``fmt``; [] otherwise or
+        when it cannot be read (read() reports what is wrong)."""
         try:
-            if detect(head, key, len(head) >= size).format != "parquet":
+            if detect(head, key, len(head) >= size).format != fmt:
                 return []
             raw = RangedObject(lambda a, b: self._get(bucket, key, etag, size, a, b, version), size,
                                _object_name(bucket, key, version), head=head, seekable=True)
             with io.BufferedReader(raw, buffer_size=BUFFER) as f:
-                return row_ranges(f, self.split_bytes)
+                return look(f)
         except ConnectorError:
             return []
 
