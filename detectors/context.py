@@ -231,6 +231,21 @@ def first_near_before(before: str, kinds: tuple[str, ...]) -> str | None:
     return None  # pragma: no cover - the union matched, so one kind does
 
 
+@lru_cache(maxsize=None)
+def _whole_keyword(kind: str) -> re.Pattern[str]:
+    return re.compile("(?:" + _KEYWORDS[kind] + ")")
+
+
+@lru_cache(maxsize=1024)
+def is_keyword(word: str, kind: str) -> bool:
+    """True if the lower-cased ``word`` is, as a whole, a keyword of ``kind`` ("bg", "bankgiro", "pnr").
+
+    >>> is_keyword("bg", "bankgiro"), is_keyword("abg", "bankgiro")
+    (True, False)
+    """
+    return kind in _KEYWORDS and _whole_keyword(kind).fullmatch(word) is not None
+
+
 def mentions(text: str, kind: str) -> bool:
     """True if the lower-cased ``text`` mentions a keyword of ``kind`` anywhere."""
     return _kw_regex(kind, False).search(text) is not None

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 
 from detectors.base import Match
 from detectors.checksums import ean13_is_valid, luhn_is_valid
-from detectors.context import near_before
+from detectors.context import is_keyword, near_before
 
 _NUMERIC_KINDS = frozenset({"personnummer", "organisationsnummer", "phone", "bank_account", "payment_card"})
 
@@ -70,12 +70,32 @@ def _inside_uuid_or_hash(t: str, f: Match) -> str | None:
     return None
 
 
+# the letters of a word that ends where a number starts (ASCII and Swedish, as keywords are written)
+_WORD_BEFORE = re.compile(r"(?<![A-Za-zÅÄÖÉÜåäöéü0-9])[A-Za-zÅÄÖÉÜåäöéü]{1,16}\Z")
+
+
+def _glued_keyword(t: str, f: Match) -> bool:
+    """The word glued right before the finding is, as a whole, a keyword of its own kind:
+    the number's label written without a space ("BG5402-9681", "Bankgiro5402-9681"), not a code.
+    Not for a number of fewer than 5 characters: a short one glued to letters is a code
+    (a film rating "PG18", a plusgiro "1-8" after its keyword "PG" written apart)."""
+    if f.end - f.start < 5:
+        return False
+    m = _WORD_BEFORE.search(t, max(0, f.start - 17), f.start)
+    if m is None:
+        return False
+    word = m.group().lower()
+    return is_keyword(word, f.kind) or (f.subkind != f.kind and is_keyword(word, f.subkind))
+
+
 def _embedded_in_word(t: str, f: Match) -> str | None:
     if f.inside is not None:
         return None  # the detector placed it inside a known identifier on purpose
     before = t[f.start - 1 : f.start] if f.start else ""
     if before and _PERCENT_ESCAPE.match(t, max(0, f.start - 3), f.start):
         before = ""  # "pnr%3D198112289874": an escaped "=" or "/" of a URL, no word
+    if before and _WORD_CHAR.match(before) and _glued_keyword(t, f):
+        before = ""  # "BG5402-9681": its own keyword, written without a space
     after = t[f.end : f.end + 1]
     if (before and _WORD_CHAR.match(before)) or (after and _WORD_CHAR.match(after)):
         # "tel:" and "mailto:" style prefixes end with ':' and are not word chars
@@ -304,7 +324,11 @@ def _keep(t: str, f: Match, hinted: bool, ref_year: int | None) -> bool:
         return True
     # embedded_in_word (a letter before that ends a percent escape, "%3D", is none)
     if f.inside is None and (
-        (("A" <= before <= "Z" or "a" <= before <= "z") and not (s >= 3 and t[s - 3] == "%" and _PERCENT_ESCAPE.match(t, s - 3, s)))
+        (
+            ("A" <= before <= "Z" or "a" <= before <= "z")
+            and not (s >= 3 and t[s - 3] == "%" and _PERCENT_ESCAPE.match(t, s - 3, s))
+            and not _glued_keyword(t, f)
+        )
         or ("A" <= after <= "Z" or "a" <= after <= "z")
     ):
         return False

@@ -204,7 +204,8 @@ KINDS: tuple[str, ...] = (
 
 _DIGIT_SPLIT = re.compile(r"([0-9]+)")
 _NO_DIGITS = str.maketrans("", "", "0123456789")
-_GIRO_ANY = re.compile(r"(?i)giro|\bpg\b|\bbg\b")
+# "pg"/"bg" as a word, maybe with "nr", and glued to the number they label ("BG5402-9681", "bgnr5402-9681")
+_GIRO_ANY = re.compile(r"(?i)giro|\b[pb]g(?:-?nr)?(?![^\W\d_])")
 _SHORT_HINTS = frozenset({"bankgiro", "plusgiro", "bank_account"})
 _GIRO_BEFORE = re.compile(r"(?i)(?:giro|\bpg|\bbg)[^0-9]{0,12}\Z")
 # Every place where "giro", "pg" or "bg" could start, in any case (what re's
