@@ -123,6 +123,19 @@ def _code_prefix(t: str, f: Match) -> str | None:
     return "behind a letter code and a hyphen (an order or case number)"
 
 
+# The mirror: a hyphen and a short code of letters and digits, the first a letter, glued after
+# the number ("811228-9874-B", "8112289874-AB2"): an article, order or case number.
+_CODE_SUFFIX = re.compile(r"-[A-Za-z][A-Za-z0-9]{0,2}(?![A-Za-z0-9])")
+
+
+def _code_suffix(t: str, f: Match) -> str | None:
+    """A personnummer-shaped number with a hyphen and a letter code after it is a system's
+    identifier (see :func:`_code_prefix`); not when a personnummer keyword stood before it."""
+    if f.inside is not None or _keyword_context(f) or _CODE_SUFFIX.match(t, f.end) is None:
+        return None
+    return "before a hyphen and a letter code (an article, order or case number)"
+
+
 def _amount_after(t: str, f: Match) -> bool:
     """Decimals or a currency after the number make it an amount (see _DECIMALS_AFTER)."""
     if _AMOUNT_AFTER.match(t[f.end : f.end + 8]) is None:
@@ -251,6 +264,7 @@ FILTERS: tuple[tuple[str, frozenset[str], Filter, bool], ...] = (
     ("uuid_or_hash", _NUMERIC_KINDS, _inside_uuid_or_hash, False),
     ("embedded_in_word", _NUMERIC_KINDS, _embedded_in_word, True),
     ("code_prefix", frozenset({"personnummer"}), _code_prefix, True),
+    ("code_suffix", frozenset({"personnummer"}), _code_suffix, True),
     ("timestamp", frozenset({"personnummer"}), _timestamp, True),
     ("amount", _NUMERIC_KINDS, _amount, True),
     ("masked", _NUMERIC_KINDS, _masked, False),
@@ -336,6 +350,9 @@ def _keep(t: str, f: Match, hinted: bool, ref_year: int | None) -> bool:
     if kind == "personnummer" and before == "-" and s >= 3 and t[s - 2].isascii() and t[s - 2].isalpha() and (
         _code_prefix(t, f)
     ):
+        return False
+    # code_suffix: only right before "-"
+    if kind == "personnummer" and after == "-" and _code_suffix(t, f):
         return False
     # timestamp
     if kind == "personnummer" and e - s >= 12 and _timestamp(t, f, ref_year):
