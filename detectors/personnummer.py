@@ -250,6 +250,7 @@ _CONF_SPACE = 0.4  # 811228 9874: spec-invalid, common in free text; needs a key
 _AMBIGUOUS_STAMP = 0.35  # 20240517-1345: also a date and time (0.95 -> 0.6)
 
 _DATE_SHAPES = {(6,), (8,), (2, 2, 2), (4, 2, 2), (4, 2)}
+_FOURS_DATE = (4, 4)  # YYYY MMDD before the last four (see _window_parts)
 _COMPACT_SHAPES = frozenset({"shape:compact-10", "shape:compact-12"})
 _OCR_FIELD_PENALTY = 0.35  # compact 10 digits 0.7 -> 0.35, 12 digits 0.8 -> 0.45: below MIN_CONFIDENCE (0.5)
 # A pseudo-kind the scanner adds to the hints of a payment-reference column whose
@@ -383,6 +384,12 @@ def _window_parts(w) -> tuple[str, str, str, float, str] | None:  # noqa: ANN001
     if len(groups[-1]) != 4:
         return None
     date_groups = tuple(len(g) for g in groups[:-1])
+    if date_groups == _FOURS_DATE:
+        # "1981 1228 9874": twelve digits in fours, as forms print cards and references (and as
+        # gift-card and OCR numbers are written): scored as a space, so it needs a keyword or a field
+        if w.plus or w.seps[0] != w.seps[1] or w.seps[0].strip() not in ("", "-"):
+            return None
+        return groups[0] + groups[1], "", groups[2], _CONF_SPACE, "shape:fours"
     if date_groups not in _DATE_SHAPES:
         return None
     last_sep = w.seps[-1].strip() or " "
@@ -422,7 +429,7 @@ def window_wanted(nd: int, d0: str, sign: bool, comma: bool, giro: bool) -> bool
 def window_shape_wanted(lens: tuple[int, ...], comma: bool) -> bool:
     """Whether ``match_window`` can find anything in a window whose groups have these digit counts
     (the contract: :class:`detectors.scan.Scanner`): compact, or a date and four digits (:func:`_window_parts`)."""
-    return len(lens) == 1 or (lens[-1] == 4 and lens[:-1] in _DATE_SHAPES)
+    return len(lens) == 1 or (lens[-1] == 4 and (lens[:-1] in _DATE_SHAPES or lens[:-1] == _FOURS_DATE))
 
 
 def match_window(w, ctx: Context) -> Iterator[Match]:  # noqa: ANN001 - scan.Window
