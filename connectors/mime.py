@@ -42,7 +42,8 @@ messages are never one location (:class:`MessageItems`):
    ``body`` is ``1.1`` and ``body[1.2]`` the HTML. An IMAP client fetches
    exactly that part with ``BODY[1.2]``. HTML is converted to text (the HTML
    reader of :mod:`connectors.formats.markup`: blocks on their own lines,
-   ``mailto:``/``tel:`` targets, ``title``/``alt`` kept); other ``text/*``
+   ``mailto:``/``tel:`` targets, ``title``/``alt``, a link's or tracking
+   pixel's URL parameters that may name someone kept); other ``text/*``
    parts (calendar, vCard) are read with their folded lines joined (RFC
    5545/6350: a line break followed by a space or tab continues the line,
    so that an attendee's address folded at 75 octets reads whole; also for

@@ -14,7 +14,18 @@ mail (:func:`connectors.mime.html_to_text`). ``script``/``style`` are skipped; `
 link targets are kept as text (``mailto:anna@example.se``), and so are the
 ``content`` of ``<meta name="author|description|keywords">``, the ``title``
 and ``alt`` attributes and the ``value`` of text inputs (a filled-in form saved
-as HTML, hidden fields too). An HTML file's comments (``<!-- ... -->``, not
+as HTML, hidden fields too). The query and fragment of a URL in ``href``,
+``src`` or ``action`` (a newsletter's ``unsub?email=...`` link, a tracking
+pixel's ``o.gif?u=olle%40...``, a form's target) are read, decoded, each
+parameter after its name (``email: stina@example.se``, :func:`url_values`),
+where the name says it holds an identifier (``pnr``, ``tel``, ``mail``,
+``kund`` ...) or the value holds an ``@`` or is a number written with its
+separators (``811228-9874``); a tracker's bare numbers (timestamps, ids) and
+tokens are not. A link's parameters come after its text (a label keeps its
+value), a pixel's or a form's where the tag is. Other ``<meta>`` tags'
+content is read after their name (``og:email: ...``; a URL's parameters as
+above; not the page's machinery: viewport, robots, verification tokens, a
+bare number under a name that is no identifier's). An HTML file's comments (``<!-- ... -->``, not
 Outlook's conditional ones) are blocks of their own: the file holds them; so are
 its data islands (``<script type="application/json">``, schema.org
 ``application/ld+json``: what the server put in the page, a logged-in customer's
@@ -72,6 +83,64 @@ _DATA_SCRIPTS = frozenset({"application/json", "application/ld+json"})
 _DATA_ATTR = re.compile(r"(?i)pnr|person|ssn|tel|phone|mobil|mail|epost|e-post|konto|account|iban")
 MAX_ATTR_CHARS = 256
 
+# A URL's query and fragment (href, src, action): a newsletter's link or tracking pixel names its recipient
+# (unsub?email=..., o.gif?u=olle%40...). A parameter is read, after its name, when the name says it holds an
+# identifier, or its value holds an address or is a number written with its separators (811228-9874,
+# 070-174 06 12); a tracker's bare numbers (timestamps, ids, counters: t=1711201234 reads as a personnummer)
+# and tokens (fbclid, _ga, utm_*) are not: a bare number only under an identifier's name.
+_ID_WORDS = tuple(_DATA_ATTR.pattern[4:].split("|")) + (
+    "namn", "name", "kund", "customer", "user", "recipient", "mottagare", "contact", "kontakt", "reply")
+_ID_NAME = re.compile("(?i)" + "|".join(map(re.escape, _ID_WORDS)))
+_SEPARATED_NUMBER = re.compile(r"[+(]?\d[\d \-()/]*\d")
+# a parameter's value may be a number written with separators (070%20174..., #811228-9874, =+4670...): a superset
+_MAYBE = re.compile(r"[=&;?#](?:(?:\+|%2[Bb])\d|(?:\(|%28)?\d(?:[\d \-()/]|%2[0BbDdFf89])*(?:[ \-()/]|%2[0BbDdFf89]))")
+_PARAM_SPLIT = re.compile(r"[&;?#]")
+_NO_QUERY = ("javascript:", "data:", "mailto:", "tel:", "cid:", "about:")
+MAX_URL_CHARS = 4096  # of a URL's query and fragment
+MAX_URL_PARAMS = 64
+# <meta> names whose content is the page's machinery, not its text or a party
+_META_MACHINERY = re.compile(r"(?i)viewport|robots|bot$|generator|colou?r|verification|csrf|token|nonce|"
+                             r"format-detection|referrer|^msapplication|^apple|^x-apple|app_?id|^fb:|^twitter:site")
+
+
+def _read_param(name: str, value: str) -> bool:
+    """Whether a URL parameter's or a meta tag's value is read (see _ID_NAME)."""
+    return bool(value) and len(value) <= MAX_ATTR_CHARS and (
+        "@" in value or _ID_NAME.search(name) is not None
+        or (not value.isdigit() and _SEPARATED_NUMBER.fullmatch(value) is not None))
+
+
+def url_values(url: str) -> list[str]:
+    """The parameters of a URL's query and fragment worth reading, decoded, after their names.
+
+    >>> url_values("https://x.se/unsub?email=stina%40exempel.se&t=1711201234&fbclid=IwAR0x#kund=811228-9874")
+    ['email: stina@exempel.se', 'kund: 811228-9874']
+    >>> url_values("https://x.se/u#811228-9874"), url_values("mailto:a@example.se?subject=x"), url_values("/a.css?v=7")
+    (['811228-9874'], [], [])
+    """
+    start = url.find("?")
+    hash_ = url.find("#", 0, start) if start >= 0 else url.find("#")
+    if hash_ >= 0:
+        start = hash_
+    if start < 0 or url[:11].lstrip().lower().startswith(_NO_QUERY):
+        return []
+    query = url[start: start + 1 + MAX_URL_CHARS]  # from its ? or #
+    lowered = query.lower()
+    if "@" not in query and "%40" not in query and not _MAYBE.search(query) and not any(w in lowered for w in _ID_WORDS):
+        return []  # most of a newsletter's links: a tracker's tokens and bare numbers (a superset, checked cheaply)
+    out = []
+    for part in _PARAM_SPLIT.split(query[1:], MAX_URL_PARAMS)[:MAX_URL_PARAMS]:
+        name, eq, value = part.partition("=")
+        if not eq:
+            name, value = "", name  # a fragment or a parameter without a name
+        if "%" in part:
+            name, value = unquote(name), unquote(value)
+        name, value = name.strip(), value.strip()
+        if _read_param(name, value):
+            out.append(f"{name}: {value}" if name and len(name) <= 40 else value)
+    return out
+
+
 # <input> types whose value is no typed-in text
 _NO_TEXT_INPUT = frozenset({"submit", "button", "reset", "image", "checkbox", "radio", "file", "password", "color", "range"})
 
@@ -93,6 +162,7 @@ class _TextParser(HTMLParser):
         self._open: str | None = None  # the block element opened last, while nothing was written in it
         self._breaks = 0  # <br> since the last text: two make a blank line
         self._island = False  # in a data <script> (files only): its text is a block of its own
+        self._link = ""  # the open link's parameters (url_values): read after its text
 
     def _add(self, text: str) -> None:
         if not self._buf:
@@ -105,12 +175,22 @@ class _TextParser(HTMLParser):
             self.flush()
             self._gap = True  # the next slice of an over-long block
 
+    def _end_link(self) -> None:
+        """The open link's parameters, after its text (at its end, or at the end of the block)."""
+        if self._link:
+            if not self._buf:
+                self._line = self.getpos()[0]
+            self._buf.append(self._link)
+            self._size += len(self._link)
+            self._link = ""
+
     def _emit(self, text: str) -> None:
         self.blocks.append((self._line, text))
         self.follows.append(not self._gap)
         self._gap = False
 
     def flush(self) -> None:
+        self._end_link()
         if self._buf:
             text = _WS.sub(" ", "".join(self._buf)).strip()
             if text:
@@ -154,8 +234,16 @@ class _TextParser(HTMLParser):
         href = a.get("href", "").strip()
         if href[:7].lower() == "mailto:" or href[:4].lower() == "tel:":
             self._add(" " + unquote(href) + " ")
-        if tag == "meta" and a.get("name", "").lower() in ("author", "description", "keywords") and a.get("content"):
-            self._add(" " + a["content"] + " ")
+        for attr in ("href", "src", "action"):
+            url = a.get(attr)
+            values = url_values(url) if url and ("?" in url or "#" in url) and not self._skip else []
+            if values and tag in ("a", "area") and attr == "href":
+                self._end_link()
+                self._link = " " + " ".join(values) + " "  # after the link's text: a label keeps its value
+            elif values:
+                self._add(" " + " ".join(values) + " ")
+        if tag == "meta" and not self._skip:
+            self._meta(a)
         for attr in ("title", "alt"):
             if a.get(attr):
                 self._add(" " + a[attr] + " ")
@@ -163,6 +251,22 @@ class _TextParser(HTMLParser):
             # a filled-in form saved as HTML: the field's value (hidden ones too), after its name as a label
             label = a.get("name", "").strip()
             self._add(f" {label}: {a['value']} " if label and len(label) <= 40 else f" {a['value']} ")
+
+    def _meta(self, a: dict[str, str]) -> None:
+        """A meta tag's content: author, description, keywords as they are; others after their name, as URL parameters."""
+        name = (a.get("name") or a.get("property") or a.get("itemprop") or "").strip()
+        content = a.get("content", "").strip()
+        if not name or not content or _META_MACHINERY.search(name):
+            return
+        if name.lower() in ("author", "description", "keywords"):
+            self._add(" " + content + " ")
+        elif content[:2] == "//" or content[:1] == "/" or content[:8].lower().startswith(("http://", "https://")):
+            values = url_values(content)  # og:url, og:image: a URL's parameters
+            if values:
+                self._add(" " + " ".join(values) + " ")
+        elif "@" in content or _ID_NAME.search(name) or not content.isdigit():
+            if len(content) <= MAX_ATTR_CHARS:
+                self._add(f" {name}: {content} " if len(name) <= 40 else f" {content} ")
 
     def handle_comment(self, data: str) -> None:
         if self._comments and not self._skip and data.strip() and not data.lstrip().startswith("[if"):
@@ -180,6 +284,8 @@ class _TextParser(HTMLParser):
                 self._boundary(tag, True)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in ("a", "area"):
+            self._end_link()
         if tag == "script" and self._island:
             self._island = False
             self.flush()
@@ -226,6 +332,7 @@ class HTMLText(_TextParser):
             super().handle_endtag(tag)
 
     def flush(self) -> None:
+        self._end_link()
         if self._buf:
             text = _CELL_RUN.sub("\t", _WS.sub(" ", "".join(self._buf))).strip(" \t")
             if text:
