@@ -47,7 +47,17 @@ _DASH_CHARS = tuple(k if isinstance(k, str) else chr(k) for k in _AFTER_NFKC)
 _URL_ESCAPES = {"%20": " ", "%2B": "+", "%2D": "-", "%2F": "/", "%3A": ":", "%3D": "=", "%26": "&", "%3F": "?",
                 "%2C": ",", "%28": "(", "%29": ")", "%3B": ";", "%2E": "."}
 _URL_ESCAPES.update({k.lower(): v for k, v in _URL_ESCAPES.items()})
-_URL_ESCAPE = re.compile("|".join(sorted(_URL_ESCAPES)))
+# The JSON and JavaScript escapes of the same separators (and of the dashes and spaces NFKC and
+# _AFTER_NFKC unify), decoded with them: a JSON writer with ensure_ascii (Python's json.dumps)
+# writes "811228\u20139874", "070\u00a0123\u00a045\u00a067". Not letters, quotes or "@".
+_JSON_ESCAPES = {
+    **dict.fromkeys(("2010", "2011", "2012", "2013", "2014", "2212", "002d"), "-"),
+    **dict.fromkeys(("0020", "00a0", "2007", "2009", "202f"), " "),
+    "002b": "+", "002f": "/", "0028": "(", "0029": ")", "00ad": "", "200b": "",
+}
+_URL_ESCAPES.update({"\\u" + k: v for k, v in _JSON_ESCAPES.items()})
+_URL_ESCAPES.update({"\\u" + k.upper(): v for k, v in _JSON_ESCAPES.items()})
+_URL_ESCAPE = re.compile("|".join(re.escape(k) for k in sorted(_URL_ESCAPES)))
 # HTML character references of the spaces, dashes and signs between the parts of a number
 # (html_entities=True): a rich-text editor's "070&nbsp;123&nbsp;45&nbsp;67", "811228&#45;9874",
 # kept as written in a database column or a CSV field. Not &amp; &lt; &gt; &quot; (decoding
@@ -76,8 +86,8 @@ _CHANGED = {
 
 
 def has_url_escapes(text: str) -> bool:
-    """Whether ``normalize(text, url_escapes=True)`` decodes a percent escape in ``text``."""
-    return "%" in text and _URL_ESCAPE.search(text) is not None
+    """Whether ``normalize(text, url_escapes=True)`` decodes a percent or JSON escape in ``text``."""
+    return ("%" in text or "\\u" in text) and _URL_ESCAPE.search(text) is not None
 
 
 def has_html_entities(text: str) -> bool:
@@ -135,7 +145,9 @@ def normalize(text: str, url_escapes: bool = False, html_entities: bool = False)
     With ``url_escapes``, the percent escapes of separators and signs (``%20``,
     ``%2B``, ``%2D``, ``%3D`` ...: :data:`_URL_ESCAPES`) are decoded too, so that
     a number in a URL-encoded query or form value reads as written
-    (``070%20123%2045%2067``); the scanner asks for it, the validators do not.
+    (``070%20123%2045%2067``), and so are the JSON escapes of spaces, dashes and
+    signs (``811228\\u20139874``: :data:`_JSON_ESCAPES`); the scanner asks for it,
+    the validators do not.
     With ``html_entities``, the HTML character references of spaces, dashes and
     signs (``&nbsp;``, ``&#45;``, ``&ndash;`` ...: :data:`_HTML_ENTITIES`) are
     decoded the same way (``070&nbsp;123&nbsp;45&nbsp;67``).
