@@ -20,8 +20,8 @@ pattern without ``/`` matches the file or directory name at any depth (as in
 
 ``units()`` walks the tree with ``os.scandir`` in sorted order and reads
 nothing, except the first 64 KiB of a file larger than ``split_bytes`` (to
-know whether it is line-oriented) or than 1 MiB (whether it is Parquet; then
-its footer). One unit per regular file: ``key`` = the
+know whether it is line-oriented) or than 1 MiB (whether it is Parquet or a
+zip; then its footer or central directory). One unit per regular file: ``key`` = the
 relative POSIX path, ``fingerprint`` = size + mtime_ns + inode, ``size`` =
 bytes. A line-oriented file (CSV, JSON Lines, text/log in an ASCII-compatible
 encoding) larger than ``split_bytes`` becomes several units

@@ -318,8 +318,6 @@ def zip_file_parts(f: IO[bytes], limits: Limits | None, target_bytes: int) -> li
     of their own; ``[]`` for an Office or OpenDocument file (a zip read as one document) or one part."""
     from connectors.formats import archives
 
-    if archives.zip_kind(f) != "zip":
-        return []
     try:
         return archives.zip_parts(f, (limits or Limits()).max_entries, target_bytes)
     finally:

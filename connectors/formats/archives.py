@@ -62,12 +62,16 @@ def zip_kind(f: IO[bytes]) -> str:
     Office does)."""
     try:
         with zipfile.ZipFile(f) as zf:
-            names = set(zf.namelist())
-            odf = odf_kind(zf) if "mimetype" in names else None
+            return _kind_of(zf)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return "zip"
     finally:
         f.seek(0)
+
+
+def _kind_of(zf: zipfile.ZipFile) -> str:
+    names = set(zf.namelist())
+    odf = odf_kind(zf) if "mimetype" in names else None
     if odf:
         return odf
     if "[Content_Types].xml" in names:
@@ -250,9 +254,12 @@ def _refuse(ctx: Ctx, entry_ctx: Ctx, entry: str, size: int, compressed: int | N
 def zip_parts(f: IO[bytes], max_entries: int, target_bytes: int) -> list[tuple[int, int, int]]:
     """A large zip's entries in parts of about ``target_bytes`` declared (uncompressed) bytes each, for units of
     their own: ``(first, end, before)`` = entries ``[first, end)`` of its first ``max_entries``, and the declared
-    bytes of the entries before them. ``[]`` when it is not a readable zip or fits in one part."""
+    bytes of the entries before them. ``[]`` when it is not a readable zip, is an Office or OpenDocument file, or
+    fits in one part."""
     try:
         with zipfile.ZipFile(f) as zf:
+            if _kind_of(zf) != "zip":
+                return []  # an Office or OpenDocument file: read as one document
             infos = zf.infolist()[:max_entries]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         return []
