@@ -21,7 +21,7 @@ from detectors.personnummer import is_test_number
 from pii_scan import gcpolicy
 from pii_scan.datamap import FoundValue, PackedBatches, RecordResult, UnitResult, _unit_result, _unpack_records, finding_tuple
 from pii_scan.keys import Keys, hash_message
-from pii_scan.profiling import ColumnProfiles
+from pii_scan.profiling import ColumnProfiles, column_key
 from pii_scan.redact import Redactor, may_hold
 
 MAX_FIELD_CHARS = 1 << 20
@@ -484,7 +484,11 @@ class _BatchDetector:
         hints = self.profiles.hints(by_field, self.hints, refs)
         find_many = self.scanner.find_many
         n_found = 0  # findings in the batch: one nonce each
+        together = self._detect_row_columns(by_field, hints, refs, found)
+        n_found += together[0]
         for fname, (idxs, texts) in by_field.items():
+            if fname in together[1]:
+                continue
             hint = hints[fname]
             if max(map(len, texts)) <= MAX_FIELD_CHARS:  # no value to slice: the common case
                 for i, x, ms in zip(idxs, texts, find_many(texts, hint, [refs[i] for i in idxs])):
@@ -589,6 +593,39 @@ class _BatchDetector:
             out.append((rkey(loc.source, loc.container, loc.item), loc.store, loc.source, container, item, structured,
                         _as_dt(rec.record_date or rec.ref_date), enc, to, fs))
         return out
+
+    def _detect_row_columns(
+        self,
+        by_field: dict[str, tuple[list[int], list[str]]],
+        hints: dict[str, str],
+        refs: list[date | None],
+        found: list[list[tuple[str, str, list[Match]]]],
+    ) -> tuple[int, set[str]]:
+        """Detect together the fields that are one column's rows read inside another record (a mail's CSV
+        attachment: ``attachment:kunder.csv!line 12:telefon``, one field a row): one ``find_many`` per column,
+        hinted by the column (:func:`column_key` of the hint), as a table's column is, instead of one call per
+        value. Returns the findings added to ``found`` and the fields so detected."""
+        columns: dict[str, list[str]] = {}
+        for fname in by_field:
+            if "!" in fname:
+                key = column_key(fname)
+                if key != fname:
+                    columns.setdefault(key, []).append(fname)
+        n = 0
+        done: set[str] = set()
+        for names in columns.values():
+            if len(names) < 2 or any(len(x) > MAX_FIELD_CHARS for f in names for x in by_field[f][1]):
+                continue  # one row, or a value to slice: field by field, as before
+            hint = column_key(hints[names[0]])
+            if any(column_key(hints[f]) != hint for f in names):
+                continue  # rows hinted apart (a profiled hint on some): field by field
+            where = [(f, i, x) for f in names for i, x in zip(*by_field[f])]
+            for (f, i, x), ms in zip(where, self.scanner.find_many([x for _, _, x in where], hint, [refs[i] for _, i, _ in where])):
+                if ms:
+                    found[i].append((f, x, ms))
+                    n += len(ms)
+            done.update(names)
+        return n, done
 
     def _names(self, keep: list[tuple[Record, Any]]) -> list[tuple[str, str, bytes | None]]:
         """(container, item, encrypted original) of each record, identifiers masked (:meth:`Redactor.redact`).
