@@ -153,6 +153,17 @@ def _load_config(path: str):  # noqa: ANN202
         raise click.ClickException(str(exc)) from None
 
 
+def _open_map(cfg):  # noqa: ANN001, ANN202
+    """The configured data map, or a clean error (a driver not installed, not a database URL)."""
+    from pii_scan.config import ConfigError
+    from pii_scan.datamap import DataMap
+
+    try:
+        return DataMap(cfg.datamap_url)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _keys(cfg):  # noqa: ANN001, ANN202
     from pii_scan.keys import KeyError_, load_keys
 
@@ -207,9 +218,11 @@ def scan(config_path: str, scheduler: str | None, workers: int | None, sources: 
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
+    from pii_scan.config import ConfigError
+
     try:
         summary = run_scan(cfg, scheduler=scheduler, workers=workers, only_sources=set(sources) or None, full=full, progress=not no_progress)
-    except (RuntimeError, OSError) as exc:
+    except (RuntimeError, OSError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         if handler is not None:
@@ -280,7 +293,7 @@ def lookup(config_path: str, batch: IO[bytes] | None, fmt: str, reveal: bool = F
     if (q is None) == (batch is None):
         raise click.UsageError("give one query (--personnummer/--email/--phone/--bank-account VALUE) or --batch FILE")
     cfg = _load_config(config_path)
-    dm = DataMap(cfg.datamap_url)
+    dm = _open_map(cfg)
     keys = _reading_keys(cfg, dm)
     out = sys.stdout
     try:
@@ -408,7 +421,7 @@ def export(config_path: str, fmt: str, reveal: bool, output: str | None) -> None
     from pii_scan.export import ExportError, write
 
     cfg = _load_config(config_path)
-    dm = DataMap(cfg.datamap_url)
+    dm = _open_map(cfg)
     keys = _reading_keys(cfg, dm) if reveal else None
     try:
         n = write(dm, keys, fmt, output or (sys.stdout.buffer if fmt == "parquet" else sys.stdout), reveal)

@@ -440,12 +440,16 @@ def _engine(url: str, kw: dict[str, Any]) -> sa.Engine:
     """The map's engine; a URL that names no driver (``postgresql://``, as the README's) takes an installed driver
     of its dialect when SQLAlchemy's default (psycopg 3) is not installed, as SQL sources do."""
     from connectors.sql import engine_for
+    from pii_scan.config import ConfigError
 
     try:
         return engine_for(url, **kw)
     except ModuleNotFoundError as exc:
-        raise ValueError(f"the data map's database driver {exc.name!r} is not installed "
-                         "(pip install psycopg2-binary for PostgreSQL)") from None
+        raise ConfigError(f"the data map's database driver {exc.name!r} is not installed "
+                          "(pip install psycopg2-binary for PostgreSQL)") from None
+    except sa.exc.ArgumentError:  # not a URL, or a dialect SQLAlchemy does not know
+        raise ConfigError("[datamap] url is not a database URL SQLAlchemy can open "
+                          "(e.g. sqlite:///datamap.sqlite, postgresql://user@host/db)") from None
 
 
 SQLITE_BUSY_TIMEOUT = 600  # seconds a writer waits for another (a scan's unit write during another scan's link)
