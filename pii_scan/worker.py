@@ -10,14 +10,20 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from connectors.base import BaseConnector, ConnectorError, Record, Unit, safe_name
 from detectors import Match, Scanner
 from detectors.bank_account import is_clearing_field, is_split_account_field, join_split_account
 from detectors.base import mask
 from detectors.context import hint_kinds
-from detectors.personnummer import is_test_number
+from detectors.personnummer import (
+    is_birth_date_field,
+    is_last_four_field,
+    is_test_number,
+    is_valid,
+    join_birth_date_and_last_four,
+)
 from pii_scan import gcpolicy
 from pii_scan.datamap import FoundValue, PackedBatches, RecordResult, UnitResult, _unit_result, _unpack_records, finding_tuple
 from pii_scan.keys import Keys, hash_message
@@ -25,6 +31,7 @@ from pii_scan.profiling import ColumnProfiles, column_key
 from pii_scan.redact import Redactor, may_hold
 
 MAX_FIELD_CHARS = 1 << 20
+_T = TypeVar("_T")
 _OVERLAP = 256
 
 
@@ -237,10 +244,8 @@ def birth_last_four_pairs(fields: tuple[str, ...], hints: Mapping[str, str]) -> 
     """(birth-date field, last-four field) pairs among a record's fields (``fodelsedatum`` + ``pnr_sista4``;
     see :func:`detectors.personnummer.join_birth_date_and_last_four`): one birth-date field goes with each
     last-four field; with several, those named alike. ``hints``: the connector's hint for a field."""
-    from detectors.personnummer import is_birth_date_field, is_last_four_field
-
     fours = [f for f in fields if is_last_four_field(hints.get(f, f)) or is_last_four_field(f)]
-    births = [f for f in fields if f not in fours and (is_birth_date_field(hints.get(f, f)) or is_birth_date_field(f))]
+    births = [f for f in fields if f not in fours and _named_birth_date(f, hints)]
     out = []
     for four in fours:
         birth = births[0] if len(births) == 1 else next((b for b in births if _name_rest(b) == _name_rest(four)), None)
@@ -251,8 +256,6 @@ def birth_last_four_pairs(fields: tuple[str, ...], hints: Mapping[str, str]) -> 
 
 def _join_birth_date(batch: list[Record]) -> Callable[[str, str, str, int], Match | None]:
     """The join of a birth date and a last-four value of one record (reference date: the record's)."""
-    from detectors.personnummer import join_birth_date_and_last_four
-
     def join(birth_field: str, birth: str, four: str, i: int) -> Match | None:
         m = join_birth_date_and_last_four(birth, four, batch[i].ref_date)
         if m is None:
@@ -303,10 +306,12 @@ _BIRTH_DATE_VALUE = re.compile(r"\s*((?:18|19|20)[0-9]{2})-?([01][0-9])-?([0-3][
 
 def birth_date_fields(fields: tuple[str, ...], hints: Mapping[str, str]) -> list[str]:
     """The fields of a record shape named for a birth date (``fodd``, ``fodelsedatum``, ``birth_date``)."""
-    from detectors.personnummer import is_birth_date_field, is_last_four_field
+    return [f for f in fields if not is_last_four_field(f) and _named_birth_date(f, hints)]
 
-    return [f for f in fields if not is_last_four_field(f)
-            and (is_birth_date_field(hints.get(f, f)) or is_birth_date_field(f))]
+
+def _named_birth_date(field: str, hints: Mapping[str, str]) -> bool:
+    """Whether a field, or the connector's hint for it, is named for a birth date."""
+    return is_birth_date_field(hints.get(field, field)) or is_birth_date_field(field)
 
 
 def _birth_centuries(batch: list[Record], found: list[list[tuple[str, str, list[Match]]]], births: list[str]) -> None:
@@ -319,8 +324,6 @@ def _birth_centuries(batch: list[Record], found: list[list[tuple[str, str, list[
     samordningsnummer's day less 60) with one century, the number takes it. Another date,
     or a date without its century, changes nothing.
     """
-    from detectors.personnummer import is_valid
-
     wanted = set(births)
     for rec, per_field in zip(batch, found):
         if not rec.structured or not per_field:
@@ -401,8 +404,7 @@ def _join_fields(
     return added
 
 
-def _cached(cache: dict[tuple[str, ...], list[tuple[str, str]]], key: tuple[str, ...],
-            compute: Callable[[], list[tuple[str, str]]]) -> list[tuple[str, str]]:
+def _cached(cache: dict[tuple[str, ...], _T], key: tuple[str, ...], compute: Callable[[], _T]) -> _T:
     """``cache[key]``, computed once (the cache of a unit's record shapes stops growing at 1,024)."""
     got = cache.get(key)
     if got is None:
@@ -430,7 +432,7 @@ class _BatchDetector:
         self._pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> split account fields
         self._value_pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # ... found by their values
         self._birth_pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> birth + last four
-        self._birth_fields: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # record shape -> birth-date fields
+        self._birth_fields: dict[tuple[str, ...], list[str]] = {}  # record shape -> birth-date fields
         self._links: dict[str, bool] = {}  # field name -> links_field(name)
 
     def __call__(self, batch: list[Record], before: Record | None = None, after: Record | None = None) -> list[RecordResult]:
@@ -520,9 +522,9 @@ class _BatchDetector:
                                         self.scanner.min_confidence)
         _record_centuries(batch, found)
         if "personnummer" in kinds:
-            born = _cached(self._birth_fields, shape, lambda: [(f, f) for f in birth_date_fields(shape, self.hints)])
+            born = _cached(self._birth_fields, shape, lambda: birth_date_fields(shape, self.hints))
             if born:
-                _birth_centuries(batch, found, [f for f, _ in born])
+                _birth_centuries(batch, found, born)
         if "bank_account" in kinds:
             # by the fields' names, else (decided on the first batch of a shape) by their values
             pairs = _cached(self._pairs, shape, lambda: split_account_pairs(shape, self.hints)) or _cached(
