@@ -88,7 +88,7 @@ _BUILT = frozenset({
     0x0E1D,  # normalized subject
     0x0070,  # conversation topic (the subject again)
     0x0E02, 0x0E03, 0x0E04,  # display Bcc / Cc / To: the recipient table holds them with addresses
-    0x0C1E, 0x0064, 0x0075, 0x0076, 0x0C1D, 0x0C1E, 0x003B, 0x0051, 0x0052,  # address types, search keys
+    0x0064, 0x0075, 0x0076, 0x0C1D, 0x003B, 0x0051, 0x0052,  # address types, search keys
     0x1039, 0x1042,  # references, in-reply-to: Message-IDs of other mails
     # the creator's and last modifier's names and addresses: the archive's owner, on every item
     0x3FFA, 0x3FF8, 0x4022, 0x4023, 0x4024, 0x4025, 0x4038, 0x4039, 0x5D0A, 0x5D0B,
@@ -202,7 +202,6 @@ class PstItem:
     properties: list[tuple[str, str]]
     contact: bool
     when: datetime | None
-    size: int
 
 
 def items(folder: Any, first: int, last: int, max_message: int, problem: Any) -> Iterator[PstItem]:
@@ -321,7 +320,7 @@ def build_item(item: Any, position: int, max_message: int, problem: Any) -> PstI
     else:  # large: the file, parsed as it is read with its large bodies spooled (bounded memory)
         out.seek(0)
         message = out  # type: ignore[assignment]
-    return PstItem(position, _identifier(item), message, others, contact, when, size)
+    return PstItem(position, _identifier(item), message, others, contact, when)
 
 
 def _identifier(item: Any) -> int:
