@@ -1048,19 +1048,25 @@ def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _comment_records(ctx: Ctx, zf: zipfile.ZipFile) -> Iterator[Record]:
+def _worksheets(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """The workbook's worksheets: (title, part), in the workbook's order (chart sheets and others left out)."""
+    book = "xl/workbook.xml"
+    rels = _rels(zf, book)
+    out = []
+    for sheet in ET.fromstring(zf.read(book)).iter(_S + "sheet"):
+        kind, part = rels.get(sheet.get(_R + "id") or "", ("", ""))
+        if kind == "worksheet":
+            out.append((sheet.get("name") or "", part))
+    return out
+
+
+def _comment_records(ctx: Ctx, zf: zipfile.ZipFile, sheets: list[tuple[str, str]]) -> Iterator[Record]:
     """Cell comments (notes): ``item`` = ``<sheet>!<cell> comment``, fields ``text`` and ``meta:author``.
 
     openpyxl's read-only mode leaves them out; they are read from each worksheet's
     comments part (a threaded comment has its text there too, for older readers).
     """
-    book = "xl/workbook.xml"
-    rels = _rels(zf, book)
-    for sheet in ET.fromstring(zf.read(book)).iter(_S + "sheet"):
-        title = sheet.get("name") or ""
-        kind, part = rels.get(sheet.get(_R + "id") or "", ("", ""))
-        if kind != "worksheet":
-            continue
+    for title, part in sheets:
         for ckind, cpart in _rels(zf, part).values():
             if ckind != "comments" or zf.getinfo(cpart).file_size > MAX_DOM_BYTES:
                 continue
@@ -1114,16 +1120,12 @@ def _header_footer(zf: zipfile.ZipFile, part: str) -> bytes:
             carry = buf
 
 
-def _header_footer_records(ctx: Ctx, zf: zipfile.ZipFile) -> Iterator[Record]:
+def _header_footer_records(ctx: Ctx, zf: zipfile.ZipFile, sheets: list[tuple[str, str]]) -> Iterator[Record]:
     """Each worksheet's page header and footer (odd, even and first page): records ``<sheet> header`` and
     ``<sheet> footer``, field ``text``, Excel's ``&`` codes removed; not structured. A sheet's XML larger
     than :data:`MAX_HF_SCAN` is not looked through (a data export, not a printed statement)."""
-    book = "xl/workbook.xml"
-    rels = _rels(zf, book)
-    for sheet in ET.fromstring(zf.read(book)).iter(_S + "sheet"):
-        title = sheet.get("name") or ""
-        kind, part = rels.get(sheet.get(_R + "id") or "", ("", ""))
-        if kind != "worksheet" or part not in zf.NameToInfo or zf.getinfo(part).file_size > MAX_HF_SCAN:
+    for title, part in sheets:
+        if part not in zf.NameToInfo or zf.getinfo(part).file_size > MAX_HF_SCAN:
             continue
         snippet = _header_footer(zf, part).decode("utf-8", "replace")
         texts: dict[str, list[str]] = {"Header": [], "Footer": []}
@@ -1147,12 +1149,17 @@ def xlsx_records(ctx: Ctx, src: Source, *, fast: bool = True) -> Iterator[Record
     with check_zip_bounds(ctx, f) as zf:
         extra = _extra_properties(ctx, zf)
         try:
-            comments = list(_comment_records(ctx, zf))
+            sheets = _worksheets(zf)  # looked through for comments and for page headers
+        except Exception as exc:  # noqa: BLE001 - a damaged workbook part is reported, the cells read
+            ctx.problem(f"{ctx.name} comments and page headers: {describe(exc)}")
+            sheets = []
+        try:
+            comments = list(_comment_records(ctx, zf, sheets))
         except Exception as exc:  # noqa: BLE001 - damaged comments are reported, the cells read
             ctx.problem(f"{ctx.name} comments: {describe(exc)}")
             comments = []
         try:
-            comments += list(_header_footer_records(ctx, zf))
+            comments += list(_header_footer_records(ctx, zf, sheets))
         except Exception as exc:  # noqa: BLE001 - a damaged header is reported, the cells read
             ctx.problem(f"{ctx.name} page headers: {describe(exc)}")
     f.seek(0)
