@@ -319,8 +319,7 @@ class FilesConnector(BaseConnector):
             part = unit.param("zip")
             if part is not None:
                 if part[0] == 0:
-                    ref_date, record_date = as_dates(st.st_mtime)
-                    yield Record(self.location(rel), [(PATH_FIELD, rel)], False, ref_date, (), record_date)
+                    yield self._path_record(rel, st)
                 yield from read_zip_part(f, rel, (int(part[0]), int(part[1]), int(part[2])), container=rel,
                                          loc_factory=self.location, limits=self.limits, mtime=st.st_mtime)
                 return
@@ -331,8 +330,7 @@ class FilesConnector(BaseConnector):
                 )
                 return
             if start == 0:
-                ref_date, record_date = as_dates(st.st_mtime)
-                yield Record(self.location(rel), [(PATH_FIELD, rel)], False, ref_date, (), record_date)
+                yield self._path_record(rel, st)
             if unit.param("mbox"):
                 yield from self._read_mbox(f, rel, unit, st)
                 return
@@ -340,6 +338,11 @@ class FilesConnector(BaseConnector):
                 f, rel, int(start), int(unit.param("end")), container=rel, loc_factory=self.location,
                 limits=self.limits, mtime=st.st_mtime,
             )
+
+    def _path_record(self, rel: str, st: os.stat_result) -> Record:
+        """The file-name record of a file read as several units (yielded by its first)."""
+        ref_date, record_date = as_dates(st.st_mtime)
+        return Record(self.location(rel), [(PATH_FIELD, rel)], False, ref_date, (), record_date)
 
     def _read_parquet_rows(self, f: Any, rel: str, unit: Unit, st: os.stat_result) -> Iterator[Record]:
         """One row range of a large Parquet file (items are row numbers across the whole file)."""
@@ -349,7 +352,7 @@ class FilesConnector(BaseConnector):
         ref_date, record_date = as_dates(st.st_mtime)
         a, b = unit.param("rows")
         if a == 0:
-            yield Record(self.location(rel), [(PATH_FIELD, rel)], False, ref_date, (), record_date)
+            yield self._path_record(rel, st)
         ctx = Ctx(rel, self.location, self.limits, ref_date, record_date)
         yield from file_records(ctx, f, (int(a), int(b)))
 
@@ -362,7 +365,7 @@ class FilesConnector(BaseConnector):
         ctx = Ctx(rel, self.location, self.limits, ref_date, record_date)
         first = bool(unit.param("first"))
         if first:
-            yield Record(self.location(rel), [(PATH_FIELD, rel)], False, ref_date, (), record_date)
+            yield self._path_record(rel, st)
         params = tuple((k, v) for k, v in unit.param("sql"))
         yield from sqlite_part_records(ctx, self._full_path(rel), str(unit.param("sqlite")), params, first)
         if ctx.problems:
