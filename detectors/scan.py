@@ -25,7 +25,6 @@ resolved: the most confident wins, while an identifier found inside another
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from detectors.base import Context, Match, context_at
 from detectors.context import hint_kinds
 from detectors.email import AT_OBFUSCATED, AT_PLAIN, OBFUSCATION_MARKERS
 from detectors.checksums import luhn_is_valid
-from detectors.normalize import has_dashes, has_html_entities, has_url_escapes, normalize
+from detectors.normalize import normalize, unchanged
 from detectors.bank_account import LABELLED_ACCOUNT, LABELLED_ACCOUNT_REVERSED, LABELLED_MARKERS
 from detectors.personnummer import (
     NUMBERS_FROM_PNR,
@@ -1177,11 +1176,8 @@ def _may_be_obfuscated(text: str) -> bool:
 
 
 def _unchanged_by_normalize(text: str) -> bool:
-    """Whether :func:`normalize` (``url_escapes``, ``html_entities``, as the general path calls it) leaves
-    ``text`` as it is (its own shortcut: ASCII, or NFKC with no dash to unify; and no percent escape or
-    character reference to decode)."""
-    return (text.isascii() or (unicodedata.is_normalized("NFKC", text) and not has_dashes(text))) and \
-        not has_url_escapes(text) and not has_html_entities(text)
+    """Whether :func:`normalize`, as the general path calls it (``url_escapes``, ``html_entities``), leaves ``text`` as it is."""
+    return unchanged(text, url_escapes=True, html_entities=True)
 
 
 _NOT_PERSONAL = frozenset({"not_personal"})
