@@ -606,16 +606,13 @@ class MailConnector(BaseConnector):
 
         try:
             pf = pst.open_archive(full, rel)
-        except ConnectorError as exc:
+            try:
+                found = pst.folders(pf, rel)
+            finally:
+                pf.close()
+        except ConnectorError as exc:  # an archive libpff cannot open or list: a unit that fails with the reason
             yield self._error_unit(f"pst:{rel}", str(exc).split(": ", 1)[-1])
             return
-        try:
-            found = pst.folders(pf, rel)
-        except ConnectorError as exc:
-            yield self._error_unit(f"pst:{rel}", str(exc).split(": ", 1)[-1])
-            return
-        finally:
-            pf.close()
         total = sum(f.items for f in found) or 1
         for f in found:
             for n, first in enumerate(range(0, f.items, self.chunk)):
