@@ -439,14 +439,10 @@ def _savepoint(conn: Connection) -> Iterator[None]:
 
 
 def engine_for(url: str | URL, **kwargs: Any) -> Engine:
-    """An engine for a user's URL (a source's, the data map's, an erasure's write session): :func:`_create_engine`."""
-    return _create_engine(sa.engine.make_url(url) if isinstance(url, str) else url, **kwargs)
-
-
-def _create_engine(url: URL, **kwargs: Any) -> Engine:
-    """``sa.create_engine``; for a URL without ``+driver`` whose default driver is not
-    installed, the first installed driver of that dialect. A URL that names its driver
-    gets exactly that one (``ModuleNotFoundError`` as before)."""
+    """An engine for a user's URL (a source's, the data map's, an erasure's write session): ``sa.create_engine``;
+    for a URL without ``+driver`` whose default driver is not installed, the first installed driver of that
+    dialect. A URL that names its driver gets exactly that one (``ModuleNotFoundError`` as before)."""
+    url = make_url(url)
     try:
         return sa.create_engine(url, **kwargs)
     except ModuleNotFoundError:
@@ -891,7 +887,7 @@ class SqlConnector(BaseConnector):
         else:
             kwargs["pool_pre_ping"] = True
         try:
-            engine = _create_engine(url, **kwargs)
+            engine = engine_for(url, **kwargs)
         except ModuleNotFoundError as exc:
             raise ConfigError(f"source {self.name!r}: the database driver {exc.name!r} is not installed "
                               f"(pip install psycopg2-binary / pymysql / ...)") from None
