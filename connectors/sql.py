@@ -438,6 +438,18 @@ def _savepoint(conn: Connection) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def _reflecting(conn: Connection) -> Iterator[None]:
+    """Around one inspector call: in a savepoint (:func:`_savepoint`), without the warnings that say nothing
+    to act on."""
+    with warnings.catch_warnings(), _savepoint(conn):
+        # "Did not recognize type 'xml' of column 'x'": such a column is read as text anyway
+        warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
+        # MariaDB's PERIOD FOR SYSTEM_TIME line (a system-versioned table: _versioned_tables)
+        warnings.filterwarnings("ignore", "Unknown schema content", sa.exc.SAWarning)
+        yield
+
+
 def engine_for(url: str | URL, **kwargs: Any) -> Engine:
     """An engine for a user's URL (a source's, the data map's, an erasure's write session): ``sa.create_engine``;
     for a URL without ``+driver`` whose default driver is not installed, the first installed driver of that
@@ -978,11 +990,7 @@ class SqlConnector(BaseConnector):
 
             def multi(meth: str) -> dict[tuple[str | None, str], Any]:
                 try:
-                    with warnings.catch_warnings(), _savepoint(conn):
-                        # "Did not recognize type 'xml' of column 'x'": such a column is read as text anyway
-                        warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
-                        # MariaDB's PERIOD FOR SYSTEM_TIME line (a system-versioned table: _versioned_tables)
-                        warnings.filterwarnings("ignore", "Unknown schema content", sa.exc.SAWarning)
+                    with _reflecting(conn):
                         got = getattr(insp, meth)(schema=schema, filter_names=names)
                 except NotImplementedError:
                     return {}
@@ -997,9 +1005,7 @@ class SqlConnector(BaseConnector):
                         if n in denied:
                             continue
                         try:
-                            with warnings.catch_warnings(), _savepoint(conn):
-                                warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
-                                warnings.filterwarnings("ignore", "Unknown schema content", sa.exc.SAWarning)
+                            with _reflecting(conn):
                                 got[(schema, n)] = getattr(insp, single)(n, schema=schema)
                         except sa.exc.DBAPIError as one:
                             if _transient(one):
