@@ -668,14 +668,13 @@ def _record_locations(recs: list[SubjectRecord]) -> list[dict[str, str]]:
 
 
 # format of a file that holds tables (connectors.formats.sqlitedb, .sqldump) -> (what it is, what to do with rows in it)
+_DUMP_TODO = ", a backup: delete the dump when it is no longer needed, or restore, erase and dump it again; then rescan"
 _DATABASE_FILES = {
     "sqlite": ("a SQLite database file", ": delete or correct them with sqlite3 by hand, then rescan"),
-    "pgdump": ("a PostgreSQL dump", ", a backup: delete the dump when it is no longer needed, or restore, erase and "
-                                    "dump it again; then rescan"),
-    "mysqldump": ("a MySQL/MariaDB dump", ", a backup: delete the dump when it is no longer needed, or restore, erase "
-                                          "and dump it again; then rescan"),
+    "pgdump": ("a PostgreSQL dump", _DUMP_TODO),
+    "pgdump-sql": ("a PostgreSQL dump", _DUMP_TODO),
+    "mysqldump": ("a MySQL/MariaDB dump", _DUMP_TODO),
 }
-_DATABASE_FILES["pgdump-sql"] = _DATABASE_FILES["pgdump"]
 
 
 def _object_actions(cfg: Config, dm: DataMap, keys: Keys, store: str, source: str, container: str,
