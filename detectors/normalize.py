@@ -106,11 +106,16 @@ def has_dashes(text: str) -> bool:
     return any(c in text for c in _DASH_CHARS)
 
 
+def _plain(text: str) -> bool:
+    """ASCII, or NFKC with no dash to unify: what :func:`normalize` leaves as it is, escapes and references aside."""
+    return text.isascii() or (unicodedata.is_normalized("NFKC", text) and not has_dashes(text))
+
+
 def unchanged(text: str, url_escapes: bool = False, html_entities: bool = False) -> bool:
     """Whether ``normalize(text, url_escapes, html_entities)`` leaves ``text`` as it is (its shortcut):
-    ASCII, or NFKC with no dash to unify; and no escape or character reference asked for to decode."""
-    return (text.isascii() or (unicodedata.is_normalized("NFKC", text) and not has_dashes(text))) and not (
-        url_escapes and has_url_escapes(text)) and not (html_entities and has_html_entities(text))
+    :func:`_plain`, and no escape or character reference asked for to decode."""
+    return _plain(text) and not (url_escapes and has_url_escapes(text)) and not (
+        html_entities and has_html_entities(text))
 
 
 @lru_cache(maxsize=4096)
@@ -170,10 +175,10 @@ def normalize(text: str, url_escapes: bool = False, html_entities: bool = False)
     >>> normalize("<td>811228&#45;9874</td>", html_entities=True).text
     '<td>811228-9874</td>'
     """
-    if unchanged(text, url_escapes, html_entities):
-        return Normalized(text)  # Swedish text in NFC with ordinary å, ä, ö: nothing to do
     escapes = url_escapes and has_url_escapes(text)
     entities = html_entities and has_html_entities(text)
+    if not escapes and not entities and _plain(text):
+        return Normalized(text)  # Swedish text in NFC with ordinary å, ä, ö: nothing to do
     out: list[str] = []
     n_starts: list[int] = []
     o_starts: list[int] = []
