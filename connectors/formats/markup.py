@@ -260,7 +260,7 @@ class _TextParser(HTMLParser):
             return
         if name.lower() in ("author", "description", "keywords"):
             self._add(" " + content + " ")
-        elif content[:2] == "//" or content[:1] == "/" or content[:8].lower().startswith(("http://", "https://")):
+        elif content[:1] == "/" or content[:8].lower().startswith(("http://", "https://")):
             values = url_values(content)  # og:url, og:image: a URL's parameters
             if values:
                 self._add(" " + " ".join(values) + " ")
