@@ -438,6 +438,14 @@ def _savepoint(conn: Connection) -> Iterator[None]:
         yield
 
 
+def _restart(conn: Connection) -> None:
+    """After a failed statement: roll the transaction back and begin the next one as the session did
+    (read-only on MySQL/MariaDB, where the session starts one explicitly)."""
+    conn.rollback()
+    if conn.dialect.name in ("mysql", "mariadb"):
+        conn.exec_driver_sql("START TRANSACTION READ ONLY")
+
+
 @contextmanager
 def _reflecting(conn: Connection) -> Iterator[None]:
     """Around one inspector call: in a savepoint (:func:`_savepoint`), without the warnings that say nothing
@@ -1162,9 +1170,7 @@ class SqlConnector(BaseConnector):
                         units = list(self._table_units(conn, t))
                 except ConnectorError:
                     with self._guard("session"):
-                        conn.rollback()
-                        if conn.dialect.name in ("mysql", "mariadb"):
-                            conn.exec_driver_sql("START TRANSACTION READ ONLY")
+                        _restart(conn)
                     # listed anyway: the read records the real cause, the rest of the scan goes on
                     units = [self._unit(t, None, None, self.fingerprint(_FP_VERSION, "unknown", uuid.uuid4().hex), 0)]
                 yield from units
@@ -1390,9 +1396,7 @@ class SqlConnector(BaseConnector):
                 # the referenced table is not readable to this account (or was dropped since the listing):
                 # the rows themselves still are, their references name the referenced columns as declared;
                 # an error of the table itself comes again below, with its own cause
-                conn.rollback()
-                if dname in ("mysql", "mariadb"):
-                    conn.exec_driver_sql("START TRANSACTION READ ONLY")
+                _restart(conn)
                 cols, fk_at, lookups = lead, {}, {}
                 q = sa.select(*cols, sa.literal_column("*")).select_from(tbl).with_hint(tbl, "ONLY", _only(tbl)).where(*where)
                 result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(q)
@@ -1508,8 +1512,7 @@ class SqlConnector(BaseConnector):
                 fp = self.fingerprint(_FP_VERSION, "history", int(n or 0), str(last))
         except ConnectorError:
             with self._guard("session"):
-                conn.rollback()
-                conn.exec_driver_sql("START TRANSACTION READ ONLY")
+                _restart(conn)
             fp, n = self.fingerprint(_FP_VERSION, "history", uuid.uuid4().hex), 0
         base = self._unit(t, None, None, fp, int(n or 0))
         return Unit(self.name, t.container + "#history", fp, base.params + (("history", t.history_end),), base.size)
