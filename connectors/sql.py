@@ -1477,9 +1477,10 @@ class SqlConnector(BaseConnector):
                 if v is not None:
                     yield from self._fields(container, f"{name}[{i}]", v, False)
         elif isinstance(value, (bytes, bytearray, memoryview)):
-            text, how = sniff_bytes(bytes(value))
+            data = bytes(value)  # (a memoryview, as psycopg2 gives a bytea, is copied once)
+            text, how = sniff_bytes(data)
             if text is None and how in _DOCUMENT_BLOBS:
-                text = self._document_text(container, name, bytes(value), how)
+                text = self._document_text(container, name, data, how)
             if text is None:
                 self.skipped[(container, name, how)] += 1
             elif text:
