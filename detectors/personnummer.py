@@ -778,14 +778,10 @@ def join_birth_date_and_last_four(birth: str, four: str, ref_date: date | None =
     f = _LAST_FOUR_VALUE.fullmatch(four)
     if b is None or f is None:
         return None
-    if b.group(1):
-        century, yy, mm, dd = b.group(1)[:2], b.group(1)[2:], b.group(2), b.group(3)
-        written = f"{century}{yy}{mm}{dd}-{f.group(1)}"
-    else:
-        yy, mm, dd = b.group(4), b.group(5), b.group(6)
-        written = f"{yy}{mm}{dd}-{f.group(1)}"
+    # the date's digits: eight where its year is written whole, else six (the century inferred)
+    date_digits = "".join(b.group(1, 2, 3)) if b.group(1) else "".join(b.group(4, 5, 6))
     try:
-        value = validate(written, ref_date)
+        value = validate(f"{date_digits}-{f.group(1)}", ref_date)
     except ValueError:
         return None
     if int(value[6:8]) > 31:
