@@ -149,6 +149,8 @@ _MY_ESCAPE = re.compile(r"\\(.)|''", re.S)
 
 
 def _my_string(raw: str) -> str:
+    if "\\" not in raw and "''" not in raw:  # most values: nothing to decode (as _copy_value)
+        return raw
     return _MY_ESCAPE.sub(lambda m: "'" if m.group(1) is None else _MY_ESCAPES.get(m.group(1), m.group(1)), raw)
 
 
