@@ -997,9 +997,12 @@ class SqlConnector(BaseConnector):
             denied: dict[str, str] = {}  # table -> why its definition could not be read
 
             def multi(meth: str) -> dict[tuple[str | None, str], Any]:
+                readable = [n for n in names if n not in denied]  # a denied table fails every later batch too
+                if not readable:
+                    return {}
                 try:
                     with _reflecting(conn):
-                        got = getattr(insp, meth)(schema=schema, filter_names=names)
+                        got = getattr(insp, meth)(schema=schema, filter_names=readable)
                 except NotImplementedError:
                     return {}
                 except sa.exc.DBAPIError as exc:
@@ -1009,9 +1012,7 @@ class SqlConnector(BaseConnector):
                     # column-level grant) fails the batch: table by table, so only that one fails
                     got = {}
                     single = meth.replace("get_multi_", "get_")
-                    for n in names:
-                        if n in denied:
-                            continue
+                    for n in readable:
                         try:
                             with _reflecting(conn):
                                 got[(schema, n)] = getattr(insp, single)(n, schema=schema)
